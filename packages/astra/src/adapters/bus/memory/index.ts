@@ -1,0 +1,1 @@
+export { createMemoryBus, type MemoryBusConfig } from './create-memory-bus.js';

@@ -1,0 +1,1 @@
+export { createRedisBus, type RedisBusConfig } from './create-redis-bus.js';

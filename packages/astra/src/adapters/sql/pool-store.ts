@@ -1,0 +1,263 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
+import type { Pool, QueryResult } from 'pg';
+import { AstraError } from '../../errors/index.js';
+import type {
+  SqlExecutor,
+  SqlResult,
+  SqlRow,
+  SqlStore,
+  SqlStoreKind,
+  TransactionOptions,
+} from '../../ports/sql-store.js';
+import { type Clock, systemClock } from '../../time/clock.js';
+import { PoolLease } from './pool-lease.js';
+import {
+  backoffDelayMs,
+  type RetryBackoff,
+  type RetryBackoffOptions,
+  resolveRetryBackoff,
+} from './retry-backoff.js';
+import {
+  isConnectionFailure,
+  isRetryableConflict,
+  sqlStateOf,
+  storeClosedError,
+  toConnectError,
+  toStoreError,
+} from './sql-errors.js';
+import { prepareParams } from './sql-params.js';
+import { DEFAULT_MAX_ATTEMPTS, transactionSettings } from './transaction-settings.js';
+
+/**
+ * The SqlStore over a node-postgres pool, shared by the Postgres and PGlite adapters.
+ *
+ * Every operation checks a client out itself instead of using `pool.query`: pg-pool releases the
+ * client with the error on any failed query, which destroys it, and PGlite's only connection does
+ * not come back from that. Here a statement error returns the client normally; only a connection
+ * failure discards it (see PoolLease).
+ *
+ * Lifecycle: open → closing (new calls fail with ASTRA_STORE_CLOSED; in-flight operations,
+ * including transactions waiting in retry backoff, run to the end) → closed (pool ended, then
+ * `onClosed`, e.g. closing the embedded database).
+ */
+export interface PoolStoreOptions {
+  readonly kind: SqlStoreKind;
+  readonly pool: Pool;
+  /**
+   * True when the pool holds one connection that cannot be replaced (PGlite). Such a store never
+   * discards its connection, and refuses `store.query`/`store.transaction` from inside a
+   * transaction's work, which would wait forever for the connection that transaction holds.
+   */
+  readonly singleConnection: boolean;
+  readonly clock?: Clock;
+  /** Source of jitter in [0, 1); default Math.random. */
+  readonly random?: () => number;
+  readonly retryBackoff?: RetryBackoffOptions;
+  /** Errors of idle pooled connections (the pool has already dropped them); default: ignored. */
+  readonly onIdleError?: (error: Error) => void;
+  /** Runs once after the pool has ended. */
+  readonly onClosed?: () => Promise<void>;
+}
+
+interface TransactionScope {
+  active: boolean;
+}
+
+export class PoolStore implements SqlStore {
+  readonly kind: SqlStoreKind;
+  readonly #pool: Pool;
+  readonly #singleConnection: boolean;
+  readonly #clock: Clock;
+  readonly #random: () => number;
+  readonly #backoff: RetryBackoff;
+  readonly #onClosed: (() => Promise<void>) | undefined;
+  readonly #scope = new AsyncLocalStorage<TransactionScope>();
+  readonly #inflight = new Set<Promise<unknown>>();
+  #closed = false;
+  #closing: Promise<void> | undefined;
+
+  constructor(options: PoolStoreOptions) {
+    this.kind = options.kind;
+    this.#pool = options.pool;
+    this.#singleConnection = options.singleConnection;
+    this.#clock = options.clock ?? systemClock;
+    this.#random = options.random ?? Math.random;
+    this.#backoff = resolveRetryBackoff(options.retryBackoff);
+    this.#onClosed = options.onClosed;
+    const onIdleError = options.onIdleError ?? ((): void => undefined);
+    // Without a listener, an idle connection dying (server restart, pg_terminate_backend) would
+    // crash the process with an unhandled 'error' event.
+    this.#pool.on('error', (error) => onIdleError(error));
+  }
+
+  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    return this.#operation(async () => {
+      const values = prepareParams(params);
+      // An autocommitted statement is a transaction of its own: a serialization failure or
+      // deadlock rolled all of it back, so running it again is safe.
+      return this.#withRetries(DEFAULT_MAX_ATTEMPTS, async () => {
+        const lease = await this.#connect();
+        try {
+          return toSqlResult<R>(await this.#execute(lease, text, values));
+        } finally {
+          lease.release();
+        }
+      });
+    });
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    return this.#operation(async () => {
+      const settings = transactionSettings(options);
+      return this.#withRetries(settings.maxAttempts, () => this.#attempt(work, settings.begin));
+    });
+  }
+
+  async ping(): Promise<void> {
+    try {
+      await this.query('SELECT 1');
+    } catch (error) {
+      if (
+        error instanceof AstraError &&
+        (error.code === 'ASTRA_STORE_CLOSED' || error.code === 'ASTRA_STORE_UNAVAILABLE')
+      ) {
+        throw error;
+      }
+      throw new AstraError('ASTRA_STORE_UNAVAILABLE', 'SQL store ping failed', { cause: error });
+    }
+  }
+
+  close(): Promise<void> {
+    this.#closing ??= this.#shutdown();
+    return this.#closing;
+  }
+
+  async #shutdown(): Promise<void> {
+    this.#closed = true;
+    await Promise.allSettled([...this.#inflight]);
+    await this.#pool.end();
+    await this.#onClosed?.();
+  }
+
+  /** Admission for every public call: refuses after close and tracks what close must wait for. */
+  #operation<T>(run: () => Promise<T>): Promise<T> {
+    if (this.#closed) return Promise.reject(storeClosedError());
+    if (this.#singleConnection && this.#scope.getStore()?.active === true) {
+      return Promise.reject(
+        new AstraError(
+          'ASTRA_STORE_QUERY_FAILED',
+          'this store has one connection and the surrounding transaction holds it; use the transaction executor',
+          { details: { sqlState: null } },
+        ),
+      );
+    }
+    const promise = run();
+    const settle = (): void => {
+      this.#inflight.delete(promise);
+    };
+    this.#inflight.add(promise);
+    promise.then(settle, settle);
+    return promise;
+  }
+
+  async #withRetries<T>(maxAttempts: number, attempt: () => Promise<T>): Promise<T> {
+    for (let attemptNumber = 1; ; attemptNumber++) {
+      try {
+        return await attempt();
+      } catch (error) {
+        if (!isRetryableConflict(error)) throw error;
+        if (attemptNumber >= maxAttempts) {
+          const cause = error instanceof AstraError && error.cause !== undefined ? error.cause : error;
+          throw new AstraError(
+            'ASTRA_STORE_CONFLICT',
+            `transaction still conflicting after ${attemptNumber} attempts`,
+            {
+              details: { sqlState: sqlStateOf(cause) ?? null, attempts: attemptNumber },
+              cause,
+            },
+          );
+        }
+        await this.#clock.sleep(backoffDelayMs(this.#backoff, attemptNumber, this.#random));
+      }
+    }
+  }
+
+  async #attempt<T>(work: (tx: SqlExecutor) => Promise<T>, begin: string): Promise<T> {
+    const lease = await this.#connect();
+    const scope: TransactionScope = { active: true };
+    const executor: SqlExecutor = {
+      query: async <R extends SqlRow = SqlRow>(
+        text: string,
+        params?: readonly unknown[],
+      ): Promise<SqlResult<R>> => {
+        if (!scope.active) {
+          throw new AstraError(
+            'ASTRA_STORE_QUERY_FAILED',
+            'transaction executor used after its transaction ended',
+            {
+              details: { sqlState: null },
+            },
+          );
+        }
+        return toSqlResult<R>(await this.#execute(lease, text, prepareParams(params)));
+      },
+    };
+    try {
+      await this.#execute(lease, begin);
+      const value = await this.#scope.run(scope, () => work(executor));
+      const commit = await this.#execute(lease, 'COMMIT');
+      // Postgres answers COMMIT of a transaction that already failed (an error the work caught
+      // and ignored) with ROLLBACK and no error; the caller must not think it committed.
+      if (commit.command === 'ROLLBACK') throw rolledBackAtCommit(lease.firstError);
+      return value;
+    } catch (error) {
+      await this.#rollback(lease);
+      throw error;
+    } finally {
+      scope.active = false;
+      lease.release();
+    }
+  }
+
+  async #connect(): Promise<PoolLease> {
+    try {
+      return new PoolLease(await this.#pool.connect(), !this.#singleConnection);
+    } catch (error) {
+      throw toConnectError(error);
+    }
+  }
+
+  async #execute(lease: PoolLease, text: string, values?: unknown[]): Promise<QueryResult> {
+    try {
+      return await lease.client.query(text, values);
+    } catch (error) {
+      // A connection failure, or a client-side error that may have left the protocol mid-message:
+      // either way the connection cannot be trusted again.
+      if (isConnectionFailure(error) || sqlStateOf(error) === undefined) lease.markBroken();
+      lease.firstError ??= error;
+      throw toStoreError(error);
+    }
+  }
+
+  async #rollback(lease: PoolLease): Promise<void> {
+    if (lease.broken) return;
+    try {
+      await lease.client.query('ROLLBACK');
+    } catch {
+      lease.markBroken();
+    }
+  }
+}
+
+function toSqlResult<R extends SqlRow>(result: QueryResult): SqlResult<R> {
+  return { rows: result.rows as R[], rowCount: result.rowCount ?? 0 };
+}
+
+function rolledBackAtCommit(firstError: unknown): AstraError {
+  if (isRetryableConflict(firstError)) return toStoreError(firstError);
+  return new AstraError(
+    'ASTRA_STORE_QUERY_FAILED',
+    'the transaction was rolled back at COMMIT because one of its statements had failed',
+    { details: { sqlState: sqlStateOf(firstError) ?? null }, cause: firstError },
+  );
+}

@@ -1,0 +1,111 @@
+import path from 'node:path';
+import { createMemoryBus } from '../adapters/bus/memory/index.js';
+import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
+import { createLruCache } from '../adapters/cache/lru-cache.js';
+import { createMemcachedCache } from '../adapters/cache/memcached-cache.js';
+import { createRedisCache } from '../adapters/cache/redis-cache.js';
+import { createRedisInvalidationChannel } from '../adapters/cache/redis-invalidation.js';
+import { createTwoTierCache } from '../adapters/cache/two-tier-cache.js';
+import { createPgliteStore } from '../adapters/sql/pglite.js';
+import { createPostgresStore } from '../adapters/sql/postgres.js';
+import type { AstraConfig } from '../config/index.js';
+import type { Logger } from '../log/logger.js';
+import type { Bus, BusOptions } from '../ports/bus.js';
+import type { Cache } from '../ports/cache.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import type { ReadinessCheck } from '../services/gateway/readiness.js';
+import type { Clock } from '../time/clock.js';
+
+/**
+ * Picks an adapter for each port from configuration. This is the only place that knows which mode
+ * the process runs in; everything it returns is used through the ports.
+ *
+ * - SQL store: Postgres when a URL is given, else PGlite on disk under <dataDir>/pglite.
+ * - Bus: Redis Streams when a Redis URL is given, else in-process.
+ * - Cache: an LRU in front of Memcached (or Redis) with Redis pub/sub invalidation when Redis is
+ *   configured; a plain in-process LRU otherwise (one process, nothing to invalidate).
+ */
+export type RunMode = 'embedded' | 'single-node';
+
+export interface Backends {
+  readonly mode: RunMode;
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly cache: Cache;
+  readonly readiness: readonly ReadinessCheck[];
+  close(): Promise<void>;
+}
+
+export interface BackendDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+}
+
+export async function openBackends(config: AstraConfig, deps: BackendDeps): Promise<Backends> {
+  const closers: (() => Promise<void>)[] = [];
+  const closeAll = async (): Promise<void> => {
+    for (const close of closers.reverse())
+      await close().catch((error: unknown) => deps.logger.warn({ err: error }, 'close failed'));
+  };
+  try {
+    const store = await openStore(config);
+    closers.push(() => store.close());
+    const bus = await openBus(config, deps.clock);
+    closers.push(() => bus.close());
+    const cache = await openCache(config, deps.clock, closers);
+    closers.push(() => cache.close());
+    return {
+      mode: config.postgresUrl === undefined ? 'embedded' : 'single-node',
+      store,
+      bus,
+      cache,
+      readiness: [
+        { name: 'sql', check: () => store.ping() },
+        { name: 'bus', check: async () => void (await bus.length('astra:health')) },
+        { name: 'cache', check: async () => void (await cache.get('astra:health')) },
+      ],
+      close: closeAll,
+    };
+  } catch (error) {
+    await closeAll();
+    throw error;
+  }
+}
+
+function openStore(config: AstraConfig): Promise<SqlStore> {
+  if (config.postgresUrl !== undefined) {
+    return createPostgresStore({
+      url: config.postgresUrl.reveal(),
+      maxConnections: config.postgresMaxConnections,
+    });
+  }
+  return createPgliteStore({ dataDir: path.resolve(config.dataDir, 'pglite') });
+}
+
+function openBus(config: AstraConfig, clock: Clock): Promise<Bus> {
+  const options: Partial<BusOptions> = { maxDeliveries: config.busMaxDeliveries, maxLen: config.busMaxLen };
+  if (config.redisUrl !== undefined) return createRedisBus({ url: config.redisUrl.reveal(), options });
+  return Promise.resolve(createMemoryBus({ clock, options }));
+}
+
+async function openCache(
+  config: AstraConfig,
+  clock: Clock,
+  closers: (() => Promise<void>)[],
+): Promise<Cache> {
+  const local = createLruCache({
+    clock,
+    maxEntries: config.cacheLocalMaxEntries,
+    defaultTtlMs: config.cacheTtlMs,
+  });
+  if (config.redisUrl === undefined) return local;
+  const redisUrl = config.redisUrl.reveal();
+  const remote =
+    config.memcached !== undefined
+      ? await createMemcachedCache({ servers: config.memcached, defaultTtlMs: config.cacheTtlMs })
+      : await createRedisCache({ url: redisUrl, defaultTtlMs: config.cacheTtlMs });
+  closers.push(() => remote.close());
+  const channel = await createRedisInvalidationChannel({ url: redisUrl });
+  closers.push(() => channel.close());
+  return createTwoTierCache({ local, remote, channel, localTtlCapMs: config.cacheLocalTtlMs });
+}

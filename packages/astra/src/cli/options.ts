@@ -1,0 +1,60 @@
+import { type Command, Option } from 'commander';
+import { type ConfigInput, SETTINGS, type SettingKey } from '../config/index.js';
+
+/**
+ * CLI flags come from the settings table, so every setting has exactly one flag, documented once.
+ * `keys` picks the settings a command accepts; every command also takes --config.
+ */
+export function addSettingOptions(command: Command, keys: readonly SettingKey[]): Command {
+  command.addOption(new Option('--config <file>', 'JSON config file (also ASTRA_CONFIG)'));
+  for (const key of keys) {
+    const setting = SETTINGS[key];
+    const fallback = 'default' in setting ? ` (default ${String(setting.default)})` : '';
+    command.addOption(
+      new Option(`--${setting.flag} <value>`, `${setting.description} [${setting.env}]${fallback}`),
+    );
+  }
+  return command;
+}
+
+/** Turns parsed commander options back into the config loader's input. */
+export function configInput(
+  options: Record<string, unknown>,
+  env: Readonly<Record<string, string | undefined>>,
+): ConfigInput {
+  const flags: Partial<Record<SettingKey, unknown>> = {};
+  for (const key of Object.keys(SETTINGS) as SettingKey[]) {
+    const value = options[camel(SETTINGS[key].flag)];
+    if (value !== undefined) flags[key] = value;
+  }
+  const file = options.config;
+  return typeof file === 'string' ? { flags, env, file } : { flags, env };
+}
+
+function camel(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+/** Settings that choose and tune backends, shared by every command that opens them. */
+export const BACKEND_SETTINGS: readonly SettingKey[] = [
+  'dataDir',
+  'postgresUrl',
+  'postgresMaxConnections',
+  'redisUrl',
+  'memcached',
+  'logLevel',
+];
+
+export const SERVER_SETTINGS: readonly SettingKey[] = [
+  'host',
+  'port',
+  ...BACKEND_SETTINGS,
+  'taskShardCount',
+  'busMaxDeliveries',
+  'busMinIdleMs',
+  'busMaxLen',
+  'cacheTtlMs',
+  'cacheLocalMaxEntries',
+  'cacheLocalTtlMs',
+  'shutdownTimeoutMs',
+];

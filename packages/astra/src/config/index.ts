@@ -1,0 +1,9 @@
+export {
+  type ConfigInput,
+  type ConfigSource,
+  describeConfig,
+  type LoadedConfig,
+  loadConfig,
+} from './load.js';
+export { Secret } from './secret.js';
+export { type AstraConfig, ENV_NAMES, type EnvName, SETTINGS, type SettingKey } from './settings.js';

@@ -1,0 +1,109 @@
+import { readFileSync } from 'node:fs';
+import { AstraError } from '../errors/index.js';
+import { Secret } from './secret.js';
+import { type AstraConfig, SETTINGS, type SettingKey } from './settings.js';
+
+export type ConfigSource = 'flag' | 'file' | 'env' | 'default';
+
+export interface ConfigInput {
+  /** Values from command-line flags, keyed by setting key (already camelCased by the CLI). */
+  readonly flags?: Readonly<Partial<Record<SettingKey, unknown>>>;
+  /** Path of a JSON config file whose keys are setting keys; ASTRA_CONFIG names one too. */
+  readonly file?: string;
+  readonly env?: Readonly<Record<string, string | undefined>>;
+}
+
+export interface LoadedConfig {
+  readonly config: AstraConfig;
+  /** Where each present setting came from, for `astra config`. */
+  readonly sources: Readonly<Partial<Record<SettingKey, ConfigSource>>>;
+}
+
+const KEYS = Object.keys(SETTINGS) as SettingKey[];
+
+/**
+ * Parses and validates configuration once, at the process edge: flags > file > env > defaults.
+ * Every failure is ASTRA_CONFIG_INVALID naming the setting and where its bad value came from;
+ * secret values never appear in the message.
+ */
+export function loadConfig(input: ConfigInput = {}): LoadedConfig {
+  const env = input.env ?? {};
+  const filePath = input.file ?? env.ASTRA_CONFIG;
+  const file = filePath === undefined || filePath === '' ? {} : readConfigFile(filePath);
+  const values: Record<string, unknown> = {};
+  const sources: Partial<Record<SettingKey, ConfigSource>> = {};
+
+  for (const key of KEYS) {
+    const setting = SETTINGS[key];
+    const candidates: [ConfigSource, unknown][] = [
+      ['flag', input.flags?.[key]],
+      ['file', file[key]],
+      ['env', emptyToUndefined(env[setting.env])],
+      ['default', 'default' in setting ? setting.default : undefined],
+    ];
+    const found = candidates.find(([, value]) => value !== undefined);
+    if (found === undefined) continue;
+    const [source, raw] = found;
+    const parsed = setting.schema.safeParse(raw);
+    if (!parsed.success) {
+      const where = source === 'env' ? setting.env : source === 'flag' ? `--${setting.flag}` : source;
+      const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
+      throw new AstraError('ASTRA_CONFIG_INVALID', `invalid ${key} (from ${where}): ${reason}`, {
+        details: { setting: key, source, env: setting.env },
+      });
+    }
+    values[key] = 'secret' in setting ? new Secret(String(parsed.data)) : parsed.data;
+    sources[key] = source;
+  }
+  return { config: Object.freeze(values) as AstraConfig, sources };
+}
+
+function emptyToUndefined(value: string | undefined): string | undefined {
+  return value === undefined || value.trim() === '' ? undefined : value;
+}
+
+function readConfigFile(path: string): Partial<Record<string, unknown>> {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(readFileSync(path, 'utf8'));
+  } catch (cause) {
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      `cannot read config file ${path}: ${(cause as Error).message}`,
+      {
+        details: { file: path },
+        cause,
+      },
+    );
+  }
+  if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
+    throw new AstraError('ASTRA_CONFIG_INVALID', `config file ${path} must hold a JSON object`, {
+      details: { file: path },
+    });
+  }
+  const unknownKeys = Object.keys(parsed).filter((key) => !Object.hasOwn(SETTINGS, key));
+  if (unknownKeys.length > 0) {
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      `config file ${path} has unknown keys: ${unknownKeys.join(', ')}`,
+      {
+        details: { file: path, keys: unknownKeys.join(',') },
+      },
+    );
+  }
+  return parsed as Partial<Record<string, unknown>>;
+}
+
+/** The configuration as it may be shown: secrets print as [redacted]. */
+export function describeConfig(
+  loaded: LoadedConfig,
+): Record<string, { value: unknown; source: ConfigSource }> {
+  const out: Record<string, { value: unknown; source: ConfigSource }> = {};
+  for (const key of KEYS) {
+    const source = loaded.sources[key];
+    if (source === undefined) continue;
+    const value: unknown = loaded.config[key];
+    out[key] = { value: value instanceof Secret ? value.toString() : value, source };
+  }
+  return out;
+}

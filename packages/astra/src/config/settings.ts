@@ -1,0 +1,163 @@
+import { z } from 'zod';
+import type { Secret } from './secret.js';
+
+/**
+ * Every setting Astra reads, in one typed table: its key in the config file, its environment
+ * variable, its CLI flag, how it is parsed, its default, and whether it is a secret.
+ * Precedence is applied by `loadConfig`: flags > config file > environment > defaults.
+ */
+const port = z.coerce.number().int().min(0).max(65_535);
+const positiveInt = z.coerce.number().int().positive();
+const url = (protocols: readonly string[]) =>
+  z.string().refine(
+    (value) => {
+      try {
+        return protocols.includes(new URL(value).protocol);
+      } catch {
+        return false;
+      }
+    },
+    `must be a URL with protocol ${protocols.join(' or ')}`,
+  );
+const hostList = z
+  .string()
+  .regex(/^[A-Za-z0-9.\-[\]:]+:\d+(,[A-Za-z0-9.\-[\]:]+:\d+)*$/, 'must be host:port[,host:port...]');
+
+interface SettingSpec {
+  readonly env: string;
+  readonly flag: string;
+  readonly schema: z.ZodType;
+  readonly default?: unknown;
+  readonly secret?: true;
+  readonly description: string;
+}
+
+export const SETTINGS = {
+  host: {
+    env: 'ASTRA_HOST',
+    flag: 'host',
+    schema: z.string().min(1),
+    default: '127.0.0.1',
+    description: 'Address the HTTP server binds.',
+  },
+  port: {
+    env: 'ASTRA_PORT',
+    flag: 'port',
+    schema: port,
+    default: 8080,
+    description: 'HTTP port (0 picks a free one).',
+  },
+  dataDir: {
+    env: 'ASTRA_DATA_DIR',
+    flag: 'data-dir',
+    schema: z.string().min(1),
+    default: '.astra-data',
+    description: 'Where embedded mode keeps its database and generated credentials.',
+  },
+  postgresUrl: {
+    env: 'ASTRA_POSTGRES_URL',
+    flag: 'postgres',
+    schema: url(['postgres:', 'postgresql:']),
+    secret: true,
+    description: 'Postgres connection URL; without it Astra uses embedded PGlite.',
+  },
+  postgresMaxConnections: {
+    env: 'ASTRA_POSTGRES_MAX_CONNECTIONS',
+    flag: 'postgres-max-connections',
+    schema: positiveInt,
+    default: 10,
+    description: 'Postgres pool size per process.',
+  },
+  redisUrl: {
+    env: 'ASTRA_REDIS_URL',
+    flag: 'redis',
+    schema: url(['redis:', 'rediss:']),
+    secret: true,
+    description: 'Redis URL for the bus and cache; without it both are in-process.',
+  },
+  memcached: {
+    env: 'ASTRA_MEMCACHED',
+    flag: 'memcached',
+    schema: hostList,
+    description: 'Memcached servers (host:port,...) for the remote cache tier; Redis is used when absent.',
+  },
+  logLevel: {
+    env: 'ASTRA_LOG_LEVEL',
+    flag: 'log-level',
+    schema: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']),
+    default: 'info',
+    description: 'Log level.',
+  },
+  taskShardCount: {
+    env: 'TASK_SHARD_COUNT',
+    flag: 'task-shard-count',
+    schema: positiveInt.max(1024),
+    default: 8,
+    description: 'Number of task dispatch streams (astra:tasks:shard:{n}).',
+  },
+  busMaxDeliveries: {
+    env: 'ASTRA_BUS_MAX_DELIVERIES',
+    flag: 'bus-max-deliveries',
+    schema: positiveInt,
+    default: 3,
+    description: 'Failed deliveries before a message goes to astra:dead_letter.',
+  },
+  busMinIdleMs: {
+    env: 'ASTRA_BUS_MIN_IDLE_MS',
+    flag: 'bus-min-idle-ms',
+    schema: positiveInt,
+    default: 30_000,
+    description: 'Idle time after which a pending message is reclaimed.',
+  },
+  busMaxLen: {
+    env: 'ASTRA_BUS_MAX_LEN',
+    flag: 'bus-max-len',
+    schema: positiveInt,
+    default: 1_000_000,
+    description: 'Approximate stream length cap.',
+  },
+  cacheTtlMs: {
+    env: 'ASTRA_CACHE_TTL_MS',
+    flag: 'cache-ttl-ms',
+    schema: positiveInt,
+    default: 300_000,
+    description: 'Default cache entry TTL.',
+  },
+  cacheLocalMaxEntries: {
+    env: 'ASTRA_CACHE_LOCAL_MAX_ENTRIES',
+    flag: 'cache-local-max-entries',
+    schema: positiveInt,
+    default: 50_000,
+    description: 'In-process LRU capacity.',
+  },
+  cacheLocalTtlMs: {
+    env: 'ASTRA_CACHE_LOCAL_TTL_MS',
+    flag: 'cache-local-ttl-ms',
+    schema: positiveInt,
+    default: 60_000,
+    description:
+      'Longest an entry lives in the in-process tier; bounds staleness if an invalidation is lost.',
+  },
+  shutdownTimeoutMs: {
+    env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',
+    flag: 'shutdown-timeout-ms',
+    schema: positiveInt,
+    default: 30_000,
+    description: 'How long shutdown waits for in-flight work.',
+  },
+} as const satisfies Record<string, SettingSpec>;
+
+export type SettingKey = keyof typeof SETTINGS;
+
+type Parsed<K extends SettingKey> = z.output<(typeof SETTINGS)[K]['schema']>;
+type Value<K extends SettingKey> = (typeof SETTINGS)[K] extends { secret: true } ? Secret : Parsed<K>;
+type HasDefault<K extends SettingKey> = (typeof SETTINGS)[K] extends { default: unknown } ? K : never;
+
+/** The validated configuration: settings with defaults are always present; the rest are optional. */
+export type AstraConfig = { readonly [K in SettingKey as HasDefault<K>]: Value<K> } & {
+  readonly [K in Exclude<SettingKey, HasDefault<SettingKey>>]?: Value<K>;
+};
+
+/** The environment variables Astra reads, as a typed list (docs/configuration.md lists them too). */
+export const ENV_NAMES = Object.values(SETTINGS).map((s) => s.env);
+export type EnvName = (typeof SETTINGS)[SettingKey]['env'];

@@ -1,0 +1,107 @@
+/**
+ * The error registry: every error Astra raises on purpose carries one of these codes.
+ *
+ * A code is stable once released: clients match on it. `category` says whose fault it is
+ * (user: the request; system: Astra or its datastores; upstream: a provider Astra calls),
+ * `retryable` says whether the same request may succeed later unchanged, and `httpStatus`
+ * is the one place codes map to HTTP. Every code is documented in docs/errors.md (a test checks).
+ */
+export type ErrorCategory = 'user' | 'system' | 'upstream';
+
+export interface ErrorSpec {
+  readonly category: ErrorCategory;
+  readonly retryable: boolean;
+  readonly httpStatus: number;
+  readonly summary: string;
+}
+
+function spec(category: ErrorCategory, httpStatus: number, retryable: boolean, summary: string): ErrorSpec {
+  return { category, httpStatus, retryable, summary };
+}
+
+export const ERROR_CODES = {
+  ASTRA_INTERNAL: spec('system', 500, false, 'An unexpected failure inside Astra.'),
+  ASTRA_VALIDATION_FAILED: spec('user', 400, false, 'The input does not match the expected shape.'),
+  ASTRA_NOT_FOUND: spec('user', 404, false, 'The addressed resource does not exist or is not visible.'),
+  ASTRA_UNAUTHENTICATED: spec('user', 401, false, 'No valid credentials were presented.'),
+  ASTRA_FORBIDDEN: spec('user', 403, false, 'The caller may not perform this action.'),
+  ASTRA_SHUTTING_DOWN: spec('system', 503, true, 'The process is draining and accepts no new work.'),
+  ASTRA_CONFIG_INVALID: spec('user', 400, false, 'A configuration value is missing or malformed.'),
+  ASTRA_STORE_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'The SQL store could not be reached or dropped the connection.',
+  ),
+  ASTRA_STORE_CONFLICT: spec(
+    'system',
+    409,
+    true,
+    'A transaction kept conflicting (serialization or deadlock) past its retry budget.',
+  ),
+  ASTRA_STORE_CONSTRAINT_VIOLATION: spec(
+    'user',
+    409,
+    false,
+    'A write broke a database constraint (unique, check, foreign key, not null).',
+  ),
+  ASTRA_STORE_QUERY_FAILED: spec(
+    'system',
+    500,
+    false,
+    'The SQL store rejected a statement for another reason.',
+  ),
+  ASTRA_STORE_CLOSED: spec('system', 503, false, 'The SQL store was used after close().'),
+  ASTRA_MIGRATION_FAILED: spec(
+    'system',
+    500,
+    false,
+    'A migration file failed to apply; its transaction was rolled back.',
+  ),
+  ASTRA_MIGRATION_CHECKSUM_MISMATCH: spec(
+    'system',
+    500,
+    false,
+    'An applied migration file was edited; migrations are append-only.',
+  ),
+  ASTRA_MIGRATION_INVALID_NAME: spec(
+    'system',
+    500,
+    false,
+    'A migration file name is not NNNN_name.sql or a number repeats.',
+  ),
+  ASTRA_BUS_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'The message bus could not be reached or dropped the connection.',
+  ),
+  ASTRA_BUS_CLOSED: spec('system', 503, false, 'The bus was used after close().'),
+  ASTRA_BUS_INVALID_MESSAGE: spec('user', 400, false, 'A bus message or stream name is malformed.'),
+  ASTRA_BUS_GROUP_MISSING: spec(
+    'system',
+    503,
+    true,
+    'The consumer group (or its stream) does not exist: never created, or lost when the server restarted empty.',
+  ),
+  ASTRA_CACHE_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'A cache server could not be reached or dropped the connection.',
+  ),
+  ASTRA_CACHE_CLOSED: spec('system', 503, false, 'The cache was used after close().'),
+  ASTRA_CACHE_INVALID_KEY: spec(
+    'user',
+    400,
+    false,
+    'A cache key is empty, too long or contains whitespace or control characters.',
+  ),
+  ASTRA_CACHE_VALUE_TOO_LARGE: spec('user', 413, false, 'A cache value exceeds the adapter limit.'),
+} as const satisfies Record<string, ErrorSpec>;
+
+export type ErrorCode = keyof typeof ERROR_CODES;
+
+export function isErrorCode(value: string): value is ErrorCode {
+  return Object.hasOwn(ERROR_CODES, value);
+}

@@ -1,0 +1,53 @@
+import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+
+export type { Logger } from 'pino';
+
+/**
+ * Field names whose values never reach a log line, at the top level and one level down
+ * (pino's redaction paths). `Secret` values print as [redacted] by themselves; this list catches
+ * plain strings that carry credentials: headers, tokens, passwords, connection URLs.
+ */
+const SENSITIVE = [
+  'password',
+  'passwordHash',
+  'password_hash',
+  'token',
+  'accessToken',
+  'refreshToken',
+  'apiKey',
+  'api_key',
+  'secret',
+  'clientSecret',
+  'client_secret',
+  'authorization',
+  'cookie',
+  'postgresUrl',
+  'redisUrl',
+  'connectionString',
+];
+
+const REDACT_PATHS = [
+  ...SENSITIVE,
+  ...SENSITIVE.map((field) => `*.${field}`),
+  'req.headers.authorization',
+  'req.headers.cookie',
+  'req.headers["x-api-key"]',
+  'res.headers["set-cookie"]',
+];
+
+export interface LoggerSettings {
+  readonly level: string;
+  readonly name?: string;
+  /** Where lines go; standard output by default. Tests pass a stream to read lines back. */
+  readonly destination?: DestinationStream;
+}
+
+export function createLogger(settings: LoggerSettings): Logger {
+  const options: LoggerOptions = {
+    level: settings.level,
+    base: { service: settings.name ?? 'astra' },
+    redact: { paths: REDACT_PATHS, censor: '[redacted]' },
+    timestamp: pino.stdTimeFunctions.isoTime,
+  };
+  return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
+}

@@ -1,0 +1,52 @@
+/**
+ * SQL store port: the only way Astra code reaches its relational source of truth.
+ *
+ * Adapters: Postgres (a `pg` pool) and PGlite (Postgres in WASM, through PGlite's node-postgres
+ * adapter). Both run the same code path and the same migration files, so SQL written against this
+ * port must be accepted by PostgreSQL 15 and by PGlite (PostgreSQL 18).
+ *
+ * Rules every adapter keeps (checked by the SQL conformance suite):
+ * - `query` runs one statement with `$n` parameters on some pooled connection, autocommitted.
+ * - `transaction` runs `work` inside BEGIN/COMMIT on one connection. If `work` throws, the
+ *   transaction is rolled back and the error rethrown: nothing it wrote is visible (atomicity).
+ * - A transaction that fails with a serialization failure (40001) or a deadlock (40P01) is rolled
+ *   back and run again from the start, up to `maxAttempts` times with jittered backoff; `work` must
+ *   therefore keep its side effects inside the transaction. Past the budget: ASTRA_STORE_CONFLICT.
+ * - Errors are AstraErrors with the driver error as `cause`: ASTRA_STORE_CONSTRAINT_VIOLATION
+ *   (SQLSTATE class 23, details carry `sqlState` and `constraint`), ASTRA_STORE_UNAVAILABLE (the
+ *   connection could not be made or dropped mid-statement; the broken connection is discarded and
+ *   the next call connects again), ASTRA_STORE_QUERY_FAILED (any other statement error, details
+ *   carry `sqlState`), ASTRA_STORE_CLOSED (used after `close`).
+ * - `close` waits for in-flight statements, then releases every connection. It is idempotent.
+ */
+export type SqlRow = Record<string, unknown>;
+
+export interface SqlResult<R extends SqlRow = SqlRow> {
+  readonly rows: R[];
+  /** Rows returned or affected, as the server reports it (0 when it reports none). */
+  readonly rowCount: number;
+}
+
+export interface SqlExecutor {
+  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+}
+
+export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';
+
+export interface TransactionOptions {
+  /** Default 'read committed'. */
+  readonly isolation?: IsolationLevel;
+  /** Attempts including the first; default 5. */
+  readonly maxAttempts?: number;
+  readonly readOnly?: boolean;
+}
+
+export type SqlStoreKind = 'postgres' | 'pglite';
+
+export interface SqlStore extends SqlExecutor {
+  readonly kind: SqlStoreKind;
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /** Resolves when a trivial statement round-trips; throws ASTRA_STORE_UNAVAILABLE otherwise. */
+  ping(): Promise<void>;
+  close(): Promise<void>;
+}

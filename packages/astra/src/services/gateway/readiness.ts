@@ -1,0 +1,40 @@
+/**
+ * A dependency the process needs to serve traffic (SQL store, bus, cache). `/ready` runs every
+ * check with a deadline; the process is ready only when all pass.
+ */
+export interface ReadinessCheck {
+  readonly name: string;
+  check(): Promise<void>;
+}
+
+export interface ReadinessReport {
+  readonly ready: boolean;
+  readonly checks: Record<string, { readonly ok: boolean; readonly error?: string }>;
+}
+
+export async function runReadinessChecks(
+  checks: readonly ReadinessCheck[],
+  timeoutMs: number,
+): Promise<ReadinessReport> {
+  const results = await Promise.all(
+    checks.map(async (c) => {
+      let timer: NodeJS.Timeout | undefined;
+      const deadline = new Promise<never>((_, reject) => {
+        timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
+      });
+      try {
+        await Promise.race([c.check(), deadline]);
+        return [c.name, { ok: true }] as const;
+      } catch (error) {
+        const code = (error as { code?: unknown }).code;
+        return [
+          c.name,
+          { ok: false, error: typeof code === 'string' ? code : (error as Error).message },
+        ] as const;
+      } finally {
+        clearTimeout(timer);
+      }
+    }),
+  );
+  return { ready: results.every(([, r]) => r.ok), checks: Object.fromEntries(results) };
+}

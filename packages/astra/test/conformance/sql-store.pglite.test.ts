@@ -1,0 +1,87 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { migrate } from '../../src/adapters/sql/migrate.js';
+import { createPgliteStore } from '../../src/adapters/sql/pglite.js';
+import { createTestPgliteStore } from '../support/sql.js';
+import { expectAstraError } from './sql/sql-fixture.js';
+import { describeSqlStoreConformance } from './sql-store.suite.js';
+
+describeSqlStoreConformance(
+  'pglite',
+  {
+    create: async () => {
+      const { store, drop } = await createTestPgliteStore();
+      return { store, drop };
+    },
+    concurrentTransactions: false,
+    maxConnections: 1,
+  },
+  { faults: false },
+);
+
+describe('createPgliteStore', () => {
+  it('keeps data in a data directory across close and reopen', async () => {
+    const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'astra-pglite-')), 'db');
+    try {
+      const first = await createPgliteStore({ dataDir });
+      expect(first.kind).toBe('pglite');
+      expect((await migrate(first)).length).toBeGreaterThan(0);
+      await first.query(`INSERT INTO agents (name) VALUES ('persisted')`);
+      await first.close();
+
+      const second = await createPgliteStore({ dataDir });
+      expect(await migrate(second)).toEqual([]);
+      const { rows } = await second.query<{ name: string }>('SELECT name FROM agents');
+      expect(rows).toEqual([{ name: 'persisted' }]);
+      await second.close();
+    } finally {
+      await rm(path.dirname(dataDir), { recursive: true, force: true });
+    }
+  });
+
+  it('loads a dump taken with dumpDataDir', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    await store.query(`INSERT INTO workers (hostname) VALUES ('dumped')`);
+    const dump = await store.dumpDataDir();
+    await drop();
+    const copy = await createPgliteStore({ loadDataDir: dump });
+    expect((await copy.query('SELECT hostname FROM workers')).rows).toEqual([{ hostname: 'dumped' }]);
+    await copy.close();
+  });
+
+  it('refuses the store itself inside a transaction instead of waiting forever for its one connection', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      await expectAstraError(
+        store.transaction(async () => store.query('SELECT 1')),
+        'ASTRA_STORE_QUERY_FAILED',
+      );
+      await expect(store.query('SELECT 1')).resolves.toMatchObject({ rowCount: 1 });
+    } finally {
+      await drop();
+    }
+  });
+
+  it('keeps its one connection through statement errors of every kind', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      await expectAstraError(store.query('SELECT * FROM missing'), 'ASTRA_STORE_QUERY_FAILED');
+      await expectAstraError(
+        store.query(`INSERT INTO agents (name, status) VALUES ('a', 'x')`),
+        'ASTRA_STORE_CONSTRAINT_VIOLATION',
+      );
+      await expectAstraError(store.query('SELECT 1/0'), 'ASTRA_STORE_QUERY_FAILED');
+      await expectAstraError(
+        store.transaction(async (tx) => tx.query('SELEC')),
+        'ASTRA_STORE_QUERY_FAILED',
+      );
+      await expect(store.transaction(async (tx) => (await tx.query('SELECT 2 AS n')).rows)).resolves.toEqual([
+        { n: 2 },
+      ]);
+    } finally {
+      await drop();
+    }
+  });
+});

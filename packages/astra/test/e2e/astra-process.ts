@@ -1,0 +1,69 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
+
+/** A running `astra` process whose output a test can wait on, line by line. */
+export interface AstraProcess {
+  readonly child: ChildProcess;
+  readonly stdout: string[];
+  readonly stderr: string[];
+  /** Resolves with the first stdout line matching, or rejects if the process exits first. */
+  waitForLine(pattern: RegExp): Promise<string>;
+  /** Resolves with the exit code. */
+  exited: Promise<number | null>;
+}
+
+export function runAstra(args: readonly string[], env: Record<string, string> = {}): AstraProcess {
+  const child = spawn(process.execPath, [BIN, ...args], {
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stdout: string[] = [];
+  const stderr: string[] = [];
+  const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
+  const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  const collect = (sink: string[], isStdout: boolean) => {
+    let partial = '';
+    return (chunk: Buffer): void => {
+      const lines = (partial + chunk.toString('utf8')).split('\n');
+      partial = lines.pop() ?? '';
+      for (const line of lines) {
+        sink.push(line);
+        if (!isStdout) continue;
+        for (const waiter of waiters.filter((w) => w.pattern.test(line))) {
+          waiters.splice(waiters.indexOf(waiter), 1);
+          waiter.resolve(line);
+        }
+      }
+    };
+  };
+  child.stdout?.on('data', collect(stdout, true));
+  child.stderr?.on('data', collect(stderr, false));
+  return {
+    child,
+    stdout,
+    stderr,
+    exited,
+    waitForLine: (pattern) => {
+      const seen = stdout.find((line) => pattern.test(line));
+      if (seen !== undefined) return Promise.resolve(seen);
+      return new Promise((resolve, reject) => {
+        waiters.push({ pattern, resolve });
+        void exited.then((code) =>
+          reject(
+            new Error(
+              `astra exited (${code}) before printing ${pattern}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`,
+            ),
+          ),
+        );
+      });
+    },
+  };
+}
+
+export function urlFrom(readyLine: string): string {
+  const match = /at (http:\/\/[^\s]+)/.exec(readyLine);
+  if (!match?.[1]) throw new Error(`no URL in: ${readyLine}`);
+  return match[1];
+}

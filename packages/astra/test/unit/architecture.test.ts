@@ -1,0 +1,57 @@
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, describe, expect, it } from 'vitest';
+import { checkImports } from '../../../../tools/check-imports.mjs';
+
+const repoRoot = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../..');
+
+describe('layer rules', () => {
+  it('hold for the whole source tree', () => {
+    expect(checkImports(repoRoot)).toEqual([]);
+  });
+
+  describe('catch violations in a planted tree', () => {
+    const root = mkdtempSync(path.join(tmpdir(), 'astra-layers-'));
+    afterAll(() => rmSync(root, { recursive: true, force: true }));
+    const write = (rel: string, text: string): void => {
+      const file = path.join(root, rel);
+      mkdirSync(path.dirname(file), { recursive: true });
+      writeFileSync(file, text);
+    };
+    write(
+      'packages/astra/src/kernel/a.ts',
+      "import { b } from './b.js';\nimport { s } from '../services/x/s.js';\nexport const a = b + s;\n",
+    );
+    write('packages/astra/src/kernel/b.ts', "import { a } from './a.js';\nexport const b = a;\n");
+    write(
+      'packages/astra/src/services/x/s.ts',
+      "import pg from 'pg';\nexport const s = process.env.X ? pg : 1;\n",
+    );
+    write('packages/sdk/src/index.ts', "export { a } from '@astra/platform';\n");
+    const violations = checkImports(root);
+
+    it('reports an import cycle', () => {
+      expect(
+        violations.some(
+          (v) => v.startsWith('import cycle:') && v.includes('kernel/a.ts') && v.includes('kernel/b.ts'),
+        ),
+      ).toBe(true);
+    });
+    it('reports a kernel → service import', () => {
+      expect(violations).toContain(
+        'packages/astra/src/kernel/a.ts: kernel may not import services (packages/astra/src/services/x/s.ts)',
+      );
+    });
+    it('reports a driver imported outside adapters and process.env outside config', () => {
+      expect(violations).toContain('packages/astra/src/services/x/s.ts: driver pg imported outside adapters');
+      expect(violations).toContain(
+        'packages/astra/src/services/x/s.ts: reads process.env outside config loading',
+      );
+    });
+    it('reports the SDK importing the platform', () => {
+      expect(violations).toContain('packages/sdk/src/index.ts: the SDK may not import @astra/platform');
+    });
+  });
+});

@@ -1,0 +1,1 @@
+export declare function checkImports(root: string): string[];
