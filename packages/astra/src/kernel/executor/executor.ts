@@ -1,0 +1,238 @@
+import { hostname } from 'node:os';
+import { normalizeError } from '../../errors/index.js';
+import type { Bus, BusMessage } from '../../ports/bus.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { type Consumer, startConsumer } from '../bus-consumer.js';
+import { GroupCommit } from '../group-commit.js';
+import type { Completion, TaskEngine } from '../tasks/engine.js';
+import {
+  type ClaimedTask,
+  EXECUTOR_GROUP,
+  type JsonValue,
+  taskStream,
+  WORKER_EVENTS_STREAM,
+} from '../tasks/types.js';
+import { heartbeat, registerWorker, setWorkerStatus } from '../workers/worker-store.js';
+import { type HandlerRegistry, isDeferred, type TaskContext, TaskError } from './handlers.js';
+
+/**
+ * The executor: one worker's loop from shard message to finished task.
+ *
+ * State machine of one message: read (consumer group `worker-group`) → claim (group-committed:
+ * the claims of every message read meanwhile share one statement) → not claimable: ack and drop
+ * (a duplicate, or the task was cancelled) → run the handler for its type under an AbortSignal
+ * (timeout_ms, lease loss, drain deadline) → complete (group-committed), defer, or fail → ack.
+ * The ack follows the database write, so a crash before it leaves the message pending and the
+ * task `running` under a lease that the worker manager or the lease sweep takes back.
+ *
+ * Heartbeats (every heartbeatMs) refresh the worker row and extend the leases of its running tasks
+ * in one statement, and publish to `astra:worker:events`. When the heartbeat learns the worker was
+ * declared dead, in-flight handlers are aborted (their tasks already belong to others).
+ *
+ * stop(): the worker turns `draining`, reads stop, running handlers get until drainTimeoutMs to
+ * finish (then they are aborted and their tasks handed back, not counted as failures), the
+ * worker turns `offline`.
+ */
+export interface ExecutorOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly engine: TaskEngine;
+  readonly handlers: HandlerRegistry;
+  readonly clock: Clock;
+  readonly workerId: string;
+  /** Shards this executor consumes; default all. */
+  readonly shards?: readonly number[];
+  /** Handlers running at once; default 32. */
+  readonly concurrency?: number;
+  /** Messages read per stream per call; default 64. */
+  readonly batchSize?: number;
+  /** Default 1,000. */
+  readonly heartbeatMs?: number;
+  /** Lease length, renewed by each heartbeat; default 30,000. */
+  readonly leaseMs?: number;
+  /** Bus messages idle longer than this are taken over from a dead consumer; default 30,000. */
+  readonly reclaimIdleMs?: number;
+  /** Default 30,000. */
+  readonly drainTimeoutMs?: number;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+export interface Executor {
+  readonly workerId: string;
+  /** Tasks whose handler is running now. */
+  inFlight(): number;
+  stop(): Promise<void>;
+}
+
+interface Running {
+  readonly controller: AbortController;
+  readonly attempt: number;
+  readonly checkpoint: JsonValue | null;
+}
+
+const HAND_BACK = Symbol('hand back');
+
+export async function startExecutor(options: ExecutorOptions): Promise<Executor> {
+  const { store, bus, engine, handlers, clock, workerId } = options;
+  const leaseMs = options.leaseMs ?? 30_000;
+  const heartbeatMs = options.heartbeatMs ?? 1000;
+  const concurrency = options.concurrency ?? 32;
+  const shards = options.shards ?? Array.from({ length: engine.shardCount }, (_, shard) => shard);
+  const report = options.onError ?? (() => undefined);
+  const running = new Map<string, Running>();
+  let handingBack = false;
+
+  await registerWorker(store, {
+    id: workerId,
+    hostname: hostname(),
+    capabilities: [...handlers.types()],
+    concurrency,
+    metadata: { shards, pid: process.pid },
+    now: new Date(clock.now()),
+  });
+
+  const claims = new GroupCommit<string, ClaimedTask | null>({
+    flush: async (ids) => {
+      const claimed = new Map((await engine.claim(workerId, ids, leaseMs)).map((task) => [task.id, task]));
+      return ids.map((id) => claimed.get(id) ?? null);
+    },
+  });
+  const completions = new GroupCommit<Completion, boolean>({
+    flush: async (items) => {
+      const accepted = await engine.complete(items);
+      return items.map((item) => accepted.has(item.taskId));
+    },
+  });
+
+  async function run(task: ClaimedTask): Promise<void> {
+    const handler = handlers.get(task.type);
+    const controller = new AbortController();
+    running.set(task.id, { controller, attempt: task.attempt, checkpoint: task.checkpoint });
+    const timeout = task.timeoutMs === null ? undefined : new AbortController();
+    if (timeout !== undefined)
+      clock
+        .sleep(task.timeoutMs as number, timeout.signal)
+        .then(() =>
+          controller.abort(new TaskError(`timed out after ${task.timeoutMs} ms`, { retryable: true })),
+        )
+        .catch(() => undefined);
+    const context: TaskContext = {
+      task,
+      signal: controller.signal,
+      clock,
+      defer: (dueAt, checkpoint) => ({ kind: 'deferred', dueAt, checkpoint: checkpoint ?? null }),
+    };
+    try {
+      if (handler === undefined)
+        throw new TaskError(`no handler for task type "${task.type}" on this worker`, { retryable: true });
+      const outcome = await raceAbort(handler(context), controller.signal);
+      if (isDeferred(outcome))
+        await engine.defer([
+          { taskId: task.id, attempt: task.attempt, dueAt: outcome.dueAt, checkpoint: outcome.checkpoint },
+        ]);
+      else await completions.submit({ taskId: task.id, attempt: task.attempt, result: outcome ?? null });
+    } catch (error) {
+      if (error === HAND_BACK || (controller.signal.aborted && controller.signal.reason === HAND_BACK)) {
+        await engine.defer([
+          { taskId: task.id, attempt: task.attempt, dueAt: clock.now(), checkpoint: task.checkpoint },
+        ]);
+        return;
+      }
+      const retryable = !(error instanceof TaskError) || error.retryable;
+      const message = error instanceof Error ? error.message : String(error);
+      await engine.fail([{ taskId: task.id, attempt: task.attempt, error: message, retryable }]);
+    } finally {
+      timeout?.abort();
+      running.delete(task.id);
+    }
+  }
+
+  const consumer: Consumer = startConsumer(bus, {
+    streams: shards.map(taskStream),
+    group: EXECUTOR_GROUP,
+    consumer: workerId,
+    clock,
+    concurrency,
+    batchSize: options.batchSize ?? 64,
+    minIdleMs: options.reclaimIdleMs ?? 30_000,
+    handler: async (message: BusMessage) => {
+      const taskId = message.fields.task_id;
+      if (taskId === undefined || handingBack) return;
+      const task = await claims.submit(taskId);
+      if (task !== null) await run(task);
+    },
+    onError: (error, context) => report(error, `executor ${context.phase}`),
+  });
+
+  let stopped = false;
+  const beat = async (): Promise<void> => {
+    const now = clock.now();
+    const alive = await heartbeat(store, workerId, new Date(now), leaseMs);
+    if (!alive) {
+      // Declared dead: the tasks running here were released to other workers.
+      for (const entry of running.values())
+        entry.controller.abort(new TaskError('worker declared dead', { retryable: true }));
+    }
+    await bus.publish(
+      WORKER_EVENTS_STREAM,
+      { worker_id: workerId, event: 'heartbeat', at: String(now) },
+      { maxLen: 10_000 },
+    );
+  };
+  const heartbeatStop = new AbortController();
+  const heartbeats = (async () => {
+    while (!stopped) {
+      await clock.sleep(heartbeatMs, heartbeatStop.signal).catch(() => undefined);
+      if (stopped) break;
+      await beat().catch((error: unknown) => report(error, 'executor heartbeat'));
+    }
+  })();
+
+  return {
+    workerId,
+    inFlight: () => running.size,
+    stop: async () => {
+      if (stopped) return;
+      await setWorkerStatus(store, workerId, 'draining', new Date(clock.now())).catch((e: unknown) =>
+        report(e, 'executor drain'),
+      );
+      const deadline = new AbortController();
+      const timer = clock
+        .sleep(options.drainTimeoutMs ?? 30_000, deadline.signal)
+        .then(() => {
+          handingBack = true;
+          for (const entry of running.values()) entry.controller.abort(HAND_BACK);
+        })
+        .catch(() => undefined);
+      await consumer.stop();
+      deadline.abort();
+      await timer;
+      stopped = true;
+      heartbeatStop.abort();
+      await heartbeats;
+      await setWorkerStatus(store, workerId, 'offline', new Date(clock.now())).catch((e: unknown) =>
+        report(normalizeError(e), 'executor stop'),
+      );
+    },
+  };
+}
+
+/** Settles with the handler's outcome, or rejects with the signal's reason as soon as it aborts. */
+function raceAbort<T>(work: Promise<T>, signal: AbortSignal): Promise<T> {
+  if (signal.aborted) return Promise.reject(signal.reason);
+  return new Promise<T>((resolve, reject) => {
+    const onAbort = (): void => reject(signal.reason);
+    signal.addEventListener('abort', onAbort, { once: true });
+    work.then(
+      (value) => {
+        signal.removeEventListener('abort', onAbort);
+        resolve(value);
+      },
+      (error: unknown) => {
+        signal.removeEventListener('abort', onAbort);
+        reject(error);
+      },
+    );
+  });
+}

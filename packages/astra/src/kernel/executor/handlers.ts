@@ -1,0 +1,93 @@
+import type { Clock } from '../../time/clock.js';
+import type { ClaimedTask, JsonValue } from '../tasks/types.js';
+
+/**
+ * Task handlers: the registry keyed by task type that the executor runs, and its contract.
+ *
+ * A handler gets the claimed task, an AbortSignal (fired on the task's timeout, on drain past the
+ * deadline, or when the lease is lost) and the clock. It returns the task's result (JSON), or
+ * `ctx.defer(dueAt, checkpoint)` to wait without holding a worker slot (the task is dispatched
+ * again at dueAt and sees the checkpoint), or throws: a `TaskError` with retryable false goes to
+ * dead_letter at once; anything else is retried with backoff while retries last.
+ * Execution is at-least-once: a handler may run again for the same task after a crash, so side
+ * effects should carry the task id (and attempt) as an idempotency key.
+ */
+export interface Deferred {
+  readonly kind: 'deferred';
+  readonly dueAt: number;
+  readonly checkpoint: JsonValue | null;
+}
+
+export interface TaskContext {
+  readonly task: ClaimedTask;
+  readonly signal: AbortSignal;
+  readonly clock: Clock;
+  defer(dueAt: number, checkpoint?: JsonValue): Deferred;
+}
+
+export type TaskHandler = (ctx: TaskContext) => Promise<JsonValue | Deferred | undefined>;
+
+export class TaskError extends Error {
+  readonly retryable: boolean;
+  constructor(message: string, options: { retryable: boolean }) {
+    super(message);
+    this.name = 'TaskError';
+    this.retryable = options.retryable;
+  }
+}
+
+export function isDeferred(value: unknown): value is Deferred {
+  return typeof value === 'object' && value !== null && (value as Deferred).kind === 'deferred';
+}
+
+export class HandlerRegistry {
+  readonly #handlers = new Map<string, TaskHandler>();
+
+  register(type: string, handler: TaskHandler): this {
+    if (this.#handlers.has(type)) throw new Error(`a handler for task type "${type}" is already registered`);
+    this.#handlers.set(type, handler);
+    return this;
+  }
+
+  get(type: string): TaskHandler | undefined {
+    return this.#handlers.get(type);
+  }
+
+  types(): ReadonlySet<string> {
+    return new Set(this.#handlers.keys());
+  }
+}
+
+const asRecord = (payload: JsonValue): Record<string, JsonValue> =>
+  typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload : {};
+
+/**
+ * Built-in types:
+ * - noop: completes with null.
+ * - echo: completes with its payload.
+ * - sleep `{ms}`: waits ms durably — the first run records the wake-up time in the checkpoint and
+ *   defers; a run at or after that time completes with `{slept_ms}`. A restart in between changes
+ *   nothing, and no worker slot is held while it waits.
+ * - fail `{message?, retryable?, times?}`: throws (retryably unless retryable is false) on the
+ *   first `times` attempts (every attempt when absent), then completes — for tests and drills.
+ */
+export function builtInHandlers(): HandlerRegistry {
+  return new HandlerRegistry()
+    .register('noop', async () => null)
+    .register('echo', async ({ task }) => task.payload)
+    .register('sleep', async ({ task, clock, defer }) => {
+      const ms = Number(asRecord(task.payload).ms ?? 0);
+      const checkpoint = asRecord(task.checkpoint);
+      const wakeAt = typeof checkpoint.wake_at === 'number' ? checkpoint.wake_at : clock.now() + ms;
+      if (clock.now() < wakeAt) return defer(wakeAt, { wake_at: wakeAt });
+      return { slept_ms: ms };
+    })
+    .register('fail', async ({ task }) => {
+      const payload = asRecord(task.payload);
+      const times = typeof payload.times === 'number' ? payload.times : Number.POSITIVE_INFINITY;
+      if (task.attempt > times) return { failed_attempts: times };
+      throw new TaskError(String(payload.message ?? 'the fail task failed as asked'), {
+        retryable: payload.retryable !== false,
+      });
+    });
+}

@@ -1,0 +1,116 @@
+import type { Bus } from '../../ports/bus.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import type { TaskEngine } from '../tasks/engine.js';
+import { balanceShards, releaseShards } from './shard-leases.js';
+
+/**
+ * The scheduler role: recovery, never the hot path. Tasks become ready and are published by the
+ * transaction that readied them (graph creation, a parent's completion); this loop only repairs.
+ *
+ * Every sweepMs it balances shard leases with the other scheduler instances, then for each shard it
+ * holds:
+ * - bus loss: each shard has a marker stream; when it is empty the bus lost its data (a Redis
+ *   restarted with nothing on disk, or an in-process bus after a restart), so the marker is
+ *   written again and every `queued` task of the shard is published again;
+ * - due work: `pending` tasks whose time has passed (retries, sleeps whose timer was lost) are
+ *   dispatched;
+ * - expired leases: running attempts whose lease ran out fail retryably (the worker is gone or
+ *   stuck);
+ * - lost messages: every republishEveryMs, `queued` tasks untouched for republishAfterMs are
+ *   published again (a publish after commit failed, or the bus dropped them).
+ * Duplicate messages cost nothing but a refused claim.
+ */
+export interface SchedulerOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly engine: TaskEngine;
+  readonly clock: Clock;
+  /** This instance's name in shard_leases. */
+  readonly owner: string;
+  /** Default 1,000. */
+  readonly sweepMs?: number;
+  /** Shard lease length; default 5,000. */
+  readonly leaseTtlMs?: number;
+  /** Default 30,000. */
+  readonly republishAfterMs?: number;
+  /** Default 5,000. */
+  readonly republishEveryMs?: number;
+  readonly onError?: (error: unknown, context: string) => void;
+  /** Called after each sweep with the shards held (observability and tests). */
+  readonly onSweep?: (report: SweepReport) => void;
+}
+
+export interface SweepReport {
+  readonly shards: readonly number[];
+  readonly dispatched: number;
+  readonly released: number;
+  readonly republished: number;
+  readonly busLossShards: readonly number[];
+}
+
+export interface Scheduler {
+  shards(): readonly number[];
+  /** Runs one sweep now (tests and the CLI use it; the loop calls it every sweepMs). */
+  sweep(): Promise<SweepReport>;
+  stop(): Promise<void>;
+}
+
+export const SHARD_MARKER_PREFIX = 'astra:tasks:marker:';
+
+export function startScheduler(options: SchedulerOptions): Scheduler {
+  const { store, bus, engine, clock, owner } = options;
+  const sweepMs = options.sweepMs ?? 1000;
+  const republishAfterMs = options.republishAfterMs ?? 30_000;
+  const republishEveryMs = options.republishEveryMs ?? 5000;
+  const report = options.onError ?? (() => undefined);
+  const stop = new AbortController();
+  let held: number[] = [];
+  let nextRepublishAt = clock.now() + republishEveryMs;
+
+  const sweep = async (): Promise<SweepReport> => {
+    const now = clock.now();
+    held = await balanceShards(store, {
+      owner,
+      shardCount: engine.shardCount,
+      now: new Date(now),
+      ttlMs: options.leaseTtlMs ?? 5000,
+    });
+    const busLossShards: number[] = [];
+    let republished = 0;
+    for (const shard of held) {
+      const marker = `${SHARD_MARKER_PREFIX}${shard}`;
+      if ((await bus.length(marker)) === 0) {
+        await bus.publish(marker, { owner, at: String(now) }, { maxLen: 10 });
+        busLossShards.push(shard);
+      }
+    }
+    if (busLossShards.length > 0) republished += await engine.republishQueued(busLossShards, -1);
+    const dispatched = held.length === 0 ? 0 : await engine.dispatchDue(held);
+    const released = held.length === 0 ? 0 : await engine.releaseExpiredLeases(held);
+    if (now >= nextRepublishAt && held.length > 0) {
+      nextRepublishAt = now + republishEveryMs;
+      republished += await engine.republishQueued(held, republishAfterMs);
+    }
+    const result = { shards: held, dispatched, released, republished, busLossShards };
+    options.onSweep?.(result);
+    return result;
+  };
+
+  const loop = (async () => {
+    while (!stop.signal.aborted) {
+      await sweep().catch((error: unknown) => report(error, 'scheduler sweep'));
+      await clock.sleep(sweepMs, stop.signal).catch(() => undefined);
+    }
+  })();
+
+  return {
+    shards: () => held,
+    sweep,
+    stop: async () => {
+      stop.abort();
+      await loop;
+      await releaseShards(store, owner).catch((error: unknown) => report(error, 'scheduler release'));
+    },
+  };
+}

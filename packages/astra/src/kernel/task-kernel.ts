@@ -1,0 +1,62 @@
+import type { Bus } from '../ports/bus.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import type { Clock } from '../time/clock.js';
+import { builtInHandlers, type HandlerRegistry } from './executor/handlers.js';
+import { DueTimers } from './scheduler/due-timers.js';
+import { TaskEngine } from './tasks/engine.js';
+import type { RetryPolicy } from './tasks/sql/fail-tasks.js';
+
+/**
+ * The task kernel of one process: the engine, the handler registry and the due-time timers wired
+ * together (the engine reports retries and deferrals to the timers; a timer dispatches its shard's
+ * due tasks and re-arms for the next). Roles (executor, scheduler, worker manager) are started on
+ * top of it by the composition root.
+ */
+export interface TaskKernelOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly shardCount: number;
+  /** Default: the built-in handlers (noop, echo, sleep, fail). */
+  readonly handlers?: HandlerRegistry;
+  /** Default: 1 s doubling to 5 min, jittered. */
+  readonly retry?: RetryPolicy;
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+export interface TaskKernel {
+  readonly engine: TaskEngine;
+  readonly handlers: HandlerRegistry;
+  close(): void;
+}
+
+export const DEFAULT_RETRY_POLICY: RetryPolicy = { baseMs: 1000, maxMs: 300_000 };
+
+export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
+  const handlers = options.handlers ?? builtInHandlers();
+  const onError = options.onError ?? (() => undefined);
+  let timers: DueTimers | undefined;
+  const engine = new TaskEngine({
+    store: options.store,
+    bus: options.bus,
+    clock: options.clock,
+    shardCount: options.shardCount,
+    retry: options.retry ?? DEFAULT_RETRY_POLICY,
+    knownTypes: () => handlers.types(),
+    onDue: (due) => timers?.add(due),
+    onError,
+  });
+  timers = new DueTimers({
+    clock: options.clock,
+    fire: async (shard) => {
+      try {
+        await engine.dispatchDue([shard]);
+        return await engine.nextDueAt([shard]);
+      } catch (error) {
+        onError(error, 'due timer');
+        return null;
+      }
+    },
+  });
+  return { engine, handlers, close: () => timers?.close() };
+}

@@ -1,0 +1,410 @@
+import { randomUUID } from 'node:crypto';
+import { AstraError } from '../../errors/index.js';
+import type { Bus } from '../../ports/bus.js';
+import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
+import { claimTasks } from './sql/claim-tasks.js';
+import { type Completion, completeTasks } from './sql/complete-tasks.js';
+import { createGraph } from './sql/create-graph.js';
+import {
+  type Deferral,
+  deferTasks,
+  dispatchDue,
+  expiredLeases,
+  nextDueAt,
+  type RunningAttempt,
+  republishQueued,
+  workerTasks,
+} from './sql/dispatch.js';
+import { cancelTasks, endDescendants } from './sql/end-tasks.js';
+import { type AttemptFailure, failTasks, type RetryPolicy } from './sql/fail-tasks.js';
+import {
+  appendGoalEvent,
+  attachGraph,
+  existingGoal,
+  failDependentGoals,
+  finalizeGraphs,
+  goalStatuses,
+  insertGoal,
+  insertGoalDependencies,
+  unblockableGoals,
+} from './sql/goals.js';
+import { goalTaskIds, readGoal } from './sql/read.js';
+import {
+  type ClaimedTask,
+  type Dispatch,
+  GOALS_COMPLETED_STREAM,
+  type GoalStatus,
+  type JsonValue,
+  type Plan,
+  shardOf,
+  taskStream,
+} from './types.js';
+
+/**
+ * The task graph engine: every task and goal state change, each one a transaction of conditional
+ * statements with their events, followed (after commit) by publishing what became ready.
+ *
+ * After-commit effects: tasks that became `queued` are published to their shard stream, highest
+ * priority first, in one pipelined call; finished goals are published to `astra:goals:completed`;
+ * retries and deferrals report their due time to `onDue` (a timer may dispatch them early; the
+ * scheduler's sweep dispatches them regardless). A publish that fails after commit loses nothing:
+ * the task is `queued` in Postgres and the recovery sweep publishes it again.
+ */
+export interface EngineOptions {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly clock: Clock;
+  readonly shardCount: number;
+  readonly retry: RetryPolicy;
+  /** Task types some registered handler runs; plans naming others are refused. */
+  readonly knownTypes: () => ReadonlySet<string>;
+  readonly planLimits?: Partial<Omit<PlanLimits, 'knownTypes'>>;
+  /** Called after commit with tasks waiting for a time (retry backoff, durable sleep). */
+  readonly onDue?: (due: readonly { taskId: string; dueAt: number; shard: number }[]) => void;
+  /** Failures that could not be raised to a caller (a publish after commit). */
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+export interface SubmitGoalInput {
+  readonly agentId: string;
+  readonly goalText: string;
+  readonly priority?: number;
+  /** The declared plan, unvalidated (as received). */
+  readonly plan: unknown;
+  readonly dependsOnGoalIds?: readonly string[];
+  readonly cascadeId?: string | null;
+  readonly sourceAgentId?: string | null;
+  readonly idempotencyKey?: string | null;
+}
+
+export interface SubmittedGoal {
+  readonly goalId: string;
+  readonly graphId: string | null;
+  readonly taskCount: number;
+  readonly status: GoalStatus;
+  /** True when an idempotency key matched an existing goal and nothing was written. */
+  readonly existing: boolean;
+}
+
+interface Effects {
+  dispatch: Dispatch[];
+  finishedGoals: { goalId: string; agentId: string; status: GoalStatus }[];
+  due: { taskId: string; dueAt: number; shard: number }[];
+}
+
+const newEffects = (): Effects => ({ dispatch: [], finishedGoals: [], due: [] });
+
+export class TaskEngine {
+  readonly #options: EngineOptions;
+
+  constructor(options: EngineOptions) {
+    this.#options = options;
+  }
+
+  get shardCount(): number {
+    return this.#options.shardCount;
+  }
+
+  #now(): Date {
+    return new Date(this.#options.clock.now());
+  }
+
+  validatePlan(raw: unknown): Plan {
+    return parsePlan(raw, {
+      ...DEFAULT_PLAN_LIMITS,
+      ...this.#options.planLimits,
+      knownTypes: this.#options.knownTypes(),
+    });
+  }
+
+  async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
+    const plan = this.validatePlan(input.plan);
+    const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const statuses = await goalStatuses(tx, dependsOn);
+      const missing = dependsOn.find((id) => !statuses.has(id));
+      if (missing !== undefined)
+        throw new AstraError('ASTRA_VALIDATION_FAILED', `depends_on_goal_ids names unknown goal ${missing}`, {
+          details: { field: 'depends_on_goal_ids', goal_id: missing },
+        });
+      const values = [...statuses.values()];
+      const doomed = values.some((s) => s === 'failed' || s === 'cancelled');
+      const status: GoalStatus = doomed
+        ? 'failed'
+        : values.every((s) => s === 'completed')
+          ? 'active'
+          : 'blocked';
+      const goalId = randomUUID();
+      const inserted = await insertGoal(tx, {
+        id: goalId,
+        agentId: input.agentId,
+        goalText: input.goalText,
+        priority: input.priority ?? 100,
+        status,
+        cascadeId: input.cascadeId ?? null,
+        sourceAgentId: input.sourceAgentId ?? null,
+        idempotencyKey: input.idempotencyKey ?? null,
+        plan: planToJson(plan),
+        error: doomed ? 'a goal it depends on did not complete' : null,
+        now,
+      });
+      if (inserted === null) {
+        const id = (await existingGoal(tx, input.agentId, input.idempotencyKey as string)) as string;
+        const goal = await readGoal(tx, id);
+        return {
+          goalId: id,
+          graphId: goal?.graphId ?? null,
+          taskCount: goal === null ? 0 : (await goalTaskIds(tx, id)).length,
+          status: goal?.status ?? 'pending',
+          existing: true,
+        };
+      }
+      await insertGoalDependencies(tx, goalId, dependsOn);
+      if (doomed) fx.finishedGoals.push({ goalId, agentId: input.agentId, status });
+      await appendGoalEvent(tx, {
+        type: 'GoalCreated',
+        agentId: input.agentId,
+        goalId,
+        graphId: null,
+        payload: { to: status, depends_on_goal_ids: dependsOn, task_count: plan.tasks.length },
+        now,
+      });
+      let graphId: string | null = null;
+      if (status === 'active') graphId = await this.#startGoal(tx, fx, goalId, input.agentId, plan, now);
+      return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false };
+    });
+  }
+
+  async #startGoal(
+    tx: SqlExecutor,
+    fx: Effects,
+    goalId: string,
+    agentId: string,
+    plan: Plan,
+    now: Date,
+  ): Promise<string> {
+    const graphId = randomUUID();
+    const shard = shardOf(agentId, this.#options.shardCount);
+    const created = await createGraph(tx, { graphId, goalId, agentId, shard, plan, now });
+    await attachGraph(tx, goalId, graphId, now);
+    fx.dispatch.push(...created.dispatch);
+    return graphId;
+  }
+
+  /** Claims the tasks for a worker; ids not returned were not claimable and their messages are dropped. */
+  claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
+    const now = this.#options.clock.now();
+    return this.#options.store.transaction((tx) =>
+      claimTasks(tx, { taskIds, workerId, leaseExpiresAt: new Date(now + leaseMs), now: new Date(now) }),
+    );
+  }
+
+  /** Completes attempts; returns the ids accepted (the rest were stale). */
+  complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const batch = await completeTasks(tx, completions, now);
+      fx.dispatch.push(...batch.dispatch);
+      await this.#settle(tx, fx, batch.finishedGraphs, now);
+      return batch.completed;
+    });
+  }
+
+  /** Ends failed attempts: retried after backoff while retries last, else dead-lettered with their dependents. */
+  fail(failures: readonly AttemptFailure[]): Promise<void> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      await this.#failIn(tx, fx, failures, now);
+    });
+  }
+
+  async #failIn(tx: SqlExecutor, fx: Effects, failures: readonly AttemptFailure[], now: Date): Promise<void> {
+    if (failures.length === 0) return;
+    const batch = await failTasks(tx, failures, this.#options.retry, now);
+    for (const retry of batch.retried)
+      fx.due.push({ taskId: retry.taskId, dueAt: retry.dueAt, shard: retry.dispatch.shard });
+    const below = await endDescendants(tx, batch.deadLettered, now);
+    const unfinished = new Map([...batch.graphUnfinished, ...below.graphUnfinished]);
+    await this.#settle(tx, fx, finished(unfinished), now);
+  }
+
+  defer(deferrals: readonly Deferral[]): Promise<void> {
+    return this.#run(async (tx, fx) => {
+      const deferred = await deferTasks(tx, deferrals, this.#now());
+      for (const d of deferred) fx.due.push({ taskId: d.taskId, dueAt: d.dueAt, shard: d.dispatch.shard });
+    });
+  }
+
+  /** Dispatches pending tasks of these shards whose time has come; returns how many. */
+  dispatchDue(shards: readonly number[], limit = 1000): Promise<number> {
+    return this.#run(async (tx, fx) => {
+      const dispatch = await dispatchDue(tx, shards, this.#now(), limit);
+      fx.dispatch.push(...dispatch);
+      return dispatch.length;
+    });
+  }
+
+  nextDueAt(shards: readonly number[]): Promise<number | null> {
+    return nextDueAt(this.#options.store, shards);
+  }
+
+  /** Publishes again `queued` tasks untouched for olderThanMs (their message may be lost); returns how many. */
+  republishQueued(shards: readonly number[], olderThanMs: number, limit = 5000): Promise<number> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#options.clock.now();
+      const dispatch = await republishQueued(tx, {
+        shards,
+        cutoff: new Date(now - olderThanMs),
+        now: new Date(now),
+        limit,
+      });
+      fx.dispatch.push(...dispatch);
+      return dispatch.length;
+    });
+  }
+
+  /** Fails (retryably) running attempts whose lease expired on these shards; returns how many. */
+  releaseExpiredLeases(shards: readonly number[], limit = 1000): Promise<number> {
+    return this.#release((tx) => expiredLeases(tx, shards, this.#now(), limit), 'lease expired');
+  }
+
+  /** Fails (retryably) the running attempts of workers declared dead; returns how many. */
+  releaseWorkerTasks(workerIds: readonly string[], reason = 'worker lost'): Promise<number> {
+    if (workerIds.length === 0) return Promise.resolve(0);
+    return this.#release((tx) => workerTasks(tx, workerIds), reason);
+  }
+
+  #release(select: (tx: SqlExecutor) => Promise<RunningAttempt[]>, reason: string): Promise<number> {
+    return this.#run(async (tx, fx) => {
+      const attempts = await select(tx);
+      const failures = attempts.map((a) => ({ ...a, error: reason, retryable: true }));
+      await this.#failIn(tx, fx, failures, this.#now());
+      return attempts.length;
+    });
+  }
+
+  /** Cancels one task (and fails or skips what depends on it). */
+  cancelTask(taskId: string, reason = 'cancelled by request'): Promise<boolean> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const ended = await cancelTasks(tx, [taskId], reason, now);
+      const below = await endDescendants(tx, ended.ended, now);
+      await this.#settle(
+        tx,
+        fx,
+        finished(new Map([...ended.graphUnfinished, ...below.graphUnfinished])),
+        now,
+      );
+      return ended.ended.length > 0;
+    });
+  }
+
+  /** Cancels a goal that has not ended: every unfinished task, the graph, the goal; blocked dependents fail. */
+  cancelGoal(goalId: string, reason = 'cancelled by request'): Promise<GoalStatus> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const goal = await readGoal(tx, goalId, { forUpdate: true });
+      if (goal === null) throw new AstraError('ASTRA_NOT_FOUND', `goal ${goalId} does not exist`);
+      if (goal.status === 'completed' || goal.status === 'failed' || goal.status === 'cancelled')
+        throw new AstraError('ASTRA_STATE_CONFLICT', `goal ${goalId} already ended (${goal.status})`, {
+          details: { status: goal.status },
+        });
+      await tx.query(
+        `UPDATE goals SET status = 'cancelled', error = $2, completed_at = $3, updated_at = $3 WHERE id = $1`,
+        [goalId, reason, now],
+      );
+      await appendGoalEvent(tx, {
+        type: 'GoalCancelled',
+        agentId: goal.agentId,
+        goalId,
+        graphId: goal.graphId,
+        payload: { to: 'cancelled', reason },
+        now,
+      });
+      const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
+      fx.finishedGoals.push(cancelled);
+      // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
+      const ended = await cancelTasks(tx, await goalTaskIds(tx, goalId), reason, now);
+      await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
+      await this.#cascadeGoals(tx, fx, [cancelled], now);
+      return 'cancelled' as const;
+    });
+  }
+
+  /** Finalizes finished graphs and their goals, then starts or fails the goals that waited on them. */
+  async #settle(tx: SqlExecutor, fx: Effects, graphIds: readonly string[], now: Date): Promise<void> {
+    const goals = await finalizeGraphs(tx, graphIds, now);
+    fx.finishedGoals.push(...goals);
+    await this.#cascadeGoals(tx, fx, goals, now);
+  }
+
+  async #cascadeGoals(
+    tx: SqlExecutor,
+    fx: Effects,
+    goals: readonly { goalId: string; status: GoalStatus }[],
+    now: Date,
+  ): Promise<void> {
+    let ended = goals.filter((g) => g.status !== 'completed').map((g) => g.goalId);
+    while (ended.length > 0) {
+      const failed = await failDependentGoals(tx, ended, now);
+      fx.finishedGoals.push(...failed.map((g) => ({ ...g, status: 'failed' as const })));
+      ended = failed.map((g) => g.goalId);
+    }
+    const completed = goals.filter((g) => g.status === 'completed').map((g) => g.goalId);
+    if (completed.length === 0) return;
+    for (const blocked of await unblockableGoals(tx, completed)) {
+      const plan = this.validatePlan(blocked.plan);
+      const graphId = await this.#startGoal(tx, fx, blocked.goalId, blocked.agentId, plan, now);
+      await appendGoalEvent(tx, {
+        type: 'GoalUnblocked',
+        agentId: blocked.agentId,
+        goalId: blocked.goalId,
+        graphId,
+        payload: { to: 'active' },
+        now,
+      });
+    }
+  }
+
+  async #run<T>(work: (tx: SqlExecutor, fx: Effects) => Promise<T>): Promise<T> {
+    let fx = newEffects();
+    const result = await this.#options.store.transaction((tx) => {
+      fx = newEffects(); // a retried transaction starts its effects again
+      return work(tx, fx);
+    });
+    await this.#publish(fx);
+    return result;
+  }
+
+  async #publish(fx: Effects): Promise<void> {
+    const { bus, onDue, onError } = this.#options;
+    if (fx.due.length > 0) onDue?.(fx.due);
+    const messages = [
+      ...fx.dispatch
+        .sort((a, b) => b.priority - a.priority)
+        .map((d) => ({
+          stream: taskStream(d.shard),
+          fields: { task_id: d.taskId, priority: String(d.priority) },
+        })),
+      ...fx.finishedGoals.map((g) => ({
+        stream: GOALS_COMPLETED_STREAM,
+        fields: { goal_id: g.goalId, agent_id: g.agentId, status: g.status },
+      })),
+    ];
+    if (messages.length === 0) return;
+    try {
+      await bus.publishMany(messages);
+    } catch (error) {
+      onError?.(error, 'publish after commit (the recovery sweep publishes these tasks again)');
+    }
+  }
+}
+
+function finished(unfinished: ReadonlyMap<string, number>): string[] {
+  return [...unfinished].filter(([, count]) => count === 0).map(([id]) => id);
+}
+
+export type { AttemptFailure, Completion, Deferral, JsonValue, RetryPolicy };

@@ -1,0 +1,81 @@
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { ClaimedTask, JsonValue } from '../types.js';
+
+/**
+ * claim-tasks: one statement claims a batch of dispatched tasks for one worker.
+ *
+ * Inputs: task ids (from shard messages), worker id, lease expiry, now.
+ * Writes: each task still `queued` (and due) becomes `running` with attempt + 1, the worker as
+ *   lease owner and worker_id, lease_expires_at, started_at; a TaskStarted event each.
+ * Returns: the claimed tasks. An id not returned was not claimable (already claimed from a
+ *   duplicate message, cancelled, finished): its message is acknowledged and dropped.
+ * `FOR UPDATE SKIP LOCKED`: a task another transaction is changing right now is not waited for;
+ *   its message is redelivered later if it still matters.
+ */
+const SQL = `
+WITH claimable AS (
+  SELECT id FROM tasks
+  WHERE id = ANY($1::uuid[]) AND status = 'queued'
+  FOR UPDATE SKIP LOCKED
+),
+claimed AS (
+  UPDATE tasks t
+  SET status = 'running', attempt = t.attempt + 1, lease_owner = $2, worker_id = $3::uuid,
+      lease_expires_at = $4, started_at = $5, updated_at = $5
+  FROM claimable c WHERE t.id = c.id
+  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.type, t.payload, t.attempt, t.retries, t.max_retries,
+            t.timeout_ms, t.priority, t.checkpoint
+),
+started AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'TaskStarted', agent_id, goal_id, graph_id, id,
+         jsonb_build_object('to', 'running', 'attempt', attempt, 'worker_id', $2::text), $5
+  FROM claimed
+)
+SELECT * FROM claimed`;
+
+interface ClaimRow extends Record<string, unknown> {
+  id: string;
+  graph_id: string;
+  goal_id: string;
+  agent_id: string;
+  type: string;
+  payload: JsonValue;
+  attempt: number;
+  retries: number;
+  max_retries: number;
+  timeout_ms: number | null;
+  priority: number;
+  checkpoint: JsonValue | null;
+}
+
+export interface ClaimInput {
+  readonly taskIds: readonly string[];
+  readonly workerId: string;
+  readonly leaseExpiresAt: Date;
+  readonly now: Date;
+}
+
+export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<ClaimedTask[]> {
+  const { rows } = await tx.query<ClaimRow>(SQL, [
+    input.taskIds,
+    input.workerId,
+    input.workerId,
+    input.leaseExpiresAt,
+    input.now,
+  ]);
+  return rows.map((row) => ({
+    id: row.id,
+    graphId: row.graph_id,
+    goalId: row.goal_id,
+    agentId: row.agent_id,
+    type: row.type,
+    payload: row.payload,
+    attempt: row.attempt,
+    retries: row.retries,
+    maxRetries: row.max_retries,
+    timeoutMs: row.timeout_ms,
+    priority: row.priority,
+    checkpoint: row.checkpoint,
+  }));
+}

@@ -1,0 +1,108 @@
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { Dispatch, JsonValue } from '../types.js';
+
+/**
+ * complete-tasks: one statement completes a batch of tasks and makes their children ready.
+ *
+ * Inputs: (task id, attempt, result) triples, now.
+ * Writes: each task still `running` in that attempt becomes `completed` with its result (a
+ *   TaskCompleted event carries the result, so the log can rebuild the graph); every child's
+ *   pending_dependencies drops by the number of its dependencies completed here, and a child
+ *   reaching zero while `created` becomes `queued` (TaskQueued event); each graph's
+ *   unfinished_tasks drops by its tasks completed here.
+ * Returns: `completed` (ids accepted; the others were stale: another attempt or a cancellation
+ *   owns the task now), `dispatch` (children to publish after commit), `finishedGraphs` (graphs
+ *   whose last unfinished task ended here, to finalize in the same transaction).
+ * Concurrent completions of two parents of one child serialize on the child's row lock, and each
+ * decrement re-reads the row, so exactly one of them sees zero.
+ */
+const SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS i(id, attempt, result)
+),
+done AS (
+  UPDATE tasks t
+  SET status = 'completed', result = i.result::jsonb, error = NULL, completed_at = $4, updated_at = $4,
+      lease_owner = NULL, lease_expires_at = NULL
+  FROM input i
+  WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
+  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.result
+),
+done_events AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'TaskCompleted', agent_id, goal_id, graph_id, id,
+         jsonb_build_object('to', 'completed', 'attempt', attempt, 'result', result), $4
+  FROM done
+),
+decrements AS (
+  SELECT d.task_id, count(*)::int AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
+  GROUP BY d.task_id
+),
+children AS (
+  UPDATE tasks c
+  SET pending_dependencies = c.pending_dependencies - x.n,
+      status = CASE WHEN c.status = 'created' AND c.pending_dependencies = x.n THEN 'queued' ELSE c.status END,
+      updated_at = $4
+  FROM decrements x
+  WHERE c.id = x.task_id
+  RETURNING c.id, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id, c.pending_dependencies
+),
+ready AS (
+  SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0
+),
+ready_events AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'TaskQueued', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'queued'), $4
+  FROM ready
+),
+graphs AS (
+  UPDATE task_graphs g SET unfinished_tasks = g.unfinished_tasks - x.n
+  FROM (SELECT graph_id, count(*)::int AS n FROM done GROUP BY graph_id) x
+  WHERE g.id = x.graph_id
+  RETURNING g.id, g.unfinished_tasks
+)
+SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority FROM done
+UNION ALL SELECT 'ready', id, shard, priority FROM ready
+UNION ALL SELECT 'graph', id, NULL, NULL FROM graphs WHERE unfinished_tasks = 0`;
+
+export interface Completion {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly result: JsonValue;
+}
+
+export interface CompletedBatch {
+  readonly completed: ReadonlySet<string>;
+  readonly dispatch: Dispatch[];
+  readonly finishedGraphs: string[];
+}
+
+interface Row extends Record<string, unknown> {
+  kind: 'done' | 'ready' | 'graph';
+  id: string;
+  shard: number | null;
+  priority: number | null;
+}
+
+export async function completeTasks(
+  tx: SqlExecutor,
+  completions: readonly Completion[],
+  now: Date,
+): Promise<CompletedBatch> {
+  const { rows } = await tx.query<Row>(SQL, [
+    completions.map((c) => c.taskId),
+    completions.map((c) => c.attempt),
+    completions.map((c) => JSON.stringify(c.result ?? null)),
+    now,
+  ]);
+  const completed = new Set<string>();
+  const dispatch: Dispatch[] = [];
+  const finishedGraphs: string[] = [];
+  for (const row of rows) {
+    if (row.kind === 'done') completed.add(row.id);
+    else if (row.kind === 'ready')
+      dispatch.push({ taskId: row.id, shard: row.shard ?? 0, priority: row.priority ?? 0 });
+    else finishedGraphs.push(row.id);
+  }
+  return { completed, dispatch, finishedGraphs };
+}

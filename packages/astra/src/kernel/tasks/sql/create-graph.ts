@@ -1,0 +1,97 @@
+import { randomUUID } from 'node:crypto';
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { Dispatch, Plan } from '../types.js';
+
+/**
+ * create-graph: one statement writes a whole graph.
+ *
+ * Inputs: graph id, goal id, agent id, shard, the validated plan, now.
+ * Writes: the task_graphs row (task_count = unfinished_tasks = number of tasks); every task
+ *   (`queued` when it has no dependency, else `created` with its pending_dependencies count);
+ *   every task_dependencies row; a TaskCreated event per task and one GraphCreated event.
+ * Returns: the tasks to dispatch after commit (the ones created `queued`), highest priority first,
+ *   and the plan name → task id map.
+ * All in one statement: the foreign keys between the CTEs are checked at its end.
+ */
+export interface CreateGraphInput {
+  readonly graphId: string;
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly shard: number;
+  readonly plan: Plan;
+  readonly now: Date;
+}
+
+export interface CreatedGraph {
+  readonly dispatch: Dispatch[];
+  readonly taskIds: ReadonlyMap<string, string>;
+}
+
+const SQL = `
+WITH graph AS (
+  INSERT INTO task_graphs (id, goal_id, agent_id, task_count, unfinished_tasks, created_at)
+  VALUES ($1, $2, $3, $5, $5, $6)
+),
+input AS (
+  SELECT * FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],
+                       $14::int[], $15::int[], $16::text[])
+    AS u(id, name, type, status, payload, priority, max_retries, timeout_ms, pending, policy)
+),
+created AS (
+  INSERT INTO tasks (id, graph_id, goal_id, agent_id, name, type, status, payload, priority, max_retries,
+                     timeout_ms, pending_dependencies, on_dependency_failure, shard, created_at, updated_at)
+  SELECT id, $1, $2, $3, name, type, status, payload::jsonb, priority, max_retries, timeout_ms, pending, policy,
+         $4, $6, $6
+  FROM input
+),
+dependencies AS (
+  INSERT INTO task_dependencies (task_id, depends_on)
+  SELECT * FROM unnest($17::uuid[], $18::uuid[])
+),
+task_events AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'TaskCreated', $3, $2, $1, id,
+         jsonb_build_object('to', status, 'name', name, 'type', type, 'pending_dependencies', pending), $6
+  FROM input
+)
+INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
+VALUES ('GraphCreated', $3, $2, $1, jsonb_build_object('task_count', $5::int), $6)`;
+
+export async function createGraph(tx: SqlExecutor, input: CreateGraphInput): Promise<CreatedGraph> {
+  const { plan } = input;
+  const taskIds = new Map(plan.tasks.map((task) => [task.id, randomUUID()]));
+  const idOf = (name: string): string => taskIds.get(name) as string;
+  const dependencyTask: string[] = [];
+  const dependencyOn: string[] = [];
+  for (const task of plan.tasks)
+    for (const parent of task.dependsOn) {
+      dependencyTask.push(idOf(task.id));
+      dependencyOn.push(idOf(parent));
+    }
+  const status = plan.tasks.map((task) => (task.dependsOn.length === 0 ? 'queued' : 'created'));
+  await tx.query(SQL, [
+    input.graphId,
+    input.goalId,
+    input.agentId,
+    input.shard,
+    plan.tasks.length,
+    input.now,
+    plan.tasks.map((task) => idOf(task.id)),
+    plan.tasks.map((task) => task.id),
+    plan.tasks.map((task) => task.type),
+    status,
+    plan.tasks.map((task) => JSON.stringify(task.payload)),
+    plan.tasks.map((task) => task.priority),
+    plan.tasks.map((task) => task.maxRetries),
+    plan.tasks.map((task) => task.timeoutMs),
+    plan.tasks.map((task) => task.dependsOn.length),
+    plan.tasks.map((task) => task.onDependencyFailure),
+    dependencyTask,
+    dependencyOn,
+  ]);
+  const dispatch = plan.tasks
+    .filter((task) => task.dependsOn.length === 0)
+    .map((task) => ({ taskId: idOf(task.id), shard: input.shard, priority: task.priority }))
+    .sort((a, b) => b.priority - a.priority);
+  return { dispatch, taskIds };
+}

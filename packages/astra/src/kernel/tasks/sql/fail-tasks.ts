@@ -1,0 +1,120 @@
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { Dispatch } from '../types.js';
+
+/**
+ * fail-tasks: one statement ends failed attempts.
+ *
+ * Inputs: (task id, attempt, error, retryable, jitter in [0.5, 1]) per task, now, backoff base and
+ *   cap in ms.
+ * Writes: each task still `running` in that attempt counts a retry. With retries left and a
+ *   retryable error it goes back to `pending` with next_attempt_at = now + min(base·2^retries, cap)
+ *   ·jitter (TaskFailed then TaskRetryScheduled); otherwise it ends `dead_letter` (TaskFailed then
+ *   TaskDeadLettered) and its graph counts one failed task and one unfinished task fewer.
+ * Returns: per accepted task its new status, next_attempt_at, shard and priority; `finishedGraphs`
+ *   maps graph ids touched by a dead letter to their unfinished count after this statement.
+ * The retry's dispatch happens when next_attempt_at passes (a timer, or the scheduler's sweep).
+ */
+const SQL = `
+WITH input AS (
+  SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[], $4::bool[], $5::float8[])
+    AS i(id, attempt, error, retryable, jitter)
+),
+failed AS (
+  UPDATE tasks t
+  SET retries = t.retries + 1,
+      status = CASE WHEN i.retryable AND t.retries < t.max_retries THEN 'pending' ELSE 'dead_letter' END,
+      next_attempt_at = CASE WHEN i.retryable AND t.retries < t.max_retries
+        THEN $6::timestamptz + make_interval(secs => LEAST($7::float8 * power(2, t.retries), $8::float8) * i.jitter / 1000.0)
+        END,
+      completed_at = CASE WHEN i.retryable AND t.retries < t.max_retries THEN NULL ELSE $6::timestamptz END,
+      error = i.error, lease_owner = NULL, lease_expires_at = NULL, updated_at = $6
+  FROM input i
+  WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
+  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.status, t.retries, t.next_attempt_at,
+            t.shard, t.priority, t.error
+),
+logged AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT kind, agent_id, goal_id, graph_id, id, body, $6 FROM (
+    SELECT 1 AS step, 'TaskFailed' AS kind, agent_id, goal_id, graph_id, id,
+           jsonb_build_object('to', 'failed', 'attempt', attempt, 'retries', retries, 'error', error) AS body
+    FROM failed
+    UNION ALL
+    SELECT 2, CASE WHEN status = 'pending' THEN 'TaskRetryScheduled' ELSE 'TaskDeadLettered' END,
+           agent_id, goal_id, graph_id, id,
+           jsonb_build_object('to', status, 'next_attempt_at', next_attempt_at)
+    FROM failed
+  ) e ORDER BY step
+),
+graphs AS (
+  UPDATE task_graphs g
+  SET unfinished_tasks = g.unfinished_tasks - x.n, failed_tasks = g.failed_tasks + x.n
+  FROM (SELECT graph_id, count(*)::int AS n FROM failed WHERE status = 'dead_letter' GROUP BY graph_id) x
+  WHERE g.id = x.graph_id
+  RETURNING g.id, g.unfinished_tasks
+)
+SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished FROM failed
+UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks FROM graphs`;
+
+export interface AttemptFailure {
+  readonly taskId: string;
+  readonly attempt: number;
+  readonly error: string;
+  readonly retryable: boolean;
+}
+
+export interface RetryPolicy {
+  /** First retry's delay; doubles per retry. */
+  readonly baseMs: number;
+  /** Longest delay. */
+  readonly maxMs: number;
+  /** Random in [0.5, 1] by default; injectable for deterministic tests. */
+  readonly jitter?: () => number;
+}
+
+export interface FailedBatch {
+  readonly retried: { readonly taskId: string; readonly dueAt: number; readonly dispatch: Dispatch }[];
+  readonly deadLettered: string[];
+  readonly graphUnfinished: Map<string, number>;
+}
+
+interface Row extends Record<string, unknown> {
+  kind: 'task' | 'graph';
+  id: string;
+  status: string | null;
+  next_attempt_at: Date | null;
+  shard: number | null;
+  priority: number | null;
+  unfinished: number | null;
+}
+
+export async function failTasks(
+  tx: SqlExecutor,
+  failures: readonly AttemptFailure[],
+  policy: RetryPolicy,
+  now: Date,
+): Promise<FailedBatch> {
+  const jitter = policy.jitter ?? (() => 0.5 + Math.random() / 2);
+  const { rows } = await tx.query<Row>(SQL, [
+    failures.map((f) => f.taskId),
+    failures.map((f) => f.attempt),
+    failures.map((f) => f.error.slice(0, 4000)),
+    failures.map((f) => f.retryable),
+    failures.map(() => jitter()),
+    now,
+    policy.baseMs,
+    policy.maxMs,
+  ]);
+  const batch: FailedBatch = { retried: [], deadLettered: [], graphUnfinished: new Map() };
+  for (const row of rows) {
+    if (row.kind === 'graph') batch.graphUnfinished.set(row.id, row.unfinished ?? 0);
+    else if (row.status === 'dead_letter') batch.deadLettered.push(row.id);
+    else
+      batch.retried.push({
+        taskId: row.id,
+        dueAt: row.next_attempt_at?.getTime() ?? now.getTime(),
+        dispatch: { taskId: row.id, shard: row.shard ?? 0, priority: row.priority ?? 0 },
+      });
+  }
+  return batch;
+}

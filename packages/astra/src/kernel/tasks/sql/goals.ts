@@ -1,0 +1,212 @@
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { GoalStatus, JsonValue } from '../types.js';
+
+/**
+ * Goal statements.
+ *
+ * insertGoal — one row, `active` or `blocked` (or `failed` when a goal it depends on already
+ *   failed), with its dependencies and a GoalCreated event. With an idempotency key, a second
+ *   insert for the same (agent, key) — even a concurrent one — inserts nothing and the existing
+ *   goal is returned instead (the partial unique index decides).
+ * finalizeGraphs — graphs whose unfinished count reached zero end `completed`, `failed` (a task
+ *   failed or was dead-lettered) or `cancelled`; their goals take the same status with
+ *   completed_at (GraphFinished, GoalCompleted | GoalFailed | GoalCancelled).
+ * unblockable — blocked goals depending on the given ones whose dependencies have all completed.
+ * failDependents — blocked goals depending on the given ones become `failed`.
+ */
+const INSERT_SQL = `
+INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, idempotency_key, plan,
+                   graph_id, error, created_at, updated_at, started_at)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHEN $5 = 'active' THEN $11::timestamptz END)
+ON CONFLICT (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
+RETURNING id`;
+
+const EXISTING_SQL = `SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2`;
+
+const DEPENDENCY_STATUS_SQL = `SELECT id, status FROM goals WHERE id = ANY($1::uuid[])`;
+
+const INSERT_DEPENDENCIES_SQL = `
+INSERT INTO goal_dependencies (goal_id, depends_on_goal_id) SELECT $1, unnest($2::uuid[])`;
+
+const GOAL_EVENT_SQL = `
+INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
+VALUES ($1, $2, $3, $4, $5::jsonb, $6)`;
+
+const SET_GRAPH_SQL = `UPDATE goals SET graph_id = $2, status = 'active', started_at = $3, updated_at = $3 WHERE id = $1`;
+
+const FINALIZE_SQL = `
+WITH graphs AS (
+  UPDATE task_graphs
+  SET status = CASE WHEN failed_tasks > 0 THEN 'failed' WHEN cancelled_tasks > 0 THEN 'cancelled' ELSE 'completed' END,
+      completed_at = $2
+  WHERE id = ANY($1::uuid[]) AND status = 'active' AND unfinished_tasks = 0
+  RETURNING id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks
+),
+ended AS (
+  UPDATE goals o
+  SET status = g.status, completed_at = $2, updated_at = $2,
+      error = CASE WHEN g.status = 'failed' THEN g.failed_tasks || ' of ' || g.task_count || ' tasks failed'
+                   WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
+  FROM graphs g
+  WHERE o.id = g.goal_id AND o.status = 'active'
+  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id
+),
+logged AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
+  SELECT 'GraphFinished', agent_id, goal_id, id, jsonb_build_object('to', status), $2 FROM graphs
+  UNION ALL
+  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
+         agent_id, id, graph_id, jsonb_build_object('to', status, 'cascade_id', cascade_id), $2
+  FROM ended
+)
+SELECT id, agent_id, status, graph_id FROM ended`;
+
+const UNBLOCKABLE_SQL = `
+SELECT g.id, g.agent_id, g.plan FROM goals g
+WHERE g.status = 'blocked'
+  AND g.id IN (SELECT goal_id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[]))
+  AND NOT EXISTS (
+    SELECT 1 FROM goal_dependencies d JOIN goals p ON p.id = d.depends_on_goal_id
+    WHERE d.goal_id = g.id AND p.status <> 'completed'
+  )
+FOR UPDATE OF g`;
+
+const FAIL_DEPENDENTS_SQL = `
+WITH failed AS (
+  UPDATE goals SET status = 'failed', error = 'a goal it depends on did not complete', completed_at = $2, updated_at = $2
+  WHERE status = 'blocked'
+    AND id IN (SELECT goal_id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[]))
+  RETURNING id, agent_id
+),
+logged AS (
+  INSERT INTO events (event_type, actor_id, goal_id, payload, created_at)
+  SELECT 'GoalFailed', agent_id, id, jsonb_build_object('to', 'failed', 'reason', 'dependency'), $2 FROM failed
+)
+SELECT id, agent_id FROM failed`;
+
+export interface GoalInsert {
+  readonly id: string;
+  readonly agentId: string;
+  readonly goalText: string;
+  readonly priority: number;
+  readonly status: GoalStatus;
+  readonly cascadeId: string | null;
+  readonly sourceAgentId: string | null;
+  readonly idempotencyKey: string | null;
+  readonly plan: JsonValue;
+  readonly error: string | null;
+  readonly now: Date;
+}
+
+/** Inserts the goal; returns null when the idempotency key already names a goal (then `existingGoal`). */
+export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(INSERT_SQL, [
+    goal.id,
+    goal.agentId,
+    goal.goalText,
+    goal.priority,
+    goal.status,
+    goal.cascadeId,
+    goal.sourceAgentId,
+    goal.idempotencyKey,
+    JSON.stringify(goal.plan),
+    goal.error,
+    goal.now,
+  ]);
+  return rows[0]?.id ?? null;
+}
+
+export async function existingGoal(tx: SqlExecutor, agentId: string, key: string): Promise<string | null> {
+  const { rows } = await tx.query<{ id: string }>(EXISTING_SQL, [agentId, key]);
+  return rows[0]?.id ?? null;
+}
+
+export async function goalStatuses(
+  tx: SqlExecutor,
+  goalIds: readonly string[],
+): Promise<Map<string, GoalStatus>> {
+  const { rows } = await tx.query<{ id: string; status: GoalStatus }>(DEPENDENCY_STATUS_SQL, [goalIds]);
+  return new Map(rows.map((row) => [row.id, row.status]));
+}
+
+export async function insertGoalDependencies(
+  tx: SqlExecutor,
+  goalId: string,
+  dependsOn: readonly string[],
+): Promise<void> {
+  if (dependsOn.length > 0) await tx.query(INSERT_DEPENDENCIES_SQL, [goalId, dependsOn]);
+}
+
+export async function appendGoalEvent(
+  tx: SqlExecutor,
+  event: {
+    type: string;
+    agentId: string;
+    goalId: string;
+    graphId: string | null;
+    payload: JsonValue;
+    now: Date;
+  },
+): Promise<void> {
+  await tx.query(GOAL_EVENT_SQL, [
+    event.type,
+    event.agentId,
+    event.goalId,
+    event.graphId,
+    JSON.stringify(event.payload),
+    event.now,
+  ]);
+}
+
+export async function attachGraph(
+  tx: SqlExecutor,
+  goalId: string,
+  graphId: string,
+  now: Date,
+): Promise<void> {
+  await tx.query(SET_GRAPH_SQL, [goalId, graphId, now]);
+}
+
+export interface FinishedGoal {
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly status: GoalStatus;
+  readonly graphId: string;
+}
+
+export async function finalizeGraphs(
+  tx: SqlExecutor,
+  graphIds: readonly string[],
+  now: Date,
+): Promise<FinishedGoal[]> {
+  if (graphIds.length === 0) return [];
+  const { rows } = await tx.query<{ id: string; agent_id: string; status: GoalStatus; graph_id: string }>(
+    FINALIZE_SQL,
+    [graphIds, now],
+  );
+  return rows.map((row) => ({
+    goalId: row.id,
+    agentId: row.agent_id,
+    status: row.status,
+    graphId: row.graph_id,
+  }));
+}
+
+export async function unblockableGoals(
+  tx: SqlExecutor,
+  completedGoalIds: readonly string[],
+): Promise<{ goalId: string; agentId: string; plan: JsonValue }[]> {
+  const { rows } = await tx.query<{ id: string; agent_id: string; plan: JsonValue }>(UNBLOCKABLE_SQL, [
+    completedGoalIds,
+  ]);
+  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, plan: row.plan }));
+}
+
+export async function failDependentGoals(
+  tx: SqlExecutor,
+  endedGoalIds: readonly string[],
+  now: Date,
+): Promise<{ goalId: string; agentId: string }[]> {
+  const { rows } = await tx.query<{ id: string; agent_id: string }>(FAIL_DEPENDENTS_SQL, [endedGoalIds, now]);
+  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id }));
+}

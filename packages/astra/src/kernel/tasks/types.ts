@@ -1,0 +1,171 @@
+/**
+ * Types of the task graph engine.
+ *
+ * Glossary:
+ * - goal: what an agent was asked to achieve; it runs one task graph (its plan) to an end.
+ * - graph: a DAG of tasks made from a declared plan, created in one transaction.
+ * - task: one unit of work of a type (noop, echo, sleep, ...) with a JSON payload; it runs on a
+ *   worker once every task it depends on has completed.
+ * - pending dependencies: the count of a task's dependencies that have not completed yet; the
+ *   transaction that completes a dependency decrements it, and at zero the task is dispatched.
+ * - shard: fnv1a(agent_id) mod TASK_SHARD_COUNT; a dispatched task is a message on
+ *   `astra:tasks:shard:{shard}`.
+ * - attempt: how many times the task was claimed; the claim's fencing number. A completion or
+ *   failure reported for an older attempt is stale and changes nothing.
+ * - retries: failed attempts counted against max_retries.
+ * - lease: the claim's owner and expiry; a lease that runs out (worker lost) puts the task back.
+ *
+ * Task states (a database CHECK backs the union):
+ *   created     waiting for dependencies
+ *   pending     ready, waiting for its dispatch time (a retry's backoff, a durable sleep)
+ *   queued      published to its shard stream (or about to be: the sweep republishes if lost)
+ *   running     claimed by a worker under a lease
+ *   completed   ended with a result                                     (terminal)
+ *   failed      an attempt failed (transient: it moves on to pending or dead_letter at once);
+ *               terminal when a dependency ended without completing and the policy is `fail`
+ *   dead_letter retries exhausted or a non-retryable error             (terminal)
+ *   cancelled   cancelled, or skipped because a dependency failed    (terminal)
+ *   scheduled   reserved by the state machine for a claimed task not yet started; the executor
+ *               claims straight into running, so nothing rests here today.
+ */
+export type TaskStatus =
+  | 'created'
+  | 'pending'
+  | 'queued'
+  | 'scheduled'
+  | 'running'
+  | 'completed'
+  | 'failed'
+  | 'dead_letter'
+  | 'cancelled';
+
+export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = [
+  'completed',
+  'failed',
+  'dead_letter',
+  'cancelled',
+];
+
+export type GoalStatus = 'pending' | 'blocked' | 'active' | 'completed' | 'failed' | 'cancelled';
+export type GraphStatus = 'active' | 'completed' | 'failed' | 'cancelled';
+
+/** What a task does when one of its dependencies ends without completing. */
+export type DependencyFailurePolicy = 'fail' | 'skip';
+
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+
+/** One task of a declared plan, as validated. */
+export interface PlanTask {
+  readonly id: string;
+  readonly type: string;
+  readonly payload: JsonValue;
+  readonly priority: number;
+  readonly maxRetries: number;
+  readonly timeoutMs: number | null;
+  readonly dependsOn: readonly string[];
+  readonly onDependencyFailure: DependencyFailurePolicy;
+}
+
+export interface Plan {
+  readonly tasks: readonly PlanTask[];
+}
+
+/** A task to publish on its shard stream once the transaction that made it ready has committed. */
+export interface Dispatch {
+  readonly taskId: string;
+  readonly shard: number;
+  readonly priority: number;
+}
+
+export interface TaskRecord {
+  readonly id: string;
+  readonly graphId: string;
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly name: string;
+  readonly type: string;
+  readonly status: TaskStatus;
+  readonly payload: JsonValue;
+  readonly result: JsonValue | null;
+  readonly error: string | null;
+  readonly priority: number;
+  readonly retries: number;
+  readonly attempt: number;
+  readonly maxRetries: number;
+  readonly timeoutMs: number | null;
+  readonly pendingDependencies: number;
+  readonly onDependencyFailure: DependencyFailurePolicy;
+  readonly shard: number;
+  readonly workerId: string | null;
+  readonly dependsOn: readonly string[];
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly startedAt: string | null;
+  readonly completedAt: string | null;
+  readonly nextAttemptAt: string | null;
+}
+
+export interface GraphRecord {
+  readonly id: string;
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly status: GraphStatus;
+  readonly taskCount: number;
+  readonly unfinishedTasks: number;
+  readonly failedTasks: number;
+  readonly cancelledTasks: number;
+  readonly createdAt: string;
+  readonly completedAt: string | null;
+}
+
+export interface GoalRecord {
+  readonly id: string;
+  readonly agentId: string;
+  readonly goalText: string;
+  readonly priority: number;
+  readonly status: GoalStatus;
+  readonly graphId: string | null;
+  readonly dependsOnGoalIds: readonly string[];
+  readonly cascadeId: string | null;
+  readonly error: string | null;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly startedAt: string | null;
+  readonly completedAt: string | null;
+}
+
+/** A claimed task as a handler sees it. */
+export interface ClaimedTask {
+  readonly id: string;
+  readonly graphId: string;
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly type: string;
+  readonly payload: JsonValue;
+  readonly attempt: number;
+  readonly retries: number;
+  readonly maxRetries: number;
+  readonly timeoutMs: number | null;
+  readonly priority: number;
+  readonly checkpoint: JsonValue | null;
+}
+
+export const TASK_STREAM_PREFIX = 'astra:tasks:shard:';
+export const GOALS_COMPLETED_STREAM = 'astra:goals:completed';
+export const WORKER_EVENTS_STREAM = 'astra:worker:events';
+/** The consumer group every executor joins (upstream's name). */
+export const EXECUTOR_GROUP = 'worker-group';
+
+export function taskStream(shard: number): string {
+  return `${TASK_STREAM_PREFIX}${shard}`;
+}
+
+/** 32-bit FNV-1a over the UTF-8 bytes of the agent id, mod the shard count (upstream's choice). */
+export function shardOf(agentId: string, shardCount: number): number {
+  let hash = 0x811c9dc5;
+  for (const byte of new TextEncoder().encode(agentId)) {
+    hash ^= byte;
+    hash = Math.imul(hash, 0x01000193) >>> 0;
+  }
+  return hash % shardCount;
+}

@@ -1,0 +1,128 @@
+import type { SqlExecutor } from '../../ports/sql-store.js';
+
+/**
+ * Worker rows: registration, heartbeats, draining, failure detection.
+ *
+ * heartbeat — one statement: the worker's last_heartbeat moves to now and the leases of its running
+ *   tasks are extended to now + leaseMs (so a long task keeps its lease while its worker lives).
+ *   Returns false when the row is gone or marked offline: the worker was declared dead and its
+ *   tasks were handed to others, so it must stop (and re-register if it means to go on).
+ * markDead — one statement: every worker not offline whose heartbeat is older than the deadline
+ *   becomes offline (WorkerLost event); returns their ids. Concurrent detectors each get a
+ *   disjoint set, so every dead worker's tasks are released once.
+ */
+export type WorkerStatus = 'active' | 'draining' | 'offline';
+
+export interface WorkerRecord {
+  readonly id: string;
+  readonly hostname: string;
+  readonly status: WorkerStatus;
+  readonly capabilities: readonly string[];
+  readonly concurrency: number;
+  readonly lastHeartbeat: string;
+  readonly registeredAt: string;
+  readonly metadata: Record<string, unknown>;
+}
+
+export async function registerWorker(
+  db: SqlExecutor,
+  worker: {
+    id: string;
+    hostname: string;
+    capabilities: readonly string[];
+    concurrency: number;
+    metadata: object;
+    now: Date;
+  },
+): Promise<void> {
+  await db.query(
+    `INSERT INTO workers (id, hostname, status, capabilities, concurrency, last_heartbeat, registered_at, metadata)
+     VALUES ($1, $2, 'active', $3, $4, $5, $5, $6::jsonb)
+     ON CONFLICT (id) DO UPDATE SET status = 'active', last_heartbeat = $5`,
+    [
+      worker.id,
+      worker.hostname,
+      worker.capabilities,
+      worker.concurrency,
+      worker.now,
+      JSON.stringify(worker.metadata),
+    ],
+  );
+  await db.query(
+    `INSERT INTO events (event_type, actor_id, payload, created_at)
+     VALUES ('WorkerRegistered', $1, jsonb_build_object('hostname', $2::text, 'capabilities', $3::text[]), $4)`,
+    [worker.id, worker.hostname, worker.capabilities, worker.now],
+  );
+}
+
+export async function heartbeat(
+  db: SqlExecutor,
+  workerId: string,
+  now: Date,
+  leaseMs: number,
+): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH alive AS (
+       UPDATE workers SET last_heartbeat = $2 WHERE id = $1 AND status <> 'offline' RETURNING id
+     ),
+     extended AS (
+       UPDATE tasks SET lease_expires_at = $2::timestamptz + make_interval(secs => $3::float8 / 1000.0)
+       WHERE lease_owner = $1::text AND status = 'running' AND EXISTS (SELECT 1 FROM alive)
+     )
+     SELECT id FROM alive`,
+    [workerId, now, leaseMs],
+  );
+  return rows.length > 0;
+}
+
+export async function setWorkerStatus(
+  db: SqlExecutor,
+  workerId: string,
+  status: WorkerStatus,
+  now: Date,
+): Promise<void> {
+  await db.query(
+    `WITH changed AS (UPDATE workers SET status = $2, last_heartbeat = $3 WHERE id = $1 AND status <> $2 RETURNING id)
+     INSERT INTO events (event_type, actor_id, payload, created_at)
+     SELECT CASE $2 WHEN 'draining' THEN 'WorkerDraining' WHEN 'offline' THEN 'WorkerStopped' ELSE 'WorkerActive' END,
+            id, jsonb_build_object('to', $2::text), $3 FROM changed`,
+    [workerId, status, now],
+  );
+}
+
+export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH lost AS (
+       UPDATE workers SET status = 'offline'
+       WHERE status <> 'offline' AND last_heartbeat < $1
+       RETURNING id, last_heartbeat
+     ),
+     logged AS (
+       INSERT INTO events (event_type, actor_id, payload, created_at)
+       SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', last_heartbeat), $2 FROM lost
+     )
+     SELECT id FROM lost`,
+    [cutoff, now],
+  );
+  return rows.map((row) => row.id);
+}
+
+export async function listWorkers(
+  db: SqlExecutor,
+  options: { includeOffline: boolean },
+): Promise<WorkerRecord[]> {
+  const { rows } = await db.query(
+    `SELECT id, hostname, status, capabilities, concurrency, last_heartbeat, registered_at, metadata FROM workers
+     ${options.includeOffline ? '' : "WHERE status <> 'offline'"} ORDER BY registered_at DESC LIMIT 1000`,
+  );
+  return rows.map((row) => ({
+    id: row.id as string,
+    hostname: row.hostname as string,
+    status: row.status as WorkerStatus,
+    capabilities: row.capabilities as string[],
+    concurrency: row.concurrency as number,
+    lastHeartbeat: (row.last_heartbeat as Date).toISOString(),
+    registeredAt: (row.registered_at as Date).toISOString(),
+    metadata: row.metadata as Record<string, unknown>,
+  }));
+}

@@ -1,0 +1,139 @@
+import { randomUUID } from 'node:crypto';
+import { createMemoryBus } from '../../src/adapters/bus/memory/index.js';
+import { createRedisBus } from '../../src/adapters/bus/redis-streams/index.js';
+import { type Executor, startExecutor } from '../../src/kernel/executor/executor.js';
+import type { HandlerRegistry } from '../../src/kernel/executor/handlers.js';
+import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
+import { readGoal } from '../../src/kernel/tasks/sql/read.js';
+import type { GoalRecord } from '../../src/kernel/tasks/types.js';
+import { GOALS_COMPLETED_STREAM } from '../../src/kernel/tasks/types.js';
+import type { Bus } from '../../src/ports/bus.js';
+import type { SqlStore } from '../../src/ports/sql-store.js';
+import { systemClock } from '../../src/time/clock.js';
+import { testServices, uniquePrefix } from '../support/services.js';
+import { createTestPgliteStore, createTestPostgresStore } from '../support/sql.js';
+
+/**
+ * One isolated kernel for a test: its own database (a PGlite loaded from the migrated dump, or a
+ * Postgres database cloned from the template) and its own bus (in-process, or Redis streams under a
+ * unique key prefix), with the task kernel, executors started on demand, and a waiter for goal ends
+ * that reads `astra:goals:completed` (an event, not a poll).
+ */
+export type KernelBackend = 'embedded' | 'pg_redis';
+
+export interface KernelHarness {
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly kernel: TaskKernel;
+  createAgent(name?: string): Promise<string>;
+  startExecutor(options?: {
+    concurrency?: number;
+    workerId?: string;
+    heartbeatMs?: number;
+  }): Promise<Executor>;
+  /** Resolves with the goal once `astra:goals:completed` names it. */
+  waitForGoal(goalId: string): Promise<GoalRecord>;
+  dispose(): Promise<void>;
+}
+
+export interface HarnessOptions {
+  readonly handlers?: HandlerRegistry;
+  readonly shardCount?: number;
+}
+
+export async function openKernel(
+  backend: KernelBackend,
+  options: HarnessOptions = {},
+): Promise<KernelHarness> {
+  const services = testServices();
+  let store: SqlStore;
+  let dropStore: () => Promise<void>;
+  let bus: Bus;
+  if (backend === 'embedded') {
+    const pglite = await createTestPgliteStore();
+    store = pglite.store;
+    dropStore = pglite.drop;
+    bus = await createMemoryBus({ clock: systemClock });
+  } else {
+    const postgres = await createTestPostgresStore({ maxConnections: 6 });
+    store = postgres.store;
+    dropStore = postgres.drop;
+    bus = await createRedisBus({ url: services.redisUrl as string, keyPrefix: uniquePrefix('kernel') });
+  }
+  const kernel = createTaskKernel({
+    store,
+    bus,
+    clock: systemClock,
+    shardCount: options.shardCount ?? 4,
+    retry: { baseMs: 5, maxMs: 20 },
+    ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+  });
+  const executors: Executor[] = [];
+  const waiters = new Map<string, (goal: GoalRecord) => void>();
+  const finished = new Set<string>();
+  const stopWatching = new AbortController();
+  const group = 'test-watch';
+  await bus.ensureGroup(GOALS_COMPLETED_STREAM, group);
+  const watching = (async () => {
+    while (!stopWatching.signal.aborted) {
+      const messages = await bus
+        .read({
+          group,
+          consumer: 'test',
+          streams: [GOALS_COMPLETED_STREAM],
+          count: 100,
+          blockMs: 200,
+          signal: stopWatching.signal,
+        })
+        .catch(() => []);
+      for (const message of messages) {
+        const goalId = message.fields.goal_id as string;
+        finished.add(goalId);
+        const resolve = waiters.get(goalId);
+        if (resolve !== undefined) {
+          waiters.delete(goalId);
+          resolve((await readGoal(store, goalId)) as GoalRecord);
+        }
+      }
+    }
+  })();
+  return {
+    store,
+    bus,
+    kernel,
+    createAgent: async (name = 'agent') => {
+      const { rows } = await store.query<{ id: string }>(
+        `INSERT INTO agents (name) VALUES ($1) RETURNING id`,
+        [name],
+      );
+      return (rows[0] as { id: string }).id;
+    },
+    startExecutor: async (executorOptions = {}) => {
+      const executor = await startExecutor({
+        store,
+        bus,
+        engine: kernel.engine,
+        handlers: kernel.handlers,
+        clock: systemClock,
+        workerId: executorOptions.workerId ?? randomUUID(),
+        concurrency: executorOptions.concurrency ?? 16,
+        heartbeatMs: executorOptions.heartbeatMs ?? 200,
+        reclaimIdleMs: 2000,
+      });
+      executors.push(executor);
+      return executor;
+    },
+    waitForGoal: async (goalId) => {
+      if (finished.has(goalId)) return (await readGoal(store, goalId)) as GoalRecord;
+      return new Promise((resolve) => waiters.set(goalId, resolve));
+    },
+    dispose: async () => {
+      for (const executor of executors) await executor.stop();
+      stopWatching.abort();
+      await watching;
+      kernel.close();
+      await bus.close();
+      await dropStore();
+    },
+  };
+}
