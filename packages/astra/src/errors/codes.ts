@@ -98,6 +98,26 @@ export const ERROR_CODES = {
     'A cache key is empty, too long or contains whitespace or control characters.',
   ),
   ASTRA_CACHE_VALUE_TOO_LARGE: spec('user', 413, false, 'A cache value exceeds the adapter limit.'),
+  ASTRA_ACTOR_MAILBOX_FULL: spec(
+    'system',
+    429,
+    true,
+    'The actor mailbox is at capacity; retry after details.retryAfterMs.',
+  ),
+  ASTRA_ACTOR_NOT_FOUND: spec('user', 404, false, 'No live actor has this id (never spawned, or stopped).'),
+  ASTRA_ACTOR_ALREADY_EXISTS: spec('user', 409, false, 'An actor with this id is live or still stopping.'),
+  ASTRA_PLAN_INVALID: spec(
+    'user',
+    400,
+    false,
+    'A declared plan breaks a rule: unknown task type, duplicate or unknown id, a cycle, a size limit.',
+  ),
+  ASTRA_STATE_CONFLICT: spec(
+    'user',
+    409,
+    false,
+    'The resource is in a state that does not allow the action (e.g. cancelling a finished goal).',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
