@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createMemoryBus } from '../../src/adapters/bus/memory/index.js';
+import { Redis } from 'ioredis';
+import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
+import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createRedisBus } from '../../src/adapters/bus/redis-streams/index.js';
 import { type Executor, startExecutor } from '../../src/kernel/executor/executor.js';
 import type { HandlerRegistry } from '../../src/kernel/executor/handlers.js';
@@ -33,6 +35,8 @@ export interface KernelHarness {
   }): Promise<Executor>;
   /** Resolves with the goal once `astra:goals:completed` names it. */
   waitForGoal(goalId: string): Promise<GoalRecord>;
+  /** Every stream of this harness's bus is gone, as after a Redis restart with nothing on disk. */
+  loseBusData(): Promise<void>;
   dispose(): Promise<void>;
 }
 
@@ -49,16 +53,21 @@ export async function openKernel(
   let store: SqlStore;
   let dropStore: () => Promise<void>;
   let bus: Bus;
+  let loseBusData: () => Promise<void>;
   if (backend === 'embedded') {
     const pglite = await createTestPgliteStore();
     store = pglite.store;
     dropStore = pglite.drop;
-    bus = await createMemoryBus({ clock: systemClock });
+    const memory = new MemoryBus(systemClock, resolveBusOptions());
+    bus = memory;
+    loseBusData = async () => memory.discardAll();
   } else {
     const postgres = await createTestPostgresStore({ maxConnections: 6 });
     store = postgres.store;
     dropStore = postgres.drop;
-    bus = await createRedisBus({ url: services.redisUrl as string, keyPrefix: uniquePrefix('kernel') });
+    const keyPrefix = uniquePrefix('kernel');
+    bus = await createRedisBus({ url: services.redisUrl as string, keyPrefix });
+    loseBusData = () => deleteKeys(services.redisUrl as string, keyPrefix);
   }
   const kernel = createTaskKernel({
     store,
@@ -85,7 +94,11 @@ export async function openKernel(
           blockMs: 200,
           signal: stopWatching.signal,
         })
-        .catch(() => []);
+        .catch(async () => {
+          // The group is gone when a test throws the bus's data away: join again from the start.
+          await bus.ensureGroup(GOALS_COMPLETED_STREAM, group).catch(() => undefined);
+          return [];
+        });
       for (const message of messages) {
         const goalId = message.fields.goal_id as string;
         finished.add(goalId);
@@ -127,6 +140,7 @@ export async function openKernel(
       if (finished.has(goalId)) return (await readGoal(store, goalId)) as GoalRecord;
       return new Promise((resolve) => waiters.set(goalId, resolve));
     },
+    loseBusData: () => loseBusData(),
     dispose: async () => {
       for (const executor of executors) await executor.stop();
       stopWatching.abort();
@@ -136,4 +150,18 @@ export async function openKernel(
       await dropStore();
     },
   };
+}
+
+async function deleteKeys(url: string, prefix: string): Promise<void> {
+  const redis = new Redis(url, { maxRetriesPerRequest: 0 });
+  try {
+    let cursor = '0';
+    do {
+      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
+      cursor = next;
+      if (keys.length > 0) await redis.del(...keys);
+    } while (cursor !== '0');
+  } finally {
+    redis.disconnect();
+  }
 }

@@ -42,6 +42,14 @@ export class MemoryBus implements Bus {
     this.#wakeups = new StreamWakeups(clock);
   }
 
+  /**
+   * Drops every stream, group and pending entry, as a restart of the process does to this bus (and
+   * a restart without persistence does to Redis). Recovery drills and tests use it.
+   */
+  discardAll(): void {
+    this.#streams.clear();
+  }
+
   async publish(stream: string, fields: BusFields, options?: PublishOptions): Promise<string> {
     const [id] = await this.publishMany([{ stream, fields }], options);
     return id ?? '';

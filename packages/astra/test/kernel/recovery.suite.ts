@@ -1,0 +1,128 @@
+import { randomUUID } from 'node:crypto';
+import { afterEach, beforeEach, expect, it } from 'vitest';
+import { type SweepReport, startScheduler } from '../../src/kernel/scheduler/scheduler.js';
+import { balanceShards } from '../../src/kernel/scheduler/shard-leases.js';
+import { readGraphTasks, readTask } from '../../src/kernel/tasks/sql/read.js';
+import { startWorkerManager } from '../../src/kernel/workers/worker-manager.js';
+import { registerWorker } from '../../src/kernel/workers/worker-store.js';
+import { ManualClock, systemClock } from '../../src/time/clock.js';
+import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
+
+/**
+ * Recovery paths, on both backends: a dead worker's task, an expired lease, a bus that lost its
+ * messages, and shard leases shared by scheduler instances.
+ */
+export function describeRecovery(backend: KernelBackend): void {
+  let h: KernelHarness;
+  let agentId: string;
+  beforeEach(async () => {
+    h = await openKernel(backend);
+    agentId = await h.createAgent();
+  });
+  afterEach(async () => h.dispose());
+
+  /** A task claimed by a worker that then goes silent, as if killed mid-task. */
+  async function claimByGhost(leaseMs: number): Promise<{ goalId: string; taskId: string; ghost: string }> {
+    const ghost = randomUUID();
+    await registerWorker(h.store, {
+      id: ghost,
+      hostname: 'ghost',
+      capabilities: ['noop'],
+      concurrency: 1,
+      metadata: {},
+      now: new Date(),
+    });
+    const submitted = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'orphaned',
+      plan: { tasks: [{ id: 'only', type: 'echo', payload: 'survived' }] },
+    });
+    const [task] = await readGraphTasks(h.store, submitted.graphId as string);
+    const claimed = await h.kernel.engine.claim(ghost, [task?.id as string], leaseMs);
+    expect(claimed).toHaveLength(1);
+    return { goalId: submitted.goalId, taskId: task?.id as string, ghost };
+  }
+
+  it('re-dispatches the task of a worker whose heartbeats stopped; it completes elsewhere, once', async () => {
+    const { goalId, taskId, ghost } = await claimByGhost(60_000);
+    await h.startExecutor();
+    const later = new ManualClock(Date.now() + 10_000);
+    const lost: string[] = [];
+    const manager = startWorkerManager({
+      store: h.store,
+      engine: h.kernel.engine,
+      clock: later,
+      deadlineMs: 5000,
+      onWorkersLost: (ids) => lost.push(...ids),
+    });
+    expect(await manager.check()).toContain(ghost);
+    await manager.stop();
+    expect((await h.waitForGoal(goalId)).status).toBe('completed');
+    const task = await readTask(h.store, taskId);
+    expect(task).toMatchObject({ status: 'completed', attempt: 2, retries: 1, result: 'survived' });
+    expect(task?.workerId).not.toBe(ghost);
+    const { rows } = await h.store.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM events WHERE task_id = $1 AND event_type = 'TaskCompleted'`,
+      [taskId],
+    );
+    expect(rows[0]?.n).toBe(1);
+  });
+
+  it('fails an attempt whose lease expired and runs the task again', async () => {
+    const { goalId, taskId } = await claimByGhost(1);
+    await h.startExecutor();
+    const scheduler = startScheduler({
+      store: h.store,
+      bus: h.bus,
+      engine: h.kernel.engine,
+      clock: systemClock,
+      owner: 'expiry-test',
+      sweepMs: 20,
+    });
+    expect((await h.waitForGoal(goalId)).status).toBe('completed');
+    await scheduler.stop();
+    expect(await readTask(h.store, taskId)).toMatchObject({ status: 'completed', attempt: 2, retries: 1 });
+  });
+
+  it('publishes every queued task again when a shard marker shows the bus lost its data', async () => {
+    const submitted = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'lost messages',
+      plan: { tasks: Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, type: 'noop' })) },
+    });
+    await h.loseBusData();
+    let firstSweep: (report: SweepReport) => void = () => undefined;
+    const swept = new Promise<SweepReport>((resolve) => {
+      firstSweep = resolve;
+    });
+    const scheduler = startScheduler({
+      store: h.store,
+      bus: h.bus,
+      engine: h.kernel.engine,
+      clock: systemClock,
+      owner: 'loss-test',
+      sweepMs: 60_000,
+      onSweep: (report) => firstSweep(report),
+    });
+    const report = await swept;
+    expect(report.busLossShards.length).toBeGreaterThan(0);
+    expect(report.republished).toBe(5);
+    expect((await scheduler.sweep()).busLossShards).toEqual([]);
+    await h.startExecutor();
+    expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
+    await scheduler.stop();
+  });
+
+  it('shares shards between scheduler instances and moves a dead instance’s shards', async () => {
+    const t0 = Date.now();
+    const at = (ms: number): Date => new Date(t0 + ms);
+    const input = (owner: string, ms: number) => ({ owner, shardCount: 8, now: at(ms), ttlMs: 1000 });
+    expect(await balanceShards(h.store, input('a', 0))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+    expect(await balanceShards(h.store, input('b', 10))).toEqual([]);
+    expect(await balanceShards(h.store, input('a', 20))).toEqual([0, 1, 2, 3]);
+    expect(await balanceShards(h.store, input('b', 30))).toEqual([4, 5, 6, 7]);
+    // a stops renewing (killed); once its leases expire b takes everything.
+    expect(await balanceShards(h.store, input('b', 900))).toEqual([4, 5, 6, 7]);
+    expect(await balanceShards(h.store, input('b', 1500))).toEqual([0, 1, 2, 3, 4, 5, 6, 7]);
+  });
+}
