@@ -1,4 +1,5 @@
 import { AstraApiError } from './errors.js';
+import type { Agent, Goal, Graph, NewAgent, NewGoal, SubmittedGoal, Task, Worker } from './resources.js';
 
 export interface ClientOptions {
   /** Base URL of an Astra gateway, e.g. http://127.0.0.1:8080. */
@@ -49,12 +50,64 @@ export class AstraClient {
     return this.request<Readiness>('GET', '/ready', { auth: false, acceptStatuses: [503] });
   }
 
+  createAgent(agent: NewAgent): Promise<{ actor_id: string; agent: Agent }> {
+    return this.request('POST', '/agents', { body: agent });
+  }
+
+  listAgents(filter: { tag?: string } = {}): Promise<{ agents: Agent[] }> {
+    const query = filter.tag === undefined ? '' : `?tag=${encodeURIComponent(filter.tag)}`;
+    return this.request('GET', `/agents${query}`);
+  }
+
+  getAgent(id: string): Promise<Agent> {
+    return this.request('GET', `/agents/${encodeURIComponent(id)}`);
+  }
+
+  /** Submits a goal with a declared plan; the same idempotencyKey within 24 h answers the same goal. */
+  submitGoal(
+    agentId: string,
+    goal: NewGoal,
+    options: { idempotencyKey?: string } = {},
+  ): Promise<SubmittedGoal> {
+    return this.request('POST', `/agents/${encodeURIComponent(agentId)}/goals`, {
+      body: goal,
+      ...(options.idempotencyKey === undefined
+        ? {}
+        : { headers: { 'idempotency-key': options.idempotencyKey } }),
+    });
+  }
+
+  getGoal(id: string): Promise<Goal> {
+    return this.request('GET', `/goals/${encodeURIComponent(id)}`);
+  }
+
+  cancelGoal(id: string): Promise<{ goal_id: string; status: string }> {
+    return this.request('POST', `/goals/${encodeURIComponent(id)}/cancel`);
+  }
+
+  getTask(id: string): Promise<Task> {
+    return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
+  }
+
+  getGraph(id: string): Promise<Graph> {
+    return this.request('GET', `/graphs/${encodeURIComponent(id)}`);
+  }
+
+  listWorkers(): Promise<{ workers: Worker[] }> {
+    return this.request('GET', '/workers');
+  }
+
   async request<T>(
     method: string,
     path: string,
-    options: { body?: unknown; auth?: boolean; acceptStatuses?: readonly number[] } = {},
+    options: {
+      body?: unknown;
+      auth?: boolean;
+      acceptStatuses?: readonly number[];
+      headers?: Readonly<Record<string, string>>;
+    } = {},
   ): Promise<T> {
-    const headers: Record<string, string> = { accept: 'application/json' };
+    const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.auth !== false && this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
     const init: RequestInit = { method, headers, signal: AbortSignal.timeout(this.#timeoutMs) };

@@ -1,2 +1,16 @@
 export { AstraClient, type ClientOptions, type Health, type Readiness } from './client.js';
 export { AstraApiError } from './errors.js';
+export type {
+  Agent,
+  Goal,
+  GoalStatus,
+  Graph,
+  NewAgent,
+  NewGoal,
+  Plan,
+  PlanTask,
+  SubmittedGoal,
+  Task,
+  TaskStatus,
+  Worker,
+} from './resources.js';

@@ -1,23 +1,52 @@
+import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
+import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { migrate } from '../adapters/sql/migrate.js';
 import type { AstraConfig } from '../config/index.js';
+import { type Executor, startExecutor } from '../kernel/executor/executor.js';
+import type { HandlerRegistry } from '../kernel/executor/handlers.js';
+import { type Scheduler, startScheduler } from '../kernel/scheduler/scheduler.js';
+import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
+import { startWorkerManager, type WorkerManager } from '../kernel/workers/worker-manager.js';
 import type { Logger } from '../log/logger.js';
+import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
+import { activeAgentIds } from '../services/agents/agent-store.js';
 import { createGateway } from '../services/gateway/server.js';
 import type { Clock } from '../time/clock.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 
+/**
+ * A node: one process running some or all of Astra's roles over one set of backends.
+ *
+ * Roles: `gateway` (HTTP API, agent actors), `scheduler` (shard leases, recovery sweeps),
+ * `executor` (runs tasks), `worker-manager` (failure detection). `astra up` runs all four;
+ * `astra serve <roles…>` runs a subset, so several processes share one Postgres + Redis.
+ * Stop order: the gateway stops taking requests, actors stop, the executor drains, then the
+ * scheduler and worker manager stop and the backends close.
+ */
+export const ROLES = ['gateway', 'scheduler', 'executor', 'worker-manager'] as const;
+export type Role = (typeof ROLES)[number];
+
 export interface RunningNode {
-  readonly url: string;
+  readonly url: string | null;
   readonly mode: RunMode;
+  readonly roles: readonly Role[];
   readonly backends: Backends;
-  /** Stops accepting requests, lets in-flight ones finish (bounded by shutdownTimeoutMs), closes backends. */
+  readonly kernel: TaskKernel;
+  readonly workerId: string | null;
   stop(): Promise<void>;
 }
 
 export interface NodeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** Default: every role. */
+  readonly roles?: readonly Role[];
+  /** Required when the gateway role runs. */
+  readonly adminToken?: string;
+  /** Handlers beyond the built-ins' registry (default: the built-ins). */
+  readonly handlers?: HandlerRegistry;
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
 }
@@ -26,36 +55,122 @@ export const ASTRA_VERSION: string = JSON.parse(
   readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
 ).version;
 
-/** Starts every role of Astra in this process: backends, migrations, the HTTP gateway. */
 export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<RunningNode> {
+  const roles = deps.roles ?? ROLES;
+  const has = (role: Role): boolean => roles.includes(role);
   const backends = await openBackends(config, deps);
-  let gateway: FastifyInstance | undefined;
+  const log = deps.logger;
+  const onError = (error: unknown, context: string): void => log.warn({ err: error }, context);
+  const stops: (() => Promise<void>)[] = [];
+  const stopAll = async (): Promise<void> => {
+    for (const stop of stops.reverse()) await stop().catch((error: unknown) => onError(error, 'stop failed'));
+  };
+  let kernel: TaskKernel | undefined;
   try {
     await migrate(backends.store, deps.onMigration === undefined ? {} : { onProgress: deps.onMigration });
-    gateway = await createGateway({
-      logger: deps.logger,
-      readiness: backends.readiness,
-      info: { mode: backends.mode, version: ASTRA_VERSION },
+    const kernelNow = createTaskKernel({
+      store: backends.store,
+      bus: backends.bus,
+      clock: deps.clock,
+      shardCount: config.taskShardCount,
+      retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
+      ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
+      onError,
     });
-    const address = await gateway.listen({ host: config.host, port: config.port });
-    const server = gateway;
-    return {
-      url: address,
-      mode: backends.mode,
-      backends,
-      stop: async () => {
+    kernel = kernelNow;
+    stops.push(async () => {
+      kernelNow.close();
+      await backends.close();
+    });
+    let manager: WorkerManager | undefined;
+    if (has('worker-manager')) {
+      manager = startWorkerManager({
+        store: backends.store,
+        engine: kernelNow.engine,
+        clock: deps.clock,
+        deadlineMs: config.workerDeadlineMs,
+        checkEveryMs: Math.max(100, Math.min(1000, Math.floor(config.workerDeadlineMs / 5))),
+        onError,
+        onWorkersLost: (ids, released) =>
+          log.warn({ workers: ids, released }, 'workers lost; their tasks were released'),
+      });
+      const running = manager;
+      stops.push(() => running.stop());
+    }
+    let scheduler: Scheduler | undefined;
+    if (has('scheduler')) {
+      scheduler = startScheduler({
+        store: backends.store,
+        bus: backends.bus,
+        engine: kernelNow.engine,
+        clock: deps.clock,
+        owner: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+        sweepMs: config.schedulerSweepMs,
+        republishAfterMs: config.republishAfterMs,
+        onError,
+      });
+      const running = scheduler;
+      stops.push(() => running.stop());
+    }
+    let executor: Executor | undefined;
+    if (has('executor')) {
+      executor = await startExecutor({
+        store: backends.store,
+        bus: backends.bus,
+        engine: kernelNow.engine,
+        handlers: kernelNow.handlers,
+        clock: deps.clock,
+        workerId: randomUUID(),
+        concurrency: config.executorConcurrency,
+        heartbeatMs: config.workerHeartbeatMs,
+        leaseMs: config.taskLeaseMs,
+        reclaimIdleMs: config.busMinIdleMs,
+        drainTimeoutMs: config.shutdownTimeoutMs,
+        onError,
+      });
+      const running = executor;
+      stops.push(() => running.stop());
+    }
+    let gateway: FastifyInstance | undefined;
+    let url: string | null = null;
+    if (has('gateway')) {
+      if (deps.adminToken === undefined) throw new Error('the gateway role needs an admin token');
+      const actors: AgentActors = createAgentActors({
+        engine: kernelNow.engine,
+        clock: deps.clock,
+        mailboxCapacity: config.mailboxCapacity,
+      });
+      for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
+      stops.push(() => actors.stop());
+      gateway = await createGateway({
+        logger: log,
+        readiness: backends.readiness,
+        info: { mode: backends.mode, version: ASTRA_VERSION },
+        api: { store: backends.store, engine: kernelNow.engine, actors, adminToken: deps.adminToken },
+      });
+      const server = gateway;
+      url = await server.listen({ host: config.host, port: config.port });
+      stops.push(async () => {
         const timer = setTimeout(() => server.server.closeAllConnections(), config.shutdownTimeoutMs);
         try {
           await server.close();
         } finally {
           clearTimeout(timer);
-          await backends.close();
         }
-      },
+      });
+    }
+    return {
+      url,
+      mode: backends.mode,
+      roles,
+      backends,
+      kernel: kernelNow,
+      workerId: executor?.workerId ?? null,
+      stop: stopAll,
     };
   } catch (error) {
-    await gateway?.close();
-    await backends.close();
+    if (kernel === undefined) await backends.close();
+    await stopAll();
     throw error;
   }
 }

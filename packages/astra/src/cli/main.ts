@@ -1,7 +1,9 @@
+import { AstraApiError } from '@astra/sdk';
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { ASTRA_VERSION } from '../app/node.js';
 import { isAstraError } from '../errors/index.js';
+import { registerClientCommands } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
 import type { CliContext } from './commands/context.js';
 import { registerMigrate } from './commands/migrate.js';
@@ -20,6 +22,7 @@ export function buildProgram(context: CliContext): Command {
   registerUp(program, context);
   registerMigrate(program, context);
   registerConfig(program, context);
+  registerClientCommands(program, context);
   return program;
 }
 
@@ -61,6 +64,17 @@ export async function runCli(argv: readonly string[], context: CliContext): Prom
     if (isAstraError(error)) {
       context.output.err(`astra: ${error.code}: ${error.message}`);
       return error.code === 'ASTRA_CONFIG_INVALID' ? 2 : 1;
+    }
+    if (error instanceof AstraApiError) {
+      context.output.err(`astra: ${error.code}: ${error.message} (HTTP ${error.status})`);
+      return 1;
+    }
+    if (error instanceof TypeError && error.message === 'fetch failed') {
+      const cause = (error as { cause?: { message?: string } }).cause?.message ?? 'no answer';
+      context.output.err(
+        `astra: cannot reach the Astra server (${cause}); is \`astra up\` running? (--url, ASTRA_URL)`,
+      );
+      return 1;
     }
     context.output.err(`astra: unexpected failure: ${(error as Error).stack ?? String(error)}`);
     return 1;

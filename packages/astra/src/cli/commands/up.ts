@@ -1,37 +1,82 @@
 import type { Command } from 'commander';
-import { startNode } from '../../app/node.js';
+import { resolveAdminToken } from '../../app/admin-token.js';
+import { ROLES, type Role, startNode } from '../../app/node.js';
 import { loadConfig } from '../../config/index.js';
+import { AstraError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
 import { systemClock } from '../../time/clock.js';
 import { addSettingOptions, configInput, SERVER_SETTINGS } from '../options.js';
 import type { CliContext } from './context.js';
 
 /**
- * `astra up`: runs every role in one process and stays in the foreground until SIGINT/SIGTERM.
- * Embedded by default (PGlite under --data-dir, in-process bus and cache); real backends with
- * --postgres / --redis / --memcached or their environment variables.
+ * `astra up`: every role in one process, in the foreground until SIGINT/SIGTERM. Embedded by
+ * default (PGlite under --data-dir, in-process bus and cache); real backends with --postgres /
+ * --redis / --memcached or their environment variables.
+ * `astra serve <roles…>`: only the named roles, so several processes share one Postgres + Redis.
  */
 export function registerUp(program: Command, context: CliContext): void {
-  const command = program
+  const up = program
     .command('up')
-    .description('start Astra in this process (embedded unless --postgres/--redis are given)');
-  addSettingOptions(command, SERVER_SETTINGS).action(async (options: Record<string, unknown>) => {
-    const { config } = loadConfig(configInput(options, context.env));
-    const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
-    context.output.out(
-      `astra: starting (${config.postgresUrl === undefined ? 'embedded' : 'single-node'}, data dir ${config.dataDir})`,
+    .description(
+      'start Astra with every role in this process (embedded unless --postgres/--redis are given)',
     );
-    // Listen before starting: a signal that arrives while the node starts stops it once it is up.
-    const stopRequested = context.waitForStop();
-    const node = await startNode(config, {
-      clock: systemClock,
-      logger,
-      onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
-    });
-    context.output.out(`astra: ready (${node.mode}) at ${node.url}  health: ${node.url}/health`);
-    const signal = await stopRequested;
-    context.output.out(`astra: ${signal} received, shutting down`);
-    await node.stop();
-    context.output.out('astra: stopped');
+  addSettingOptions(up, SERVER_SETTINGS).action((options: Record<string, unknown>) =>
+    runNode(context, options, [...ROLES]),
+  );
+  const serve = program
+    .command('serve')
+    .argument('<roles...>', `roles to run: ${ROLES.join(', ')}`)
+    .description(
+      'run only some roles in this process; needs --postgres and --redis shared with the other processes',
+    );
+  addSettingOptions(serve, SERVER_SETTINGS).action((roles: string[], options: Record<string, unknown>) =>
+    runNode(context, options, parseRoles(roles)),
+  );
+}
+
+function parseRoles(names: readonly string[]): Role[] {
+  const unknown = names.filter((name) => !(ROLES as readonly string[]).includes(name));
+  if (unknown.length > 0)
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      `unknown role ${unknown.join(', ')} (roles: ${ROLES.join(', ')})`,
+    );
+  return [...new Set(names)] as Role[];
+}
+
+async function runNode(context: CliContext, options: Record<string, unknown>, roles: Role[]): Promise<void> {
+  const { config } = loadConfig(configInput(options, context.env));
+  const split = roles.length < ROLES.length;
+  if (split && (config.postgresUrl === undefined || config.redisUrl === undefined))
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      'astra serve shares work with other processes: give --postgres and --redis (embedded mode is one process: use astra up)',
+    );
+  const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
+  const mode = config.postgresUrl === undefined ? 'embedded' : 'single-node';
+  context.output.out(`astra: starting ${roles.join(', ')} (${mode}, data dir ${config.dataDir})`);
+  let adminToken: string | undefined;
+  if (roles.includes('gateway')) {
+    const resolved = await resolveAdminToken(config.dataDir, config.adminToken?.reveal());
+    adminToken = resolved.token;
+    if (resolved.created)
+      context.output.out(
+        `astra: generated the admin token (shown once; stored in ${resolved.file}): ${resolved.token}`,
+      );
+  }
+  // Listen before starting: a signal that arrives while the node starts stops it once it is up.
+  const stopRequested = context.waitForStop();
+  const node = await startNode(config, {
+    clock: systemClock,
+    logger,
+    roles,
+    ...(adminToken === undefined ? {} : { adminToken }),
+    onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
   });
+  const where = node.url === null ? '' : ` at ${node.url}  health: ${node.url}/health`;
+  context.output.out(`astra: ready (${node.mode})${where}`);
+  const signal = await stopRequested;
+  context.output.out(`astra: ${signal} received, shutting down`);
+  await node.stop();
+  context.output.out('astra: stopped');
 }

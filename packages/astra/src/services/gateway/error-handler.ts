@@ -16,6 +16,9 @@ export function installErrorHandling(app: FastifyInstance, logger: Logger): void
       error.code === 'ASTRA_INTERNAL'
         ? { ...error.toJSON(), message: 'internal error', details: {} }
         : error.toJSON();
+    const retryAfterMs = error.details.retryAfterMs;
+    if (typeof retryAfterMs === 'number')
+      void reply.header('retry-after', String(Math.max(1, Math.ceil(retryAfterMs / 1000))));
     void reply.status(error.httpStatus).send({ error: body });
   });
   app.setNotFoundHandler((request, reply) => {

@@ -1,5 +1,6 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance } from 'fastify';
+import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../../log/logger.js';
+import { type ApiDeps, registerApi } from '../api/api.js';
 import { installErrorHandling } from './error-handler.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
@@ -10,6 +11,8 @@ export interface GatewayOptions {
   readonly bodyLimitBytes?: number;
   /** Mode and version shown by /health, so an operator sees what answered. */
   readonly info: { readonly mode: string; readonly version: string };
+  /** The public API; absent on a process that runs no gateway role beyond health. */
+  readonly api?: ApiDeps;
 }
 
 /**
@@ -19,7 +22,7 @@ export interface GatewayOptions {
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
   });
   installErrorHandling(app, options.logger);
@@ -29,6 +32,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     const report = await runReadinessChecks(options.readiness, options.readinessTimeoutMs ?? 2000);
     return reply.status(report.ready ? 200 : 503).send(report);
   });
+  if (options.api !== undefined) registerApi(app, options.api);
   await app.ready();
   return app;
 }

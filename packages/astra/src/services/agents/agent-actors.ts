@@ -1,0 +1,61 @@
+import { AstraError } from '../../errors/index.js';
+import { type ActorSystem, createActorSystem } from '../../kernel/actors/index.js';
+import type { SubmitGoalInput, SubmittedGoal, TaskEngine } from '../../kernel/tasks/engine.js';
+import type { Clock } from '../../time/clock.js';
+
+/**
+ * One actor per active agent. An agent's goals go through its actor's mailbox, so they are
+ * admitted one at a time in the order they arrived; a full mailbox answers MailboxFull (429 with
+ * Retry-After) without blocking the caller. Actors are restored for every `active` agent at startup
+ * and spawned when an agent is created. A failed submission is the caller's answer, not the
+ * actor's failure: the actor keeps serving.
+ */
+interface GoalMessage {
+  readonly input: SubmitGoalInput;
+  readonly resolve: (goal: SubmittedGoal) => void;
+  readonly reject: (error: unknown) => void;
+}
+
+export interface AgentActors {
+  ensure(agentId: string): void;
+  submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal>;
+  count(): number;
+  stop(): Promise<void>;
+}
+
+export function createAgentActors(options: {
+  engine: TaskEngine;
+  clock: Clock;
+  mailboxCapacity: number;
+}): AgentActors {
+  const system: ActorSystem = createActorSystem({
+    clock: options.clock,
+    mailboxCapacity: options.mailboxCapacity,
+  });
+  const behavior = {
+    handler: async (message: GoalMessage) => {
+      try {
+        message.resolve(await options.engine.submitGoal(message.input));
+      } catch (error) {
+        message.reject(error);
+      }
+    },
+  };
+  const ensure = (agentId: string): void => {
+    if (system.lookup(agentId) === undefined) system.spawn({ id: agentId, behavior });
+  };
+  return {
+    ensure,
+    submitGoal: (input) =>
+      new Promise<SubmittedGoal>((resolve, reject) => {
+        const actor = system.lookup<GoalMessage>(input.agentId);
+        if (actor === undefined) {
+          reject(new AstraError('ASTRA_STATE_CONFLICT', `agent ${input.agentId} is not active`));
+          return;
+        }
+        actor.send({ input, resolve, reject });
+      }),
+    count: () => system.count(),
+    stop: () => system.stopAll(),
+  };
+}

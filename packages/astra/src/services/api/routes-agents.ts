@@ -1,0 +1,72 @@
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import type { AgentActors } from '../agents/agent-actors.js';
+import { insertAgent, listAgents, readAgent } from '../agents/agent-store.js';
+import type { ApiDeps } from './api.js';
+import { idParam, parseInput, snake } from './validation.js';
+
+const CreateAgent = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    actor_type: z.string().trim().min(1).max(100).optional(),
+    system_prompt: z.string().max(100_000).nullable().optional(),
+    config: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+    chat_capable: z.boolean().optional(),
+    tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+  })
+  .refine(
+    (body) => body.name !== undefined || body.actor_type !== undefined,
+    'name or actor_type is required',
+  );
+
+function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
+  if (config === undefined) return {};
+  if (typeof config !== 'string') return config;
+  try {
+    const parsed: unknown = JSON.parse(config);
+    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
+      return parsed as Record<string, unknown>;
+  } catch {}
+  throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.config: must be an object or a JSON object string', {
+    details: { path: 'body.config', reason: 'not a JSON object' },
+  });
+}
+
+export function registerAgentRoutes(app: FastifyInstance, deps: ApiDeps, actors: AgentActors): void {
+  app.post('/agents', async (request, reply) => {
+    const body = parseInput(CreateAgent, request.body ?? {}, 'body');
+    const agent = await insertAgent(deps.store, {
+      name: body.name ?? (body.actor_type as string),
+      actorType: body.actor_type ?? 'agent',
+      systemPrompt: body.system_prompt ?? null,
+      config: parseConfig(body.config),
+      chatCapable: body.chat_capable ?? false,
+      tags: body.tags ?? [],
+    });
+    actors.ensure(agent.id);
+    return reply.status(201).send({ actor_id: agent.id, agent: snake(agent) });
+  });
+
+  app.get('/agents', async (request) => {
+    const query = parseInput(
+      z.object({
+        tag: z.string().min(1).max(64).optional(),
+        limit: z.coerce.number().int().min(1).max(1000).optional(),
+      }),
+      request.query,
+      'query',
+    );
+    const agents = await listAgents(deps.store, {
+      ...(query.tag === undefined ? {} : { tag: query.tag }),
+      limit: query.limit ?? 100,
+    });
+    return { agents: agents.map(snake) };
+  });
+
+  app.get('/agents/:id', async (request) => {
+    const agent = await readAgent(deps.store, idParam(request.params, 'agent'));
+    if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+    return snake(agent);
+  });
+}

@@ -1,0 +1,150 @@
+import { mkdtempSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AstraApiError, AstraClient } from '@astra/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+
+/**
+ * The first public surface end to end: a real `astra up` process in embedded mode, real HTTP
+ * through the SDK, and the CLI's goal commands against it.
+ */
+const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-api-'));
+let astra: AstraProcess;
+let url: string;
+let client: AstraClient;
+let token: string;
+
+function plan100(): { tasks: object[] } {
+  const middle = Array.from({ length: 98 }, (_, i) => ({
+    id: `step-${i}`,
+    type: i % 2 === 0 ? 'noop' : 'echo',
+    payload: { i },
+    depends_on: ['root'],
+  }));
+  return {
+    tasks: [
+      { id: 'root', type: 'noop' },
+      ...middle,
+      { id: 'join', type: 'echo', payload: { joined: true }, depends_on: middle.map((m) => m.id) },
+    ],
+  };
+}
+
+beforeAll(async () => {
+  astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
+  const tokenLine = astra.stdout.find((line) => line.includes('generated the admin token')) as string;
+  token = tokenLine.split(': ').pop() as string;
+  client = new AstraClient({ baseUrl: url, token });
+}, 60_000);
+
+afterAll(async () => {
+  astra.child.kill('SIGTERM');
+  await astra.exited;
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('public API and CLI, embedded mode', () => {
+  it('generates the admin token on first start, stores it private, and locks every door but health', async () => {
+    const file = path.join(dataDir, 'admin-token');
+    expect(readFileSync(file, 'utf8').trim()).toBe(token);
+    expect(statSync(file).mode & 0o777).toBe(0o600);
+    expect((await client.health()).status).toBe('ok');
+    for (const bad of [undefined, 'not-the-token-at-all-xxxxxxxxx']) {
+      const anonymous = new AstraClient(bad === undefined ? { baseUrl: url } : { baseUrl: url, token: bad });
+      const error = await anonymous.listAgents().catch((e: unknown) => e);
+      expect(error).toBeInstanceOf(AstraApiError);
+      expect(error).toMatchObject({ status: 401, code: 'ASTRA_UNAUTHENTICATED' });
+    }
+  });
+
+  it('runs a 100-task plan submitted with `astra goal submit --follow`', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'e2e', tags: ['test'] });
+    expect((await client.getAgent(agentId)).status).toBe('active');
+    const planFile = path.join(dataDir, 'plan.json');
+    writeFileSync(planFile, JSON.stringify(plan100()));
+    const cli = runAstra(
+      ['goal', 'submit', '--agent', agentId, '--plan', planFile, '--follow', '--url', url],
+      {
+        ASTRA_TOKEN: token,
+      },
+    );
+    expect(await cli.exited).toBe(0);
+    const output = cli.stdout.join('\n');
+    expect(output).toMatch(/goal [0-9a-f-]{36} active: 100 tasks/);
+    expect(output).toMatch(/100\/100 completed/);
+    const goalId = /goal ([0-9a-f-]{36}) active/.exec(output)?.[1] as string;
+    const goal = await client.getGoal(goalId);
+    expect(goal).toMatchObject({ status: 'completed', progress: { total: 100, completed: 100 } });
+    const graph = await client.getGraph(goal.graph_id as string);
+    expect(graph.tasks).toHaveLength(100);
+    const join = graph.tasks.find((t) => t.name === 'join');
+    expect(join).toMatchObject({ status: 'completed', result: { joined: true } });
+    expect(await client.getTask(join?.id as string)).toMatchObject({
+      id: join?.id,
+      depends_on: expect.any(Array),
+    });
+    const cancel = await client.cancelGoal(goalId).catch((e: unknown) => e);
+    expect(cancel).toMatchObject({ status: 409, code: 'ASTRA_STATE_CONFLICT' });
+    const workers = await client.listWorkers();
+    expect(workers.workers.length).toBe(1);
+  });
+
+  it('answers bad input with a 4xx and a stable code, and writes nothing', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'strict' });
+    const cases: [string, unknown, number, string][] = [
+      [
+        'cycle',
+        { goal_text: 'x', plan: { tasks: [{ id: 'a', type: 'noop', depends_on: ['a'] }] } },
+        400,
+        'ASTRA_PLAN_INVALID',
+      ],
+      [
+        'unknown type',
+        { goal_text: 'x', plan: { tasks: [{ id: 'a', type: 'nope' }] } },
+        400,
+        'ASTRA_PLAN_INVALID',
+      ],
+      ['no plan', { goal_text: 'x' }, 400, 'ASTRA_PLAN_INVALID'],
+      ['no text', { plan: { tasks: [{ id: 'a', type: 'noop' }] } }, 400, 'ASTRA_VALIDATION_FAILED'],
+      [
+        'bad dependency id',
+        { goal_text: 'x', plan: { tasks: [] }, depends_on_goal_ids: ['nope'] },
+        400,
+        'ASTRA_VALIDATION_FAILED',
+      ],
+    ];
+    for (const [label, body, status, code] of cases) {
+      const error = await client
+        .request('POST', `/agents/${agentId}/goals`, { body })
+        .catch((e: unknown) => e);
+      expect(error, label).toMatchObject({ status, code });
+    }
+    const notJson = await fetch(`${url}/agents`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: '{"name": ',
+    });
+    expect(notJson.status).toBe(400);
+    for (const route of [
+      '/tasks/not-a-uuid',
+      '/goals/00000000-0000-0000-0000-000000000000',
+      '/graphs/x',
+      '/agents/1',
+    ]) {
+      const error = await client.request('GET', route).catch((e: unknown) => e);
+      expect(error, route).toMatchObject({ status: 404, code: 'ASTRA_NOT_FOUND' });
+    }
+    const goals = await client.request<{ goals: unknown[] }>('GET', `/goals?agent_id=${agentId}`);
+    expect(goals.goals).toEqual([]);
+  });
+
+  it('answers the same goal for a repeated Idempotency-Key', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'idem' });
+    const goal = { goal_text: 'once', plan: { tasks: [{ id: 'a', type: 'noop' }] } };
+    const first = await client.submitGoal(agentId, goal, { idempotencyKey: 'k-1' });
+    const second = await client.submitGoal(agentId, goal, { idempotencyKey: 'k-1' });
+    expect(second.goal_id).toBe(first.goal_id);
+  });
+});
