@@ -1,7 +1,5 @@
 import type { FastifyInstance } from 'fastify';
-import type { TaskEngine } from '../../kernel/tasks/engine.js';
-import type { SqlStore } from '../../ports/sql-store.js';
-import type { AgentActors } from '../agents/agent-actors.js';
+import type { ApiDeps } from './api-deps.js';
 import { installBearerAuth } from './auth.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerGoalRoutes } from './routes-goals.js';
@@ -12,12 +10,6 @@ import { registerTaskRoutes } from './routes-tasks.js';
  * graphs, workers. Everything but /health and /ready needs the bearer token. docs/api.md lists
  * every route with its body, answers and error codes.
  */
-export interface ApiDeps {
-  readonly store: SqlStore;
-  readonly engine: TaskEngine;
-  readonly actors: AgentActors;
-  readonly adminToken: string;
-}
 
 export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
   installBearerAuth(app, deps.adminToken);

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { insertAgent, listAgents, readAgent } from '../agents/agent-store.js';
-import type { ApiDeps } from './api.js';
+import type { ApiDeps } from './api-deps.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 const CreateAgent = z

@@ -4,7 +4,7 @@ import { AstraError } from '../../errors/index.js';
 import { listGoals, readGoal } from '../../kernel/tasks/sql/read.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
-import type { ApiDeps } from './api.js';
+import type { ApiDeps } from './api-deps.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
 const SubmitGoal = z.object({

@@ -3,7 +3,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
-import type { ApiDeps } from './api.js';
+import type { ApiDeps } from './api-deps.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 export function registerTaskRoutes(app: FastifyInstance, deps: ApiDeps): void {

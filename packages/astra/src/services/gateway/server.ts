@@ -1,6 +1,7 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../../log/logger.js';
-import { type ApiDeps, registerApi } from '../api/api.js';
+import { registerApi } from '../api/api.js';
+import type { ApiDeps } from '../api/api-deps.js';
 import { installErrorHandling } from './error-handler.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
