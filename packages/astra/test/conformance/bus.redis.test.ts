@@ -1,5 +1,6 @@
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe } from 'vitest';
+import { deleteKeysWithPrefix } from '../../src/adapters/bus/redis-streams/delete-keys.js';
 import { createRedisBus } from '../../src/adapters/bus/redis-streams/index.js';
 import type { Bus, BusOptions } from '../../src/ports/bus.js';
 import { systemClock } from '../../src/time/clock.js';
@@ -20,24 +21,6 @@ function advance(ms: number): Promise<void> {
   return new Promise((resolve) => setTimeout(resolve, ms + 2));
 }
 
-/** Deletes the harness's keys (its unique prefix) so the shared server keeps no test leftovers. */
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, retryStrategy: () => null });
-  redis.on('error', () => undefined);
-  try {
-    await redis.connect();
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-    await redis.quit();
-  } catch {
-    redis.disconnect();
-  }
-}
-
 async function openRedisBus(url: string, options?: Partial<BusOptions>): Promise<BusHarness> {
   const keyPrefix = uniquePrefix('bus');
   const bus = await createRedisBus(options === undefined ? { url, keyPrefix } : { url, keyPrefix, options });
@@ -47,7 +30,7 @@ async function openRedisBus(url: string, options?: Partial<BusOptions>): Promise
     advance,
     dispose: async () => {
       await bus.close();
-      await deleteKeys(url, keyPrefix);
+      await deleteKeysWithPrefix(url, keyPrefix).catch(() => 0);
     },
   };
 }

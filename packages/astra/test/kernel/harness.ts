@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { Redis } from 'ioredis';
 import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
+import { deleteKeysWithPrefix } from '../../src/adapters/bus/redis-streams/delete-keys.js';
 import { createRedisBus } from '../../src/adapters/bus/redis-streams/index.js';
 import { type Executor, startExecutor } from '../../src/kernel/executor/executor.js';
 import type { HandlerRegistry } from '../../src/kernel/executor/handlers.js';
@@ -54,6 +54,7 @@ export async function openKernel(
   let dropStore: () => Promise<void>;
   let bus: Bus;
   let loseBusData: () => Promise<void>;
+  const redisPrefix = uniquePrefix('kernel');
   if (backend === 'embedded') {
     const pglite = await createTestPgliteStore();
     store = pglite.store;
@@ -65,9 +66,9 @@ export async function openKernel(
     const postgres = await createTestPostgresStore({ maxConnections: 6 });
     store = postgres.store;
     dropStore = postgres.drop;
-    const keyPrefix = uniquePrefix('kernel');
+    const keyPrefix = redisPrefix;
     bus = await createRedisBus({ url: services.redisUrl as string, keyPrefix });
-    loseBusData = () => deleteKeys(services.redisUrl as string, keyPrefix);
+    loseBusData = async () => void (await deleteKeysWithPrefix(services.redisUrl as string, keyPrefix));
   }
   const kernel = createTaskKernel({
     store,
@@ -147,21 +148,8 @@ export async function openKernel(
       await watching;
       kernel.close();
       await bus.close();
+      if (backend === 'pg_redis') await deleteKeysWithPrefix(services.redisUrl as string, redisPrefix);
       await dropStore();
     },
   };
-}
-
-async function deleteKeys(url: string, prefix: string): Promise<void> {
-  const redis = new Redis(url, { maxRetriesPerRequest: 0 });
-  try {
-    let cursor = '0';
-    do {
-      const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 500);
-      cursor = next;
-      if (keys.length > 0) await redis.del(...keys);
-    } while (cursor !== '0');
-  } finally {
-    redis.disconnect();
-  }
 }

@@ -1,0 +1,249 @@
+import { randomUUID } from 'node:crypto';
+import { type Executor, startExecutor } from '../kernel/executor/executor.js';
+import { builtInHandlers } from '../kernel/executor/handlers.js';
+import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
+import { GOALS_COMPLETED_STREAM } from '../kernel/tasks/types.js';
+import type { Bus } from '../ports/bus.js';
+import type { SqlExecutor, SqlResult, SqlRow, SqlStore, TransactionOptions } from '../ports/sql-store.js';
+import { systemClock } from '../time/clock.js';
+import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summarize } from './peers/common.js';
+
+/**
+ * Astra doing the peers' work in this process: the engine, one executor and a producer calling
+ * the engine directly (no HTTP), over the given store and bus. Shapes:
+ * - independent: goals of noop tasks with no dependencies, drained to the last goal's end;
+ * - chain: one goal whose tasks each depend on the previous: ms per step;
+ * - fanout: rounds × 1→width→1 goals submitted at once: tasks/s to the last goal's end;
+ * - latency: single-task goals at a fixed rate: submit→handler start, p50/p95/p99.
+ * Every figure counts whole goals: the goal is finalized in Postgres before it counts as done.
+ * statements_per_task counts the SQL statements Astra sent (a transaction's BEGIN and COMMIT
+ * included) divided by the tasks that ran.
+ */
+export class CountingStore implements SqlStore {
+  statements = 0;
+  readonly kind: SqlStore['kind'];
+  readonly #inner: SqlStore;
+
+  constructor(inner: SqlStore) {
+    this.#inner = inner;
+    this.kind = inner.kind;
+  }
+
+  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+    this.statements++;
+    return this.#inner.query<R>(text, params);
+  }
+
+  transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
+    this.statements += 2;
+    return this.#inner.transaction(
+      (tx) =>
+        work({
+          query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+            this.statements++;
+            return tx.query<R>(text, params);
+          },
+        }),
+      options,
+    );
+  }
+
+  ping(): Promise<void> {
+    return this.#inner.ping();
+  }
+
+  close(): Promise<void> {
+    return this.#inner.close();
+  }
+}
+
+export interface AstraBenchTarget {
+  /** Figure key prefix: `embedded` or `pg_redis`. */
+  readonly mode: string;
+  readonly store: SqlStore;
+  readonly bus: Bus;
+  readonly sizes: ShapeSizes;
+  readonly concurrency: number;
+}
+
+const PLAN_LIMIT = 10_000;
+
+export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Promise<PeerFigures> {
+  const store = new CountingStore(target.store);
+  // The bench task carries its submit time (performance.now() of this process) and records the delay.
+  const samples: number[] = [];
+  const handlers = builtInHandlers().register('bench', async ({ task }) => {
+    samples.push(performance.now() - Number((task.payload as { t: number }).t));
+    return null;
+  });
+  const kernel: TaskKernel = createTaskKernel({
+    store,
+    bus: target.bus,
+    clock: systemClock,
+    shardCount: 8,
+    handlers,
+    retry: { baseMs: 100, maxMs: 1000 },
+  });
+  const { rows } = await store.query<{ id: string }>(
+    `INSERT INTO agents (name) VALUES ('bench') RETURNING id`,
+  );
+  const agentIds = [(rows[0] as { id: string }).id];
+  for (let i = 1; i < 8; i++) {
+    const more = await store.query<{ id: string }>(`INSERT INTO agents (name) VALUES ($1) RETURNING id`, [
+      `bench-${i}`,
+    ]);
+    agentIds.push((more.rows[0] as { id: string }).id);
+  }
+  const executor: Executor = await startExecutor({
+    store,
+    bus: target.bus,
+    engine: kernel.engine,
+    handlers,
+    clock: systemClock,
+    workerId: randomUUID(),
+    concurrency: target.concurrency,
+    batchSize: 256,
+  });
+  const done = await goalEndWatcher(target.bus);
+  const figures: PeerFigures = {};
+  const key = (shape: string, figure: string): string => `${target.mode}.${shape}.${figure}`;
+  const submit = (agent: number, tasks: object[]) =>
+    kernel.engine.submitGoal({
+      agentId: agentIds[agent % agentIds.length] as string,
+      goalText: 'bench',
+      plan: { tasks },
+    });
+
+  async function measure(shape: string, goals: object[][]): Promise<{ seconds: number; tasks: number }> {
+    const tasks = goals.reduce((sum, g) => sum + g.length, 0);
+    const before = store.statements;
+    const start = performance.now();
+    const submitted = await Promise.all(goals.map((plan, i) => submit(i, plan)));
+    await Promise.all(submitted.map((g) => done.wait(g.goalId)));
+    const seconds = (performance.now() - start) / 1000;
+    figures[key(shape, 'statements_per_task')] = round((store.statements - before) / tasks, 2);
+    return { seconds, tasks };
+  }
+
+  try {
+    const { sizes } = target;
+    await measure('warmup', [
+      Array.from({ length: sizes.warmupJobs }, (_, i) => ({ id: `w${i}`, type: 'noop' })),
+    ]);
+
+    const goalCount = Math.max(1, Math.ceil(sizes.independentJobs / PLAN_LIMIT) * 4);
+    const perGoal = Math.ceil(sizes.independentJobs / goalCount);
+    const independent = await measure(
+      'independent',
+      Array.from({ length: goalCount }, () =>
+        Array.from({ length: perGoal }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
+      ),
+    );
+    figures[key('independent', 'tasks')] = independent.tasks;
+    figures[key('independent', 'tasks_per_s')] = round(independent.tasks / independent.seconds, 0);
+    log(
+      `astra ${target.mode} independent: ${independent.tasks} tasks in ${goalCount} goals, ${figures[key('independent', 'tasks_per_s')]} tasks/s`,
+    );
+
+    const chainPlan = Array.from({ length: sizes.chainSteps }, (_, i) => ({
+      id: `s${i}`,
+      type: 'noop',
+      ...(i === 0 ? {} : { depends_on: [`s${i - 1}`] }),
+    }));
+    const chain = await measure('chain', [chainPlan]);
+    figures[key('chain', 'steps')] = sizes.chainSteps;
+    figures[key('chain', 'ms_per_step')] = round((chain.seconds * 1000) / sizes.chainSteps, 3);
+    log(
+      `astra ${target.mode} chain: ${sizes.chainSteps} steps, ${figures[key('chain', 'ms_per_step')]} ms/step`,
+    );
+
+    const fanPlan = (): object[] => {
+      const middle = Array.from({ length: sizes.fanoutWidth }, (_, i) => ({
+        id: `m${i}`,
+        type: 'noop',
+        depends_on: ['root'],
+      }));
+      return [
+        { id: 'root', type: 'noop' },
+        ...middle,
+        { id: 'join', type: 'noop', depends_on: middle.map((m) => m.id) },
+      ];
+    };
+    const fanout = await measure('fanout', Array.from({ length: sizes.fanoutRounds }, fanPlan));
+    figures[key('fanout', 'tasks')] = fanout.tasks;
+    figures[key('fanout', 'tasks_per_s')] = round(fanout.tasks / fanout.seconds, 0);
+    log(
+      `astra ${target.mode} fanout: ${sizes.fanoutRounds} × 1→${sizes.fanoutWidth}→1, ${figures[key('fanout', 'tasks_per_s')]} tasks/s`,
+    );
+
+    for (const [shape, rate] of [
+      ['latency', sizes.latencyRate],
+      ['latency_3k', sizes.latencyHighRate],
+    ] as const) {
+      if (rate === null) continue;
+      samples.length = 0;
+      const goals: Promise<{ goalId: string }>[] = [];
+      const run = await paced(rate, sizes.latencySeconds, (i) => {
+        goals.push(submit(i, [{ id: 'only', type: 'bench', payload: { t: performance.now() } }]));
+      });
+      const submitted = await Promise.all(goals);
+      await Promise.all(submitted.map((g) => done.wait(g.goalId)));
+      const summary = summarize(samples);
+      figures[key(shape, 'rate_per_s')] = rate;
+      figures[key(shape, 'offered_per_s')] = round(run.achievedPerS, 0);
+      figures[key(shape, 'p50_ms')] = round(summary.p50, 3);
+      figures[key(shape, 'p95_ms')] = round(summary.p95, 3);
+      figures[key(shape, 'p99_ms')] = round(summary.p99, 3);
+      log(
+        `astra ${target.mode} ${shape} at ${rate}/s: submit→start p50 ${round(summary.p50, 2)} ms, p99 ${round(summary.p99, 2)} ms`,
+      );
+    }
+  } finally {
+    await executor.stop();
+    done.close();
+    kernel.close();
+  }
+  return figures;
+}
+
+/** Resolves goals as `astra:goals:completed` names them (one blocking reader, no polling of Postgres). */
+async function goalEndWatcher(bus: Bus): Promise<{ wait(goalId: string): Promise<void>; close(): void }> {
+  const group = `bench-${randomUUID().slice(0, 8)}`;
+  await bus.ensureGroup(GOALS_COMPLETED_STREAM, group);
+  const ended = new Set<string>();
+  const waiting = new Map<string, () => void>();
+  const stop = new AbortController();
+  void (async () => {
+    while (!stop.signal.aborted) {
+      const messages = await bus
+        .read({
+          group,
+          consumer: 'bench',
+          streams: [GOALS_COMPLETED_STREAM],
+          count: 1000,
+          blockMs: 100,
+          signal: stop.signal,
+        })
+        .catch(() => []);
+      for (const message of messages) {
+        const goalId = message.fields.goal_id as string;
+        ended.add(goalId);
+        waiting.get(goalId)?.();
+        waiting.delete(goalId);
+      }
+      if (messages.length > 0)
+        await bus
+          .ack(
+            GOALS_COMPLETED_STREAM,
+            group,
+            messages.map((m) => m.id),
+          )
+          .catch(() => undefined);
+    }
+  })();
+  return {
+    wait: (goalId) =>
+      ended.has(goalId) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(goalId, resolve)),
+    close: () => stop.abort(),
+  };
+}

@@ -1,0 +1,150 @@
+// `npm run bench`: Astra on embedded (PGlite + in-process bus) and on Postgres + Redis, then BullMQ
+// and graphile-worker doing the same work on the same machine, with the ratios. Prints its
+// conditions and progress; the last line is one JSON object with every figure.
+// Flags: --scale quick|full (default full), --postgres URL, --redis URL, --only astra|peers.
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, cpus, totalmem } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { resolveBusOptions } from '../adapters/bus/bus-options.js';
+import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
+import { deleteKeysWithPrefix } from '../adapters/bus/redis-streams/delete-keys.js';
+import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
+import { migrate } from '../adapters/sql/migrate.js';
+import { createPgliteStore } from '../adapters/sql/pglite.js';
+import { createPostgresStore } from '../adapters/sql/postgres.js';
+import { systemClock } from '../time/clock.js';
+import { runAstraShapes } from './astra-shapes.js';
+import { loopbackUrl } from './peers/common.js';
+import { type PeerFigures, runBullmq, runGraphile, type Scale, sizesFor } from './peers/index.js';
+
+interface Args {
+  scale: Scale;
+  postgresUrl: string;
+  redisUrl: string;
+  only: 'all' | 'astra' | 'peers';
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    scale: 'full',
+    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+    redisUrl: 'redis://127.0.0.1:6379',
+    only: 'all',
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
+    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
+    else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
+    else if (flag === '--only' && (value === 'astra' || value === 'peers' || value === 'all'))
+      args.only = value;
+    else throw new Error(`unknown argument ${flag} ${value}`);
+  }
+  return args;
+}
+
+const log = (line: string): void => console.log(line);
+const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+
+async function embedded(args: Args): Promise<PeerFigures> {
+  const store = await createPgliteStore({ memory: true });
+  await migrate(store, { dir: migrations });
+  const bus = new MemoryBus(systemClock, resolveBusOptions());
+  const full = sizesFor(args.scale);
+  // PGlite runs every statement on this one thread: smaller shapes keep the run short.
+  const sizes = { ...full, independentJobs: Math.min(full.independentJobs, 5000), latencyHighRate: null };
+  try {
+    return await runAstraShapes({ mode: 'embedded', store, bus, sizes, concurrency: 64 }, log);
+  } finally {
+    await bus.close();
+    await store.close();
+  }
+}
+
+async function pgRedis(args: Args): Promise<PeerFigures> {
+  const database = `bench_astra_${randomUUID().slice(0, 8)}`;
+  const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(args.postgresUrl);
+  url.pathname = `/${database}`;
+  const store = await createPostgresStore({ url: url.href, maxConnections: 10 });
+  const keyPrefix = `bench-astra-${randomUUID().slice(0, 8)}:`;
+  const bus = await createRedisBus({ url: args.redisUrl, keyPrefix });
+  try {
+    await migrate(store, { dir: migrations });
+    return await runAstraShapes(
+      { mode: 'pg_redis', store, bus, sizes: sizesFor(args.scale), concurrency: 128 },
+      log,
+    );
+  } finally {
+    await bus.close();
+    await store.close();
+    await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+    await admin.close();
+    await deleteKeysWithPrefix(args.redisUrl, keyPrefix);
+  }
+}
+
+function ratio(figures: PeerFigures, a: string, b: string): number | undefined {
+  const x = figures[a];
+  const y = figures[b];
+  return x === undefined || y === undefined || y === 0 ? undefined : Math.round((x / y) * 100) / 100;
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  log(
+    `conditions: node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, scale ${args.scale}`,
+  );
+  log(
+    `backends: Postgres ${new URL(args.postgresUrl).host}, Redis ${new URL(args.redisUrl).host}; everything shares this machine's cores`,
+  );
+  const figures: PeerFigures = {};
+  const run = async (name: string, work: () => Promise<PeerFigures>): Promise<void> => {
+    const started = performance.now();
+    try {
+      Object.assign(figures, await work());
+    } catch (error) {
+      log(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      process.exitCode = 1;
+    }
+    log(`${name}: ${Math.round((performance.now() - started) / 100) / 10} s`);
+  };
+  if (args.only !== 'peers') {
+    await run('astra embedded', () => embedded(args));
+    await run('astra pg_redis', () => pgRedis(args));
+  }
+  if (args.only !== 'astra') {
+    const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
+    await run('bullmq', () => runBullmq(peer, log));
+    await run('graphile-worker', () => runGraphile(peer, log));
+  }
+  for (const [name, a, b] of [
+    ['ratio.fanout.astra_over_bullmq', 'pg_redis.fanout.tasks_per_s', 'bullmq.fanout.tasks_per_s'],
+    [
+      'ratio.independent.astra_over_bullmq',
+      'pg_redis.independent.tasks_per_s',
+      'bullmq.independent.tasks_per_s',
+    ],
+    [
+      'ratio.independent.astra_over_graphile',
+      'pg_redis.independent.tasks_per_s',
+      'graphile.independent.tasks_per_s',
+    ],
+    ['ratio.chain.bullmq_over_astra_ms', 'bullmq.chain.ms_per_step', 'pg_redis.chain.ms_per_step'],
+    ['ratio.chain.graphile_over_astra_ms', 'graphile.chain.ms_per_step', 'pg_redis.chain.ms_per_step'],
+  ] as const) {
+    const value = ratio(figures, a, b);
+    if (value !== undefined) figures[name] = value;
+  }
+  for (const [name, value] of Object.entries(figures)) log(`${name} = ${value}`);
+  console.log(JSON.stringify(figures));
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
