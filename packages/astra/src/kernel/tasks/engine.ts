@@ -122,6 +122,8 @@ export class TaskEngine {
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
     const plan = this.validatePlan(input.plan);
     const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
+    if (dependsOn.length === 0 && (input.idempotencyKey ?? null) === null)
+      return this.#submitSimple(input, plan);
     return this.#run(async (tx, fx) => {
       const now = this.#now();
       const statuses = await goalStatuses(tx, dependsOn);
@@ -176,6 +178,34 @@ export class TaskEngine {
       if (status === 'active') graphId = await this.#startGoal(tx, fx, goalId, input.agentId, plan, now);
       return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false };
     });
+  }
+
+  /** A goal with nothing to wait for and no key to check: one autocommitted statement writes it all. */
+  async #submitSimple(input: SubmitGoalInput, plan: Plan): Promise<SubmittedGoal> {
+    const goalId = randomUUID();
+    const graphId = randomUUID();
+    const fx = newEffects();
+    const created = await createGraph(
+      this.#options.store,
+      {
+        graphId,
+        goalId,
+        agentId: input.agentId,
+        shard: shardOf(input.agentId, this.#options.shardCount),
+        plan,
+        now: this.#now(),
+      },
+      {
+        goalText: input.goalText,
+        priority: input.priority ?? 100,
+        cascadeId: input.cascadeId ?? null,
+        sourceAgentId: input.sourceAgentId ?? null,
+        plan: planToJson(plan),
+      },
+    );
+    fx.dispatch.push(...created.dispatch);
+    await this.#publish(fx);
+    return { goalId, graphId, taskCount: plan.tasks.length, status: 'active', existing: false };
   }
 
   async #startGoal(

@@ -11,6 +11,8 @@ import type { Dispatch, Plan } from '../types.js';
  *   every task_dependencies row; a TaskCreated event per task and one GraphCreated event.
  * Returns: the tasks to dispatch after commit (the ones created `queued`), highest priority first,
  *   and the plan name → task id map.
+ * With a new goal (no dependencies, no idempotency key), the goal row and its GoalCreated event are
+ * written by the same statement, so submitting such a goal is one autocommitted statement.
  * All in one statement: the foreign keys between the CTEs are checked at its end.
  */
 export interface CreateGraphInput {
@@ -22,10 +24,30 @@ export interface CreateGraphInput {
   readonly now: Date;
 }
 
+/** With `goal`, the same statement inserts the goal itself (active, pointing at this graph) and its GoalCreated event. */
+export interface NewGoalRow {
+  readonly goalText: string;
+  readonly priority: number;
+  readonly cascadeId: string | null;
+  readonly sourceAgentId: string | null;
+  readonly plan: unknown;
+}
+
 export interface CreatedGraph {
   readonly dispatch: Dispatch[];
   readonly taskIds: ReadonlyMap<string, string>;
 }
+
+const GOAL_CTES = `
+goal AS (
+  INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
+                     created_at, updated_at, started_at)
+  VALUES ($2, $3, $19, $20, 'active', $21, $22, $23::jsonb, $1, $6, $6, $6)
+),
+goal_event AS (
+  INSERT INTO events (event_type, actor_id, goal_id, payload, created_at)
+  VALUES ('GoalCreated', $3, $2, jsonb_build_object('to', 'active', 'task_count', $5::int), $6)
+),`;
 
 const SQL = `
 WITH graph AS (
@@ -57,7 +79,11 @@ task_events AS (
 INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
 VALUES ('GraphCreated', $3, $2, $1, jsonb_build_object('task_count', $5::int), $6)`;
 
-export async function createGraph(tx: SqlExecutor, input: CreateGraphInput): Promise<CreatedGraph> {
+export async function createGraph(
+  tx: SqlExecutor,
+  input: CreateGraphInput,
+  goal?: NewGoalRow,
+): Promise<CreatedGraph> {
   const { plan } = input;
   const taskIds = new Map(plan.tasks.map((task) => [task.id, randomUUID()]));
   const idOf = (name: string): string => taskIds.get(name) as string;
@@ -69,7 +95,11 @@ export async function createGraph(tx: SqlExecutor, input: CreateGraphInput): Pro
       dependencyOn.push(idOf(parent));
     }
   const status = plan.tasks.map((task) => (task.dependsOn.length === 0 ? 'queued' : 'created'));
-  await tx.query(SQL, [
+  const goalParams =
+    goal === undefined
+      ? []
+      : [goal.goalText, goal.priority, goal.cascadeId, goal.sourceAgentId, JSON.stringify(goal.plan)];
+  await tx.query(goal === undefined ? SQL : SQL.replace('WITH ', `WITH ${GOAL_CTES}`), [
     input.graphId,
     input.goalId,
     input.agentId,
@@ -88,6 +118,7 @@ export async function createGraph(tx: SqlExecutor, input: CreateGraphInput): Pro
     plan.tasks.map((task) => task.onDependencyFailure),
     dependencyTask,
     dependencyOn,
+    ...goalParams,
   ]);
   const dispatch = plan.tasks
     .filter((task) => task.dependsOn.length === 0)
