@@ -7,37 +7,7 @@ import {
   type DroppedMessage,
 } from '../../src/kernel/actors/index.js';
 import { ManualClock } from '../../src/time/clock.js';
-
-interface Deferred {
-  readonly promise: Promise<void>;
-  readonly resolve: () => void;
-}
-
-function deferred(): Deferred {
-  let resolve: () => void = () => undefined;
-  const promise = new Promise<void>((r) => {
-    resolve = r;
-  });
-  return { promise, resolve };
-}
-
-/** Values pushed by handlers or hooks, and a way to wait until there are `count` of them. */
-function recorder<T>(): { items: T[]; push: (item: T) => void; when: (count: number) => Promise<void> } {
-  const items: T[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
-  return {
-    items,
-    push: (item) => {
-      items.push(item);
-      for (const waiter of waiters.filter((w) => items.length >= w.count)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    },
-    when: (count) =>
-      items.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
-  };
-}
+import { type Deferred, deferred, recorder } from '../support/waiting.js';
 
 /** The code of the AstraError a call throws. */
 function codeOf(call: () => unknown): string {

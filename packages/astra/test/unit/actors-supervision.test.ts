@@ -10,29 +10,7 @@ import {
   type MailboxFull,
 } from '../../src/kernel/actors/index.js';
 import { ManualClock } from '../../src/time/clock.js';
-
-/** Values pushed by handlers or hooks, and a way to wait until there are `count` of them. */
-function recorder<T>(): { items: T[]; push: (item: T) => void; when: (count: number) => Promise<void> } {
-  const items: T[] = [];
-  const waiters: { count: number; resolve: () => void }[] = [];
-  return {
-    items,
-    push: (item) => {
-      items.push(item);
-      for (const waiter of waiters.filter((w) => items.length >= w.count)) {
-        waiters.splice(waiters.indexOf(waiter), 1);
-        waiter.resolve();
-      }
-    },
-    when: (count) =>
-      items.length >= count ? Promise.resolve() : new Promise((resolve) => waiters.push({ count, resolve })),
-  };
-}
-
-/** Lets every queued microtask and pending immediate run; used only to show that nothing more happens. */
-function settled(): Promise<void> {
-  return new Promise((resolve) => setImmediate(resolve));
-}
+import { recorder, settled } from '../support/waiting.js';
 
 /** A system on a manual clock whose hooks record every drop, failure and root escalation. */
 function harness(options: ActorSystemOptions = {}) {
