@@ -35,6 +35,8 @@ export interface ConsumerOptions {
   readonly maxRetryDelayMs?: number;
   /** Told about every error the loop absorbs (it never throws them); must not throw. */
   readonly onError?: (error: AstraError, context: ConsumerErrorContext) => void;
+  /** Which buffered message starts first (negative: a before b); default arrival order. */
+  readonly order?: (a: BusMessage, b: BusMessage) => number;
 }
 
 export interface ResolvedConsumerOptions {
@@ -51,6 +53,7 @@ export interface ResolvedConsumerOptions {
   readonly retryDelayMs: number;
   readonly maxRetryDelayMs: number;
   readonly onError: (error: AstraError, context: ConsumerErrorContext) => void;
+  readonly order: ((a: BusMessage, b: BusMessage) => number) | undefined;
 }
 
 /** Applies defaults in one place and rejects nonsense (ASTRA_CONFIG_INVALID) before the loop starts. */
@@ -70,6 +73,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     retryDelayMs: options.retryDelayMs ?? 100,
     maxRetryDelayMs: options.maxRetryDelayMs ?? 5_000,
     onError: options.onError ?? (() => undefined),
+    order: options.order,
   };
   const problems = [
     resolved.group.length === 0 && 'group must be non-empty',

@@ -121,6 +121,8 @@ class ConsumerRun {
   }
 
   #startHandlers(): void {
+    // A stable sort: equal messages keep their arrival order.
+    if (this.#options.order !== undefined && this.#buffer.length > 1) this.#buffer.sort(this.#options.order);
     while (!this.#stopping && this.#inFlight.size < this.#options.concurrency) {
       const message = this.#buffer.shift();
       if (message === undefined) return;

@@ -148,6 +148,25 @@ export function describeKernel(backend: KernelBackend): void {
       expect(rows[0]?.n).toBe(0);
     });
 
+    it('starts higher-priority tasks first among those waiting in a shard', async () => {
+      const goals = [];
+      for (const priority of [1, 5, 3, 9, 7])
+        goals.push(
+          await h.kernel.engine.submitGoal({
+            agentId,
+            goalText: `p${priority}`,
+            plan: { tasks: [{ id: 't', type: 'echo', payload: priority, priority }] },
+          }),
+        );
+      await h.startExecutor({ concurrency: 1 });
+      for (const goal of goals) await h.waitForGoal(goal.goalId);
+      const { rows } = await h.store.query<{ result: number }>(
+        `SELECT result FROM tasks WHERE agent_id = $1 ORDER BY started_at`,
+        [agentId],
+      );
+      expect(rows.map((row) => row.result)).toEqual([9, 7, 5, 3, 1]);
+    });
+
     it('returns the same goal for a repeated idempotency key, even when the requests race', async () => {
       const submit = () =>
         h.kernel.engine.submitGoal({

@@ -156,6 +156,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     concurrency,
     batchSize: options.batchSize ?? 64,
     minIdleMs: options.reclaimIdleMs ?? 30_000,
+    // Higher priority first among the messages read and not yet started.
+    order: (a, b) => Number(b.fields.priority ?? 0) - Number(a.fields.priority ?? 0),
     handler: async (message: BusMessage) => {
       const taskId = message.fields.task_id;
       if (taskId === undefined || handingBack) return;
