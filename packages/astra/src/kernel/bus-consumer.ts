@@ -6,6 +6,7 @@ import {
   type ResolvedConsumerOptions,
   resolveConsumerOptions,
 } from './bus-consumer-options.js';
+import { GroupCommit } from './group-commit.js';
 
 export type { ConsumerErrorContext, ConsumerOptions, ConsumerPhase } from './bus-consumer-options.js';
 
@@ -53,6 +54,18 @@ class ConsumerRun {
   /** Messages buffered or running here, so a reclaim that returns one of them does not queue it twice. */
   readonly #held = new Set<string>();
   #buffer: BusMessage[] = [];
+  /** Acks of handlers that finish while one ack is in flight go together: one call per stream. */
+  readonly #acks = new GroupCommit<BusMessage, void>({
+    flush: async (messages) => {
+      const byStream = new Map<string, string[]>();
+      for (const message of messages)
+        byStream.set(message.stream, [...(byStream.get(message.stream) ?? []), message.id]);
+      await Promise.all(
+        [...byStream].map(([stream, ids]) => this.#bus.ack(stream, this.#options.group, ids)),
+      );
+      return messages.map(() => undefined);
+    },
+  });
   #groupsReady = false;
   #consecutiveErrors = 0;
   #nextReclaimAt: number;
@@ -147,9 +160,7 @@ class ConsumerRun {
     const { group } = this.#options;
     if (handled) {
       // An ack that fails leaves the message pending: it will be reclaimed and handled again.
-      await this.#bus
-        .ack(message.stream, group, [message.id])
-        .catch((error: unknown) => this.#report('ack', error, message));
+      await this.#acks.submit(message).catch((error: unknown) => this.#report('ack', error, message));
       return;
     }
     this.#report('handler', failure, message);
