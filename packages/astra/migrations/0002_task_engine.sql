@@ -24,7 +24,8 @@ ALTER TABLE goals
 ALTER TABLE tasks
   ADD COLUMN name text NOT NULL DEFAULT '',
   ADD COLUMN checkpoint jsonb;
-CREATE UNIQUE INDEX tasks_graph_name_idx ON tasks (graph_id, name);
+-- Plan names are unique within a graph; rows written without one (name '') are not constrained.
+CREATE UNIQUE INDEX tasks_graph_name_idx ON tasks (graph_id, name) WHERE name <> '';
 -- The recovery sweep's read: dispatched tasks that may have been lost with the bus.
 CREATE INDEX tasks_queued_idx ON tasks (shard, updated_at) WHERE status = 'queued';
 

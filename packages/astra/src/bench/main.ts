@@ -1,7 +1,8 @@
 // `npm run bench`: Astra on embedded (PGlite + in-process bus) and on Postgres + Redis, then BullMQ
 // and graphile-worker doing the same work on the same machine, with the ratios. Prints its
 // conditions and progress; the last line is one JSON object with every figure.
-// Flags: --scale quick|full (default full), --postgres URL, --redis URL, --only astra|peers.
+// Flags: --scale quick|full (default full), --postgres URL, --redis URL,
+// --only all|astra|embedded|pg_redis|peers (default all).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -22,7 +23,7 @@ interface Args {
   scale: Scale;
   postgresUrl: string;
   redisUrl: string;
-  only: 'all' | 'astra' | 'peers';
+  only: 'all' | 'astra' | 'peers' | 'embedded' | 'pg_redis';
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -38,8 +39,8 @@ function parseArgs(argv: readonly string[]): Args {
     if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
     else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
     else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
-    else if (flag === '--only' && (value === 'astra' || value === 'peers' || value === 'all'))
-      args.only = value;
+    else if (flag === '--only' && ['all', 'astra', 'peers', 'embedded', 'pg_redis'].includes(value))
+      args.only = value as Args['only'];
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -112,11 +113,11 @@ async function main(): Promise<void> {
     }
     log(`${name}: ${Math.round((performance.now() - started) / 100) / 10} s`);
   };
-  if (args.only !== 'peers') {
-    await run('astra embedded', () => embedded(args));
-    await run('astra pg_redis', () => pgRedis(args));
-  }
-  if (args.only !== 'astra') {
+  const wants = (part: 'embedded' | 'pg_redis' | 'peers'): boolean =>
+    args.only === 'all' || args.only === part || (args.only === 'astra' && part !== 'peers');
+  if (wants('embedded')) await run('astra embedded', () => embedded(args));
+  if (wants('pg_redis')) await run('astra pg_redis', () => pgRedis(args));
+  if (wants('peers')) {
     const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
     await run('bullmq', () => runBullmq(peer, log));
     await run('graphile-worker', () => runGraphile(peer, log));

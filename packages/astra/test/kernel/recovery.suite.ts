@@ -113,6 +113,28 @@ export function describeRecovery(backend: KernelBackend): void {
     await scheduler.stop();
   });
 
+  it('starts a blocked goal whose dependency ended but whose cascade never ran', async () => {
+    const first = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'first',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+      idempotencyKey: 'first',
+    });
+    const second = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'second',
+      dependsOnGoalIds: [first.goalId],
+      plan: { tasks: [{ id: 'b', type: 'echo', payload: 'ran' }] },
+    });
+    expect(second.status).toBe('blocked');
+    // As if the process died right after the statement that ended the first goal.
+    await h.store.query(`UPDATE tasks SET status = 'cancelled' WHERE goal_id = $1`, [first.goalId]);
+    await h.store.query(`UPDATE goals SET status = 'completed' WHERE id = $1`, [first.goalId]);
+    expect(await h.kernel.engine.cascadeStrandedGoals()).toBe(1);
+    await h.startExecutor();
+    expect((await h.waitForGoal(second.goalId)).status).toBe('completed');
+  });
+
   it('shares shards between scheduler instances and moves a dead instance’s shards', async () => {
     const t0 = Date.now();
     const at = (ms: number): Date => new Date(t0 + ms);

@@ -18,7 +18,9 @@ import { balanceShards, releaseShards } from './shard-leases.js';
  * - expired leases: running attempts whose lease ran out fail retryably (the worker is gone or
  *   stuck);
  * - lost messages: every republishEveryMs, `queued` tasks untouched for republishAfterMs are
- *   published again (a publish after commit failed, or the bus dropped them).
+ *   published again (a publish after commit failed, or the bus dropped them);
+ * - stranded goals (holder of shard 0, same period): blocked goals whose dependencies ended but
+ *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed.
  * Duplicate messages cost nothing but a refused claim.
  */
 export interface SchedulerOptions {
@@ -91,6 +93,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
     if (now >= nextRepublishAt && held.length > 0) {
       nextRepublishAt = now + republishEveryMs;
       republished += await engine.republishQueued(held, republishAfterMs);
+      // Goals are not sharded: the holder of shard 0 finishes cascades a crash interrupted.
+      if (held.includes(0)) await engine.cascadeStrandedGoals();
     }
     const result = { shards: held, dispatched, released, republished, busLossShards };
     options.onSweep?.(result);

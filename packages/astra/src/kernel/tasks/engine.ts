@@ -22,6 +22,7 @@ import { type AttemptFailure, failTasks, type RetryPolicy } from './sql/fail-tas
 import {
   appendGoalEvent,
   attachGraph,
+  endedDependencies,
   existingGoal,
   failDependentGoals,
   finalizeGraphs,
@@ -236,14 +237,33 @@ export class TaskEngine {
     });
   }
 
-  /** Completes attempts; returns the ids accepted (the rest were stale). */
-  complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
+  /**
+   * Completes attempts; returns the ids accepted (the rest were stale). One autocommitted statement
+   * completes, readies children and ends finished graphs and goals; goals that others wait on get
+   * their cascade (start or fail the waiting goals) in a transaction right after. Should the process
+   * die between the two, the scheduler's sweep runs the cascade (`cascadeStrandedGoals`).
+   */
+  async complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
+    const now = this.#now();
+    const batch = await completeTasks(this.#options.store, completions, now);
+    const fx = newEffects();
+    fx.dispatch.push(...batch.dispatch);
+    fx.finishedGoals.push(...batch.finishedGoals);
+    await this.#publish(fx);
+    const cascading = batch.finishedGoals.filter((goal) => goal.hasDependents);
+    if (cascading.length > 0) await this.#run((tx, more) => this.#cascadeGoals(tx, more, cascading, now));
+    return batch.completed;
+  }
+
+  /**
+   * Recovery: blocked goals whose dependencies have all ended but that were never started or
+   * failed (the process died between a goal's end and its cascade). Returns how many moved.
+   */
+  cascadeStrandedGoals(): Promise<number> {
     return this.#run(async (tx, fx) => {
-      const now = this.#now();
-      const batch = await completeTasks(tx, completions, now);
-      fx.dispatch.push(...batch.dispatch);
-      await this.#settle(tx, fx, batch.finishedGraphs, now);
-      return batch.completed;
+      const ended = await endedDependencies(tx);
+      await this.#cascadeGoals(tx, fx, ended, this.#now());
+      return ended.length;
     });
   }
 

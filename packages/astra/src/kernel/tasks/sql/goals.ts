@@ -210,3 +210,18 @@ export async function failDependentGoals(
   const { rows } = await tx.query<{ id: string; agent_id: string }>(FAIL_DEPENDENTS_SQL, [endedGoalIds, now]);
   return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id }));
 }
+
+const STRANDED_SQL = `
+SELECT DISTINCT p.id, p.agent_id, p.status FROM goals g
+JOIN goal_dependencies d ON d.goal_id = g.id
+JOIN goals p ON p.id = d.depends_on_goal_id
+WHERE g.status = 'blocked' AND p.status IN ('completed', 'failed', 'cancelled')
+LIMIT 1000`;
+
+/** Ended goals that a blocked goal still waits on: their cascade did not run. */
+export async function endedDependencies(
+  tx: SqlExecutor,
+): Promise<{ goalId: string; agentId: string; status: GoalStatus }[]> {
+  const { rows } = await tx.query<{ id: string; agent_id: string; status: GoalStatus }>(STRANDED_SQL);
+  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, status: row.status }));
+}
