@@ -4,6 +4,7 @@ import { hostname } from 'node:os';
 import type { FastifyInstance } from 'fastify';
 import { migrate } from '../adapters/sql/migrate.js';
 import type { AstraConfig } from '../config/index.js';
+import { AstraError } from '../errors/index.js';
 import { type Executor, startExecutor } from '../kernel/executor/executor.js';
 import type { HandlerRegistry } from '../kernel/executor/handlers.js';
 import { type Scheduler, startScheduler } from '../kernel/scheduler/scheduler.js';
@@ -57,6 +58,12 @@ export const ASTRA_VERSION: string = JSON.parse(
 
 export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<RunningNode> {
   const roles = deps.roles ?? ROLES;
+  const outside = config.executorShards?.filter((shard) => shard >= config.taskShardCount) ?? [];
+  if (outside.length > 0)
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      `executorShards names shard ${outside.join(', ')}, but TASK_SHARD_COUNT is ${config.taskShardCount}`,
+    );
   const has = (role: Role): boolean => roles.includes(role);
   const backends = await openBackends(config, deps);
   const log = deps.logger;
@@ -122,6 +129,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         workerId: randomUUID(),
         concurrency: config.executorConcurrency,
+        ...(config.executorShards === undefined ? {} : { shards: config.executorShards }),
         heartbeatMs: config.workerHeartbeatMs,
         leaseMs: config.taskLeaseMs,
         reclaimIdleMs: config.busMinIdleMs,

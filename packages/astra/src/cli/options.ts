@@ -59,6 +59,7 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'shutdownTimeoutMs',
   'adminToken',
   'executorConcurrency',
+  'executorShards',
   'workerHeartbeatMs',
   'workerDeadlineMs',
   'taskLeaseMs',

@@ -153,6 +153,15 @@ export const SETTINGS = {
     default: 64,
     description: 'Task handlers one executor runs at once.',
   },
+  executorShards: {
+    env: 'ASTRA_EXECUTOR_SHARDS',
+    flag: 'executor-shards',
+    schema: z
+      .string()
+      .regex(/^\d+(,\d+)*$/, 'must be shard numbers separated by commas, e.g. 0,1,2')
+      .transform((value) => [...new Set(value.split(',').map(Number))]),
+    description: 'Shards this executor consumes (e.g. 0,1,2); all shards when unset.',
+  },
   workerHeartbeatMs: {
     env: 'ASTRA_WORKER_HEARTBEAT_MS',
     flag: 'worker-heartbeat-ms',

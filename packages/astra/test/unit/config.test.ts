@@ -58,6 +58,19 @@ describe('loadConfig', () => {
     expect(new Set(ENV_NAMES).size).toBe(ENV_NAMES.length);
   });
 
+  it('parses an executor shard list and refuses a malformed one', () => {
+    expect(loadConfig({ env: { ASTRA_EXECUTOR_SHARDS: '0,2,2' } }).config.executorShards).toEqual([0, 2]);
+    expect(loadConfig({ env: {} }).config.executorShards).toBeUndefined();
+    const error = (() => {
+      try {
+        loadConfig({ env: { ASTRA_EXECUTOR_SHARDS: 'one,two' } });
+      } catch (caught) {
+        return caught;
+      }
+    })();
+    expect(isAstraError(error, 'ASTRA_CONFIG_INVALID')).toBe(true);
+  });
+
   it('treats an empty env value as unset', () => {
     expect(loadConfig({ env: { ASTRA_PORT: '' } }).config.port).toBe(8080);
   });

@@ -83,14 +83,16 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const running = new Map<string, Running>();
   let handingBack = false;
 
-  await registerWorker(store, {
-    id: workerId,
-    hostname: hostname(),
-    capabilities: [...handlers.types()],
-    concurrency,
-    metadata: { shards, pid: process.pid },
-    now: new Date(clock.now()),
-  });
+  const register = (now: number): Promise<void> =>
+    registerWorker(store, {
+      id: workerId,
+      hostname: hostname(),
+      capabilities: [...handlers.types()],
+      concurrency,
+      metadata: { shards, pid: process.pid },
+      now: new Date(now),
+    });
+  await register(clock.now());
 
   const claims = new GroupCommit<string, ClaimedTask | null>({
     flush: async (ids) => {
@@ -168,13 +170,19 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   });
 
   let stopped = false;
+  let draining = false;
   const beat = async (): Promise<void> => {
     const now = clock.now();
-    const alive = await heartbeat(store, workerId, new Date(now), leaseMs);
+    // Only the leases of tasks running here: one left `running` whose end could not be written
+    // (the database was down) must expire, so the lease sweep retries it.
+    const alive = await heartbeat(store, workerId, new Date(now), leaseMs, [...running.keys()]);
     if (!alive) {
       // Declared dead: the tasks running here were released to other workers.
       for (const entry of running.values())
         entry.controller.abort(new TaskError('worker declared dead', { retryable: true }));
+      // Going on, so register again: an offline row's heartbeats extend no lease and
+      // GET /workers would not show this worker, though it keeps claiming tasks.
+      if (!draining) await register(now);
     }
     await bus.publish(
       WORKER_EVENTS_STREAM,
@@ -196,6 +204,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     inFlight: () => running.size,
     stop: async () => {
       if (stopped) return;
+      draining = true;
       await setWorkerStatus(store, workerId, 'draining', new Date(clock.now())).catch((e: unknown) =>
         report(e, 'executor drain'),
       );

@@ -5,6 +5,9 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  *
  * heartbeat — one statement: the worker's last_heartbeat moves to now and the leases of its running
  *   tasks are extended to now + leaseMs (so a long task keeps its lease while its worker lives).
+ *   Given the ids of the tasks the worker is executing, only those leases are extended: a task left
+ *   `running` under a live worker that no longer executes it (its completion or failure could not
+ *   be written, say while the database was down) then sees its lease run out and is retried.
  *   Returns false when the row is gone or marked offline: the worker was declared dead and its
  *   tasks were handed to others, so it must stop (and re-register if it means to go on).
  * markDead — one statement: every worker not offline whose heartbeat is older than the deadline
@@ -60,6 +63,7 @@ export async function heartbeat(
   workerId: string,
   now: Date,
   leaseMs: number,
+  executingTaskIds?: readonly string[],
 ): Promise<boolean> {
   const { rows } = await db.query<{ id: string }>(
     `WITH alive AS (
@@ -68,9 +72,10 @@ export async function heartbeat(
      extended AS (
        UPDATE tasks SET lease_expires_at = $2::timestamptz + make_interval(secs => $3::float8 / 1000.0)
        WHERE lease_owner = $1::text AND status = 'running' AND EXISTS (SELECT 1 FROM alive)
+         AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[]))
      )
      SELECT id FROM alive`,
-    [workerId, now, leaseMs],
+    [workerId, now, leaseMs, executingTaskIds ?? null],
   );
   return rows.length > 0;
 }
