@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { Dispatch, GoalStatus, JsonValue } from '../types.js';
+import { goalEndCtes, graphOutcome } from './graph-end.js';
 
 /**
  * complete-tasks: one statement completes a batch of tasks and makes their children ready.
@@ -58,31 +59,13 @@ ready_events AS (
 graphs AS (
   UPDATE task_graphs g
   SET unfinished_tasks = g.unfinished_tasks - x.n,
-      status = CASE WHEN g.unfinished_tasks > x.n THEN g.status
-                    WHEN g.failed_tasks > 0 THEN 'failed' WHEN g.cancelled_tasks > 0 THEN 'cancelled' ELSE 'completed' END,
+      status = CASE WHEN g.unfinished_tasks > x.n THEN g.status ELSE ${graphOutcome('g.')} END,
       completed_at = CASE WHEN g.unfinished_tasks > x.n THEN g.completed_at ELSE $4 END
   FROM (SELECT graph_id, count(*)::int AS n FROM done GROUP BY graph_id) x
   WHERE g.id = x.graph_id AND g.status = 'active'
   RETURNING g.id, g.goal_id, g.agent_id, g.status, g.unfinished_tasks, g.task_count, g.failed_tasks, g.cancelled_tasks
 ),
-goals_ended AS (
-  UPDATE goals o
-  SET status = g.status, completed_at = $4, updated_at = $4,
-      error = CASE WHEN g.status = 'failed' THEN g.failed_tasks || ' of ' || g.task_count || ' tasks failed'
-                   WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
-  FROM graphs g
-  WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
-  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id,
-            EXISTS (SELECT 1 FROM goal_dependencies d WHERE d.depends_on_goal_id = o.id) AS has_dependents
-),
-ended_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
-  SELECT 'GraphFinished', agent_id, goal_id, id, jsonb_build_object('to', status), $4 FROM graphs WHERE unfinished_tasks = 0
-  UNION ALL
-  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
-         agent_id, id, graph_id, jsonb_build_object('to', status, 'cascade_id', cascade_id), $4
-  FROM goals_ended
-)
+${goalEndCtes('$4')}
 SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
        NULL::bool AS has_dependents FROM done
 UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, NULL FROM ready

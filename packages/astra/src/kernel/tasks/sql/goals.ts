@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { GoalStatus, JsonValue } from '../types.js';
+import { goalEndCtes, graphOutcome } from './graph-end.js';
 
 /**
  * Goal statements.
@@ -37,29 +38,12 @@ const SET_GRAPH_SQL = `UPDATE goals SET graph_id = $2, status = 'active', starte
 const FINALIZE_SQL = `
 WITH graphs AS (
   UPDATE task_graphs
-  SET status = CASE WHEN failed_tasks > 0 THEN 'failed' WHEN cancelled_tasks > 0 THEN 'cancelled' ELSE 'completed' END,
-      completed_at = $2
+  SET status = ${graphOutcome()}, completed_at = $2
   WHERE id = ANY($1::uuid[]) AND status = 'active' AND unfinished_tasks = 0
-  RETURNING id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks
+  RETURNING id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks
 ),
-ended AS (
-  UPDATE goals o
-  SET status = g.status, completed_at = $2, updated_at = $2,
-      error = CASE WHEN g.status = 'failed' THEN g.failed_tasks || ' of ' || g.task_count || ' tasks failed'
-                   WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
-  FROM graphs g
-  WHERE o.id = g.goal_id AND o.status = 'active'
-  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id
-),
-logged AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
-  SELECT 'GraphFinished', agent_id, goal_id, id, jsonb_build_object('to', status), $2 FROM graphs
-  UNION ALL
-  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
-         agent_id, id, graph_id, jsonb_build_object('to', status, 'cascade_id', cascade_id), $2
-  FROM ended
-)
-SELECT id, agent_id, status, graph_id FROM ended`;
+${goalEndCtes('$2')}
+SELECT id, agent_id, status, graph_id FROM goals_ended`;
 
 const UNBLOCKABLE_SQL = `
 SELECT g.id, g.agent_id, g.plan FROM goals g

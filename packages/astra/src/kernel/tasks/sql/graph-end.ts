@@ -1,0 +1,37 @@
+/**
+ * The SQL shared by every statement that ends graphs: how a finished graph's outcome follows from
+ * its counters, and the CTEs that end its goal and log both ends. Used by complete-tasks (a graph's
+ * last task completed) and by finalizeGraphs (its last task failed, was skipped or cancelled).
+ */
+
+/** `completed`, or `failed` / `cancelled` by the graph's counters; `alias` qualifies the columns. */
+export function graphOutcome(alias = ''): string {
+  return `CASE WHEN ${alias}failed_tasks > 0 THEN 'failed' WHEN ${alias}cancelled_tasks > 0 THEN 'cancelled' ELSE 'completed' END`;
+}
+
+/**
+ * CTEs `goals_ended` and `ended_events`, reading a CTE `graphs` that returns the graphs touched
+ * (id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks);
+ * those with unfinished_tasks = 0 have ended. `now` is the timestamp parameter (e.g. `$4`).
+ * goals_ended returns id, agent_id, status, cascade_id, graph_id and has_dependents.
+ */
+export function goalEndCtes(now: string): string {
+  return `goals_ended AS (
+  UPDATE goals o
+  SET status = g.status, completed_at = ${now}, updated_at = ${now},
+      error = CASE WHEN g.status = 'failed' THEN g.failed_tasks || ' of ' || g.task_count || ' tasks failed'
+                   WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
+  FROM graphs g
+  WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
+  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id,
+            EXISTS (SELECT 1 FROM goal_dependencies d WHERE d.depends_on_goal_id = o.id) AS has_dependents
+),
+ended_events AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
+  SELECT 'GraphFinished', agent_id, goal_id, id, jsonb_build_object('to', status), ${now} FROM graphs WHERE unfinished_tasks = 0
+  UNION ALL
+  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
+         agent_id, id, graph_id, jsonb_build_object('to', status, 'cascade_id', cascade_id), ${now}
+  FROM goals_ended
+)`;
+}
