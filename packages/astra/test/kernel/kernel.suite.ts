@@ -262,7 +262,8 @@ export function describeKernel(backend: KernelBackend): void {
 
   describe('time and cancellation', () => {
     it('sleeps durably: the wake-up time is checkpointed and no worker slot is held meanwhile', async () => {
-      const executor = await h.startExecutor({ concurrency: 1 });
+      // One slot: `busy` can only finish first if the sleeping task does not hold it.
+      await h.startExecutor({ concurrency: 1 });
       const submitted = await h.kernel.engine.submitGoal({
         agentId,
         goalText: 'nap',
@@ -282,7 +283,6 @@ export function describeKernel(backend: KernelBackend): void {
       );
       const events = await readGraphEvents(h.store, submitted.graphId as string);
       expect(events.filter((e) => e.type === 'TaskDeferred')).toHaveLength(1);
-      expect(executor.inFlight()).toBe(0);
     });
 
     it('cancels a running goal: unfinished tasks cancelled, the goal ends cancelled, a second cancel conflicts', async () => {

@@ -27,6 +27,7 @@ import {
   failDependentGoals,
   finalizeGraphs,
   goalStatuses,
+  goalsWithDependents,
   insertGoal,
   insertGoalDependencies,
   unblockableGoals,
@@ -250,8 +251,16 @@ export class TaskEngine {
     fx.dispatch.push(...batch.dispatch);
     fx.finishedGoals.push(...batch.finishedGoals);
     await this.#publish(fx);
-    const cascading = batch.finishedGoals.filter((goal) => goal.hasDependents);
-    if (cascading.length > 0) await this.#run((tx, more) => this.#cascadeGoals(tx, more, cascading, now));
+    if (batch.finishedGoals.length > 0) {
+      // Read after the completion committed: a goal submitted meanwhile with one of these as a
+      // dependency is visible now (its submission held the dependency's row until it committed).
+      const waitedOn = await goalsWithDependents(
+        this.#options.store,
+        batch.finishedGoals.map((goal) => goal.goalId),
+      );
+      const cascading = batch.finishedGoals.filter((goal) => waitedOn.has(goal.goalId));
+      if (cascading.length > 0) await this.#run((tx, more) => this.#cascadeGoals(tx, more, cascading, now));
+    }
     return batch.completed;
   }
 

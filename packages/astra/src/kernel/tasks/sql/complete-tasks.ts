@@ -66,10 +66,10 @@ graphs AS (
   RETURNING g.id, g.goal_id, g.agent_id, g.status, g.unfinished_tasks, g.task_count, g.failed_tasks, g.cancelled_tasks
 ),
 ${goalEndCtes('$4')}
-SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
-       NULL::bool AS has_dependents FROM done
-UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, NULL FROM ready
-UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, has_dependents FROM goals_ended`;
+SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status
+FROM done
+UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL FROM ready
+UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status FROM goals_ended`;
 
 export interface Completion {
   readonly taskId: string;
@@ -81,7 +81,6 @@ export interface EndedGoal {
   readonly goalId: string;
   readonly agentId: string;
   readonly status: GoalStatus;
-  readonly hasDependents: boolean;
 }
 
 export interface CompletedBatch {
@@ -97,7 +96,6 @@ interface Row extends Record<string, unknown> {
   priority: number | null;
   agent_id: string | null;
   status: GoalStatus | null;
-  has_dependents: boolean | null;
 }
 
 export async function completeTasks(
@@ -123,7 +121,6 @@ export async function completeTasks(
         goalId: row.id,
         agentId: row.agent_id ?? '',
         status: row.status ?? 'completed',
-        hasDependents: row.has_dependents === true,
       });
   }
   return { completed, dispatch, finishedGoals };

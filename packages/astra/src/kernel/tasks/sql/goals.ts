@@ -24,7 +24,12 @@ RETURNING id`;
 
 const EXISTING_SQL = `SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2`;
 
-const DEPENDENCY_STATUS_SQL = `SELECT id, status FROM goals WHERE id = ANY($1::uuid[])`;
+// FOR SHARE: a dependency cannot end between this read and the new goal's commit; the statement
+// that ends it waits, and the check that follows it (`goalsWithDependents`) sees the new goal.
+const DEPENDENCY_STATUS_SQL = `SELECT id, status FROM goals WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`;
+
+const WITH_DEPENDENTS_SQL = `
+SELECT DISTINCT depends_on_goal_id AS id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[])`;
 
 const INSERT_DEPENDENCIES_SQL = `
 INSERT INTO goal_dependencies (goal_id, depends_on_goal_id) SELECT $1, unnest($2::uuid[])`;
@@ -208,4 +213,10 @@ export async function endedDependencies(
 ): Promise<{ goalId: string; agentId: string; status: GoalStatus }[]> {
   const { rows } = await tx.query<{ id: string; agent_id: string; status: GoalStatus }>(STRANDED_SQL);
   return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, status: row.status }));
+}
+
+/** Of these goals, the ones some other goal depends on (read after they ended, in a new snapshot). */
+export async function goalsWithDependents(db: SqlExecutor, goalIds: readonly string[]): Promise<Set<string>> {
+  const { rows } = await db.query<{ id: string }>(WITH_DEPENDENTS_SQL, [goalIds]);
+  return new Set(rows.map((row) => row.id));
 }

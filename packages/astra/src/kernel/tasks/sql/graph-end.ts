@@ -13,7 +13,7 @@ export function graphOutcome(alias = ''): string {
  * CTEs `goals_ended` and `ended_events`, reading a CTE `graphs` that returns the graphs touched
  * (id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks);
  * those with unfinished_tasks = 0 have ended. `now` is the timestamp parameter (e.g. `$4`).
- * goals_ended returns id, agent_id, status, cascade_id, graph_id and has_dependents.
+ * goals_ended returns id, agent_id, status, cascade_id and graph_id.
  */
 export function goalEndCtes(now: string): string {
   return `goals_ended AS (
@@ -23,8 +23,7 @@ export function goalEndCtes(now: string): string {
                    WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
   FROM graphs g
   WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
-  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id,
-            EXISTS (SELECT 1 FROM goal_dependencies d WHERE d.depends_on_goal_id = o.id) AS has_dependents
+  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id
 ),
 ended_events AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
