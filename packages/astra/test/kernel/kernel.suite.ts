@@ -309,6 +309,37 @@ export function describeKernel(backend: KernelBackend): void {
       await expectReplayMatches(submitted.graphId as string);
     });
 
+    it('cancels one task: its `fail` dependents fail, its `skip` dependents are skipped, the rest runs', async () => {
+      const submitted = await h.kernel.engine.submitGoal({
+        agentId,
+        goalText: 'partial',
+        plan: {
+          tasks: [
+            { id: 'gate', type: 'noop', depends_on: ['slow'] },
+            { id: 'slow', type: 'sleep', payload: { ms: 60_000 } },
+            { id: 'strict', type: 'noop', depends_on: ['gate'] },
+            { id: 'lenient', type: 'noop', depends_on: ['gate'], on_dependency_failure: 'skip' },
+            { id: 'other', type: 'echo', payload: 'ran' },
+          ],
+        },
+      });
+      const tasks = byName(await readGraphTasks(h.store, submitted.graphId as string));
+      expect(await h.kernel.engine.cancelTask(tasks.get('slow')?.id as string)).toBe(true);
+      expect(await h.kernel.engine.cancelTask(tasks.get('slow')?.id as string)).toBe(false);
+      await h.startExecutor();
+      const goal = await h.waitForGoal(submitted.goalId);
+      expect(goal.status).toBe('failed');
+      const after = byName(await readGraphTasks(h.store, submitted.graphId as string));
+      expect(Object.fromEntries([...after].map(([name, task]) => [name, task.status]))).toEqual({
+        gate: 'failed',
+        slow: 'cancelled',
+        strict: 'failed',
+        lenient: 'cancelled',
+        other: 'completed',
+      });
+      await expectReplayMatches(submitted.graphId as string);
+    });
+
     it('starts a blocked goal when the goal it depends on completes, and fails one whose dependency failed', async () => {
       await h.startExecutor();
       const first = await h.kernel.engine.submitGoal({
