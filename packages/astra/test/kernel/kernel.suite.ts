@@ -269,7 +269,7 @@ export function describeKernel(backend: KernelBackend): void {
         goalText: 'nap',
         plan: {
           tasks: [
-            { id: 'nap', type: 'sleep', payload: { ms: 150 } },
+            { id: 'nap', type: 'sleep', payload: { ms: 500 } },
             { id: 'busy', type: 'echo', payload: 'done while napping' },
           ],
         },
@@ -277,7 +277,7 @@ export function describeKernel(backend: KernelBackend): void {
       const goal = await h.waitForGoal(submitted.goalId);
       expect(goal.status).toBe('completed');
       const tasks = byName(await readGraphTasks(h.store, submitted.graphId as string));
-      expect(tasks.get('nap')?.result).toEqual({ slept_ms: 150 });
+      expect(tasks.get('nap')?.result).toEqual({ slept_ms: 500 });
       expect(Date.parse(tasks.get('busy')?.completedAt as string)).toBeLessThan(
         Date.parse(tasks.get('nap')?.completedAt as string),
       );
