@@ -154,7 +154,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         logger: log,
         readiness: backends.readiness,
         info: { mode: backends.mode, version: ASTRA_VERSION },
-        api: { store: backends.store, engine: kernelNow.engine, actors, adminToken: deps.adminToken },
+        api: {
+          store: backends.store,
+          engine: kernelNow.engine,
+          actors,
+          adminToken: deps.adminToken,
+          version: ASTRA_VERSION,
+        },
       });
       const server = gateway;
       url = await server.listen({ host: config.host, port: config.port });

@@ -140,6 +140,53 @@ describe('public API and CLI, embedded mode', () => {
     expect(goals.goals).toEqual([]);
   });
 
+  it('describes every route in a served OpenAPI 3.1 document, and each documented route answers', async () => {
+    const response = await fetch(`${url}/openapi.json`);
+    expect(response.status).toBe(200);
+    const document = (await response.json()) as {
+      openapi: string;
+      paths: Record<string, Record<string, { security?: unknown[]; requestBody?: unknown }>>;
+    };
+    expect(document.openapi).toBe('3.1.0');
+    const operations = Object.entries(document.paths).flatMap(([path, ops]) =>
+      Object.entries(ops).map(([method, op]) => ({ path, method: method.toUpperCase(), op })),
+    );
+    expect(operations.map((o) => `${o.method} ${o.path}`)).toEqual(
+      expect.arrayContaining([
+        'POST /agents',
+        'POST /agents/{id}/goals',
+        'GET /tasks/{id}',
+        'GET /graphs/{id}',
+        'GET /workers',
+      ]),
+    );
+    expect(document.paths['/agents/{id}/goals']?.post?.requestBody).toBeDefined();
+    const someId = '00000000-0000-0000-0000-000000000000';
+    for (const { path, method, op } of operations) {
+      const target = `${url}${path.replace('{id}', someId)}`;
+      const body = method === 'GET' ? null : '{}';
+      const isPublic = op.security?.length === 0;
+      const anonymous = await fetch(target, {
+        method,
+        headers: { 'content-type': 'application/json' },
+        body,
+      });
+      if (isPublic) expect(anonymous.status, `${method} ${path}`).toBeLessThan(400);
+      else expect(anonymous.status, `${method} ${path} without a token`).toBe(401);
+      const authorized = await fetch(target, {
+        method,
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body,
+      });
+      const text = await authorized.text();
+      expect(authorized.status, `${method} ${path}`).toBeLessThan(500);
+      expect(text, `${method} ${path} is routed`).not.toMatch(/no route for/);
+    }
+    const page = await fetch(`${url}/docs`);
+    expect(page.headers.get('content-type')).toMatch(/text\/html/);
+    expect(await page.text()).toContain('openapi.json');
+  });
+
   it('answers the same goal for a repeated Idempotency-Key', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'idem' });
     const goal = { goal_text: 'once', plan: { tasks: [{ id: 'a', type: 'noop' }] } };

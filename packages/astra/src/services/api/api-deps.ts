@@ -8,4 +8,6 @@ export interface ApiDeps {
   readonly engine: TaskEngine;
   readonly actors: AgentActors;
   readonly adminToken: string;
+  /** Shown in the API description. */
+  readonly version: string;
 }

@@ -1,19 +1,82 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
 import { installBearerAuth } from './auth.js';
+import { DOCS_PAGE } from './docs-page.js';
+import { ApiDocs, routeDefiner } from './openapi.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 
 /**
- * The first public surface, on upstream's paths: agents, goals (with declared plans), tasks,
- * graphs, workers. Everything but /health and /ready needs the bearer token. docs/api.md lists
- * every route with its body, answers and error codes.
+ * The public surface, on upstream's paths: agents, goals (with declared plans), tasks, graphs,
+ * workers, described by an OpenAPI 3.1 document generated from the route definitions
+ * (`GET /openapi.json`, browsable at `GET /docs`). Everything but /health, /ready and the API
+ * description needs the bearer token; docs/api.md lists the routes too.
  */
-
-export function registerApi(app: FastifyInstance, deps: ApiDeps): void {
-  installBearerAuth(app, deps.adminToken);
-  registerAgentRoutes(app, deps, deps.actors);
-  registerGoalRoutes(app, deps, deps.actors);
-  registerTaskRoutes(app, deps);
+export function registerApi(app: FastifyInstance, deps: ApiDeps): ApiDocs {
+  const docs = new ApiDocs();
+  // Every route added from here on must be in the document: checked when the server gets ready.
+  const added: string[] = [];
+  app.addHook('onRoute', (route) => {
+    for (const method of [route.method].flat()) if (method !== 'HEAD') added.push(`${method} ${route.url}`);
+  });
+  app.addHook('onReady', async () => {
+    const documented = new Set(docs.routes());
+    const missing = added.filter((route) => !documented.has(route));
+    if (missing.length > 0) throw new Error(`routes missing from the API description: ${missing.join(', ')}`);
+  });
+  const publicPaths = new Set<string>();
+  installBearerAuth(app, deps.adminToken, publicPaths);
+  const define = routeDefiner(app, docs);
+  // Served by the gateway itself; described here so the document lists every route.
+  docs.add({
+    method: 'GET',
+    path: '/health',
+    tag: 'operations',
+    summary: 'Liveness: the process answers.',
+    public: true,
+    responses: { 200: '`{status: "ok", mode, version}`' },
+  });
+  docs.add({
+    method: 'GET',
+    path: '/ready',
+    tag: 'operations',
+    summary: 'Readiness: every dependency (SQL store, bus, cache) answers.',
+    public: true,
+    responses: {
+      200: '`{ready: true, checks}`',
+      503: '`{ready: false, checks}`: a dependency does not answer.',
+    },
+  });
+  registerAgentRoutes(define, deps, deps.actors);
+  registerGoalRoutes(define, deps, deps.actors);
+  registerTaskRoutes(define, deps);
+  define(
+    {
+      method: 'GET',
+      path: '/docs',
+      tag: 'operations',
+      summary: 'A page that shows this document (no credentials: it holds no data, only the contract).',
+      public: true,
+      responses: { 200: 'HTML.' },
+    },
+    async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE),
+  );
+  let document: object | undefined;
+  define(
+    {
+      method: 'GET',
+      path: '/openapi.json',
+      tag: 'operations',
+      summary: 'This OpenAPI 3.1 document (no credentials).',
+      public: true,
+      responses: { 200: 'The document.' },
+    },
+    async () => {
+      document ??= docs.document({ version: deps.version });
+      return document;
+    },
+  );
+  for (const path of docs.publicPaths()) publicPaths.add(path);
+  return docs;
 }

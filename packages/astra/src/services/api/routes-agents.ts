@@ -1,9 +1,9 @@
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { insertAgent, listAgents, readAgent } from '../agents/agent-store.js';
 import type { ApiDeps } from './api-deps.js';
+import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 const CreateAgent = z
@@ -20,6 +20,11 @@ const CreateAgent = z
     'name or actor_type is required',
   );
 
+const ListAgentsQuery = z.object({
+  tag: z.string().min(1).max(64).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
 function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
   if (config === undefined) return {};
   if (typeof config !== 'string') return config;
@@ -33,40 +38,65 @@ function parseConfig(config: Record<string, unknown> | string | undefined): Reco
   });
 }
 
-export function registerAgentRoutes(app: FastifyInstance, deps: ApiDeps, actors: AgentActors): void {
-  app.post('/agents', async (request, reply) => {
-    const body = parseInput(CreateAgent, request.body ?? {}, 'body');
-    const agent = await insertAgent(deps.store, {
-      name: body.name ?? (body.actor_type as string),
-      actorType: body.actor_type ?? 'agent',
-      systemPrompt: body.system_prompt ?? null,
-      config: parseConfig(body.config),
-      chatCapable: body.chat_capable ?? false,
-      tags: body.tags ?? [],
-    });
-    actors.ensure(agent.id);
-    return reply.status(201).send({ actor_id: agent.id, agent: snake(agent) });
-  });
+export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+  define(
+    {
+      method: 'POST',
+      path: '/agents',
+      tag: 'agents',
+      summary: 'Create an agent; its actor starts and receives its goals in order.',
+      body: CreateAgent,
+      responses: { 201: '`{actor_id, agent}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
+    },
+    async (request, reply) => {
+      const body = parseInput(CreateAgent, request.body ?? {}, 'body');
+      const agent = await insertAgent(deps.store, {
+        name: body.name ?? (body.actor_type as string),
+        actorType: body.actor_type ?? 'agent',
+        systemPrompt: body.system_prompt ?? null,
+        config: parseConfig(body.config),
+        chatCapable: body.chat_capable ?? false,
+        tags: body.tags ?? [],
+      });
+      actors.ensure(agent.id);
+      return reply.status(201).send({ actor_id: agent.id, agent: snake(agent) });
+    },
+  );
 
-  app.get('/agents', async (request) => {
-    const query = parseInput(
-      z.object({
-        tag: z.string().min(1).max(64).optional(),
-        limit: z.coerce.number().int().min(1).max(1000).optional(),
-      }),
-      request.query,
-      'query',
-    );
-    const agents = await listAgents(deps.store, {
-      ...(query.tag === undefined ? {} : { tag: query.tag }),
-      limit: query.limit ?? 100,
-    });
-    return { agents: agents.map(snake) };
-  });
+  define(
+    {
+      method: 'GET',
+      path: '/agents',
+      tag: 'agents',
+      summary: 'List agents, newest first, optionally those with a tag.',
+      query: ListAgentsQuery,
+      responses: { 200: '`{agents: [...]}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
+    },
+    async (request) => {
+      const query = parseInput(ListAgentsQuery, request.query, 'query');
+      const agents = await listAgents(deps.store, {
+        ...(query.tag === undefined ? {} : { tag: query.tag }),
+        limit: query.limit ?? 100,
+      });
+      return { agents: agents.map(snake) };
+    },
+  );
 
-  app.get('/agents/:id', async (request) => {
-    const agent = await readAgent(deps.store, idParam(request.params, 'agent'));
-    if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-    return snake(agent);
-  });
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id',
+      tag: 'agents',
+      summary: 'Get an agent.',
+      responses: { 200: 'The agent.' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agent = await readAgent(deps.store, idParam(request.params, 'agent'));
+      if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return snake(agent);
+    },
+  );
 }

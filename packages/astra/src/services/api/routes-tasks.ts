@@ -1,39 +1,84 @@
-import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
 import type { ApiDeps } from './api-deps.js';
+import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
 
-export function registerTaskRoutes(app: FastifyInstance, deps: ApiDeps): void {
-  app.get('/tasks/:id', async (request) => {
-    const task = await readTask(deps.store, idParam(request.params, 'task'));
-    if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
-    return snake(task);
-  });
+const WorkersQuery = z.object({ all: z.enum(['true', 'false']).optional() });
 
-  app.post('/tasks/:id/cancel', async (request) => {
-    const taskId = idParam(request.params, 'task');
-    const task = await readTask(deps.store, taskId);
-    if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
-    if (!(await deps.engine.cancelTask(taskId)))
-      throw new AstraError('ASTRA_STATE_CONFLICT', `task already ended (${task.status})`, {
-        details: { status: task.status },
-      });
-    return { task_id: taskId, status: 'cancelled', cancelled: true };
-  });
+export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
+  define(
+    {
+      method: 'GET',
+      path: '/tasks/:id',
+      tag: 'tasks',
+      summary: 'Get a task: status, payload, result, error, attempts, dependencies, worker, times.',
+      responses: { 200: 'The task.' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const task = await readTask(deps.store, idParam(request.params, 'task'));
+      if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
+      return snake(task);
+    },
+  );
 
-  app.get('/graphs/:id', async (request) => {
-    const graphId = idParam(request.params, 'graph');
-    const graph = await readGraph(deps.store, graphId);
-    if (graph === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
-    return { ...snake(graph), tasks: (await readGraphTasks(deps.store, graphId)).map(snake) };
-  });
+  define(
+    {
+      method: 'POST',
+      path: '/tasks/:id/cancel',
+      tag: 'tasks',
+      summary: 'Cancel a task that has not ended; what depends on it fails or is skipped by its policy.',
+      responses: { 200: '`{task_id, status: "cancelled", cancelled: true}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND', 409: 'ASTRA_STATE_CONFLICT: the task already ended' },
+    },
+    async (request) => {
+      const taskId = idParam(request.params, 'task');
+      const task = await readTask(deps.store, taskId);
+      if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
+      if (!(await deps.engine.cancelTask(taskId)))
+        throw new AstraError('ASTRA_STATE_CONFLICT', `task already ended (${task.status})`, {
+          details: { status: task.status },
+        });
+      return { task_id: taskId, status: 'cancelled', cancelled: true };
+    },
+  );
 
-  app.get('/workers', async (request) => {
-    const query = parseInput(z.object({ all: z.enum(['true', 'false']).optional() }), request.query, 'query');
-    const workers = await listWorkers(deps.store, { includeOffline: query.all === 'true' });
-    return { workers: workers.map(snake) };
-  });
+  define(
+    {
+      method: 'GET',
+      path: '/graphs/:id',
+      tag: 'tasks',
+      summary: 'Get a task graph (status, counts) with its tasks.',
+      responses: { 200: 'The graph with `tasks`.' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const graphId = idParam(request.params, 'graph');
+      const graph = await readGraph(deps.store, graphId);
+      if (graph === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
+      return { ...snake(graph), tasks: (await readGraphTasks(deps.store, graphId)).map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/workers',
+      tag: 'workers',
+      summary: 'List workers (live ones; `?all=true` includes offline ones).',
+      query: WorkersQuery,
+      responses: {
+        200: '`{workers: [{id, hostname, status, capabilities, concurrency, last_heartbeat, ...}]}`',
+      },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
+    },
+    async (request) => {
+      const query = parseInput(WorkersQuery, request.query, 'query');
+      const workers = await listWorkers(deps.store, { includeOffline: query.all === 'true' });
+      return { workers: workers.map(snake) };
+    },
+  );
 }
