@@ -14,6 +14,7 @@ import type { Logger } from '../log/logger.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds } from '../services/agents/agent-store.js';
 import { createGateway } from '../services/gateway/server.js';
+import { Identity } from '../services/identity/identity.js';
 import type { Clock } from '../time/clock.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 
@@ -50,6 +51,8 @@ export interface NodeDeps {
   readonly handlers?: HandlerRegistry;
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
+  /** Called once, on the first start, with the generated super-admin credentials to show. */
+  readonly onAdminCreated?: (email: string, password: string) => void;
 }
 
 export const ASTRA_VERSION: string = JSON.parse(
@@ -149,6 +152,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         mailboxCapacity: config.mailboxCapacity,
       });
       for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
+      const identity = new Identity({ store: backends.store, clock: deps.clock });
+      const created = await identity.bootstrap({
+        email: config.adminEmail,
+        password: config.adminPassword?.reveal(),
+      });
+      if (created.generatedPassword !== undefined)
+        deps.onAdminCreated?.(config.adminEmail, created.generatedPassword);
       stops.push(() => actors.stop());
       gateway = await createGateway({
         logger: log,
@@ -159,6 +169,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           engine: kernelNow.engine,
           actors,
           adminToken: deps.adminToken,
+          identity,
+          clock: deps.clock,
           version: ASTRA_VERSION,
         },
       });

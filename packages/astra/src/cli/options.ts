@@ -58,6 +58,8 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'cacheLocalTtlMs',
   'shutdownTimeoutMs',
   'adminToken',
+  'adminEmail',
+  'adminPassword',
   'executorConcurrency',
   'executorShards',
   'workerHeartbeatMs',

@@ -146,6 +146,25 @@ export const SETTINGS = {
     description:
       'Bearer token for the API; without it one is generated on first start, stored in the data dir and printed once.',
   },
+  adminEmail: {
+    env: 'ASTRA_ADMIN_EMAIL',
+    flag: 'admin-email',
+    schema: z
+      .string()
+      .trim()
+      .toLowerCase()
+      .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address'),
+    default: 'admin@localhost',
+    description: 'Email of the super-admin created on first start.',
+  },
+  adminPassword: {
+    env: 'ASTRA_ADMIN_PASSWORD',
+    flag: 'admin-password',
+    schema: z.string().min(12, 'must be at least 12 characters'),
+    secret: true,
+    description:
+      "The first super-admin's password; without it one is generated on first start and printed once.",
+  },
   executorConcurrency: {
     env: 'ASTRA_EXECUTOR_CONCURRENCY',
     flag: 'executor-concurrency',

@@ -72,6 +72,8 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
     roles,
     ...(adminToken === undefined ? {} : { adminToken }),
     onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
+    onAdminCreated: (email, password) =>
+      context.output.out(`astra: created the super-admin ${email} with password (shown once): ${password}`),
   });
   const where = node.url === null ? '' : ` at ${node.url}  health: ${node.url}/health`;
   context.output.out(`astra: ready (${node.mode})${where}`);

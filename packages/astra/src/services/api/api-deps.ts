@@ -1,6 +1,8 @@
 import type { TaskEngine } from '../../kernel/tasks/engine.js';
 import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
 import type { AgentActors } from '../agents/agent-actors.js';
+import type { Identity } from '../identity/identity.js';
 
 /** What the API's routes are built from. */
 export interface ApiDeps {
@@ -8,6 +10,8 @@ export interface ApiDeps {
   readonly engine: TaskEngine;
   readonly actors: AgentActors;
   readonly adminToken: string;
+  readonly identity: Identity;
+  readonly clock: Clock;
   /** Shown in the API description. */
   readonly version: string;
 }

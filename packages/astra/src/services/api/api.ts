@@ -1,17 +1,19 @@
 import type { FastifyInstance } from 'fastify';
 import type { ApiDeps } from './api-deps.js';
-import { installBearerAuth } from './auth.js';
+import { installAuthentication } from './auth.js';
 import { DOCS_PAGE } from './docs-page.js';
 import { ApiDocs, routeDefiner } from './openapi.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerGoalRoutes } from './routes-goals.js';
+import { registerIdentityRoutes } from './routes-identity.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 
 /**
  * The public surface, on upstream's paths: agents, goals (with declared plans), tasks, graphs,
  * workers, described by an OpenAPI 3.1 document generated from the route definitions
- * (`GET /openapi.json`, browsable at `GET /docs`). Everything but /health, /ready and the API
- * description needs the bearer token; docs/api.md lists the routes too.
+ * (`GET /openapi.json`, browsable at `GET /docs`). Everything but /health, /ready, /login, the
+ * JWKS and the API description needs a bearer credential (services/identity); docs/api.md lists
+ * the routes too.
  */
 export function registerApi(app: FastifyInstance, deps: ApiDeps): ApiDocs {
   const docs = new ApiDocs();
@@ -26,7 +28,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): ApiDocs {
     if (missing.length > 0) throw new Error(`routes missing from the API description: ${missing.join(', ')}`);
   });
   const publicPaths = new Set<string>();
-  installBearerAuth(app, deps.adminToken, publicPaths);
+  installAuthentication(app, { adminToken: deps.adminToken, identity: deps.identity, publicPaths });
   const define = routeDefiner(app, docs);
   // Served by the gateway itself; described here so the document lists every route.
   docs.add({
@@ -48,6 +50,7 @@ export function registerApi(app: FastifyInstance, deps: ApiDeps): ApiDocs {
       503: '`{ready: false, checks}`: a dependency does not answer.',
     },
   });
+  registerIdentityRoutes(define, deps);
   registerAgentRoutes(define, deps, deps.actors);
   registerGoalRoutes(define, deps, deps.actors);
   registerTaskRoutes(define, deps);

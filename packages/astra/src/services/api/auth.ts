@@ -1,30 +1,59 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
+import type { Identity, Principal } from '../identity/identity.js';
 
 /**
- * The bearer-token gate: every route but the public ones (`/health`, `/ready`, the API description) requires
- * `Authorization: Bearer <token>`. Tokens are compared by their SHA-256 digests in constant time,
- * so neither the comparison's timing nor its length check tells anything about the token. The
- * control-plane identity service replaces this single admin token with users and API keys.
+ * The authentication gate: every route but the public ones (`/health`, `/ready`, `/login`, the
+ * JWKS and the API description) requires `Authorization: Bearer <credential>` — the admin token,
+ * an API key or a JWT from `POST /login` (see services/identity). The admin token is compared by
+ * SHA-256 digest in constant time. The caller is attached to the request (`principalOf`).
  */
+declare module 'fastify' {
+  interface FastifyRequest {
+    astraPrincipal?: Principal;
+  }
+}
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
 
-/** `publicPaths`: paths answered without credentials (read at each request, so routes may add theirs). */
-export function installBearerAuth(
+export function installAuthentication(
   app: FastifyInstance,
-  token: string,
-  publicPaths: ReadonlySet<string>,
+  options: { adminToken: string; identity: Identity; publicPaths: ReadonlySet<string> },
 ): void {
-  const expected = digest(token);
+  const expected = digest(options.adminToken);
+  app.decorateRequest('astraPrincipal', undefined);
   app.addHook('onRequest', async (request) => {
-    if (publicPaths.has(request.url.split('?')[0] ?? '')) return;
+    if (options.publicPaths.has(request.url.split('?')[0] ?? '')) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    if (match?.[1] === undefined)
+    const credential = match?.[1];
+    if (credential === undefined)
       throw new AstraError('ASTRA_UNAUTHENTICATED', 'send Authorization: Bearer <token>');
-    if (!timingSafeEqual(digest(match[1]), expected))
-      throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
+    if (timingSafeEqual(digest(credential), expected)) {
+      request.astraPrincipal = { kind: 'admin_token', superAdmin: true };
+      return;
+    }
+    const principal = await options.identity.authenticate(credential);
+    if (principal === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
+    request.astraPrincipal = principal;
   });
+}
+
+export function principalOf(request: FastifyRequest): Principal {
+  const principal = request.astraPrincipal;
+  if (principal === undefined)
+    throw new AstraError('ASTRA_UNAUTHENTICATED', 'no credentials on this request');
+  return principal;
+}
+
+export function requireSuperAdmin(request: FastifyRequest): Principal {
+  const principal = principalOf(request);
+  if (!principal.superAdmin) throw new AstraError('ASTRA_FORBIDDEN', 'only a super-admin may do this');
+  return principal;
+}
+
+/** The user a principal acts as, when it is a user (a JWT or an API key); null for the admin token. */
+export function userIdOf(principal: Principal): string | null {
+  return principal.kind === 'admin_token' ? null : principal.userId;
 }

@@ -1,0 +1,274 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import type { Clock } from '../../time/clock.js';
+import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
+import type { Identity } from '../identity/identity.js';
+import { hashPassword, verifyPassword } from '../identity/passwords.js';
+import {
+  insertUser,
+  listUsers,
+  readCredentials,
+  readUser,
+  recordLogin,
+  updateUser,
+} from '../identity/user-store.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, parseInput, snake } from './validation.js';
+
+// Local addresses such as admin@localhost are valid here: the check is the shape, not deliverability.
+const Email = z
+  .string()
+  .trim()
+  .toLowerCase()
+  .max(320)
+  .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
+const Password = z.string().min(12, 'must be at least 12 characters').max(1024);
+const Login = z.object({ email: z.string().max(320), password: z.string().max(1024) });
+const CreateUser = z.object({
+  email: Email,
+  password: Password,
+  display_name: z.string().trim().min(1).max(200).optional(),
+  is_super_admin: z.boolean().optional(),
+});
+const PatchUser = z
+  .object({
+    display_name: z.string().trim().min(1).max(200).nullable().optional(),
+    status: z.enum(['active', 'suspended', 'deactivated']).optional(),
+    password: Password.optional(),
+  })
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field');
+const ListUsersQuery = z.object({
+  status: z.enum(['active', 'suspended', 'deactivated']).optional(),
+  page: z.coerce.number().int().min(1).max(100_000).optional(),
+  per_page: z.coerce.number().int().min(1).max(100).optional(),
+});
+const CreateApiKey = z.object({
+  name: z.string().trim().min(1).max(200),
+  scopes: z
+    .array(z.string().regex(/^[a-z_:*]{1,64}$/))
+    .max(50)
+    .optional(),
+  expires_in_days: z.number().int().min(1).max(3650).optional(),
+});
+
+/** Identity routes: login, the JWKS, users, API keys. */
+export function registerIdentityRoutes(
+  define: DefineRoute,
+  deps: ApiDeps & { readonly identity: Identity; readonly clock: Clock },
+): void {
+  const { store, identity, clock } = deps;
+
+  define(
+    {
+      method: 'POST',
+      path: '/login',
+      tag: 'identity',
+      summary: 'Exchange an email and password for a short-lived access token (ES256 JWT).',
+      public: true,
+      body: Login,
+      responses: { 200: '`{token, expires_at, user}`' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        401: 'ASTRA_UNAUTHENTICATED: unknown email or wrong password (the answer does not say which)',
+        403: 'ASTRA_FORBIDDEN: the user is suspended or deactivated',
+      },
+    },
+    async (request) => {
+      const body = parseInput(Login, request.body ?? {}, 'body');
+      const found = await readCredentials(store, body.email.trim());
+      // Unknown emails cost a hash too, so timing does not tell which emails exist.
+      const valid = await verifyPassword(body.password, found?.passwordHash ?? DUMMY_HASH);
+      if (found === null || !valid) throw new AstraError('ASTRA_UNAUTHENTICATED', 'wrong email or password');
+      if (found.user.status !== 'active')
+        throw new AstraError('ASTRA_FORBIDDEN', `the user is ${found.user.status}`, {
+          details: { status: found.user.status },
+        });
+      await recordLogin(store, found.user.id, new Date(clock.now()));
+      const { token, expiresAt } = await identity.tokens.issue({
+        userId: found.user.id,
+        email: found.user.email,
+        superAdmin: found.user.isSuperAdmin,
+      });
+      return { token, expires_at: expiresAt.toISOString(), user: snake(found.user) };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/.well-known/jwks.json',
+      tag: 'identity',
+      summary: 'The public keys that verify access tokens (JWKS).',
+      public: true,
+      responses: { 200: '`{keys: [...]}`' },
+    },
+    async () => identity.tokens.jwks(),
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/users',
+      tag: 'identity',
+      summary: 'Create a user (super-admin only).',
+      body: CreateUser,
+      responses: { 201: 'The user (never its password).' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        403: 'ASTRA_FORBIDDEN',
+        409: 'ASTRA_STORE_CONSTRAINT_VIOLATION: the email is taken',
+      },
+    },
+    async (request, reply) => {
+      requireSuperAdmin(request);
+      const body = parseInput(CreateUser, request.body ?? {}, 'body');
+      const user = await insertUser(store, {
+        email: body.email,
+        displayName: body.display_name ?? null,
+        passwordHash: await hashPassword(body.password),
+        isSuperAdmin: body.is_super_admin ?? false,
+      });
+      return reply.status(201).send(snake(user));
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/users',
+      tag: 'identity',
+      summary: 'List users (super-admin only), oldest first, paged.',
+      query: ListUsersQuery,
+      responses: { 200: '`{users: [...], page, per_page}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
+    },
+    async (request) => {
+      requireSuperAdmin(request);
+      const query = parseInput(ListUsersQuery, request.query, 'query');
+      const page = query.page ?? 1;
+      const perPage = query.per_page ?? 50;
+      const users = await listUsers(store, {
+        ...(query.status === undefined ? {} : { status: query.status }),
+        limit: perPage,
+        offset: (page - 1) * perPage,
+      });
+      return { users: users.map(snake), page, per_page: perPage };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/users/:id',
+      tag: 'identity',
+      summary: 'Get a user (a super-admin, or the user itself).',
+      responses: { 200: 'The user.' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'user');
+      const principal = principalOf(request);
+      if (!principal.superAdmin && userIdOf(principal) !== id)
+        throw new AstraError('ASTRA_FORBIDDEN', 'you may read only your own user');
+      const user = await readUser(store, id);
+      if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
+      return snake(user);
+    },
+  );
+
+  define(
+    {
+      method: 'PATCH',
+      path: '/users/:id',
+      tag: 'identity',
+      summary:
+        'Change a user: display name and password (the user itself or a super-admin), status (super-admin).',
+      body: PatchUser,
+      responses: { 200: 'The user.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'user');
+      const principal = principalOf(request);
+      const body = parseInput(PatchUser, request.body ?? {}, 'body');
+      const self = userIdOf(principal) === id;
+      if (!principal.superAdmin && (!self || body.status !== undefined))
+        throw new AstraError('ASTRA_FORBIDDEN', 'only a super-admin may change another user or a status');
+      const user = await updateUser(store, id, {
+        ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+        ...(body.status === undefined ? {} : { status: body.status }),
+        ...(body.password === undefined ? {} : { passwordHash: await hashPassword(body.password) }),
+      });
+      if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
+      return snake(user);
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/api-keys',
+      tag: 'identity',
+      summary: 'Create an API key for the calling user; the key is in this answer only.',
+      body: CreateApiKey,
+      responses: { 201: '`{key, api_key}`: `key` is shown once; only its hash is stored.' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        403: 'ASTRA_FORBIDDEN: the admin token has no user to own a key',
+      },
+    },
+    async (request, reply) => {
+      const owner = userIdOf(principalOf(request));
+      if (owner === null) throw new AstraError('ASTRA_FORBIDDEN', 'log in as a user to create API keys');
+      const body = parseInput(CreateApiKey, request.body ?? {}, 'body');
+      const expiresAt =
+        body.expires_in_days === undefined ? null : new Date(clock.now() + body.expires_in_days * 86_400_000);
+      const { key, record } = await createApiKey(store, {
+        userId: owner,
+        name: body.name,
+        scopes: body.scopes ?? [],
+        expiresAt,
+      });
+      return reply.status(201).send({ key, api_key: snake(record) });
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/api-keys',
+      tag: 'identity',
+      summary: "List the calling user's API keys (prefixes only).",
+      responses: { 200: '`{api_keys: [...]}`' },
+    },
+    async (request) => {
+      const owner = userIdOf(principalOf(request));
+      return { api_keys: owner === null ? [] : (await listApiKeys(store, owner)).map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'DELETE',
+      path: '/api-keys/:id',
+      tag: 'identity',
+      summary: 'Revoke an API key (its owner or a super-admin); it stops working at once.',
+      responses: { 200: '`{id, revoked: true}`' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'api key');
+      const principal = principalOf(request);
+      const key = await readApiKey(store, id);
+      if (key === null || (!principal.superAdmin && key.userId !== userIdOf(principal)))
+        throw new AstraError('ASTRA_NOT_FOUND', 'api key does not exist');
+      await revokeApiKey(store, id, new Date(clock.now()));
+      return { id, revoked: true };
+    },
+  );
+}
+
+/** A valid scrypt hash of a random password: what an unknown email is checked against. */
+const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$0N8M0iH2t4bDwXR4gV1Ww6dP8O0jJ3l0l2sZ0wq5JmU=';

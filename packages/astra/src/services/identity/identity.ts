@@ -1,0 +1,75 @@
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
+import { generatePassword, hashPassword } from './passwords.js';
+import { TokenIssuer } from './token-issuer.js';
+import { countUsers, insertUser } from './user-store.js';
+
+/**
+ * The identity service: who a caller is. A bearer credential is one of
+ * - the admin token (automation and the CLI; the super-admin's power),
+ * - an API key (`astra_…`), checked against its hash on every request (revocation is immediate),
+ * - a JWT from `POST /login`, checked by signature, issuer, audience and expiry (a suspended
+ *   user's tokens lapse within their 15-minute lifetime; their API keys stop at once).
+ * First start creates the super-admin (ASTRA_ADMIN_EMAIL, default admin@localhost) with
+ * ASTRA_ADMIN_PASSWORD or a generated password returned once for printing; never a default.
+ */
+export type Principal =
+  | { readonly kind: 'admin_token'; readonly superAdmin: true }
+  | { readonly kind: 'user'; readonly userId: string; readonly email: string; readonly superAdmin: boolean }
+  | {
+      readonly kind: 'api_key';
+      readonly keyId: string;
+      readonly userId: string;
+      readonly scopes: readonly string[];
+      readonly superAdmin: boolean;
+    };
+
+/** Signing keys older than this get a successor at startup. */
+const KEY_ROTATION_MS = 30 * 24 * 3600 * 1000;
+
+export class Identity {
+  readonly tokens: TokenIssuer;
+  readonly #store: SqlStore;
+  readonly #clock: Clock;
+
+  constructor(options: { store: SqlStore; clock: Clock; tokenTtlMs?: number }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.tokens = new TokenIssuer({
+      db: options.store,
+      clock: options.clock,
+      ...(options.tokenTtlMs === undefined ? {} : { ttlMs: options.tokenTtlMs }),
+    });
+  }
+
+  /** Ensures a signing key and the first super-admin; returns a generated password to show once. */
+  async bootstrap(admin: {
+    email: string;
+    password: string | undefined;
+  }): Promise<{ generatedPassword?: string }> {
+    await this.tokens.rotateIfOlderThan(KEY_ROTATION_MS);
+    return this.#store.transaction(async (tx) => {
+      await tx.query(`SELECT pg_advisory_xact_lock(4734307756712487274)`);
+      if ((await countUsers(tx)) > 0) return {};
+      const password = admin.password ?? generatePassword();
+      await insertUser(tx, {
+        email: admin.email,
+        displayName: 'Super admin',
+        passwordHash: await hashPassword(password),
+        isSuperAdmin: true,
+      });
+      return admin.password === undefined ? { generatedPassword: password } : {};
+    });
+  }
+
+  /** The principal behind a bearer credential other than the admin token, or null. */
+  async authenticate(credential: string): Promise<Principal | null> {
+    if (credential.startsWith(API_KEY_PREFIX)) {
+      const key = await resolveApiKey(this.#store, credential, this.#clock);
+      return key === null ? null : { kind: 'api_key', ...key };
+    }
+    const claims = await this.tokens.verify(credential).catch(() => null);
+    return claims === null ? null : { kind: 'user', ...claims };
+  }
+}

@@ -1,0 +1,125 @@
+import { randomUUID } from 'node:crypto';
+import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import { AstraError } from '../../errors/index.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+
+/**
+ * Access tokens: ES256 JWTs with issuer `astra`, audience `astra-api`, subject the user id, a
+ * `kid` header naming the signing key, and a short lifetime (default 15 minutes). Verification
+ * accepts only ES256 (no `none`, no HS256 with the public key as secret: alg confusion fails),
+ * only keys in signing_keys that are not retired, and checks issuer, audience and expiry.
+ *
+ * Keys rotate: `rotateIfOlderThan` adds a new key when the newest is older than the interval; the
+ * newest signs, and older ones keep verifying until retired (a retirement waits at least one token
+ * lifetime). `GET /.well-known/jwks.json` publishes the public halves.
+ */
+export const TOKEN_ISSUER = 'astra';
+export const TOKEN_AUDIENCE = 'astra-api';
+
+interface KeyRow extends Record<string, unknown> {
+  kid: string;
+  public_jwk: JWK;
+  private_jwk: JWK;
+  created_at: Date;
+}
+
+export interface AccessClaims {
+  readonly userId: string;
+  readonly email: string;
+  readonly superAdmin: boolean;
+}
+
+export class TokenIssuer {
+  readonly #db: SqlExecutor;
+  readonly #clock: Clock;
+  readonly #ttlMs: number;
+
+  constructor(options: { db: SqlExecutor; clock: Clock; ttlMs?: number }) {
+    this.#db = options.db;
+    this.#clock = options.clock;
+    this.#ttlMs = options.ttlMs ?? 15 * 60_000;
+  }
+
+  get ttlMs(): number {
+    return this.#ttlMs;
+  }
+
+  async #keys(): Promise<KeyRow[]> {
+    const { rows } = await this.#db.query<KeyRow>(
+      `SELECT kid, public_jwk, private_jwk, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
+    );
+    return rows;
+  }
+
+  /** Adds a key when there is none or the newest is older than maxAgeMs; returns whether it did. */
+  async rotateIfOlderThan(maxAgeMs: number): Promise<boolean> {
+    const [newest] = await this.#keys();
+    if (newest !== undefined && this.#clock.now() - newest.created_at.getTime() < maxAgeMs) return false;
+    const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
+    const kid = randomUUID();
+    await this.#db.query(
+      `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk, created_at) VALUES ($1, 'ES256', $2::jsonb, $3::jsonb, $4)`,
+      [
+        kid,
+        JSON.stringify(await exportJWK(publicKey)),
+        JSON.stringify(await exportJWK(privateKey)),
+        new Date(this.#clock.now()),
+      ],
+    );
+    return true;
+  }
+
+  async issue(claims: AccessClaims): Promise<{ token: string; expiresAt: Date }> {
+    const [key] = await this.#keys();
+    if (key === undefined)
+      throw new AstraError('ASTRA_INTERNAL', 'no signing key: the identity service was not started');
+    const now = this.#clock.now();
+    const expiresAt = new Date(now + this.#ttlMs);
+    const token = await new SignJWT({ email: claims.email, sa: claims.superAdmin })
+      .setProtectedHeader({ alg: 'ES256', kid: key.kid, typ: 'JWT' })
+      .setIssuer(TOKEN_ISSUER)
+      .setAudience(TOKEN_AUDIENCE)
+      .setSubject(claims.userId)
+      .setIssuedAt(Math.floor(now / 1000))
+      .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
+      .setJti(randomUUID())
+      .sign(await importJWK(key.private_jwk, 'ES256'));
+    return { token, expiresAt };
+  }
+
+  /** The claims of a valid token; ASTRA_UNAUTHENTICATED for anything else (never the reason in detail). */
+  async verify(token: string): Promise<AccessClaims> {
+    try {
+      const keys = await this.#keys();
+      const { payload } = await jwtVerify(
+        token,
+        async (header) => {
+          const key = keys.find((k) => k.kid === header.kid);
+          if (key === undefined || header.alg !== 'ES256') throw new Error('unknown key');
+          return importJWK(key.public_jwk, 'ES256');
+        },
+        {
+          issuer: TOKEN_ISSUER,
+          audience: TOKEN_AUDIENCE,
+          algorithms: ['ES256'],
+          currentDate: new Date(this.#clock.now()),
+        },
+      );
+      return toClaims(payload);
+    } catch {
+      throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
+    }
+  }
+
+  async jwks(): Promise<{ keys: JWK[] }> {
+    return {
+      keys: (await this.#keys()).map((k) => ({ ...k.public_jwk, kid: k.kid, alg: 'ES256', use: 'sig' })),
+    };
+  }
+}
+
+function toClaims(payload: JWTPayload): AccessClaims {
+  if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') throw new Error('claims missing');
+  return { userId: payload.sub, email: payload.email, superAdmin: payload.sa === true };
+}

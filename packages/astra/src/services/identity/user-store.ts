@@ -1,0 +1,101 @@
+import type { SqlExecutor } from '../../ports/sql-store.js';
+
+/** Users as stored; the password hash never leaves this module's callers in the identity service. */
+export type UserStatus = 'active' | 'suspended' | 'deactivated';
+
+export interface UserRecord {
+  readonly id: string;
+  readonly email: string;
+  readonly displayName: string | null;
+  readonly status: UserStatus;
+  readonly isSuperAdmin: boolean;
+  readonly createdAt: string;
+  readonly updatedAt: string;
+  readonly lastLoginAt: string | null;
+}
+
+const COLUMNS = 'id, email, display_name, status, is_super_admin, created_at, updated_at, last_login_at';
+
+function toUser(row: Record<string, unknown>): UserRecord {
+  return {
+    id: row.id as string,
+    email: row.email as string,
+    displayName: (row.display_name ?? null) as string | null,
+    status: row.status as UserStatus,
+    isSuperAdmin: row.is_super_admin as boolean,
+    createdAt: (row.created_at as Date).toISOString(),
+    updatedAt: (row.updated_at as Date).toISOString(),
+    lastLoginAt: row.last_login_at instanceof Date ? row.last_login_at.toISOString() : null,
+  };
+}
+
+export async function insertUser(
+  db: SqlExecutor,
+  user: { email: string; displayName: string | null; passwordHash: string; isSuperAdmin: boolean },
+): Promise<UserRecord> {
+  const { rows } = await db.query(
+    `INSERT INTO users (email, display_name, password_hash, is_super_admin) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
+    [user.email, user.displayName, user.passwordHash, user.isSuperAdmin],
+  );
+  return toUser(rows[0] as Record<string, unknown>);
+}
+
+export async function readUser(db: SqlExecutor, id: string): Promise<UserRecord | null> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
+  return rows[0] === undefined ? null : toUser(rows[0]);
+}
+
+/** The user and its password hash, for login only. */
+export async function readCredentials(
+  db: SqlExecutor,
+  email: string,
+): Promise<{ user: UserRecord; passwordHash: string } | null> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS}, password_hash FROM users WHERE lower(email) = lower($1)`,
+    [email],
+  );
+  const row = rows[0];
+  return row === undefined ? null : { user: toUser(row), passwordHash: row.password_hash as string };
+}
+
+export async function listUsers(
+  db: SqlExecutor,
+  filter: { status?: UserStatus; limit: number; offset: number },
+): Promise<UserRecord[]> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM users WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2 OFFSET $3`,
+    [filter.status ?? null, filter.limit, filter.offset],
+  );
+  return rows.map(toUser);
+}
+
+export async function updateUser(
+  db: SqlExecutor,
+  id: string,
+  patch: { displayName?: string | null; status?: UserStatus; passwordHash?: string },
+): Promise<UserRecord | null> {
+  const { rows } = await db.query(
+    `UPDATE users SET
+       display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
+       status = coalesce($4, status),
+       password_hash = coalesce($5, password_hash)
+     WHERE id = $1 RETURNING ${COLUMNS}`,
+    [
+      id,
+      patch.displayName !== undefined,
+      patch.displayName ?? null,
+      patch.status ?? null,
+      patch.passwordHash ?? null,
+    ],
+  );
+  return rows[0] === undefined ? null : toUser(rows[0]);
+}
+
+export async function recordLogin(db: SqlExecutor, id: string, now: Date): Promise<void> {
+  await db.query(`UPDATE users SET last_login_at = $2 WHERE id = $1`, [id, now]);
+}
+
+export async function countUsers(db: SqlExecutor): Promise<number> {
+  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`);
+  return rows[0]?.n ?? 0;
+}
