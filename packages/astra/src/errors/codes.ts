@@ -112,6 +112,24 @@ export const ERROR_CODES = {
     false,
     'A declared plan breaks a rule: unknown task type, duplicate or unknown id, a cycle, a size limit.',
   ),
+  ASTRA_AGENT_DRAINING: spec(
+    'system',
+    503,
+    true,
+    'The agent is draining: it finishes its goals and admits no new ones until drain mode is off.',
+  ),
+  ASTRA_GOAL_LIMIT_REACHED: spec(
+    'user',
+    429,
+    true,
+    'The agent already has max_concurrent_goals goals that have not ended.',
+  ),
+  ASTRA_TOKEN_BUDGET_EXCEEDED: spec(
+    'user',
+    429,
+    true,
+    'The agent used its daily_token_budget for today (UTC).',
+  ),
   ASTRA_STATE_CONFLICT: spec(
     'user',
     409,

@@ -272,6 +272,38 @@ describe('public API and CLI, embedded mode', () => {
     expect(astra.stdout.join('\n') + astra.stderr.join('\n')).not.toContain(memberLogin.token);
   });
 
+  it('changes platform settings with PATCH and applies them at admission', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'admitted' });
+    const goal = { goal_text: 'x', plan: { tasks: [{ id: 'a', type: 'noop' }] } };
+    const profile = await client.request<Record<string, unknown>>('PATCH', `/agents/${agentId}`, {
+      body: { drain_mode: true, max_concurrent_goals: 3, priority: 7 },
+    });
+    expect(profile).toMatchObject({ drain_mode: true, max_concurrent_goals: 3, priority: 7 });
+    expect(await client.request('GET', `/agents/${agentId}/profile`)).toMatchObject({
+      drain_mode: true,
+      tokens_used_today: 0,
+    });
+    const draining = await fetch(`${url}/agents/${agentId}/goals`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' },
+      body: JSON.stringify(goal),
+    });
+    expect(draining.status).toBe(503);
+    expect((await draining.json()).error.code).toBe('ASTRA_AGENT_DRAINING');
+    await client.request('PATCH', `/agents/${agentId}`, { body: { drain_mode: false } });
+    expect((await client.submitGoal(agentId, goal)).status).toBe('active');
+    await expect(
+      client.request('PATCH', `/agents/${agentId}`, { body: { max_concurrent_goals: 0 } }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(
+      client.request('PATCH', `/agents/${agentId}`, { body: { unknown_field: 1 } }),
+    ).rejects.toMatchObject({
+      status: 400,
+    });
+  });
+
   it('answers the same goal for a repeated Idempotency-Key', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'idem' });
     const goal = { goal_text: 'once', plan: { tasks: [{ id: 'a', type: 'noop' }] } };

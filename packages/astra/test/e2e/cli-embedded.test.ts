@@ -1,19 +1,12 @@
-import { execFileSync } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { AstraClient } from '@astra/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { runAstra, urlFrom } from './astra-process.js';
 
-const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
 const dataRoot = mkdtempSync(path.join(tmpdir(), 'astra-e2e-'));
 
-beforeAll(() => {
-  // The binary runs the compiled CLI: build first so the test exercises the current sources.
-  execFileSync(path.join(repoRoot, 'node_modules/.bin/tsc'), ['-b'], { cwd: repoRoot, stdio: 'inherit' });
-}, 180_000);
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
 describe('astra CLI, embedded mode (real process, real HTTP)', () => {

@@ -35,7 +35,7 @@ describe('access tokens', () => {
   it('verifies its own token and refuses it once expired', async () => {
     const { token } = await issuer.issue(claims);
     expect(await issuer.verify(token)).toEqual(claims);
-    clock.advance(61_000);
+    await clock.advance(61_000);
     expect(await refused(token)).toBe(true);
   });
 
@@ -66,7 +66,7 @@ describe('access tokens', () => {
 
   it('keeps verifying tokens of the previous key after a rotation, and signs with the new one', async () => {
     const before = await issuer.issue(claims);
-    clock.advance(5000);
+    await clock.advance(5000);
     expect(await issuer.rotateIfOlderThan(1000)).toBe(true);
     expect(await issuer.rotateIfOlderThan(1000)).toBe(false);
     expect((await issuer.jwks()).keys).toHaveLength(2);

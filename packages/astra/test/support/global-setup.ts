@@ -1,3 +1,5 @@
+import { execFileSync } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
 import type { TestProject } from 'vitest/node';
 import { hostPort, probePostgres, probeTcp } from './probe.js';
 import type { TestServices } from './services.js';
@@ -6,9 +8,12 @@ import { prepareSqlTemplates } from './sql-templates.js';
 /**
  * Runs once per test run. Finds which real servers are reachable, makes the integration suites
  * mandatory when ASTRA_TEST_REQUIRE_SERVICES=1 (CI sets it), and otherwise records one line saying
- * which suites are skipped and why; the summary reporter prints it at the end.
+ * which suites are skipped and why; the summary reporter prints it at the end. It also compiles the
+ * workspace once, because the end-to-end and crash suites run the built `astra` binary.
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const repoRoot = fileURLToPath(new URL('../../../../', import.meta.url));
+  execFileSync(`${repoRoot}node_modules/.bin/tsc`, ['-b'], { cwd: repoRoot, stdio: 'inherit' });
   const postgresUrl = process.env.ASTRA_TEST_POSTGRES_URL ?? 'postgres://postgres@127.0.0.1:5432/postgres';
   const redisUrl = process.env.ASTRA_TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
   const memcached = process.env.ASTRA_TEST_MEMCACHED ?? '127.0.0.1:11211';

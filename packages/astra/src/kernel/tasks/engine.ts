@@ -79,6 +79,11 @@ export interface SubmitGoalInput {
   readonly cascadeId?: string | null;
   readonly sourceAgentId?: string | null;
   readonly idempotencyKey?: string | null;
+  /**
+   * Runs first inside the goal's transaction (admission: it may lock rows and throw to refuse);
+   * an idempotent repeat of an existing goal is answered before it runs.
+   */
+  readonly admit?: (tx: SqlExecutor) => Promise<void>;
 }
 
 export interface SubmittedGoal {
@@ -124,10 +129,14 @@ export class TaskEngine {
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
     const plan = this.validatePlan(input.plan);
     const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
-    if (dependsOn.length === 0 && (input.idempotencyKey ?? null) === null)
+    if (dependsOn.length === 0 && (input.idempotencyKey ?? null) === null && input.admit === undefined)
       return this.#submitSimple(input, plan);
     return this.#run(async (tx, fx) => {
       const now = this.#now();
+      const key = input.idempotencyKey ?? null;
+      const repeated = key === null ? null : await existingGoal(tx, input.agentId, key);
+      if (repeated !== null) return this.#existing(tx, repeated);
+      await input.admit?.(tx);
       const statuses = await goalStatuses(tx, dependsOn);
       const missing = dependsOn.find((id) => !statuses.has(id));
       if (missing !== undefined)
@@ -155,17 +164,8 @@ export class TaskEngine {
         error: doomed ? 'a goal it depends on did not complete' : null,
         now,
       });
-      if (inserted === null) {
-        const id = (await existingGoal(tx, input.agentId, input.idempotencyKey as string)) as string;
-        const goal = await readGoal(tx, id);
-        return {
-          goalId: id,
-          graphId: goal?.graphId ?? null,
-          taskCount: goal === null ? 0 : (await goalTaskIds(tx, id)).length,
-          status: goal?.status ?? 'pending',
-          existing: true,
-        };
-      }
+      if (inserted === null)
+        return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string)) as string);
       await insertGoalDependencies(tx, goalId, dependsOn);
       if (doomed) fx.finishedGoals.push({ goalId, agentId: input.agentId, status });
       await appendGoalEvent(tx, {
@@ -180,6 +180,17 @@ export class TaskEngine {
       if (status === 'active') graphId = await this.#startGoal(tx, fx, goalId, input.agentId, plan, now);
       return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false };
     });
+  }
+
+  async #existing(tx: SqlExecutor, goalId: string): Promise<SubmittedGoal> {
+    const goal = await readGoal(tx, goalId);
+    return {
+      goalId,
+      graphId: goal?.graphId ?? null,
+      taskCount: goal === null ? 0 : (await goalTaskIds(tx, goalId)).length,
+      status: goal?.status ?? 'pending',
+      existing: true,
+    };
   }
 
   /** A goal with nothing to wait for and no key to check: one autocommitted statement writes it all. */

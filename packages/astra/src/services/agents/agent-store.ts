@@ -92,3 +92,112 @@ export async function activeAgentIds(db: SqlExecutor): Promise<string[]> {
   const { rows } = await db.query<{ id: string }>(`SELECT id FROM agents WHERE status = 'active'`);
   return rows.map((row) => row.id);
 }
+
+/** An agent with its platform settings, as `GET /agents/{id}/profile` shows it. */
+export interface AgentProfile extends AgentRecord {
+  readonly drainMode: boolean;
+  readonly drainStartedAt: string | null;
+  readonly maxConcurrentGoals: number | null;
+  readonly dailyTokenBudget: number | null;
+  readonly allowedTools: readonly string[] | null;
+  readonly metadata: Record<string, unknown>;
+}
+
+const PROFILE_COLUMNS = `${COLUMNS}, drain_mode, drain_started_at, max_concurrent_goals, daily_token_budget, allowed_tools, metadata`;
+
+function toProfile(row: Record<string, unknown>): AgentProfile {
+  return {
+    ...toAgent(row),
+    drainMode: row.drain_mode as boolean,
+    drainStartedAt: row.drain_started_at instanceof Date ? row.drain_started_at.toISOString() : null,
+    maxConcurrentGoals: (row.max_concurrent_goals ?? null) as number | null,
+    dailyTokenBudget: row.daily_token_budget === null ? null : Number(row.daily_token_budget),
+    allowedTools: (row.allowed_tools ?? null) as string[] | null,
+    metadata: row.metadata as Record<string, unknown>,
+  };
+}
+
+export async function readProfile(db: SqlExecutor, id: string): Promise<AgentProfile | null> {
+  const { rows } = await db.query(`SELECT ${PROFILE_COLUMNS} FROM agents WHERE id = $1`, [id]);
+  return rows[0] === undefined ? null : toProfile(rows[0]);
+}
+
+export interface AgentPatch {
+  readonly name?: string;
+  readonly systemPrompt?: string | null;
+  readonly config?: Record<string, unknown>;
+  readonly status?: AgentStatus;
+  readonly chatCapable?: boolean;
+  readonly tags?: readonly string[];
+  readonly metadata?: Record<string, unknown>;
+  readonly drainMode?: boolean;
+  readonly maxConcurrentGoals?: number | null;
+  readonly dailyTokenBudget?: number | null;
+  readonly priority?: number;
+  readonly allowedTools?: readonly string[] | null;
+}
+
+/** Applies the fields given (absent ones stay); a field given as null clears it. Logs AgentUpdated. */
+export async function updateAgent(
+  db: SqlExecutor,
+  id: string,
+  patch: AgentPatch,
+): Promise<AgentProfile | null> {
+  const has = (key: keyof AgentPatch): boolean => patch[key] !== undefined;
+  const { rows } = await db.query(
+    `WITH updated AS (
+       UPDATE agents SET
+         name = CASE WHEN $2 THEN $3 ELSE name END,
+         system_prompt = CASE WHEN $4 THEN $5 ELSE system_prompt END,
+         config = CASE WHEN $6 THEN $7::jsonb ELSE config END,
+         status = CASE WHEN $8 THEN $9 ELSE status END,
+         chat_capable = CASE WHEN $10 THEN $11 ELSE chat_capable END,
+         tags = CASE WHEN $12 THEN $13::text[] ELSE tags END,
+         metadata = CASE WHEN $14 THEN $15::jsonb ELSE metadata END,
+         drain_mode = CASE WHEN $16 THEN $17 ELSE drain_mode END,
+         drain_started_at = CASE WHEN $16 AND $17 AND NOT drain_mode THEN now() WHEN $16 AND NOT $17 THEN NULL
+                                 ELSE drain_started_at END,
+         max_concurrent_goals = CASE WHEN $18 THEN $19 ELSE max_concurrent_goals END,
+         daily_token_budget = CASE WHEN $20 THEN $21 ELSE daily_token_budget END,
+         priority = CASE WHEN $22 THEN $23 ELSE priority END,
+         allowed_tools = CASE WHEN $24 THEN $25::jsonb ELSE allowed_tools END
+       WHERE id = $1
+       RETURNING ${PROFILE_COLUMNS}
+     ),
+     logged AS (
+       INSERT INTO events (event_type, actor_id, payload) SELECT 'AgentUpdated', id, $26::jsonb FROM updated
+     )
+     SELECT * FROM updated`,
+    [
+      id,
+      has('name'),
+      patch.name ?? null,
+      has('systemPrompt'),
+      patch.systemPrompt ?? null,
+      has('config'),
+      JSON.stringify(patch.config ?? {}),
+      has('status'),
+      patch.status ?? null,
+      has('chatCapable'),
+      patch.chatCapable ?? null,
+      has('tags'),
+      patch.tags ?? null,
+      has('metadata'),
+      JSON.stringify(patch.metadata ?? {}),
+      has('drainMode'),
+      patch.drainMode ?? false,
+      has('maxConcurrentGoals'),
+      patch.maxConcurrentGoals ?? null,
+      has('dailyTokenBudget'),
+      patch.dailyTokenBudget ?? null,
+      has('priority'),
+      patch.priority ?? 0,
+      has('allowedTools'),
+      patch.allowedTools === undefined || patch.allowedTools === null
+        ? null
+        : JSON.stringify(patch.allowedTools),
+      JSON.stringify({ fields: Object.keys(patch) }),
+    ],
+  );
+  return rows[0] === undefined ? null : toProfile(rows[0]);
+}

@@ -1,7 +1,8 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import { tokensUsedToday } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
-import { insertAgent, listAgents, readAgent } from '../agents/agent-store.js';
+import { insertAgent, listAgents, readAgent, readProfile, updateAgent } from '../agents/agent-store.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
@@ -24,6 +25,24 @@ const ListAgentsQuery = z.object({
   tag: z.string().min(1).max(64).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
+
+const PatchAgent = z
+  .object({
+    name: z.string().trim().min(1).max(200).optional(),
+    system_prompt: z.string().max(100_000).nullable().optional(),
+    config: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
+    status: z.enum(['active', 'stopped', 'error']).optional(),
+    chat_capable: z.boolean().optional(),
+    tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    drain_mode: z.boolean().optional(),
+    max_concurrent_goals: z.number().int().min(1).max(1_000_000).nullable().optional(),
+    daily_token_budget: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+    priority: z.number().int().min(-32_768).max(32_767).optional(),
+    allowed_tools: z.array(z.string().min(1).max(200)).max(500).nullable().optional(),
+  })
+  .strict()
+  .refine((body) => Object.keys(body).length > 0, 'name at least one field');
 
 function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
   if (config === undefined) return {};
@@ -97,6 +116,60 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       const agent = await readAgent(deps.store, idParam(request.params, 'agent'));
       if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
       return snake(agent);
+    },
+  );
+
+  define(
+    {
+      method: 'PATCH',
+      path: '/agents/:id',
+      tag: 'agents',
+      summary:
+        'Change an agent and its platform settings (drain_mode, max_concurrent_goals, daily_token_budget, priority, allowed_tools); null clears a limit.',
+      body: PatchAgent,
+      responses: { 200: 'The agent profile.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'agent');
+      const body = parseInput(PatchAgent, request.body ?? {}, 'body');
+      const profile = await updateAgent(deps.store, id, {
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.system_prompt === undefined ? {} : { systemPrompt: body.system_prompt }),
+        ...(body.config === undefined ? {} : { config: parseConfig(body.config) }),
+        ...(body.status === undefined ? {} : { status: body.status }),
+        ...(body.chat_capable === undefined ? {} : { chatCapable: body.chat_capable }),
+        ...(body.tags === undefined ? {} : { tags: body.tags }),
+        ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
+        ...(body.drain_mode === undefined ? {} : { drainMode: body.drain_mode }),
+        ...(body.max_concurrent_goals === undefined ? {} : { maxConcurrentGoals: body.max_concurrent_goals }),
+        ...(body.daily_token_budget === undefined ? {} : { dailyTokenBudget: body.daily_token_budget }),
+        ...(body.priority === undefined ? {} : { priority: body.priority }),
+        ...(body.allowed_tools === undefined ? {} : { allowedTools: body.allowed_tools }),
+      });
+      if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      if (profile.status === 'active') actors.ensure(id);
+      return snake(profile);
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/profile',
+      tag: 'agents',
+      summary: 'An agent with its platform settings and the tokens it used today (UTC).',
+      responses: { 200: 'The profile.' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'agent');
+      const profile = await readProfile(deps.store, id);
+      if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return {
+        ...snake(profile),
+        tokens_used_today: await tokensUsedToday(deps.store, id, new Date(deps.clock.now())),
+      };
     },
   );
 }

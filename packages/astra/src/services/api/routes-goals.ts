@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { listGoals, readGoal } from '../../kernel/tasks/sql/read.js';
+import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
 import type { ApiDeps } from './api-deps.js';
@@ -57,7 +58,8 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
         400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED',
         404: 'ASTRA_NOT_FOUND: no such agent',
         409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-        429: 'ASTRA_ACTOR_MAILBOX_FULL, with Retry-After',
+        429: 'ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After',
+        503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
       },
     },
     async (request, reply) => {
@@ -85,6 +87,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
         ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
         ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
         ...(key === undefined ? {} : { idempotencyKey: key }),
+        admit: admissionFor(agentId, () => new Date(deps.clock.now())),
       });
       return reply.status(goal.existing ? 200 : 201).send({
         goal_id: goal.goalId,
