@@ -304,6 +304,48 @@ describe('public API and CLI, embedded mode', () => {
     });
   });
 
+  it('serves goals by body, goal details, stats, agent events by page, external completion and agent deletion', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'more' });
+    const submitted = await client.request<{ goal_id: string }>('POST', '/goals', {
+      body: {
+        agent_id: agentId,
+        goal_text: 'by body',
+        plan: { tasks: [{ id: 'a', type: 'echo', payload: 1 }] },
+      },
+    });
+    await expect(
+      client.request('POST', '/goals', { body: { agent_id: 'nope', goal_text: 'x', plan: { tasks: [] } } }),
+    ).rejects.toMatchObject({ status: 400 });
+    let details: { goal: { status: string }; tasks: { id: string; result: unknown }[] };
+    do details = await client.request('GET', `/goals/${submitted.goal_id}/details`);
+    while (details.goal.status === 'active');
+    expect(details).toMatchObject({ goal: { status: 'completed' }, tasks: [{ result: 1 }] });
+    const taskId = details.tasks[0]?.id as string;
+    await expect(
+      client.request('POST', `/tasks/${taskId}/complete`, { body: { result: 2 } }),
+    ).rejects.toMatchObject({
+      status: 409,
+      code: 'ASTRA_STATE_CONFLICT',
+    });
+    const stats = await client.request<Record<string, Record<string, number>>>('GET', '/stats');
+    expect(stats.goals?.completed).toBeGreaterThan(0);
+    expect(stats.workers?.active).toBe(1);
+    const first = await client.request<{ events: { type: string }[]; next_since: number }>(
+      'GET',
+      `/agents/${agentId}/events?limit=2`,
+    );
+    expect(first.events.map((e) => e.type)).toEqual(['AgentCreated', 'GoalCreated']);
+    const rest = await client.request<{ events: { type: string }[] }>(
+      'GET',
+      `/agents/${agentId}/events?since=${first.next_since}&limit=500`,
+    );
+    expect(rest.events.map((e) => e.type)).toContain('GoalCompleted');
+    expect(await client.request('DELETE', `/agents/${agentId}`)).toEqual({ id: agentId, deleted: true });
+    await expect(client.getAgent(agentId)).rejects.toMatchObject({ status: 404 });
+    await expect(client.getGoal(submitted.goal_id)).rejects.toMatchObject({ status: 404 });
+    await expect(client.request('DELETE', `/agents/${agentId}`)).rejects.toMatchObject({ status: 404 });
+  });
+
   it('answers the same goal for a repeated Idempotency-Key', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'idem' });
     const goal = { goal_text: 'once', plan: { tasks: [{ id: 'a', type: 'noop' }] } };

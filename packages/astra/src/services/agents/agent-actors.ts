@@ -18,6 +18,8 @@ interface GoalMessage {
 
 export interface AgentActors {
   ensure(agentId: string): void;
+  /** Stops the agent's actor (its queued goals are refused); a no-op when none runs. */
+  retire(agentId: string): Promise<void>;
   submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal>;
   count(): number;
   stop(): Promise<void>;
@@ -31,6 +33,11 @@ export function createAgentActors(options: {
   const system: ActorSystem = createActorSystem({
     clock: options.clock,
     mailboxCapacity: options.mailboxCapacity,
+    // A goal still queued when its actor stops (agent deleted, shutdown) gets an answer, not silence.
+    onDropped: (dropped) =>
+      (dropped.message as GoalMessage).reject(
+        new AstraError('ASTRA_SHUTTING_DOWN', 'the agent stopped before it admitted this goal'),
+      ),
   });
   const behavior = {
     handler: async (message: GoalMessage) => {
@@ -46,6 +53,9 @@ export function createAgentActors(options: {
   };
   return {
     ensure,
+    retire: async (agentId) => {
+      if (system.lookup(agentId) !== undefined) await system.stop(agentId);
+    },
     submitGoal: (input) =>
       new Promise<SubmittedGoal>((resolve, reject) => {
         const actor = system.lookup<GoalMessage>(input.agentId);

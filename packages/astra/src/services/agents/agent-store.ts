@@ -201,3 +201,14 @@ export async function updateAgent(
   );
   return rows[0] === undefined ? null : toProfile(rows[0]);
 }
+
+/** Deletes the agent with its goals, graphs and tasks (the foreign keys cascade); true when it existed. */
+export async function deleteAgent(db: SqlExecutor, id: string): Promise<boolean> {
+  const { rows } = await db.query<{ id: string }>(
+    `WITH gone AS (DELETE FROM agents WHERE id = $1 RETURNING id),
+     logged AS (INSERT INTO events (event_type, actor_id, payload) SELECT 'AgentDeleted', id, '{}'::jsonb FROM gone)
+     SELECT id FROM gone`,
+    [id],
+  );
+  return rows.length > 0;
+}

@@ -1,8 +1,16 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import { readAgentEvents } from '../../kernel/tasks/sql/read.js';
 import { tokensUsedToday } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
-import { insertAgent, listAgents, readAgent, readProfile, updateAgent } from '../agents/agent-store.js';
+import {
+  deleteAgent,
+  insertAgent,
+  listAgents,
+  readAgent,
+  readProfile,
+  updateAgent,
+} from '../agents/agent-store.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
@@ -43,6 +51,11 @@ const PatchAgent = z
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'name at least one field');
+
+const EventsQuery = z.object({
+  since: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(500).optional(),
+});
 
 function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
   if (config === undefined) return {};
@@ -170,6 +183,48 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
         ...snake(profile),
         tokens_used_today: await tokensUsedToday(deps.store, id, new Date(deps.clock.now())),
       };
+    },
+  );
+
+  define(
+    {
+      method: 'DELETE',
+      path: '/agents/:id',
+      tag: 'agents',
+      summary: 'Delete an agent with its goals, graphs and tasks; its actor stops.',
+      responses: { 200: '`{id, deleted: true}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'agent');
+      await actors.retire(id);
+      if (!(await deleteAgent(deps.store, id)))
+        throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return { id, deleted: true };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/events',
+      tag: 'agents',
+      summary:
+        "An agent's events, oldest first; page with `since` (the last event id seen) and `limit` (≤ 500).",
+      query: EventsQuery,
+      responses: { 200: '`{events: [{id, type, task_id, payload, created_at}], next_since}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'agent');
+      const query = parseInput(EventsQuery, request.query, 'query');
+      if ((await readAgent(deps.store, id)) === null)
+        throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      const events = await readAgentEvents(deps.store, id, {
+        afterId: query.since ?? 0,
+        limit: query.limit ?? 100,
+      });
+      return { events: events.map(snake), next_since: events.at(-1)?.id ?? query.since ?? 0 };
     },
   );
 }

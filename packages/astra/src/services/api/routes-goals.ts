@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { listGoals, readGoal } from '../../kernel/tasks/sql/read.js';
+import type { SubmittedGoal } from '../../kernel/tasks/engine.js';
+import { listGoals, readGoal, readGoalTasks, readStats } from '../../kernel/tasks/sql/read.js';
 import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
@@ -17,6 +18,8 @@ const SubmitGoal = z.object({
   cascade_id: z.string().refine(isUuid, 'must be a UUID').nullable().optional(),
   workspace: z.string().max(500).optional(),
 });
+
+const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
 const IdempotencyKey = z.string().trim().min(1).max(200).optional();
 
@@ -40,6 +43,60 @@ async function progress(deps: ApiDeps, goalId: string): Promise<Record<string, n
 }
 
 export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+  /** Admission and submission, shared by `POST /agents/{id}/goals` and `POST /goals`. */
+  const submit = async (
+    agentId: string,
+    body: z.output<typeof SubmitGoal>,
+    header: unknown,
+  ): Promise<SubmittedGoal> => {
+    const key = parseInput(IdempotencyKey, header, 'header.idempotency-key');
+    if (body.plan === undefined)
+      throw new AstraError(
+        'ASTRA_PLAN_INVALID',
+        'plan: a declared plan is required (planning from text arrives with the planner)',
+        {
+          details: { path: 'plan', reason: 'required' },
+        },
+      );
+    const agent = await readAgent(deps.store, agentId);
+    if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+    if (agent.status !== 'active')
+      throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
+        details: { status: agent.status },
+      });
+    actors.ensure(agentId);
+    return actors.submitGoal({
+      agentId,
+      goalText: body.goal_text,
+      plan: body.plan,
+      ...(body.priority === undefined ? {} : { priority: body.priority }),
+      ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
+      ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
+      ...(key === undefined ? {} : { idempotencyKey: key }),
+      admit: admissionFor(agentId, () => new Date(deps.clock.now())),
+    });
+  };
+  const goalAnswer = (goal: SubmittedGoal) => ({
+    goal_id: goal.goalId,
+    graph_id: goal.graphId,
+    task_count: goal.taskCount,
+    status: goal.status,
+  });
+  const submitErrors = {
+    400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED',
+    404: 'ASTRA_NOT_FOUND: no such agent',
+    409: 'ASTRA_STATE_CONFLICT: the agent is not active',
+    429: 'ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After',
+    503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
+  };
+  const submitResponses = {
+    201: '`{goal_id, graph_id, task_count, status}`: `active`, `blocked` (waiting for its goal dependencies) or `failed` (one already failed).',
+    200: 'The goal an earlier request with the same Idempotency-Key created.',
+  };
+  const idempotencyHeader = {
+    'Idempotency-Key': 'The same key for the same agent answers the same goal, never a second one.',
+  };
+
   define(
     {
       method: 'POST',
@@ -47,55 +104,63 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       tag: 'goals',
       summary: 'Submit a goal with a declared plan (a DAG of tasks) to an agent.',
       body: SubmitGoal,
-      headers: {
-        'Idempotency-Key': 'The same key for the same agent answers the same goal, never a second one.',
-      },
-      responses: {
-        201: '`{goal_id, graph_id, task_count, status}`: `active`, `blocked` (waiting for its goal dependencies) or `failed` (one already failed).',
-        200: 'The goal an earlier request with the same Idempotency-Key created.',
-      },
-      errors: {
-        400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED',
-        404: 'ASTRA_NOT_FOUND: no such agent',
-        409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-        429: 'ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After',
-        503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
-      },
+      headers: idempotencyHeader,
+      responses: submitResponses,
+      errors: submitErrors,
     },
     async (request, reply) => {
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
-      const key = parseInput(IdempotencyKey, request.headers['idempotency-key'], 'header.idempotency-key');
-      if (body.plan === undefined)
-        throw new AstraError(
-          'ASTRA_PLAN_INVALID',
-          'plan: a declared plan is required (planning from text arrives with the planner)',
-          { details: { path: 'plan', reason: 'required' } },
-        );
-      const agent = await readAgent(deps.store, agentId);
-      if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-      if (agent.status !== 'active')
-        throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
-          details: { status: agent.status },
-        });
-      actors.ensure(agentId);
-      const goal = await actors.submitGoal({
-        agentId,
-        goalText: body.goal_text,
-        plan: body.plan,
-        ...(body.priority === undefined ? {} : { priority: body.priority }),
-        ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
-        ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
-        ...(key === undefined ? {} : { idempotencyKey: key }),
-        admit: admissionFor(agentId, () => new Date(deps.clock.now())),
-      });
-      return reply.status(goal.existing ? 200 : 201).send({
-        goal_id: goal.goalId,
-        graph_id: goal.graphId,
-        task_count: goal.taskCount,
-        status: goal.status,
-      });
+      const goal = await submit(agentId, body, request.headers['idempotency-key']);
+      return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
     },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/goals',
+      tag: 'goals',
+      summary:
+        'Submit a goal naming its agent in the body (`agent_id`); otherwise as `POST /agents/{id}/goals`.',
+      body: SubmitGoalWithAgent,
+      headers: idempotencyHeader,
+      responses: submitResponses,
+      errors: submitErrors,
+    },
+    async (request, reply) => {
+      const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
+      const goal = await submit(body.agent_id.toLowerCase(), body, request.headers['idempotency-key']);
+      return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/goals/:id/details',
+      tag: 'goals',
+      summary: 'A goal with every task, payloads and results included.',
+      responses: { 200: '`{goal, tasks}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const goalId = idParam(request.params, 'goal');
+      const goal = await readGoal(deps.store, goalId);
+      if (goal === null) throw new AstraError('ASTRA_NOT_FOUND', 'goal does not exist');
+      return { goal: snake(goal), tasks: (await readGoalTasks(deps.store, goalId)).map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/stats',
+      tag: 'goals',
+      summary: 'Counts of goals, tasks, agents and workers by status.',
+      responses: { 200: '`{goals, tasks, agents, workers}`, each `{status: count}`' },
+    },
+    async () => readStats(deps.store),
   );
 
   define(

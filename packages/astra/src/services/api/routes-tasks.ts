@@ -1,10 +1,13 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
+import type { JsonValue } from '../../kernel/tasks/types.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
+
+const CompleteTask = z.object({ result: z.unknown().optional() });
 
 const WorkersQuery = z.object({ all: z.enum(['true', 'false']).optional() });
 
@@ -43,6 +46,45 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
           details: { status: task.status },
         });
       return { task_id: taskId, status: 'cancelled', cancelled: true };
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/tasks/:id/complete',
+      tag: 'tasks',
+      summary:
+        'Complete a running task from outside (work done by a system Astra does not run); its children become ready.',
+      body: CompleteTask,
+      responses: { 200: '`{task_id, status: "completed"}`' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        404: 'ASTRA_NOT_FOUND',
+        409: 'ASTRA_STATE_CONFLICT: the task is not running',
+      },
+    },
+    async (request) => {
+      const taskId = idParam(request.params, 'task');
+      const body = parseInput(CompleteTask, request.body ?? {}, 'body');
+      const task = await readTask(deps.store, taskId);
+      if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
+      const accepted =
+        task.status === 'running' &&
+        (
+          await deps.engine.complete([
+            { taskId, attempt: task.attempt, result: (body.result ?? null) as JsonValue },
+          ])
+        ).has(taskId);
+      if (!accepted)
+        throw new AstraError(
+          'ASTRA_STATE_CONFLICT',
+          `only a running task can be completed (it is ${task.status})`,
+          {
+            details: { status: task.status },
+          },
+        );
+      return { task_id: taskId, status: 'completed' };
     },
   );
 

@@ -154,3 +154,43 @@ export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise
     createdAt: iso(row.created_at) as string,
   }));
 }
+
+export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
+  const { rows } = await db.query(
+    `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.goal_id = $1 ORDER BY t.created_at, t.name`,
+    [goalId],
+  );
+  return rows.map(toTask);
+}
+
+/** Counts for `GET /stats`: goals and tasks by status, agents, live workers. */
+export async function readStats(db: SqlExecutor): Promise<Record<string, unknown>> {
+  const { rows } = await db.query<{ kind: string; status: string; n: number }>(
+    `SELECT 'goals' AS kind, status, count(*)::int AS n FROM goals GROUP BY status
+     UNION ALL SELECT 'tasks', status, count(*)::int FROM tasks GROUP BY status
+     UNION ALL SELECT 'agents', status, count(*)::int FROM agents GROUP BY status
+     UNION ALL SELECT 'workers', status, count(*)::int FROM workers GROUP BY status`,
+  );
+  const stats: Record<string, Record<string, number>> = { goals: {}, tasks: {}, agents: {}, workers: {} };
+  for (const row of rows) (stats[row.kind] as Record<string, number>)[row.status] = row.n;
+  return stats;
+}
+
+/** An agent's events, oldest first after `afterId` (paging by event id). */
+export async function readAgentEvents(
+  db: SqlExecutor,
+  agentId: string,
+  page: { afterId: number; limit: number },
+): Promise<GraphEvent[]> {
+  const { rows } = await db.query(
+    `SELECT id, event_type, task_id, payload, created_at FROM events WHERE actor_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
+    [agentId, page.afterId, page.limit],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    type: row.event_type as string,
+    taskId: (row.task_id ?? null) as string | null,
+    payload: row.payload as Record<string, unknown>,
+    createdAt: iso(row.created_at) as string,
+  }));
+}
