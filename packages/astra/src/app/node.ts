@@ -171,6 +171,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           adminToken: deps.adminToken,
           identity,
           clock: deps.clock,
+          corsOrigins: config.corsOrigins,
           version: ASTRA_VERSION,
         },
       });

@@ -60,6 +60,7 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'adminToken',
   'adminEmail',
   'adminPassword',
+  'corsOrigins',
   'executorConcurrency',
   'executorShards',
   'workerHeartbeatMs',

@@ -165,6 +165,24 @@ export const SETTINGS = {
     description:
       "The first super-admin's password; without it one is generated on first start and printed once.",
   },
+  corsOrigins: {
+    env: 'ASTRA_CORS_ORIGINS',
+    flag: 'cors-origins',
+    schema: z
+      .string()
+      .transform((value) =>
+        value
+          .split(',')
+          .map((origin) => origin.trim())
+          .filter((origin) => origin.length > 0),
+      )
+      .pipe(
+        z.array(z.string().regex(/^https?:\/\/[^/\s]+$/, 'must be origins like https://app.example.com')),
+      ),
+    default: '',
+    description:
+      'Origins browsers may call the API from (comma-separated, e.g. https://app.example.com); none by default.',
+  },
   executorConcurrency: {
     env: 'ASTRA_EXECUTOR_CONCURRENCY',
     flag: 'executor-concurrency',

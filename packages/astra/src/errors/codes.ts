@@ -130,6 +130,12 @@ export const ERROR_CODES = {
     true,
     'The agent used its daily_token_budget for today (UTC).',
   ),
+  ASTRA_RATE_LIMITED: spec(
+    'user',
+    429,
+    true,
+    'Too many requests to this route; retry after details.retryAfterMs.',
+  ),
   ASTRA_STATE_CONFLICT: spec(
     'user',
     409,

@@ -24,7 +24,8 @@ import {
   workerOf,
 } from './crash-harness.js';
 
-const SLEEP_MS = 2500;
+// Long enough that a loaded machine still sees the sleeps deferred before they wake.
+const SLEEP_MS = 6000;
 
 /**
  * What a task still needs after the crash, from its state at the crash: a completed task nothing;

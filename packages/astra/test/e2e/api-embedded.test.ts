@@ -353,4 +353,29 @@ describe('public API and CLI, embedded mode', () => {
     const second = await client.submitGoal(agentId, goal, { idempotencyKey: 'k-1' });
     expect(second.goal_id).toBe(first.goal_id);
   });
+
+  // Last in the file: it uses up this address's login allowance for the minute.
+  it('limits login attempts per address and refuses cross-origin browsers by default', async () => {
+    const preflight = await fetch(`${url}/agents`, {
+      method: 'OPTIONS',
+      headers: { origin: 'https://evil.example', 'access-control-request-method': 'POST' },
+    });
+    expect(preflight.headers.get('access-control-allow-origin')).toBeNull();
+    const attempts: Response[] = [];
+    for (let i = 0; i < 12; i++)
+      attempts.push(
+        await fetch(`${url}/login`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify({ email: 'admin@localhost', password: 'guess' }),
+        }),
+      );
+    const limited = attempts.find((response) => response.status === 429);
+    expect(limited).toBeDefined();
+    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await limited?.json()).error.code).toBe('ASTRA_RATE_LIMITED');
+    expect(attempts.slice(0, attempts.indexOf(limited as Response)).every((r) => r.status === 401)).toBe(
+      true,
+    );
+  });
 });

@@ -12,6 +12,8 @@ export interface ApiDeps {
   readonly adminToken: string;
   readonly identity: Identity;
   readonly clock: Clock;
+  /** Origins browsers may call the API from (CORS); empty: none. */
+  readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
   readonly version: string;
 }

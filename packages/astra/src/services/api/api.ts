@@ -1,4 +1,7 @@
+import cors from '@fastify/cors';
+import rateLimit from '@fastify/rate-limit';
 import type { FastifyInstance } from 'fastify';
+import { AstraError } from '../../errors/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuthentication } from './auth.js';
 import { DOCS_PAGE } from './docs-page.js';
@@ -15,7 +18,20 @@ import { registerTaskRoutes } from './routes-tasks.js';
  * JWKS and the API description needs a bearer credential (services/identity); docs/api.md lists
  * the routes too.
  */
-export function registerApi(app: FastifyInstance, deps: ApiDeps): ApiDocs {
+export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<ApiDocs> {
+  // Browsers may call the API only from the configured origins; none by default.
+  await app.register(cors, {
+    origin: deps.corsOrigins.length === 0 ? false : [...deps.corsOrigins],
+    credentials: false,
+  });
+  // Limits are per route (RouteSpec.ratePerMinute); routes without one are not limited here.
+  await app.register(rateLimit, {
+    global: false,
+    errorResponseBuilder: (_request, context) =>
+      new AstraError('ASTRA_RATE_LIMITED', `rate limit: ${context.max} calls a minute`, {
+        details: { retryAfterMs: context.ttl, limit: context.max },
+      }),
+  });
   const docs = new ApiDocs();
   // Every route added from here on must be in the document: checked when the server gets ready.
   const added: string[] = [];

@@ -26,6 +26,8 @@ export interface RouteSpec {
   readonly errors?: Readonly<Record<number, string>>;
   /** Answers without credentials (health, readiness, the API description). */
   readonly public?: boolean;
+  /** At most `max` calls per minute, per credential (per client address on public routes). */
+  readonly ratePerMinute?: number;
 }
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
@@ -90,7 +92,13 @@ export class ApiDocs {
       const responses: Record<string, object> = {};
       for (const [status, description] of Object.entries(route.responses))
         responses[status] = { description, content: { 'application/json': { schema: { type: 'object' } } } };
-      const errors = { ...(route.public === true ? {} : { 401: 'No valid bearer token.' }), ...route.errors };
+      const errors = {
+        ...(route.public === true ? {} : { 401: 'No valid bearer token.' }),
+        ...(route.ratePerMinute === undefined
+          ? {}
+          : { 429: `ASTRA_RATE_LIMITED: more than ${route.ratePerMinute} calls a minute` }),
+        ...route.errors,
+      };
       for (const [status, description] of Object.entries(errors))
         responses[status] = { description, content: { 'application/json': { schema: ERROR_BODY } } };
       paths[openApiPath] ??= {};
@@ -142,6 +150,32 @@ export type DefineRoute = (spec: RouteSpec, handler: Handler) => void;
 export function routeDefiner(app: FastifyInstance, docs: ApiDocs): DefineRoute {
   return (spec, handler) => {
     docs.add(spec);
-    app.route({ method: spec.method, url: spec.path, handler });
+    const rateLimit =
+      spec.ratePerMinute === undefined
+        ? undefined
+        : {
+            max: spec.ratePerMinute,
+            timeWindow: 60_000,
+            keyGenerator: spec.public === true ? byAddress : byCredential,
+          };
+    app.route({
+      method: spec.method,
+      url: spec.path,
+      handler,
+      ...(rateLimit === undefined ? {} : { config: { rateLimit } }),
+    });
   };
+}
+
+const byAddress = (request: FastifyRequest): string => `ip:${request.ip}`;
+
+/** The credential's identity (the authentication hook ran before): a user, an API key, the admin token. */
+function byCredential(request: FastifyRequest): string {
+  const principal = request.astraPrincipal;
+  if (principal === undefined) return byAddress(request);
+  return principal.kind === 'admin_token'
+    ? 'admin'
+    : principal.kind === 'api_key'
+      ? `key:${principal.keyId}`
+      : `user:${principal.userId}`;
 }

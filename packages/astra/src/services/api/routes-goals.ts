@@ -21,6 +21,9 @@ const SubmitGoal = z.object({
 
 const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
+/** Per credential: enough for automation, a brake on a runaway client (the benchmark calls the engine directly). */
+const GOAL_SUBMISSIONS_PER_MINUTE = 6000;
+
 const IdempotencyKey = z.string().trim().min(1).max(200).optional();
 
 const ListGoalsQuery = z.object({
@@ -105,6 +108,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       summary: 'Submit a goal with a declared plan (a DAG of tasks) to an agent.',
       body: SubmitGoal,
       headers: idempotencyHeader,
+      ratePerMinute: GOAL_SUBMISSIONS_PER_MINUTE,
       responses: submitResponses,
       errors: submitErrors,
     },
@@ -125,6 +129,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
         'Submit a goal naming its agent in the body (`agent_id`); otherwise as `POST /agents/{id}/goals`.',
       body: SubmitGoalWithAgent,
       headers: idempotencyHeader,
+      ratePerMinute: GOAL_SUBMISSIONS_PER_MINUTE,
       responses: submitResponses,
       errors: submitErrors,
     },

@@ -67,6 +67,7 @@ export function registerIdentityRoutes(
       tag: 'identity',
       summary: 'Exchange an email and password for a short-lived access token (ES256 JWT).',
       public: true,
+      ratePerMinute: 10,
       body: Login,
       responses: { 200: '`{token, expires_at, user}`' },
       errors: {
@@ -113,6 +114,7 @@ export function registerIdentityRoutes(
       path: '/users',
       tag: 'identity',
       summary: 'Create a user (super-admin only).',
+      ratePerMinute: 60,
       body: CreateUser,
       responses: { 201: 'The user (never its password).' },
       errors: {
@@ -212,6 +214,7 @@ export function registerIdentityRoutes(
       path: '/api-keys',
       tag: 'identity',
       summary: 'Create an API key for the calling user; the key is in this answer only.',
+      ratePerMinute: 60,
       body: CreateApiKey,
       responses: { 201: '`{key, api_key}`: `key` is shown once; only its hash is stored.' },
       errors: {

@@ -33,7 +33,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     const report = await runReadinessChecks(options.readiness, options.readinessTimeoutMs ?? 2000);
     return reply.status(report.ready ? 200 : 503).send(report);
   });
-  if (options.api !== undefined) registerApi(app, options.api);
+  if (options.api !== undefined) await registerApi(app, options.api);
   await app.ready();
   return app;
 }
