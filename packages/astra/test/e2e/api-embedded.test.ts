@@ -370,12 +370,10 @@ describe('public API and CLI, embedded mode', () => {
           body: JSON.stringify({ email: 'admin@localhost', password: 'guess' }),
         }),
       );
-    const limited = attempts.find((response) => response.status === 429);
+    const limited = attempts.find((response) => response.status === 429) as Response;
     expect(limited).toBeDefined();
-    expect(Number(limited?.headers.get('retry-after'))).toBeGreaterThan(0);
-    expect((await limited?.json()).error.code).toBe('ASTRA_RATE_LIMITED');
-    expect(attempts.slice(0, attempts.indexOf(limited as Response)).every((r) => r.status === 401)).toBe(
-      true,
-    );
+    expect(Number(limited.headers.get('retry-after'))).toBeGreaterThan(0);
+    expect((await limited.json()).error.code).toBe('ASTRA_RATE_LIMITED');
+    expect(attempts.slice(0, attempts.indexOf(limited)).every((r) => r.status === 401)).toBe(true);
   });
 });
