@@ -354,6 +354,51 @@ describe('public API and CLI, embedded mode', () => {
     expect(second.goal_id).toBe(first.goal_id);
   });
 
+  it('keeps agent documents in priority order, agent-wide and goal-scoped, and refuses malformed ones', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'documented' });
+    const { actor_id: otherId } = await client.createAgent({ name: 'other' });
+    const goal = await client.submitGoal(agentId, {
+      goal_text: 'g',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+    });
+    const other = await client.submitGoal(otherId, {
+      goal_text: 'g',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+    });
+    const add = (body: object) =>
+      client.request<{ id: string; name: string }>('POST', `/agents/${agentId}/documents`, { body });
+    await add({ doc_type: 'rule', name: 'late', content: 'b', priority: 200 });
+    await add({ doc_type: 'skill', name: 'early', uri: 'https://docs.example/skill', priority: 10 });
+    const scoped = await add({
+      doc_type: 'context_doc',
+      name: 'goal only',
+      content: 'c',
+      goal_id: goal.goal_id,
+    });
+    const names = async (query: string) =>
+      (
+        await client.request<{ documents: { name: string }[] }>('GET', `/agents/${agentId}/documents${query}`)
+      ).documents.map((d) => d.name);
+    expect(await names('')).toEqual(['early', 'late']);
+    expect(await names(`?goal_id=${goal.goal_id}`)).toEqual(['early', 'goal only', 'late']);
+    expect(await names('?doc_type=rule')).toEqual(['late']);
+    for (const bad of [
+      { doc_type: 'rule', name: 'both', content: 'a', uri: 'https://x.example' },
+      { doc_type: 'rule', name: 'neither' },
+      { doc_type: 'poem', name: 'x', content: 'a' },
+      { doc_type: 'rule', name: 'foreign goal', content: 'a', goal_id: other.goal_id },
+    ])
+      await expect(add(bad)).rejects.toMatchObject({ status: 400 });
+    expect(await client.request('DELETE', `/agents/${agentId}/documents/${scoped.id}`)).toEqual({
+      id: scoped.id,
+      deleted: true,
+    });
+    await expect(client.request('DELETE', `/agents/${agentId}/documents/${scoped.id}`)).rejects.toMatchObject(
+      { status: 404 },
+    );
+    expect(await names(`?goal_id=${goal.goal_id}`)).toEqual(['early', 'late']);
+  });
+
   // Last in the file: it uses up this address's login allowance for the minute.
   it('limits login attempts per address and refuses cross-origin browsers by default', async () => {
     const preflight = await fetch(`${url}/agents`, {

@@ -7,6 +7,7 @@ import { installAuthentication } from './auth.js';
 import { DOCS_PAGE } from './docs-page.js';
 import { ApiDocs, routeDefiner } from './openapi.js';
 import { registerAgentRoutes } from './routes-agents.js';
+import { registerDocumentRoutes } from './routes-documents.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
 import { registerTaskRoutes } from './routes-tasks.js';
@@ -68,6 +69,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
   registerIdentityRoutes(define, deps);
   registerAgentRoutes(define, deps, deps.actors);
+  registerDocumentRoutes(define, deps);
   registerGoalRoutes(define, deps, deps.actors);
   registerTaskRoutes(define, deps);
   define(

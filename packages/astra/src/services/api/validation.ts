@@ -15,8 +15,8 @@ export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** A path id that is not a UUID names nothing: 404, without asking the database. */
-export function idParam(params: unknown, what: string): string {
-  const id = (params as { id?: unknown }).id;
+export function idParam(params: unknown, what: string, key = 'id'): string {
+  const id = (params as Record<string, unknown>)[key];
   if (typeof id !== 'string' || !UUID.test(id))
     throw new AstraError('ASTRA_NOT_FOUND', `${what} ${String(id)} does not exist`);
   return id.toLowerCase();

@@ -1,0 +1,111 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import { readGoal } from '../../kernel/tasks/sql/read.js';
+import { readAgent } from '../agents/agent-store.js';
+import { DOC_TYPES, deleteDocument, insertDocument, listDocuments } from '../agents/document-store.js';
+import type { ApiDeps } from './api-deps.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, isUuid, parseInput, snake } from './validation.js';
+
+const DocType = z.enum(DOC_TYPES as [string, ...string[]]);
+const CreateDocument = z
+  .object({
+    doc_type: DocType,
+    name: z.string().trim().min(1).max(500),
+    content: z.string().max(1_000_000).optional(),
+    uri: z.string().url().max(2000).optional(),
+    metadata: z.record(z.string(), z.unknown()).optional(),
+    priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
+    goal_id: z.string().refine(isUuid, 'must be a UUID').optional(),
+  })
+  .refine(
+    (body) => (body.content === undefined) !== (body.uri === undefined),
+    'give exactly one of content and uri',
+  );
+const ListDocumentsQuery = z.object({
+  doc_type: DocType.optional(),
+  goal_id: z.string().refine(isUuid, 'must be a UUID').optional(),
+});
+
+/** Agent documents: rules, skills, context documents and references, agent-wide or goal-scoped. */
+export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void {
+  const agentOf = async (params: unknown): Promise<string> => {
+    const agentId = idParam(params, 'agent');
+    if ((await readAgent(deps.store, agentId)) === null)
+      throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+    return agentId;
+  };
+
+  define(
+    {
+      method: 'POST',
+      path: '/agents/:id/documents',
+      tag: 'agents',
+      summary:
+        'Add a document (rule, skill, context_doc, reference) to an agent, or to one of its goals with goal_id.',
+      body: CreateDocument,
+      responses: { 201: 'The document.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED (also: the goal is not this agent’s)', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request, reply) => {
+      const agentId = await agentOf(request.params);
+      const body = parseInput(CreateDocument, request.body ?? {}, 'body');
+      if (body.goal_id !== undefined && (await readGoal(deps.store, body.goal_id))?.agentId !== agentId)
+        throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.goal_id: not a goal of this agent', {
+          details: { path: 'body.goal_id', reason: 'not a goal of this agent' },
+        });
+      const document = await insertDocument(deps.store, {
+        agentId,
+        goalId: body.goal_id ?? null,
+        docType: body.doc_type as (typeof DOC_TYPES)[number],
+        name: body.name,
+        content: body.content ?? null,
+        uri: body.uri ?? null,
+        metadata: body.metadata ?? {},
+        priority: body.priority ?? 100,
+      });
+      return reply.status(201).send(snake(document));
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/documents',
+      tag: 'agents',
+      summary:
+        "An agent's documents, lowest priority first; with goal_id also that goal's; optionally one doc_type.",
+      query: ListDocumentsQuery,
+      responses: { 200: '`{documents: [...]}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = await agentOf(request.params);
+      const query = parseInput(ListDocumentsQuery, request.query, 'query');
+      const documents = await listDocuments(deps.store, {
+        agentId,
+        ...(query.goal_id === undefined ? {} : { goalId: query.goal_id }),
+        ...(query.doc_type === undefined ? {} : { docType: query.doc_type as (typeof DOC_TYPES)[number] }),
+      });
+      return { documents: documents.map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'DELETE',
+      path: '/agents/:id/documents/:doc_id',
+      tag: 'agents',
+      summary: 'Delete one of an agent’s documents.',
+      responses: { 200: '`{id, deleted: true}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = await agentOf(request.params);
+      const docId = idParam(request.params, 'document', 'doc_id');
+      if (!(await deleteDocument(deps.store, agentId, docId)))
+        throw new AstraError('ASTRA_NOT_FOUND', 'document does not exist');
+      return { id: docId, deleted: true };
+    },
+  );
+}
