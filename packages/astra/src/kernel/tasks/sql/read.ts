@@ -141,18 +141,22 @@ export interface GraphEvent {
   readonly createdAt: string;
 }
 
-export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise<GraphEvent[]> {
-  const { rows } = await db.query(
-    `SELECT id, event_type, task_id, payload, created_at FROM events WHERE graph_id = $1 ORDER BY id`,
-    [graphId],
-  );
-  return rows.map((row) => ({
+function toEvent(row: Row): GraphEvent {
+  return {
     id: Number(row.id),
     type: row.event_type as string,
     taskId: (row.task_id ?? null) as string | null,
     payload: row.payload as Record<string, unknown>,
     createdAt: iso(row.created_at) as string,
-  }));
+  };
+}
+
+export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise<GraphEvent[]> {
+  const { rows } = await db.query(
+    `SELECT id, event_type, task_id, payload, created_at FROM events WHERE graph_id = $1 ORDER BY id`,
+    [graphId],
+  );
+  return rows.map(toEvent);
 }
 
 export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
@@ -186,11 +190,5 @@ export async function readAgentEvents(
     `SELECT id, event_type, task_id, payload, created_at FROM events WHERE actor_id = $1 AND id > $2 ORDER BY id LIMIT $3`,
     [agentId, page.afterId, page.limit],
   );
-  return rows.map((row) => ({
-    id: Number(row.id),
-    type: row.event_type as string,
-    taskId: (row.task_id ?? null) as string | null,
-    payload: row.payload as Record<string, unknown>,
-    createdAt: iso(row.created_at) as string,
-  }));
+  return rows.map(toEvent);
 }
