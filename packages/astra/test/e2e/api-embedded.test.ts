@@ -399,6 +399,39 @@ describe('public API and CLI, embedded mode', () => {
     expect(await names(`?goal_id=${goal.goal_id}`)).toEqual(['early', 'late']);
   });
 
+  it('numbers config revisions and activates one onto the agent', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'revised', system_prompt: 'v0' });
+    const first = await client.request<{ revision: number }>('POST', `/agents/${agentId}/revisions`, {
+      body: { payload: { system_prompt: 'v1', config: { temperature: 0.2 } } },
+    });
+    const second = await client.request<{ revision: number }>('POST', `/agents/${agentId}/revisions`, {
+      body: { payload: { system_prompt: 'v2' } },
+    });
+    expect([first.revision, second.revision]).toEqual([1, 2]);
+    await client.request('POST', `/agents/${agentId}/revisions/1/activate`);
+    expect(await client.getAgent(agentId)).toMatchObject({
+      system_prompt: 'v1',
+      config: { temperature: 0.2 },
+    });
+    const listed = await client.request<{ revisions: { revision: number; active: boolean }[] }>(
+      'GET',
+      `/agents/${agentId}/revisions`,
+    );
+    expect(listed.revisions.map((r) => [r.revision, r.active])).toEqual([
+      [2, false],
+      [1, true],
+    ]);
+    await expect(client.request('POST', `/agents/${agentId}/revisions/9/activate`)).rejects.toMatchObject({
+      status: 404,
+    });
+    await expect(client.request('POST', `/agents/${agentId}/revisions/x/activate`)).rejects.toMatchObject({
+      status: 400,
+    });
+    await expect(
+      client.request('POST', `/agents/${agentId}/revisions`, { body: { payload: { secret_sauce: 1 } } }),
+    ).rejects.toMatchObject({ status: 400 });
+  });
+
   // Last in the file: it uses up this address's login allowance for the minute.
   it('limits login attempts per address and refuses cross-origin browsers by default', async () => {
     const preflight = await fetch(`${url}/agents`, {

@@ -10,6 +10,7 @@ import { registerAgentRoutes } from './routes-agents.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
+import { registerRevisionRoutes } from './routes-revisions.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 
 /**
@@ -70,6 +71,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerIdentityRoutes(define, deps);
   registerAgentRoutes(define, deps, deps.actors);
   registerDocumentRoutes(define, deps);
+  registerRevisionRoutes(define, deps);
   registerGoalRoutes(define, deps, deps.actors);
   registerTaskRoutes(define, deps);
   define(

@@ -78,7 +78,7 @@ export class ApiDocs {
           name: match[1],
           in: 'path',
           required: true,
-          schema: { type: 'string', format: 'uuid' },
+          schema: match[1] === 'rev' ? { type: 'integer', minimum: 1 } : { type: 'string', format: 'uuid' },
         })),
         ...queryParameters(route.query),
         ...Object.entries(route.headers ?? {}).map(([name, description]) => ({

@@ -1,0 +1,84 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import { readAgent } from '../agents/agent-store.js';
+import { activateRevision, createRevision, listRevisions } from '../agents/revision-store.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf, userIdOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, parseInput, snake } from './validation.js';
+
+const CreateRevision = z.object({
+  payload: z
+    .object({
+      system_prompt: z.string().max(100_000).nullable().optional(),
+      config: z.record(z.string(), z.unknown()).optional(),
+    })
+    .strict()
+    .refine((payload) => Object.keys(payload).length > 0, 'name system_prompt or config'),
+});
+const RevisionNumber = z.coerce.number().int().min(1).max(1_000_000);
+
+/** Agent config revisions: numbered versions of the system prompt and config; one is active. */
+export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void {
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/revisions',
+      tag: 'agents',
+      summary: "An agent's config revisions, newest first; `active` marks the live one.",
+      responses: { 200: '`{revisions: [...]}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      if ((await readAgent(deps.store, agentId)) === null)
+        throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return { revisions: (await listRevisions(deps.store, agentId)).map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/agents/:id/revisions',
+      tag: 'agents',
+      summary:
+        'Record a new revision `{payload: {system_prompt?, config?}}`; it is numbered and not active until activated.',
+      body: CreateRevision,
+      responses: { 201: 'The revision.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request, reply) => {
+      const agentId = idParam(request.params, 'agent');
+      const body = parseInput(CreateRevision, request.body ?? {}, 'body');
+      const principal = principalOf(request);
+      const revision = await deps.store.transaction((tx) =>
+        createRevision(tx, {
+          agentId,
+          payload: body.payload,
+          createdBy: userIdOf(principal) ?? 'admin-token',
+        }),
+      );
+      if (revision === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return reply.status(201).send(snake(revision));
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/agents/:id/revisions/:rev/activate',
+      tag: 'agents',
+      summary: 'Make a revision live: its system_prompt and config are copied onto the agent.',
+      responses: { 200: '`{agent_id, active_config_revision}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND: no such agent or revision' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      const revision = parseInput(RevisionNumber, (request.params as { rev?: unknown }).rev, 'path.rev');
+      if (!(await activateRevision(deps.store, agentId, revision)))
+        throw new AstraError('ASTRA_NOT_FOUND', `revision ${revision} of this agent does not exist`);
+      return { agent_id: agentId, active_config_revision: revision };
+    },
+  );
+}
