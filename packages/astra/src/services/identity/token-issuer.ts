@@ -16,6 +16,8 @@ import type { Clock } from '../../time/clock.js';
  */
 export const TOKEN_ISSUER = 'astra';
 export const TOKEN_AUDIENCE = 'astra-api';
+/** How long the signing keys read from the database are reused. */
+const KEY_CACHE_MS = 60_000;
 
 interface KeyRow extends Record<string, unknown> {
   kid: string;
@@ -41,20 +43,32 @@ export class TokenIssuer {
     this.#ttlMs = options.ttlMs ?? 15 * 60_000;
   }
 
+  #cache: { loadedAt: number; rows: KeyRow[] } | undefined;
+
   get ttlMs(): number {
     return this.#ttlMs;
   }
 
-  async #keys(): Promise<KeyRow[]> {
-    const { rows } = await this.#db.query<KeyRow>(
-      `SELECT kid, public_jwk, private_jwk, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
-    );
-    return rows;
+  /**
+   * The unretired keys, read at most once per KEY_CACHE_MS (every authenticated request verifies a
+   * token; the keys change only at a rotation). A token naming a key not in the cache reloads them
+   * if the cache is over a second old, so another process's new key is picked up at its first use
+   * while tokens with made-up key ids cannot make every request read the database.
+   */
+  async #keys(maxAgeMs = KEY_CACHE_MS): Promise<KeyRow[]> {
+    const now = this.#clock.now();
+    if (this.#cache === undefined || now - this.#cache.loadedAt >= maxAgeMs) {
+      const { rows } = await this.#db.query<KeyRow>(
+        `SELECT kid, public_jwk, private_jwk, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
+      );
+      this.#cache = { loadedAt: now, rows };
+    }
+    return this.#cache.rows;
   }
 
   /** Adds a key when there is none or the newest is older than maxAgeMs; returns whether it did. */
   async rotateIfOlderThan(maxAgeMs: number): Promise<boolean> {
-    const [newest] = await this.#keys();
+    const [newest] = await this.#keys(0);
     if (newest !== undefined && this.#clock.now() - newest.created_at.getTime() < maxAgeMs) return false;
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
@@ -67,6 +81,7 @@ export class TokenIssuer {
         new Date(this.#clock.now()),
       ],
     );
+    this.#cache = undefined;
     return true;
   }
 
@@ -91,11 +106,11 @@ export class TokenIssuer {
   /** The claims of a valid token; ASTRA_UNAUTHENTICATED for anything else (never the reason in detail). */
   async verify(token: string): Promise<AccessClaims> {
     try {
-      const keys = await this.#keys();
       const { payload } = await jwtVerify(
         token,
         async (header) => {
-          const key = keys.find((k) => k.kid === header.kid);
+          const known = (await this.#keys()).find((k) => k.kid === header.kid);
+          const key = known ?? (await this.#keys(1000)).find((k) => k.kid === header.kid);
           if (key === undefined || header.alg !== 'ES256') throw new Error('unknown key');
           return importJWK(key.public_jwk, 'ES256');
         },
