@@ -1,6 +1,7 @@
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
+import type { AccessRule } from '../access/rules.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same definitions that register the routes: a route
@@ -26,6 +27,8 @@ export interface RouteSpec {
   readonly errors?: Readonly<Record<number, string>>;
   /** Answers without credentials (health, readiness, the API description). */
   readonly public?: boolean;
+  /** Who may call it (services/access/rules.ts); every route but the public ones has one. */
+  readonly access?: AccessRule;
   /** At most `max` calls per minute, per credential (per client address on public routes). */
   readonly ratePerMinute?: number;
 }
