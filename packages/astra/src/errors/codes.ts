@@ -142,6 +142,19 @@ export const ERROR_CODES = {
     false,
     'The resource is in a state that does not allow the action (e.g. cancelling a finished goal).',
   ),
+  ASTRA_CIRCUIT_OPEN: spec(
+    'system',
+    503,
+    true,
+    'A dependency kept failing, so the gateway stops calling it for a while; retry after details.retryAfterMs.',
+  ),
+  ASTRA_PAYLOAD_TOO_LARGE: spec('user', 413, false, 'The request body is larger than the configured limit.'),
+  ASTRA_ORIGIN_FORBIDDEN: spec(
+    'user',
+    403,
+    false,
+    'A WebSocket upgrade came from a browser origin that is not in the allow-list.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -2,6 +2,7 @@ import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } 
 import type { Logger } from '../../log/logger.js';
 import { registerApi } from '../api/api.js';
 import type { ApiDeps } from '../api/api-deps.js';
+import type { CircuitBreaker } from './circuit-breaker.js';
 import { installErrorHandling } from './error-handler.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
@@ -10,6 +11,10 @@ export interface GatewayOptions {
   readonly readiness: readonly ReadinessCheck[];
   readonly readinessTimeoutMs?: number;
   readonly bodyLimitBytes?: number;
+  /** Largest total size of a request's headers (Node's maxHeaderSize; 431 beyond). */
+  readonly maxHeaderBytes?: number;
+  /** Circuit breakers around downstream dependencies; an open one makes the process not ready. */
+  readonly breakers?: readonly CircuitBreaker[];
   /** Mode and version shown by /health, so an operator sees what answered. */
   readonly info: { readonly mode: string; readonly version: string };
   /** The public API; absent on a process that runs no gateway role beyond health. */
@@ -25,15 +30,29 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     loggerInstance: options.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
+    http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384 },
   });
+  // Few legitimate requests carry more than a handful of headers.
+  app.server.maxHeadersCount = 100;
+  const readiness = [...options.readiness, ...(options.breakers ?? []).map(breakerCheck)];
   installErrorHandling(app, options.logger);
 
   app.get('/health', async () => ({ status: 'ok', mode: options.info.mode, version: options.info.version }));
   app.get('/ready', async (_request, reply) => {
-    const report = await runReadinessChecks(options.readiness, options.readinessTimeoutMs ?? 2000);
+    const report = await runReadinessChecks(readiness, options.readinessTimeoutMs ?? 2000);
     return reply.status(report.ready ? 200 : 503).send(report);
   });
   if (options.api !== undefined) await registerApi(app, options.api);
   await app.ready();
   return app;
+}
+
+/** A breaker as a readiness check: failing while open (requests get 503 without trying). */
+function breakerCheck(breaker: CircuitBreaker): ReadinessCheck {
+  return {
+    name: `breaker:${breaker.name}`,
+    check: async () => {
+      if (breaker.state() === 'open') throw new Error('circuit open');
+    },
+  };
 }
