@@ -15,6 +15,7 @@ import { type AgentActors, createAgentActors } from '../services/agents/agent-ac
 import { activeAgentIds } from '../services/agents/agent-store.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
+import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 
@@ -78,6 +79,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
   let kernel: TaskKernel | undefined;
   try {
     await migrate(backends.store, deps.onMigration === undefined ? {} : { onProgress: deps.onMigration });
+    const reads = new ReadModel({ store: backends.store, cache: backends.cache, ttlMs: config.cacheTtlMs, onError });
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -86,6 +88,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
       ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
       onError,
+      onChanged: ({ goals }) => reads.forgetGoals(goals),
     });
     kernel = kernelNow;
     stops.push(async () => {
@@ -167,6 +170,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         api: {
           store: backends.store,
           engine: kernelNow.engine,
+          reads,
           actors,
           adminToken: deps.adminToken,
           identity,

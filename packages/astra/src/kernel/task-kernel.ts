@@ -22,6 +22,8 @@ export interface TaskKernelOptions {
   /** Default: 1 s doubling to 5 min, jittered. */
   readonly retry?: RetryPolicy;
   readonly onError?: (error: unknown, context: string) => void;
+  /** After each committed change, the goals it touched (the engine's onChanged: read caches). */
+  readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
 }
 
 export interface TaskKernel {
@@ -45,6 +47,7 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     knownTypes: () => handlers.types(),
     onDue: (due) => timers?.add(due),
     onError,
+    ...(options.onChanged === undefined ? {} : { onChanged: options.onChanged }),
   });
   timers = new DueTimers({
     clock: options.clock,

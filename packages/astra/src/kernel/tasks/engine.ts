@@ -67,6 +67,12 @@ export interface EngineOptions {
   readonly onDue?: (due: readonly { taskId: string; dueAt: number; shard: number }[]) => void;
   /** Failures that could not be raised to a caller (a publish after commit). */
   readonly onError?: (error: unknown, context: string) => void;
+  /**
+   * Called after commit, once per statement or transaction, with the goals whose tasks, graph or
+   * own row it changed; awaited before the write's promise resolves (read caches forget them).
+   * A rejection goes to onError: the write stands. Default: nothing.
+   */
+  readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
 }
 
 export interface SubmitGoalInput {
@@ -99,9 +105,11 @@ interface Effects {
   dispatch: Dispatch[];
   finishedGoals: { goalId: string; agentId: string; status: GoalStatus }[];
   due: { taskId: string; dueAt: number; shard: number }[];
+  /** Goals changed (beyond those named in dispatch and finishedGoals), for onChanged. */
+  goals: Set<string>;
 }
 
-const newEffects = (): Effects => ({ dispatch: [], finishedGoals: [], due: [] });
+const newEffects = (): Effects => ({ dispatch: [], finishedGoals: [], due: [], goals: new Set() });
 
 export class TaskEngine {
   readonly #options: EngineOptions;
@@ -231,6 +239,7 @@ export class TaskEngine {
   ): Promise<string> {
     const graphId = randomUUID();
     const shard = shardOf(agentId, this.#options.shardCount);
+    fx.goals.add(goalId);
     const created = await createGraph(tx, { graphId, goalId, agentId, shard, plan, now });
     await attachGraph(tx, goalId, graphId, now);
     fx.dispatch.push(...created.dispatch);
@@ -238,15 +247,17 @@ export class TaskEngine {
   }
 
   /** Claims the tasks for a worker; ids not returned were not claimable and their messages are dropped. */
-  claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
+  async claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
     const now = this.#options.clock.now();
     // One statement, autocommitted: it is atomic on its own, and a transaction would add two round trips.
-    return claimTasks(this.#options.store, {
+    const claimed = await claimTasks(this.#options.store, {
       taskIds,
       workerId,
       leaseExpiresAt: new Date(now + leaseMs),
       now: new Date(now),
     });
+    await this.#changed(new Set(claimed.map((task) => task.goalId)));
+    return claimed;
   }
 
   /**
@@ -261,6 +272,7 @@ export class TaskEngine {
     const fx = newEffects();
     fx.dispatch.push(...batch.dispatch);
     fx.finishedGoals.push(...batch.finishedGoals);
+    fx.goals = new Set(batch.goalIds);
     await this.#publish(fx);
     if (batch.finishedGoals.length > 0) {
       // Read after the completion committed: a goal submitted meanwhile with one of these as a
@@ -301,6 +313,7 @@ export class TaskEngine {
     for (const retry of batch.retried)
       fx.due.push({ taskId: retry.taskId, dueAt: retry.dueAt, shard: retry.dispatch.shard });
     const below = await endDescendants(tx, batch.deadLettered, now);
+    for (const goalId of batch.goalIds) fx.goals.add(goalId);
     const unfinished = new Map([...batch.graphUnfinished, ...below.graphUnfinished]);
     await this.#settle(tx, fx, finished(unfinished), now);
   }
@@ -308,7 +321,10 @@ export class TaskEngine {
   defer(deferrals: readonly Deferral[]): Promise<void> {
     return this.#run(async (tx, fx) => {
       const deferred = await deferTasks(tx, deferrals, this.#now());
-      for (const d of deferred) fx.due.push({ taskId: d.taskId, dueAt: d.dueAt, shard: d.dispatch.shard });
+      for (const d of deferred) {
+        fx.due.push({ taskId: d.taskId, dueAt: d.dueAt, shard: d.dispatch.shard });
+        if (d.dispatch.goalId !== undefined) fx.goals.add(d.dispatch.goalId);
+      }
     });
   }
 
@@ -365,6 +381,7 @@ export class TaskEngine {
     return this.#run(async (tx, fx) => {
       const now = this.#now();
       const ended = await cancelTasks(tx, [taskId], reason, now);
+      fx.goals = new Set(ended.goalIds);
       const below = await endDescendants(tx, ended.ended, now);
       await this.#settle(
         tx,
@@ -453,8 +470,24 @@ export class TaskEngine {
     return result;
   }
 
+  /** Tells onChanged which goals a committed write changed; its failure cannot undo the write. */
+  async #changed(goals: Set<string>): Promise<void> {
+    if (goals.size === 0 || this.#options.onChanged === undefined) return;
+    try {
+      await this.#options.onChanged({ goals });
+    } catch (error) {
+      this.#options.onError?.(error, 'read cache invalidation after commit');
+    }
+  }
+
   async #publish(fx: Effects): Promise<void> {
     const { bus, onDue, onError } = this.#options;
+    if (this.#options.onChanged !== undefined) {
+      for (const d of fx.dispatch) if (d.goalId !== undefined) fx.goals.add(d.goalId);
+      for (const g of fx.finishedGoals) fx.goals.add(g.goalId);
+      // Before the bus: whoever hears of a finished goal must read it finished.
+      await this.#changed(fx.goals);
+    }
     if (fx.due.length > 0) onDue?.(fx.due);
     const messages = [
       ...fx.dispatch

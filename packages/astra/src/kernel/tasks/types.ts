@@ -75,6 +75,8 @@ export interface Dispatch {
   readonly taskId: string;
   readonly shard: number;
   readonly priority: number;
+  /** The task's goal, when the statement that readied it changed an existing task (for read caches). */
+  readonly goalId?: string;
 }
 
 export interface TaskRecord {

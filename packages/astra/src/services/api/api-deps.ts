@@ -3,11 +3,14 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import type { Identity } from '../identity/identity.js';
+import type { ReadModel } from '../reads/read-model.js';
 
 /** What the API's routes are built from. */
 export interface ApiDeps {
   readonly store: SqlStore;
   readonly engine: TaskEngine;
+  /** Views by id through the cache (tasks, graphs, goals, agents, profiles). */
+  readonly reads: ReadModel;
   readonly actors: AgentActors;
   readonly adminToken: string;
   readonly identity: Identity;

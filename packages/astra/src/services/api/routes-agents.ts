@@ -126,7 +126,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
-      const agent = await readAgent(deps.store, idParam(request.params, 'agent'));
+      const agent = await deps.reads.agent(idParam(request.params, 'agent'));
       if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
       return snake(agent);
     },
@@ -161,6 +161,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
         ...(body.allowed_tools === undefined ? {} : { allowedTools: body.allowed_tools }),
       });
       if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      await deps.reads.forgetAgents([id]);
       if (profile.status === 'active') actors.ensure(id);
       return snake(profile);
     },
@@ -177,12 +178,9 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     },
     async (request) => {
       const id = idParam(request.params, 'agent');
-      const profile = await readProfile(deps.store, id);
-      if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-      return {
-        ...snake(profile),
-        tokens_used_today: await tokensUsedToday(deps.store, id, new Date(deps.clock.now())),
-      };
+      const view = await deps.reads.profile(id, new Date(deps.clock.now()));
+      if (view === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+      return { ...snake(view.profile), tokens_used_today: view.tokensUsedToday };
     },
   );
 
@@ -198,7 +196,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     async (request) => {
       const id = idParam(request.params, 'agent');
       await actors.retire(id);
-      if (!(await deleteAgent(deps.store, id)))
+      if (!(await deps.reads.deleteAgent(id, (tx) => deleteAgent(tx, id))))
         throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
       return { id, deleted: true };
     },

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SubmittedGoal } from '../../kernel/tasks/engine.js';
-import { listGoals, readGoal, readGoalTasks, readStats } from '../../kernel/tasks/sql/read.js';
+import { listGoals, readStats } from '../../kernel/tasks/sql/read.js';
 import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
@@ -151,9 +151,9 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     },
     async (request) => {
       const goalId = idParam(request.params, 'goal');
-      const goal = await readGoal(deps.store, goalId);
-      if (goal === null) throw new AstraError('ASTRA_NOT_FOUND', 'goal does not exist');
-      return { goal: snake(goal), tasks: (await readGoalTasks(deps.store, goalId)).map(snake) };
+      const details = await deps.reads.goalDetails(goalId);
+      if (details === null) throw new AstraError('ASTRA_NOT_FOUND', 'goal does not exist');
+      return { goal: snake(details.goal), tasks: details.tasks.map(snake) };
     },
   );
 
@@ -199,9 +199,9 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     },
     async (request) => {
       const goalId = idParam(request.params, 'goal');
-      const goal = await readGoal(deps.store, goalId);
-      if (goal === null) throw new AstraError('ASTRA_NOT_FOUND', 'goal does not exist');
-      return { ...snake(goal), progress: await progress(deps, goalId) };
+      const view = await deps.reads.goal(goalId);
+      if (view === null) throw new AstraError('ASTRA_NOT_FOUND', 'goal does not exist');
+      return { ...snake(view.goal), progress: view.progress };
     },
   );
 

@@ -78,6 +78,7 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
       const revision = parseInput(RevisionNumber, (request.params as { rev?: unknown }).rev, 'path.rev');
       if (!(await activateRevision(deps.store, agentId, revision)))
         throw new AstraError('ASTRA_NOT_FOUND', `revision ${revision} of this agent does not exist`);
+      await deps.reads.forgetAgents([agentId]);
       return { agent_id: agentId, active_config_revision: revision };
     },
   );

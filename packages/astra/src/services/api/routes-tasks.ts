@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
+import { readTask } from '../../kernel/tasks/sql/read.js';
 import type { JsonValue } from '../../kernel/tasks/types.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
 import type { ApiDeps } from './api-deps.js';
@@ -22,7 +22,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
-      const task = await readTask(deps.store, idParam(request.params, 'task'));
+      const task = await deps.reads.task(idParam(request.params, 'task'));
       if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
       return snake(task);
     },
@@ -99,9 +99,9 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     },
     async (request) => {
       const graphId = idParam(request.params, 'graph');
-      const graph = await readGraph(deps.store, graphId);
-      if (graph === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
-      return { ...snake(graph), tasks: (await readGraphTasks(deps.store, graphId)).map(snake) };
+      const view = await deps.reads.graph(graphId);
+      if (view === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
+      return { ...snake(view.graph), tasks: view.tasks.map(snake) };
     },
   );
 

@@ -13,7 +13,8 @@ import { goalEndCtes, graphOutcome } from './graph-end.js';
  *   unfinished_tasks drops by its tasks completed here.
  * Returns: `completed` (ids accepted; the others were stale: another attempt or a cancellation
  *   owns the task now), `dispatch` (children to publish after commit), `finishedGraphs` (graphs
- *   whose last unfinished task ended here, to finalize in the same transaction).
+ *   whose last unfinished task ended here, to finalize in the same transaction), `goalIds` (the
+ *   goals of every task touched, for read caches to forget).
  * Concurrent completions of two parents of one child serialize on the child's row lock, and each
  * decrement re-reads the row, so exactly one of them sees zero.
  */
@@ -66,10 +67,11 @@ graphs AS (
   RETURNING g.id, g.goal_id, g.agent_id, g.status, g.unfinished_tasks, g.task_count, g.failed_tasks, g.cancelled_tasks
 ),
 ${goalEndCtes('$4')}
-SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status
+SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
+       goal_id
 FROM done
-UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL FROM ready
-UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status FROM goals_ended`;
+UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id FROM ready
+UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id FROM goals_ended`;
 
 export interface Completion {
   readonly taskId: string;
@@ -87,6 +89,8 @@ export interface CompletedBatch {
   readonly completed: ReadonlySet<string>;
   readonly dispatch: Dispatch[];
   readonly finishedGoals: EndedGoal[];
+  /** Goals whose tasks, graph or own row this statement changed (for read caches). */
+  readonly goalIds: ReadonlySet<string>;
 }
 
 interface Row extends Record<string, unknown> {
@@ -96,6 +100,7 @@ interface Row extends Record<string, unknown> {
   priority: number | null;
   agent_id: string | null;
   status: GoalStatus | null;
+  goal_id: string;
 }
 
 export async function completeTasks(
@@ -112,7 +117,9 @@ export async function completeTasks(
   const completed = new Set<string>();
   const dispatch: Dispatch[] = [];
   const finishedGoals: EndedGoal[] = [];
+  const goalIds = new Set<string>();
   for (const row of rows) {
+    goalIds.add(row.goal_id);
     if (row.kind === 'done') completed.add(row.id);
     else if (row.kind === 'ready')
       dispatch.push({ taskId: row.id, shard: row.shard ?? 0, priority: row.priority ?? 0 });
@@ -123,5 +130,5 @@ export async function completeTasks(
         status: row.status ?? 'completed',
       });
   }
-  return { completed, dispatch, finishedGoals };
+  return { completed, dispatch, finishedGoals, goalIds };
 }

@@ -32,7 +32,7 @@ logged AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
   SELECT 'TaskQueued', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'queued'), $2 FROM queued
 )
-SELECT id, shard, priority FROM queued ORDER BY priority DESC`;
+SELECT id, shard, priority, goal_id FROM queued ORDER BY priority DESC`;
 
 const NEXT_DUE_SQL = `
 SELECT min(next_attempt_at) AS next FROM tasks WHERE status = 'pending' AND shard = ANY($1::int[])`;
@@ -54,7 +54,7 @@ logged AS (
          jsonb_build_object('to', 'pending', 'attempt', attempt, 'next_attempt_at', next_attempt_at), $5
   FROM deferred
 )
-SELECT id, shard, priority, next_attempt_at FROM deferred`;
+SELECT id, shard, priority, goal_id, next_attempt_at FROM deferred`;
 
 const REPUBLISH_SQL = `
 WITH stale AS (
@@ -65,7 +65,7 @@ WITH stale AS (
   FOR UPDATE SKIP LOCKED
 )
 UPDATE tasks t SET updated_at = $4 FROM stale WHERE t.id = stale.id
-RETURNING t.id, t.shard, t.priority`;
+RETURNING t.id, t.shard, t.priority, t.goal_id`;
 
 const EXPIRED_SQL = `
 SELECT id, attempt FROM tasks
@@ -79,12 +79,14 @@ interface DispatchRow extends Record<string, unknown> {
   id: string;
   shard: number;
   priority: number;
+  goal_id: string;
 }
 
 const toDispatch = (row: DispatchRow): Dispatch => ({
   taskId: row.id,
   shard: row.shard,
   priority: row.priority,
+  goalId: row.goal_id,
 });
 
 export async function dispatchDue(

@@ -31,10 +31,10 @@ graphs AS (
   SET unfinished_tasks = g.unfinished_tasks - x.n, cancelled_tasks = g.cancelled_tasks + x.n
   FROM (SELECT graph_id, count(*)::int AS n FROM ended GROUP BY graph_id) x
   WHERE g.id = x.graph_id
-  RETURNING g.id, g.unfinished_tasks
+  RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'task' AS kind, id, NULL::int AS unfinished FROM ended
-UNION ALL SELECT 'graph', id, unfinished_tasks FROM graphs`;
+SELECT 'task' AS kind, id, NULL::int AS unfinished, goal_id FROM ended
+UNION ALL SELECT 'graph', id, unfinished_tasks, goal_id FROM graphs`;
 
 const DESCENDANTS_SQL = `
 WITH RECURSIVE below AS (
@@ -66,24 +66,28 @@ graphs AS (
     FROM ended GROUP BY graph_id
   ) x
   WHERE g.id = x.graph_id
-  RETURNING g.id, g.unfinished_tasks
+  RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'graph' AS kind, id, unfinished_tasks AS unfinished FROM graphs`;
+SELECT 'graph' AS kind, id, unfinished_tasks AS unfinished, goal_id FROM graphs`;
 
 interface Row extends Record<string, unknown> {
   kind: 'task' | 'graph';
   id: string;
   unfinished: number | null;
+  goal_id: string;
 }
 
 export interface EndedTasks {
   readonly ended: string[];
   readonly graphUnfinished: Map<string, number>;
+  /** Goals of the tasks and graphs touched (for read caches to forget). */
+  readonly goalIds: Set<string>;
 }
 
 function collect(rows: readonly Row[]): EndedTasks {
-  const result: EndedTasks = { ended: [], graphUnfinished: new Map() };
+  const result: EndedTasks = { ended: [], graphUnfinished: new Map(), goalIds: new Set() };
   for (const row of rows) {
+    result.goalIds.add(row.goal_id);
     if (row.kind === 'graph') result.graphUnfinished.set(row.id, row.unfinished ?? 0);
     else result.ended.push(row.id);
   }
@@ -105,7 +109,7 @@ export async function endDescendants(
   taskIds: readonly string[],
   now: Date,
 ): Promise<EndedTasks> {
-  if (taskIds.length === 0) return { ended: [], graphUnfinished: new Map() };
+  if (taskIds.length === 0) return { ended: [], graphUnfinished: new Map(), goalIds: new Set() };
   const { rows } = await tx.query<Row>(DESCENDANTS_SQL, [taskIds, now]);
   return collect(rows);
 }

@@ -51,10 +51,10 @@ graphs AS (
   SET unfinished_tasks = g.unfinished_tasks - x.n, failed_tasks = g.failed_tasks + x.n
   FROM (SELECT graph_id, count(*)::int AS n FROM failed WHERE status = 'dead_letter' GROUP BY graph_id) x
   WHERE g.id = x.graph_id
-  RETURNING g.id, g.unfinished_tasks
+  RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished FROM failed
-UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks FROM graphs`;
+SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished, goal_id FROM failed
+UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks, goal_id FROM graphs`;
 
 export interface AttemptFailure {
   readonly taskId: string;
@@ -76,6 +76,8 @@ export interface FailedBatch {
   readonly retried: { readonly taskId: string; readonly dueAt: number; readonly dispatch: Dispatch }[];
   readonly deadLettered: string[];
   readonly graphUnfinished: Map<string, number>;
+  /** Goals of the tasks failed here (for read caches to forget). */
+  readonly goalIds: Set<string>;
 }
 
 interface Row extends Record<string, unknown> {
@@ -86,6 +88,7 @@ interface Row extends Record<string, unknown> {
   shard: number | null;
   priority: number | null;
   unfinished: number | null;
+  goal_id: string;
 }
 
 export async function failTasks(
@@ -105,8 +108,9 @@ export async function failTasks(
     policy.baseMs,
     policy.maxMs,
   ]);
-  const batch: FailedBatch = { retried: [], deadLettered: [], graphUnfinished: new Map() };
+  const batch: FailedBatch = { retried: [], deadLettered: [], graphUnfinished: new Map(), goalIds: new Set() };
   for (const row of rows) {
+    batch.goalIds.add(row.goal_id);
     if (row.kind === 'graph') batch.graphUnfinished.set(row.id, row.unfinished ?? 0);
     else if (row.status === 'dead_letter') batch.deadLettered.push(row.id);
     else

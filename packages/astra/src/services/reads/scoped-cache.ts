@@ -1,0 +1,129 @@
+import { randomUUID } from 'node:crypto';
+import type { Cache } from '../../ports/cache.js';
+
+/**
+ * Read-through caching of views that many writes change at once, invalidated by scope.
+ *
+ * A scope is what one write changes together: a goal (its row, its graph, its tasks) or an agent
+ * (its row, its profile). Each scope has a generation in the cache (`astra:reads:gen:<scope>`, a
+ * random token); each cached view is stored with the generation it was read under. A hit counts
+ * only while the scope's generation is still the one stamped on the entry. A write, once
+ * committed, deletes the generations of the scopes it touched: one batched cache delete however
+ * many views each scope has, and without knowing which ones were cached.
+ *
+ * The fill race: a read that loaded the old row before a write committed must not leave it
+ * answering after the write returned. A fill takes (or creates) the scope's generation *before* it
+ * loads the row. If the write's delete came after that, the stamp is dead and the entry never
+ * answers; if it came before, the write had committed and the load sees it. A view whose scope is
+ * unknown until it is read (a task, a graph: their goal) is loaded once to learn the scope, then
+ * again under its generation (once per entry and generation, not per read).
+ *
+ * Across processes, the two-tier cache carries the generation deletes to every process's local
+ * tier (pub/sub, sub-millisecond on one host; see two-tier-cache.ts for the bounds when messages
+ * are lost). A cache that fails answers as a miss: reads go to SQL, never fail because of it.
+ */
+export interface ScopedCacheOptions {
+  readonly cache: Cache;
+  /** TTL of entries and generations. */
+  readonly ttlMs: number;
+  /** Cache failures that were absorbed (the read went to SQL). Default: ignored. */
+  readonly onError?: (error: unknown, context: string) => void;
+}
+
+interface Entry<T> {
+  /** The generation the value was loaded under. */
+  readonly s: string;
+  /** Its scope. */
+  readonly g: string;
+  readonly v: T;
+}
+
+const PREFIX = 'astra:reads:';
+
+export class ScopedCache {
+  readonly #cache: Cache;
+  readonly #ttlMs: number;
+  readonly #onError: (error: unknown, context: string) => void;
+
+  constructor(options: ScopedCacheOptions) {
+    this.#cache = options.cache;
+    this.#ttlMs = options.ttlMs;
+    this.#onError = options.onError ?? (() => undefined);
+  }
+
+  /**
+   * The view under `key`, from the cache while its scope has not changed, else from `load`.
+   * `scope` is the view's scope when known before loading, else `scopeOf` finds it in the value.
+   * Absent rows (null) are not cached.
+   */
+  async read<T>(
+    key: string,
+    load: () => Promise<T | null>,
+    scope: string | ((value: T) => string),
+  ): Promise<T | null> {
+    const entryKey = PREFIX + key;
+    let scopeId = typeof scope === 'string' ? scope : undefined;
+    const raw = await this.#get(entryKey);
+    if (raw !== undefined) {
+      const entry = JSON.parse(raw) as Entry<T>;
+      if ((await this.#get(genKey(entry.g))) === entry.s) return entry.v;
+      scopeId = entry.g;
+    }
+    if (scopeId === undefined) {
+      const first = await load();
+      if (first === null) return null;
+      scopeId = (scope as (value: T) => string)(first);
+    }
+    const stamp = await this.#generation(scopeId);
+    const value = await load();
+    if (value !== null && stamp !== undefined)
+      await this.#set(entryKey, JSON.stringify({ s: stamp, g: scopeId, v: value } satisfies Entry<T>));
+    return value;
+  }
+
+  /**
+   * Every view of these scopes stops answering from the cache; resolves once the cache is told.
+   * Never rejects: the write it follows has committed, so a cache failure goes to onError and the
+   * old views may answer until their TTL (or, in other processes, the local tier's cap).
+   */
+  async forget(scopes: Iterable<string>): Promise<void> {
+    const keys = [...scopes].map(genKey);
+    if (keys.length === 0) return;
+    try {
+      await this.#cache.delete(keys);
+    } catch (error) {
+      this.#onError(error, 'read cache invalidation');
+    }
+  }
+
+  /** The scope's current generation, made if there is none; undefined when the cache fails. */
+  async #generation(scope: string): Promise<string | undefined> {
+    const key = genKey(scope);
+    const current = await this.#get(key);
+    if (current !== undefined) return current;
+    const made = randomUUID();
+    return (await this.#set(key, made)) ? made : undefined;
+  }
+
+  async #get(key: string): Promise<string | undefined> {
+    try {
+      return await this.#cache.get(key);
+    } catch (error) {
+      this.#onError(error, 'read cache get');
+      return undefined;
+    }
+  }
+
+  async #set(key: string, value: string): Promise<boolean> {
+    try {
+      await this.#cache.set(key, value, { ttlMs: this.#ttlMs });
+      return true;
+    } catch (error) {
+      // Too large, or the cache is down: the view is served from SQL.
+      this.#onError(error, 'read cache set');
+      return false;
+    }
+  }
+}
+
+const genKey = (scope: string): string => `${PREFIX}gen:${scope}`;
