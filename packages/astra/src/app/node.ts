@@ -155,7 +155,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         mailboxCapacity: config.mailboxCapacity,
       });
       for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
-      const identity = new Identity({ store: backends.store, clock: deps.clock });
+      const identity = new Identity({
+        store: backends.store,
+        clock: deps.clock,
+        refreshTtlMs: config.refreshTokenTtlMs,
+      });
       const created = await identity.bootstrap({
         email: config.adminEmail,
         password: config.adminPassword?.reveal(),
@@ -177,6 +181,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           clock: deps.clock,
           corsOrigins: config.corsOrigins,
           version: ASTRA_VERSION,
+          agentGoalsPerMinute: config.agentGoalsPerMinute,
         },
       });
       const server = gateway;

@@ -165,6 +165,21 @@ export const SETTINGS = {
     description:
       "The first super-admin's password; without it one is generated on first start and printed once.",
   },
+  refreshTokenTtlMs: {
+    env: 'ASTRA_REFRESH_TOKEN_TTL_MS',
+    flag: 'refresh-token-ttl-ms',
+    schema: positiveInt.min(60_000),
+    default: 30 * 86_400_000,
+    description:
+      'Lifetime of a refresh token from POST /login or POST /auth/refresh (each refresh issues a new one).',
+  },
+  agentGoalsPerMinute: {
+    env: 'ASTRA_AGENT_GOALS_PER_MINUTE',
+    flag: 'agent-goals-per-minute',
+    schema: positiveInt,
+    default: 100,
+    description: 'Goals one agent may send to agents per minute (POST /internal/goals), across all gateways.',
+  },
   corsOrigins: {
     env: 'ASTRA_CORS_ORIGINS',
     flag: 'cors-origins',

@@ -14,6 +14,7 @@ const SENSITIVE = [
   'token',
   'accessToken',
   'refreshToken',
+  'refresh_token',
   'apiKey',
   'api_key',
   'secret',

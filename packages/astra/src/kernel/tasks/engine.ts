@@ -142,7 +142,7 @@ export class TaskEngine {
     return this.#run(async (tx, fx) => {
       const now = this.#now();
       const key = input.idempotencyKey ?? null;
-      const repeated = key === null ? null : await existingGoal(tx, input.agentId, key);
+      const repeated = key === null ? null : await existingGoal(tx, input.agentId, key, now);
       if (repeated !== null) return this.#existing(tx, repeated);
       await input.admit?.(tx);
       const statuses = await goalStatuses(tx, dependsOn);
@@ -173,7 +173,7 @@ export class TaskEngine {
         now,
       });
       if (inserted === null)
-        return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string)) as string);
+        return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string, now)) as string);
       await insertGoalDependencies(tx, goalId, dependsOn);
       if (doomed) fx.finishedGoals.push({ goalId, agentId: input.agentId, status });
       await appendGoalEvent(tx, {

@@ -19,4 +19,6 @@ export interface ApiDeps {
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
   readonly version: string;
+  /** Goals one agent may send per minute through `POST /internal/goals` (default 100). */
+  readonly agentGoalsPerMinute?: number;
 }

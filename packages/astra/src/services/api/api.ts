@@ -10,7 +10,10 @@ import { registerAgentRoutes } from './routes-agents.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
+import { registerInternalRoutes } from './routes-internal.js';
 import { registerRevisionRoutes } from './routes-revisions.js';
+import { registerServiceTokenRoutes } from './routes-service-tokens.js';
+import { registerSessionRoutes } from './routes-sessions.js';
 import { registerTaskRoutes } from './routes-tasks.js';
 
 /**
@@ -69,6 +72,9 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     },
   });
   registerIdentityRoutes(define, deps);
+  registerSessionRoutes(define, deps);
+  registerServiceTokenRoutes(define, deps);
+  registerInternalRoutes(define, deps, deps.actors);
   registerAgentRoutes(define, deps, deps.actors);
   registerDocumentRoutes(define, deps);
   registerRevisionRoutes(define, deps);

@@ -6,7 +6,7 @@ import type { Identity, Principal } from '../identity/identity.js';
 /**
  * The authentication gate: every route but the public ones (`/health`, `/ready`, `/login`, the
  * JWKS and the API description) requires `Authorization: Bearer <credential>` — the admin token,
- * an API key or a JWT from `POST /login` (see services/identity). The admin token is compared by
+ * an API key, an agent's service token or a JWT from `POST /login` (see services/identity). The admin token is compared by
  * SHA-256 digest in constant time. The caller is attached to the request (`principalOf`).
  */
 declare module 'fastify' {
@@ -53,7 +53,7 @@ export function requireSuperAdmin(request: FastifyRequest): Principal {
   return principal;
 }
 
-/** The user a principal acts as, when it is a user (a JWT or an API key); null for the admin token. */
+/** The user a principal acts as, when it is a user (a JWT or an API key); null for the admin token and agents. */
 export function userIdOf(principal: Principal): string | null {
-  return principal.kind === 'admin_token' ? null : principal.userId;
+  return principal.kind === 'user' || principal.kind === 'api_key' ? principal.userId : null;
 }

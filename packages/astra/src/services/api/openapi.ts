@@ -172,13 +172,18 @@ export function routeDefiner(app: FastifyInstance, docs: ApiDocs): DefineRoute {
 
 const byAddress = (request: FastifyRequest): string => `ip:${request.ip}`;
 
-/** The credential's identity (the authentication hook ran before): a user, an API key, the admin token. */
+/** The credential's identity (the authentication hook ran before): a user, an API key, a service token, the admin token. */
 function byCredential(request: FastifyRequest): string {
   const principal = request.astraPrincipal;
   if (principal === undefined) return byAddress(request);
-  return principal.kind === 'admin_token'
-    ? 'admin'
-    : principal.kind === 'api_key'
-      ? `key:${principal.keyId}`
-      : `user:${principal.userId}`;
+  switch (principal.kind) {
+    case 'admin_token':
+      return 'admin';
+    case 'api_key':
+      return `key:${principal.keyId}`;
+    case 'agent':
+      return `service:${principal.tokenId}`;
+    case 'user':
+      return `user:${principal.userId}`;
+  }
 }

@@ -9,7 +9,7 @@ import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
-const SubmitGoal = z.object({
+export const SubmitGoal = z.object({
   goal_text: z.string().trim().min(1).max(100_000),
   priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
   /** The declared plan: `{tasks: [{id, type, payload?, priority?, max_retries?, timeout_ms?, depends_on?, on_dependency_failure?}]}`. */
@@ -45,46 +45,57 @@ async function progress(deps: ApiDeps, goalId: string): Promise<Record<string, n
   return counts;
 }
 
-export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
-  /** Admission and submission, shared by `POST /agents/{id}/goals` and `POST /goals`. */
-  const submit = async (
-    agentId: string,
-    body: z.output<typeof SubmitGoal>,
-    header: unknown,
-  ): Promise<SubmittedGoal> => {
-    const key = parseInput(IdempotencyKey, header, 'header.idempotency-key');
-    if (body.plan === undefined)
-      throw new AstraError(
-        'ASTRA_PLAN_INVALID',
-        'plan: a declared plan is required (planning from text arrives with the planner)',
-        {
-          details: { path: 'plan', reason: 'required' },
-        },
-      );
-    const agent = await readAgent(deps.store, agentId);
-    if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-    if (agent.status !== 'active')
-      throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
-        details: { status: agent.status },
-      });
-    actors.ensure(agentId);
-    return actors.submitGoal({
-      agentId,
-      goalText: body.goal_text,
-      plan: body.plan,
-      ...(body.priority === undefined ? {} : { priority: body.priority }),
-      ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
-      ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
-      ...(key === undefined ? {} : { idempotencyKey: key }),
-      admit: admissionFor(agentId, () => new Date(deps.clock.now())),
+/**
+ * Admission and submission, shared by `POST /agents/{id}/goals`, `POST /goals` and
+ * `POST /internal/goals` (which names the agent that asked, `sourceAgentId`).
+ */
+export async function submitGoalTo(
+  deps: ApiDeps,
+  actors: AgentActors,
+  agentId: string,
+  body: z.output<typeof SubmitGoal>,
+  header: unknown,
+  sourceAgentId: string | null = null,
+): Promise<SubmittedGoal> {
+  const key = parseInput(IdempotencyKey, header, 'header.idempotency-key');
+  if (body.plan === undefined)
+    throw new AstraError(
+      'ASTRA_PLAN_INVALID',
+      'plan: a declared plan is required (planning from text arrives with the planner)',
+      {
+        details: { path: 'plan', reason: 'required' },
+      },
+    );
+  const agent = await readAgent(deps.store, agentId);
+  if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+  if (agent.status !== 'active')
+    throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
+      details: { status: agent.status },
     });
-  };
-  const goalAnswer = (goal: SubmittedGoal) => ({
-    goal_id: goal.goalId,
-    graph_id: goal.graphId,
-    task_count: goal.taskCount,
-    status: goal.status,
+  actors.ensure(agentId);
+  return actors.submitGoal({
+    agentId,
+    goalText: body.goal_text,
+    plan: body.plan,
+    ...(body.priority === undefined ? {} : { priority: body.priority }),
+    ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
+    ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
+    ...(key === undefined ? {} : { idempotencyKey: key }),
+    ...(sourceAgentId === null ? {} : { sourceAgentId }),
+    admit: admissionFor(agentId, () => new Date(deps.clock.now())),
   });
+}
+
+export const goalAnswer = (goal: SubmittedGoal) => ({
+  goal_id: goal.goalId,
+  graph_id: goal.graphId,
+  task_count: goal.taskCount,
+  status: goal.status,
+});
+
+export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+  const submit = (agentId: string, body: z.output<typeof SubmitGoal>, header: unknown) =>
+    submitGoalTo(deps, actors, agentId, body, header);
   const submitErrors = {
     400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED',
     404: 'ASTRA_NOT_FOUND: no such agent',

@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
+import { onParam } from '../access/rules.js';
 import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
 import type { Identity } from '../identity/identity.js';
-import { hashPassword, verifyPassword } from '../identity/passwords.js';
+import { generatePassword, hashPassword, verifyPassword } from '../identity/passwords.js';
+import { revokeUserSessions } from '../identity/refresh-tokens.js';
 import {
   insertUser,
   listUsers,
@@ -36,14 +38,18 @@ const PatchUser = z
   .object({
     display_name: z.string().trim().min(1).max(200).nullable().optional(),
     status: z.enum(['active', 'suspended', 'deactivated']).optional(),
+    is_super_admin: z.boolean().optional(),
     password: Password.optional(),
   })
   .refine((body) => Object.keys(body).length > 0, 'name at least one field');
 const ListUsersQuery = z.object({
   status: z.enum(['active', 'suspended', 'deactivated']).optional(),
+  /** Part of the email or display name, any case. */
+  q: z.string().trim().min(1).max(200).optional(),
   page: z.coerce.number().int().min(1).max(100_000).optional(),
   per_page: z.coerce.number().int().min(1).max(100).optional(),
 });
+const ResetPassword = z.object({ password: Password.optional() });
 const CreateApiKey = z.object({
   name: z.string().trim().min(1).max(200),
   scopes: z
@@ -65,11 +71,14 @@ export function registerIdentityRoutes(
       method: 'POST',
       path: '/login',
       tag: 'identity',
-      summary: 'Exchange an email and password for a short-lived access token (ES256 JWT).',
+      summary:
+        'Exchange an email and password for a short-lived access token (ES256 JWT) and a refresh token.',
       public: true,
       ratePerMinute: 10,
       body: Login,
-      responses: { 200: '`{token, expires_at, user}`' },
+      responses: {
+        200: '`{token, expires_at, user, refresh_token, refresh_expires_at}`: `token` lives 15 minutes; `refresh_token` gets the next one at `POST /auth/refresh`.',
+      },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         401: 'ASTRA_UNAUTHENTICATED: unknown email or wrong password (the answer does not say which)',
@@ -87,12 +96,20 @@ export function registerIdentityRoutes(
           details: { status: found.user.status },
         });
       await recordLogin(store, found.user.id, new Date(clock.now()));
+      request.log.info({ userId: found.user.id }, 'login');
       const { token, expiresAt } = await identity.tokens.issue({
         userId: found.user.id,
         email: found.user.email,
         superAdmin: found.user.isSuperAdmin,
       });
-      return { token, expires_at: expiresAt.toISOString(), user: snake(found.user) };
+      const refresh = await identity.refreshTokens.start(found.user.id);
+      return {
+        token,
+        expires_at: expiresAt.toISOString(),
+        user: snake(found.user),
+        refresh_token: refresh.refreshToken,
+        refresh_expires_at: refresh.expiresAt.toISOString(),
+      };
     },
   );
 
@@ -141,7 +158,8 @@ export function registerIdentityRoutes(
       method: 'GET',
       path: '/users',
       tag: 'identity',
-      summary: 'List users (super-admin only), oldest first, paged.',
+      summary:
+        'List users (super-admin only), oldest first, paged; `status` filters, `q` matches part of the email or display name.',
       query: ListUsersQuery,
       responses: { 200: '`{users: [...], page, per_page}`' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
@@ -153,6 +171,7 @@ export function registerIdentityRoutes(
       const perPage = query.per_page ?? 50;
       const users = await listUsers(store, {
         ...(query.status === undefined ? {} : { status: query.status }),
+        ...(query.q === undefined ? {} : { q: query.q }),
         limit: perPage,
         offset: (page - 1) * perPage,
       });
@@ -186,7 +205,7 @@ export function registerIdentityRoutes(
       path: '/users/:id',
       tag: 'identity',
       summary:
-        'Change a user: display name and password (the user itself or a super-admin), status (super-admin).',
+        "Change a user: display name and password (the user itself or a super-admin), status and super-admin flag (super-admin). Suspending, deactivating or a new password ends the user's sessions; a suspended user's API keys stop at once.",
       body: PatchUser,
       responses: { 200: 'The user.' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
@@ -196,15 +215,55 @@ export function registerIdentityRoutes(
       const principal = principalOf(request);
       const body = parseInput(PatchUser, request.body ?? {}, 'body');
       const self = userIdOf(principal) === id;
-      if (!principal.superAdmin && (!self || body.status !== undefined))
-        throw new AstraError('ASTRA_FORBIDDEN', 'only a super-admin may change another user or a status');
-      const user = await updateUser(store, id, {
-        ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
-        ...(body.status === undefined ? {} : { status: body.status }),
-        ...(body.password === undefined ? {} : { passwordHash: await hashPassword(body.password) }),
+      if (!principal.superAdmin && (!self || body.status !== undefined || body.is_super_admin !== undefined))
+        throw new AstraError(
+          'ASTRA_FORBIDDEN',
+          'only a super-admin may change another user, a status or the super-admin flag',
+        );
+      const user = await store.transaction(async (tx) => {
+        const updated = await updateUser(tx, id, {
+          ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
+          ...(body.status === undefined ? {} : { status: body.status }),
+          ...(body.is_super_admin === undefined ? {} : { isSuperAdmin: body.is_super_admin }),
+          ...(body.password === undefined ? {} : { passwordHash: await hashPassword(body.password) }),
+        });
+        if (updated !== null && (updated.status !== 'active' || body.password !== undefined))
+          await revokeUserSessions(tx, id, new Date(clock.now()));
+        return updated;
       });
       if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
+      request.log.info({ userId: id, fields: Object.keys(body).sort() }, 'user changed');
       return snake(user);
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/users/:id/reset-password',
+      access: { action: 'user.admin', resource: onParam('user') },
+      tag: 'identity',
+      summary:
+        "Set a new password for a user (super-admin): the given one, or a generated one returned in this answer only. Ends the user's sessions.",
+      ratePerMinute: 60,
+      body: ResetPassword,
+      responses: { 200: '`{id, password?}`: `password` only when it was generated.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      requireSuperAdmin(request);
+      const id = idParam(request.params, 'user');
+      const body = parseInput(ResetPassword, request.body ?? {}, 'body');
+      const password = body.password ?? generatePassword();
+      const passwordHash = await hashPassword(password);
+      const user = await store.transaction(async (tx) => {
+        const updated = await updateUser(tx, id, { passwordHash });
+        if (updated !== null) await revokeUserSessions(tx, id, new Date(clock.now()));
+        return updated;
+      });
+      if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
+      request.log.info({ userId: id }, 'password reset');
+      return body.password === undefined ? { id, password } : { id };
     },
   );
 
@@ -234,6 +293,7 @@ export function registerIdentityRoutes(
         scopes: body.scopes ?? [],
         expiresAt,
       });
+      request.log.info({ userId: owner, apiKeyId: record.id, prefix: record.prefix }, 'api key created');
       return reply.status(201).send({ key, api_key: snake(record) });
     },
   );

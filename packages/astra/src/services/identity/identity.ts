@@ -2,6 +2,8 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
 import { generatePassword, hashPassword } from './passwords.js';
+import { RefreshTokens } from './refresh-tokens.js';
+import { resolveServiceToken, SERVICE_TOKEN_PREFIX } from './service-tokens.js';
 import { TokenIssuer } from './token-issuer.js';
 import { countUsers, insertUser } from './user-store.js';
 
@@ -9,6 +11,7 @@ import { countUsers, insertUser } from './user-store.js';
  * The identity service: who a caller is. A bearer credential is one of
  * - the admin token (automation and the CLI; the super-admin's power),
  * - an API key (`astra_…`), checked against its hash on every request (revocation is immediate),
+ * - a service token (`astrasvc_…`), checked the same way, which acts as an agent, not a user,
  * - a JWT from `POST /login`, checked by signature, issuer, audience and expiry (a suspended
  *   user's tokens lapse within their 15-minute lifetime; their API keys stop at once).
  * First start creates the super-admin (ASTRA_ADMIN_EMAIL, default admin@localhost) with
@@ -23,6 +26,15 @@ export type Principal =
       readonly userId: string;
       readonly scopes: readonly string[];
       readonly superAdmin: boolean;
+    }
+  /** An agent, through a service token (agent-to-agent calls); never a user, never a super-admin. */
+  | {
+      readonly kind: 'agent';
+      readonly agentId: string;
+      readonly tokenId: string;
+      /** The user who minted the token; null when the admin token did. */
+      readonly createdBy: string | null;
+      readonly superAdmin: false;
     };
 
 /** Signing keys older than this get a successor at startup. */
@@ -30,16 +42,22 @@ const KEY_ROTATION_MS = 30 * 24 * 3600 * 1000;
 
 export class Identity {
   readonly tokens: TokenIssuer;
+  readonly refreshTokens: RefreshTokens;
   readonly #store: SqlStore;
   readonly #clock: Clock;
 
-  constructor(options: { store: SqlStore; clock: Clock; tokenTtlMs?: number }) {
+  constructor(options: { store: SqlStore; clock: Clock; tokenTtlMs?: number; refreshTtlMs?: number }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.tokens = new TokenIssuer({
       db: options.store,
       clock: options.clock,
       ...(options.tokenTtlMs === undefined ? {} : { ttlMs: options.tokenTtlMs }),
+    });
+    this.refreshTokens = new RefreshTokens({
+      store: options.store,
+      clock: options.clock,
+      ...(options.refreshTtlMs === undefined ? {} : { ttlMs: options.refreshTtlMs }),
     });
   }
 
@@ -65,6 +83,10 @@ export class Identity {
 
   /** The principal behind a bearer credential other than the admin token, or null. */
   async authenticate(credential: string): Promise<Principal | null> {
+    if (credential.startsWith(SERVICE_TOKEN_PREFIX)) {
+      const token = await resolveServiceToken(this.#store, credential, this.#clock);
+      return token === null ? null : { kind: 'agent', ...token, superAdmin: false };
+    }
     if (credential.startsWith(API_KEY_PREFIX)) {
       const key = await resolveApiKey(this.#store, credential, this.#clock);
       return key === null ? null : { kind: 'api_key', ...key };

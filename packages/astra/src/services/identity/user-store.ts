@@ -58,13 +58,18 @@ export async function readCredentials(
   return row === undefined ? null : { user: toUser(row), passwordHash: row.password_hash as string };
 }
 
+/** Users oldest first; `q` matches part of the email or display name, any case (taken literally). */
 export async function listUsers(
   db: SqlExecutor,
-  filter: { status?: UserStatus; limit: number; offset: number },
+  filter: { status?: UserStatus; q?: string; limit: number; offset: number },
 ): Promise<UserRecord[]> {
+  const pattern = filter.q === undefined ? null : `%${filter.q.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
   const { rows } = await db.query(
-    `SELECT ${COLUMNS} FROM users WHERE ($1::text IS NULL OR status = $1) ORDER BY created_at, id LIMIT $2 OFFSET $3`,
-    [filter.status ?? null, filter.limit, filter.offset],
+    `SELECT ${COLUMNS} FROM users
+     WHERE ($1::text IS NULL OR status = $1)
+       AND ($2::text IS NULL OR email ILIKE $2 OR display_name ILIKE $2)
+     ORDER BY created_at, id LIMIT $3 OFFSET $4`,
+    [filter.status ?? null, pattern, filter.limit, filter.offset],
   );
   return rows.map(toUser);
 }
@@ -72,13 +77,14 @@ export async function listUsers(
 export async function updateUser(
   db: SqlExecutor,
   id: string,
-  patch: { displayName?: string | null; status?: UserStatus; passwordHash?: string },
+  patch: { displayName?: string | null; status?: UserStatus; isSuperAdmin?: boolean; passwordHash?: string },
 ): Promise<UserRecord | null> {
   const { rows } = await db.query(
     `UPDATE users SET
        display_name = CASE WHEN $2 THEN $3 ELSE display_name END,
        status = coalesce($4, status),
-       password_hash = coalesce($5, password_hash)
+       password_hash = coalesce($5, password_hash),
+       is_super_admin = coalesce($6, is_super_admin)
      WHERE id = $1 RETURNING ${COLUMNS}`,
     [
       id,
@@ -86,6 +92,7 @@ export async function updateUser(
       patch.displayName ?? null,
       patch.status ?? null,
       patch.passwordHash ?? null,
+      patch.isSuperAdmin ?? null,
     ],
   );
   return rows[0] === undefined ? null : toUser(rows[0]);

@@ -1,10 +1,4 @@
-import {
-  readGoal,
-  readGoalTasks,
-  readGraph,
-  readGraphTasks,
-  readTask,
-} from '../../kernel/tasks/sql/read.js';
+import { readGoal, readGoalTasks, readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
 import type { GoalRecord, GraphRecord, TaskRecord } from '../../kernel/tasks/types.js';
 import type { Cache } from '../../ports/cache.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';

@@ -7,8 +7,9 @@ import { goalEndCtes, graphOutcome } from './graph-end.js';
  *
  * insertGoal — one row, `active` or `blocked` (or `failed` when a goal it depends on already
  *   failed), with its dependencies and a GoalCreated event. With an idempotency key, a second
- *   insert for the same (agent, key) — even a concurrent one — inserts nothing and the existing
- *   goal is returned instead (the partial unique index decides).
+ *   insert for the same (agent, key) within 24 hours — even a concurrent one, from any process —
+ *   inserts nothing and the existing goal is returned instead (the partial unique index decides);
+ *   after 24 hours the old goal releases the key and it may name a new goal.
  * finalizeGraphs — graphs whose unfinished count reached zero end `completed`, `failed` (a task
  *   failed or was dead-lettered) or `cancelled`; their goals take the same status with
  *   completed_at (GraphFinished, GoalCompleted | GoalFailed | GoalCancelled).
@@ -22,7 +23,17 @@ VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHE
 ON CONFLICT (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id`;
 
-const EXISTING_SQL = `SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2`;
+/** How long an idempotency key names its goal; after that the key may name a new one. */
+export const IDEMPOTENCY_WINDOW_MS = 24 * 3600_000;
+
+// The goal the key names if it was created within the window; an older goal holding the key lets
+// go of it (in the same statement), so the insert that follows may take it.
+const EXISTING_SQL = `
+WITH released AS (
+  UPDATE goals SET idempotency_key = NULL
+  WHERE agent_id = $1 AND idempotency_key = $2 AND created_at <= $3
+)
+SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2 AND created_at > $3`;
 
 // FOR SHARE: a dependency cannot end between this read and the new goal's commit; the statement
 // that ends it waits, and the check that follows it (`goalsWithDependents`) sees the new goal.
@@ -105,8 +116,15 @@ export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<str
   return rows[0]?.id ?? null;
 }
 
-export async function existingGoal(tx: SqlExecutor, agentId: string, key: string): Promise<string | null> {
-  const { rows } = await tx.query<{ id: string }>(EXISTING_SQL, [agentId, key]);
+/** The goal an idempotency key names as of `now` (keys older than IDEMPOTENCY_WINDOW_MS are released). */
+export async function existingGoal(
+  tx: SqlExecutor,
+  agentId: string,
+  key: string,
+  now: Date,
+): Promise<string | null> {
+  const windowStart = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
+  const { rows } = await tx.query<{ id: string }>(EXISTING_SQL, [agentId, key, windowStart]);
   return rows[0]?.id ?? null;
 }
 

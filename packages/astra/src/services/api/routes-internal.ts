@@ -1,0 +1,72 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import { onBody } from '../access/rules.js';
+import type { AgentActors } from '../agents/agent-actors.js';
+import { countCall } from '../agents/rate-windows.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { goalAnswer, SubmitGoal, submitGoalTo } from './routes-goals.js';
+import { isUuid, parseInput } from './validation.js';
+
+/**
+ * Agent-to-agent calls. `POST /internal/goals`: an agent, authenticated by its service token (the
+ * only credential accepted here), submits a goal to another agent (or itself). The goal goes
+ * through the same admission as `POST /goals` (drain mode, open-goal cap, token budget,
+ * Idempotency-Key) and records the caller as `source_agent_id`, taken from the token, never from
+ * a header or the body. Each source agent may send `agentGoalsPerMinute` goals a minute, counted
+ * across every gateway process in the SQL store.
+ */
+export const DEFAULT_AGENT_GOALS_PER_MINUTE = 100;
+
+const InternalGoal = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
+
+export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+  const perMinute = deps.agentGoalsPerMinute ?? DEFAULT_AGENT_GOALS_PER_MINUTE;
+
+  define(
+    {
+      method: 'POST',
+      path: '/internal/goals',
+      tag: 'goals',
+      summary:
+        'An agent submits a goal to an agent (service token only); otherwise as `POST /goals`, with the caller recorded as `source_agent_id`.',
+      access: { action: 'agent.use', resource: onBody('agent', 'agent_id') },
+      body: InternalGoal,
+      headers: {
+        'Idempotency-Key': 'The same key for the same target agent answers the same goal within 24 hours.',
+      },
+      responses: {
+        201: '`{goal_id, graph_id, task_count, status}`',
+        200: 'The goal an earlier request with the same Idempotency-Key created.',
+      },
+      errors: {
+        400: 'ASTRA_PLAN_INVALID or ASTRA_VALIDATION_FAILED',
+        403: 'ASTRA_FORBIDDEN: the credential is not an agent service token',
+        404: 'ASTRA_NOT_FOUND: no such agent',
+        409: 'ASTRA_STATE_CONFLICT: the agent is not active',
+        429: `ASTRA_RATE_LIMITED (more than the source agent's goals per minute, default ${DEFAULT_AGENT_GOALS_PER_MINUTE}), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED or ASTRA_ACTOR_MAILBOX_FULL, with Retry-After`,
+        503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
+      },
+    },
+    async (request, reply) => {
+      const principal = principalOf(request);
+      if (principal.kind !== 'agent')
+        throw new AstraError(
+          'ASTRA_FORBIDDEN',
+          'only an agent, with its service token, may call /internal/goals',
+        );
+      await countCall(deps.store, `internal-goals:${principal.agentId}`, perMinute, deps.clock.now());
+      const body = parseInput(InternalGoal, request.body ?? {}, 'body');
+      const goal = await submitGoalTo(
+        deps,
+        actors,
+        body.agent_id.toLowerCase(),
+        body,
+        request.headers['idempotency-key'],
+        principal.agentId,
+      );
+      return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
+    },
+  );
+}

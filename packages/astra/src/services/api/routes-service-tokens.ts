@@ -1,0 +1,108 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import { onParam } from '../access/rules.js';
+import { readAgent } from '../agents/agent-store.js';
+import {
+  createServiceToken,
+  DEFAULT_SERVICE_TOKEN_TTL_S,
+  listServiceTokens,
+  MAX_SERVICE_TOKEN_TTL_S,
+  revokeServiceToken,
+} from '../identity/service-tokens.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf, userIdOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, parseInput, snake } from './validation.js';
+
+/**
+ * An agent's service tokens: credentials that authenticate as the agent (services/identity/
+ * service-tokens.ts). Only a caller who administers the agent mints, lists or revokes them; the
+ * token itself is in the creation answer only.
+ */
+const CreateServiceToken = z.object({
+  name: z.string().trim().min(1).max(200).optional(),
+  ttl_seconds: z.number().int().min(60).max(MAX_SERVICE_TOKEN_TTL_S).optional(),
+});
+
+export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): void {
+  const { store, clock } = deps;
+  const requireAgent = async (agentId: string): Promise<void> => {
+    if ((await readAgent(store, agentId)) === null)
+      throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+  };
+
+  define(
+    {
+      method: 'POST',
+      path: '/agents/:id/service-tokens',
+      tag: 'identity',
+      summary:
+        'Mint a service token that authenticates as the agent (for agent-to-agent calls); the token is in this answer only.',
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      ratePerMinute: 60,
+      body: CreateServiceToken,
+      responses: {
+        201: `\`{token, service_token}\`: \`token\` is shown once (only its hash is stored); it expires after \`ttl_seconds\` (default ${DEFAULT_SERVICE_TOKEN_TTL_S}, at most ${MAX_SERVICE_TOKEN_TTL_S}).`,
+      },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        403: 'ASTRA_FORBIDDEN',
+        404: 'ASTRA_NOT_FOUND: no such agent',
+      },
+    },
+    async (request, reply) => {
+      const agentId = idParam(request.params, 'agent');
+      const body = parseInput(CreateServiceToken, request.body ?? {}, 'body');
+      await requireAgent(agentId);
+      const { token, record } = await createServiceToken(store, {
+        agentId,
+        name: body.name ?? 'service token',
+        createdBy: userIdOf(principalOf(request)),
+        ttlSeconds: body.ttl_seconds ?? DEFAULT_SERVICE_TOKEN_TTL_S,
+        now: new Date(clock.now()),
+      });
+      request.log.info(
+        { agentId, serviceTokenId: record.id, prefix: record.prefix, createdBy: record.createdBy },
+        'service token created',
+      );
+      return reply.status(201).send({ token, service_token: snake(record) });
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/service-tokens',
+      tag: 'identity',
+      summary: "List the agent's service tokens (prefixes only, revoked and expired ones included).",
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      responses: { 200: '`{service_tokens: [...]}`' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      await requireAgent(agentId);
+      return { service_tokens: (await listServiceTokens(store, agentId)).map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'DELETE',
+      path: '/agents/:id/service-tokens/:token_id',
+      tag: 'identity',
+      summary: 'Revoke a service token of the agent; it stops working at once.',
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      responses: { 200: '`{id, revoked: true}`' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      const tokenId = idParam(request.params, 'service token', 'token_id');
+      if (!(await revokeServiceToken(store, agentId, tokenId, new Date(clock.now()))))
+        throw new AstraError('ASTRA_NOT_FOUND', 'service token does not exist');
+      request.log.info({ agentId, serviceTokenId: tokenId }, 'service token revoked');
+      return { id: tokenId, revoked: true };
+    },
+  );
+}
