@@ -328,6 +328,7 @@ export function registerIdentityRoutes(
       if (key === null || (!principal.superAdmin && key.userId !== userIdOf(principal)))
         throw new AstraError('ASTRA_NOT_FOUND', 'api key does not exist');
       await revokeApiKey(store, id, new Date(clock.now()));
+      identity.forgetVerified(); // this process at once; the others within the cache's 5 s
       return { id, revoked: true };
     },
   );

@@ -1,6 +1,7 @@
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
+import { CredentialCache } from './credential-cache.js';
 import { generatePassword, hashPassword } from './passwords.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { resolveServiceToken, SERVICE_TOKEN_PREFIX } from './service-tokens.js';
@@ -45,10 +46,13 @@ export class Identity {
   readonly refreshTokens: RefreshTokens;
   readonly #store: SqlStore;
   readonly #clock: Clock;
+  /** Verified credentials for a few seconds (bounds in credential-cache.ts). */
+  readonly #verified: CredentialCache<Principal>;
 
   constructor(options: { store: SqlStore; clock: Clock; tokenTtlMs?: number; refreshTtlMs?: number }) {
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#verified = new CredentialCache({ clock: options.clock });
     this.tokens = new TokenIssuer({
       db: options.store,
       clock: options.clock,
@@ -82,7 +86,16 @@ export class Identity {
   }
 
   /** The principal behind a bearer credential other than the admin token, or null. */
-  async authenticate(credential: string): Promise<Principal | null> {
+  authenticate(credential: string): Promise<Principal | null> {
+    return this.#verified.resolve(credential, () => this.#authenticateNow(credential));
+  }
+
+  /** Forgets verified credentials, so a revocation in this process takes effect at once. */
+  forgetVerified(): void {
+    this.#verified.clear();
+  }
+
+  async #authenticateNow(credential: string): Promise<Principal | null> {
     if (credential.startsWith(SERVICE_TOKEN_PREFIX)) {
       const token = await resolveServiceToken(this.#store, credential, this.#clock);
       return token === null ? null : { kind: 'agent', ...token, superAdmin: false };
