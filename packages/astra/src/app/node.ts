@@ -180,6 +180,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           identity,
           clock: deps.clock,
           corsOrigins: config.corsOrigins,
+          approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
           version: ASTRA_VERSION,
           agentGoalsPerMinute: config.agentGoalsPerMinute,
         },

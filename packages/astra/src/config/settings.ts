@@ -270,6 +270,27 @@ export const SETTINGS = {
     default: 1024,
     description: 'Messages an agent actor queues before senders get 429 with Retry-After.',
   },
+  riskyTaskTypes: {
+    env: 'ASTRA_RISKY_TASK_TYPES',
+    flag: 'risky-task-types',
+    schema: z.string().transform((value) =>
+      value
+        .split(',')
+        .map((type) => type.trim())
+        .filter((type) => type.length > 0),
+    ),
+    default: '',
+    description:
+      "Task types (or tools, a task's payload.tool) that wait for approval before they run, for every agent (comma-separated); agents add their own with config.risky_task_types.",
+  },
+  approvalTtlSeconds: {
+    env: 'ASTRA_APPROVAL_TTL_SECONDS',
+    flag: 'approval-ttl-seconds',
+    schema: z.coerce.number().int().min(0),
+    default: 86_400,
+    description:
+      'How long an approval request waits before it expires (its goal or task then fails); 0: never. Agents override it with config.approval_ttl_seconds.',
+  },
   shutdownTimeoutMs: {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',
     flag: 'shutdown-timeout-ms',

@@ -20,7 +20,9 @@ import { balanceShards, releaseShards } from './shard-leases.js';
  * - lost messages: every republishEveryMs, `queued` tasks untouched for republishAfterMs are
  *   published again (a publish after commit failed, or the bus dropped them);
  * - stranded goals (holder of shard 0, same period): blocked goals whose dependencies ended but
- *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed.
+ *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed;
+ * - expired approvals (holder of shard 0, every sweep): pending approval requests past their
+ *   expiry end `expired`, failing their goal or task ("approval expired"), by the injected clock.
  * Duplicate messages cost nothing but a refused claim.
  */
 export interface SchedulerOptions {
@@ -49,6 +51,7 @@ export interface SweepReport {
   readonly released: number;
   readonly republished: number;
   readonly busLossShards: readonly number[];
+  readonly expiredApprovals: number;
 }
 
 export interface Scheduler {
@@ -96,7 +99,9 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       // Goals are not sharded: the holder of shard 0 finishes cascades a crash interrupted.
       if (held.includes(0)) await engine.cascadeStrandedGoals();
     }
-    const result = { shards: held, dispatched, released, republished, busLossShards };
+    // Approvals are not sharded either: the holder of shard 0 expires them.
+    const expiredApprovals = held.includes(0) ? await engine.expireApprovals() : 0;
+    const result = { shards: held, dispatched, released, republished, busLossShards, expiredApprovals };
     options.onSweep?.(result);
     return result;
   };

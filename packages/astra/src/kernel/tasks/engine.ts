@@ -32,14 +32,35 @@ import {
   insertGoalDependencies,
   unblockableGoals,
 } from './sql/goals.js';
+import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
+import {
+  type ApprovalRecord,
+  blockApprovedGoal,
+  cancelPlanApproval,
+  countApproval,
+  type Decision,
+  endApproval,
+  expiredApprovals,
+  failPendingGoal,
+  insertPlanApproval,
+  lockSubject,
+  planApprovalId,
+  queueApprovedTask,
+  readApproval,
+  readPendingGoal,
+  recordVote,
+  refuseTask,
+} from './sql/approvals.js';
 import { goalTaskIds, readGoal } from './sql/read.js';
 import {
+  type ApprovalRule,
   type ClaimedTask,
   type Dispatch,
   GOALS_COMPLETED_STREAM,
   type GoalStatus,
   type JsonValue,
   type Plan,
+  type PlanTask,
   shardOf,
   taskStream,
 } from './types.js';
@@ -90,6 +111,26 @@ export interface SubmitGoalInput {
    * an idempotent repeat of an existing goal is answered before it runs.
    */
   readonly admit?: (tx: SqlExecutor) => Promise<void>;
+  /**
+   * What needs people's approval (services/approvals/policy.ts decides): the plan itself (the goal
+   * waits `pending_approval` with no graph) and each risky task (it waits `waiting_approval` once
+   * ready). Absent: nothing does.
+   */
+  readonly approval?: {
+    readonly plan: ApprovalRule | null;
+    readonly task: (task: PlanTask) => ApprovalRule | null;
+  };
+}
+
+/** One vote on an approval request. */
+export interface ApprovalVote {
+  readonly approvalId: string;
+  /** A user id, or `admin-token`. */
+  readonly approver: string;
+  readonly decision: Decision;
+  readonly reason?: string | null;
+  /** Throws when this approver may not vote on the request (read under its lock). */
+  readonly authorize?: (approval: ApprovalRecord) => void;
 }
 
 export interface SubmittedGoal {
@@ -99,6 +140,8 @@ export interface SubmittedGoal {
   readonly status: GoalStatus;
   /** True when an idempotency key matched an existing goal and nothing was written. */
   readonly existing: boolean;
+  /** The plan approval request when the goal waits for one (or was submitted waiting for one). */
+  readonly approvalId: string | null;
 }
 
 interface Effects {
@@ -137,8 +180,19 @@ export class TaskEngine {
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
     const plan = this.validatePlan(input.plan);
     const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
-    if (dependsOn.length === 0 && (input.idempotencyKey ?? null) === null && input.admit === undefined)
-      return this.#submitSimple(input, plan);
+    const planRule = input.approval?.plan ?? null;
+    const taskRules = new Map<string, ApprovalRule>();
+    for (const task of input.approval === undefined ? [] : plan.tasks) {
+      const rule = input.approval?.task(task) ?? null;
+      if (rule !== null) taskRules.set(task.id, rule);
+    }
+    if (
+      dependsOn.length === 0 &&
+      (input.idempotencyKey ?? null) === null &&
+      input.admit === undefined &&
+      planRule === null
+    )
+      return this.#submitSimple(input, plan, taskRules);
     return this.#run(async (tx, fx) => {
       const now = this.#now();
       const key = input.idempotencyKey ?? null;
@@ -155,7 +209,9 @@ export class TaskEngine {
       const doomed = values.some((s) => s === 'failed' || s === 'cancelled');
       const status: GoalStatus = doomed
         ? 'failed'
-        : values.every((s) => s === 'completed')
+        : planRule !== null
+          ? 'pending_approval'
+          : values.every((s) => s === 'completed')
           ? 'active'
           : 'blocked';
       const goalId = randomUUID();
@@ -171,6 +227,10 @@ export class TaskEngine {
         plan: planToJson(plan),
         error: doomed ? 'a goal it depends on did not complete' : null,
         now,
+        taskApprovals:
+          taskRules.size === 0
+            ? null
+            : Object.fromEntries([...taskRules].map(([name, rule]) => [name, ruleToJson(rule)])),
       });
       if (inserted === null)
         return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string, now)) as string);
@@ -185,8 +245,19 @@ export class TaskEngine {
         now,
       });
       let graphId: string | null = null;
-      if (status === 'active') graphId = await this.#startGoal(tx, fx, goalId, input.agentId, plan, now);
-      return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false };
+      if (status === 'active')
+        graphId = await this.#startGoal(tx, fx, goalId, input.agentId, plan, now, taskRules);
+      const approvalId =
+        status === 'pending_approval' && planRule !== null
+          ? await insertPlanApproval(tx, {
+              goalId,
+              agentId: input.agentId,
+              rule: planRule,
+              summary: `plan of ${plan.tasks.length} tasks: ${input.goalText}`,
+              now,
+            })
+          : null;
+      return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false, approvalId };
     });
   }
 
@@ -198,11 +269,16 @@ export class TaskEngine {
       taskCount: goal === null ? 0 : (await goalTaskIds(tx, goalId)).length,
       status: goal?.status ?? 'pending',
       existing: true,
+      approvalId: await planApprovalId(tx, goalId),
     };
   }
 
   /** A goal with nothing to wait for and no key to check: one autocommitted statement writes it all. */
-  async #submitSimple(input: SubmitGoalInput, plan: Plan): Promise<SubmittedGoal> {
+  async #submitSimple(
+    input: SubmitGoalInput,
+    plan: Plan,
+    approvals: ReadonlyMap<string, ApprovalRule>,
+  ): Promise<SubmittedGoal> {
     const goalId = randomUUID();
     const graphId = randomUUID();
     const fx = newEffects();
@@ -215,6 +291,7 @@ export class TaskEngine {
         shard: shardOf(input.agentId, this.#options.shardCount),
         plan,
         now: this.#now(),
+        approvals,
       },
       {
         goalText: input.goalText,
@@ -226,7 +303,14 @@ export class TaskEngine {
     );
     fx.dispatch.push(...created.dispatch);
     await this.#publish(fx);
-    return { goalId, graphId, taskCount: plan.tasks.length, status: 'active', existing: false };
+    return {
+      goalId,
+      graphId,
+      taskCount: plan.tasks.length,
+      status: 'active',
+      existing: false,
+      approvalId: null,
+    };
   }
 
   async #startGoal(
@@ -236,11 +320,20 @@ export class TaskEngine {
     agentId: string,
     plan: Plan,
     now: Date,
+    approvals?: ReadonlyMap<string, ApprovalRule>,
   ): Promise<string> {
     const graphId = randomUUID();
     const shard = shardOf(agentId, this.#options.shardCount);
     fx.goals.add(goalId);
-    const created = await createGraph(tx, { graphId, goalId, agentId, shard, plan, now });
+    const created = await createGraph(tx, {
+      graphId,
+      goalId,
+      agentId,
+      shard,
+      plan,
+      now,
+      ...(approvals === undefined ? {} : { approvals }),
+    });
     await attachGraph(tx, goalId, graphId, now);
     fx.dispatch.push(...created.dispatch);
     return graphId;
@@ -415,6 +508,7 @@ export class TaskEngine {
         payload: { to: 'cancelled', reason },
         now,
       });
+      await cancelPlanApproval(tx, goalId, reason, now);
       const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
       fx.finishedGoals.push(cancelled);
       // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
@@ -422,6 +516,138 @@ export class TaskEngine {
       await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
       await this.#cascadeGoals(tx, fx, [cancelled], now);
       return 'cancelled' as const;
+    });
+  }
+
+  /**
+   * Records one vote on a pending approval request and, when it decides the request, applies the
+   * outcome in the same transaction: any deny ends it `denied`; the `required_approvals`-th approve
+   * ends it `approved`. A plan approved builds the goal's graph (or blocks the goal on its
+   * unfinished dependencies); denied, the goal fails with the reason. A risky task approved is
+   * queued and published; denied, it fails and its dependents end as after a dead letter.
+   * Refused: unknown request (404), not pending or expired (409), a second vote by the same
+   * approver (409), `authorize` throwing.
+   */
+  decideApproval(vote: ApprovalVote): Promise<ApprovalRecord> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const approval = await this.#lockApproval(tx, vote.approvalId);
+      if (approval === null)
+        throw new AstraError('ASTRA_NOT_FOUND', `approval ${vote.approvalId} does not exist`);
+      if (approval.status !== 'pending')
+        throw new AstraError('ASTRA_STATE_CONFLICT', `approval ${approval.id} is already ${approval.status}`, {
+          details: { status: approval.status },
+        });
+      if (approval.expiresAt !== null && Date.parse(approval.expiresAt) <= now.getTime())
+        throw new AstraError('ASTRA_STATE_CONFLICT', `approval ${approval.id} expired`, {
+          details: { status: 'expired' },
+        });
+      vote.authorize?.(approval);
+      const reason = vote.reason ?? null;
+      const counted = await recordVote(tx, approval, { ...vote, reason, now });
+      if (!counted)
+        throw new AstraError('ASTRA_STATE_CONFLICT', `${vote.approver} already voted on approval ${approval.id}`, {
+          details: { reason: 'already_voted', approver: vote.approver },
+        });
+      const received = approval.approvalsReceived + (vote.decision === 'approve' ? 1 : 0);
+      if (vote.decision === 'deny')
+        await this.#endApproval(tx, fx, approval, { status: 'denied', received, reason, now });
+      else if (received >= approval.requiredApprovals)
+        await this.#endApproval(tx, fx, approval, { status: 'approved', received, reason, now });
+      else await countApproval(tx, approval.id);
+      return (await readApproval(tx, approval.id)) as ApprovalRecord;
+    });
+  }
+
+  /**
+   * Ends pending requests whose expiry passed (the scheduler's sweep): each `expired`, its goal or
+   * task failed with "approval expired". One transaction per request; returns how many ended.
+   */
+  async expireApprovals(limit = 100): Promise<number> {
+    let expired = 0;
+    for (const id of await expiredApprovals(this.#options.store, this.#now(), limit))
+      expired += await this.#run(async (tx, fx) => {
+        const now = this.#now();
+        const approval = await this.#lockApproval(tx, id);
+        if (approval?.status !== 'pending' || approval.expiresAt === null) return 0;
+        if (Date.parse(approval.expiresAt) > now.getTime()) return 0;
+        const outcome = { status: 'expired', received: approval.approvalsReceived, now } as const;
+        await this.#endApproval(tx, fx, approval, { ...outcome, reason: 'approval expired' });
+        return 1;
+      });
+    return expired;
+  }
+
+  /** The request locked after its subject (goal or task), the order cancellation takes them in. */
+  async #lockApproval(tx: SqlExecutor, id: string): Promise<ApprovalRecord | null> {
+    const seen = await readApproval(tx, id);
+    if (seen === null) return null;
+    await lockSubject(tx, seen);
+    return readApproval(tx, id, { forUpdate: true });
+  }
+
+  async #endApproval(
+    tx: SqlExecutor,
+    fx: Effects,
+    approval: ApprovalRecord,
+    outcome: { status: 'approved' | 'denied' | 'expired'; received: number; reason: string | null; now: Date },
+  ): Promise<void> {
+    const { now } = outcome;
+    await endApproval(tx, approval, outcome);
+    const error =
+      outcome.status === 'expired'
+        ? 'approval expired'
+        : `approval denied${outcome.reason === null ? '' : `: ${outcome.reason}`}`;
+    if (approval.taskId !== null) {
+      if (outcome.status === 'approved') {
+        const queued = await queueApprovedTask(tx, approval.taskId, approval.id, now);
+        if (queued !== null) fx.dispatch.push(queued);
+        return;
+      }
+      const refused = await refuseTask(tx, approval.taskId, { approvalId: approval.id, error, now });
+      const below = await endDescendants(tx, refused.ended, now);
+      await this.#settle(tx, fx, finished(new Map([...refused.graphUnfinished, ...below.graphUnfinished])), now);
+      return;
+    }
+    if (outcome.status === 'approved') await this.#startApproved(tx, fx, approval, now);
+    else await this.#failPending(tx, fx, approval.goalId, approval.id, error, now);
+  }
+
+  async #failPending(
+    tx: SqlExecutor,
+    fx: Effects,
+    goalId: string,
+    approvalId: string | null,
+    error: string,
+    now: Date,
+  ): Promise<void> {
+    const failed = await failPendingGoal(tx, goalId, { approvalId, error, now });
+    if (failed === null) return;
+    const ended = { goalId, agentId: failed.agentId, status: 'failed' as const };
+    fx.finishedGoals.push(ended);
+    await this.#cascadeGoals(tx, fx, [ended], now);
+  }
+
+  /** An approved plan: the graph now, or blocked until its goal dependencies complete, or failed. */
+  async #startApproved(tx: SqlExecutor, fx: Effects, approval: ApprovalRecord, now: Date): Promise<void> {
+    const goal = await readPendingGoal(tx, approval.goalId);
+    if (goal?.status !== 'pending_approval') return;
+    const statuses = [...(await goalStatuses(tx, goal.dependsOn)).values()];
+    if (statuses.some((s) => s === 'failed' || s === 'cancelled'))
+      return this.#failPending(tx, fx, approval.goalId, null, 'a goal it depends on did not complete', now);
+    let graphId: string | null = null;
+    if (statuses.every((s) => s === 'completed')) {
+      const plan = this.validatePlan(goal.plan);
+      const rules = rulesFromJson(goal.taskApprovals);
+      graphId = await this.#startGoal(tx, fx, approval.goalId, goal.agentId, plan, now, rules);
+    } else await blockApprovedGoal(tx, approval.goalId, now);
+    await appendGoalEvent(tx, {
+      type: 'GoalApproved',
+      agentId: goal.agentId,
+      goalId: approval.goalId,
+      graphId,
+      payload: { to: graphId === null ? 'blocked' : 'active', approval_id: approval.id },
+      now,
     });
   }
 
@@ -448,7 +674,8 @@ export class TaskEngine {
     if (completed.length === 0) return;
     for (const blocked of await unblockableGoals(tx, completed)) {
       const plan = this.validatePlan(blocked.plan);
-      const graphId = await this.#startGoal(tx, fx, blocked.goalId, blocked.agentId, plan, now);
+      const rules = rulesFromJson(blocked.taskApprovals);
+      const graphId = await this.#startGoal(tx, fx, blocked.goalId, blocked.agentId, plan, now, rules);
       await appendGoalEvent(tx, {
         type: 'GoalUnblocked',
         agentId: blocked.agentId,
@@ -510,8 +737,19 @@ export class TaskEngine {
   }
 }
 
+/** goals.task_approvals back into rules by plan task id. */
+function rulesFromJson(value: JsonValue | null): Map<string, ApprovalRule> {
+  const rules = new Map<string, ApprovalRule>();
+  if (value === null || typeof value !== 'object' || Array.isArray(value)) return rules;
+  for (const [name, raw] of Object.entries(value)) {
+    const rule = ruleFromJson(raw);
+    if (rule !== null) rules.set(name, rule);
+  }
+  return rules;
+}
+
 function finished(unfinished: ReadonlyMap<string, number>): string[] {
   return [...unfinished].filter(([, count]) => count === 0).map(([id]) => id);
 }
 
-export type { AttemptFailure, Completion, Deferral, JsonValue, RetryPolicy };
+export type { ApprovalRecord, AttemptFailure, Completion, Deferral, JsonValue, RetryPolicy };

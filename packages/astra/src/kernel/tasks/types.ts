@@ -18,6 +18,8 @@
  * Task states (a database CHECK backs the union):
  *   created     waiting for dependencies
  *   pending     ready, waiting for its dispatch time (a retry's backoff, a durable sleep)
+ *   waiting_approval  ready, but risky: held (not published, no lease) until its approval is
+ *               decided; approved → queued, denied or expired → failed
  *   queued      published to its shard stream (or about to be: the sweep republishes if lost)
  *   running     claimed by a worker under a lease
  *   completed   ended with a result                                     (terminal)
@@ -31,6 +33,7 @@
 export type TaskStatus =
   | 'created'
   | 'pending'
+  | 'waiting_approval'
   | 'queued'
   | 'scheduled'
   | 'running'
@@ -46,7 +49,26 @@ export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = [
   'cancelled',
 ];
 
-export type GoalStatus = 'pending' | 'blocked' | 'active' | 'completed' | 'failed' | 'cancelled';
+/** `pending_approval`: stored with its plan, no graph until its plan approval is decided. */
+export type GoalStatus =
+  | 'pending'
+  | 'pending_approval'
+  | 'blocked'
+  | 'active'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
+
+/**
+ * Who must approve, fixed when a goal is submitted: `required` approve votes from `approvers`
+ * (user ids, or `role:<name>` entries for the access layer; empty: super-admins only), within
+ * `ttlMs` of the request (null: no expiry).
+ */
+export interface ApprovalRule {
+  readonly required: number;
+  readonly approvers: readonly string[];
+  readonly ttlMs: number | null;
+}
 export type GraphStatus = 'active' | 'completed' | 'failed' | 'cancelled';
 
 /** What a task does when one of its dependencies ends without completing. */

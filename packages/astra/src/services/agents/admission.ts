@@ -6,7 +6,7 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  * the agent's row is locked first, so concurrent submissions for one agent, from any number of
  * gateway processes, are counted one after another and a limit is never overshot.
  * - drain_mode → ASTRA_AGENT_DRAINING (503);
- * - max_concurrent_goals: goals pending, blocked or active ≥ the limit → ASTRA_GOAL_LIMIT_REACHED (429);
+ * - max_concurrent_goals: goals pending, waiting for plan approval, blocked or active ≥ the limit → ASTRA_GOAL_LIMIT_REACHED (429);
  * - daily_token_budget: tokens used today (UTC) ≥ the budget → ASTRA_TOKEN_BUDGET_EXCEEDED (429).
  * `recordTokenUsage` is the accounting hook the LLM service feeds.
  */
@@ -27,7 +27,7 @@ export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor
       });
     if (agent.max_concurrent_goals !== null) {
       const open = await tx.query<{ n: number }>(
-        `SELECT count(*)::int AS n FROM goals WHERE agent_id = $1 AND status IN ('pending', 'blocked', 'active')`,
+        `SELECT count(*)::int AS n FROM goals WHERE agent_id = $1 AND status IN ('pending', 'pending_approval', 'blocked', 'active')`,
         [agentId],
       );
       const count = open.rows[0]?.n ?? 0;

@@ -2,6 +2,7 @@ import type { TaskEngine } from '../../kernel/tasks/engine.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AgentActors } from '../agents/agent-actors.js';
+import type { ApprovalSettings } from '../approvals/policy.js';
 import type { Identity } from '../identity/identity.js';
 import type { ReadModel } from '../reads/read-model.js';
 
@@ -15,6 +16,8 @@ export interface ApiDeps {
   readonly adminToken: string;
   readonly identity: Identity;
   readonly clock: Clock;
+  /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default nothing. */
+  readonly approvals?: ApprovalSettings;
   /** Origins browsers may call the API from (CORS); empty: none. */
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */

@@ -7,6 +7,7 @@ import { installAuthentication } from './auth.js';
 import { DOCS_PAGE } from './docs-page.js';
 import { ApiDocs, routeDefiner } from './openapi.js';
 import { registerAgentRoutes } from './routes-agents.js';
+import { registerApprovalRoutes } from './routes-approvals.js';
 import { registerDocumentRoutes } from './routes-documents.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
@@ -80,6 +81,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerRevisionRoutes(define, deps);
   registerGoalRoutes(define, deps, deps.actors);
   registerTaskRoutes(define, deps);
+  registerApprovalRoutes(define, deps);
   define(
     {
       method: 'GET',

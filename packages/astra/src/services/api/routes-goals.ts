@@ -5,6 +5,7 @@ import { listGoals, readStats } from '../../kernel/tasks/sql/read.js';
 import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
+import { approvalInput } from '../approvals/policy.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
@@ -17,6 +18,8 @@ export const SubmitGoal = z.object({
   depends_on_goal_ids: z.array(z.string().refine(isUuid, 'must be a UUID')).max(100).optional(),
   cascade_id: z.string().refine(isUuid, 'must be a UUID').nullable().optional(),
   workspace: z.string().max(500).optional(),
+  /** The plan waits for approval (`pending_approval`, 202) even when the agent does not require it. */
+  require_approval: z.boolean().optional(),
 });
 
 const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
@@ -82,6 +85,7 @@ export async function submitGoalTo(
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
+    ...approvalInput(agent, { requireApproval: body.require_approval === true }, deps.approvals),
     admit: admissionFor(agentId, () => new Date(deps.clock.now())),
   });
 }
@@ -91,6 +95,9 @@ export const goalAnswer = (goal: SubmittedGoal) => ({
   graph_id: goal.graphId,
   task_count: goal.taskCount,
   status: goal.status,
+  ...(goal.approvalId === null
+    ? {}
+    : { approval_id: goal.approvalId, approval_request_id: goal.approvalId }),
 });
 
 export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
@@ -105,6 +112,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
   };
   const submitResponses = {
     201: '`{goal_id, graph_id, task_count, status}`: `active`, `blocked` (waiting for its goal dependencies) or `failed` (one already failed).',
+    202: '`{goal_id, approval_id, approval_request_id, graph_id: null, task_count, status: "pending_approval"}`: the plan waits for approval (the agent requires it, or `require_approval`); approving it builds the graph.',
     200: 'The goal an earlier request with the same Idempotency-Key created.',
   };
   const idempotencyHeader = {
@@ -127,7 +135,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
       const goal = await submit(agentId, body, request.headers['idempotency-key']);
-      return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
+      return reply.status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201).send(goalAnswer(goal));
     },
   );
 
@@ -147,7 +155,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     async (request, reply) => {
       const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
       const goal = await submit(body.agent_id.toLowerCase(), body, request.headers['idempotency-key']);
-      return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
+      return reply.status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201).send(goalAnswer(goal));
     },
   );
 

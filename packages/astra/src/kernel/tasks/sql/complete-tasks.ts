@@ -1,5 +1,6 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { Dispatch, GoalStatus, JsonValue } from '../types.js';
+import { approvalRequestCtes } from './approval-requests.js';
 import { goalEndCtes, graphOutcome } from './graph-end.js';
 
 /**
@@ -9,7 +10,9 @@ import { goalEndCtes, graphOutcome } from './graph-end.js';
  * Writes: each task still `running` in that attempt becomes `completed` with its result (a
  *   TaskCompleted event carries the result, so the log can rebuild the graph); every child's
  *   pending_dependencies drops by the number of its dependencies completed here, and a child
- *   reaching zero while `created` becomes `queued` (TaskQueued event); each graph's
+ *   reaching zero while `created` becomes `queued` (TaskQueued event), or, when it is risky
+ *   (tasks.approval set), `waiting_approval` with its approval request (TaskAwaitingApproval,
+ *   ApprovalRequested; approval-requests.ts); each graph's
  *   unfinished_tasks drops by its tasks completed here.
  * Returns: `completed` (ids accepted; the others were stale: another attempt or a cancellation
  *   owns the task now), `dispatch` (children to publish after commit), `finishedGraphs` (graphs
@@ -43,20 +46,30 @@ decrements AS (
 children AS (
   UPDATE tasks c
   SET pending_dependencies = c.pending_dependencies - x.n,
-      status = CASE WHEN c.status = 'created' AND c.pending_dependencies = x.n THEN 'queued' ELSE c.status END,
+      status = CASE WHEN c.status = 'created' AND c.pending_dependencies = x.n
+                    THEN CASE WHEN c.approval IS NULL THEN 'queued' ELSE 'waiting_approval' END
+                    ELSE c.status END,
       updated_at = $4
   FROM decrements x
   WHERE c.id = x.task_id
-  RETURNING c.id, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id, c.pending_dependencies
+  RETURNING c.id, c.name, c.type, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id,
+            c.pending_dependencies, c.approval
 ),
 ready AS (
   SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0
+),
+gated AS (
+  SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0
 ),
 ready_events AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
   SELECT 'TaskQueued', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'queued'), $4
   FROM ready
+  UNION ALL
+  SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval'), $4
+  FROM gated
 ),
+${approvalRequestCtes('gated', '$4')},
 graphs AS (
   UPDATE task_graphs g
   SET unfinished_tasks = g.unfinished_tasks - x.n,

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import type { Dispatch, Plan } from '../types.js';
+import type { ApprovalRule, Dispatch, Plan } from '../types.js';
+import { approvalRequestCtes, ruleToJson } from './approval-requests.js';
 
 /**
  * create-graph: one statement writes a whole graph.
@@ -8,7 +9,9 @@ import type { Dispatch, Plan } from '../types.js';
  * Inputs: graph id, goal id, agent id, shard, the validated plan, now.
  * Writes: the task_graphs row (task_count = unfinished_tasks = number of tasks); every task
  *   (`queued` when it has no dependency, else `created` with its pending_dependencies count);
- *   every task_dependencies row; a TaskCreated event per task and one GraphCreated event.
+ *   every task_dependencies row; a TaskCreated event per task and one GraphCreated event. A risky
+ *   task (one with an approval rule) keeps its rule in tasks.approval; without dependencies it is
+ *   written `waiting_approval` with its approval request instead of `queued` (approval-requests.ts).
  * Returns: the tasks to dispatch after commit (the ones created `queued`), highest priority first,
  *   and the plan name → task id map.
  * With a new goal (no dependencies, no idempotency key), the goal row and its GoalCreated event are
@@ -22,6 +25,8 @@ export interface CreateGraphInput {
   readonly shard: number;
   readonly plan: Plan;
   readonly now: Date;
+  /** Approval rules of the plan's risky tasks, by plan task id (absent: none is risky). */
+  readonly approvals?: ReadonlyMap<string, ApprovalRule>;
 }
 
 /** With `goal`, the same statement inserts the goal itself (active, pointing at this graph) and its GoalCreated event. */
@@ -42,7 +47,7 @@ const GOAL_CTES = `
 goal AS (
   INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
                      created_at, updated_at, started_at)
-  VALUES ($2, $3, $19, $20, 'active', $21, $22, $23::jsonb, $1, $6, $6, $6)
+  VALUES ($2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6)
 ),
 goal_event AS (
   INSERT INTO events (event_type, actor_id, goal_id, payload, created_at)
@@ -56,16 +61,21 @@ WITH graph AS (
 ),
 input AS (
   SELECT * FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],
-                       $14::int[], $15::int[], $16::text[])
-    AS u(id, name, type, status, payload, priority, max_retries, timeout_ms, pending, policy)
+                       $14::int[], $15::int[], $16::text[], $19::text[])
+    AS u(id, name, type, status, payload, priority, max_retries, timeout_ms, pending, policy, approval)
 ),
 created AS (
   INSERT INTO tasks (id, graph_id, goal_id, agent_id, name, type, status, payload, priority, max_retries,
-                     timeout_ms, pending_dependencies, on_dependency_failure, shard, created_at, updated_at)
+                     timeout_ms, pending_dependencies, on_dependency_failure, shard, approval, created_at, updated_at)
   SELECT id, $1, $2, $3, name, type, status, payload::jsonb, priority, max_retries, timeout_ms, pending, policy,
-         $4, $6, $6
+         $4, approval::jsonb, $6, $6
   FROM input
 ),
+gated AS (
+  SELECT id, name, type, $1::uuid AS graph_id, $2::uuid AS goal_id, $3::uuid AS agent_id, approval::jsonb AS approval
+  FROM input WHERE status = 'waiting_approval'
+),
+${approvalRequestCtes('gated', '$6')},
 dependencies AS (
   INSERT INTO task_dependencies (task_id, depends_on)
   SELECT * FROM unnest($17::uuid[], $18::uuid[])
@@ -94,7 +104,14 @@ export async function createGraph(
       dependencyTask.push(idOf(task.id));
       dependencyOn.push(idOf(parent));
     }
-  const status = plan.tasks.map((task) => (task.dependsOn.length === 0 ? 'queued' : 'created'));
+  const rules = input.approvals ?? new Map<string, ApprovalRule>();
+  const status = plan.tasks.map((task) =>
+    task.dependsOn.length > 0 ? 'created' : rules.has(task.id) ? 'waiting_approval' : 'queued',
+  );
+  const approval = plan.tasks.map((task) => {
+    const rule = rules.get(task.id);
+    return rule === undefined ? null : JSON.stringify(ruleToJson(rule));
+  });
   const goalParams =
     goal === undefined
       ? []
@@ -118,10 +135,11 @@ export async function createGraph(
     plan.tasks.map((task) => task.onDependencyFailure),
     dependencyTask,
     dependencyOn,
+    approval,
     ...goalParams,
   ]);
   const dispatch = plan.tasks
-    .filter((task) => task.dependsOn.length === 0)
+    .filter((task) => task.dependsOn.length === 0 && !rules.has(task.id))
     .map((task) => ({ taskId: idOf(task.id), shard: input.shard, priority: task.priority }))
     .sort((a, b) => b.priority - a.priority);
   return { dispatch, taskIds };

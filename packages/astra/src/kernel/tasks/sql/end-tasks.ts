@@ -5,7 +5,8 @@ import type { SqlExecutor } from '../../../ports/sql-store.js';
  *
  * cancelTasks — inputs: task ids, reason, now. Each task not yet terminal becomes `cancelled`
  *   (TaskCancelled). A running attempt is not interrupted; its completion arrives stale and
- *   changes nothing. Graph counters: unfinished − n, cancelled + n.
+ *   changes nothing. Graph counters: unfinished − n, cancelled + n. A task waiting for approval
+ *   takes its pending request with it (`cancelled`, ApprovalCancelled).
  * endDescendants — inputs: ids of tasks that ended without completing, now. Every task below
  *   them (transitively) still `created` can never run: with policy `fail` it becomes `failed`
  *   (TaskDependencyFailed), with `skip` it becomes `cancelled` (TaskSkipped). Graph counters:
@@ -25,6 +26,17 @@ logged AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
   SELECT 'TaskCancelled', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'cancelled', 'reason', $2::text), $3
   FROM ended
+),
+requests AS (
+  UPDATE approvals a SET status = 'cancelled', reason = $2, decided_at = $3
+  FROM ended WHERE a.task_id = ended.id AND a.status = 'pending'
+  RETURNING a.id, a.agent_id, a.goal_id, a.graph_id, a.task_id
+),
+requests_logged AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'ApprovalCancelled', agent_id, goal_id, graph_id, task_id,
+         jsonb_build_object('approval_id', id, 'status', 'cancelled', 'reason', $2::text), $3
+  FROM requests
 ),
 graphs AS (
   UPDATE task_graphs g

@@ -18,8 +18,9 @@ import { goalEndCtes, graphOutcome } from './graph-end.js';
  */
 const INSERT_SQL = `
 INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, idempotency_key, plan,
-                   graph_id, error, created_at, updated_at, started_at)
-VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHEN $5 = 'active' THEN $11::timestamptz END)
+                   graph_id, error, created_at, updated_at, started_at, task_approvals)
+VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHEN $5 = 'active' THEN $11::timestamptz END,
+        $12::jsonb)
 ON CONFLICT (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id`;
 
@@ -62,7 +63,7 @@ ${goalEndCtes('$2')}
 SELECT id, agent_id, status, graph_id FROM goals_ended`;
 
 const UNBLOCKABLE_SQL = `
-SELECT g.id, g.agent_id, g.plan FROM goals g
+SELECT g.id, g.agent_id, g.plan, g.task_approvals FROM goals g
 WHERE g.status = 'blocked'
   AND g.id IN (SELECT goal_id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[]))
   AND NOT EXISTS (
@@ -96,6 +97,8 @@ export interface GoalInsert {
   readonly plan: JsonValue;
   readonly error: string | null;
   readonly now: Date;
+  /** Approval rules of the risky tasks by plan task id, for a graph built later (null: none). */
+  readonly taskApprovals: JsonValue | null;
 }
 
 /** Inserts the goal; returns null when the idempotency key already names a goal (then `existingGoal`). */
@@ -112,6 +115,7 @@ export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<str
     JSON.stringify(goal.plan),
     goal.error,
     goal.now,
+    goal.taskApprovals === null ? null : JSON.stringify(goal.taskApprovals),
   ]);
   return rows[0]?.id ?? null;
 }
@@ -202,11 +206,19 @@ export async function finalizeGraphs(
 export async function unblockableGoals(
   tx: SqlExecutor,
   completedGoalIds: readonly string[],
-): Promise<{ goalId: string; agentId: string; plan: JsonValue }[]> {
-  const { rows } = await tx.query<{ id: string; agent_id: string; plan: JsonValue }>(UNBLOCKABLE_SQL, [
-    completedGoalIds,
-  ]);
-  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, plan: row.plan }));
+): Promise<{ goalId: string; agentId: string; plan: JsonValue; taskApprovals: JsonValue | null }[]> {
+  const { rows } = await tx.query<{
+    id: string;
+    agent_id: string;
+    plan: JsonValue;
+    task_approvals: JsonValue | null;
+  }>(UNBLOCKABLE_SQL, [completedGoalIds]);
+  return rows.map((row) => ({
+    goalId: row.id,
+    agentId: row.agent_id,
+    plan: row.plan,
+    taskApprovals: row.task_approvals ?? null,
+  }));
 }
 
 export async function failDependentGoals(

@@ -1,0 +1,51 @@
+import type { ApprovalRule } from '../types.js';
+
+/**
+ * The SQL that asks for a risky task's approval, shared by the two statements that make tasks
+ * ready: create-graph (a risky task without dependencies) and complete-tasks (a risky child whose
+ * last dependency completed). Such a task is written `waiting_approval` instead of `queued`, and the
+ * same statement inserts its `approvals` row and an ApprovalRequested event, so a task never waits
+ * without a request, whatever crashes.
+ *
+ * `approvalRequestCtes(source, now)` reads a CTE `source` with the columns id (task id), name,
+ * type, graph_id, goal_id, agent_id and approval (the task's jsonb rule: required, approvers,
+ * ttl_ms); every row of it gets a request. The event carries no `to`: it is not a task transition.
+ */
+export function approvalRequestCtes(source: string, now: string): string {
+  return `approval_requests AS (
+  INSERT INTO approvals (request_type, agent_id, goal_id, graph_id, task_id, required_approvals, approvers,
+                         action_summary, expires_at, created_at)
+  SELECT 'risky_task', s.agent_id, s.goal_id, s.graph_id, s.id, (s.approval ->> 'required')::int,
+         ARRAY(SELECT jsonb_array_elements_text(coalesce(s.approval -> 'approvers', '[]'::jsonb))),
+         'task ' || s.name || ' (' || s.type || ')',
+         ${now}::timestamptz + make_interval(secs => (s.approval ->> 'ttl_ms')::float8 / 1000.0), ${now}
+  FROM ${source} s
+  RETURNING id, agent_id, goal_id, graph_id, task_id, required_approvals, expires_at
+),
+approval_request_events AS (
+  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
+  SELECT 'ApprovalRequested', agent_id, goal_id, graph_id, task_id,
+         jsonb_build_object('approval_id', id, 'request_type', 'risky_task',
+                            'required_approvals', required_approvals, 'expires_at', expires_at), ${now}
+  FROM approval_requests
+)`;
+}
+
+/** A rule as stored in tasks.approval and goals.task_approvals. */
+export function ruleToJson(rule: ApprovalRule): {
+  required: number;
+  approvers: string[];
+  ttl_ms: number | null;
+} {
+  return { required: rule.required, approvers: [...rule.approvers], ttl_ms: rule.ttlMs };
+}
+
+export function ruleFromJson(value: unknown): ApprovalRule | null {
+  if (typeof value !== 'object' || value === null) return null;
+  const raw = value as { required?: unknown; approvers?: unknown; ttl_ms?: unknown };
+  return {
+    required: typeof raw.required === 'number' ? raw.required : 1,
+    approvers: Array.isArray(raw.approvers) ? raw.approvers.map(String) : [],
+    ttlMs: typeof raw.ttl_ms === 'number' ? raw.ttl_ms : null,
+  };
+}

@@ -1,0 +1,180 @@
+import { z } from 'zod';
+import { AstraError } from '../../errors/index.js';
+import {
+  type ApprovalRecord,
+  listPendingApprovals,
+  readApproval,
+  readApprovalEvents,
+  readDecisions,
+} from '../../kernel/tasks/sql/approvals.js';
+import { onParam } from '../access/rules.js';
+import { approverOf, mayDecide } from '../approvals/policy.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, isUuid, parseInput, snake } from './validation.js';
+
+/**
+ * Approval requests (upstream's access-control routes): plans waiting before their graph is built
+ * and risky tasks waiting before they are dispatched. A vote is `approve` or `deny`; the request's
+ * `required_approvals`-th approve approves it, any deny denies it (final), each approver votes once.
+ * Deciding applies the outcome in the same transaction (engine.decideApproval).
+ */
+const PendingQuery = z.object({
+  agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
+  request_type: z.enum(['plan', 'risky_task']).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+const Reason = z.string().trim().max(2000).optional();
+/** `decided_by` is accepted for upstream compatibility and ignored: the voter is the caller. */
+const VoteBody = z.object({ reason: Reason, decided_by: z.string().max(200).optional() });
+const DecideBody = z.object({
+  decision: z.enum(['approve', 'deny']),
+  reason: Reason,
+  user_id: z.string().max(200).optional(),
+});
+
+/** Upstream's answer fields on top of the request itself. */
+const answer = (approval: ApprovalRecord) => ({
+  ...snake(approval),
+  approval_request_id: approval.id,
+  approvals_required: approval.requiredApprovals,
+});
+
+export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void {
+  define(
+    {
+      method: 'GET',
+      path: '/approvals/pending',
+      access: { action: 'agent.view', filtered: true },
+      tag: 'approvals',
+      summary: 'Pending approval requests, oldest first; optionally of one agent or one request_type.',
+      query: PendingQuery,
+      responses: { 200: '`{approvals: [...]}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
+    },
+    async (request) => {
+      const query = parseInput(PendingQuery, request.query, 'query');
+      const approvals = await listPendingApprovals(deps.store, {
+        ...(query.agent_id === undefined ? {} : { agentId: query.agent_id.toLowerCase() }),
+        ...(query.request_type === undefined ? {} : { requestType: query.request_type }),
+        limit: query.limit ?? 100,
+      });
+      return { approvals: approvals.map(answer) };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/approvals/:id',
+      access: { action: 'agent.view', resource: onParam('approval') },
+      tag: 'approvals',
+      summary:
+        'An approval request with its votes (`decisions`), its audit trail (`events`) and, for a plan, the plan (`plan_payload`).',
+      responses: { 200: 'The request.' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'approval');
+      const approval = await readApproval(deps.store, id);
+      if (approval === null) throw new AstraError('ASTRA_NOT_FOUND', `approval ${id} does not exist`);
+      const plan =
+        approval.requestType === 'plan'
+          ? (
+              await deps.store.query<{ plan: unknown }>(`SELECT plan FROM goals WHERE id = $1`, [
+                approval.goalId,
+              ])
+            ).rows[0]?.plan
+          : undefined;
+      return {
+        ...answer(approval),
+        ...(plan === undefined ? {} : { plan_payload: plan }),
+        decisions: (await readDecisions(deps.store, id)).map(snake),
+        events: (await readApprovalEvents(deps.store, id)).map(snake),
+      };
+    },
+  );
+
+  const decisionErrors = {
+    400: 'ASTRA_VALIDATION_FAILED',
+    403: 'ASTRA_FORBIDDEN: the caller is not an approver of this request (nor a super-admin)',
+    404: 'ASTRA_NOT_FOUND',
+    409: 'ASTRA_STATE_CONFLICT: the request is no longer pending (or expired), or the caller already voted (`details.reason: "already_voted"`)',
+  };
+  const decisionAnswer = {
+    200: 'The request after the vote: `status` (`pending` until enough approvals, `approved`, `denied`), `approvals_received`, `approvals_required`.',
+  };
+
+  const vote = async (
+    request: Parameters<Parameters<DefineRoute>[1]>[0],
+    decision: 'approve' | 'deny',
+    reason: string | undefined,
+  ) => {
+    const id = idParam(request.params, 'approval');
+    const principal = principalOf(request);
+    const approver = approverOf(principal);
+    if (approver === null) throw new AstraError('ASTRA_FORBIDDEN', 'only people vote on approvals');
+    const approval = await deps.engine.decideApproval({
+      approvalId: id,
+      approver,
+      decision,
+      reason: reason ?? null,
+      authorize: (found) => mayDecide(found, principal),
+    });
+    return answer(approval);
+  };
+
+  define(
+    {
+      method: 'POST',
+      path: '/approvals/:id/approve',
+      access: { action: 'approval.decide', resource: onParam('approval') },
+      tag: 'approvals',
+      summary: 'Vote to approve: the request is approved once `required_approvals` approvers did.',
+      body: VoteBody,
+      responses: decisionAnswer,
+      errors: decisionErrors,
+    },
+    async (request) => {
+      const body = parseInput(VoteBody, request.body ?? {}, 'body');
+      return vote(request, 'approve', body.reason);
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/approvals/:id/deny',
+      access: { action: 'approval.decide', resource: onParam('approval') },
+      tag: 'approvals',
+      summary: 'Vote to deny: final at once; the goal (plan) or the task (risky task) fails with the reason.',
+      body: VoteBody,
+      responses: decisionAnswer,
+      errors: decisionErrors,
+    },
+    async (request) => {
+      const body = parseInput(VoteBody, request.body ?? {}, 'body');
+      return vote(request, 'deny', body.reason);
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/approvals/:id/decide',
+      access: { action: 'approval.decide', resource: onParam('approval') },
+      tag: 'approvals',
+      summary:
+        '`{decision: "approve" | "deny", reason}`: the same vote as /approve or /deny (`user_id` is ignored: the voter is the caller).',
+      body: DecideBody,
+      responses: decisionAnswer,
+      errors: decisionErrors,
+    },
+    async (request) => {
+      const body = parseInput(DecideBody, request.body ?? {}, 'body');
+      return vote(request, body.decision, body.reason);
+    },
+  );
+}

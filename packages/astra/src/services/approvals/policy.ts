@@ -1,0 +1,93 @@
+import { AstraError } from '../../errors/index.js';
+import type { ApprovalRecord } from '../../kernel/tasks/sql/approvals.js';
+import type { ApprovalRule, PlanTask } from '../../kernel/tasks/types.js';
+import type { Principal } from '../identity/identity.js';
+
+/**
+ * What needs people's approval, and who may give it. Decided once, when a goal is submitted: the
+ * engine stores the outcome (the goal waits `pending_approval`; each risky task carries its rule),
+ * so dispatch never asks again.
+ *
+ * From the platform settings (`ASTRA_RISKY_TASK_TYPES`, `ASTRA_APPROVAL_TTL_SECONDS`) and the
+ * agent's `config`:
+ * - `require_plan_approval: true` (or `require_approval: true` on the goal itself): the plan waits;
+ * - `risky_task_types: [...]`: task types or tools (a task's `payload.tool`) that wait, on top of
+ *   the platform's list;
+ * - `approvers: [...]` (user ids; empty: super-admins only), `required_approvals` (default 1),
+ *   `approval_ttl_seconds` (default the platform's; 0: never expires).
+ * Who may vote (`mayDecide`): a super-admin, or a user named in the request's approvers. The
+ * gateway's access rule (`approval.decide`) is checked before; role entries are its business.
+ */
+export interface ApprovalSettings {
+  /** Task types (or tools) risky for every agent. */
+  readonly riskyTaskTypes: readonly string[];
+  /** Default expiry of a request, in seconds; 0: none. */
+  readonly ttlSeconds: number;
+}
+
+export const NO_APPROVALS: ApprovalSettings = { riskyTaskTypes: [], ttlSeconds: 0 };
+
+/** The voter a principal is: a user id, or `admin-token`; null when it may never vote (an agent). */
+export function approverOf(principal: Principal): string | null {
+  if (principal.kind === 'admin_token') return 'admin-token';
+  return 'userId' in principal ? principal.userId : null;
+}
+
+/** Throws ASTRA_FORBIDDEN unless the principal may vote on this request. */
+export function mayDecide(approval: ApprovalRecord, principal: Principal): void {
+  const approver = approverOf(principal);
+  if (approver === null) throw new AstraError('ASTRA_FORBIDDEN', 'only people vote on approvals');
+  if (principal.superAdmin || approval.approvers.includes(approver)) return;
+  throw new AstraError('ASTRA_FORBIDDEN', 'you are not an approver of this request', {
+    details: { approval_id: approval.id },
+  });
+}
+
+const strings = (value: unknown): string[] =>
+  Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
+
+const wholeNumber = (value: unknown, fallback: number, min: number): number =>
+  typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
+
+/** Whether a task needs approval: its type or tool is risky for the platform or this agent. */
+export function isRisky(
+  task: Pick<PlanTask, 'type' | 'payload'>,
+  agent: { readonly config: Record<string, unknown> },
+  settings: ApprovalSettings,
+): boolean {
+  const risky = new Set([...settings.riskyTaskTypes, ...strings(agent.config.risky_task_types)]);
+  if (risky.size === 0) return false;
+  const payload = task.payload;
+  const tool =
+    typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload.tool : undefined;
+  return risky.has(task.type) || (typeof tool === 'string' && risky.has(tool));
+}
+
+/** The engine's `approval` input for a goal of this agent, or undefined when nothing waits. */
+export function approvalPolicyFor(
+  agent: { readonly config: Record<string, unknown> },
+  goal: { readonly requireApproval?: boolean },
+  settings: ApprovalSettings,
+): { plan: ApprovalRule | null; task: (task: PlanTask) => ApprovalRule | null } | undefined {
+  const config = agent.config;
+  const ttlSeconds = wholeNumber(config.approval_ttl_seconds, settings.ttlSeconds, 0);
+  const rule: ApprovalRule = {
+    required: wholeNumber(config.required_approvals, 1, 1),
+    approvers: strings(config.approvers),
+    ttlMs: ttlSeconds === 0 ? null : ttlSeconds * 1000,
+  };
+  const plan = goal.requireApproval === true || config.require_plan_approval === true ? rule : null;
+  const anyRisky = settings.riskyTaskTypes.length > 0 || strings(config.risky_task_types).length > 0;
+  if (plan === null && !anyRisky) return undefined;
+  return { plan, task: (task) => (isRisky(task, agent, settings) ? rule : null) };
+}
+
+/** `{approval}` to spread into the engine's submit input, or `{}` when nothing waits. */
+export function approvalInput(
+  agent: { readonly config: Record<string, unknown> },
+  goal: { readonly requireApproval?: boolean },
+  settings: ApprovalSettings = NO_APPROVALS,
+): { approval?: NonNullable<ReturnType<typeof approvalPolicyFor>> } {
+  const approval = approvalPolicyFor(agent, goal, settings);
+  return approval === undefined ? {} : { approval };
+}
