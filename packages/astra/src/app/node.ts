@@ -13,6 +13,8 @@ import { startWorkerManager, type WorkerManager } from '../kernel/workers/worker
 import type { Logger } from '../log/logger.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds } from '../services/agents/agent-store.js';
+import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
+import { guardStore } from '../services/gateway/guarded-store.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
@@ -155,8 +157,20 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         mailboxCapacity: config.mailboxCapacity,
       });
       for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
+      // What requests read and write (credentials, access facts, the API's own statements) goes
+      // through a breaker: a dead database costs callers a fast 503, not a connect timeout each.
+      const sqlBreaker = new CircuitBreaker(
+        'sql',
+        {
+          threshold: config.breakerThreshold,
+          windowMs: config.breakerWindowMs,
+          cooldownMs: config.breakerCooldownMs,
+        },
+        deps.clock,
+      );
+      const requestStore = guardStore(backends.store, sqlBreaker);
       const identity = new Identity({
-        store: backends.store,
+        store: requestStore,
         clock: deps.clock,
         refreshTtlMs: config.refreshTokenTtlMs,
       });
@@ -170,9 +184,17 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       gateway = await createGateway({
         logger: log,
         readiness: backends.readiness,
+        breakers: [sqlBreaker],
+        bodyLimitBytes: config.bodyLimitBytes,
+        maxHeaderBytes: config.maxHeaderBytes,
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: {
-          store: backends.store,
+          store: requestStore,
+          streams: {
+            pollMs: config.eventsPollMs,
+            heartbeatMs: config.eventsHeartbeatMs,
+            bufferSize: config.eventsBuffer,
+          },
           engine: kernelNow.engine,
           reads,
           actors,

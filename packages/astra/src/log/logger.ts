@@ -13,6 +13,7 @@ const SENSITIVE = [
   'password_hash',
   'token',
   'accessToken',
+  'access_token',
   'refreshToken',
   'refresh_token',
   'apiKey',

@@ -22,6 +22,8 @@ export interface ApiDeps {
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
   readonly version: string;
+  /** Event streams (routes-events.ts): tail interval, keep-alive interval, per-client queue; default 250 ms, 15 s, 1000. */
+  readonly streams?: { readonly pollMs: number; readonly heartbeatMs: number; readonly bufferSize: number };
   /** Goals one agent may send per minute through `POST /internal/goals` (default 100). */
   readonly agentGoalsPerMinute?: number;
 }
