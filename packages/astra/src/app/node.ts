@@ -16,6 +16,7 @@ import { activeAgentIds } from '../services/agents/agent-store.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { createGateway } from '../services/gateway/server.js';
+import { AccessControl } from '../services/access/access-control.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
@@ -180,6 +181,12 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       });
       if (created.generatedPassword !== undefined)
         deps.onAdminCreated?.(config.adminEmail, created.generatedPassword);
+      const access = new AccessControl({
+        store: requestStore,
+        clock: deps.clock,
+        onAuditError: (error) => log.error({ err: error }, 'could not write access decisions'),
+      });
+      await access.start();
       stops.push(() => actors.stop());
       gateway = await createGateway({
         logger: log,
@@ -200,6 +207,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           actors,
           adminToken: deps.adminToken,
           identity,
+          access,
           clock: deps.clock,
           corsOrigins: config.corsOrigins,
           approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
@@ -215,6 +223,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           await server.close();
         } finally {
           clearTimeout(timer);
+          await access.close();
         }
       });
     }

@@ -13,6 +13,11 @@ export interface AgentRecord {
   readonly chatCapable: boolean;
   readonly tags: readonly string[];
   readonly priority: number;
+  /** Access control (services/access): the organization and team it belongs to, its owner, who sees it. */
+  readonly orgId: string;
+  readonly teamId: string | null;
+  readonly ownerUserId: string | null;
+  readonly visibility: 'global' | 'public' | 'team' | 'private';
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -24,10 +29,19 @@ export interface NewAgent {
   readonly config: Record<string, unknown>;
   readonly chatCapable: boolean;
   readonly tags: readonly string[];
+  /** Default: the default organization. */
+  readonly orgId?: string;
+  readonly teamId?: string | null;
+  readonly ownerUserId?: string | null;
+  /** Default: public (seen and used by the members of its organization). */
+  readonly visibility?: AgentRecord['visibility'];
 }
 
 const COLUMNS =
-  'id, name, actor_type, status, system_prompt, config, chat_capable, tags, priority, created_at, updated_at';
+  'id, name, actor_type, status, system_prompt, config, chat_capable, tags, priority, org_id, team_id, owner_user_id, visibility, created_at, updated_at';
+
+/** The organization agents belong to when none is named (migration 0007). */
+export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001';
 
 function toAgent(row: Record<string, unknown>): AgentRecord {
   return {
@@ -40,6 +54,10 @@ function toAgent(row: Record<string, unknown>): AgentRecord {
     chatCapable: row.chat_capable as boolean,
     tags: row.tags as string[],
     priority: row.priority as number,
+    orgId: row.org_id as string,
+    teamId: (row.team_id ?? null) as string | null,
+    ownerUserId: (row.owner_user_id ?? null) as string | null,
+    visibility: row.visibility as AgentRecord['visibility'],
     createdAt: (row.created_at as Date).toISOString(),
     updatedAt: (row.updated_at as Date).toISOString(),
   };
@@ -48,8 +66,9 @@ function toAgent(row: Record<string, unknown>): AgentRecord {
 export async function insertAgent(db: SqlExecutor, agent: NewAgent): Promise<AgentRecord> {
   const { rows } = await db.query(
     `WITH created AS (
-       INSERT INTO agents (name, actor_type, system_prompt, config, chat_capable, tags)
-       VALUES ($1, $2, $3, $4::jsonb, $5, $6) RETURNING ${COLUMNS}
+       INSERT INTO agents (name, actor_type, system_prompt, config, chat_capable, tags, org_id, team_id,
+                           owner_user_id, visibility)
+       VALUES ($1, $2, $3, $4::jsonb, $5, $6, $7, $8, $9, $10) RETURNING ${COLUMNS}
      ),
      logged AS (
        INSERT INTO events (event_type, actor_id, payload)
@@ -63,6 +82,10 @@ export async function insertAgent(db: SqlExecutor, agent: NewAgent): Promise<Age
       JSON.stringify(agent.config),
       agent.chatCapable,
       agent.tags,
+      agent.orgId ?? DEFAULT_ORG_ID,
+      agent.teamId ?? null,
+      agent.ownerUserId ?? null,
+      agent.visibility ?? 'public',
     ],
   );
   return toAgent(rows[0] as Record<string, unknown>);
@@ -75,16 +98,33 @@ export async function readAgent(db: SqlExecutor, id: string): Promise<AgentRecor
 
 export async function listAgents(
   db: SqlExecutor,
-  filter: { tag?: string; limit: number },
+  filter: { tag?: string; limit: number; scope?: AgentScope | null },
 ): Promise<AgentRecord[]> {
-  const { rows } =
-    filter.tag === undefined
-      ? await db.query(`SELECT ${COLUMNS} FROM agents ORDER BY created_at DESC LIMIT $1`, [filter.limit])
-      : await db.query(
-          `SELECT ${COLUMNS} FROM agents WHERE tags @> ARRAY[$1]::text[] ORDER BY created_at DESC LIMIT $2`,
-          [filter.tag, filter.limit],
-        );
+  const params: unknown[] = [];
+  const where: string[] = [];
+  if (filter.tag !== undefined) {
+    params.push(filter.tag);
+    where.push(`tags @> ARRAY[$${params.length}]::text[]`);
+  }
+  if (filter.scope != null) {
+    params.push(filter.scope.orgIds, filter.scope.userId);
+    const [orgs, user] = [`$${params.length - 1}::uuid[]`, `$${params.length}::uuid`];
+    where.push(`(visibility = 'global' OR org_id = ANY(${orgs}) OR owner_user_id = ${user}
+      OR id IN (SELECT agent_id FROM agent_collaborators WHERE user_id = ${user}))`);
+  }
+  params.push(filter.limit);
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM agents ${where.length === 0 ? '' : `WHERE ${where.join(' AND ')}`}
+     ORDER BY created_at DESC LIMIT $${params.length}`,
+    params,
+  );
   return rows.map(toAgent);
+}
+
+/** A superset of the agents a caller may see, to narrow lists before the policies decide each. */
+export interface AgentScope {
+  readonly orgIds: readonly string[];
+  readonly userId: string | null;
 }
 
 /** Ids of agents whose actors run: restored at startup. */
@@ -135,6 +175,8 @@ export interface AgentPatch {
   readonly dailyTokenBudget?: number | null;
   readonly priority?: number;
   readonly allowedTools?: readonly string[] | null;
+  readonly visibility?: AgentRecord['visibility'];
+  readonly teamId?: string | null;
 }
 
 /** Applies the fields given (absent ones stay); a field given as null clears it. Logs AgentUpdated. */
@@ -160,7 +202,9 @@ export async function updateAgent(
          max_concurrent_goals = CASE WHEN $18 THEN $19 ELSE max_concurrent_goals END,
          daily_token_budget = CASE WHEN $20 THEN $21 ELSE daily_token_budget END,
          priority = CASE WHEN $22 THEN $23 ELSE priority END,
-         allowed_tools = CASE WHEN $24 THEN $25::jsonb ELSE allowed_tools END
+         allowed_tools = CASE WHEN $24 THEN $25::jsonb ELSE allowed_tools END,
+         visibility = CASE WHEN $27 THEN $28 ELSE visibility END,
+         team_id = CASE WHEN $29 THEN $30::uuid ELSE team_id END
        WHERE id = $1
        RETURNING ${PROFILE_COLUMNS}
      ),
@@ -197,6 +241,10 @@ export async function updateAgent(
         ? null
         : JSON.stringify(patch.allowedTools),
       JSON.stringify({ fields: Object.keys(patch) }),
+      has('visibility'),
+      patch.visibility ?? null,
+      patch.teamId !== undefined,
+      patch.teamId ?? null,
     ],
   );
   return rows[0] === undefined ? null : toProfile(rows[0]);

@@ -1,6 +1,7 @@
 import type { TaskEngine } from '../../kernel/tasks/engine.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import type { AccessControl } from '../access/access-control.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import type { ApprovalSettings } from '../approvals/policy.js';
 import type { Identity } from '../identity/identity.js';
@@ -15,6 +16,8 @@ export interface ApiDeps {
   readonly actors: AgentActors;
   readonly adminToken: string;
   readonly identity: Identity;
+  /** Decides who may do what (services/access). */
+  readonly access: AccessControl;
   readonly clock: Clock;
   /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default nothing. */
   readonly approvals?: ApprovalSettings;

@@ -1,17 +1,22 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
+import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AstraError } from '../../errors/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuthentication } from './auth.js';
 import { DOCS_PAGE } from './docs-page.js';
 import { ApiDocs, routeDefiner } from './openapi.js';
+import { registerAccessRoutes } from './routes-access.js';
 import { registerAgentRoutes } from './routes-agents.js';
 import { registerApprovalRoutes } from './routes-approvals.js';
+import { registerAuditRoutes } from './routes-audit.js';
 import { registerDocumentRoutes } from './routes-documents.js';
+import { EVENTS_WS_PATH, registerEventRoutes } from './routes-events.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
 import { registerInternalRoutes } from './routes-internal.js';
+import { registerOrgRoutes } from './routes-orgs.js';
 import { registerRevisionRoutes } from './routes-revisions.js';
 import { registerServiceTokenRoutes } from './routes-service-tokens.js';
 import { registerSessionRoutes } from './routes-sessions.js';
@@ -38,6 +43,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
         details: { retryAfterMs: context.ttl, limit: context.max },
       }),
   });
+  // WebSocket upgrades go through the same hooks (auth, access) as requests; clients send nothing big.
+  await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
   const docs = new ApiDocs();
   // Every route added from here on must be in the document: checked when the server gets ready.
   const added: string[] = [];
@@ -50,8 +57,13 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     if (missing.length > 0) throw new Error(`routes missing from the API description: ${missing.join(', ')}`);
   });
   const publicPaths = new Set<string>();
-  installAuthentication(app, { adminToken: deps.adminToken, identity: deps.identity, publicPaths });
-  const define = routeDefiner(app, docs);
+  installAuthentication(app, {
+    adminToken: deps.adminToken,
+    identity: deps.identity,
+    publicPaths,
+    queryTokenPaths: new Set([EVENTS_WS_PATH]),
+  });
+  const define = routeDefiner(app, docs, deps.access);
   // Served by the gateway itself; described here so the document lists every route.
   docs.add({
     method: 'GET',
@@ -82,6 +94,10 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerGoalRoutes(define, deps, deps.actors);
   registerTaskRoutes(define, deps);
   registerApprovalRoutes(define, deps);
+  registerOrgRoutes(define, deps);
+  registerAccessRoutes(define, deps);
+  registerEventRoutes(app, define, deps);
+  registerAuditRoutes(define, deps);
   define(
     {
       method: 'GET',

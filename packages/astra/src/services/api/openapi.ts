@@ -1,7 +1,10 @@
+import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
+import type { AccessControl } from '../access/access-control.js';
 import type { AccessRule } from '../access/rules.js';
+import { accessPreHandler } from './access-hook.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same definitions that register the routes: a route
@@ -81,7 +84,7 @@ export class ApiDocs {
           name: match[1],
           in: 'path',
           required: true,
-          schema: match[1] === 'rev' ? { type: 'integer', minimum: 1 } : { type: 'string', format: 'uuid' },
+          schema: match[1] === 'rev' || match[1] === 'version' ? { type: 'integer', minimum: 1 } : { type: 'string', format: 'uuid' },
         })),
         ...queryParameters(route.query),
         ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
@@ -147,12 +150,18 @@ function queryParameters(query: z.ZodType | undefined): object[] {
   }));
 }
 
-export type DefineRoute = (spec: RouteSpec, handler: Handler) => void;
+/** Serves a WebSocket upgrade on a GET route (@fastify/websocket); hooks (auth, access) run before it. */
+export type WsHandler = (socket: WebSocket, request: FastifyRequest) => void | Promise<void>;
+
+export type DefineRoute = (spec: RouteSpec, handler: Handler, wsHandler?: WsHandler) => void;
 
 /** A function that registers a route with Fastify and describes it in the document, from one definition. */
-export function routeDefiner(app: FastifyInstance, docs: ApiDocs): DefineRoute {
-  return (spec, handler) => {
+export function routeDefiner(app: FastifyInstance, docs: ApiDocs, access: AccessControl): DefineRoute {
+  return (spec, handler, wsHandler) => {
+    if (spec.public !== true && spec.access === undefined)
+      throw new Error(`${spec.method} ${spec.path}: a route that needs credentials must declare its access rule`);
     docs.add(spec);
+    const preHandler = spec.access === undefined ? undefined : accessPreHandler(spec.access, access);
     const rateLimit =
       spec.ratePerMinute === undefined
         ? undefined
@@ -165,6 +174,8 @@ export function routeDefiner(app: FastifyInstance, docs: ApiDocs): DefineRoute {
       method: spec.method,
       url: spec.path,
       handler,
+      ...(wsHandler === undefined ? {} : { wsHandler }),
+      ...(preHandler === undefined ? {} : { preHandler }),
       ...(rateLimit === undefined ? {} : { config: { rateLimit } }),
     });
   };

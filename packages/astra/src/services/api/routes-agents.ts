@@ -1,19 +1,24 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readAgentEvents } from '../../kernel/tasks/sql/read.js';
-import { tokensUsedToday } from '../agents/admission.js';
+import { readTeamOrg } from '../access/directory.js';
+import { onParam } from '../access/rules.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import {
+  DEFAULT_ORG_ID,
   deleteAgent,
   insertAgent,
   listAgents,
   readAgent,
-  readProfile,
   updateAgent,
 } from '../agents/agent-store.js';
+import type { Principal } from '../identity/identity.js';
 import type { ApiDeps } from './api-deps.js';
+import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
+
+const Visibility = z.enum(['global', 'public', 'team', 'private']);
 
 const CreateAgent = z
   .object({
@@ -23,6 +28,9 @@ const CreateAgent = z
     config: z.union([z.record(z.string(), z.unknown()), z.string()]).optional(),
     chat_capable: z.boolean().optional(),
     tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
+    org_id: z.uuid().optional(),
+    team_id: z.uuid().nullable().optional(),
+    visibility: Visibility.optional(),
   })
   .refine(
     (body) => body.name !== undefined || body.actor_type !== undefined,
@@ -48,6 +56,8 @@ const PatchAgent = z
     daily_token_budget: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
     priority: z.number().int().min(-32_768).max(32_767).optional(),
     allowed_tools: z.array(z.string().min(1).max(200)).max(500).nullable().optional(),
+    visibility: Visibility.optional(),
+    team_id: z.uuid().nullable().optional(),
   })
   .strict()
   .refine((body) => Object.keys(body).length > 0, 'name at least one field');
@@ -70,11 +80,33 @@ function parseConfig(config: Record<string, unknown> | string | undefined): Reco
   });
 }
 
+/** The organization an agent is created in when the body names none. */
+async function defaultOrgOf(deps: ApiDeps, principal: Principal): Promise<string> {
+  const scope = await deps.access.scopeOf(principal);
+  if (scope === null || scope.orgIds.length === 0) return DEFAULT_ORG_ID;
+  if (scope.orgIds.length === 1) return scope.orgIds[0] as string;
+  throw new AstraError(
+    'ASTRA_VALIDATION_FAILED',
+    'body.org_id: required when you belong to several organizations',
+    {
+      details: { path: 'body.org_id', reason: 'required' },
+    },
+  );
+}
+
+async function requireTeamIn(deps: ApiDeps, teamId: string, orgId: string): Promise<void> {
+  if ((await readTeamOrg(deps.store, teamId)) === orgId) return;
+  throw new AstraError('ASTRA_VALIDATION_FAILED', "body.team_id: no such team in the agent's organization", {
+    details: { path: 'body.team_id', reason: 'unknown team' },
+  });
+}
+
 export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
   define(
     {
       method: 'POST',
       path: '/agents',
+      access: { action: 'agent.create', filtered: true },
       tag: 'agents',
       summary: 'Create an agent; its actor starts and receives its goals in order.',
       body: CreateAgent,
@@ -83,7 +115,15 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     },
     async (request, reply) => {
       const body = parseInput(CreateAgent, request.body ?? {}, 'body');
+      const principal = principalOf(request);
+      const orgId = body.org_id ?? (await defaultOrgOf(deps, principal));
+      await deps.access.require(principal, 'agent.create', { type: 'org', id: orgId });
+      if (body.team_id != null) await requireTeamIn(deps, body.team_id, orgId);
       const agent = await insertAgent(deps.store, {
+        orgId,
+        teamId: body.team_id ?? null,
+        ownerUserId: userIdOf(principal),
+        ...(body.visibility === undefined ? {} : { visibility: body.visibility }),
         name: body.name ?? (body.actor_type as string),
         actorType: body.actor_type ?? 'agent',
         systemPrompt: body.system_prompt ?? null,
@@ -100,6 +140,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents',
+      access: { action: 'agent.view', filtered: true },
       tag: 'agents',
       summary: 'List agents, newest first, optionally those with a tag.',
       query: ListAgentsQuery,
@@ -108,11 +149,14 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     },
     async (request) => {
       const query = parseInput(ListAgentsQuery, request.query, 'query');
+      const principal = principalOf(request);
       const agents = await listAgents(deps.store, {
         ...(query.tag === undefined ? {} : { tag: query.tag }),
         limit: query.limit ?? 100,
+        scope: await deps.access.scopeOf(principal),
       });
-      return { agents: agents.map(snake) };
+      const visible = await deps.access.filterAgents(principal, 'agent.view', agents, (agent) => agent.id);
+      return { agents: visible.map(snake) };
     },
   );
 
@@ -120,6 +164,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id',
+      access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Get an agent.',
       responses: { 200: 'The agent.' },
@@ -136,6 +181,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'PATCH',
       path: '/agents/:id',
+      access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Change an agent and its platform settings (drain_mode, max_concurrent_goals, daily_token_budget, priority, allowed_tools); null clears a limit.',
@@ -146,7 +192,14 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     async (request) => {
       const id = idParam(request.params, 'agent');
       const body = parseInput(PatchAgent, request.body ?? {}, 'body');
+      if (body.visibility !== undefined || body.team_id !== undefined) {
+        // Who sees an agent is the agent admins' decision, not every editor's.
+        const allowed = await deps.access.require(principalOf(request), 'agent.admin', { type: 'agent', id });
+        if (body.team_id != null) await requireTeamIn(deps, body.team_id, allowed.agent?.orgId ?? '');
+      }
       const profile = await updateAgent(deps.store, id, {
+        ...(body.visibility === undefined ? {} : { visibility: body.visibility }),
+        ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
         ...(body.name === undefined ? {} : { name: body.name }),
         ...(body.system_prompt === undefined ? {} : { systemPrompt: body.system_prompt }),
         ...(body.config === undefined ? {} : { config: parseConfig(body.config) }),
@@ -171,6 +224,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id/profile',
+      access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: 'An agent with its platform settings and the tokens it used today (UTC).',
       responses: { 200: 'The profile.' },
@@ -188,6 +242,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'DELETE',
       path: '/agents/:id',
+      access: { action: 'agent.admin', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Delete an agent with its goals, graphs and tasks; its actor stops.',
       responses: { 200: '`{id, deleted: true}`' },
@@ -206,6 +261,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id/events',
+      access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "An agent's events, oldest first; page with `since` (the last event id seen) and `limit` (≤ 500).",

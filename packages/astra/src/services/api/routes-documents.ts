@@ -6,6 +6,7 @@ import { DOC_TYPES, deleteDocument, insertDocument, listDocuments } from '../age
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
+import { onParam } from '../access/rules.js';
 
 const DocType = z.enum(DOC_TYPES as [string, ...string[]]);
 const CreateDocument = z
@@ -40,6 +41,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/documents',
+      access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Add a document (rule, skill, context_doc, reference) to an agent, or to one of its goals with goal_id.',
@@ -72,6 +74,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/agents/:id/documents',
+      access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "An agent's documents, lowest priority first; with goal_id also that goal's; optionally one doc_type.",
@@ -95,6 +98,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'DELETE',
       path: '/agents/:id/documents/:doc_id',
+      access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Delete one of an agent’s documents.',
       responses: { 200: '`{id, deleted: true}`' },

@@ -7,8 +7,10 @@ import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
 import { approvalInput } from '../approvals/policy.js';
 import type { ApiDeps } from './api-deps.js';
+import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
+import { PLATFORM, onBody, onParam } from '../access/rules.js';
 
 export const SubmitGoal = z.object({
   goal_text: z.string().trim().min(1).max(100_000),
@@ -33,20 +35,6 @@ const ListGoalsQuery = z.object({
   agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
-
-/** Goal progress: task counts by status, for `GET /goals/{id}` and the CLI's live view. */
-async function progress(deps: ApiDeps, goalId: string): Promise<Record<string, number>> {
-  const { rows } = await deps.store.query<{ status: string; n: number }>(
-    `SELECT status, count(*)::int AS n FROM tasks WHERE goal_id = $1 GROUP BY status`,
-    [goalId],
-  );
-  const counts: Record<string, number> = { total: 0 };
-  for (const row of rows) {
-    counts[row.status] = row.n;
-    counts.total = (counts.total ?? 0) + row.n;
-  }
-  return counts;
-}
 
 /**
  * Admission and submission, shared by `POST /agents/{id}/goals`, `POST /goals` and
@@ -123,6 +111,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/agents/:id/goals',
+      access: { action: 'agent.use', resource: onParam('agent') },
       tag: 'goals',
       summary: 'Submit a goal with a declared plan (a DAG of tasks) to an agent.',
       body: SubmitGoal,
@@ -143,6 +132,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/goals',
+      access: { action: 'agent.use', resource: onBody('agent', 'agent_id') },
       tag: 'goals',
       summary:
         'Submit a goal naming its agent in the body (`agent_id`); otherwise as `POST /agents/{id}/goals`.',
@@ -163,6 +153,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals/:id/details',
+      access: { action: 'agent.view', resource: onParam('goal') },
       tag: 'goals',
       summary: 'A goal with every task, payloads and results included.',
       responses: { 200: '`{goal, tasks}`' },
@@ -180,6 +171,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/stats',
+      access: { action: 'platform.view', resource: PLATFORM },
       tag: 'goals',
       summary: 'Counts of goals, tasks, agents and workers by status.',
       responses: { 200: '`{goals, tasks, agents, workers}`, each `{status: count}`' },
@@ -191,6 +183,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals',
+      access: { action: 'agent.view', filtered: true },
       tag: 'goals',
       summary: 'List goals, newest first, optionally of one agent.',
       query: ListGoalsQuery,
@@ -199,11 +192,15 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     },
     async (request) => {
       const query = parseInput(ListGoalsQuery, request.query, 'query');
+      const principal = principalOf(request);
+      if (query.agent_id !== undefined)
+        await deps.access.require(principal, 'agent.view', { type: 'agent', id: query.agent_id });
       const goals = await listGoals(deps.store, {
         ...(query.agent_id === undefined ? {} : { agentId: query.agent_id }),
         limit: query.limit ?? 100,
       });
-      return { goals: goals.map(snake) };
+      const visible = await deps.access.filterAgents(principal, 'agent.view', goals, (goal) => goal.agentId);
+      return { goals: visible.map(snake) };
     },
   );
 
@@ -211,6 +208,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals/:id',
+      access: { action: 'agent.view', resource: onParam('goal') },
       tag: 'goals',
       summary: 'Get a goal with its progress (task counts by status and `total`).',
       responses: { 200: 'The goal.' },
@@ -228,6 +226,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/goals/:id/cancel',
+      access: { action: 'agent.use', resource: onParam('goal') },
       tag: 'goals',
       summary:
         'Cancel a goal that has not ended: its unfinished tasks, its graph, and the goals waiting on it.',

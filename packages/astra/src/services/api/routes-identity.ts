@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
-import { onParam } from '../access/rules.js';
 import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
 import type { Identity } from '../identity/identity.js';
 import { generatePassword, hashPassword, verifyPassword } from '../identity/passwords.js';
@@ -18,6 +17,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
+import { PLATFORM, onParam } from '../access/rules.js';
 
 // Local addresses such as admin@localhost are valid here: the check is the shape, not deliverability.
 const Email = z
@@ -129,6 +129,7 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/users',
+      access: { action: 'platform.admin', resource: PLATFORM },
       tag: 'identity',
       summary: 'Create a user (super-admin only).',
       ratePerMinute: 60,
@@ -157,6 +158,7 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/users',
+      access: { action: 'platform.view', resource: PLATFORM },
       tag: 'identity',
       summary:
         'List users (super-admin only), oldest first, paged; `status` filters, `q` matches part of the email or display name.',
@@ -183,6 +185,7 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/users/:id',
+      access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
       summary: 'Get a user (a super-admin, or the user itself).',
       responses: { 200: 'The user.' },
@@ -203,6 +206,7 @@ export function registerIdentityRoutes(
     {
       method: 'PATCH',
       path: '/users/:id',
+      access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
       summary:
         "Change a user: display name and password (the user itself or a super-admin), status and super-admin flag (super-admin). Suspending, deactivating or a new password ends the user's sessions; a suspended user's API keys stop at once.",
@@ -232,6 +236,8 @@ export function registerIdentityRoutes(
         return updated;
       });
       if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
+      // A status or role change applies to this process's verified credentials at once.
+      if (body.status !== undefined || body.is_super_admin !== undefined) identity.forgetVerified();
       request.log.info({ userId: id, fields: Object.keys(body).sort() }, 'user changed');
       return snake(user);
     },
@@ -271,6 +277,7 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/api-keys',
+      access: { self: true },
       tag: 'identity',
       summary: 'Create an API key for the calling user; the key is in this answer only.',
       ratePerMinute: 60,
@@ -302,6 +309,7 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/api-keys',
+      access: { self: true },
       tag: 'identity',
       summary: "List the calling user's API keys (prefixes only).",
       responses: { 200: '`{api_keys: [...]}`' },
@@ -316,6 +324,7 @@ export function registerIdentityRoutes(
     {
       method: 'DELETE',
       path: '/api-keys/:id',
+      access: { self: true },
       tag: 'identity',
       summary: 'Revoke an API key (its owner or a super-admin); it stops working at once.',
       responses: { 200: '`{id, revoked: true}`' },

@@ -6,6 +6,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
+import { onParam } from '../access/rules.js';
 
 const CreateRevision = z.object({
   payload: z
@@ -24,6 +25,7 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/agents/:id/revisions',
+      access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: "An agent's config revisions, newest first; `active` marks the live one.",
       responses: { 200: '`{revisions: [...]}`' },
@@ -41,6 +43,7 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/revisions',
+      access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Record a new revision `{payload: {system_prompt?, config?}}`; it is numbered and not active until activated.',
@@ -68,6 +71,7 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/revisions/:rev/activate',
+      access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Make a revision live: its system_prompt and config are copied onto the agent.',
       responses: { 200: '`{agent_id, active_config_revision}`' },

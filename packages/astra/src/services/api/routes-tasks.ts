@@ -6,6 +6,7 @@ import { listWorkers } from '../../kernel/workers/worker-store.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
+import { PLATFORM, onParam } from '../access/rules.js';
 
 const CompleteTask = z.object({ result: z.unknown().optional() });
 
@@ -16,6 +17,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/tasks/:id',
+      access: { action: 'agent.view', resource: onParam('task') },
       tag: 'tasks',
       summary: 'Get a task: status, payload, result, error, attempts, dependencies, worker, times.',
       responses: { 200: 'The task.' },
@@ -32,6 +34,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/tasks/:id/cancel',
+      access: { action: 'agent.use', resource: onParam('task') },
       tag: 'tasks',
       summary: 'Cancel a task that has not ended; what depends on it fails or is skipped by its policy.',
       responses: { 200: '`{task_id, status: "cancelled", cancelled: true}`' },
@@ -53,6 +56,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/tasks/:id/complete',
+      access: { action: 'agent.use', resource: onParam('task') },
       tag: 'tasks',
       summary:
         'Complete a running task from outside (work done by a system Astra does not run); its children become ready.',
@@ -92,6 +96,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/graphs/:id',
+      access: { action: 'agent.view', resource: onParam('graph') },
       tag: 'tasks',
       summary: 'Get a task graph (status, counts) with its tasks.',
       responses: { 200: 'The graph with `tasks`.' },
@@ -109,6 +114,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/workers',
+      access: { action: 'platform.view', resource: PLATFORM },
       tag: 'workers',
       summary: 'List workers (live ones; `?all=true` includes offline ones).',
       query: WorkersQuery,

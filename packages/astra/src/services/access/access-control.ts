@@ -1,0 +1,319 @@
+import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
+import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import type { Principal } from '../identity/identity.js';
+import { DecisionLog } from './decision-log.js';
+import {
+  type AgentFacts,
+  type OwnedType,
+  orgExists,
+  readAccountOrgs,
+  readAgentFacts,
+  readManyAgentFacts,
+  readTeamOrg,
+  readUserFacts,
+  type UserFacts,
+} from './directory.js';
+import {
+  ADMIN_TOKEN_USER,
+  accountEntity,
+  agentEntity,
+  entityUid,
+  plainEntity,
+  teamEntity,
+  userEntity,
+  userSet,
+} from './entities.js';
+import { type Decision, PolicyEngine } from './policy-engine.js';
+import { ensureDefaultPolicies, readActivePolicies, readActiveVersion } from './policy-store.js';
+import type { Action } from './rules.js';
+
+/**
+ * Access control: every request's action on a resource is decided by the active Cedar policy set
+ * (access/policies.ts) from facts read from the database (access/directory.ts). A caller who may
+ * not even see a resource gets 404, as if it did not exist (one organization's data is invisible
+ * to another); one who may see it but not act gets 403. API keys may be narrowed by scopes
+ * (`read` ⊂ `use` ⊂ `edit` ⊂ `admin`; none: the user's full rights). Denials and allowed changes
+ * are audited. Other processes' policy activations are picked up within a second.
+ */
+export type Target =
+  | { readonly type: 'platform' }
+  | { readonly type: 'org' | 'team' | 'user'; readonly id: string }
+  | { readonly type: OwnedType; readonly id: string };
+
+export interface Allowed {
+  /** The agent the target belongs to, for goals, graphs, tasks, approvals and agents. */
+  readonly agent?: AgentFacts;
+  readonly decision: Decision;
+}
+
+const RELOAD_EVERY_MS = 1_000;
+const SCOPE_RANK = { read: 0, use: 1, edit: 2, admin: 3 } as const;
+type Scope = keyof typeof SCOPE_RANK;
+
+function scopeNeeded(action: Action): Scope {
+  if (action.endsWith('.view')) return 'read';
+  if (action === 'agent.use') return 'use';
+  if (action === 'agent.edit') return 'edit';
+  return 'admin';
+}
+
+const isRead = (action: Action): boolean => action.endsWith('.view');
+
+/** A caller as a Cedar principal: its uid and the entity that describes it. */
+interface Subject {
+  readonly uid: EntityUidJson;
+  readonly entity: EntityJson;
+  readonly user: UserFacts | null;
+  readonly label: string;
+}
+
+interface Resolved {
+  readonly uid: EntityUidJson;
+  readonly entities: EntityJson[];
+  readonly orgId: string | null;
+  readonly agent?: AgentFacts;
+  /** The action that decides whether the caller may know the resource exists. */
+  readonly viewAction: Action | null;
+}
+
+export class AccessControl {
+  readonly engine = new PolicyEngine();
+  readonly decisions: DecisionLog;
+  readonly #store: SqlStore;
+  readonly #clock: Clock;
+  #checkedAt = Number.NEGATIVE_INFINITY;
+  #reloading: Promise<void> | undefined;
+
+  constructor(options: { store: SqlStore; clock: Clock; onAuditError: (error: unknown) => void }) {
+    this.#store = options.store;
+    this.#clock = options.clock;
+    this.decisions = new DecisionLog(options.store, options.onAuditError);
+  }
+
+  /** Writes the built-in policy set if none exists and loads the active one. */
+  async start(): Promise<void> {
+    await ensureDefaultPolicies(this.#store);
+    await this.reload();
+  }
+
+  /** Loads the active policy version if it is not the one in use. */
+  async reload(): Promise<void> {
+    this.#checkedAt = this.#clock.now();
+    const version = await readActiveVersion(this.#store);
+    if (version === null || version === this.engine.version) return;
+    const active = await readActivePolicies(this.#store);
+    if (active !== null) this.engine.load(active.version, active.policies);
+  }
+
+  async close(): Promise<void> {
+    await this.decisions.flush();
+  }
+
+  /** Throws 404/403 unless the caller may do `action` on `target`. */
+  async require(
+    principal: Principal,
+    action: Action,
+    target: Target,
+    context: { approvers?: readonly string[] } = {},
+  ): Promise<Allowed> {
+    await this.#fresh();
+    const subject = await this.#subject(principal);
+    const resolved = await this.#resolve(target);
+    if (resolved === null) throw notFound(target);
+    const scoped = scopeRefusal(principal, action);
+    const decision = scoped ?? this.#decide(subject, action, resolved, context);
+    this.#audit(subject, action, target, resolved, decision);
+    if (decision.allowed) return { ...(resolved.agent ? { agent: resolved.agent } : {}), decision };
+    const mayView =
+      resolved.viewAction !== null &&
+      resolved.viewAction !== action &&
+      this.#decide(subject, resolved.viewAction, resolved, {}).allowed;
+    if (!mayView && resolved.viewAction !== null) throw notFound(target);
+    throw new AstraError(
+      'ASTRA_FORBIDDEN',
+      scoped === undefined ? `not allowed: ${action}` : `this API key's scopes do not allow ${action}`,
+      { details: { action } },
+    );
+  }
+
+  /** Whether the caller may do `action` on `target` (no exception, not audited: for filtering lists). */
+  async allows(principal: Principal, action: Action, target: Target): Promise<boolean> {
+    await this.#fresh();
+    if (scopeRefusal(principal, action) !== undefined) return false;
+    const subject = await this.#subject(principal);
+    const resolved = await this.#resolve(target);
+    return resolved !== null && this.#decide(subject, action, resolved, {}).allowed;
+  }
+
+  /** The items of a list the caller may act on, by the agent each belongs to (one read for all). */
+  async filterAgents<T>(
+    principal: Principal,
+    action: Action,
+    items: readonly T[],
+    agentIdOf: (item: T) => string,
+  ): Promise<T[]> {
+    await this.#fresh();
+    if (scopeRefusal(principal, action) !== undefined) return [];
+    const subject = await this.#subject(principal);
+    const facts = await readManyAgentFacts(this.#store, items.map(agentIdOf));
+    return items.filter((item) => {
+      const agent = facts.get(agentIdOf(item));
+      return agent !== undefined && this.#decide(subject, action, agentResolved(agent), {}).allowed;
+    });
+  }
+
+  /**
+   * A superset of what the caller may see, to narrow list queries in SQL before the policies
+   * decide item by item: null for super-admins (everything), else their organizations and user id.
+   */
+  async scopeOf(principal: Principal): Promise<{ orgIds: string[]; userId: string | null } | null> {
+    const subject = await this.#subject(principal);
+    if (subject.user?.superAdmin === true) return null;
+    if (subject.user === null) return { orgIds: [], userId: null };
+    return { orgIds: subject.user.orgs.map((m) => m.orgId), userId: subject.user.userId };
+  }
+
+  #decide(
+    subject: Subject,
+    action: Action,
+    resolved: Resolved,
+    context: { approvers?: readonly string[] },
+  ): Decision {
+    return this.engine.decide({
+      principal: subject.uid,
+      action,
+      resource: resolved.uid,
+      entities: [subject.entity, ...resolved.entities],
+      ...(context.approvers === undefined ? {} : { context: { approvers: userSet(context.approvers) } }),
+    });
+  }
+
+  #audit(subject: Subject, action: Action, target: Target, resolved: Resolved, decision: Decision): void {
+    if (decision.allowed && isRead(action)) {
+      this.decisions.allowedReads++;
+      return;
+    }
+    this.decisions.record({
+      principal: subject.label,
+      action,
+      resourceType: target.type,
+      resourceId: 'id' in target ? target.id : 'astra',
+      orgId: resolved.orgId,
+      allowed: decision.allowed,
+      policyVersion: decision.policyVersion,
+      reasons: decision.allowed ? decision.reasons : [...decision.reasons, ...decision.errors],
+    });
+  }
+
+  async #fresh(): Promise<void> {
+    if (this.engine.version !== 0 && this.#clock.now() - this.#checkedAt < RELOAD_EVERY_MS) return;
+    this.#reloading ??= this.reload().finally(() => {
+      this.#reloading = undefined;
+    });
+    await this.#reloading;
+  }
+
+  async #subject(principal: Principal): Promise<Subject> {
+    if (principal.kind === 'admin_token') {
+      const facts: UserFacts = { userId: ADMIN_TOKEN_USER, superAdmin: true, orgs: [], teams: [] };
+      return {
+        uid: entityUid('User', ADMIN_TOKEN_USER),
+        entity: userEntity(facts),
+        user: facts,
+        label: 'admin_token',
+      };
+    }
+    if ('agentId' in principal && typeof principal.agentId === 'string') {
+      const facts = await readAgentFacts(this.#store, 'agent', principal.agentId);
+      if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the calling agent no longer exists');
+      return {
+        uid: entityUid('Agent', facts.agentId),
+        entity: agentEntity(facts),
+        user: null,
+        label: `agent:${facts.agentId}`,
+      };
+    }
+    const userId = (principal as { userId: string }).userId;
+    const facts = await readUserFacts(this.#store, userId);
+    if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
+    return {
+      uid: entityUid('User', userId),
+      entity: userEntity(facts),
+      user: facts,
+      label: `user:${userId}`,
+    };
+  }
+
+  async #resolve(target: Target): Promise<Resolved | null> {
+    switch (target.type) {
+      case 'platform':
+        return {
+          uid: entityUid('Platform', 'astra'),
+          entities: [plainEntity('Platform', 'astra')],
+          orgId: null,
+          viewAction: null,
+        };
+      case 'org':
+        return (await orgExists(this.#store, target.id))
+          ? {
+              uid: entityUid('Org', target.id),
+              entities: [plainEntity('Org', target.id)],
+              orgId: target.id,
+              viewAction: 'org.view',
+            }
+          : null;
+      case 'team': {
+        const orgId = await readTeamOrg(this.#store, target.id);
+        return orgId === null
+          ? null
+          : {
+              uid: entityUid('Team', target.id),
+              entities: [teamEntity(target.id, orgId)],
+              orgId,
+              viewAction: null,
+            };
+      }
+      case 'user': {
+        const orgs = await readAccountOrgs(this.#store, target.id);
+        return orgs === null
+          ? null
+          : {
+              uid: entityUid('Account', target.id),
+              entities: [accountEntity(target.id, orgs)],
+              orgId: null,
+              viewAction: 'user.view',
+            };
+      }
+      default: {
+        const agent = await readAgentFacts(this.#store, target.type, target.id);
+        return agent === null ? null : agentResolved(agent);
+      }
+    }
+  }
+}
+
+const agentResolved = (agent: AgentFacts): Resolved => ({
+  uid: entityUid('Agent', agent.agentId),
+  entities: [agentEntity(agent)],
+  orgId: agent.orgId,
+  agent,
+  viewAction: 'agent.view',
+});
+
+function scopeRefusal(principal: Principal, action: Action): Decision | undefined {
+  if (principal.kind !== 'api_key' || principal.scopes.length === 0) return undefined;
+  const granted = Math.max(
+    ...principal.scopes.map((scope) => (scope in SCOPE_RANK ? SCOPE_RANK[scope as Scope] : -1)),
+  );
+  if (granted >= SCOPE_RANK[scopeNeeded(action)]) return undefined;
+  return { allowed: false, reasons: ['api-key-scope'], errors: [], policyVersion: 0 };
+}
+
+function notFound(target: Target): AstraError {
+  const what = target.type === 'user' ? 'user' : target.type;
+  return new AstraError('ASTRA_NOT_FOUND', `${what} not found`, {
+    details: 'id' in target ? { [`${what}_id`]: target.id } : {},
+  });
+}

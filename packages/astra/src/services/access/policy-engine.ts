@@ -1,0 +1,79 @@
+import * as cedar from '@cedar-policy/cedar-wasm/nodejs';
+import { LRUCache } from 'lru-cache';
+import { CEDAR_SCHEMA } from './policies.js';
+
+/**
+ * Cedar (through its WebAssembly build) evaluates every decision. A policy set is parsed once per
+ * version (`load`), then requests are evaluated against the parsed set. Cedar is deterministic:
+ * the same policies, entities, action and context always give the same answer, so answers are
+ * memoized on exactly those inputs (the key is the serialized request, so any change of a fact —
+ * a membership, a collaborator, a visibility — is a different key, never a stale answer).
+ */
+export interface CedarRequest {
+  readonly principal: cedar.EntityUidJson;
+  readonly action: string;
+  readonly resource: cedar.EntityUidJson;
+  readonly entities: cedar.EntityJson[];
+  readonly context?: cedar.Context;
+}
+
+export interface Decision {
+  readonly allowed: boolean;
+  /** Ids of the policies that decided (the permits that matched, or the forbids). */
+  readonly reasons: readonly string[];
+  readonly errors: readonly string[];
+  readonly policyVersion: number;
+}
+
+const messages = (errors: readonly cedar.DetailedError[]): string[] => errors.map((error) => error.message);
+
+/** Errors that make a policy text unusable: parse errors and schema violations (none: valid). */
+export function validatePolicies(text: string): string[] {
+  const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text } });
+  if (answer.type === 'failure') return messages(answer.errors);
+  return answer.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`);
+}
+
+export class PolicyEngine {
+  #version = 0;
+  readonly #memo = new LRUCache<string, Decision>({ max: 50_000 });
+
+  get version(): number {
+    return this.#version;
+  }
+
+  /** Parses a version; it answers from now on. Throws when the text does not validate. */
+  load(version: number, text: string): void {
+    const errors = validatePolicies(text);
+    if (errors.length > 0) throw new Error(`policy set ${version} is invalid: ${errors.join('; ')}`);
+    const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: text });
+    if (parsed.type === 'failure') throw new Error(messages(parsed.errors).join('; '));
+    this.#version = version;
+  }
+
+  decide(request: CedarRequest): Decision {
+    if (this.#version === 0) throw new Error('no policy set loaded');
+    const key = JSON.stringify([this.#version, request]);
+    const known = this.#memo.get(key);
+    if (known !== undefined) return known;
+    const answer = cedar.statefulIsAuthorized({
+      principal: request.principal,
+      action: { type: 'Astra::Action', id: request.action },
+      resource: request.resource,
+      context: request.context ?? {},
+      entities: request.entities,
+      preparsedPolicySetId: `v${this.#version}`,
+    });
+    const decision: Decision =
+      answer.type === 'failure'
+        ? { allowed: false, reasons: [], errors: messages(answer.errors), policyVersion: this.#version }
+        : {
+            allowed: answer.response.decision === 'allow',
+            reasons: answer.response.diagnostics.reason,
+            errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
+            policyVersion: this.#version,
+          };
+    this.#memo.set(key, decision);
+    return decision;
+  }
+}

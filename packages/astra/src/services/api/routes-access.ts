@@ -1,0 +1,245 @@
+import { z } from 'zod';
+import { AstraError, isAstraError } from '../../errors/index.js';
+import type { Target } from '../access/access-control.js';
+import { listCollaborators, putCollaborator, removeCollaborator } from '../access/org-store.js';
+import { validatePolicies } from '../access/policy-engine.js';
+import {
+  activatePolicyVersion,
+  insertPolicyVersion,
+  listPolicyVersions,
+  readPolicyText,
+} from '../access/policy-store.js';
+import { ACTIONS, onParam, PLATFORM } from '../access/rules.js';
+import type { ApiDeps } from './api-deps.js';
+import { principalOf, userIdOf } from './auth.js';
+import type { DefineRoute } from './openapi.js';
+import { idParam, parseInput, snake } from './validation.js';
+
+/**
+ * Agent collaborators, the versioned policy set, the decision audit, and `POST /access/check`
+ * (what the policies answer for the caller, with the policies that decided).
+ */
+const Collaborator = z.object({ user_id: z.uuid(), level: z.enum(['use', 'edit', 'admin']) }).strict();
+const NewPolicies = z
+  .object({ policies: z.string().min(1).max(200_000), description: z.string().max(500).optional() })
+  .strict();
+const Check = z
+  .object({
+    action: z.enum(ACTIONS),
+    resource_type: z.enum(['platform', 'org', 'team', 'user', 'agent', 'goal', 'graph', 'task', 'approval']),
+    resource_id: z.uuid().optional(),
+  })
+  .strict();
+const DecisionsQuery = z.object({
+  since_id: z.coerce.number().int().min(0).optional(),
+  limit: z.coerce.number().int().min(1).max(1000).optional(),
+});
+
+function versionParam(params: unknown): number {
+  const raw = (params as Record<string, unknown>).version;
+  const version = typeof raw === 'string' && /^\d{1,9}$/.test(raw) ? Number(raw) : 0;
+  if (version < 1) throw new AstraError('ASTRA_NOT_FOUND', `policy version ${String(raw)} does not exist`);
+  return version;
+}
+
+export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/collaborators',
+      access: { action: 'agent.view', resource: onParam('agent') },
+      tag: 'access',
+      summary: 'Users who collaborate on an agent, with their level (use, edit, admin).',
+      responses: { 200: '`{collaborators: [{user_id, email, role, created_at}]}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => ({
+      collaborators: (await listCollaborators(deps.store, idParam(request.params, 'agent'))).map(snake),
+    }),
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/agents/:id/collaborators',
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      tag: 'access',
+      summary: "Make a member of the agent's organization a collaborator, or change their level.",
+      body: Collaborator,
+      responses: { 200: '`{agent_id, user_id, level}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      const body = parseInput(Collaborator, request.body ?? {}, 'body');
+      await putCollaborator(deps.store, agentId, body.user_id, body.level);
+      return { agent_id: agentId, user_id: body.user_id, level: body.level };
+    },
+  );
+
+  define(
+    {
+      method: 'DELETE',
+      path: '/agents/:id/collaborators/:user_id',
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      tag: 'access',
+      summary: 'Remove a collaborator.',
+      responses: { 204: 'Removed.' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request, reply) => {
+      const removed = await removeCollaborator(
+        deps.store,
+        idParam(request.params, 'agent'),
+        idParam(request.params, 'collaborator', 'user_id'),
+      );
+      if (!removed) throw new AstraError('ASTRA_NOT_FOUND', 'no such collaborator');
+      return reply.status(204).send();
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/policies',
+      access: { action: 'platform.view', resource: PLATFORM },
+      tag: 'access',
+      summary: 'Versions of the policy set, newest first; `active` marks the one in force.',
+      responses: {
+        200: '`{versions: [{version, description, created_by, created_at, activated_at, active}]}`',
+      },
+      errors: { 403: 'ASTRA_FORBIDDEN' },
+    },
+    async () => ({ versions: (await listPolicyVersions(deps.store)).map(snake) }),
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/policies/:version',
+      access: { action: 'platform.view', resource: PLATFORM },
+      tag: 'access',
+      summary: 'The Cedar text of a policy set version.',
+      responses: { 200: '`{version, policies}`' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const version = versionParam(request.params);
+      const policies = await readPolicyText(deps.store, version);
+      if (policies === null)
+        throw new AstraError('ASTRA_NOT_FOUND', `policy version ${version} does not exist`);
+      return { version, policies };
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/policies',
+      access: { action: 'platform.admin', resource: PLATFORM },
+      tag: 'access',
+      summary:
+        'Store a new version of the policy set (Cedar), validated against the schema first; it is not active until activated.',
+      body: NewPolicies,
+      responses: { 201: '`{version}`' },
+      errors: { 400: 'ASTRA_POLICY_INVALID or ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
+    },
+    async (request, reply) => {
+      const body = parseInput(NewPolicies, request.body ?? {}, 'body');
+      const errors = validatePolicies(body.policies);
+      if (errors.length > 0)
+        throw new AstraError('ASTRA_POLICY_INVALID', `the policies do not validate: ${errors[0]}`, {
+          details: { errors: errors.slice(0, 20).join('\n') },
+        });
+      const version = await insertPolicyVersion(deps.store, {
+        policies: body.policies,
+        description: body.description ?? '',
+        createdBy: userIdOf(principalOf(request)),
+      });
+      return reply.status(201).send({ version });
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/policies/:version/activate',
+      access: { action: 'platform.admin', resource: PLATFORM },
+      tag: 'access',
+      summary:
+        'Put a policy set version in force (an older one too: a rollback); every process follows within a second.',
+      responses: { 200: '`{version, active: true}`' },
+      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const version = versionParam(request.params);
+      if (!(await activatePolicyVersion(deps.store, version)))
+        throw new AstraError('ASTRA_NOT_FOUND', `policy version ${version} does not exist`);
+      await deps.access.reload();
+      return { version, active: true };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/access/decisions',
+      access: { action: 'platform.view', resource: PLATFORM },
+      tag: 'access',
+      summary: 'The decision audit: denials and allowed changes, oldest first after `since_id`.',
+      query: DecisionsQuery,
+      responses: { 200: '`{decisions: [...], allowed_reads}` (allowed reads are counted, not listed)' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
+    },
+    async (request) => {
+      const query = parseInput(DecisionsQuery, request.query, 'query');
+      await deps.access.decisions.flush();
+      const { rows } = await deps.store.query(
+        `SELECT id, at, principal, action, resource_type, resource_id, org_id, decision, policy_version, reasons
+         FROM access_decisions WHERE id > $1 ORDER BY id LIMIT $2`,
+        [query.since_id ?? 0, query.limit ?? 100],
+      );
+      return {
+        decisions: rows.map((row) => ({ ...row, id: Number(row.id) })),
+        allowed_reads: deps.access.decisions.allowedReads,
+      };
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/access/check',
+      access: { self: true },
+      tag: 'access',
+      summary:
+        'What the policies answer for the caller: `{allowed, reasons, policy_version}`; resources the caller may not see answer `allowed: false` like missing ones.',
+      body: Check,
+      responses: { 200: '`{allowed, reasons, policy_version}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
+    },
+    async (request) => {
+      const body = parseInput(Check, request.body ?? {}, 'body');
+      if (body.resource_type !== 'platform' && body.resource_id === undefined)
+        throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.resource_id: required for this resource type', {
+          details: { path: 'body.resource_id', reason: 'required' },
+        });
+      const target = (
+        body.resource_type === 'platform'
+          ? { type: 'platform' }
+          : { type: body.resource_type, id: body.resource_id }
+      ) as Target;
+      try {
+        const allowed = await deps.access.require(principalOf(request), body.action, target);
+        return {
+          allowed: true,
+          reasons: allowed.decision.reasons,
+          policy_version: allowed.decision.policyVersion,
+        };
+      } catch (error) {
+        if (!isAstraError(error) || !['ASTRA_FORBIDDEN', 'ASTRA_NOT_FOUND'].includes(error.code)) throw error;
+        return { allowed: false, reasons: [], policy_version: deps.access.engine.version };
+      }
+    },
+  );
+}
