@@ -23,13 +23,35 @@ export interface Readiness {
   readonly checks: Readonly<Record<string, { readonly ok: boolean; readonly error?: string }>>;
 }
 
+/** A login's credentials: the access token (15 minutes) and the refresh token that renews it. */
+export interface Session {
+  readonly token: string;
+  readonly expires_at: string;
+  readonly refresh_token: string;
+  readonly refresh_expires_at: string;
+  readonly user: Readonly<Record<string, unknown>> & { readonly id: string; readonly email: string };
+}
+
+/** An agent's service token as listed (the token itself is only in the creation answer). */
+export interface ServiceToken {
+  readonly id: string;
+  readonly agent_id: string;
+  readonly name: string;
+  readonly prefix: string;
+  readonly created_by: string | null;
+  readonly created_at: string;
+  readonly expires_at: string;
+  readonly revoked_at: string | null;
+  readonly last_used_at: string | null;
+}
+
 /**
  * A thin typed client for Astra's public HTTP API. It has no dependencies beyond `fetch`, so it
  * installs without any of the server's packages. Errors answered by the server are AstraApiError.
  */
 export class AstraClient {
   readonly #baseUrl: string;
-  readonly #token: string | undefined;
+  #token: string | undefined;
   readonly #timeoutMs: number;
   readonly #fetch: typeof fetch;
 
@@ -38,6 +60,63 @@ export class AstraClient {
     this.#token = options.token;
     this.#timeoutMs = options.timeoutMs ?? 10_000;
     this.#fetch = options.fetch ?? fetch;
+  }
+
+  /** Logs in; the client then sends the new access token. Keep `refresh_token` to renew it. */
+  async login(email: string, password: string): Promise<Session> {
+    const session = await this.request<Session>('POST', '/login', { body: { email, password }, auth: false });
+    this.#token = session.token;
+    return session;
+  }
+
+  /**
+   * Trades a refresh token for a new access token (which the client then sends) and a new refresh
+   * token; the one passed in is spent, and presenting it again ends the whole login.
+   */
+  async refresh(refreshToken: string): Promise<Session> {
+    const session = await this.request<Session>('POST', '/auth/refresh', {
+      body: { refresh_token: refreshToken },
+      auth: false,
+    });
+    this.#token = session.token;
+    return session;
+  }
+
+  /** Ends the login the refresh token belongs to. */
+  logout(refreshToken: string): Promise<{ logged_out: true }> {
+    return this.request('POST', '/logout', { body: { refresh_token: refreshToken }, auth: false });
+  }
+
+  /** Mints a token that authenticates as the agent; `token` is in this answer only. */
+  createServiceToken(
+    agentId: string,
+    options: { name?: string; ttl_seconds?: number } = {},
+  ): Promise<{ token: string; service_token: ServiceToken }> {
+    return this.request('POST', `/agents/${encodeURIComponent(agentId)}/service-tokens`, { body: options });
+  }
+
+  listServiceTokens(agentId: string): Promise<{ service_tokens: ServiceToken[] }> {
+    return this.request('GET', `/agents/${encodeURIComponent(agentId)}/service-tokens`);
+  }
+
+  revokeServiceToken(agentId: string, tokenId: string): Promise<{ id: string; revoked: true }> {
+    return this.request(
+      'DELETE',
+      `/agents/${encodeURIComponent(agentId)}/service-tokens/${encodeURIComponent(tokenId)}`,
+    );
+  }
+
+  /** As an agent (a client built with its service token): submits a goal to another agent. */
+  submitInternalGoal(
+    goal: NewGoal & { readonly agent_id: string },
+    options: { idempotencyKey?: string } = {},
+  ): Promise<SubmittedGoal> {
+    return this.request('POST', '/internal/goals', {
+      body: goal,
+      ...(options.idempotencyKey === undefined
+        ? {}
+        : { headers: { 'idempotency-key': options.idempotencyKey } }),
+    });
   }
 
   /** Liveness: the gateway process answers. */

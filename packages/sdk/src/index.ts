@@ -1,4 +1,11 @@
-export { AstraClient, type ClientOptions, type Health, type Readiness } from './client.js';
+export {
+  AstraClient,
+  type ClientOptions,
+  type Health,
+  type Readiness,
+  type ServiceToken,
+  type Session,
+} from './client.js';
 export { AstraApiError } from './errors.js';
 export type {
   Agent,

@@ -25,7 +25,7 @@ const CreateServiceToken = z.object({
 });
 
 export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): void {
-  const { store, clock } = deps;
+  const { store, clock, identity } = deps;
   const requireAgent = async (agentId: string): Promise<void> => {
     if ((await readAgent(store, agentId)) === null)
       throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
@@ -101,6 +101,7 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
       const tokenId = idParam(request.params, 'service token', 'token_id');
       if (!(await revokeServiceToken(store, agentId, tokenId, new Date(clock.now()))))
         throw new AstraError('ASTRA_NOT_FOUND', 'service token does not exist');
+      identity.forgetVerified(); // this process at once; the others within the credential cache's 5 s
       request.log.info({ agentId, serviceTokenId: tokenId }, 'service token revoked');
       return { id: tokenId, revoked: true };
     },
