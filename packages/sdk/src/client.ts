@@ -1,4 +1,5 @@
 import { AstraApiError } from './errors.js';
+import { type EventStreamOptions, type StreamedEvent, streamEvents } from './events.js';
 import type { Agent, Goal, Graph, NewAgent, NewGoal, SubmittedGoal, Task, Worker } from './resources.js';
 
 export interface ClientOptions {
@@ -170,6 +171,11 @@ export class AstraClient {
 
   getGraph(id: string): Promise<Graph> {
     return this.request('GET', `/graphs/${encodeURIComponent(id)}`);
+  }
+
+  /** Live events (SSE), optionally of one goal or agent; reconnects by itself, resuming after the last event. */
+  events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
+    return streamEvents({ baseUrl: this.#baseUrl, token: this.#token, fetch: this.#fetch }, options);
   }
 
   listWorkers(): Promise<{ workers: Worker[] }> {

@@ -7,6 +7,7 @@ export {
   type Session,
 } from './client.js';
 export { AstraApiError } from './errors.js';
+export type { EventStreamOptions, StreamedEvent } from './events.js';
 export type {
   Agent,
   Goal,

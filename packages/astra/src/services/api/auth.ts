@@ -19,7 +19,13 @@ const digest = (value: string): Buffer => createHash('sha256').update(value).dig
 
 export function installAuthentication(
   app: FastifyInstance,
-  options: { adminToken: string; identity: Identity; publicPaths: ReadonlySet<string> },
+  options: {
+    adminToken: string;
+    identity: Identity;
+    publicPaths: ReadonlySet<string>;
+    /** Paths that also take `?access_token=` (WebSocket upgrades: browsers cannot set headers there). */
+    queryTokenPaths?: ReadonlySet<string>;
+  },
 ): void {
   const expected = digest(options.adminToken);
   app.decorateRequest('astraPrincipal', undefined);
@@ -27,7 +33,7 @@ export function installAuthentication(
     if (options.publicPaths.has(request.url.split('?')[0] ?? '')) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
-    const credential = match?.[1];
+    const credential = match?.[1] ?? takeQueryToken(request, options.queryTokenPaths);
     if (credential === undefined)
       throw new AstraError('ASTRA_UNAUTHENTICATED', 'send Authorization: Bearer <token>');
     if (timingSafeEqual(digest(credential), expected)) {
@@ -38,6 +44,22 @@ export function installAuthentication(
     if (principal === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
     request.astraPrincipal = principal;
   });
+}
+
+/**
+ * `?access_token=` on the paths that allow it; the parameter is then cut from the request URL, so
+ * nothing that logs or echoes the URL later can carry the credential.
+ */
+function takeQueryToken(request: FastifyRequest, paths: ReadonlySet<string> | undefined): string | undefined {
+  const [path, search] = request.raw.url?.split('?', 2) ?? [];
+  if (paths === undefined || search === undefined || !paths.has(path ?? '')) return undefined;
+  const params = new URLSearchParams(search);
+  const token = params.get('access_token');
+  if (token === null || token.length === 0) return undefined;
+  params.delete('access_token');
+  const rest = params.toString();
+  request.raw.url = rest.length === 0 ? (path as string) : `${path}?${rest}`;
+  return token;
 }
 
 export function principalOf(request: FastifyRequest): Principal {
