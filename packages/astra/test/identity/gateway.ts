@@ -1,0 +1,105 @@
+import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
+import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
+import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
+import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
+import { createLogger } from '../../src/log/logger.js';
+import type { SqlStore } from '../../src/ports/sql-store.js';
+import { AccessControl } from '../../src/services/access/access-control.js';
+import { type AgentActors, createAgentActors } from '../../src/services/agents/agent-actors.js';
+import { createGateway } from '../../src/services/gateway/server.js';
+import { Identity } from '../../src/services/identity/identity.js';
+import { ReadModel } from '../../src/services/reads/read-model.js';
+import type { Clock } from '../../src/time/clock.js';
+
+/**
+ * A gateway in this process over a given store (each test brings its own database), driven with
+ * Fastify's `inject`: the real routes, authentication, error handling and logger, with the clock
+ * the test controls and every log line kept in `logs`. Two of these over one Postgres behave as
+ * two gateway processes (separate kernels, actors and token caches).
+ */
+export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
+export const ADMIN_EMAIL = 'admin@test.example';
+export const ADMIN_PASSWORD = 'admin-password-0123';
+
+export interface TestGateway {
+  readonly app: FastifyInstance;
+  readonly identity: Identity;
+  readonly kernel: TaskKernel;
+  readonly actors: AgentActors;
+  /** Every log line written so far, raw JSON. */
+  readonly logs: string[];
+  call(
+    method: 'GET' | 'POST' | 'PATCH' | 'DELETE',
+    url: string,
+    options?: { token?: string; body?: unknown; headers?: Record<string, string> },
+  ): Promise<LightMyRequestResponse>;
+  close(): Promise<void>;
+}
+
+export async function openGateway(
+  store: SqlStore,
+  clock: Clock,
+  options: { agentGoalsPerMinute?: number } = {},
+): Promise<TestGateway> {
+  const logs: string[] = [];
+  const logger = createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } });
+  const reads = new ReadModel({
+    store,
+    cache: createLruCache({ clock, maxEntries: 1000, defaultTtlMs: 60_000 }),
+    ttlMs: 60_000,
+  });
+  const kernel = createTaskKernel({
+    store,
+    onChanged: ({ goals }) => reads.forgetGoals(goals),
+    bus: new MemoryBus(clock, resolveBusOptions()),
+    clock,
+    shardCount: 2,
+    retry: { baseMs: 5, maxMs: 20 },
+  });
+  const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
+  const identity = new Identity({ store, clock });
+  await identity.bootstrap({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
+  const access = new AccessControl({ store, clock, onAuditError: () => undefined });
+  await access.start();
+  const app = await createGateway({
+    logger,
+    readiness: [],
+    info: { mode: 'test', version: 'test' },
+    api: {
+      store,
+      engine: kernel.engine,
+      reads,
+      actors,
+      adminToken: ADMIN_TOKEN,
+      identity,
+      access,
+      clock,
+      corsOrigins: [],
+      version: 'test',
+      ...(options.agentGoalsPerMinute === undefined
+        ? {}
+        : { agentGoalsPerMinute: options.agentGoalsPerMinute }),
+    },
+  });
+  return {
+    app,
+    identity,
+    kernel,
+    actors,
+    logs,
+    call: (method, url, { token, body, headers } = {}) =>
+      app.inject({
+        method,
+        url,
+        headers: { ...(token === undefined ? {} : { authorization: `Bearer ${token}` }), ...headers },
+        ...(body === undefined ? {} : { payload: body as object }),
+      }),
+    close: async () => {
+      await app.close();
+      await actors.stop();
+      await access.close();
+      kernel.close();
+    },
+  };
+}
