@@ -1,6 +1,17 @@
 import { AstraApiError } from './errors.js';
 import { type EventStreamOptions, type StreamedEvent, streamEvents } from './events.js';
-import type { Agent, Goal, Graph, NewAgent, NewGoal, SubmittedGoal, Task, Worker } from './resources.js';
+import type {
+  Agent,
+  Approval,
+  ApprovalDetails,
+  Goal,
+  Graph,
+  NewAgent,
+  NewGoal,
+  SubmittedGoal,
+  Task,
+  Worker,
+} from './resources.js';
 
 export interface ClientOptions {
   /** Base URL of an Astra gateway, e.g. http://127.0.0.1:8080. */
@@ -176,6 +187,37 @@ export class AstraClient {
   /** Live events (SSE), optionally of one goal or agent; reconnects by itself, resuming after the last event. */
   events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
     return streamEvents({ baseUrl: this.#baseUrl, token: this.#token, fetch: this.#fetch }, options);
+  }
+
+  /** Pending approval requests, oldest first. */
+  listPendingApprovals(
+    filter: { agentId?: string; requestType?: 'plan' | 'risky_task' } = {},
+  ): Promise<{ approvals: Approval[] }> {
+    const query = new URLSearchParams();
+    if (filter.agentId !== undefined) query.set('agent_id', filter.agentId);
+    if (filter.requestType !== undefined) query.set('request_type', filter.requestType);
+    const text = query.toString();
+    return this.request('GET', `/approvals/pending${text === '' ? '' : `?${text}`}`);
+  }
+
+  getApproval(id: string): Promise<ApprovalDetails> {
+    return this.request('GET', `/approvals/${encodeURIComponent(id)}`);
+  }
+
+  /** Votes to approve; the request is approved once enough approvers did. */
+  approve(id: string, reason?: string): Promise<Approval> {
+    return this.decideApproval(id, 'approve', reason);
+  }
+
+  /** Votes to deny: final; the goal or task fails with the reason. */
+  deny(id: string, reason?: string): Promise<Approval> {
+    return this.decideApproval(id, 'deny', reason);
+  }
+
+  decideApproval(id: string, decision: 'approve' | 'deny', reason?: string): Promise<Approval> {
+    return this.request('POST', `/approvals/${encodeURIComponent(id)}/decide`, {
+      body: { decision, ...(reason === undefined ? {} : { reason }) },
+    });
   }
 
   listWorkers(): Promise<{ workers: Worker[] }> {

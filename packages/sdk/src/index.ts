@@ -10,6 +10,9 @@ export { AstraApiError } from './errors.js';
 export type { EventStreamOptions, StreamedEvent } from './events.js';
 export type {
   Agent,
+  Approval,
+  ApprovalDetails,
+  ApprovalStatus,
   Goal,
   GoalStatus,
   Graph,

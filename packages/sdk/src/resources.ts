@@ -5,6 +5,7 @@
 export type TaskStatus =
   | 'created'
   | 'pending'
+  | 'waiting_approval'
   | 'queued'
   | 'scheduled'
   | 'running'
@@ -13,7 +14,14 @@ export type TaskStatus =
   | 'dead_letter'
   | 'cancelled';
 
-export type GoalStatus = 'pending' | 'blocked' | 'active' | 'completed' | 'failed' | 'cancelled';
+export type GoalStatus =
+  | 'pending'
+  | 'pending_approval'
+  | 'blocked'
+  | 'active'
+  | 'completed'
+  | 'failed'
+  | 'cancelled';
 
 export interface Agent {
   readonly id: string;
@@ -57,6 +65,8 @@ export interface NewGoal {
   readonly priority?: number;
   readonly depends_on_goal_ids?: readonly string[];
   readonly cascade_id?: string;
+  /** The plan waits for approval (answered 202 `pending_approval`) even when the agent does not require it. */
+  readonly require_approval?: boolean;
 }
 
 export interface SubmittedGoal {
@@ -64,6 +74,47 @@ export interface SubmittedGoal {
   readonly graph_id: string | null;
   readonly task_count: number;
   readonly status: GoalStatus;
+  /** When the plan waits for approval (`status: "pending_approval"`). */
+  readonly approval_id?: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+/** A plan or a risky task waiting for people: `approvals_required` approve votes approve it, any deny denies it. */
+export interface Approval {
+  readonly id: string;
+  readonly request_type: 'plan' | 'risky_task';
+  readonly agent_id: string;
+  readonly goal_id: string;
+  readonly graph_id: string | null;
+  readonly task_id: string | null;
+  readonly status: ApprovalStatus;
+  readonly required_approvals: number;
+  readonly approvals_required: number;
+  readonly approvals_received: number;
+  readonly approvers: readonly string[];
+  readonly action_summary: string;
+  readonly expires_at: string | null;
+  readonly reason: string | null;
+  readonly decided_at: string | null;
+  readonly created_at: string;
+}
+
+/** `GET /approvals/{id}`: the request with its votes and audit trail (and the plan, for a plan). */
+export interface ApprovalDetails extends Approval {
+  readonly plan_payload?: Plan;
+  readonly decisions: readonly {
+    readonly approver: string;
+    readonly decision: 'approve' | 'deny';
+    readonly reason: string | null;
+    readonly created_at: string;
+  }[];
+  readonly events: readonly {
+    readonly id: number;
+    readonly type: string;
+    readonly payload: Record<string, unknown>;
+    readonly created_at: string;
+  }[];
 }
 
 export interface Goal {

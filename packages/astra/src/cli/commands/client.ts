@@ -174,6 +174,37 @@ export function registerClientCommands(program: Command, context: CliContext): v
   withClientOptions(program.command('workers').description('list live workers')).action(
     async (flags: ClientFlags) => print(context, await (await clientFor(context, flags)).listWorkers()),
   );
+  const approvals = program
+    .command('approvals')
+    .description('plans and risky tasks waiting for approval: list, inspect, vote');
+  withClientOptions(approvals.command('list').description('list pending approval requests'))
+    .option('--agent <id>', 'only the requests of this agent')
+    .option('--type <type>', 'only `plan` or `risky_task` requests')
+    .action(async (flags: ClientFlags & { agent?: string; type?: 'plan' | 'risky_task' }) =>
+      print(
+        context,
+        await (await clientFor(context, flags)).listPendingApprovals({
+          ...(flags.agent === undefined ? {} : { agentId: flags.agent }),
+          ...(flags.type === undefined ? {} : { requestType: flags.type }),
+        }),
+      ),
+    );
+  withClientOptions(
+    approvals.command('get').argument('<id>').description('print a request with its votes and audit trail'),
+  ).action(async (id: string, flags: ClientFlags) =>
+    print(context, await (await clientFor(context, flags)).getApproval(id)),
+  );
+  for (const decision of ['approve', 'deny'] as const)
+    withClientOptions(
+      approvals
+        .command(decision)
+        .argument('<id>')
+        .description(decision === 'approve' ? 'vote to approve a request' : 'deny a request (final)'),
+    )
+      .option('--reason <text>', 'why (kept in the audit trail)')
+      .action(async (id: string, flags: ClientFlags & { reason?: string }) =>
+        print(context, await (await clientFor(context, flags)).decideApproval(id, decision, flags.reason)),
+      );
   withClientOptions(
     program
       .command('events')

@@ -1,0 +1,106 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AstraClient, type Goal } from '@astra/sdk';
+import { afterAll, describe, expect, it } from 'vitest';
+import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+
+/**
+ * Approvals survive a restart: a real `astra up` (embedded) gets a goal whose plan needs approval
+ * and a goal with a risky task; the process stops while both wait; a new process on the same data
+ * directory takes the votes, and both goals run to completion.
+ */
+const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-approvals-'));
+let astra: AstraProcess | undefined;
+
+async function start(): Promise<AstraClient> {
+  astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  const url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
+  const { readStoredAdminToken } = await import('../../src/app/admin-token.js');
+  const token = (await readStoredAdminToken(dataDir)) as string;
+  return new AstraClient({ baseUrl: url, token });
+}
+
+async function stop(): Promise<void> {
+  astra?.child.kill('SIGTERM');
+  expect(await astra?.exited).toBe(0);
+  astra = undefined;
+}
+
+/** Asks again until `done` holds (the server's state changes through its own executor). */
+async function eventually<T>(read: () => Promise<T>, done: (value: T) => boolean): Promise<T> {
+  for (let i = 0; ; i++) {
+    const value = await read();
+    if (done(value) || i >= 600) return value;
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+afterAll(async () => {
+  if (astra !== undefined) {
+    astra.child.kill('SIGTERM');
+    await astra.exited;
+  }
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+describe('approvals across a restart', () => {
+  it('a plan approval and a risky-task approval given after a restart run their goals to the end', async () => {
+    let client = await start();
+    const { actor_id: agentId } = await client.createAgent({
+      name: 'careful',
+      config: { risky_task_types: ['echo'], required_approvals: 1 },
+    });
+    const planned = await client.submitGoal(agentId, {
+      goal_text: 'wait for a yes',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+      require_approval: true,
+    });
+    expect(planned).toMatchObject({ status: 'pending_approval', graph_id: null });
+    const planApproval = planned.approval_id as string;
+    const risky = await client.submitGoal(agentId, {
+      goal_text: 'risky second step',
+      plan: {
+        tasks: [
+          { id: 'first', type: 'noop' },
+          { id: 'risky', type: 'echo', payload: { danger: true }, depends_on: ['first'] },
+        ],
+      },
+    });
+    expect(risky.status).toBe('active');
+    const waiting = await eventually(
+      () => client.listPendingApprovals({ agentId, requestType: 'risky_task' }),
+      (list) => list.approvals.length === 1,
+    );
+    expect(waiting.approvals).toHaveLength(1);
+    const taskApproval = waiting.approvals[0]?.id as string;
+    expect((await client.getTask(waiting.approvals[0]?.task_id as string)).status).toBe('waiting_approval');
+    await stop();
+
+    client = await start();
+    const pending = await client.listPendingApprovals({ agentId });
+    expect(pending.approvals.map((a) => a.id).sort()).toEqual([planApproval, taskApproval].sort());
+    expect((await client.getGoal(planned.goal_id)).status).toBe('pending_approval');
+    expect(await client.approve(planApproval, 'looks fine')).toMatchObject({ status: 'approved' });
+    expect(await client.decideApproval(taskApproval, 'approve')).toMatchObject({
+      status: 'approved',
+      approvals_received: 1,
+      approvals_required: 1,
+    });
+    const ended = (goal: Goal) => ['completed', 'failed', 'cancelled'].includes(goal.status);
+    expect((await eventually(() => client.getGoal(planned.goal_id), ended)).status).toBe('completed');
+    expect((await eventually(() => client.getGoal(risky.goal_id), ended)).status).toBe('completed');
+    const details = await client.getApproval(planApproval);
+    expect(details.decisions).toMatchObject([
+      { approver: 'admin-token', decision: 'approve', reason: 'looks fine' },
+    ]);
+    expect(details.events.map((e) => e.type)).toEqual([
+      'ApprovalRequested',
+      'ApprovalVoted',
+      'ApprovalApproved',
+      'GoalApproved',
+    ]);
+    expect(details.plan_payload?.tasks).toHaveLength(1);
+    await stop();
+  }, 180_000);
+});
