@@ -112,6 +112,35 @@ export function registerClientCommands(program: Command, context: CliContext): v
   withClientOptions(agent.command('list').description('list agents')).action(async (flags: ClientFlags) =>
     print(context, await (await clientFor(context, flags)).listAgents()),
   );
+  const serviceToken = agent
+    .command('service-token')
+    .description("an agent's service tokens: credentials that act as the agent (POST /internal/goals)");
+  withClientOptions(
+    serviceToken
+      .command('create')
+      .argument('<agent>')
+      .description('mint a token; prints it (shown only once)'),
+  )
+    .option('--name <name>', 'what the token is for')
+    .option('--ttl-seconds <seconds>', 'lifetime (default 30 days, at most a year)', (value) => Number(value))
+    .action(async (agentId: string, flags: ClientFlags & { name?: string; ttlSeconds?: number }) => {
+      const client = await clientFor(context, flags);
+      const created = await client.createServiceToken(agentId, {
+        ...(flags.name === undefined ? {} : { name: flags.name }),
+        ...(flags.ttlSeconds === undefined ? {} : { ttl_seconds: flags.ttlSeconds }),
+      });
+      context.output.out(created.token);
+    });
+  withClientOptions(
+    serviceToken.command('list').argument('<agent>').description("list the agent's tokens (prefixes only)"),
+  ).action(async (agentId: string, flags: ClientFlags) =>
+    print(context, await (await clientFor(context, flags)).listServiceTokens(agentId)),
+  );
+  withClientOptions(
+    serviceToken.command('revoke').argument('<agent>').argument('<token-id>').description('revoke a token'),
+  ).action(async (agentId: string, tokenId: string, flags: ClientFlags) =>
+    print(context, await (await clientFor(context, flags)).revokeServiceToken(agentId, tokenId)),
+  );
 
   const goal = program.command('goal').description('submit, follow, inspect and cancel goals');
   withClientOptions(goal.command('submit').description('submit a goal with a declared plan (a JSON file)'))
