@@ -2,7 +2,9 @@
 // and graphile-worker doing the same work on the same machine, with the ratios. Prints its
 // conditions and progress; the last line is one JSON object with every figure.
 // Flags: --scale quick|full (default full), --postgres URL, --redis URL,
-// --only all|astra|embedded|pg_redis|peers (default all).
+// --only all|astra|embedded|pg_redis|peers|reads (default all; `reads` is the hot-read scenario:
+// GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
+// route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -16,6 +18,7 @@ import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
 import { systemClock } from '../time/clock.js';
 import { runAstraShapes } from './astra-shapes.js';
+import { runHotReads } from './hot-reads.js';
 import { loopbackUrl } from './peers/common.js';
 import { type PeerFigures, runBullmq, runGraphile, type Scale, sizesFor } from './peers/index.js';
 
@@ -23,7 +26,8 @@ interface Args {
   scale: Scale;
   postgresUrl: string;
   redisUrl: string;
-  only: 'all' | 'astra' | 'peers' | 'embedded' | 'pg_redis';
+  only: 'all' | 'astra' | 'peers' | 'embedded' | 'pg_redis' | 'reads';
+  readsRate: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -32,6 +36,7 @@ function parseArgs(argv: readonly string[]): Args {
     postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
     redisUrl: 'redis://127.0.0.1:6379',
     only: 'all',
+    readsRate: 10_000,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -39,8 +44,10 @@ function parseArgs(argv: readonly string[]): Args {
     if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
     else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
     else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
-    else if (flag === '--only' && ['all', 'astra', 'peers', 'embedded', 'pg_redis'].includes(value))
+    else if (flag === '--only' && ['all', 'astra', 'peers', 'embedded', 'pg_redis', 'reads'].includes(value))
       args.only = value as Args['only'];
+    else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
+      args.readsRate = Number(value);
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -113,10 +120,28 @@ async function main(): Promise<void> {
     }
     log(`${name}: ${Math.round((performance.now() - started) / 100) / 10} s`);
   };
-  const wants = (part: 'embedded' | 'pg_redis' | 'peers'): boolean =>
-    args.only === 'all' || args.only === part || (args.only === 'astra' && part !== 'peers');
+  const wants = (part: 'embedded' | 'pg_redis' | 'peers' | 'reads'): boolean =>
+    args.only === 'all' ||
+    args.only === part ||
+    (args.only === 'astra' && (part === 'embedded' || part === 'pg_redis'));
   if (wants('embedded')) await run('astra embedded', () => embedded(args));
   if (wants('pg_redis')) await run('astra pg_redis', () => pgRedis(args));
+  if (wants('reads'))
+    for (const mode of ['embedded', 'pg_redis'] as const)
+      await run(`hot reads ${mode}`, () =>
+        runHotReads(
+          {
+            mode,
+            postgresUrl: args.postgresUrl,
+            redisUrl: args.redisUrl,
+            ratePerS: args.readsRate,
+            warmupMs: 1000,
+            durationMs: args.scale === 'quick' ? 3000 : 5000,
+            connections: 32,
+          },
+          log,
+        ),
+      );
   if (wants('peers')) {
     const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
     await run('bullmq', () => runBullmq(peer, log));

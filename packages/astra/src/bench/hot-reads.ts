@@ -1,0 +1,196 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { Worker } from 'node:worker_threads';
+import Fastify from 'fastify';
+import { deleteKeysWithPrefix } from '../adapters/bus/redis-streams/delete-keys.js';
+import { createPostgresStore } from '../adapters/sql/postgres.js';
+import { type RunningNode, startNode } from '../app/node.js';
+import { loadConfig } from '../config/index.js';
+import { createLogger } from '../log/logger.js';
+import { systemClock } from '../time/clock.js';
+import type { LoadResult, LoadSpec } from './load-worker.js';
+import { type PeerFigures, type PeerLog, percentile, round, sleep } from './peers/common.js';
+
+/**
+ * Hot reads: a real gateway (every role, as `astra up` runs it) serving `GET /tasks/{id}` and
+ * `GET /agents/{id}/profile` at a fixed rate, authenticated with a JWT from `POST /login`, and in
+ * the same run a bare Fastify route (`GET /bare`, a small JSON answer) in this process as the
+ * ceiling: what Node's HTTP and Fastify cost on this machine with nothing of Astra's behind them.
+ * The load comes from a worker thread (load-worker.ts), open-loop: latencies count from each
+ * request's scheduled time.
+ */
+export interface HotReadOptions {
+  readonly mode: 'embedded' | 'pg_redis';
+  readonly postgresUrl: string;
+  readonly redisUrl: string;
+  readonly ratePerS: number;
+  readonly durationMs: number;
+  readonly warmupMs: number;
+  readonly connections: number;
+}
+
+const ADMIN_EMAIL = 'bench@localhost';
+const BENCH_REDIS_DB = 11;
+
+export async function runHotReads(options: HotReadOptions, log: PeerLog): Promise<PeerFigures> {
+  const figures: PeerFigures = {};
+  const prefix = `reads.${options.mode}`;
+  const backend = await openBackend(options);
+  const password = randomBytes(12).toString('hex');
+  const adminToken = randomBytes(24).toString('hex');
+  const { config } = loadConfig({
+    env: {},
+    flags: {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir: backend.dataDir,
+      adminToken,
+      adminEmail: ADMIN_EMAIL,
+      adminPassword: password,
+      ...backend.flags,
+    },
+  });
+  const logger = createLogger({ level: 'warn' });
+  let node: RunningNode | undefined;
+  const bare = Fastify();
+  bare.get('/bare', async () => ({ ok: true, id: 'c0ffee00-0000-4000-8000-000000000000' }));
+  try {
+    node = await startNode(config, { clock: systemClock, logger, adminToken });
+    const base = node.url as string;
+    const jwt = await login(base, password);
+    const auth = { authorization: `Bearer ${jwt}` };
+    const agent = await call<{ agent: { id: string } }>(base, 'POST', '/agents', auth, { name: 'hot-reads' });
+    const agentId = agent.agent.id;
+    const goal = await call<{ goal_id: string }>(base, 'POST', `/agents/${agentId}/goals`, auth, {
+      goal_text: 'one task to read back',
+      plan: { tasks: [{ id: 'only', type: 'echo', payload: { hello: 'world' } }] },
+    });
+    const taskId = await completedTask(base, auth, goal.goal_id);
+    const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
+    log(
+      `hot reads ${options.mode}: ${options.ratePerS} req/s open-loop, ${options.connections} keep-alive connections, ${options.warmupMs} ms warm-up + ${options.durationMs} ms measured per route, load from a worker thread`,
+    );
+    for (const [name, url, headers] of [
+      ['bare', `${bareUrl}/bare`, {}],
+      ['task', `${base}/tasks/${taskId}`, auth],
+      ['profile', `${base}/agents/${agentId}/profile`, auth],
+    ] as const) {
+      const result = await drive({
+        url,
+        headers,
+        ratePerS: options.ratePerS,
+        warmupMs: options.warmupMs,
+        durationMs: options.durationMs,
+        connections: options.connections,
+      });
+      const line = report(figures, `${prefix}.${name}`, result, options.durationMs);
+      log(`  ${name.padEnd(7)} ${line}`);
+      await sleep(500);
+    }
+    return figures;
+  } finally {
+    await bare.close();
+    await node?.stop();
+    await backend.drop();
+  }
+}
+
+function report(figures: PeerFigures, key: string, result: LoadResult, durationMs: number): string {
+  const sorted = result.latenciesMs;
+  const values = {
+    achieved_per_s: round(result.ok / (durationMs / 1000), 0),
+    p50_ms: round(percentile(sorted, 50), 3),
+    p99_ms: round(percentile(sorted, 99), 3),
+    p999_ms: round(percentile(sorted, 99.9), 3),
+    max_ms: round(sorted[sorted.length - 1] ?? Number.NaN, 3),
+    errors: result.errors,
+    unanswered: result.unanswered,
+  };
+  for (const [name, value] of Object.entries(values)) figures[`${key}.${name}`] = value;
+  const error = result.firstError === null ? '' : ` (first: ${result.firstError})`;
+  return `${values.achieved_per_s} req/s of ${result.sent} sent, p50 ${values.p50_ms} ms, p99 ${values.p99_ms} ms, p99.9 ${values.p999_ms} ms, max ${values.max_ms} ms, ${values.errors} errors${error}, ${values.unanswered} unanswered`;
+}
+
+function drive(spec: LoadSpec): Promise<LoadResult> {
+  return new Promise((resolve, reject) => {
+    const worker = new Worker(new URL('./load-worker.js', import.meta.url), { workerData: spec });
+    worker.once('message', (message: LoadResult | { error: string }) => {
+      void worker.terminate();
+      if ('error' in message) reject(new Error(message.error));
+      else resolve(message);
+    });
+    worker.once('error', reject);
+  });
+}
+
+async function call<T>(
+  base: string,
+  method: string,
+  target: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<T> {
+  const response = await fetch(`${base}${target}`, {
+    method,
+    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  const text = await response.text();
+  if (!response.ok) throw new Error(`${method} ${target}: ${response.status} ${text}`);
+  return JSON.parse(text) as T;
+}
+
+async function login(base: string, password: string): Promise<string> {
+  const answer = await call<{ token: string }>(base, 'POST', '/login', {}, { email: ADMIN_EMAIL, password });
+  return answer.token;
+}
+
+/** Waits (polling: setup, not measured) for the goal to complete; returns its task's id. */
+async function completedTask(base: string, auth: Record<string, string>, goalId: string): Promise<string> {
+  const deadline = Date.now() + 30_000;
+  while (Date.now() < deadline) {
+    const details = await call<{ goal: { status: string }; tasks: { id: string }[] }>(
+      base,
+      'GET',
+      `/goals/${goalId}/details`,
+      auth,
+    );
+    if (details.goal.status === 'completed' && details.tasks[0] !== undefined) return details.tasks[0].id;
+    if (details.goal.status !== 'active') throw new Error(`the goal ended ${details.goal.status}`);
+    await sleep(50);
+  }
+  throw new Error('the goal did not complete within 30 s');
+}
+
+interface Backend {
+  readonly dataDir: string;
+  readonly flags: Record<string, unknown>;
+  drop(): Promise<void>;
+}
+
+async function openBackend(options: HotReadOptions): Promise<Backend> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-bench-reads-'));
+  const removeDir = (): void => rmSync(dataDir, { recursive: true, force: true });
+  if (options.mode === 'embedded') return { dataDir, flags: {}, drop: async () => removeDir() };
+  const database = `bench_reads_${randomUUID().slice(0, 8)}`;
+  const admin = await createPostgresStore({ url: options.postgresUrl, maxConnections: 1 });
+  await admin.query(`CREATE DATABASE ${database}`);
+  const url = new URL(options.postgresUrl);
+  url.pathname = `/${database}`;
+  // The node keeps its streams and cache keys under `astra:` with no prefix: a Redis database of
+  // its own keeps them apart from anything else on this server, and is emptied of them after.
+  const redis = new URL(options.redisUrl);
+  redis.pathname = `/${BENCH_REDIS_DB}`;
+  return {
+    dataDir,
+    flags: { postgresUrl: url.href, redisUrl: redis.href },
+    drop: async () => {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.close();
+      await deleteKeysWithPrefix(redis.href, 'astra:').catch(() => undefined);
+      removeDir();
+    },
+  };
+}
