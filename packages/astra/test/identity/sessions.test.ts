@@ -75,6 +75,10 @@ describe('sessions and users', () => {
     const session = await login(ADMIN_EMAIL, ADMIN_PASSWORD);
     const answers = await Promise.all([refresh(session.refresh_token), refresh(session.refresh_token)]);
     expect(answers.map((a) => a.statusCode).sort()).toEqual([200, 401]);
+    // The loser presented a spent token: that is reuse, so the winner's new token is revoked too
+    // (strict theft detection; a client must not refresh one token twice).
+    const winner = answers.find((a) => a.statusCode === 200)?.json() as { refresh_token: string };
+    expect((await refresh(winner.refresh_token)).statusCode).toBe(401);
   });
 
   it('ends the session at logout, and refuses expired, unknown and malformed refresh tokens', async () => {
