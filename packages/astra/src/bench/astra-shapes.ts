@@ -4,7 +4,9 @@ import { builtInHandlers } from '../kernel/executor/handlers.js';
 import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
 import { GOALS_COMPLETED_STREAM } from '../kernel/tasks/types.js';
 import type { Bus } from '../ports/bus.js';
+import type { Cache } from '../ports/cache.js';
 import type { SqlExecutor, SqlResult, SqlRow, SqlStore, TransactionOptions } from '../ports/sql-store.js';
+import { ReadModel } from '../services/reads/read-model.js';
 import { systemClock } from '../time/clock.js';
 import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summarize } from './peers/common.js';
 
@@ -65,11 +67,23 @@ export interface AstraBenchTarget {
   readonly bus: Bus;
   readonly sizes: ShapeSizes;
   readonly concurrency: number;
+  /**
+   * The cache `astra up` would use (an LRU; two-tier over Redis): every committed kernel change
+   * forgets its goals' cached views there, as in a node. Absent: no read cache is kept coherent.
+   */
+  readonly readCache?: Cache;
 }
 
 const PLAN_LIMIT = 10_000;
+
 /** Tasks per goal in the latency shapes: a goal's tasks become ready together when it is submitted. */
 const LATENCY_BATCH = 10;
+
+/** The node's wiring of the engine's onChanged to the read model (app/node.ts). */
+function reads(cache: Cache, store: SqlStore): (changed: { goals: ReadonlySet<string> }) => Promise<void> {
+  const model = new ReadModel({ store, cache, ttlMs: 300_000 });
+  return ({ goals }) => model.forgetGoals(goals);
+}
 
 export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Promise<PeerFigures> {
   const store = new CountingStore(target.store);
@@ -86,6 +100,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     shardCount: 8,
     handlers,
     retry: { baseMs: 100, maxMs: 1000 },
+    ...(target.readCache === undefined ? {} : { onChanged: reads(target.readCache, target.store) }),
   });
   const { rows } = await store.query<{ id: string }>(
     `INSERT INTO agents (name) VALUES ('bench') RETURNING id`,

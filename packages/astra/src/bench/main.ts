@@ -4,7 +4,8 @@
 // Flags: --scale quick|full (default full), --postgres URL, --redis URL,
 // --only all|astra|embedded|pg_redis|peers|reads (default all; `reads` is the hot-read scenario:
 // GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
-// route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000).
+// route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000), --read-cache on|off
+// (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -13,6 +14,10 @@ import { resolveBusOptions } from '../adapters/bus/bus-options.js';
 import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { deleteKeysWithPrefix } from '../adapters/bus/redis-streams/delete-keys.js';
 import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
+import { createLruCache } from '../adapters/cache/lru-cache.js';
+import { createRedisCache } from '../adapters/cache/redis-cache.js';
+import { createRedisInvalidationChannel } from '../adapters/cache/redis-invalidation.js';
+import { createTwoTierCache } from '../adapters/cache/two-tier-cache.js';
 import { migrate } from '../adapters/sql/migrate.js';
 import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
@@ -28,6 +33,8 @@ interface Args {
   redisUrl: string;
   only: 'all' | 'astra' | 'peers' | 'embedded' | 'pg_redis' | 'reads';
   readsRate: number;
+  /** Keep a read cache coherent in the kernel shapes (on, as a node does; off for the before figure). */
+  readCache: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -37,6 +44,7 @@ function parseArgs(argv: readonly string[]): Args {
     redisUrl: 'redis://127.0.0.1:6379',
     only: 'all',
     readsRate: 10_000,
+    readCache: true,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -48,6 +56,7 @@ function parseArgs(argv: readonly string[]): Args {
       args.only = value as Args['only'];
     else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
       args.readsRate = Number(value);
+    else if (flag === '--read-cache' && (value === 'on' || value === 'off')) args.readCache = value === 'on';
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -63,9 +72,21 @@ async function embedded(args: Args): Promise<PeerFigures> {
   const full = sizesFor(args.scale);
   // PGlite runs every statement on this one thread: smaller shapes keep the run short.
   const sizes = { ...full, independentJobs: Math.min(full.independentJobs, 5000), latencyHighRate: null };
+  const readCache = args.readCache ? createLruCache({ maxEntries: 50_000 }) : undefined;
   try {
-    return await runAstraShapes({ mode: 'embedded', store, bus, sizes, concurrency: 64 }, log);
+    return await runAstraShapes(
+      {
+        mode: 'embedded',
+        store,
+        bus,
+        sizes,
+        concurrency: 64,
+        ...(readCache === undefined ? {} : { readCache }),
+      },
+      log,
+    );
   } finally {
+    await readCache?.close();
     await bus.close();
     await store.close();
   }
@@ -80,13 +101,32 @@ async function pgRedis(args: Args): Promise<PeerFigures> {
   const store = await createPostgresStore({ url: url.href, maxConnections: 10 });
   const keyPrefix = `bench-astra-${randomUUID().slice(0, 8)}:`;
   const bus = await createRedisBus({ url: args.redisUrl, keyPrefix });
+  const readCache = args.readCache
+    ? await createTwoTierCache({
+        local: createLruCache({ maxEntries: 50_000 }),
+        remote: await createRedisCache({ url: args.redisUrl, keyPrefix, defaultTtlMs: 300_000 }),
+        channel: await createRedisInvalidationChannel({
+          url: args.redisUrl,
+          channel: `${keyPrefix}invalidate`,
+        }),
+        localTtlCapMs: 60_000,
+      })
+    : undefined;
   try {
     await migrate(store, { dir: migrations });
     return await runAstraShapes(
-      { mode: 'pg_redis', store, bus, sizes: sizesFor(args.scale), concurrency: 128 },
+      {
+        mode: 'pg_redis',
+        store,
+        bus,
+        sizes: sizesFor(args.scale),
+        concurrency: 128,
+        ...(readCache === undefined ? {} : { readCache }),
+      },
       log,
     );
   } finally {
+    await readCache?.close();
     await bus.close();
     await store.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
