@@ -21,11 +21,9 @@ describe.skipIf(testServices().postgresUrl === null)('Idempotency-Key across gat
     db = await createTestPostgresStore({ maxConnections: 12 });
     clock = new ManualClock(Date.now());
     gateways = [await openGateway(db.store, clock), await openGateway(db.store, clock)];
-    const created = await gateways[0]?.call('POST', '/agents', {
-      token: ADMIN_TOKEN,
-      body: { name: 'idem' },
-    });
-    agentId = (created?.json() as { actor_id: string }).actor_id;
+    const [first] = gateways as [TestGateway, TestGateway];
+    const created = await first.call('POST', '/agents', { token: ADMIN_TOKEN, body: { name: 'idem' } });
+    agentId = (created.json() as { actor_id: string }).actor_id;
   });
   afterAll(async () => {
     for (const gateway of gateways) await gateway.close();
