@@ -272,6 +272,7 @@ describe('live event stream (WebSocket)', () => {
     expect((await connect('', { ...auth, origin: ALLOWED_ORIGIN })).status).toBe(101);
     expect((await connect('', auth)).status).toBe(101);
     expect((await connect('', {})).status).toBe(401);
+    expect((await connect('?goal_id=nope', auth)).status).toBe(400);
   });
 
   it('takes ?access_token= (browsers cannot set headers) and streams the filtered events as JSON messages', async () => {

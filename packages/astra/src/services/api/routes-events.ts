@@ -110,9 +110,12 @@ export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, d
     },
   );
 
-  // The Origin check runs in a hook, so a refused browser gets its 403 before any upgrade.
+  // The Origin check and the query's validation run in a hook, so a refused upgrade gets its
+  // 403 or 400 as an HTTP answer, before any upgrade.
   app.addHook('onRequest', async (request) => {
-    if (request.url.split('?')[0] === EVENTS_WS_PATH) checkOrigin(request, allowedOrigins);
+    if (request.url.split('?')[0] !== EVENTS_WS_PATH) return;
+    checkOrigin(request, allowedOrigins);
+    parseInput(StreamQuery, request.query, 'query');
   });
 }
 

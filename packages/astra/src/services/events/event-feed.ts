@@ -254,12 +254,16 @@ export class EventFeed {
   }
 
   async #tail(signal: AbortSignal): Promise<void> {
+    // A database that is down fails every read: report the first failure of a run, not each one.
+    let failing = false;
     while (!signal.aborted) {
       let full = false;
       try {
         full = await this.#poll(signal);
+        failing = false;
       } catch (error) {
-        this.#options.onError?.(error);
+        if (!failing) this.#options.onError?.(error);
+        failing = true;
       }
       if (full || signal.aborted) continue;
       await this.#options.clock.sleep(this.#options.pollMs, signal).catch(() => undefined);
