@@ -11,12 +11,12 @@ import { type Scheduler, startScheduler } from '../kernel/scheduler/scheduler.js
 import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
 import { startWorkerManager, type WorkerManager } from '../kernel/workers/worker-manager.js';
 import type { Logger } from '../log/logger.js';
+import { AccessControl } from '../services/access/access-control.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds } from '../services/agents/agent-store.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { createGateway } from '../services/gateway/server.js';
-import { AccessControl } from '../services/access/access-control.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
@@ -82,7 +82,12 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
   let kernel: TaskKernel | undefined;
   try {
     await migrate(backends.store, deps.onMigration === undefined ? {} : { onProgress: deps.onMigration });
-    const reads = new ReadModel({ store: backends.store, cache: backends.cache, ttlMs: config.cacheTtlMs, onError });
+    const reads = new ReadModel({
+      store: backends.store,
+      cache: backends.cache,
+      ttlMs: config.cacheTtlMs,
+      onError,
+    });
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -185,6 +190,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         store: requestStore,
         clock: deps.clock,
         onAuditError: (error) => log.error({ err: error }, 'could not write access decisions'),
+        cache: { cache: backends.cache, ttlMs: config.cacheTtlMs, onError },
       });
       await access.start();
       stops.push(() => actors.stop());

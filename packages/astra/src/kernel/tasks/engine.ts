@@ -543,6 +543,7 @@ export class TaskEngine {
           details: { status: 'expired' },
         });
       vote.authorize?.(approval);
+      fx.goals.add(approval.goalId);
       const reason = vote.reason ?? null;
       const counted = await recordVote(tx, approval, { ...vote, reason, now });
       if (!counted)
@@ -571,6 +572,7 @@ export class TaskEngine {
         const approval = await this.#lockApproval(tx, id);
         if (approval?.status !== 'pending' || approval.expiresAt === null) return 0;
         if (Date.parse(approval.expiresAt) > now.getTime()) return 0;
+        fx.goals.add(approval.goalId);
         const outcome = { status: 'expired', received: approval.approvalsReceived, now } as const;
         await this.#endApproval(tx, fx, approval, { ...outcome, reason: 'approval expired' });
         return 1;

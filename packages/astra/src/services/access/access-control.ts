@@ -1,8 +1,10 @@
 import type { EntityJson, EntityUidJson } from '@cedar-policy/cedar-wasm/nodejs';
 import { AstraError } from '../../errors/index.js';
+import type { Cache } from '../../ports/cache.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { Principal } from '../identity/identity.js';
+import { ScopedCache } from '../reads/scoped-cache.js';
 import { DecisionLog } from './decision-log.js';
 import {
   type AgentFacts,
@@ -10,6 +12,7 @@ import {
   orgExists,
   readAccountOrgs,
   readAgentFacts,
+  readApprovers,
   readManyAgentFacts,
   readTeamOrg,
   readUserFacts,
@@ -49,6 +52,9 @@ export interface Allowed {
 }
 
 const RELOAD_EVERY_MS = 1_000;
+// The same scope names as the read model's: a write that forgets an agent's views forgets its facts.
+const agentScope = (agentId: string): string => `agent:${agentId}`;
+const userScope = (userId: string): string => `user:${userId}`;
 const SCOPE_RANK = { read: 0, use: 1, edit: 2, admin: 3 } as const;
 type Scope = keyof typeof SCOPE_RANK;
 
@@ -76,6 +82,8 @@ interface Resolved {
   readonly agent?: AgentFacts;
   /** The action that decides whether the caller may know the resource exists. */
   readonly viewAction: Action | null;
+  /** Request context the resource brings (an approval's approvers). */
+  readonly context?: { readonly approvers?: readonly string[] };
 }
 
 export class AccessControl {
@@ -86,10 +94,57 @@ export class AccessControl {
   #checkedAt = Number.NEGATIVE_INFINITY;
   #reloading: Promise<void> | undefined;
 
-  constructor(options: { store: SqlStore; clock: Clock; onAuditError: (error: unknown) => void }) {
+  readonly #facts: ScopedCache | null;
+  readonly #onAuditError: (error: unknown) => void;
+
+  constructor(options: {
+    store: SqlStore;
+    clock: Clock;
+    onAuditError: (error: unknown) => void;
+    /** Caches the facts decisions are made from (users' memberships, agents' owners and audiences). */
+    cache?: { cache: Cache; ttlMs: number; onError?: (error: unknown, context: string) => void };
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.decisions = new DecisionLog(options.store, options.onAuditError);
+    this.#onAuditError = options.onAuditError;
+    this.#facts = options.cache === undefined ? null : new ScopedCache(options.cache);
+  }
+
+  /** After a change of users' memberships, roles or status: their next request reads them anew. */
+  forgetUsers(userIds: Iterable<string>): Promise<void> {
+    return this.#facts?.forget([...userIds].map(userScope)) ?? Promise.resolve();
+  }
+
+  /** After a change of agents' collaborators, visibility, team or owner. */
+  forgetAgents(agentIds: Iterable<string>): Promise<void> {
+    return this.#facts?.forget([...agentIds].map(agentScope)) ?? Promise.resolve();
+  }
+
+  #userFacts(userId: string): Promise<UserFacts | null> {
+    const load = () => readUserFacts(this.#store, userId);
+    return this.#facts === null ? load() : this.#facts.read(`access:user:${userId}`, load, userScope(userId));
+  }
+
+  async #agentFacts(type: OwnedType, id: string): Promise<AgentFacts | null> {
+    const facts = this.#facts;
+    if (facts === null) return readAgentFacts(this.#store, type, id);
+    let agentId = id;
+    if (type !== 'agent') {
+      // What a goal, graph, task or approval belongs to never changes.
+      const owner = await facts.read(
+        `access:owner:${type}:${id}`,
+        async () => (await readAgentFacts(this.#store, type, id))?.agentId ?? null,
+        agentScope,
+      );
+      if (owner === null) return null;
+      agentId = owner;
+    }
+    return facts.read(
+      `access:agent:${agentId}`,
+      () => readAgentFacts(this.#store, 'agent', agentId),
+      agentScope(agentId),
+    );
   }
 
   /** Writes the built-in policy set if none exists and loads the active one. */
@@ -104,7 +159,14 @@ export class AccessControl {
     const version = await readActiveVersion(this.#store);
     if (version === null || version === this.engine.version) return;
     const active = await readActivePolicies(this.#store);
-    if (active !== null) this.engine.load(active.version, active.policies);
+    if (active === null) return;
+    try {
+      this.engine.load(active.version, active.policies);
+    } catch (error) {
+      // Versions are validated when stored; should one still fail to load, the one in force stays.
+      if (this.engine.version === 0) throw error;
+      this.#onAuditError(error);
+    }
   }
 
   async close(): Promise<void> {
@@ -181,12 +243,13 @@ export class AccessControl {
     resolved: Resolved,
     context: { approvers?: readonly string[] },
   ): Decision {
+    const approvers = context.approvers ?? resolved.context?.approvers;
     return this.engine.decide({
       principal: subject.uid,
       action,
       resource: resolved.uid,
       entities: [subject.entity, ...resolved.entities],
-      ...(context.approvers === undefined ? {} : { context: { approvers: userSet(context.approvers) } }),
+      ...(approvers === undefined ? {} : { context: { approvers: userSet(approvers) } }),
     });
   }
 
@@ -226,7 +289,7 @@ export class AccessControl {
       };
     }
     if ('agentId' in principal && typeof principal.agentId === 'string') {
-      const facts = await readAgentFacts(this.#store, 'agent', principal.agentId);
+      const facts = await this.#agentFacts('agent', principal.agentId);
       if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the calling agent no longer exists');
       return {
         uid: entityUid('Agent', facts.agentId),
@@ -236,7 +299,7 @@ export class AccessControl {
       };
     }
     const userId = (principal as { userId: string }).userId;
-    const facts = await readUserFacts(this.#store, userId);
+    const facts = await this.#userFacts(userId);
     if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
     return {
       uid: entityUid('User', userId),
@@ -287,8 +350,15 @@ export class AccessControl {
             };
       }
       default: {
-        const agent = await readAgentFacts(this.#store, target.type, target.id);
-        return agent === null ? null : agentResolved(agent);
+        const agent = await this.#agentFacts(target.type, target.id);
+        if (agent === null) return null;
+        if (target.type !== 'approval') return agentResolved(agent);
+        // Who an approval names as approvers is fixed when it is made.
+        const load = () => readApprovers(this.#store, target.id);
+        const approvers = await (this.#facts === null
+          ? load()
+          : this.#facts.read(`access:approvers:${target.id}`, load, agentScope(agent.agentId)));
+        return { ...agentResolved(agent), context: { approvers: approvers ?? [] } };
       }
     }
   }

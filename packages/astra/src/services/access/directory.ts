@@ -122,3 +122,11 @@ export async function readAccountOrgs(db: SqlExecutor, userId: string): Promise<
 function parseJson(value: unknown): unknown {
   return typeof value === 'string' ? JSON.parse(value) : value;
 }
+
+/** The users an approval request names as its approvers (empty: the agent's administrators). */
+export async function readApprovers(db: SqlExecutor, approvalId: string): Promise<string[] | null> {
+  const { rows } = await db.query<{ approvers: string[] }>('SELECT approvers FROM approvals WHERE id = $1', [
+    approvalId,
+  ]);
+  return rows[0]?.approvers ?? null;
+}

@@ -98,8 +98,7 @@ permit (
     Astra::Action::"agent.view",
     Astra::Action::"agent.use",
     Astra::Action::"agent.edit",
-    Astra::Action::"agent.admin",
-    Astra::Action::"approval.decide"
+    Astra::Action::"agent.admin"
   ],
   resource is Astra::Agent
 )
@@ -120,11 +119,7 @@ permit (principal is Astra::User, action == Astra::Action::"agent.edit", resourc
 when { resource.editBy.contains(principal) };
 
 @id("collaborator-admin")
-permit (
-  principal is Astra::User,
-  action in [Astra::Action::"agent.admin", Astra::Action::"approval.decide"],
-  resource is Astra::Agent
-)
+permit (principal is Astra::User, action == Astra::Action::"agent.admin", resource is Astra::Agent)
 when { resource.adminBy.contains(principal) };
 
 // Organization admins and agent admins administer every agent of their organization;
@@ -136,8 +131,7 @@ permit (
     Astra::Action::"agent.view",
     Astra::Action::"agent.use",
     Astra::Action::"agent.edit",
-    Astra::Action::"agent.admin",
-    Astra::Action::"approval.decide"
+    Astra::Action::"agent.admin"
   ],
   resource is Astra::Agent
 )
@@ -150,17 +144,31 @@ permit (
     Astra::Action::"agent.view",
     Astra::Action::"agent.use",
     Astra::Action::"agent.edit",
-    Astra::Action::"agent.admin",
-    Astra::Action::"approval.decide"
+    Astra::Action::"agent.admin"
   ],
   resource is Astra::Agent
 )
 when { resource has team && principal.teamAdmin.contains(resource.team) };
 
-// Approvers named on an approval may decide it, if they may see the agent.
+// Approvals: when a request names its approvers, they decide it (and super-admins); when it names
+// none, the agent's administrators do.
 @id("named-approver")
 permit (principal is Astra::User, action == Astra::Action::"approval.decide", resource is Astra::Agent)
 when { context has approvers && context.approvers.contains(principal) };
+
+@id("agent-admins-decide")
+permit (principal is Astra::User, action == Astra::Action::"approval.decide", resource is Astra::Agent)
+when {
+  context has approvers &&
+  context.approvers.isEmpty() &&
+  (
+    (resource has owner && resource.owner == principal) ||
+    resource.adminBy.contains(principal) ||
+    principal.orgAdmin.contains(resource.org) ||
+    principal.agentAdmin.contains(resource.org) ||
+    (resource has team && principal.teamAdmin.contains(resource.team))
+  )
+};
 
 // Organizations: members see theirs and create agents in it; org admins manage it.
 @id("org-member")

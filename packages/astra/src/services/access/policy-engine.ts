@@ -31,7 +31,30 @@ const messages = (errors: readonly cedar.DetailedError[]): string[] => errors.ma
 export function validatePolicies(text: string): string[] {
   const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text } });
   if (answer.type === 'failure') return messages(answer.errors);
-  return answer.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`);
+  const errors = answer.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`);
+  if (errors.length > 0) return errors;
+  try {
+    namedPolicies(text);
+    return [];
+  } catch (error) {
+    return [(error as Error).message];
+  }
+}
+
+/**
+ * The policies of a text by their `@id` annotation (Cedar itself numbers them `policy0`…), so a
+ * decision names the rules that made it. Policies without an `@id` keep Cedar's number.
+ */
+function namedPolicies(text: string): Record<string, string> {
+  const parts = cedar.policySetTextToParts(text);
+  if (parts.type === 'failure') throw new Error(messages(parts.errors).join('; '));
+  const named: Record<string, string> = {};
+  parts.policies.forEach((policy, index) => {
+    const id = /@id\(\s*"((?:[^"\\]|\\.)*)"\s*\)/.exec(policy)?.[1] ?? `policy${index}`;
+    if (id in named) throw new Error(`two policies have the id ${id}`);
+    named[id] = policy;
+  });
+  return named;
 }
 
 export class PolicyEngine {
@@ -46,7 +69,7 @@ export class PolicyEngine {
   load(version: number, text: string): void {
     const errors = validatePolicies(text);
     if (errors.length > 0) throw new Error(`policy set ${version} is invalid: ${errors.join('; ')}`);
-    const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: text });
+    const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: namedPolicies(text) });
     if (parsed.type === 'failure') throw new Error(messages(parsed.errors).join('; '));
     this.#version = version;
   }

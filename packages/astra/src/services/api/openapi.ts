@@ -84,7 +84,10 @@ export class ApiDocs {
           name: match[1],
           in: 'path',
           required: true,
-          schema: match[1] === 'rev' || match[1] === 'version' ? { type: 'integer', minimum: 1 } : { type: 'string', format: 'uuid' },
+          schema:
+            match[1] === 'rev' || match[1] === 'version'
+              ? { type: 'integer', minimum: 1 }
+              : { type: 'string', format: 'uuid' },
         })),
         ...queryParameters(route.query),
         ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
@@ -112,6 +115,8 @@ export class ApiDocs {
         summary: route.summary,
         tags: [route.tag],
         ...(route.public === true ? { security: [] } : {}),
+        // Who may call it: the action and the resource the policies decide on (docs/access.md).
+        ...(route.access === undefined ? {} : { 'x-astra-access': route.access }),
         ...(parameters.length > 0 ? { parameters } : {}),
         ...(route.body === undefined
           ? {}
@@ -159,7 +164,9 @@ export type DefineRoute = (spec: RouteSpec, handler: Handler, wsHandler?: WsHand
 export function routeDefiner(app: FastifyInstance, docs: ApiDocs, access: AccessControl): DefineRoute {
   return (spec, handler, wsHandler) => {
     if (spec.public !== true && spec.access === undefined)
-      throw new Error(`${spec.method} ${spec.path}: a route that needs credentials must declare its access rule`);
+      throw new Error(
+        `${spec.method} ${spec.path}: a route that needs credentials must declare its access rule`,
+      );
     docs.add(spec);
     const preHandler = spec.access === undefined ? undefined : accessPreHandler(spec.access, access);
     const rateLimit =

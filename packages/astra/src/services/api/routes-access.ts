@@ -73,6 +73,7 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(Collaborator, request.body ?? {}, 'body');
       await putCollaborator(deps.store, agentId, body.user_id, body.level);
+      await deps.access.forgetAgents([agentId]);
       return { agent_id: agentId, user_id: body.user_id, level: body.level };
     },
   );
@@ -88,12 +89,14 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
+      const agentId = idParam(request.params, 'agent');
       const removed = await removeCollaborator(
         deps.store,
-        idParam(request.params, 'agent'),
+        agentId,
         idParam(request.params, 'collaborator', 'user_id'),
       );
       if (!removed) throw new AstraError('ASTRA_NOT_FOUND', 'no such collaborator');
+      await deps.access.forgetAgents([agentId]);
       return reply.status(204).send();
     },
   );

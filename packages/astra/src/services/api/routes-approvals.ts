@@ -61,7 +61,13 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
         ...(query.request_type === undefined ? {} : { requestType: query.request_type }),
         limit: query.limit ?? 100,
       });
-      return { approvals: approvals.map(answer) };
+      const visible = await deps.access.filterAgents(
+        principalOf(request),
+        'agent.view',
+        approvals,
+        (approval) => approval.agentId,
+      );
+      return { approvals: visible.map(answer) };
     },
   );
 

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
+import { onParam, PLATFORM } from '../access/rules.js';
 import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
 import type { Identity } from '../identity/identity.js';
 import { generatePassword, hashPassword, verifyPassword } from '../identity/passwords.js';
@@ -17,7 +18,6 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
-import { PLATFORM, onParam } from '../access/rules.js';
 
 // Local addresses such as admin@localhost are valid here: the check is the shape, not deliverability.
 const Email = z
@@ -238,6 +238,8 @@ export function registerIdentityRoutes(
       if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
       // A status or role change applies to this process's verified credentials at once.
       if (body.status !== undefined || body.is_super_admin !== undefined) identity.forgetVerified();
+      // Memberships, roles and status decide access: the next request reads them anew.
+      await deps.access.forgetUsers([id]);
       request.log.info({ userId: id, fields: Object.keys(body).sort() }, 'user changed');
       return snake(user);
     },

@@ -115,6 +115,7 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
       const orgId = idParam(request.params, 'org');
       const body = parseInput(OrgMember, request.body ?? {}, 'body');
       await putOrgMember(deps.store, orgId, body.user_id, body.role);
+      await deps.access.forgetUsers([body.user_id]);
       return { org_id: orgId, user_id: body.user_id, role: body.role };
     },
   );
@@ -130,12 +131,10 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
-      const removed = await removeOrgMember(
-        deps.store,
-        idParam(request.params, 'org'),
-        idParam(request.params, 'member', 'user_id'),
-      );
+      const userId = idParam(request.params, 'member', 'user_id');
+      const removed = await removeOrgMember(deps.store, idParam(request.params, 'org'), userId);
       if (!removed) throw new AstraError('ASTRA_NOT_FOUND', 'no such member');
+      await deps.access.forgetUsers([userId]);
       return reply.status(204).send();
     },
   );
@@ -189,6 +188,7 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
       const teamId = idParam(request.params, 'team');
       const body = parseInput(TeamMember, request.body ?? {}, 'body');
       await putTeamMember(deps.store, teamId, body.user_id, body.role);
+      await deps.access.forgetUsers([body.user_id]);
       return { team_id: teamId, user_id: body.user_id, role: body.role };
     },
   );
@@ -204,12 +204,10 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
-      const removed = await removeTeamMember(
-        deps.store,
-        idParam(request.params, 'team'),
-        idParam(request.params, 'member', 'user_id'),
-      );
+      const userId = idParam(request.params, 'member', 'user_id');
+      const removed = await removeTeamMember(deps.store, idParam(request.params, 'team'), userId);
       if (!removed) throw new AstraError('ASTRA_NOT_FOUND', 'no such member');
+      await deps.access.forgetUsers([userId]);
       return reply.status(204).send();
     },
   );

@@ -13,10 +13,11 @@ import type { Principal } from '../identity/identity.js';
  * - `require_plan_approval: true` (or `require_approval: true` on the goal itself): the plan waits;
  * - `risky_task_types: [...]`: task types or tools (a task's `payload.tool`) that wait, on top of
  *   the platform's list;
- * - `approvers: [...]` (user ids; empty: super-admins only), `required_approvals` (default 1),
+ * - `approvers: [...]` (user ids; empty: the agent's administrators), `required_approvals` (default 1),
  *   `approval_ttl_seconds` (default the platform's; 0: never expires).
- * Who may vote (`mayDecide`): a super-admin, or a user named in the request's approvers. The
- * gateway's access rule (`approval.decide`) is checked before; role entries are its business.
+ * Who may vote: the gateway's access rule (`approval.decide`, docs/access.md) decides first, with
+ * the request's approvers in its context; `mayDecide` then holds the vote to the named approvers
+ * (and super-admins) inside the deciding transaction.
  */
 export interface ApprovalSettings {
   /** Task types (or tools) risky for every agent. */
@@ -37,7 +38,9 @@ export function approverOf(principal: Principal): string | null {
 export function mayDecide(approval: ApprovalRecord, principal: Principal): void {
   const approver = approverOf(principal);
   if (approver === null) throw new AstraError('ASTRA_FORBIDDEN', 'only people vote on approvals');
-  if (principal.superAdmin || approval.approvers.includes(approver)) return;
+  // With no approvers named, the policies decided who may vote (the agent's administrators).
+  if (principal.superAdmin || approval.approvers.length === 0 || approval.approvers.includes(approver))
+    return;
   throw new AstraError('ASTRA_FORBIDDEN', 'you are not an approver of this request', {
     details: { approval_id: approval.id },
   });
