@@ -1,4 +1,5 @@
-import type { FastifyError, FastifyInstance } from 'fastify';
+import type { Duplex } from 'node:stream';
+import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AstraError, normalizeError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
 
@@ -44,4 +45,43 @@ function fromFastify(raw: FastifyError | Error): AstraError {
     });
   }
   return normalizeError(raw);
+}
+
+/**
+ * Fastify's `frameworkErrors`: errors it raises before routing, which skip the error handler —
+ * a URL that does not decode (`/agents/%`) and a path parameter longer than `maxParamLength`.
+ * Answered like any bad input, so a client sees one error shape whatever it sent.
+ */
+export function answerFrameworkError(
+  error: FastifyError,
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const answer = new AstraError('ASTRA_VALIDATION_FAILED', 'the request URL is not valid', {
+    details: { reason: error.code ?? 'bad_url', path: request.url.split('?')[0] ?? '' },
+  });
+  void reply.status(answer.httpStatus).send({ error: answer.toJSON() });
+}
+
+/**
+ * Fastify's `clientErrorHandler`: Node could not parse the request (headers over the limit, a
+ * malformed request line, a timeout) and there is no request object. Written to the socket in the
+ * same error shape as every other answer; nothing to do when the client is already gone.
+ */
+export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const reason = error.code ?? 'client_error';
+  const answer = new AstraError(
+    'ASTRA_VALIDATION_FAILED',
+    reason === 'HPE_HEADER_OVERFLOW'
+      ? 'the request headers are larger than the limit'
+      : 'the request is not valid HTTP',
+    { details: { reason } },
+  );
+  const body = JSON.stringify({ error: answer.toJSON() });
+  if (socket.writable)
+    socket.write(
+      `HTTP/1.1 ${answer.httpStatus} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+    );
+  socket.destroy(error);
 }

@@ -3,7 +3,7 @@ import type { Logger } from '../../log/logger.js';
 import { registerApi } from '../api/api.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
-import { installErrorHandling } from './error-handler.js';
+import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
 export interface GatewayOptions {
@@ -31,6 +31,9 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
     http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384 },
+    // Errors raised before routing or before a request exists, answered in the API's error shape.
+    frameworkErrors: answerFrameworkError,
+    clientErrorHandler: answerClientError,
   });
   // Few legitimate requests carry more than a handful of headers.
   app.server.maxHeadersCount = 100;
