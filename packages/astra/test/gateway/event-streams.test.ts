@@ -58,8 +58,10 @@ beforeAll(async () => {
   url = node.url as string;
 }, 60_000);
 
+let stopped = false;
+
 afterAll(async () => {
-  await node?.stop();
+  if (!stopped) await node?.stop();
   await database?.drop();
   rmSync(dataDir, { recursive: true, force: true });
 });
@@ -359,5 +361,21 @@ describe('request size limit', () => {
       body: '{"name": ',
     });
     expect(malformed.status).toBe(400);
+  });
+});
+
+// Last: it stops the server.
+describe('drain', () => {
+  it('ends open SSE and WebSocket streams when the server stops, so shutdown does not wait on them', async () => {
+    const sse = new SseClient('');
+    await sse.until(() => sse.status === 200 && sse.comments > 0);
+    const socket = new WebSocket(`${url.replace(/^http/, 'ws')}/events/ws`, { headers: auth });
+    await new Promise<void>((resolve) => socket.on('open', () => resolve()));
+    const closed = new Promise<number>((resolve) => socket.on('close', (code) => resolve(code)));
+    stopped = true;
+    await node.stop();
+    await sse.done;
+    // A closing handshake, not a dropped connection (1006): going away, or no status given.
+    expect([1001, 1005]).toContain(await closed);
   });
 });
