@@ -71,6 +71,8 @@ const isRead = (action: Action): boolean => action.endsWith('.view');
 interface Subject {
   readonly uid: EntityUidJson;
   readonly entity: EntityJson;
+  /** The facts the entity was built from, as a string: the memo key's part for the caller. */
+  readonly key: string;
   readonly user: UserFacts | null;
   readonly label: string;
 }
@@ -78,6 +80,8 @@ interface Subject {
 interface Resolved {
   readonly uid: EntityUidJson;
   readonly entities: EntityJson[];
+  /** The facts the entities were built from, as a string. */
+  readonly key: string;
   readonly orgId: string | null;
   readonly agent?: AgentFacts;
   /** The action that decides whether the caller may know the resource exists. */
@@ -244,13 +248,16 @@ export class AccessControl {
     context: { approvers?: readonly string[] },
   ): Decision {
     const approvers = context.approvers ?? resolved.context?.approvers;
-    return this.engine.decide({
-      principal: subject.uid,
-      action,
-      resource: resolved.uid,
-      entities: [subject.entity, ...resolved.entities],
-      ...(approvers === undefined ? {} : { context: { approvers: userSet(approvers) } }),
-    });
+    return this.engine.decide(
+      {
+        principal: subject.uid,
+        action,
+        resource: resolved.uid,
+        entities: [subject.entity, ...resolved.entities],
+        ...(approvers === undefined ? {} : { context: { approvers: userSet(approvers) } }),
+      },
+      `${action}\n${subject.key}\n${resolved.key}\n${approvers?.join(',') ?? '-'}`,
+    );
   }
 
   #audit(subject: Subject, action: Action, target: Target, resolved: Resolved, decision: Decision): void {
@@ -284,6 +291,7 @@ export class AccessControl {
       return {
         uid: entityUid('User', ADMIN_TOKEN_USER),
         entity: userEntity(facts),
+        key: 'admin-token',
         user: facts,
         label: 'admin_token',
       };
@@ -294,6 +302,7 @@ export class AccessControl {
       return {
         uid: entityUid('Agent', facts.agentId),
         entity: agentEntity(facts),
+        key: `agent:${JSON.stringify(facts)}`,
         user: null,
         label: `agent:${facts.agentId}`,
       };
@@ -304,6 +313,7 @@ export class AccessControl {
     return {
       uid: entityUid('User', userId),
       entity: userEntity(facts),
+      key: `user:${JSON.stringify(facts)}`,
       user: facts,
       label: `user:${userId}`,
     };
@@ -315,6 +325,7 @@ export class AccessControl {
         return {
           uid: entityUid('Platform', 'astra'),
           entities: [plainEntity('Platform', 'astra')],
+          key: 'platform',
           orgId: null,
           viewAction: null,
         };
@@ -323,6 +334,7 @@ export class AccessControl {
           ? {
               uid: entityUid('Org', target.id),
               entities: [plainEntity('Org', target.id)],
+              key: `org:${target.id}`,
               orgId: target.id,
               viewAction: 'org.view',
             }
@@ -334,6 +346,7 @@ export class AccessControl {
           : {
               uid: entityUid('Team', target.id),
               entities: [teamEntity(target.id, orgId)],
+              key: `team:${target.id}:${orgId}`,
               orgId,
               viewAction: null,
             };
@@ -345,6 +358,7 @@ export class AccessControl {
           : {
               uid: entityUid('Account', target.id),
               entities: [accountEntity(target.id, orgs)],
+              key: `account:${target.id}:${orgs.join(',')}`,
               orgId: null,
               viewAction: 'user.view',
             };
@@ -367,6 +381,7 @@ export class AccessControl {
 const agentResolved = (agent: AgentFacts): Resolved => ({
   uid: entityUid('Agent', agent.agentId),
   entities: [agentEntity(agent)],
+  key: `agent:${JSON.stringify(agent)}`,
   orgId: agent.orgId,
   agent,
   viewAction: 'agent.view',
