@@ -52,9 +52,10 @@ const ListUsersQuery = z.object({
 const ResetPassword = z.object({ password: Password.optional() });
 const CreateApiKey = z.object({
   name: z.string().trim().min(1).max(200),
+  // What the key may do of what its user may (docs/access.md); none: all of it.
   scopes: z
-    .array(z.string().regex(/^[a-z_:*]{1,64}$/))
-    .max(50)
+    .array(z.enum(['read', 'use', 'edit', 'admin']))
+    .max(4)
     .optional(),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 });
