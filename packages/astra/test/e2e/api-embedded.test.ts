@@ -259,7 +259,9 @@ describe('public API and CLI, embedded mode', () => {
     const byKey = new AstraClient({ baseUrl: url, token: created.key });
     // A user in no organization sees no agent; a member of the default organization sees its public ones.
     expect((await byKey.listAgents()).agents.length).toBe(0);
-    await admin.request('POST', `/orgs/${DEFAULT_ORG}/members`, { body: { user_id: member.id, role: 'org_member' } });
+    await admin.request('POST', `/orgs/${DEFAULT_ORG}/members`, {
+      body: { user_id: member.id, role: 'org_member' },
+    });
     expect((await byKey.listAgents()).agents.length).toBeGreaterThan(0);
     const listed = JSON.stringify(await asMember.request('GET', '/api-keys'));
     expect(listed).not.toContain(created.key);
@@ -407,6 +409,27 @@ describe('public API and CLI, embedded mode', () => {
       { status: 404 },
     );
     expect(await names(`?goal_id=${goal.goal_id}`)).toEqual(['early', 'late']);
+    // Documents sent with a goal are stored with it, scoped to it; a malformed one refuses the goal.
+    const withDocs = await client.submitGoal(agentId, {
+      goal_text: 'with documents',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+      documents: [
+        { doc_type: 'reference', name: 'sent along', uri: 'https://docs.example/ref', priority: 50 },
+      ],
+    } as never);
+    expect(await names(`?goal_id=${withDocs.goal_id}`)).toEqual(['early', 'sent along', 'late']);
+    const goalsBefore = (await client.request<{ goals: unknown[] }>('GET', `/goals?agent_id=${agentId}`))
+      .goals.length;
+    await expect(
+      client.submitGoal(agentId, {
+        goal_text: 'bad documents',
+        plan: { tasks: [{ id: 'a', type: 'noop' }] },
+        documents: [{ doc_type: 'rule', name: 'neither content nor uri' }],
+      } as never),
+    ).rejects.toMatchObject({ status: 400 });
+    expect(
+      (await client.request<{ goals: unknown[] }>('GET', `/goals?agent_id=${agentId}`)).goals.length,
+    ).toBe(goalsBefore);
   });
 
   it('numbers config revisions and activates one onto the agent', async () => {

@@ -111,6 +111,8 @@ export interface SubmitGoalInput {
    * an idempotent repeat of an existing goal is answered before it runs.
    */
   readonly admit?: (tx: SqlExecutor) => Promise<void>;
+  /** Runs inside the goal's transaction once its row is written (goal-scoped documents). */
+  readonly withGoal?: (tx: SqlExecutor, goalId: string) => Promise<void>;
   /**
    * What needs people's approval (services/approvals/policy.ts decides): the plan itself (the goal
    * waits `pending_approval` with no graph) and each risky task (it waits `waiting_approval` once
@@ -190,6 +192,7 @@ export class TaskEngine {
       dependsOn.length === 0 &&
       (input.idempotencyKey ?? null) === null &&
       input.admit === undefined &&
+      input.withGoal === undefined &&
       planRule === null
     )
       return this.#submitSimple(input, plan, taskRules);
@@ -235,6 +238,7 @@ export class TaskEngine {
       if (inserted === null)
         return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string, now)) as string);
       await insertGoalDependencies(tx, goalId, dependsOn);
+      await input.withGoal?.(tx, goalId);
       if (doomed) fx.finishedGoals.push({ goalId, agentId: input.agentId, status });
       await appendGoalEvent(tx, {
         type: 'GoalCreated',

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SubmittedGoal } from '../../kernel/tasks/engine.js';
 import { listGoals, readStats } from '../../kernel/tasks/sql/read.js';
+import { onBody, onParam, PLATFORM } from '../access/rules.js';
 import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { readAgent } from '../agents/agent-store.js';
@@ -9,8 +10,8 @@ import { approvalInput } from '../approvals/policy.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { GoalDocument, insertGoalDocuments } from './routes-documents.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
-import { PLATFORM, onBody, onParam } from '../access/rules.js';
 
 export const SubmitGoal = z.object({
   goal_text: z.string().trim().min(1).max(100_000),
@@ -22,6 +23,8 @@ export const SubmitGoal = z.object({
   workspace: z.string().max(500).optional(),
   /** The plan waits for approval (`pending_approval`, 202) even when the agent does not require it. */
   require_approval: z.boolean().optional(),
+  /** Documents for this goal only (rules, skills, context, references), stored with the goal. */
+  documents: z.array(GoalDocument).max(50).optional(),
 });
 
 const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
@@ -75,6 +78,9 @@ export async function submitGoalTo(
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
     ...approvalInput(agent, { requireApproval: body.require_approval === true }, deps.approvals),
     admit: admissionFor(agentId, () => new Date(deps.clock.now())),
+    ...(body.documents === undefined || body.documents.length === 0
+      ? {}
+      : { withGoal: (tx, goalId) => insertGoalDocuments(tx, agentId, goalId, body.documents ?? []) }),
   });
 }
 
@@ -83,9 +89,7 @@ export const goalAnswer = (goal: SubmittedGoal) => ({
   graph_id: goal.graphId,
   task_count: goal.taskCount,
   status: goal.status,
-  ...(goal.approvalId === null
-    ? {}
-    : { approval_id: goal.approvalId, approval_request_id: goal.approvalId }),
+  ...(goal.approvalId === null ? {} : { approval_id: goal.approvalId, approval_request_id: goal.approvalId }),
 });
 
 export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
@@ -124,7 +128,9 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
       const goal = await submit(agentId, body, request.headers['idempotency-key']);
-      return reply.status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201).send(goalAnswer(goal));
+      return reply
+        .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
+        .send(goalAnswer(goal));
     },
   );
 
@@ -145,7 +151,9 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     async (request, reply) => {
       const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
       const goal = await submit(body.agent_id.toLowerCase(), body, request.headers['idempotency-key']);
-      return reply.status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201).send(goalAnswer(goal));
+      return reply
+        .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
+        .send(goalAnswer(goal));
     },
   );
 
