@@ -1,6 +1,7 @@
+import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { Outcome } from './expected.js';
-import { type Fixture, World } from './fixture.js';
+import { type Fixture, PASSWORD, PLAN, World } from './fixture.js';
 import { type Case, casesOf, type Operation, operationsOf, prepare } from './matrix-cases.js';
 import { type MatrixServer, startMatrixServer } from './matrix-server.js';
 
@@ -114,4 +115,348 @@ describe('access matrix', () => {
     const stale = KNOWN_GAPS.filter((gap) => !gaps.some((m) => gap.pattern.test(m)));
     expect(stale.map((gap) => gap.why)).toEqual([]);
   }, 120_000);
+});
+
+/** Every id of organization A's data: the organization, its team, its agents and what they own. */
+function idsOfA(): string[] {
+  const agents = [f.agents.pub, f.agents.team, f.agents.priv];
+  return [f.orgA, f.team, ...agents.flatMap((a) => [a.id, a.goal, a.graph, a.task, a.approval, a.document])];
+}
+
+/** Reads an event stream until `marker` shows up (or 15 s pass), then hangs up. */
+async function readStreamUntil(bearer: string, marker: () => Promise<string>): Promise<string> {
+  const abort = new AbortController();
+  const response = await fetch(`${server.url}/events/stream?last_event_id=0`, {
+    headers: { authorization: `Bearer ${bearer}` },
+    signal: abort.signal,
+  });
+  expect(response.status).toBe(200);
+  const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+  const decoder = new TextDecoder();
+  const id = await marker();
+  const deadline = setTimeout(() => abort.abort(), 15_000);
+  let text = '';
+  try {
+    while (!text.includes(id)) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      text += decoder.decode(value, { stream: true });
+    }
+  } catch {
+    // Aborted at the deadline: the assertion on the marker below tells.
+  } finally {
+    clearTimeout(deadline);
+    abort.abort();
+  }
+  expect(text, 'the marker event never arrived').toContain(id);
+  return text;
+}
+
+describe('isolation between organizations', () => {
+  it("answers 404 to B's admin and to a user in no organization for every resource of A", async () => {
+    const failures: string[] = [];
+    for (const role of ['outsider', 'noOrg'] as const) {
+      const targets = [
+        `/orgs/${f.orgA}`,
+        `/orgs/${f.orgA}/members`,
+        `/users/${f.users.spare.id}`,
+        `/users/${f.users.orgAdmin.id}`,
+      ];
+      for (const a of [f.agents.pub, f.agents.team, f.agents.priv])
+        targets.push(
+          `/agents/${a.id}`,
+          `/agents/${a.id}/profile`,
+          `/agents/${a.id}/events`,
+          `/agents/${a.id}/documents`,
+          `/agents/${a.id}/revisions`,
+          `/agents/${a.id}/collaborators`,
+          `/goals/${a.goal}`,
+          `/goals/${a.goal}/details`,
+          `/goals?agent_id=${a.id}`,
+          `/graphs/${a.graph}`,
+          `/tasks/${a.task}`,
+          `/approvals/${a.approval}`,
+        );
+      for (const target of targets) {
+        const answer = await server.call('GET', target, f.credentials[role]);
+        if (answer.status !== 404) failures.push(`${role} GET ${target}: ${answer.status}`);
+      }
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('lists none of A in the filtered list routes for them', async () => {
+    const ids = idsOfA();
+    const failures: string[] = [];
+    for (const role of ['outsider', 'noOrg'] as const)
+      for (const target of ['/agents', '/goals', '/orgs', '/approvals/pending']) {
+        const answer = await server.call('GET', target, f.credentials[role]);
+        const text = JSON.stringify(answer.body);
+        if (answer.status !== 200) failures.push(`${role} GET ${target}: ${answer.status}`);
+        for (const id of ids) if (text.includes(id)) failures.push(`${role} GET ${target} lists ${id}`);
+      }
+    // The lists are not simply empty: B's admin sees B's agents, everyone the global one.
+    const outsiderAgents = JSON.stringify((await server.call('GET', '/agents', f.credentials.outsider)).body);
+    expect(outsiderAgents).toContain(f.agents.bPriv.id);
+    const noOrgAgents = JSON.stringify((await server.call('GET', '/agents', f.credentials.noOrg)).body);
+    expect(noOrgAgents).toContain(f.agents.glob.id);
+    expect(failures).toEqual([]);
+  });
+
+  it('streams none of their events to them', async () => {
+    const ids = idsOfA();
+    for (const [role, agent] of [
+      ['outsider', f.agents.bPub.id],
+      ['noOrg', f.agents.glob.id],
+    ] as const) {
+      const text = await readStreamUntil(f.credentials[role], async () => (await world.goalOn(agent)).goal);
+      expect(ids.filter((id) => text.includes(id))).toEqual([]);
+    }
+  });
+
+  it("shows A's members B's global agent and none of B's other agents", async () => {
+    for (const role of ['member', 'orgAdmin', 'teamMember'] as const) {
+      const agents = JSON.stringify((await server.call('GET', '/agents', f.credentials[role])).body);
+      expect(agents).toContain(f.agents.glob.id);
+      expect(agents).not.toContain(f.agents.bPub.id);
+      expect(agents).not.toContain(f.agents.bPriv.id);
+      const goals = JSON.stringify((await server.call('GET', '/goals?limit=1000', f.credentials[role])).body);
+      expect(goals).not.toContain(f.agents.bPub.goal);
+      expect(goals).not.toContain(f.agents.bPriv.goal);
+      const globGoals = await server.call(
+        'GET',
+        `/goals?agent_id=${f.agents.glob.id}&limit=1000`,
+        f.credentials[role],
+      );
+      expect(JSON.stringify(globGoals.body)).toContain(f.agents.glob.goal);
+      expect(
+        (await server.call('GET', `/goals?agent_id=${f.agents.bPub.id}`, f.credentials[role])).status,
+      ).toBe(404);
+      expect((await server.call('GET', `/agents/${f.agents.bPub.id}`, f.credentials[role])).status).toBe(404);
+    }
+  });
+});
+
+/** The members of an organization or team as `{user_id: role}`, read as the super-admin. */
+async function membersOf(path: string): Promise<Record<string, string>> {
+  const { members } = await server.admin<{ members: { user_id: string; role: string }[] }>('GET', path);
+  return Object.fromEntries(members.map((m) => [m.user_id, m.role]));
+}
+
+const goalCount = async (agentId: string): Promise<number> =>
+  (await server.admin<{ goals: unknown[] }>('GET', `/goals?agent_id=${agentId}&limit=1000`)).goals.length;
+
+const GOAL = { goal_text: 'escalation', plan: PLAN };
+
+describe('privilege escalation', () => {
+  it('an org_member cannot make themselves org admin', async () => {
+    const before = await membersOf(`/orgs/${f.orgA}/members`);
+    const answer = await server.call('POST', `/orgs/${f.orgA}/members`, f.credentials.member, {
+      user_id: f.users.member.id,
+      role: 'org_admin',
+    });
+    expect(answer.status).toBe(403);
+    expect(await membersOf(`/orgs/${f.orgA}/members`)).toEqual(before);
+  });
+
+  it('an org admin cannot add members to another organization, create one, become super-admin or change the policies', async () => {
+    const as = f.credentials.orgAdmin;
+    const membersB = await membersOf(`/orgs/${f.orgB}/members`);
+    const orgs = await server.admin<{ orgs: unknown[] }>('GET', '/orgs');
+    const versions = await server.admin<{ versions: unknown[] }>('GET', '/policies');
+    const self = f.users.orgAdmin.id;
+    const tries = [
+      await server.call('POST', `/orgs/${f.orgB}/members`, as, { user_id: self, role: 'org_admin' }),
+      await server.call('POST', '/orgs', as, { name: world.unique('mine') }),
+      await server.call('PATCH', `/users/${self}`, as, { is_super_admin: true }),
+      await server.call('POST', '/users', as, {
+        email: `${world.unique('sa')}@access.test`,
+        password: PASSWORD,
+        is_super_admin: true,
+      }),
+      await server.call('POST', '/policies', as, {
+        policies: f.policies.replace('principal.superAdmin', 'true'),
+      }),
+      await server.call('POST', '/policies/1/activate', as),
+    ];
+    expect(tries.map((t) => t.status)).toEqual([404, 403, 403, 403, 403, 403]);
+    expect(await membersOf(`/orgs/${f.orgB}/members`)).toEqual(membersB);
+    expect(await server.admin('GET', '/orgs')).toEqual(orgs);
+    expect(await server.admin('GET', '/policies')).toEqual(versions);
+    expect((await server.admin<{ is_super_admin: boolean }>('GET', `/users/${self}`)).is_super_admin).toBe(
+      false,
+    );
+    // Still an org admin of A, nothing more: the platform stays closed.
+    expect((await server.call('GET', '/workers', as)).status).toBe(403);
+  });
+
+  it('a team admin cannot pull outsiders into the team nor change agents outside it', async () => {
+    const as = f.credentials.teamAdmin;
+    const team = await membersOf(`/teams/${f.team}/members`);
+    for (const user of ['noOrg', 'outsider'] as const) {
+      const answer = await server.call('POST', `/teams/${f.team}/members`, as, {
+        user_id: f.users[user].id,
+        role: 'team_member',
+      });
+      expect(answer.status).toBe(400);
+    }
+    expect(await membersOf(`/teams/${f.team}/members`)).toEqual(team);
+    const pub = await server.admin('GET', `/agents/${f.agents.pub.id}`);
+    expect(
+      (await server.call('PATCH', `/agents/${f.agents.pub.id}`, as, { visibility: 'private' })).status,
+    ).toBe(403);
+    expect((await server.call('PATCH', `/agents/${f.agents.pub.id}`, as, { team_id: f.team })).status).toBe(
+      403,
+    );
+    expect(
+      (await server.call('PATCH', `/agents/${f.agents.priv.id}`, as, { visibility: 'public' })).status,
+    ).toBe(404);
+    expect(await server.admin('GET', `/agents/${f.agents.pub.id}`)).toEqual(pub);
+  });
+
+  it('collaborators cannot go beyond their level', async () => {
+    const priv = f.agents.priv.id;
+    const before = await server.admin('GET', `/agents/${priv}`);
+    const collaborators = await server.admin('GET', `/agents/${priv}/collaborators`);
+    const edit = f.credentials.collabEdit;
+    expect((await server.call('PATCH', `/agents/${priv}`, edit, { visibility: 'public' })).status).toBe(403);
+    expect((await server.call('PATCH', `/agents/${priv}`, edit, { team_id: f.team })).status).toBe(403);
+    expect((await server.call('DELETE', `/agents/${priv}`, edit)).status).toBe(403);
+    expect(
+      (
+        await server.call('POST', `/agents/${priv}/collaborators`, edit, {
+          user_id: f.users.collabEdit.id,
+          level: 'admin',
+        })
+      ).status,
+    ).toBe(403);
+    expect(
+      (await server.call('PATCH', `/agents/${priv}`, f.credentials.collabUse, { name: 'mine' })).status,
+    ).toBe(403);
+    expect(await server.admin('GET', `/agents/${priv}`)).toEqual(before);
+    expect(await server.admin('GET', `/agents/${priv}/collaborators`)).toEqual(collaborators);
+  });
+
+  it('an API key with scope read cannot submit goals or mint keys beyond it', async () => {
+    const before = await goalCount(f.agents.pub.id);
+    const key = f.credentials.keyRead;
+    expect((await server.call('POST', `/agents/${f.agents.pub.id}/goals`, key, GOAL)).status).toBe(403);
+    expect((await server.call('POST', '/goals', key, { ...GOAL, agent_id: f.agents.pub.id })).status).toBe(
+      403,
+    );
+    expect((await server.call('POST', `/goals/${f.agents.pub.goal}/cancel`, key)).status).toBe(403);
+    expect(await goalCount(f.agents.pub.id)).toBe(before);
+  });
+
+  it("an agent's service token reaches only its organization's non-private agents and global ones", async () => {
+    const token = f.credentials.service;
+    const counts = await Promise.all([f.agents.priv.id, f.agents.bPub.id, f.agents.bPriv.id].map(goalCount));
+    for (const agent of [f.agents.priv, f.agents.bPub, f.agents.bPriv]) {
+      expect(
+        (await server.call('POST', '/internal/goals', token, { ...GOAL, agent_id: agent.id })).status,
+      ).toBe(404);
+      expect((await server.call('POST', '/goals', token, { ...GOAL, agent_id: agent.id })).status).toBe(404);
+      expect((await server.call('POST', `/agents/${agent.id}/goals`, token, GOAL)).status).toBe(404);
+    }
+    expect(await Promise.all([f.agents.priv.id, f.agents.bPub.id, f.agents.bPriv.id].map(goalCount))).toEqual(
+      counts,
+    );
+    for (const [method, target, body] of [
+      ['GET', '/workers', undefined],
+      ['GET', '/stats', undefined],
+      ['GET', '/users', undefined],
+      ['POST', '/orgs', { name: world.unique('svc') }],
+      ['GET', '/access/decisions', undefined],
+    ] as const)
+      expect((await server.call(method, target, token, body)).status, `${method} ${target}`).toBe(403);
+    // What it may do still works: a goal to a team agent of its organization.
+    expect(
+      (await server.call('POST', '/internal/goals', token, { ...GOAL, agent_id: f.agents.team.id })).status,
+    ).toBe(201);
+  });
+
+  it('a user removed from the organization loses access at once', async () => {
+    const token = await world.tokenOf('leaver');
+    expect((await server.call('GET', `/agents/${f.agents.pub.id}`, token)).status).toBe(200);
+    await server.admin('DELETE', `/orgs/${f.orgA}/members/${f.users.leaver.id}`);
+    expect((await server.call('GET', `/agents/${f.agents.pub.id}`, token)).status).toBe(404);
+    expect((await server.call('GET', `/orgs/${f.orgA}`, token)).status).toBe(404);
+    expect((await server.call('POST', `/agents/${f.agents.pub.id}/goals`, token, GOAL)).status).toBe(404);
+  });
+
+  it('a token with another subject, signed with a key the server does not hold, is refused', async () => {
+    const login = await server.call<{ token: string }>('POST', '/login', undefined, {
+      email: f.users.member.email,
+      password: PASSWORD,
+    });
+    expect(login.status).toBe(200);
+    const real = login.body.token;
+    expect((await server.call('GET', `/agents/${f.agents.pub.id}`, real)).status).toBe(200);
+    const header = decodeProtectedHeader(real);
+    const claims = decodeJwt(real);
+    const { privateKey } = await generateKeyPair('ES256');
+    const forged = await new SignJWT({ ...claims, sub: f.users.super.id, sa: true })
+      .setProtectedHeader({ alg: 'ES256', kid: header.kid as string, typ: 'JWT' })
+      .sign(privateKey);
+    const [h, , s] = real.split('.');
+    const payload = Buffer.from(JSON.stringify({ ...claims, sub: f.users.super.id })).toString('base64url');
+    for (const token of [forged, `${h}.${payload}.${s}`]) {
+      expect((await server.call('GET', `/users/${f.users.super.id}`, token)).status).toBe(401);
+      expect((await server.call('GET', '/workers', token)).status).toBe(401);
+    }
+  });
+});
+
+describe('decision audit', () => {
+  it('records the denials with principal, action, resource and deny', async () => {
+    const decisions: Record<string, unknown>[] = [];
+    for (let since = 0; ; ) {
+      const page = await server.admin<{ decisions: { id: number }[] }>(
+        'GET',
+        `/access/decisions?since_id=${since}&limit=1000`,
+      );
+      decisions.push(...page.decisions);
+      if (page.decisions.length < 1000) break;
+      since = page.decisions.at(-1)?.id as number;
+    }
+    const expected = [
+      // The org_member's attempt to make themselves org admin.
+      {
+        principal: `user:${f.users.member.id}`,
+        action: 'org.admin',
+        resource_type: 'org',
+        resource_id: f.orgA,
+      },
+      // The service token's goal to a private agent of its organization.
+      {
+        principal: `agent:${f.agents.pub.id}`,
+        action: 'agent.use',
+        resource_type: 'agent',
+        resource_id: f.agents.priv.id,
+      },
+      // The outsider reading an agent of A.
+      {
+        principal: `user:${f.users.outsider.id}`,
+        action: 'agent.view',
+        resource_type: 'agent',
+        resource_id: f.agents.pub.id,
+      },
+      // The org admin activating a policy set.
+      { principal: `user:${f.users.orgAdmin.id}`, action: 'platform.admin', resource_type: 'platform' },
+    ];
+    for (const wanted of expected)
+      expect(decisions, JSON.stringify(wanted)).toContainEqual(
+        expect.objectContaining({ ...wanted, decision: 'deny' }),
+      );
+    // Allowed changes are audited too; allowed reads only counted.
+    expect(decisions).toContainEqual(
+      expect.objectContaining({
+        principal: `user:${f.users.orgAdmin.id}`,
+        action: 'agent.edit',
+        resource_id: f.agents.pub.id,
+        decision: 'allow',
+      }),
+    );
+    expect(decisions.some((d) => d.decision === 'allow' && String(d.action).endsWith('.view'))).toBe(false);
+  });
 });
