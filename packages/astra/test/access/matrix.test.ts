@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { Outcome } from './expected.js';
-import { type Fixture, PASSWORD, PLAN, World } from './fixture.js';
+import { expectedOnAgent, expectedOnOrgA, type Outcome } from './expected.js';
+import { AGENTS, type Fixture, PASSWORD, PLAN, ROLES, World } from './fixture.js';
 import { type Case, casesOf, type Operation, operationsOf, prepare } from './matrix-cases.js';
 import { type MatrixServer, startMatrixServer } from './matrix-server.js';
 
@@ -458,5 +458,48 @@ describe('decision audit', () => {
       }),
     );
     expect(decisions.some((d) => d.decision === 'allow' && String(d.action).endsWith('.view'))).toBe(false);
+  });
+});
+
+describe('filtered and self routes', () => {
+  it('creates agents only in an organization the caller belongs to (POST /agents)', async () => {
+    const failures: string[] = [];
+    for (const role of ROLES) {
+      const answer = await server.call('POST', '/agents', f.credentials[role], {
+        name: world.unique('created'),
+        org_id: f.orgA,
+      });
+      const expected = expectedOnOrgA(role, 'agent.create');
+      const got = outcomeOf(answer.status, answer.body);
+      if (got !== expected) failures.push(`${role}: expected ${expected}, got ${got} (${answer.status})`);
+    }
+    expect(failures).toEqual([]);
+  });
+
+  it('answers POST /access/check as the table says, and every caller may list their own keys', async () => {
+    const failures: string[] = [];
+    for (const role of ROLES) {
+      const keys = await server.call('GET', '/api-keys', f.credentials[role]);
+      if (keys.status !== 200) failures.push(`${role} GET /api-keys: ${keys.status}`);
+      for (const agent of AGENTS)
+        for (const action of ['agent.view', 'agent.use', 'agent.edit', 'agent.admin']) {
+          const answer = await server.call<{ allowed: boolean }>(
+            'POST',
+            '/access/check',
+            f.credentials[role],
+            {
+              action,
+              resource_type: 'agent',
+              resource_id: f.agents[agent].id,
+            },
+          );
+          const expected = expectedOnAgent(role, action, agent) === 'allow';
+          if (answer.status !== 200 || answer.body.allowed !== expected)
+            failures.push(
+              `${role} ${action} ${agent}: expected ${expected}, got ${answer.status} ${JSON.stringify(answer.body)}`,
+            );
+        }
+    }
+    expect(failures).toEqual([]);
   });
 });
