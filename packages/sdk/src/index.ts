@@ -14,6 +14,7 @@ export type {
   ApprovalDetails,
   ApprovalStatus,
   Goal,
+  GoalDocument,
   GoalStatus,
   Graph,
   NewAgent,

@@ -67,6 +67,19 @@ export interface NewGoal {
   readonly cascade_id?: string;
   /** The plan waits for approval (answered 202 `pending_approval`) even when the agent does not require it. */
   readonly require_approval?: boolean;
+  /** Documents for this goal only, stored with it. */
+  readonly documents?: readonly GoalDocument[];
+}
+
+export interface GoalDocument {
+  readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
+  readonly name: string;
+  /** Exactly one of content and uri. */
+  readonly content?: string;
+  readonly uri?: string;
+  readonly metadata?: Record<string, unknown>;
+  /** Lower first; default 100. */
+  readonly priority?: number;
 }
 
 export interface SubmittedGoal {
@@ -76,45 +89,6 @@ export interface SubmittedGoal {
   readonly status: GoalStatus;
   /** When the plan waits for approval (`status: "pending_approval"`). */
   readonly approval_id?: string;
-}
-
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-
-/** A plan or a risky task waiting for people: `approvals_required` approve votes approve it, any deny denies it. */
-export interface Approval {
-  readonly id: string;
-  readonly request_type: 'plan' | 'risky_task';
-  readonly agent_id: string;
-  readonly goal_id: string;
-  readonly graph_id: string | null;
-  readonly task_id: string | null;
-  readonly status: ApprovalStatus;
-  readonly required_approvals: number;
-  readonly approvals_required: number;
-  readonly approvals_received: number;
-  readonly approvers: readonly string[];
-  readonly action_summary: string;
-  readonly expires_at: string | null;
-  readonly reason: string | null;
-  readonly decided_at: string | null;
-  readonly created_at: string;
-}
-
-/** `GET /approvals/{id}`: the request with its votes and audit trail (and the plan, for a plan). */
-export interface ApprovalDetails extends Approval {
-  readonly plan_payload?: Plan;
-  readonly decisions: readonly {
-    readonly approver: string;
-    readonly decision: 'approve' | 'deny';
-    readonly reason: string | null;
-    readonly created_at: string;
-  }[];
-  readonly events: readonly {
-    readonly id: number;
-    readonly type: string;
-    readonly payload: Record<string, unknown>;
-    readonly created_at: string;
-  }[];
 }
 
 export interface Goal {
@@ -168,4 +142,43 @@ export interface Worker {
   readonly capabilities: readonly string[];
   readonly concurrency: number;
   readonly last_heartbeat: string;
+}
+
+export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
+
+/** A plan or a risky task waiting for people: `approvals_required` approve votes approve it, any deny denies it. */
+export interface Approval {
+  readonly id: string;
+  readonly request_type: 'plan' | 'risky_task';
+  readonly agent_id: string;
+  readonly goal_id: string;
+  readonly graph_id: string | null;
+  readonly task_id: string | null;
+  readonly status: ApprovalStatus;
+  readonly required_approvals: number;
+  readonly approvals_required: number;
+  readonly approvals_received: number;
+  readonly approvers: readonly string[];
+  readonly action_summary: string;
+  readonly expires_at: string | null;
+  readonly reason: string | null;
+  readonly decided_at: string | null;
+  readonly created_at: string;
+}
+
+/** `GET /approvals/{id}`: the request with its votes and audit trail (and the plan, for a plan). */
+export interface ApprovalDetails extends Approval {
+  readonly plan_payload?: Plan;
+  readonly decisions: readonly {
+    readonly approver: string;
+    readonly decision: 'approve' | 'deny';
+    readonly reason: string | null;
+    readonly created_at: string;
+  }[];
+  readonly events: readonly {
+    readonly id: number;
+    readonly type: string;
+    readonly payload: Record<string, unknown>;
+    readonly created_at: string;
+  }[];
 }

@@ -425,7 +425,7 @@ describe('public API and CLI, embedded mode', () => {
         goal_text: 'bad documents',
         plan: { tasks: [{ id: 'a', type: 'noop' }] },
         documents: [{ doc_type: 'rule', name: 'neither content nor uri' }],
-      } as never),
+      }),
     ).rejects.toMatchObject({ status: 400 });
     expect(
       (await client.request<{ goals: unknown[] }>('GET', `/goals?agent_id=${agentId}`)).goals.length,

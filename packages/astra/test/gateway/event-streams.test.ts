@@ -119,7 +119,7 @@ class SseClient {
     const decoder = new TextDecoder();
     let buffer = '';
     try {
-      for await (const chunk of response.body) {
+      for await (const chunk of response.body as unknown as AsyncIterable<Uint8Array>) {
         buffer += decoder.decode(chunk as Uint8Array, { stream: true });
         let end = buffer.indexOf('\n\n');
         while (end >= 0) {
