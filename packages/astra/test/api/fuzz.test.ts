@@ -22,12 +22,16 @@ const RUNS = Number(process.env.ASTRA_FUZZ_RUNS ?? 40);
 let server: FuzzServer;
 let operations: Operation[];
 let errorCodes: Set<string>;
+/** Ids from the top-level list routes (`GET /orgs`, ...), for collections the fixtures do not make. */
+const listed: Record<string, string[]> = {};
 
 beforeAll(async () => {
   server = await startFuzzServer();
   const document = (await server.admin<unknown>('GET', '/openapi.json')).body;
   operations = operationsOf(document);
   errorCodes = errorCodesOf(document);
+  for (const op of operations)
+    if (op.method === 'GET' && /^\/[a-z-]+$/.test(op.path)) listed[op.path.slice(1)] = await idsIn(op.path);
   console.log(
     `api fuzz: seed ${SEED} (ASTRA_FUZZ_SEED), ${RUNS} runs per operation (ASTRA_FUZZ_RUNS), ${operations.length} operations, ${server.backend}`,
   );
@@ -37,14 +41,9 @@ afterAll(async () => {
   await server?.stop();
 });
 
-/** Ids the API hands out for a collection the fixtures do not cover: read from its list route. */
-async function discoverIds(op: Operation, param: string, known: Record<string, string[]>): Promise<string[]> {
-  const path = op.path.slice(0, op.path.indexOf(`{${param}}`) - 1);
-  const filled = fillPath(
-    path,
-    Object.fromEntries(op.pathParams.map((p) => [p.name, firstKnown(op, p.name, known)])),
-  );
-  const answer = await server.admin<unknown>('GET', filled).catch(() => null);
+/** Ids in the answer to `GET target` as the super-admin (any `id` field at any depth). */
+async function idsIn(target: string): Promise<string[]> {
+  const answer = await server.admin<unknown>('GET', target).catch(() => null);
   const ids: string[] = [];
   const visit = (value: unknown): void => {
     if (Array.isArray(value)) value.forEach(visit);
@@ -58,12 +57,21 @@ async function discoverIds(op: Operation, param: string, known: Record<string, s
   return ids.slice(0, 5);
 }
 
+/** Ids the API hands out for a collection the fixtures do not cover: read from its list route. */
+function discoverIds(op: Operation, param: string, known: Record<string, string[]>): Promise<string[]> {
+  const path = op.path.slice(0, op.path.indexOf(`{${param}}`) - 1);
+  return idsIn(
+    fillPath(path, Object.fromEntries(op.pathParams.map((p) => [p.name, firstKnown(op, p.name, known)]))),
+  );
+}
+
 function firstKnown(op: Operation, param: string, known: Record<string, string[]>): string {
   return known[collectionOf(op.path, param)]?.[0] ?? '00000000-0000-0000-0000-000000000000';
 }
 
 async function contextFor(op: Operation, f: Fixtures): Promise<FuzzContext> {
   const known: Record<string, string[]> = {
+    ...listed,
     agents: [f.agent],
     goals: [f.goal],
     tasks: [f.task],
@@ -82,6 +90,7 @@ async function contextFor(op: Operation, f: Fixtures): Promise<FuzzContext> {
     idsByCollection: known,
     hints: {
       ids: [f.agent, f.goal, f.task, f.document, f.user],
+      idsByCollection: known,
       byName: { plan: planArbitrary() },
     },
   };
@@ -106,7 +115,7 @@ function planArbitrary(): fc.Arbitrary<unknown> {
 }
 
 /** The counterexample and what broke, with long runs of one character abbreviated. */
-function report(result: fc.RunDetails<[unknown]>): string {
+function report(result: fc.RunDetails<[FuzzRequest]>): string {
   const error =
     result.errorInstance instanceof Error ? result.errorInstance.message : String(result.errorInstance);
   const text = `${fc.defaultReportMessage(result) ?? ''}\n${error}`;
@@ -133,7 +142,7 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
       const result = await fc.check(
         fc.asyncProperty(requestArbitrary(op, context), async (request) => {
           requests++;
-          await sendAndCheck(server, op, request, errorCodes);
+          await sendAndCheck(server, op.statuses, request, errorCodes);
         }),
         { seed: SEED, numRuns: RUNS, maxSkipsPerRun: 0 },
       );
@@ -147,7 +156,6 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
 
   it('answers requests Fastify or Node reject before routing in the same error shape (regressions)', async () => {
     const { adminToken } = server.credentials();
-    const agents = operations.find((o) => o.method === 'GET' && o.path === '/agents/{id}') as Operation;
     const auth: [string, string] = ['Authorization', `Bearer ${adminToken}`];
     const cases: [string, FuzzRequest][] = [
       // Fastify answered these itself, as {error: 'Bad Request', code: 'FST_ERR_BAD_URL', ...}.
@@ -167,12 +175,55 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
       ],
     ];
     for (const [label, request] of cases) {
-      const response = await sendAndCheck(server, agents, request, errorCodes);
+      const response = await sendAndCheck(server, new Set(), request, errorCodes);
       expect(response.status, label).toBe(400);
       expect(JSON.parse(response.body).error.code, label).toBe('ASTRA_VALIDATION_FAILED');
     }
     const garbage = await sendRaw(server.port, { method: 'GET', target: 'not a request line', headers: [] });
     expect(garbage.status).toBe(400);
     expect(JSON.parse(garbage.body).error.code).toBe('ASTRA_VALIDATION_FAILED');
+  });
+
+  it('refuses text the database cannot store with a 400 and writes nothing (regressions)', async () => {
+    const f = await server.refresh();
+    const { adminToken } = server.credentials();
+    const auth: [string, string] = ['Authorization', `Bearer ${adminToken}`];
+    const json: [string, string] = ['Content-Type', 'application/json'];
+    // Each was a 500 (ASTRA_STORE_QUERY_FAILED, SQL state 22021, 22P05 or 22P02) before validation refused it.
+    const cases: [string, string, unknown][] = [
+      ['POST', '/agents', { name: 'a\u0000b' }],
+      ['POST', '/agents', { name: 'x', config: { k: '\u0000' } }],
+      ['POST', '/agents', { name: 'x', config: { 'k\u0000': 1 } }],
+      ['POST', '/agents', { name: 'x', config: { k: 'x\ud800' } }],
+      ['POST', '/agents', { name: 'x', config: '{"k": "\\u0000"}' }],
+      ['PATCH', `/agents/${f.agent}`, { metadata: { x: '\u0000' } }],
+      [
+        'POST',
+        `/agents/${f.agent}/goals`,
+        { goal_text: 'a\u0000', plan: { tasks: [{ id: 'a', type: 'noop' }] } },
+      ],
+      [
+        'POST',
+        `/agents/${f.agent}/goals`,
+        { goal_text: 'a', plan: { tasks: [{ id: 'a', type: 'noop', payload: { x: '\u0000' } }] } },
+      ],
+      ['POST', `/agents/${f.agent}/documents`, { doc_type: 'rule', name: 'x', content: '\u0000' }],
+      ['POST', `/agents/${f.agent}/revisions`, { payload: { system_prompt: '\udfff' } }],
+      ['POST', '/login', { email: 'a\u0000@x', password: 'x' }],
+      ['POST', '/users', { email: 'a\u0000@x', password: 'long enough password' }],
+      ['GET', '/agents?tag=a%00b', undefined],
+    ];
+    for (const [method, target, body] of cases) {
+      const request: FuzzRequest = {
+        method,
+        target,
+        headers: body === undefined ? [auth] : [auth, json],
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      };
+      const response = await sendAndCheck(server, new Set(), request, errorCodes);
+      const label = `${method} ${target} ${request.body ?? ''}`;
+      expect(response.status, label).toBe(400);
+      expect(JSON.parse(response.body).error.code, label).toBe('ASTRA_VALIDATION_FAILED');
+    }
   });
 });

@@ -35,6 +35,8 @@ export type JsonSchema = {
 export interface ValueHints {
   /** Ids of seeded resources: what `*_id` fields and uuid-formatted strings draw from. */
   readonly ids: readonly string[];
+  /** Ids by collection (`agents`, `orgs`, ...): an `org_id` field draws from `orgs` when known. */
+  readonly idsByCollection?: Readonly<Record<string, readonly string[]>>;
   /** Generators by property name, e.g. `plan`. */
   readonly byName?: Readonly<Record<string, fc.Arbitrary<unknown>>>;
 }
@@ -76,11 +78,18 @@ export function valid(schema: JsonSchema, hints: ValueHints, name = '', depth = 
     case 'object':
       return validObject(schema, hints, depth);
     default:
-      return depth >= MAX_DEPTH ? fc.constant(null) : fc.jsonValue({ maxDepth: 2 });
+      return depth >= MAX_DEPTH ? fc.constant(null) : anyJson;
   }
 }
 
 function validString(schema: JsonSchema, hints: ValueHints, name: string): fc.Arbitrary<string> {
+  const named = hints.idsByCollection?.[`${name.replace(/_id$/, '')}s`] ?? [];
+  if (/_id$/.test(name) && named.length > 0)
+    return fc.oneof(
+      { weight: 6, arbitrary: fc.constantFrom(...named) },
+      fc.constantFrom(...hints.ids),
+      fc.uuid(),
+    );
   if ((schema.format === 'uuid' || /(^|_)id$/.test(name)) && hints.ids.length > 0)
     return fc.oneof({ weight: 3, arbitrary: fc.constantFrom(...hints.ids) }, fc.uuid());
   if (schema.format === 'uuid') return fc.uuid();
@@ -97,10 +106,34 @@ function validString(schema: JsonSchema, hints: ValueHints, name: string): fc.Ar
   const minLength = schema.minLength ?? 0;
   // Leading and trailing spaces are trimmed by most fields: keep at least one visible character.
   const maxLength = Math.max(minLength, Math.min(schema.maxLength ?? 24, 24));
-  return fc
-    .string({ minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, 1) })
-    .map((s) => (s.trim() === '' ? `${s}x` : s));
+  const length = { minLength: Math.max(minLength, 1), maxLength: Math.max(maxLength, 1) };
+  return fc.oneof(
+    { weight: 6, arbitrary: fc.string(length).map((s) => (s.trim() === '' ? `${s}x` : s)) },
+    // The right length, odd content: what a schema lets through but a store may not take.
+    { weight: 3, arbitrary: oddText },
+    { weight: 1, arbitrary: fc.string({ ...length, unit: 'binary' }) },
+  );
 }
+
+/** Short strings a length check accepts and a database or a naive handler may not. */
+const oddText = fc.constantFrom(
+  'a\u0000b',
+  '\u0000',
+  'x\ud800',
+  '\udfffy',
+  'ok😀',
+  'zürich',
+  '\u202ex',
+  "o'k",
+  'a\\b',
+);
+
+/** Any JSON, sometimes with strings of any code units (NUL, lone surrogates) in values and keys. */
+const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+  { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
+  { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }) },
+  { weight: 1, arbitrary: fc.dictionary(oddText, oddText, { maxKeys: 2 }) },
+);
 
 function validNumber(schema: JsonSchema, integer: boolean): fc.Arbitrary<number> {
   const low = Math.max(schema.minimum ?? schema.exclusiveMinimum ?? -1_000_000, -1_000_000);
@@ -113,17 +146,28 @@ function validNumber(schema: JsonSchema, integer: boolean): fc.Arbitrary<number>
 function validObject(schema: JsonSchema, hints: ValueHints, depth: number): fc.Arbitrary<unknown> {
   const properties = schema.properties ?? {};
   const required = new Set(schema.required ?? []);
-  const record = fc.record(
-    Object.fromEntries(
-      Object.entries(properties).map(([key, property]) => [key, valid(property, hints, key, depth + 1)]),
-    ),
-    { requiredKeys: Object.keys(properties).filter((key) => required.has(key)) },
+  const values = Object.fromEntries(
+    Object.entries(properties).map(([key, property]) => [key, valid(property, hints, key, depth + 1)]),
   );
+  const optional = Object.keys(properties).filter((key) => !required.has(key));
+  // Few optional fields at a time: every field is a chance to be refused, and a value the handler
+  // accepts is what reaches the database.
+  const record = fc
+    .subarray(optional, { maxLength: Math.min(optional.length, 3) })
+    .chain((chosen) =>
+      fc.record(
+        Object.fromEntries(
+          Object.entries(values).filter(([key]) => required.has(key) || chosen.includes(key)),
+        ),
+      ),
+    );
   const extra = schema.additionalProperties;
   if (typeof extra !== 'object' || Object.keys(properties).length > 0 || depth >= MAX_DEPTH) return record;
-  return fc.dictionary(fc.string({ minLength: 1, maxLength: 8 }), valid(extra, hints, '', depth + 1), {
-    maxKeys: 3,
-  });
+  const key = fc.oneof(
+    { weight: 4, arbitrary: fc.string({ minLength: 1, maxLength: 8 }) },
+    { weight: 1, arbitrary: oddText },
+  );
+  return fc.dictionary(key, valid(extra, hints, '', depth + 1), { maxKeys: 3 });
 }
 
 /** Arrays nested `depth` levels deep, around one string. */
@@ -210,6 +254,12 @@ export const nasty: fc.Arbitrary<unknown> = fc.oneof(
 
 type Path = readonly (string | number)[];
 
+function at(value: unknown, path: Path): unknown {
+  let item = value;
+  for (const key of path) item = (item as Record<string | number, unknown>)[key];
+  return item;
+}
+
 function pathsOf(value: unknown, prefix: Path = []): Path[] {
   const paths: Path[] = [prefix];
   if (Array.isArray(value)) {
@@ -221,12 +271,14 @@ function pathsOf(value: unknown, prefix: Path = []): Path[] {
 
 type Edit =
   | { kind: 'replace'; with: unknown }
+  | { kind: 'oddify'; with: string }
   | { kind: 'drop' }
   | { kind: 'add'; key: string; with: unknown };
 
 function edit(value: unknown, path: Path, change: Edit): unknown {
   if (path.length === 0) {
     if (change.kind === 'replace') return change.with;
+    if (change.kind === 'oddify') return typeof value === 'string' ? change.with : value;
     if (change.kind === 'add' && typeof value === 'object' && value !== null && !Array.isArray(value))
       return { ...value, [change.key]: change.with };
     return change.kind === 'drop' ? undefined : value;
@@ -246,6 +298,7 @@ function edit(value: unknown, path: Path, change: Edit): unknown {
 
 const anEdit: fc.Arbitrary<Edit> = fc.oneof(
   { weight: 4, arbitrary: nasty.map((v): Edit => ({ kind: 'replace', with: v })) },
+  { weight: 3, arbitrary: oddText.map((v): Edit => ({ kind: 'oddify', with: v })) },
   fc.constant<Edit>({ kind: 'drop' }),
   fc
     .tuple(
@@ -258,7 +311,9 @@ const anEdit: fc.Arbitrary<Edit> = fc.oneof(
 /** A valid value with one spot broken. */
 export function mutated(schema: JsonSchema, hints: ValueHints): fc.Arbitrary<unknown> {
   return fc.tuple(valid(schema, hints), fc.nat(), anEdit).map(([value, pick, change]) => {
-    const paths = pathsOf(value);
+    // Odd text goes where text is: one of the strings, when there are any.
+    const strings = pathsOf(value).filter((path) => typeof at(value, path) === 'string');
+    const paths = change.kind === 'oddify' && strings.length > 0 ? strings : pathsOf(value);
     return edit(value, paths[pick % paths.length] as Path, change);
   });
 }
@@ -266,8 +321,8 @@ export function mutated(schema: JsonSchema, hints: ValueHints): fc.Arbitrary<unk
 /** Mostly-valid, one-spot-broken, or anything at all: what the fuzzer sends for a schema. */
 export function fuzzed(schema: JsonSchema, hints: ValueHints): fc.Arbitrary<unknown> {
   return fc.oneof(
-    { weight: 3, arbitrary: valid(schema, hints) },
+    { weight: 4, arbitrary: valid(schema, hints) },
     { weight: 5, arbitrary: mutated(schema, hints) },
-    { weight: 2, arbitrary: nasty },
+    { weight: 1, arbitrary: nasty },
   );
 }

@@ -16,7 +16,7 @@ import type { Principal } from '../identity/identity.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
-import { idParam, parseInput, snake } from './validation.js';
+import { assertStorable, idParam, parseInput, snake } from './validation.js';
 
 const Visibility = z.enum(['global', 'public', 'team', 'private']);
 
@@ -70,11 +70,15 @@ const EventsQuery = z.object({
 function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
   if (config === undefined) return {};
   if (typeof config !== 'string') return config;
+  let parsed: unknown;
   try {
-    const parsed: unknown = JSON.parse(config);
-    if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed))
-      return parsed as Record<string, unknown>;
+    parsed = JSON.parse(config);
   } catch {}
+  if (typeof parsed === 'object' && parsed !== null && !Array.isArray(parsed)) {
+    // The string's escapes may spell text the database cannot store (\u0000).
+    assertStorable(parsed, 'body.config');
+    return parsed as Record<string, unknown>;
+  }
   throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.config: must be an object or a JSON object string', {
     details: { path: 'body.config', reason: 'not a JSON object' },
   });

@@ -1,15 +1,52 @@
 import type { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 
-/** Parses request input with a schema; the first issue becomes ASTRA_VALIDATION_FAILED naming its path. */
+/**
+ * Parses request input with a schema; the first issue becomes ASTRA_VALIDATION_FAILED naming its
+ * path. Text the database cannot store is refused here too (see `assertStorable`).
+ */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (parsed.success) return parsed.data;
+  if (parsed.success) {
+    assertStorable(parsed.data, where);
+    return parsed.data;
+  }
   const issue = parsed.error.issues[0];
   const path = [where, ...(issue?.path ?? []).map(String)].join('.');
   throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${issue?.message ?? 'invalid'}`, {
     details: { path, reason: issue?.message ?? 'invalid' },
   });
+}
+
+/**
+ * A NUL character (PostgreSQL stores it in neither text nor jsonb) or a UTF-16 surrogate without
+ * its pair (not Unicode: jsonb refuses it, text would silently turn it into U+FFFD).
+ */
+const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[\udc00-\udfff]/;
+const unstorable = (text: string): boolean => text.includes('\0') || LONE_SURROGATE.test(text);
+
+/**
+ * Refuses input with a string (a value or an object key, at any depth) the database cannot store:
+ * ASTRA_VALIDATION_FAILED naming its path, instead of a failed statement (a 500) later.
+ */
+export function assertStorable(value: unknown, where: string): void {
+  const refuse = (path: string): never => {
+    const reason = 'must not contain NUL characters or unpaired surrogates';
+    throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${reason}`, { details: { path, reason } });
+  };
+  // Iterative: a body may nest thousands of levels deep.
+  const pending: [unknown, string][] = [[value, where]];
+  for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    const [item, path] = next;
+    if (typeof item === 'string') {
+      if (unstorable(item)) refuse(path);
+    } else if (typeof item === 'object' && item !== null) {
+      for (const [key, element] of Object.entries(item)) {
+        if (unstorable(key)) refuse(`${path}.${JSON.stringify(key).slice(1, -1)}`);
+        pending.push([element, `${path}.${key}`]);
+      }
+    }
+  }
 }
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
