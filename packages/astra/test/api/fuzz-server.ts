@@ -58,6 +58,8 @@ export interface FuzzServer {
   fixtures(): Fixtures;
   /** Secrets no answer may contain: tokens, keys, passwords. */
   secrets(): readonly string[];
+  /** Adds a secret the fuzzer sends itself (a generated password). */
+  remember(secret: string): void;
   /** Server log lines at level error and above, since the last `takeErrors`. */
   takeErrors(): string[];
   /** A fresh set of fixtures and credentials that work (earlier requests may have deleted or revoked them). */
@@ -210,6 +212,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     credentials: () => credentials as Credentials,
     fixtures: () => fixtures as Fixtures,
     secrets: () => [...secrets],
+    remember: (secret) => void secrets.add(secret),
     takeErrors: () => errors.splice(0),
     refresh,
     admin: (method, target, body) => call(method, target, adminToken, body),
