@@ -114,20 +114,45 @@ const secretArbitrary = fc.oneof(
 
 /** Declared plans: mostly well-formed DAGs of built-in task types, sometimes broken. */
 function planArbitrary(): fc.Arbitrary<unknown> {
-  const task = fc.record(
-    {
-      id: fc.constantFrom('a', 'b', 'c'),
-      type: fc.constantFrom('noop', 'echo', 'nope'),
-      payload: fc.jsonValue({ maxDepth: 2 }),
-      priority: fc.integer({ min: -10, max: 10 }),
-      max_retries: fc.integer({ min: -1, max: 5 }),
-      timeout_ms: fc.integer({ min: -1, max: 60_000 }),
-      depends_on: fc.array(fc.constantFrom('a', 'b', 'c', 'z'), { maxLength: 2 }),
-      on_dependency_failure: fc.constantFrom('fail', 'skip', 'run', 'bogus'),
-    },
-    { requiredKeys: ['id', 'type'] },
+  const wellFormed = fc.integer({ min: 1, max: 4 }).chain((n) =>
+    fc
+      .tuple(
+        ...Array.from({ length: n }, (_, i) =>
+          fc.record(
+            {
+              id: fc.constant(`t${i}`),
+              type: fc.constantFrom('noop', 'echo'),
+              payload: fc.jsonValue({ maxDepth: 2 }),
+              priority: fc.integer({ min: -10, max: 10 }),
+              max_retries: fc.integer({ min: 0, max: 5 }),
+              timeout_ms: fc.integer({ min: 1, max: 60_000 }),
+              depends_on: fc.subarray(Array.from({ length: i }, (_, j) => `t${j}`)),
+              on_dependency_failure: fc.constantFrom('fail', 'skip'),
+            },
+            { requiredKeys: ['id', 'type'] },
+          ),
+        ),
+      )
+      .map((tasks) => ({ tasks })),
   );
-  return fc.record({ tasks: fc.array(task, { minLength: 0, maxLength: 3 }) });
+  const broken = fc.record({
+    tasks: fc.array(
+      fc.record(
+        {
+          id: fc.constantFrom('a', 'b', 'c', '', '-x', 'a'.repeat(200)),
+          type: fc.constantFrom('noop', 'echo', 'nope'),
+          payload: fc.jsonValue({ maxDepth: 2 }),
+          max_retries: fc.integer({ min: -1, max: 1000 }),
+          timeout_ms: fc.integer({ min: -1, max: 2 ** 31 }),
+          depends_on: fc.array(fc.constantFrom('a', 'b', 'c', 'z'), { maxLength: 2 }),
+          on_dependency_failure: fc.constantFrom('fail', 'skip', 'run', 'bogus'),
+        },
+        { requiredKeys: ['id', 'type'] },
+      ),
+      { maxLength: 3 },
+    ),
+  });
+  return fc.oneof({ weight: 3, arbitrary: wellFormed }, { weight: 1, arbitrary: broken });
 }
 
 /** The counterexample and what broke, with long runs of one character abbreviated. */

@@ -59,7 +59,7 @@ function jwtTampered(jwt: string): string[] {
 function authorization(credentials: Credentials): fc.Arbitrary<string | undefined> {
   const { adminToken, adminJwt, adminKey, userJwt, userKey } = credentials;
   return fc.oneof(
-    { weight: 10, arbitrary: fc.constant(`Bearer ${adminToken}`) },
+    { weight: 14, arbitrary: fc.constant(`Bearer ${adminToken}`) },
     { weight: 2, arbitrary: fc.constantFrom(`Bearer ${adminJwt}`, `Bearer ${adminKey}`) },
     { weight: 3, arbitrary: fc.constantFrom(`Bearer ${userJwt}`, `Bearer ${userKey}`) },
     { weight: 2, arbitrary: fc.constant(undefined) },

@@ -145,7 +145,11 @@ function validNumber(schema: JsonSchema, integer: boolean): fc.Arbitrary<number>
 
 function validObject(schema: JsonSchema, hints: ValueHints, depth: number): fc.Arbitrary<unknown> {
   const properties = schema.properties ?? {};
-  const required = new Set(schema.required ?? []);
+  // A field with a hint (a plan, a password) is what the operation is about: always sent.
+  const required = new Set([
+    ...(schema.required ?? []),
+    ...Object.keys(properties).filter((key) => hints.byName?.[key] !== undefined),
+  ]);
   const values = Object.fromEntries(
     Object.entries(properties).map(([key, property]) => [key, valid(property, hints, key, depth + 1)]),
   );
