@@ -33,16 +33,7 @@ afterAll(async () => {
  * Enforcement that differs from the documented rules, reported to the access-control owner and
  * listed here until fixed (each must still show, so a fix is noticed and the line removed).
  */
-const KNOWN_GAPS: readonly { pattern: RegExp; why: string }[] = [
-  {
-    pattern: /^(GET|POST|DELETE) \/teams\/\{id\}\/members\S*\s+(outsider|noOrg|service)\s.*got forbidden/,
-    why: 'teams resolve with no view action (access-control.ts), so callers outside the organization get 403 instead of 404',
-  },
-  {
-    pattern: /^GET \/users\/\{id\}\s+orgAdmin\s.*expected allow\s+got forbidden/,
-    why: "GET /users/{id}'s handler allows only the user themself and super-admins; user-org-admin lets org admins see their members",
-  },
-];
+const KNOWN_GAPS: readonly { pattern: RegExp; why: string }[] = [];
 
 const isKnownGap = (mismatch: string): boolean => KNOWN_GAPS.some((gap) => gap.pattern.test(mismatch));
 

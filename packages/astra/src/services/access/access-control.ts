@@ -28,7 +28,7 @@ import {
   userEntity,
   userSet,
 } from './entities.js';
-import { type Decision, PolicyEngine } from './policy-engine.js';
+import { type CedarRequest, type Decision, PolicyEngine } from './policy-engine.js';
 import { ensureDefaultPolicies, readActivePolicies, readActiveVersion } from './policy-store.js';
 import type { Action } from './rules.js';
 
@@ -86,6 +86,8 @@ interface Resolved {
   readonly agent?: AgentFacts;
   /** The action that decides whether the caller may know the resource exists. */
   readonly viewAction: Action | null;
+  /** The resource `viewAction` is asked on, when not this one (a team: its organization). */
+  readonly viewVia?: Resolved;
   /** Request context the resource brings (an approval's approvers). */
   readonly context?: { readonly approvers?: readonly string[] };
 }
@@ -195,7 +197,7 @@ export class AccessControl {
     const mayView =
       resolved.viewAction !== null &&
       resolved.viewAction !== action &&
-      this.#decide(subject, resolved.viewAction, resolved, {}).allowed;
+      this.#decide(subject, resolved.viewAction, resolved.viewVia ?? resolved, {}).allowed;
     if (!mayView && resolved.viewAction !== null) throw notFound(target);
     throw new AstraError(
       'ASTRA_FORBIDDEN',
@@ -224,10 +226,15 @@ export class AccessControl {
     if (scopeRefusal(principal, action) !== undefined) return [];
     const subject = await this.#subject(principal);
     const facts = await readManyAgentFacts(this.#store, items.map(agentIdOf));
-    return items.filter((item) => {
+    const kept: T[] = [];
+    // A plain loop: evaluating (WebAssembly) inside an array builtin's callback has crashed Node 20's
+    // deoptimizer (docs/access.md).
+    for (const item of items) {
       const agent = facts.get(agentIdOf(item));
-      return agent !== undefined && this.#decide(subject, action, agentResolved(agent), {}).allowed;
-    });
+      if (agent !== undefined && this.#decide(subject, action, agentResolved(agent), {}).allowed)
+        kept.push(item);
+    }
+    return kept;
   }
 
   /**
@@ -248,16 +255,21 @@ export class AccessControl {
     context: { approvers?: readonly string[] },
   ): Decision {
     const approvers = context.approvers ?? resolved.context?.approvers;
-    return this.engine.decide(
-      {
-        principal: subject.uid,
-        action,
-        resource: resolved.uid,
-        entities: [subject.entity, ...resolved.entities],
-        ...(approvers === undefined ? {} : { context: { approvers: userSet(approvers) } }),
-      },
-      `${action}\n${subject.key}\n${resolved.key}\n${approvers?.join(',') ?? '-'}`,
-    );
+    const entities = [subject.entity];
+    for (const entity of resolved.entities) entities.push(entity);
+    let approversKey = '-';
+    if (approvers !== undefined) {
+      approversKey = '';
+      for (const approver of approvers) approversKey += `${approver},`;
+    }
+    const request: CedarRequest = {
+      principal: subject.uid,
+      action,
+      resource: resolved.uid,
+      entities,
+      ...(approvers === undefined ? {} : { context: { approvers: userSet(approvers) } }),
+    };
+    return this.engine.decide(request, `${action}\n${subject.key}\n${resolved.key}\n${approversKey}`);
   }
 
   #audit(subject: Subject, action: Action, target: Target, resolved: Resolved, decision: Decision): void {
@@ -330,15 +342,7 @@ export class AccessControl {
           viewAction: null,
         };
       case 'org':
-        return (await orgExists(this.#store, target.id))
-          ? {
-              uid: entityUid('Org', target.id),
-              entities: [plainEntity('Org', target.id)],
-              key: `org:${target.id}`,
-              orgId: target.id,
-              viewAction: 'org.view',
-            }
-          : null;
+        return (await orgExists(this.#store, target.id)) ? orgResolved(target.id) : null;
       case 'team': {
         const orgId = await readTeamOrg(this.#store, target.id);
         return orgId === null
@@ -348,7 +352,9 @@ export class AccessControl {
               entities: [teamEntity(target.id, orgId)],
               key: `team:${target.id}:${orgId}`,
               orgId,
-              viewAction: null,
+              // A team is seen by those who see its organization.
+              viewAction: 'org.view',
+              viewVia: orgResolved(orgId),
             };
       }
       case 'user': {
@@ -377,6 +383,14 @@ export class AccessControl {
     }
   }
 }
+
+const orgResolved = (orgId: string): Resolved => ({
+  uid: entityUid('Org', orgId),
+  entities: [plainEntity('Org', orgId)],
+  key: `org:${orgId}`,
+  orgId,
+  viewAction: 'org.view',
+});
 
 const agentResolved = (agent: AgentFacts): Resolved => ({
   uid: entityUid('Agent', agent.agentId),

@@ -150,11 +150,15 @@ permit (
 )
 when { resource has team && principal.teamAdmin.contains(resource.team) };
 
-// Approvals: when a request names its approvers, they decide it (and super-admins); when it names
-// none, the agent's administrators do.
+// Approvals: when a request names its approvers, those of them in the agent's organization decide
+// it (and super-admins); when it names none, the agent's administrators do.
 @id("named-approver")
 permit (principal is Astra::User, action == Astra::Action::"approval.decide", resource is Astra::Agent)
-when { context has approvers && context.approvers.contains(principal) };
+when {
+  context has approvers &&
+  context.approvers.contains(principal) &&
+  principal.orgs.contains(resource.org)
+};
 
 @id("agent-admins-decide")
 permit (principal is Astra::User, action == Astra::Action::"approval.decide", resource is Astra::Agent)

@@ -57,6 +57,35 @@ function namedPolicies(text: string): Record<string, string> {
   return named;
 }
 
+/**
+ * One evaluation in WebAssembly, kept out of line, with plain loops over its answer: Node 20's
+ * optimizer crashed ("unreachable code" in the deoptimizer) when a frame that had inlined this call
+ * and an array callback was deoptimized lazily (docs/access.md, "Costs").
+ */
+function evaluate(request: CedarRequest, version: number): Decision {
+  const answer = cedar.statefulIsAuthorized({
+    principal: request.principal,
+    action: { type: 'Astra::Action', id: request.action },
+    resource: request.resource,
+    context: request.context ?? {},
+    entities: request.entities,
+    preparsedPolicySetId: `v${version}`,
+  });
+  const errors: string[] = [];
+  if (answer.type === 'failure') {
+    for (const error of answer.errors) errors.push(error.message);
+    return { allowed: false, reasons: [], errors, policyVersion: version };
+  }
+  for (const error of answer.response.diagnostics.errors)
+    errors.push(`${error.policyId}: ${error.error.message}`);
+  return {
+    allowed: answer.response.decision === 'allow',
+    reasons: answer.response.diagnostics.reason,
+    errors,
+    policyVersion: version,
+  };
+}
+
 export class PolicyEngine {
   #version = 0;
   readonly #memo = new LRUCache<string, Decision>({ max: 50_000 });
@@ -83,23 +112,7 @@ export class PolicyEngine {
     const key = `${this.#version}\n${factsKey ?? JSON.stringify(request)}`;
     const known = this.#memo.get(key);
     if (known !== undefined) return known;
-    const answer = cedar.statefulIsAuthorized({
-      principal: request.principal,
-      action: { type: 'Astra::Action', id: request.action },
-      resource: request.resource,
-      context: request.context ?? {},
-      entities: request.entities,
-      preparsedPolicySetId: `v${this.#version}`,
-    });
-    const decision: Decision =
-      answer.type === 'failure'
-        ? { allowed: false, reasons: [], errors: messages(answer.errors), policyVersion: this.#version }
-        : {
-            allowed: answer.response.decision === 'allow',
-            reasons: answer.response.diagnostics.reason,
-            errors: answer.response.diagnostics.errors.map((e) => `${e.policyId}: ${e.error.message}`),
-            policyVersion: this.#version,
-          };
+    const decision = evaluate(request, this.#version);
     this.#memo.set(key, decision);
     return decision;
   }

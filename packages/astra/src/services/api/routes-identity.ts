@@ -188,15 +188,12 @@ export function registerIdentityRoutes(
       path: '/users/:id',
       access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
-      summary: 'Get a user (a super-admin, or the user itself).',
+      summary: 'Get a user (the user itself, the admins of its organizations, super-admins).',
       responses: { 200: 'The user.' },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
       const id = idParam(request.params, 'user');
-      const principal = principalOf(request);
-      if (!principal.superAdmin && userIdOf(principal) !== id)
-        throw new AstraError('ASTRA_FORBIDDEN', 'you may read only your own user');
       const user = await readUser(store, id);
       if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
       return snake(user);
