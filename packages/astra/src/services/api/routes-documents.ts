@@ -6,7 +6,7 @@ import { onParam } from '../access/rules.js';
 import { readAgent } from '../agents/agent-store.js';
 import {
   DOC_TYPES,
-  type DocType,
+  type DocType as DocKind,
   deleteDocument,
   insertDocument,
   listDocuments,
@@ -43,7 +43,7 @@ export async function insertGoalDocuments(
     await insertDocument(tx, {
       agentId,
       goalId,
-      docType: doc.doc_type as DocType,
+      docType: doc.doc_type as DocKind,
       name: doc.name,
       content: doc.content ?? null,
       uri: doc.uri ?? null,
