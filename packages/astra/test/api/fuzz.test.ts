@@ -5,6 +5,7 @@ import { type Fixtures, type FuzzServer, startFuzzServer } from './fuzz-server.j
 import { collectionOf, errorCodesOf, fillPath, type Operation, operationsOf } from './operations.js';
 import { sendRaw } from './raw-http.js';
 import { type FuzzContext, type FuzzRequest, requestArbitrary } from './request-arbitrary.js';
+import { anyJson, DEEP_MARKER, expandDeep } from './schema-arbitrary.js';
 
 /**
  * Property-based fuzzing of every operation in the served OpenAPI document (read at run time, so
@@ -122,7 +123,7 @@ function planArbitrary(): fc.Arbitrary<unknown> {
             {
               id: fc.constant(`t${i}`),
               type: fc.constantFrom('noop', 'echo'),
-              payload: fc.jsonValue({ maxDepth: 2 }),
+              payload: anyJson,
               priority: fc.integer({ min: -10, max: 10 }),
               max_retries: fc.integer({ min: 0, max: 5 }),
               timeout_ms: fc.integer({ min: 1, max: 60_000 }),
@@ -195,7 +196,7 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
     expect(JSON.parse(garbage.body).error.code).toBe('ASTRA_VALIDATION_FAILED');
   });
 
-  it('refuses text the database cannot store with a 400 and writes nothing (regressions)', async () => {
+  it('refuses text the database cannot store and nesting too deep to serialize, with a 400 and no write (regressions)', async () => {
     const f = await server.refresh();
     const { adminToken } = server.credentials();
     const auth: [string, string] = ['Authorization', `Bearer ${adminToken}`];
@@ -223,16 +224,25 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
       ['POST', '/login', { email: 'a\u0000@x', password: 'x' }],
       ['POST', '/users', { email: 'a\u0000@x', password: 'long enough password' }],
       ['GET', '/agents?tag=a%00b', undefined],
+      // Nesting too deep to serialize: a RangeError from JSON.stringify in the handler, or SQL state 54001.
+      ['POST', '/agents', { name: 'x', config: { k: `${DEEP_MARKER}20000` } }],
+      ['PATCH', `/agents/${f.agent}`, { metadata: { k: `${DEEP_MARKER}20000` } }],
+      [
+        'POST',
+        `/agents/${f.agent}/goals`,
+        { goal_text: 'a', plan: { tasks: [{ id: 'a', type: 'noop', payload: `${DEEP_MARKER}5000` }] } },
+      ],
+      ['POST', `/agents/${f.agent}/revisions`, { payload: { config: { k: `${DEEP_MARKER}20000` } } }],
     ];
     for (const [method, target, body] of cases) {
       const request: FuzzRequest = {
         method,
         target,
         headers: body === undefined ? [auth] : [auth, json],
-        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+        ...(body === undefined ? {} : { body: expandDeep(JSON.stringify(body)) }),
       };
       const response = await sendAndCheck(server, new Set(), request, errorCodes);
-      const label = `${method} ${target} ${request.body ?? ''}`;
+      const label = `${method} ${target} ${request.body?.slice(0, 200) ?? ''}`;
       expect(response.status, label).toBe(400);
       expect(JSON.parse(response.body).error.code, label).toBe('ASTRA_VALIDATION_FAILED');
     }

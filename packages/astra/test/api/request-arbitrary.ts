@@ -1,7 +1,14 @@
 import fc from 'fast-check';
 import type { Credentials } from './fuzz-server.js';
 import { collectionOf, fillPath, type Operation, type Parameter } from './operations.js';
-import { fuzzed, type JsonSchema, nastyString, type ValueHints, valid } from './schema-arbitrary.js';
+import {
+  expandDeep,
+  fuzzed,
+  type JsonSchema,
+  nastyString,
+  type ValueHints,
+  valid,
+} from './schema-arbitrary.js';
 
 /**
  * Whole HTTP requests for one operation, as fast-check arbitraries: a credential (valid ones of
@@ -214,7 +221,7 @@ interface BodyPart {
 
 function bodyPart(op: Operation, context: FuzzContext): fc.Arbitrary<BodyPart> {
   const schema = op.body ?? {};
-  const json = fuzzed(schema, context.hints).map((value) => JSON.stringify(value) ?? 'null');
+  const json = fuzzed(schema, context.hints).map((value) => expandDeep(JSON.stringify(value) ?? 'null'));
   const withBody = fc.oneof(
     { weight: 10, arbitrary: json.map((body) => ({ body, contentType: 'application/json' })) },
     {

@@ -128,11 +128,26 @@ const oddText = fc.constantFrom(
   'a\\b',
 );
 
+/**
+ * Nesting too deep for JSON.stringify (the fuzzer's or the server's) is stood in for by a marker
+ * string, and `expandDeep` swaps the marker's JSON for the deep text after serializing.
+ */
+export const DEEP_MARKER = '\u0001deep:';
+
+export function expandDeep(json: string): string {
+  return json.replace(
+    /"\\u0001deep:(\d+)"/g,
+    (_, n: string) => `${'{"a":['.repeat(Number(n))}1${']}'.repeat(Number(n))}`,
+  );
+}
+
 /** Any JSON, sometimes with strings of any code units (NUL, lone surrogates) in values and keys. */
-const anyJson: fc.Arbitrary<unknown> = fc.oneof(
+export const anyJson: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 3, arbitrary: fc.jsonValue({ maxDepth: 2 }) },
   { weight: 1, arbitrary: fc.jsonValue({ maxDepth: 2, stringUnit: 'binary' }) },
   { weight: 1, arbitrary: fc.dictionary(oddText, oddText, { maxKeys: 2 }) },
+  // Free-form JSON is where deep nesting gets stored: aim some of it there.
+  { weight: 1, arbitrary: fc.constantFrom(`${DEEP_MARKER}300`, `${DEEP_MARKER}10000`) },
 );
 
 function validNumber(schema: JsonSchema, integer: boolean): fc.Arbitrary<number> {
@@ -251,6 +266,7 @@ export const nasty: fc.Arbitrary<unknown> = fc.oneof(
   fc.constant(JSON.parse('{"__proto__": {"polluted": true}}')),
   fc.constant(JSON.parse('{"constructor": {"prototype": {"polluted": true}}}')),
   fc.constantFrom(64, 1_000, 2_500).map(nested),
+  fc.constantFrom(10_000, 50_000).map((n) => `${DEEP_MARKER}${n}`),
   fc.jsonValue({ maxDepth: 3 }),
   fc.array(nastyString, { maxLength: 4 }),
   fc.dictionary(nastyString, nastyString, { maxKeys: 3 }),

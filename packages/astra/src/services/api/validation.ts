@@ -3,7 +3,8 @@ import { AstraError } from '../../errors/index.js';
 
 /**
  * Parses request input with a schema; the first issue becomes ASTRA_VALIDATION_FAILED naming its
- * path. Text the database cannot store is refused here too (see `assertStorable`).
+ * path. Text the database cannot store and nesting too deep to serialize are refused here too
+ * (see `assertStorable`).
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);
@@ -26,24 +27,32 @@ const LONE_SURROGATE = /[\ud800-\udbff](?![\udc00-\udfff])|(?<![\ud800-\udbff])[
 const unstorable = (text: string): boolean => text.includes('\0') || LONE_SURROGATE.test(text);
 
 /**
- * Refuses input with a string (a value or an object key, at any depth) the database cannot store:
- * ASTRA_VALIDATION_FAILED naming its path, instead of a failed statement (a 500) later.
+ * How deep input may nest. JSON.parse takes any depth, but serializing a value nested some
+ * thousands of levels deep (for a jsonb column, a cache, a log line) overflows the stack.
+ */
+export const MAX_INPUT_DEPTH = 100;
+
+/**
+ * Refuses input the database cannot store, instead of a failed statement or serialization (a 500)
+ * later: a string (a value or an object key, at any depth) with NUL or an unpaired surrogate, or
+ * nesting deeper than MAX_INPUT_DEPTH. ASTRA_VALIDATION_FAILED naming the path.
  */
 export function assertStorable(value: unknown, where: string): void {
-  const refuse = (path: string): never => {
-    const reason = 'must not contain NUL characters or unpaired surrogates';
+  const refuse = (path: string, reason: string): never => {
     throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${reason}`, { details: { path, reason } });
   };
-  // Iterative: a body may nest thousands of levels deep.
-  const pending: [unknown, string][] = [[value, where]];
+  const badText = 'must not contain NUL characters or unpaired surrogates';
+  // Iterative: the input may nest far deeper than the stack allows.
+  const pending: [unknown, string, number][] = [[value, where, 0]];
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
-    const [item, path] = next;
+    const [item, path, depth] = next;
     if (typeof item === 'string') {
-      if (unstorable(item)) refuse(path);
+      if (unstorable(item)) refuse(path, badText);
     } else if (typeof item === 'object' && item !== null) {
+      if (depth >= MAX_INPUT_DEPTH) refuse(path, `must not nest more than ${MAX_INPUT_DEPTH} levels deep`);
       for (const [key, element] of Object.entries(item)) {
-        if (unstorable(key)) refuse(`${path}.${JSON.stringify(key).slice(1, -1)}`);
-        pending.push([element, `${path}.${key}`]);
+        if (unstorable(key)) refuse(`${path}.${JSON.stringify(key).slice(1, -1)}`, badText);
+        pending.push([element, `${path}.${key}`, depth + 1]);
       }
     }
   }
