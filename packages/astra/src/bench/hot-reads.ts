@@ -33,7 +33,7 @@ export interface HotReadOptions {
 
 const ADMIN_EMAIL = 'bench@localhost';
 const BENCH_REDIS_DB = 11;
-const PREWARM_PER_S = 500;
+const PREWARM_PER_S = 1000;
 
 export async function runHotReads(options: HotReadOptions, log: PeerLog): Promise<PeerFigures> {
   const figures: PeerFigures = {};
@@ -81,7 +81,7 @@ export async function runHotReads(options: HotReadOptions, log: PeerLog): Promis
     // Every route runs a while first at a rate the machine keeps up with: the JIT, the caches and
     // the connections are warm before any measured window, whatever the order.
     for (const [, url, headers] of routes)
-      await drive({ url, headers, ratePerS: PREWARM_PER_S, warmupMs: 0, durationMs: 2000, connections: 8 });
+      await drive({ url, headers, ratePerS: PREWARM_PER_S, warmupMs: 0, durationMs: 5000, connections: 8 });
     for (const [name, url, headers] of routes) {
       const result = await drive({
         url,
