@@ -239,6 +239,7 @@ export function registerIdentityRoutes(
       // Memberships, roles and status decide access: the next request reads them anew.
       await deps.access.forgetUsers([id]);
       request.log.info({ userId: id, fields: Object.keys(body).sort() }, 'user changed');
+      if (body.status !== undefined) identity.forgetVerified(); // the user's API keys stop here at once
       return snake(user);
     },
   );

@@ -103,6 +103,7 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
         throw new AstraError('ASTRA_NOT_FOUND', 'service token does not exist');
       identity.forgetVerified(); // this process at once; the others within the credential cache's 5 s
       request.log.info({ agentId, serviceTokenId: tokenId }, 'service token revoked');
+      identity.forgetVerified(); // this process at once; the others within the cache's 5 s
       return { id: tokenId, revoked: true };
     },
   );

@@ -11,7 +11,9 @@ import { countUsers, insertUser } from './user-store.js';
 /**
  * The identity service: who a caller is. A bearer credential is one of
  * - the admin token (automation and the CLI; the super-admin's power),
- * - an API key (`astra_…`), checked against its hash on every request (revocation is immediate),
+ * - an API key (`astra_…`), checked against its hash (revocation takes effect at once in the process
+ *   that revoked it, within 5 s in the others: verified credentials are kept that long, see
+ *   credential-cache.ts),
  * - a service token (`astrasvc_…`), checked the same way, which acts as an agent, not a user,
  * - a JWT from `POST /login`, checked by signature, issuer, audience and expiry (a suspended
  *   user's tokens lapse within their 15-minute lifetime; their API keys stop at once).
