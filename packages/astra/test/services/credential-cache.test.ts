@@ -1,7 +1,11 @@
 import { UnsecuredJWT } from 'jose';
 import { describe, expect, it } from 'vitest';
+import { createApiKey } from '../../src/services/identity/api-keys.js';
 import { CredentialCache } from '../../src/services/identity/credential-cache.js';
+import { Identity } from '../../src/services/identity/identity.js';
+import { insertUser } from '../../src/services/identity/user-store.js';
 import { ManualClock } from '../../src/time/clock.js';
+import { createTestPgliteStore } from '../support/sql.js';
 
 /** The verified-credential cache keeps its bounds: 5 s for opaque keys, a JWT's own expiry, failures never. */
 describe('credential cache', () => {
@@ -88,5 +92,38 @@ describe('credential cache', () => {
     await cache.resolve('astra_key', check.verify);
     cache.clear();
     expect(await cache.resolve('astra_key', check.verify)).toBeNull();
+  });
+
+  it('bounds a revoked API key to 5 s in Identity.authenticate, and forgets at once when told', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      const clock = new ManualClock(Date.now());
+      const identity = new Identity({ store, clock });
+      const user = await insertUser(store, {
+        email: 'cached@test',
+        displayName: null,
+        passwordHash: 'unused',
+        isSuperAdmin: false,
+      });
+      const { key } = await createApiKey(store, { userId: user.id, name: 'k', scopes: [], expiresAt: null });
+      expect((await identity.authenticate(key))?.kind).toBe('api_key');
+      await store.query(`UPDATE api_keys SET revoked_at = now() WHERE user_id = $1`, [user.id]);
+      expect((await identity.authenticate(key))?.kind).toBe('api_key'); // remembered
+      await clock.advance(5_000);
+      expect(await identity.authenticate(key)).toBeNull(); // the revocation took effect
+
+      const { key: second } = await createApiKey(store, {
+        userId: user.id,
+        name: 'k2',
+        scopes: [],
+        expiresAt: null,
+      });
+      expect((await identity.authenticate(second))?.kind).toBe('api_key');
+      await store.query(`UPDATE api_keys SET revoked_at = now() WHERE user_id = $1`, [user.id]);
+      identity.forgetVerified(); // what the revoking route does
+      expect(await identity.authenticate(second)).toBeNull();
+    } finally {
+      await drop();
+    }
   });
 });
