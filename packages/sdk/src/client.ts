@@ -184,11 +184,6 @@ export class AstraClient {
     return this.request('GET', `/graphs/${encodeURIComponent(id)}`);
   }
 
-  /** Live events (SSE), optionally of one goal or agent; reconnects by itself, resuming after the last event. */
-  events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
-    return streamEvents({ baseUrl: this.#baseUrl, token: this.#token, fetch: this.#fetch }, options);
-  }
-
   /** Pending approval requests, oldest first. */
   listPendingApprovals(
     filter: { agentId?: string; requestType?: 'plan' | 'risky_task' } = {},
@@ -218,6 +213,11 @@ export class AstraClient {
     return this.request('POST', `/approvals/${encodeURIComponent(id)}/decide`, {
       body: { decision, ...(reason === undefined ? {} : { reason }) },
     });
+  }
+
+  /** Live events (SSE), optionally of one goal or agent; reconnects by itself, resuming after the last event. */
+  events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
+    return streamEvents({ baseUrl: this.#baseUrl, token: this.#token, fetch: this.#fetch }, options);
   }
 
   listWorkers(): Promise<{ workers: Worker[] }> {

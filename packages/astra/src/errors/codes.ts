@@ -25,7 +25,12 @@ export const ERROR_CODES = {
   ASTRA_NOT_FOUND: spec('user', 404, false, 'The addressed resource does not exist or is not visible.'),
   ASTRA_UNAUTHENTICATED: spec('user', 401, false, 'No valid credentials were presented.'),
   ASTRA_FORBIDDEN: spec('user', 403, false, 'The caller may not perform this action.'),
-  ASTRA_POLICY_INVALID: spec('user', 400, false, 'A policy set does not parse or does not validate against the schema.'),
+  ASTRA_POLICY_INVALID: spec(
+    'user',
+    400,
+    false,
+    'A policy set does not parse or does not validate against the schema.',
+  ),
   ASTRA_SHUTTING_DOWN: spec('system', 503, true, 'The process is draining and accepts no new work.'),
   ASTRA_CONFIG_INVALID: spec('user', 400, false, 'A configuration value is missing or malformed.'),
   ASTRA_STORE_UNAVAILABLE: spec(

@@ -4,6 +4,25 @@ import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
+import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
+import {
+  type ApprovalRecord,
+  blockApprovedGoal,
+  cancelPlanApproval,
+  countApproval,
+  type Decision,
+  endApproval,
+  expiredApprovals,
+  failPendingGoal,
+  insertPlanApproval,
+  lockSubject,
+  planApprovalId,
+  queueApprovedTask,
+  readApproval,
+  readPendingGoal,
+  recordVote,
+  refuseTask,
+} from './sql/approvals.js';
 import { claimTasks } from './sql/claim-tasks.js';
 import { type Completion, completeTasks } from './sql/complete-tasks.js';
 import { createGraph } from './sql/create-graph.js';
@@ -32,25 +51,6 @@ import {
   insertGoalDependencies,
   unblockableGoals,
 } from './sql/goals.js';
-import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
-import {
-  type ApprovalRecord,
-  blockApprovedGoal,
-  cancelPlanApproval,
-  countApproval,
-  type Decision,
-  endApproval,
-  expiredApprovals,
-  failPendingGoal,
-  insertPlanApproval,
-  lockSubject,
-  planApprovalId,
-  queueApprovedTask,
-  readApproval,
-  readPendingGoal,
-  recordVote,
-  refuseTask,
-} from './sql/approvals.js';
 import { goalTaskIds, readGoal } from './sql/read.js';
 import {
   type ApprovalRule,
@@ -215,8 +215,8 @@ export class TaskEngine {
         : planRule !== null
           ? 'pending_approval'
           : values.every((s) => s === 'completed')
-          ? 'active'
-          : 'blocked';
+            ? 'active'
+            : 'blocked';
       const goalId = randomUUID();
       const inserted = await insertGoal(tx, {
         id: goalId,
@@ -539,9 +539,13 @@ export class TaskEngine {
       if (approval === null)
         throw new AstraError('ASTRA_NOT_FOUND', `approval ${vote.approvalId} does not exist`);
       if (approval.status !== 'pending')
-        throw new AstraError('ASTRA_STATE_CONFLICT', `approval ${approval.id} is already ${approval.status}`, {
-          details: { status: approval.status },
-        });
+        throw new AstraError(
+          'ASTRA_STATE_CONFLICT',
+          `approval ${approval.id} is already ${approval.status}`,
+          {
+            details: { status: approval.status },
+          },
+        );
       if (approval.expiresAt !== null && Date.parse(approval.expiresAt) <= now.getTime())
         throw new AstraError('ASTRA_STATE_CONFLICT', `approval ${approval.id} expired`, {
           details: { status: 'expired' },
@@ -551,9 +555,13 @@ export class TaskEngine {
       const reason = vote.reason ?? null;
       const counted = await recordVote(tx, approval, { ...vote, reason, now });
       if (!counted)
-        throw new AstraError('ASTRA_STATE_CONFLICT', `${vote.approver} already voted on approval ${approval.id}`, {
-          details: { reason: 'already_voted', approver: vote.approver },
-        });
+        throw new AstraError(
+          'ASTRA_STATE_CONFLICT',
+          `${vote.approver} already voted on approval ${approval.id}`,
+          {
+            details: { reason: 'already_voted', approver: vote.approver },
+          },
+        );
       const received = approval.approvalsReceived + (vote.decision === 'approve' ? 1 : 0);
       if (vote.decision === 'deny')
         await this.#endApproval(tx, fx, approval, { status: 'denied', received, reason, now });
@@ -596,7 +604,12 @@ export class TaskEngine {
     tx: SqlExecutor,
     fx: Effects,
     approval: ApprovalRecord,
-    outcome: { status: 'approved' | 'denied' | 'expired'; received: number; reason: string | null; now: Date },
+    outcome: {
+      status: 'approved' | 'denied' | 'expired';
+      received: number;
+      reason: string | null;
+      now: Date;
+    },
   ): Promise<void> {
     const { now } = outcome;
     await endApproval(tx, approval, outcome);
@@ -612,7 +625,12 @@ export class TaskEngine {
       }
       const refused = await refuseTask(tx, approval.taskId, { approvalId: approval.id, error, now });
       const below = await endDescendants(tx, refused.ended, now);
-      await this.#settle(tx, fx, finished(new Map([...refused.graphUnfinished, ...below.graphUnfinished])), now);
+      await this.#settle(
+        tx,
+        fx,
+        finished(new Map([...refused.graphUnfinished, ...below.graphUnfinished])),
+        now,
+      );
       return;
     }
     if (outcome.status === 'approved') await this.#startApproved(tx, fx, approval, now);

@@ -1,12 +1,12 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import { onParam } from '../access/rules.js';
 import { readAgent } from '../agents/agent-store.js';
 import { activateRevision, createRevision, listRevisions } from '../agents/revision-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
-import { onParam } from '../access/rules.js';
 
 const CreateRevision = z.object({
   payload: z

@@ -3,10 +3,10 @@ import { AstraError } from '../../errors/index.js';
 import { readTask } from '../../kernel/tasks/sql/read.js';
 import type { JsonValue } from '../../kernel/tasks/types.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
+import { onParam, PLATFORM } from '../access/rules.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';
-import { PLATFORM, onParam } from '../access/rules.js';
 
 const CompleteTask = z.object({ result: z.unknown().optional() });
 

@@ -108,7 +108,12 @@ export async function failTasks(
     policy.baseMs,
     policy.maxMs,
   ]);
-  const batch: FailedBatch = { retried: [], deadLettered: [], graphUnfinished: new Map(), goalIds: new Set() };
+  const batch: FailedBatch = {
+    retried: [],
+    deadLettered: [],
+    graphUnfinished: new Map(),
+    goalIds: new Set(),
+  };
   for (const row of rows) {
     batch.goalIds.add(row.goal_id);
     if (row.kind === 'graph') batch.graphUnfinished.set(row.id, row.unfinished ?? 0);
