@@ -1,3 +1,4 @@
+import { ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
 import { changedTables } from './db-snapshot.js';
 import type { FuzzServer } from './fuzz-server.js';
 import { type RawResponse, sendRaw } from './raw-http.js';
@@ -7,7 +8,8 @@ import type { FuzzRequest } from './request-arbitrary.js';
  * Sends one fuzzed request and checks what the API promises for any input:
  * - never a 5xx, unless the operation documents that status (e.g. 503 for an agent in drain mode)
  *   and the answer is a coded error other than ASTRA_INTERNAL;
- * - every 4xx is `{error: {code, message, retryable, details}}` with a code from the registry;
+ * - every 4xx is `{error: {code, message, retryable, details}}` with a code from the registry,
+ *   answered with the status the registry gives that code;
  * - a 4xx wrote nothing: the database's snapshot is the same before and after;
  * - no answer contains a secret (the admin token, passwords, API keys, access tokens).
  * A request whose Content-Length lies may go unanswered (the server waits for bytes that never
@@ -54,6 +56,10 @@ export async function sendAndCheck(
     const error = errorOf(response.body);
     if (error === null) fail('a 4xx without the error body {error: {code, message, retryable, details}}');
     else if (!errorCodes.has(error.code)) fail(`error code ${error.code} is not in the registry`);
+    else if (ERROR_CODES[error.code as ErrorCode]?.httpStatus !== status)
+      fail(
+        `error code ${error.code} came with ${status}, the registry says ${ERROR_CODES[error.code as ErrorCode]?.httpStatus}`,
+      );
     const changed = changedTables(before, await server.snapshots.take());
     if (changed.length > 0) fail(`a ${status} answer wrote to the database: ${changed.join('; ')}`);
   }
