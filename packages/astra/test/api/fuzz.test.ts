@@ -1,5 +1,6 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changedTables } from './db-snapshot.js';
 import { fuzzStats, sendAndCheck } from './fuzz-check.js';
 import { type Fixtures, type FuzzServer, startFuzzServer } from './fuzz-server.js';
 import { collectionOf, errorCodesOf, fillPath, type Operation, operationsOf } from './operations.js';
@@ -166,6 +167,24 @@ function report(result: fc.RunDetails<[FuzzRequest]>): string {
 
 describe('API fuzzing (every operation in /openapi.json)', () => {
   // The explicit cases run first: the fuzzing spends POST /login's per-address rate limit.
+  it('sees a write in the snapshots, and not the API-key stamp of an authenticated request', async () => {
+    const { userKey } = server.credentials();
+    const before = await server.snapshots.take();
+    const refused = await server.admin<unknown>('POST', '/agents', {});
+    expect(refused.status).toBe(400);
+    expect(changedTables(before, await server.snapshots.take())).toEqual([]);
+    const created = await server.admin<unknown>('POST', '/agents', { name: 'snapshot probe' });
+    expect(created.status).toBe(201);
+    const afterWrite = await server.snapshots.take();
+    expect(changedTables(before, afterWrite).join('\n')).toMatch(/^agents: /m);
+    // Authenticating with an API key stamps its last use: a write the snapshot leaves out on purpose.
+    const stamped = await fetch(`${server.url}/agents/not-a-uuid`, {
+      headers: { authorization: `Bearer ${userKey}` },
+    });
+    expect(stamped.status).toBeGreaterThanOrEqual(400);
+    expect(changedTables(afterWrite, await server.snapshots.take())).toEqual([]);
+  });
+
   it('answers requests Fastify or Node reject before routing in the same error shape (regressions)', async () => {
     const { adminToken } = server.credentials();
     const auth: [string, string] = ['Authorization', `Bearer ${adminToken}`];
