@@ -13,11 +13,9 @@ import type { FuzzRequest } from './request-arbitrary.js';
  * - a 4xx wrote nothing: the database's snapshot is the same before and after;
  * - no answer contains a secret (the admin token, passwords, API keys, access tokens).
  * A request whose Content-Length lies may go unanswered (the server waits for bytes that never
- * come); any other request must be answered. Throws an Error saying what broke.
+ * come); any other request must be answered within 10 s (a hung handler). Throws an Error saying
+ * what broke.
  */
-/** What the run saw: answers by status class and time spent, printed at the end. */
-export const fuzzStats = { byStatus: {} as Record<string, number>, snapshotMs: 0, requestMs: 0 };
-
 export async function sendAndCheck(
   server: FuzzServer,
   /** The statuses the operation documents (a documented 5xx is allowed, e.g. 503 while draining). */
@@ -68,6 +66,9 @@ export async function sendAndCheck(
   return response;
 }
 
+/** What the run saw: answers by status class and time spent, printed at the end. */
+export const fuzzStats = { byStatus: {} as Record<string, number>, snapshotMs: 0, requestMs: 0 };
+
 interface ErrorBody {
   readonly code: string;
   readonly message: string;
@@ -116,6 +117,6 @@ function send(port: number, request: FuzzRequest): Promise<RawResponse> {
       ...(body === undefined ? {} : { body }),
       halfClose: request.lie === 'long',
     },
-    2000,
+    10_000,
   );
 }
