@@ -35,6 +35,7 @@ beforeAll(async () => {
   for (const marker of PASSWORD_MARKERS) server.remember(marker);
   for (const op of operations)
     if (op.method === 'GET' && /^\/[a-z-]+$/.test(op.path)) listed[op.path.slice(1)] = await idsIn(op.path);
+  await seedNested();
   console.log(
     `api fuzz: seed ${SEED} (ASTRA_FUZZ_SEED), ${RUNS} runs per operation (ASTRA_FUZZ_RUNS), ${operations.length} operations, ${server.backend}`,
   );
@@ -43,6 +44,20 @@ beforeAll(async () => {
 afterAll(async () => {
   await server?.stop();
 });
+
+/**
+ * Per-route hints for collections with no list route of their own: a team (made in an
+ * organization the list routes returned), so `/teams/{id}/...` gets a valid id too.
+ */
+async function seedNested(): Promise<void> {
+  const has = (method: string, path: string): boolean =>
+    operations.some((o) => o.method === method && o.path === path);
+  const org = listed.orgs?.[0];
+  if (org !== undefined && has('POST', '/orgs/{id}/teams')) {
+    const team = await server.admin<{ id?: string }>('POST', `/orgs/${org}/teams`, { name: 'fuzz team' });
+    if (team.status === 201 && typeof team.body.id === 'string') listed.teams = [team.body.id];
+  }
+}
 
 /** Ids in the answer to `GET target` as the super-admin (any `id` field at any depth). */
 async function idsIn(target: string): Promise<string[]> {
