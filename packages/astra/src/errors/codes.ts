@@ -155,6 +155,12 @@ export const ERROR_CODES = {
     'A dependency kept failing, so the gateway stops calling it for a while; retry after details.retryAfterMs.',
   ),
   ASTRA_PAYLOAD_TOO_LARGE: spec('user', 413, false, 'The request body is larger than the configured limit.'),
+  ASTRA_HEADERS_TOO_LARGE: spec(
+    'user',
+    431,
+    false,
+    'The request headers are larger than the configured limit.',
+  ),
   ASTRA_ORIGIN_FORBIDDEN: spec(
     'user',
     403,

@@ -203,27 +203,38 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
   it('answers requests Fastify or Node reject before routing in the same error shape (regressions)', async () => {
     const { adminToken } = server.credentials();
     const auth: [string, string] = ['Authorization', `Bearer ${adminToken}`];
-    const cases: [string, FuzzRequest][] = [
+    const cases: [string, FuzzRequest, number, string][] = [
       // Fastify answered these itself, as {error: 'Bad Request', code: 'FST_ERR_BAD_URL', ...}.
-      ['undecodable URL', { method: 'GET', target: '/agents/%', headers: [auth] }],
+      [
+        'undecodable URL',
+        { method: 'GET', target: '/agents/%', headers: [auth] },
+        400,
+        'ASTRA_VALIDATION_FAILED',
+      ],
       [
         'path parameter over maxParamLength',
         { method: 'GET', target: `/agents/${'x'.repeat(500)}`, headers: [auth] },
+        400,
+        'ASTRA_VALIDATION_FAILED',
       ],
       // Node answered these through Fastify's default client-error writer, as {error: 'Request Header ...'}.
       [
         'headers over the limit',
         { method: 'GET', target: '/agents/x', headers: [auth, ['X-Junk', 'a'.repeat(20_000)]] },
+        431,
+        'ASTRA_HEADERS_TOO_LARGE',
       ],
       [
         'query string over the header limit',
         { method: 'GET', target: `/agents/x?q=${'a'.repeat(20_000)}`, headers: [auth] },
+        431,
+        'ASTRA_HEADERS_TOO_LARGE',
       ],
     ];
-    for (const [label, request] of cases) {
+    for (const [label, request, status, code] of cases) {
       const response = await sendAndCheck(server, new Set(), request, errorCodes);
-      expect(response.status, label).toBe(400);
-      expect(JSON.parse(response.body).error.code, label).toBe('ASTRA_VALIDATION_FAILED');
+      expect(response.status, label).toBe(status);
+      expect(JSON.parse(response.body).error.code, label).toBe(code);
     }
     const garbage = await sendRaw(server.port, { method: 'GET', target: 'not a request line', headers: [] });
     expect(garbage.status).toBe(400);

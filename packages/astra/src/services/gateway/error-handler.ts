@@ -1,3 +1,4 @@
+import { STATUS_CODES } from 'node:http';
 import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AstraError, normalizeError } from '../../errors/index.js';
@@ -64,24 +65,24 @@ export function answerFrameworkError(
 }
 
 /**
- * Fastify's `clientErrorHandler`: Node could not parse the request (headers over the limit, a
- * malformed request line, a timeout) and there is no request object. Written to the socket in the
- * same error shape as every other answer; nothing to do when the client is already gone.
+ * Fastify's `clientErrorHandler`: Node could not parse the request (headers over the limit: 431
+ * ASTRA_HEADERS_TOO_LARGE; a malformed request line, a timeout: 400) and there is no request
+ * object. Written to the socket in the same error shape as every other answer; nothing to do when
+ * the client is already gone.
  */
 export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex): void {
   if (error.code === 'ECONNRESET' || socket.destroyed) return;
   const reason = error.code ?? 'client_error';
-  const answer = new AstraError(
-    'ASTRA_VALIDATION_FAILED',
+  const answer =
     reason === 'HPE_HEADER_OVERFLOW'
-      ? 'the request headers are larger than the limit'
-      : 'the request is not valid HTTP',
-    { details: { reason } },
-  );
+      ? new AstraError('ASTRA_HEADERS_TOO_LARGE', 'the request headers are larger than the limit', {
+          details: { reason },
+        })
+      : new AstraError('ASTRA_VALIDATION_FAILED', 'the request is not valid HTTP', { details: { reason } });
   const body = JSON.stringify({ error: answer.toJSON() });
   if (socket.writable)
     socket.write(
-      `HTTP/1.1 ${answer.httpStatus} Bad Request\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+      `HTTP/1.1 ${answer.httpStatus} ${STATUS_CODES[answer.httpStatus]}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
     );
   socket.destroy(error);
 }
