@@ -112,6 +112,8 @@ export async function startFuzzServer(): Promise<FuzzServer> {
         ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
       },
       ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      // A list route may turn out to be a stream that never ends.
+      signal: AbortSignal.timeout(5000),
     });
     const text = await response.text();
     return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
