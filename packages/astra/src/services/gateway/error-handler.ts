@@ -9,7 +9,9 @@ import type { Logger } from '../../log/logger.js';
  * with the status the registry assigns. Fastify's own request errors (bad JSON, body too large)
  * become 4xx: ASTRA_PAYLOAD_TOO_LARGE (413) for an oversize body, ASTRA_VALIDATION_FAILED (400) for
  * the rest (malformed JSON, unsupported content type); anything unknown is logged and answered as
- * ASTRA_INTERNAL without its message, so nothing internal leaks.
+ * ASTRA_INTERNAL without its message, so nothing internal leaks. What fails before a route runs
+ * (an undecodable URL, headers over the limit, bytes that are not HTTP) gets the same shape from
+ * `answerFrameworkError` and `answerClientError`, which the server installs.
  */
 export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
   app.setErrorHandler((raw: FastifyError | Error, request, reply) => {
@@ -78,7 +80,13 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       ? new AstraError('ASTRA_HEADERS_TOO_LARGE', 'the request headers are larger than the limit', {
           details: { reason },
         })
-      : new AstraError('ASTRA_VALIDATION_FAILED', 'the request is not valid HTTP', { details: { reason } });
+      : new AstraError(
+          'ASTRA_VALIDATION_FAILED',
+          reason === 'ERR_HTTP_REQUEST_TIMEOUT'
+            ? 'the request did not arrive in time'
+            : 'the request is not valid HTTP',
+          { details: { reason } },
+        );
   const body = JSON.stringify({ error: answer.toJSON() });
   if (socket.writable)
     socket.write(
