@@ -13,13 +13,13 @@ import { ACTIONS, onParam, PLATFORM } from '../access/rules.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { registerMembership } from './routes-members.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 /**
  * Agent collaborators, the versioned policy set, the decision audit, and `POST /access/check`
  * (what the policies answer for the caller, with the policies that decided).
  */
-const Collaborator = z.object({ user_id: z.uuid(), level: z.enum(['use', 'edit', 'admin']) }).strict();
 const NewPolicies = z
   .object({ policies: z.string().min(1).max(200_000), description: z.string().max(500).optional() })
   .strict();
@@ -43,63 +43,23 @@ function versionParam(params: unknown): number {
 }
 
 export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
-  define(
-    {
-      method: 'GET',
-      path: '/agents/:id/collaborators',
-      access: { action: 'agent.view', resource: onParam('agent') },
-      tag: 'access',
-      summary: 'Users who collaborate on an agent, with their level (use, edit, admin).',
-      responses: { 200: '`{collaborators: [{user_id, email, role, created_at}]}`' },
-      errors: { 404: 'ASTRA_NOT_FOUND' },
+  registerMembership(define, deps, {
+    path: '/agents/:id/collaborators',
+    resource: 'agent',
+    field: 'level',
+    grades: ['use', 'edit', 'admin'],
+    view: 'agent.view',
+    manage: 'agent.admin',
+    summaries: {
+      list: 'Users who collaborate on an agent, with their level (use, edit, admin).',
+      put: "Make a member of the agent's organization a collaborator, or change their level.",
+      remove: 'Remove a collaborator.',
     },
-    async (request) => ({
-      collaborators: (await listCollaborators(deps.store, idParam(request.params, 'agent'))).map(snake),
-    }),
-  );
-
-  define(
-    {
-      method: 'POST',
-      path: '/agents/:id/collaborators',
-      access: { action: 'agent.admin', resource: onParam('agent') },
-      tag: 'access',
-      summary: "Make a member of the agent's organization a collaborator, or change their level.",
-      body: Collaborator,
-      responses: { 200: '`{agent_id, user_id, level}`' },
-      errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
-    },
-    async (request) => {
-      const agentId = idParam(request.params, 'agent');
-      const body = parseInput(Collaborator, request.body ?? {}, 'body');
-      await putCollaborator(deps.store, agentId, body.user_id, body.level);
-      await deps.access.forgetAgents([agentId]);
-      return { agent_id: agentId, user_id: body.user_id, level: body.level };
-    },
-  );
-
-  define(
-    {
-      method: 'DELETE',
-      path: '/agents/:id/collaborators/:user_id',
-      access: { action: 'agent.admin', resource: onParam('agent') },
-      tag: 'access',
-      summary: 'Remove a collaborator.',
-      responses: { 204: 'Removed.' },
-      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
-    },
-    async (request, reply) => {
-      const agentId = idParam(request.params, 'agent');
-      const removed = await removeCollaborator(
-        deps.store,
-        agentId,
-        idParam(request.params, 'collaborator', 'user_id'),
-      );
-      if (!removed) throw new AstraError('ASTRA_NOT_FOUND', 'no such collaborator');
-      await deps.access.forgetAgents([agentId]);
-      return reply.status(204).send();
-    },
-  );
+    list: listCollaborators,
+    put: putCollaborator,
+    remove: removeCollaborator,
+    forget: (d, agentId) => d.access.forgetAgents([agentId]),
+  });
 
   define(
     {
