@@ -75,7 +75,22 @@ export function isUuid(value: string): boolean {
 /** Records go out with upstream's snake_case field names (top-level keys only; payloads stay as given). */
 export function snake<T extends object>(record: T): Record<string, unknown> {
   const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(record))
-    out[key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`)] = value;
+  for (const key in record) {
+    if (!Object.hasOwn(record, key)) continue;
+    out[snakeKey(key)] = record[key];
+  }
   return out;
+}
+
+/** Field names are few and fixed: each is converted once (a hot read answers many per request). */
+const SNAKE_KEYS = new Map<string, string>();
+const MAX_SNAKE_KEYS = 10_000;
+
+function snakeKey(key: string): string {
+  let known = SNAKE_KEYS.get(key);
+  if (known === undefined) {
+    known = key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`);
+    if (SNAKE_KEYS.size < MAX_SNAKE_KEYS) SNAKE_KEYS.set(key, known);
+  }
+  return known;
 }

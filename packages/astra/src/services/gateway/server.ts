@@ -4,6 +4,7 @@ import { registerApi } from '../api/api.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
+import { lazyChildLogger } from './lazy-child-logger.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
 export interface GatewayOptions {
@@ -29,6 +30,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
+    childLoggerFactory: (logger, bindings, childOptions) =>
+      lazyChildLogger(logger, bindings, childOptions as Record<string, unknown>),
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
     http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384 },
     // Errors raised before routing or before a request exists, answered in the API's error shape.
