@@ -9,12 +9,12 @@ import {
   listPolicyVersions,
   readPolicyText,
 } from '../access/policy-store.js';
-import { ACTIONS, onParam, PLATFORM } from '../access/rules.js';
+import { ACTIONS, PLATFORM } from '../access/rules.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { registerMembership } from './routes-members.js';
-import { idParam, parseInput, snake } from './validation.js';
+import { parseInput, snake } from './validation.js';
 
 /**
  * Agent collaborators, the versioned policy set, the decision audit, and `POST /access/check`
