@@ -1,16 +1,9 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { type RunningNode, startNode } from '../../src/app/node.js';
-import { loadConfig } from '../../src/config/index.js';
-import { createLogger } from '../../src/log/logger.js';
+import type { RunningNode } from '../../src/app/node.js';
 import { createApiKey } from '../../src/services/identity/api-keys.js';
 import { hashPassword } from '../../src/services/identity/passwords.js';
 import { insertUser } from '../../src/services/identity/user-store.js';
-import { systemClock } from '../../src/time/clock.js';
-import { testServices } from '../support/services.js';
-import { createTestPostgresStore } from '../support/sql.js';
+import { startTestGateway } from '../support/test-gateway.js';
 import { DbSnapshots } from './db-snapshot.js';
 
 /**
@@ -70,54 +63,13 @@ export interface FuzzServer {
 }
 
 export async function startFuzzServer(): Promise<FuzzServer> {
-  const usePostgres = testServices().postgresUrl !== null;
-  const database = usePostgres ? await createTestPostgresStore({ maxConnections: 2 }) : undefined;
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-fuzz-'));
-  const adminToken = `fuzz-admin-${randomBytes(18).toString('hex')}`;
-  const adminPassword = `pw-admin-${randomBytes(12).toString('hex')}`;
+  const gateway = await startTestGateway({ name: 'fuzz', adminEmail: 'admin@fuzz.test' });
+  const { node, url, adminToken, adminPassword, errors, call } = gateway;
   const userPassword = `pw-user-${randomBytes(12).toString('hex')}`;
-  const errors: string[] = [];
-  const logger = createLogger({
-    level: 'error',
-    destination: { write: (line: string) => errors.push(line) },
-  });
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      adminToken,
-      adminPassword,
-      adminEmail: 'admin@fuzz.test',
-      ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 4 }),
-    },
-  });
-  const node = await startNode(config, { clock: systemClock, logger, roles: ['gateway'], adminToken });
-  const url = node.url as string;
   const port = Number(new URL(url).port);
   const store = node.backends.store;
   const secrets = new Set<string>([adminToken, adminPassword, userPassword]);
 
-  const call = async <T>(
-    method: string,
-    target: string,
-    bearer: string | undefined,
-    body?: unknown,
-  ): Promise<{ status: number; body: T }> => {
-    const response = await fetch(`${url}${target}`, {
-      method,
-      headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
-        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
-      },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      // A list route may turn out to be a stream that never ends.
-      signal: AbortSignal.timeout(5000),
-    });
-    const text = await response.text();
-    return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
-  };
   const expect2xx = async <T>(method: string, target: string, body?: unknown): Promise<T> => {
     const answer = await call<T>(method, target, adminToken, body);
     if (answer.status >= 300)
@@ -208,7 +160,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
   return {
     port,
     url,
-    backend: database === undefined ? 'pglite' : 'postgres',
+    backend: gateway.backend,
     snapshots,
     node,
     credentials: () => credentials as Credentials,
@@ -218,10 +170,6 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     takeErrors: () => errors.splice(0),
     refresh,
     admin: (method, target, body) => call(method, target, adminToken, body),
-    stop: async () => {
-      await node.stop();
-      await database?.drop();
-      rmSync(dataDir, { recursive: true, force: true });
-    },
+    stop: gateway.stop,
   };
 }

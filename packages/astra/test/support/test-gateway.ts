@@ -1,0 +1,121 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type RunningNode, startNode } from '../../src/app/node.js';
+import { loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/logger.js';
+import { systemClock } from '../../src/time/clock.js';
+import { testServices } from './services.js';
+import { createTestPostgresStore } from './sql.js';
+
+/**
+ * A real gateway in this process for API-level suites (the fuzzer, the access matrix): startNode
+ * with the gateway role only and the in-process bus, on its own Postgres database cloned from the
+ * run's template (PGlite in a temporary directory when Postgres is not reachable). Nothing but the
+ * requests writes to the database (no executor, no sweeps), and the bus's stream names, which carry
+ * no per-test prefix, are not shared with other suites' executors. Server log lines at level error
+ * and above are kept in `errors` for failure messages. `call` sends JSON over real HTTP.
+ */
+export interface Answer<T = unknown> {
+  readonly status: number;
+  readonly body: T;
+}
+
+export interface TestGateway {
+  readonly url: string;
+  readonly backend: 'postgres' | 'pglite';
+  readonly node: RunningNode;
+  readonly adminToken: string;
+  readonly adminEmail: string;
+  readonly adminPassword: string;
+  readonly errors: string[];
+  /** A JSON request with `bearer` (none: unauthenticated); a body that is not JSON comes back as text. */
+  call<T = unknown>(
+    method: string,
+    target: string,
+    bearer: string | undefined,
+    body?: unknown,
+    headers?: Record<string, string>,
+  ): Promise<Answer<T>>;
+  /** As the admin token; throws unless the answer is 2xx (fixture setup). */
+  admin<T = unknown>(method: string, target: string, body?: unknown): Promise<T>;
+  stop(): Promise<void>;
+}
+
+export async function startTestGateway(options: { name: string; adminEmail: string }): Promise<TestGateway> {
+  const database =
+    testServices().postgresUrl === null ? undefined : await createTestPostgresStore({ maxConnections: 2 });
+  const dataDir = mkdtempSync(path.join(tmpdir(), `astra-${options.name}-`));
+  const adminToken = `${options.name}-admin-${randomBytes(18).toString('hex')}`;
+  const adminPassword = `pw-admin-${randomBytes(12).toString('hex')}`;
+  const errors: string[] = [];
+  const logger = createLogger({
+    level: 'error',
+    destination: { write: (line: string) => errors.push(line) },
+  });
+  const { config } = loadConfig({
+    env: {},
+    flags: {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      adminToken,
+      adminPassword,
+      adminEmail: options.adminEmail,
+      ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 6 }),
+    },
+  });
+  const node = await startNode(config, { clock: systemClock, logger, roles: ['gateway'], adminToken });
+  const url = node.url as string;
+
+  const call = async <T>(
+    method: string,
+    target: string,
+    bearer: string | undefined,
+    body?: unknown,
+    headers: Record<string, string> = {},
+  ): Promise<Answer<T>> => {
+    const response = await fetch(`${url}${target}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+        ...headers,
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      // A list route may turn out to be a stream that never ends.
+      signal: AbortSignal.timeout(5000),
+    });
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text === '' ? null : JSON.parse(text);
+    } catch {}
+    return { status: response.status, body: parsed as T };
+  };
+
+  return {
+    url,
+    backend: database === undefined ? 'pglite' : 'postgres',
+    node,
+    adminToken,
+    adminEmail: options.adminEmail,
+    adminPassword,
+    errors,
+    call,
+    admin: async <T>(method: string, target: string, body?: unknown): Promise<T> => {
+      const answer = await call<T>(method, target, adminToken, body);
+      if (answer.status >= 300)
+        throw new Error(
+          `setup ${method} ${target} answered ${answer.status}: ${JSON.stringify(answer.body)}`,
+        );
+      return answer.body;
+    },
+    stop: async () => {
+      await node.stop();
+      await database?.drop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
