@@ -23,6 +23,12 @@ export function runAstra(args: readonly string[], env: Record<string, string> = 
   const stderr: string[] = [];
   const waiters: { pattern: RegExp; resolve: (line: string) => void }[] = [];
   const exited = new Promise<number | null>((resolve) => child.once('exit', (code) => resolve(code)));
+  // A test that fails before it stops its process must not leave it running after the test file.
+  const reap = (): void => {
+    if (child.exitCode === null && child.signalCode === null) child.kill('SIGKILL');
+  };
+  process.once('exit', reap);
+  void exited.then(() => process.removeListener('exit', reap));
   const collect = (sink: string[], isStdout: boolean) => {
     let partial = '';
     return (chunk: Buffer): void => {

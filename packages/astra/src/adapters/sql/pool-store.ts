@@ -72,7 +72,13 @@ export class PoolStore implements SqlStore {
   readonly #random: () => number;
   readonly #backoff: RetryBackoff;
   readonly #onClosed: (() => Promise<void>) | undefined;
-  readonly #scope = new AsyncLocalStorage<TransactionScope>();
+  /**
+   * Which transaction the current async context runs in: only a single-connection store needs to
+   * know (to refuse a query that would wait for the connection its own transaction holds). Kept
+   * off otherwise: a live AsyncLocalStorage turns on promise hooks for the whole process, which
+   * cost a hot read about a tenth of its time (docs/benchmark.md, hot reads).
+   */
+  readonly #scope: AsyncLocalStorage<TransactionScope> | undefined;
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -81,6 +87,7 @@ export class PoolStore implements SqlStore {
     this.kind = options.kind;
     this.#pool = options.pool;
     this.#singleConnection = options.singleConnection;
+    this.#scope = options.singleConnection ? new AsyncLocalStorage<TransactionScope>() : undefined;
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#backoff = resolveRetryBackoff(options.retryBackoff);
@@ -143,7 +150,7 @@ export class PoolStore implements SqlStore {
   /** Admission for every public call: refuses after close and tracks what close must wait for. */
   #operation<T>(run: () => Promise<T>): Promise<T> {
     if (this.#closed) return Promise.reject(storeClosedError());
-    if (this.#singleConnection && this.#scope.getStore()?.active === true) {
+    if (this.#scope?.getStore()?.active === true) {
       return Promise.reject(
         new AstraError(
           'ASTRA_STORE_QUERY_FAILED',
@@ -205,7 +212,9 @@ export class PoolStore implements SqlStore {
     };
     try {
       await this.#execute(lease, begin);
-      const value = await this.#scope.run(scope, () => work(executor));
+      const value = await (this.#scope === undefined
+        ? work(executor)
+        : this.#scope.run(scope, () => work(executor)));
       const commit = await this.#execute(lease, 'COMMIT');
       // Postgres answers COMMIT of a transaction that already failed (an error the work caught
       // and ignored) with ROLLBACK and no error; the caller must not think it committed.
