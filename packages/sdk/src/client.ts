@@ -176,6 +176,11 @@ export class AstraClient {
     return this.request('POST', `/goals/${encodeURIComponent(id)}/cancel`);
   }
 
+  /** Cancels a graph (its goal): its unfinished tasks and the goals waiting on it. */
+  cancelGraph(id: string): Promise<{ graph_id: string; goal_id: string; status: string }> {
+    return this.request('POST', `/graphs/${encodeURIComponent(id)}/cancel`);
+  }
+
   getTask(id: string): Promise<Task> {
     return this.request('GET', `/tasks/${encodeURIComponent(id)}`);
   }

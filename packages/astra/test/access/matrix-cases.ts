@@ -140,6 +140,9 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     case 'POST /goals/{id}/cancel':
       params.id = (await world.goalOn(agent?.id as string)).goal;
       break;
+    case 'POST /graphs/{id}/cancel':
+      params.id = (await world.goalOn(agent?.id as string)).graph;
+      break;
     case 'POST /tasks/{id}/cancel':
     case 'POST /tasks/{id}/complete':
       params.id = (await world.goalOn(agent?.id as string)).task;

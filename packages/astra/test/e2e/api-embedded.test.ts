@@ -352,6 +352,18 @@ describe('public API and CLI, embedded mode', () => {
       `/agents/${agentId}/events?since=${first.next_since}&limit=500`,
     );
     expect(rest.events.map((e) => e.type)).toContain('GoalCompleted');
+    // Cancelling a graph cancels its goal; an ended one answers 409.
+    const waiting = await client.submitGoal(agentId, {
+      goal_text: 'to cancel',
+      plan: { tasks: [{ id: 'wait', type: 'sleep', payload: { ms: 60_000 } }] },
+    });
+    expect(await client.cancelGraph(waiting.graph_id as string)).toMatchObject({
+      graph_id: waiting.graph_id,
+      goal_id: waiting.goal_id,
+      status: 'cancelled',
+    });
+    expect((await client.getGoal(waiting.goal_id)).status).toBe('cancelled');
+    await expect(client.cancelGraph(waiting.graph_id as string)).rejects.toMatchObject({ status: 409 });
     expect(await client.request('DELETE', `/agents/${agentId}`)).toEqual({ id: agentId, deleted: true });
     await expect(client.getAgent(agentId)).rejects.toMatchObject({ status: 404 });
     await expect(client.getGoal(submitted.goal_id)).rejects.toMatchObject({ status: 404 });

@@ -1,6 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { readTask } from '../../kernel/tasks/sql/read.js';
+import { readGraph, readTask } from '../../kernel/tasks/sql/read.js';
 import type { JsonValue } from '../../kernel/tasks/types.js';
 import { listWorkers } from '../../kernel/workers/worker-store.js';
 import { onParam, PLATFORM } from '../access/rules.js';
@@ -107,6 +107,26 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
       const view = await deps.reads.graph(graphId);
       if (view === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
       return { ...snake(view.graph), tasks: view.tasks.map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'POST',
+      path: '/graphs/:id/cancel',
+      access: { action: 'agent.use', resource: onParam('graph') },
+      tag: 'tasks',
+      summary:
+        'Cancel a graph that has not ended: as cancelling its goal (its unfinished tasks, the goals waiting on it).',
+      responses: { 200: '`{graph_id, goal_id, status: "cancelled", cancelled: true}`' },
+      errors: { 404: 'ASTRA_NOT_FOUND', 409: 'ASTRA_STATE_CONFLICT: the graph already ended' },
+    },
+    async (request) => {
+      const graphId = idParam(request.params, 'graph');
+      const graph = await readGraph(deps.store, graphId);
+      if (graph === null) throw new AstraError('ASTRA_NOT_FOUND', 'graph does not exist');
+      const status = await deps.engine.cancelGoal(graph.goalId);
+      return { graph_id: graphId, goal_id: graph.goalId, status, cancelled: true };
     },
   );
 
