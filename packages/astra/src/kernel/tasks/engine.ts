@@ -732,31 +732,42 @@ export class TaskEngine {
   }
 
   async #publish(fx: Effects): Promise<void> {
-    const { bus, onDue, onError } = this.#options;
+    const { onDue } = this.#options;
+    let changed: Promise<void> = Promise.resolve();
     if (this.#options.onChanged !== undefined) {
       for (const d of fx.dispatch) if (d.goalId !== undefined) fx.goals.add(d.goalId);
       for (const g of fx.finishedGoals) fx.goals.add(g.goalId);
-      // Before the bus: whoever hears of a finished goal must read it finished.
-      await this.#changed(fx.goals);
+      changed = this.#changed(fx.goals);
     }
     if (fx.due.length > 0) onDue?.(fx.due);
-    const messages = [
-      ...fx.dispatch
+    // Ready tasks go out while the caches forget what this write changed (the write resolves once
+    // both are done); finished goals only after: whoever hears of one must read it finished.
+    const dispatched = this.#send(
+      fx.dispatch
         .sort((a, b) => b.priority - a.priority)
         .map((d) => ({
           stream: taskStream(d.shard),
           fields: { task_id: d.taskId, priority: String(d.priority) },
         })),
-      ...fx.finishedGoals.map((g) => ({
-        stream: GOALS_COMPLETED_STREAM,
-        fields: { goal_id: g.goalId, agent_id: g.agentId, status: g.status },
-      })),
-    ];
+    );
+    await changed;
+    await Promise.all([
+      dispatched,
+      this.#send(
+        fx.finishedGoals.map((g) => ({
+          stream: GOALS_COMPLETED_STREAM,
+          fields: { goal_id: g.goalId, agent_id: g.agentId, status: g.status },
+        })),
+      ),
+    ]);
+  }
+
+  async #send(messages: { stream: string; fields: Record<string, string> }[]): Promise<void> {
     if (messages.length === 0) return;
     try {
-      await bus.publishMany(messages);
+      await this.#options.bus.publishMany(messages);
     } catch (error) {
-      onError?.(error, 'publish after commit (the recovery sweep publishes these tasks again)');
+      this.#options.onError?.(error, 'publish after commit (the recovery sweep publishes these tasks again)');
     }
   }
 }
