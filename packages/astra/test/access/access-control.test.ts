@@ -143,6 +143,30 @@ describe('access control', () => {
     expect(await codeOf(access.require(userPrincipal(member), 'agent.use', target))).toBe('allowed');
   });
 
+  it('lets an agent with a service token see and use the non-private agents of its organization, and list them', async () => {
+    const caller = await h.createAgent('caller');
+    const peer = await h.createAgent('peer');
+    await h.store.query(`UPDATE agents SET org_id = $1 WHERE id = ANY($2::uuid[])`, [orgId, [caller, peer]]);
+    const asAgent: Principal = {
+      kind: 'agent',
+      agentId: caller,
+      tokenId: 't',
+      createdBy: null,
+      superAdmin: false,
+    };
+    expect(await access.scopeOf(asAgent)).toEqual({ orgIds: [orgId], userId: null });
+    expect(await codeOf(access.require(asAgent, 'agent.use', { type: 'agent', id: peer }))).toBe('allowed');
+    // agentId (created before this test's) is private: invisible.
+    expect(await codeOf(access.require(asAgent, 'agent.view', { type: 'agent', id: agentId }))).toBe(
+      'ASTRA_NOT_FOUND',
+    );
+    expect(await codeOf(access.require(asAgent, 'agent.edit', { type: 'agent', id: peer }))).toBe(
+      'ASTRA_FORBIDDEN',
+    );
+    const listed = await access.filterAgents(asAgent, 'agent.view', [caller, peer, agentId], (id) => id);
+    expect(listed.sort()).toEqual([caller, peer].sort());
+  });
+
   it('audits denials and allowed changes, not allowed reads', async () => {
     const member = await newUser('audited@example.test');
     await putOrgMember(h.store, orgId, member, 'org_admin');

@@ -74,6 +74,8 @@ interface Subject {
   /** The facts the entity was built from, as a string: the memo key's part for the caller. */
   readonly key: string;
   readonly user: UserFacts | null;
+  /** The organization of an agent calling with a service token. */
+  readonly agentOrgId?: string;
   readonly label: string;
 }
 
@@ -244,7 +246,9 @@ export class AccessControl {
   async scopeOf(principal: Principal): Promise<{ orgIds: string[]; userId: string | null } | null> {
     const subject = await this.#subject(principal);
     if (subject.user?.superAdmin === true) return null;
-    if (subject.user === null) return { orgIds: [], userId: null };
+    // An agent calling with a service token sees into its own organization (agent-to-agent).
+    if (subject.user === null)
+      return { orgIds: subject.agentOrgId === undefined ? [] : [subject.agentOrgId], userId: null };
     return { orgIds: subject.user.orgs.map((m) => m.orgId), userId: subject.user.userId };
   }
 
@@ -316,6 +320,7 @@ export class AccessControl {
         entity: agentEntity(facts),
         key: `agent:${JSON.stringify(facts)}`,
         user: null,
+        agentOrgId: facts.orgId,
         label: `agent:${facts.agentId}`,
       };
     }
