@@ -5,7 +5,7 @@ import { listGoals, readStats } from '../../kernel/tasks/sql/read.js';
 import { onBody, onParam, PLATFORM } from '../access/rules.js';
 import { admissionFor } from '../agents/admission.js';
 import type { AgentActors } from '../agents/agent-actors.js';
-import { readAgent } from '../agents/agent-store.js';
+import { listAgents, readAgent } from '../agents/agent-store.js';
 import { approvalInput } from '../approvals/policy.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
@@ -203,8 +203,21 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       const principal = principalOf(request);
       if (query.agent_id !== undefined)
         await deps.access.require(principal, 'agent.view', { type: 'agent', id: query.agent_id });
+      // Without an agent, the goals of the agents the caller may see (up to 1,000 of them), so the
+      // limit counts visible goals only.
+      const scope = query.agent_id === undefined ? await deps.access.scopeOf(principal) : null;
+      const visibleAgents =
+        scope === null
+          ? undefined
+          : await deps.access.filterAgents(
+              principal,
+              'agent.view',
+              await listAgents(deps.store, { limit: 1000, scope }),
+              (agent) => agent.id,
+            );
       const goals = await listGoals(deps.store, {
         ...(query.agent_id === undefined ? {} : { agentId: query.agent_id }),
+        ...(visibleAgents === undefined ? {} : { agentIds: visibleAgents.map((agent) => agent.id) }),
         limit: query.limit ?? 100,
       });
       const visible = await deps.access.filterAgents(principal, 'agent.view', goals, (goal) => goal.agentId);

@@ -114,17 +114,22 @@ export async function readGoal(
 
 export async function listGoals(
   db: SqlExecutor,
-  filter: { agentId?: string; limit: number },
+  filter: { agentId?: string; agentIds?: readonly string[]; limit: number },
 ): Promise<GoalRecord[]> {
   const { rows } =
-    filter.agentId === undefined
-      ? await db.query(`SELECT ${GOAL_COLUMNS} FROM goals g ORDER BY g.created_at DESC LIMIT $1`, [
-          filter.limit,
-        ])
-      : await db.query(
+    filter.agentId !== undefined
+      ? await db.query(
           `SELECT ${GOAL_COLUMNS} FROM goals g WHERE g.agent_id = $1 ORDER BY g.created_at DESC LIMIT $2`,
           [filter.agentId, filter.limit],
-        );
+        )
+      : filter.agentIds !== undefined
+        ? await db.query(
+            `SELECT ${GOAL_COLUMNS} FROM goals g WHERE g.agent_id = ANY($1::uuid[]) ORDER BY g.created_at DESC LIMIT $2`,
+            [filter.agentIds, filter.limit],
+          )
+        : await db.query(`SELECT ${GOAL_COLUMNS} FROM goals g ORDER BY g.created_at DESC LIMIT $1`, [
+            filter.limit,
+          ]);
   return rows.map(toGoal);
 }
 
