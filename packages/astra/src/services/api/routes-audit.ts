@@ -1,9 +1,9 @@
-import type { ServerResponse } from 'node:http';
 import { z } from 'zod';
 import { AstraError, normalizeError } from '../../errors/index.js';
 import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
 import { PLATFORM } from '../access/rules.js';
 import type { ApiDeps } from './api-deps.js';
+import { drained } from './drained.js';
 import type { DefineRoute } from './openapi.js';
 import { parseInput } from './validation.js';
 
@@ -156,16 +156,4 @@ export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
       }
     },
   );
-}
-
-function drained(out: ServerResponse): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('close', done);
-  });
 }

@@ -5,6 +5,7 @@ import { AstraError } from '../../errors/index.js';
 import { EventFeed, type EventFilter, eventJson, type Subscription } from '../events/event-feed.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
+import { drained } from './drained.js';
 import type { DefineRoute } from './openapi.js';
 import { parseInput } from './validation.js';
 
@@ -185,7 +186,7 @@ async function serveSse(
       const event = await subscription.next();
       if (event === null) break;
       const fits = out.write(`id: ${event.id}\ndata: ${JSON.stringify(eventJson(event))}\n\n`);
-      if (!fits) await drained(out, subscription);
+      if (!fits) await drained(out, subscription.ended);
     }
     if (subscription.endReason === 'overflow')
       out.write(': too far behind; reconnect with Last-Event-ID\n\n');
@@ -222,18 +223,4 @@ async function serveWebSocket(
         reason === 'overflow' ? 'too far behind; reconnect with last_event_id' : '',
       );
   }
-}
-
-/** Resolves when the response can take more bytes, or when the stream ended meanwhile. */
-function drained(out: NodeJS.WritableStream, subscription: Subscription): Promise<void> {
-  return new Promise((resolve) => {
-    const done = (): void => {
-      out.off('drain', done);
-      out.off('close', done);
-      resolve();
-    };
-    out.once('drain', done);
-    out.once('close', done);
-    void subscription.ended.then(done);
-  });
 }
