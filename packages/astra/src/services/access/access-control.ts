@@ -14,6 +14,7 @@ import {
   readAgentFacts,
   readApprovers,
   readManyAgentFacts,
+  readOwningAgent,
   readTeamOrg,
   readUserFacts,
   type UserFacts,
@@ -142,7 +143,7 @@ export class AccessControl {
       // What a goal, graph, task or approval belongs to never changes.
       const owner = await facts.read(
         `access:owner:${type}:${id}`,
-        async () => (await readAgentFacts(this.#store, type, id))?.agentId ?? null,
+        () => readOwningAgent(this.#store, type, id),
         agentScope,
       );
       if (owner === null) return null;

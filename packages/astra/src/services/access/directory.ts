@@ -75,6 +75,12 @@ export async function readAgentFacts(
   return rows[0] === undefined ? null : toFacts(rows[0]);
 }
 
+/** The agent a goal, graph, task or approval belongs to; null when there is no such thing. */
+export async function readOwningAgent(db: SqlExecutor, type: OwnedType, id: string): Promise<string | null> {
+  const { rows } = await db.query<{ agent_id: string }>(AGENT_OF[type], [id]);
+  return rows[0]?.agent_id ?? null;
+}
+
 /** Facts of many agents in one statement (list filtering), by agent id. */
 export async function readManyAgentFacts(
   db: SqlExecutor,

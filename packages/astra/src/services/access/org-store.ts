@@ -1,5 +1,6 @@
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import { isoOf } from '../../time/iso.js';
 import type { CollaboratorLevel, OrgRole, TeamRole } from './directory.js';
 
 /**
@@ -25,8 +26,6 @@ export interface Member {
   readonly role: string;
   readonly createdAt: string;
 }
-
-const iso = (value: unknown): string => new Date(value as string).toISOString();
 
 const logged = (eventType: string, payload: string) => `
   logged AS (INSERT INTO events (event_type, payload) SELECT '${eventType}', ${payload} FROM changed)`;
@@ -222,19 +221,19 @@ function notAMember(what: string): AstraError {
 const toOrg = (row: Record<string, unknown>): Organization => ({
   id: row.id as string,
   name: row.name as string,
-  createdAt: iso(row.created_at),
+  createdAt: isoOf(row.created_at),
 });
 
 const toTeam = (row: Record<string, unknown>): Team => ({
   id: row.id as string,
   orgId: row.org_id as string,
   name: row.name as string,
-  createdAt: iso(row.created_at),
+  createdAt: isoOf(row.created_at),
 });
 
 const toMember = (row: Record<string, unknown>): Member => ({
   userId: row.user_id as string,
   email: row.email as string,
   role: row.role as string,
-  createdAt: iso(row.created_at),
+  createdAt: isoOf(row.created_at),
 });

@@ -1,4 +1,5 @@
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import { isoOf } from '../../time/iso.js';
 import { DEFAULT_POLICIES } from './policies.js';
 
 /**
@@ -13,8 +14,6 @@ export interface PolicyVersion {
   readonly activatedAt: string | null;
   readonly active: boolean;
 }
-
-const iso = (value: unknown): string => new Date(value as string).toISOString();
 
 /** Writes and activates version 1, the built-in policies, unless a version exists. */
 export async function ensureDefaultPolicies(store: SqlStore): Promise<void> {
@@ -53,8 +52,8 @@ export async function listPolicyVersions(db: SqlExecutor): Promise<PolicyVersion
     version: row.version as number,
     description: row.description as string,
     createdBy: (row.created_by as string | null) ?? null,
-    createdAt: iso(row.created_at),
-    activatedAt: row.activated_at === null ? null : iso(row.activated_at),
+    createdAt: isoOf(row.created_at),
+    activatedAt: row.activated_at === null ? null : isoOf(row.activated_at),
     active: row.version === active,
   }));
 }

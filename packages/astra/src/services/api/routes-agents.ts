@@ -4,14 +4,7 @@ import { readAgentEvents } from '../../kernel/tasks/sql/read.js';
 import { readTeamOrg } from '../access/directory.js';
 import { onParam } from '../access/rules.js';
 import type { AgentActors } from '../agents/agent-actors.js';
-import {
-  DEFAULT_ORG_ID,
-  deleteAgent,
-  insertAgent,
-  listAgents,
-  readAgent,
-  updateAgent,
-} from '../agents/agent-store.js';
+import { DEFAULT_ORG_ID, deleteAgent, insertAgent, listAgents, updateAgent } from '../agents/agent-store.js';
 import type { Principal } from '../identity/identity.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
@@ -276,8 +269,6 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     async (request) => {
       const id = idParam(request.params, 'agent');
       const query = parseInput(EventsQuery, request.query, 'query');
-      if ((await readAgent(deps.store, id)) === null)
-        throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
       const events = await readAgentEvents(deps.store, id, {
         afterId: query.since ?? 0,
         limit: query.limit ?? 100,

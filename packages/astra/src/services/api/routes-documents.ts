@@ -3,7 +3,6 @@ import { AstraError } from '../../errors/index.js';
 import { readGoal } from '../../kernel/tasks/sql/read.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { onParam } from '../access/rules.js';
-import { readAgent } from '../agents/agent-store.js';
 import {
   DOC_TYPES,
   type DocType as DocKind,
@@ -58,13 +57,6 @@ const ListDocumentsQuery = z.object({
 
 /** Agent documents: rules, skills, context documents and references, agent-wide or goal-scoped. */
 export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void {
-  const agentOf = async (params: unknown): Promise<string> => {
-    const agentId = idParam(params, 'agent');
-    if ((await readAgent(deps.store, agentId)) === null)
-      throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-    return agentId;
-  };
-
   define(
     {
       method: 'POST',
@@ -78,7 +70,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
       errors: { 400: 'ASTRA_VALIDATION_FAILED (also: the goal is not this agent’s)', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
-      const agentId = await agentOf(request.params);
+      const agentId = idParam(request.params, 'agent');
       const body = parseInput(CreateDocument, request.body ?? {}, 'body');
       if (body.goal_id !== undefined && (await readGoal(deps.store, body.goal_id))?.agentId !== agentId)
         throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.goal_id: not a goal of this agent', {
@@ -111,7 +103,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
-      const agentId = await agentOf(request.params);
+      const agentId = idParam(request.params, 'agent');
       const query = parseInput(ListDocumentsQuery, request.query, 'query');
       const documents = await listDocuments(deps.store, {
         agentId,
@@ -133,7 +125,7 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
-      const agentId = await agentOf(request.params);
+      const agentId = idParam(request.params, 'agent');
       const docId = idParam(request.params, 'document', 'doc_id');
       if (!(await deleteDocument(deps.store, agentId, docId)))
         throw new AstraError('ASTRA_NOT_FOUND', 'document does not exist');

@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { onParam } from '../access/rules.js';
-import { readAgent } from '../agents/agent-store.js';
 import { activateRevision, createRevision, listRevisions } from '../agents/revision-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
@@ -33,8 +32,6 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     },
     async (request) => {
       const agentId = idParam(request.params, 'agent');
-      if ((await readAgent(deps.store, agentId)) === null)
-        throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
       return { revisions: (await listRevisions(deps.store, agentId)).map(snake) };
     },
   );

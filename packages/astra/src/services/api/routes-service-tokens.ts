@@ -1,7 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { onParam } from '../access/rules.js';
-import { readAgent } from '../agents/agent-store.js';
 import {
   createServiceToken,
   DEFAULT_SERVICE_TOKEN_TTL_S,
@@ -26,10 +25,6 @@ const CreateServiceToken = z.object({
 
 export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): void {
   const { store, clock, identity } = deps;
-  const requireAgent = async (agentId: string): Promise<void> => {
-    if ((await readAgent(store, agentId)) === null)
-      throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-  };
 
   define(
     {
@@ -53,7 +48,6 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
     async (request, reply) => {
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(CreateServiceToken, request.body ?? {}, 'body');
-      await requireAgent(agentId);
       const { token, record } = await createServiceToken(store, {
         agentId,
         name: body.name ?? 'service token',
@@ -81,7 +75,6 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
     },
     async (request) => {
       const agentId = idParam(request.params, 'agent');
-      await requireAgent(agentId);
       return { service_tokens: (await listServiceTokens(store, agentId)).map(snake) };
     },
   );

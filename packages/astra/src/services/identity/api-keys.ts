@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { isoOrNull } from '../../time/iso.js';
 
 /**
  * API keys for machines: `astra_<32 random bytes, base64url>`, shown once at creation. Only the
@@ -22,7 +23,6 @@ export interface ApiKeyRecord {
 }
 
 const COLUMNS = 'id, user_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at';
-const iso = (value: unknown): string | null => (value instanceof Date ? value.toISOString() : null);
 
 function toKey(row: Record<string, unknown>): ApiKeyRecord {
   return {
@@ -31,10 +31,10 @@ function toKey(row: Record<string, unknown>): ApiKeyRecord {
     name: row.name as string,
     prefix: row.prefix as string,
     scopes: row.scopes as string[],
-    createdAt: iso(row.created_at) as string,
-    expiresAt: iso(row.expires_at),
-    revokedAt: iso(row.revoked_at),
-    lastUsedAt: iso(row.last_used_at),
+    createdAt: isoOrNull(row.created_at) as string,
+    expiresAt: isoOrNull(row.expires_at),
+    revokedAt: isoOrNull(row.revoked_at),
+    lastUsedAt: isoOrNull(row.last_used_at),
   };
 }
 

@@ -1,6 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { isoOrNull } from '../../time/iso.js';
 
 /**
  * Service tokens: credentials that authenticate AS AN AGENT, for agent-to-agent calls such as
@@ -32,7 +33,6 @@ export interface ServiceTokenRecord {
 }
 
 const COLUMNS = 'id, agent_id, name, prefix, created_by, created_at, expires_at, revoked_at, last_used_at';
-const iso = (value: unknown): string | null => (value instanceof Date ? value.toISOString() : null);
 
 function toRecord(row: Record<string, unknown>): ServiceTokenRecord {
   return {
@@ -41,10 +41,10 @@ function toRecord(row: Record<string, unknown>): ServiceTokenRecord {
     name: row.name as string,
     prefix: row.prefix as string,
     createdBy: (row.created_by ?? null) as string | null,
-    createdAt: iso(row.created_at) as string,
-    expiresAt: iso(row.expires_at) as string,
-    revokedAt: iso(row.revoked_at),
-    lastUsedAt: iso(row.last_used_at),
+    createdAt: isoOrNull(row.created_at) as string,
+    expiresAt: isoOrNull(row.expires_at) as string,
+    revokedAt: isoOrNull(row.revoked_at),
+    lastUsedAt: isoOrNull(row.last_used_at),
   };
 }
 

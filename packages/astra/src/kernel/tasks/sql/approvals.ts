@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { isoOrNull } from '../../../time/iso.js';
 import type { ApprovalRule, Dispatch, JsonValue } from '../types.js';
 
 /**
@@ -49,8 +50,6 @@ export interface ApprovalDecision {
 const COLUMNS = `id, request_type, agent_id, goal_id, graph_id, task_id, status, required_approvals,
   approvals_received, approvers, action_summary, expires_at, reason, decided_at, created_at`;
 
-const iso = (value: unknown): string | null => (value instanceof Date ? value.toISOString() : null);
-
 function toApproval(row: Record<string, unknown>): ApprovalRecord {
   return {
     id: row.id as string,
@@ -64,10 +63,10 @@ function toApproval(row: Record<string, unknown>): ApprovalRecord {
     approvalsReceived: row.approvals_received as number,
     approvers: row.approvers as string[],
     actionSummary: row.action_summary as string,
-    expiresAt: iso(row.expires_at),
+    expiresAt: isoOrNull(row.expires_at),
     reason: (row.reason ?? null) as string | null,
-    decidedAt: iso(row.decided_at),
-    createdAt: iso(row.created_at) as string,
+    decidedAt: isoOrNull(row.decided_at),
+    createdAt: isoOrNull(row.created_at) as string,
   };
 }
 
@@ -105,7 +104,7 @@ export async function readDecisions(db: SqlExecutor, approvalId: string): Promis
     approver: row.approver as string,
     decision: row.decision as Decision,
     reason: (row.reason ?? null) as string | null,
-    createdAt: iso(row.created_at) as string,
+    createdAt: isoOrNull(row.created_at) as string,
   }));
 }
 
@@ -127,7 +126,7 @@ export async function readApprovalEvents(db: SqlExecutor, approvalId: string): P
     id: Number(row.id),
     type: row.event_type as string,
     payload: row.payload as Record<string, unknown>,
-    createdAt: iso(row.created_at) as string,
+    createdAt: isoOrNull(row.created_at) as string,
   }));
 }
 

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { isoOrNull } from '../../../time/iso.js';
 import type { GoalRecord, GraphRecord, TaskRecord } from '../types.js';
 
 /** Reads of goals, graphs and tasks, mapped to their records (timestamps as ISO strings). */
@@ -18,8 +19,6 @@ const GOAL_COLUMNS = `g.id, g.agent_id, g.goal_text, g.priority, g.status, g.gra
     AS depends_on_goal_ids`;
 
 type Row = Record<string, unknown>;
-
-const iso = (value: unknown): string | null => (value instanceof Date ? value.toISOString() : null);
 
 function toTask(row: Row): TaskRecord {
   return {
@@ -43,11 +42,11 @@ function toTask(row: Row): TaskRecord {
     shard: row.shard as number,
     workerId: (row.worker_id ?? null) as string | null,
     dependsOn: row.depends_on as string[],
-    createdAt: iso(row.created_at) as string,
-    updatedAt: iso(row.updated_at) as string,
-    startedAt: iso(row.started_at),
-    completedAt: iso(row.completed_at),
-    nextAttemptAt: iso(row.next_attempt_at),
+    createdAt: isoOrNull(row.created_at) as string,
+    updatedAt: isoOrNull(row.updated_at) as string,
+    startedAt: isoOrNull(row.started_at),
+    completedAt: isoOrNull(row.completed_at),
+    nextAttemptAt: isoOrNull(row.next_attempt_at),
   };
 }
 
@@ -61,8 +60,8 @@ function toGraph(row: Row): GraphRecord {
     unfinishedTasks: row.unfinished_tasks as number,
     failedTasks: row.failed_tasks as number,
     cancelledTasks: row.cancelled_tasks as number,
-    createdAt: iso(row.created_at) as string,
-    completedAt: iso(row.completed_at),
+    createdAt: isoOrNull(row.created_at) as string,
+    completedAt: isoOrNull(row.completed_at),
   };
 }
 
@@ -77,10 +76,10 @@ function toGoal(row: Row): GoalRecord {
     dependsOnGoalIds: row.depends_on_goal_ids as string[],
     cascadeId: (row.cascade_id ?? null) as string | null,
     error: (row.error ?? null) as string | null,
-    createdAt: iso(row.created_at) as string,
-    updatedAt: iso(row.updated_at) as string,
-    startedAt: iso(row.started_at),
-    completedAt: iso(row.completed_at),
+    createdAt: isoOrNull(row.created_at) as string,
+    updatedAt: isoOrNull(row.updated_at) as string,
+    startedAt: isoOrNull(row.started_at),
+    completedAt: isoOrNull(row.completed_at),
   };
 }
 
@@ -152,7 +151,7 @@ function toEvent(row: Row): GraphEvent {
     type: row.event_type as string,
     taskId: (row.task_id ?? null) as string | null,
     payload: row.payload as Record<string, unknown>,
-    createdAt: iso(row.created_at) as string,
+    createdAt: isoOrNull(row.created_at) as string,
   };
 }
 
