@@ -200,6 +200,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         breakers: [sqlBreaker],
         bodyLimitBytes: config.bodyLimitBytes,
         maxHeaderBytes: config.maxHeaderBytes,
+        timeouts: {
+          ...(config.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: config.headersTimeoutMs }),
+          ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
+          ...(config.keepAliveTimeoutMs === undefined
+            ? {}
+            : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+        },
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: {
           store: requestStore,

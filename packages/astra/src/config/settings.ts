@@ -212,6 +212,26 @@ export const SETTINGS = {
     default: 16_384,
     description: "Largest total size of a request's headers; larger requests get 431 from the HTTP server.",
   },
+  headersTimeoutMs: {
+    env: 'ASTRA_HEADERS_TIMEOUT_MS',
+    flag: 'headers-timeout-ms',
+    schema: positiveInt,
+    description:
+      "Longest a client may take to send a request's headers; later: 408 ASTRA_REQUEST_TIMEOUT (default 10000, services/gateway/http-limits.ts).",
+  },
+  requestTimeoutMs: {
+    env: 'ASTRA_REQUEST_TIMEOUT_MS',
+    flag: 'request-timeout-ms',
+    schema: positiveInt,
+    description:
+      'Longest a client may take to send a whole request, body included; later: 408 ASTRA_REQUEST_TIMEOUT (default 30000).',
+  },
+  keepAliveTimeoutMs: {
+    env: 'ASTRA_KEEP_ALIVE_TIMEOUT_MS',
+    flag: 'keep-alive-timeout-ms',
+    schema: positiveInt,
+    description: 'How long an idle kept-alive HTTP connection stays open between requests (default 72000).',
+  },
   breakerThreshold: {
     env: 'ASTRA_BREAKER_THRESHOLD',
     flag: 'breaker-threshold',

@@ -161,6 +161,12 @@ export const ERROR_CODES = {
     false,
     'The request headers are larger than the configured limit.',
   ),
+  ASTRA_REQUEST_TIMEOUT: spec(
+    'user',
+    408,
+    true,
+    'The request headers or body did not arrive within the configured time.',
+  ),
   ASTRA_ORIGIN_FORBIDDEN: spec(
     'user',
     403,

@@ -43,7 +43,12 @@ export interface TestGateway {
   stop(): Promise<void>;
 }
 
-export async function startTestGateway(options: { name: string; adminEmail: string }): Promise<TestGateway> {
+export async function startTestGateway(options: {
+  name: string;
+  adminEmail: string;
+  /** Settings on top of the defaults (config keys, as flags). */
+  settings?: Readonly<Record<string, unknown>>;
+}): Promise<TestGateway> {
   const database =
     testServices().postgresUrl === null ? undefined : await createTestPostgresStore({ maxConnections: 2 });
   const dataDir = mkdtempSync(path.join(tmpdir(), `astra-${options.name}-`));
@@ -64,6 +69,7 @@ export async function startTestGateway(options: { name: string; adminEmail: stri
       adminPassword,
       adminEmail: options.adminEmail,
       ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 6 }),
+      ...options.settings,
     },
   });
   const node = await startNode(config, { clock: systemClock, logger, roles: ['gateway'], adminToken });

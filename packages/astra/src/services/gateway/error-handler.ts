@@ -68,7 +68,8 @@ export function answerFrameworkError(
 
 /**
  * Fastify's `clientErrorHandler`: Node could not parse the request (headers over the limit: 431
- * ASTRA_HEADERS_TOO_LARGE; a malformed request line, a timeout: 400) and there is no request
+ * ASTRA_HEADERS_TOO_LARGE; a malformed request line: 400; headers or body not received
+ * in time: 408 ASTRA_REQUEST_TIMEOUT) and there is no request
  * object. Written to the socket in the same error shape as every other answer; nothing to do when
  * the client is already gone.
  */
@@ -80,13 +81,11 @@ export function answerClientError(error: NodeJS.ErrnoException, socket: Duplex):
       ? new AstraError('ASTRA_HEADERS_TOO_LARGE', 'the request headers are larger than the limit', {
           details: { reason },
         })
-      : new AstraError(
-          'ASTRA_VALIDATION_FAILED',
-          reason === 'ERR_HTTP_REQUEST_TIMEOUT'
-            ? 'the request did not arrive in time'
-            : 'the request is not valid HTTP',
-          { details: { reason } },
-        );
+      : reason === 'ERR_HTTP_REQUEST_TIMEOUT'
+        ? new AstraError('ASTRA_REQUEST_TIMEOUT', 'the request did not arrive in time', {
+            details: { reason },
+          })
+        : new AstraError('ASTRA_VALIDATION_FAILED', 'the request is not valid HTTP', { details: { reason } });
   const body = JSON.stringify({ error: answer.toJSON() });
   if (socket.writable)
     socket.write(

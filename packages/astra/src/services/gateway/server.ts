@@ -4,6 +4,7 @@ import { registerApi } from '../api/api.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
+import { type HttpTimeouts, httpTimeoutOptions } from './http-limits.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
@@ -14,6 +15,8 @@ export interface GatewayOptions {
   readonly bodyLimitBytes?: number;
   /** Largest total size of a request's headers (Node's maxHeaderSize; 431 beyond). */
   readonly maxHeaderBytes?: number;
+  /** How long a client may take to send its headers and its whole request (http-limits.ts). */
+  readonly timeouts?: Partial<HttpTimeouts>;
   /** Circuit breakers around downstream dependencies; an open one makes the process not ready. */
   readonly breakers?: readonly CircuitBreaker[];
   /** Mode and version shown by /health, so an operator sees what answered. */
@@ -27,13 +30,16 @@ export interface GatewayOptions {
  * `/ready` reports whether every dependency answers and is 503 otherwise.
  */
 export async function createGateway(options: GatewayOptions): Promise<FastifyInstance> {
+  const timeouts = httpTimeoutOptions(options.timeouts);
   const app = Fastify({
     loggerInstance: options.logger.child({ component: 'gateway' }) as FastifyBaseLogger,
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, childOptions) =>
       lazyChildLogger(logger, bindings, childOptions as Record<string, unknown>),
     bodyLimit: options.bodyLimitBytes ?? 1_048_576,
-    http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384 },
+    http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384, ...timeouts.http },
+    requestTimeout: timeouts.requestTimeout,
+    keepAliveTimeout: timeouts.keepAliveTimeout,
     // Errors raised before routing or before a request exists, answered in the API's error shape.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
