@@ -176,6 +176,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
   const goal = { goal_text: 'matrix goal', plan: PLAN };
   const bodies: Record<string, () => unknown> = {
     'PATCH /agents/{id}': () => ({ name: world.unique('renamed') }),
+    'PATCH /agents/{id}/platform': () => ({ priority: 1 }),
     'POST /agents/{id}/goals': () => goal,
     'POST /goals': () => ({ ...goal, agent_id: agent?.id }),
     'POST /internal/goals': () => ({ ...goal, agent_id: agent?.id }),

@@ -312,6 +312,8 @@ describe('privilege escalation', () => {
     const edit = f.credentials.collabEdit;
     expect((await server.call('PATCH', `/agents/${priv}`, edit, { visibility: 'public' })).status).toBe(403);
     expect((await server.call('PATCH', `/agents/${priv}`, edit, { team_id: f.team })).status).toBe(403);
+    // Platform settings are the agent admins' on both routes that take them.
+    expect((await server.call('PATCH', `/agents/${priv}`, edit, { drain_mode: true })).status).toBe(403);
     expect((await server.call('DELETE', `/agents/${priv}`, edit)).status).toBe(403);
     expect(
       (

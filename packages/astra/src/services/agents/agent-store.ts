@@ -133,8 +133,14 @@ export async function activeAgentIds(db: SqlExecutor): Promise<string[]> {
   return rows.map((row) => row.id);
 }
 
+/** Where an agent's external events come from (upstream's ingest types); null: nowhere. */
+export type IngestSourceType = 'redis_pubsub' | 'gcp_pubsub' | 'websocket';
+
 /** An agent with its platform settings, as `GET /agents/{id}/profile` shows it. */
 export interface AgentProfile extends AgentRecord {
+  readonly slackNotificationsEnabled: boolean;
+  readonly ingestSourceType: IngestSourceType | null;
+  readonly ingestSourceConfig: Record<string, unknown>;
   readonly drainMode: boolean;
   readonly drainStartedAt: string | null;
   readonly maxConcurrentGoals: number | null;
@@ -143,11 +149,14 @@ export interface AgentProfile extends AgentRecord {
   readonly metadata: Record<string, unknown>;
 }
 
-const PROFILE_COLUMNS = `${COLUMNS}, drain_mode, drain_started_at, max_concurrent_goals, daily_token_budget, allowed_tools, metadata`;
+const PROFILE_COLUMNS = `${COLUMNS}, slack_notifications_enabled, ingest_source_type, ingest_source_config, drain_mode, drain_started_at, max_concurrent_goals, daily_token_budget, allowed_tools, metadata`;
 
 function toProfile(row: Record<string, unknown>): AgentProfile {
   return {
     ...toAgent(row),
+    slackNotificationsEnabled: row.slack_notifications_enabled as boolean,
+    ingestSourceType: (row.ingest_source_type ?? null) as IngestSourceType | null,
+    ingestSourceConfig: row.ingest_source_config as Record<string, unknown>,
     drainMode: row.drain_mode as boolean,
     drainStartedAt: row.drain_started_at instanceof Date ? row.drain_started_at.toISOString() : null,
     maxConcurrentGoals: (row.max_concurrent_goals ?? null) as number | null,
@@ -170,6 +179,9 @@ export interface AgentPatch {
   readonly chatCapable?: boolean;
   readonly tags?: readonly string[];
   readonly metadata?: Record<string, unknown>;
+  readonly slackNotificationsEnabled?: boolean;
+  readonly ingestSourceType?: IngestSourceType | null;
+  readonly ingestSourceConfig?: Record<string, unknown>;
   readonly drainMode?: boolean;
   readonly maxConcurrentGoals?: number | null;
   readonly dailyTokenBudget?: number | null;
@@ -204,7 +216,10 @@ export async function updateAgent(
          priority = CASE WHEN $22 THEN $23 ELSE priority END,
          allowed_tools = CASE WHEN $24 THEN $25::jsonb ELSE allowed_tools END,
          visibility = CASE WHEN $27 THEN $28 ELSE visibility END,
-         team_id = CASE WHEN $29 THEN $30::uuid ELSE team_id END
+         team_id = CASE WHEN $29 THEN $30::uuid ELSE team_id END,
+         slack_notifications_enabled = CASE WHEN $31 THEN $32 ELSE slack_notifications_enabled END,
+         ingest_source_type = CASE WHEN $33 THEN $34 ELSE ingest_source_type END,
+         ingest_source_config = CASE WHEN $35 THEN $36::jsonb ELSE ingest_source_config END
        WHERE id = $1
        RETURNING ${PROFILE_COLUMNS}
      ),
@@ -245,6 +260,12 @@ export async function updateAgent(
       patch.visibility ?? null,
       patch.teamId !== undefined,
       patch.teamId ?? null,
+      has('slackNotificationsEnabled'),
+      patch.slackNotificationsEnabled ?? null,
+      has('ingestSourceType'),
+      patch.ingestSourceType ?? null,
+      has('ingestSourceConfig'),
+      JSON.stringify(patch.ingestSourceConfig ?? {}),
     ],
   );
   return rows[0] === undefined ? null : toProfile(rows[0]);

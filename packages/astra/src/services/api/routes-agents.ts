@@ -4,7 +4,14 @@ import { readAgentEvents } from '../../kernel/tasks/sql/read.js';
 import { readTeamOrg } from '../access/directory.js';
 import { onParam } from '../access/rules.js';
 import type { AgentActors } from '../agents/agent-actors.js';
-import { DEFAULT_ORG_ID, deleteAgent, insertAgent, listAgents, updateAgent } from '../agents/agent-store.js';
+import {
+  type AgentPatch,
+  DEFAULT_ORG_ID,
+  deleteAgent,
+  insertAgent,
+  listAgents,
+  updateAgent,
+} from '../agents/agent-store.js';
 import type { Principal } from '../identity/identity.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
@@ -35,6 +42,25 @@ const ListAgentsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
+/**
+ * The platform settings (upstream's dashboard `PATCH …/platform`): drain_mode, max_concurrent_goals
+ * and daily_token_budget are enforced at goal admission (services/agents/admission.ts); priority and
+ * allowed_tools are stored for the scheduler and the tool runtime. They are operator controls, so
+ * changing them needs `agent.admin` on either route that accepts them.
+ */
+const PLATFORM_FIELDS = {
+  drain_mode: z.boolean().optional(),
+  max_concurrent_goals: z.number().int().min(1).max(1_000_000).nullable().optional(),
+  daily_token_budget: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
+  priority: z.number().int().min(-32_768).max(32_767).optional(),
+  allowed_tools: z.array(z.string().min(1).max(200)).max(500).nullable().optional(),
+};
+type PlatformInput = z.output<z.ZodObject<typeof PLATFORM_FIELDS>>;
+
+const atLeastOneField = (body: object): boolean => Object.keys(body).length > 0;
+
+const PatchPlatform = z.object(PLATFORM_FIELDS).strict().refine(atLeastOneField, 'name at least one field');
+
 const PatchAgent = z
   .object({
     name: z.string().trim().min(1).max(200).optional(),
@@ -44,16 +70,25 @@ const PatchAgent = z
     chat_capable: z.boolean().optional(),
     tags: z.array(z.string().trim().min(1).max(64)).max(50).optional(),
     metadata: z.record(z.string(), z.unknown()).optional(),
-    drain_mode: z.boolean().optional(),
-    max_concurrent_goals: z.number().int().min(1).max(1_000_000).nullable().optional(),
-    daily_token_budget: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER).nullable().optional(),
-    priority: z.number().int().min(-32_768).max(32_767).optional(),
-    allowed_tools: z.array(z.string().min(1).max(200)).max(500).nullable().optional(),
+    slack_notifications_enabled: z.boolean().optional(),
+    ingest_source_type: z.enum(['redis_pubsub', 'gcp_pubsub', 'websocket']).nullable().optional(),
+    ingest_source_config: z.record(z.string(), z.unknown()).optional(),
+    ...PLATFORM_FIELDS,
     visibility: Visibility.optional(),
     team_id: z.uuid().nullable().optional(),
   })
   .strict()
-  .refine((body) => Object.keys(body).length > 0, 'name at least one field');
+  .refine(atLeastOneField, 'name at least one field');
+
+function platformPatch(body: PlatformInput): AgentPatch {
+  return {
+    ...(body.drain_mode === undefined ? {} : { drainMode: body.drain_mode }),
+    ...(body.max_concurrent_goals === undefined ? {} : { maxConcurrentGoals: body.max_concurrent_goals }),
+    ...(body.daily_token_budget === undefined ? {} : { dailyTokenBudget: body.daily_token_budget }),
+    ...(body.priority === undefined ? {} : { priority: body.priority }),
+    ...(body.allowed_tools === undefined ? {} : { allowedTools: body.allowed_tools }),
+  };
+}
 
 const EventsQuery = z.object({
   since: z.coerce.number().int().min(0).optional(),
@@ -107,7 +142,9 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       tag: 'agents',
       summary: 'Create an agent; its actor starts and receives its goals in order.',
       body: CreateAgent,
-      responses: { 201: '`{actor_id, agent}`' },
+      responses: {
+        201: '`{id, actor_id, agent}` (`id` and `actor_id` are the same: upstream clients read either)',
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request, reply) => {
@@ -129,7 +166,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
         tags: body.tags ?? [],
       });
       actors.ensure(agent.id);
-      return reply.status(201).send({ actor_id: agent.id, agent: snake(agent) });
+      return reply.status(201).send({ id: agent.id, actor_id: agent.id, agent: snake(agent) });
     },
   );
 
@@ -174,6 +211,15 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     },
   );
 
+  /** Stores a change and forgets the cached views of the agent; a change to `active` starts its actor. */
+  const save = async (id: string, patch: AgentPatch) => {
+    const profile = await updateAgent(deps.store, id, patch);
+    if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+    await deps.reads.forgetAgents([id]);
+    if (profile.status === 'active') actors.ensure(id);
+    return snake(profile);
+  };
+
   define(
     {
       method: 'PATCH',
@@ -181,20 +227,26 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
-        'Change an agent and its platform settings (drain_mode, max_concurrent_goals, daily_token_budget, priority, allowed_tools); null clears a limit.',
+        'Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`; null clears a limit.',
       body: PatchAgent,
       responses: { 200: 'The agent profile.' },
-      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED',
+        403: 'ASTRA_FORBIDDEN: platform settings, visibility or team by a caller who does not administer the agent',
+        404: 'ASTRA_NOT_FOUND',
+      },
     },
     async (request) => {
       const id = idParam(request.params, 'agent');
       const body = parseInput(PatchAgent, request.body ?? {}, 'body');
-      if (body.visibility !== undefined || body.team_id !== undefined) {
-        // Who sees an agent is the agent admins' decision, not every editor's.
+      const platform = platformPatch(body);
+      if (body.visibility !== undefined || body.team_id !== undefined || Object.keys(platform).length > 0) {
+        // Who sees an agent and how it is run are the agent admins' decisions, not every editor's.
         const allowed = await deps.access.require(principalOf(request), 'agent.admin', { type: 'agent', id });
         if (body.team_id != null) await requireTeamIn(deps, body.team_id, allowed.agent?.orgId ?? '');
       }
-      const profile = await updateAgent(deps.store, id, {
+      return save(id, {
+        ...platform,
         ...(body.visibility === undefined ? {} : { visibility: body.visibility }),
         ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
         ...(body.name === undefined ? {} : { name: body.name }),
@@ -204,16 +256,30 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
         ...(body.chat_capable === undefined ? {} : { chatCapable: body.chat_capable }),
         ...(body.tags === undefined ? {} : { tags: body.tags }),
         ...(body.metadata === undefined ? {} : { metadata: body.metadata }),
-        ...(body.drain_mode === undefined ? {} : { drainMode: body.drain_mode }),
-        ...(body.max_concurrent_goals === undefined ? {} : { maxConcurrentGoals: body.max_concurrent_goals }),
-        ...(body.daily_token_budget === undefined ? {} : { dailyTokenBudget: body.daily_token_budget }),
-        ...(body.priority === undefined ? {} : { priority: body.priority }),
-        ...(body.allowed_tools === undefined ? {} : { allowedTools: body.allowed_tools }),
+        ...(body.slack_notifications_enabled === undefined
+          ? {}
+          : { slackNotificationsEnabled: body.slack_notifications_enabled }),
+        ...(body.ingest_source_type === undefined ? {} : { ingestSourceType: body.ingest_source_type }),
+        ...(body.ingest_source_config === undefined ? {} : { ingestSourceConfig: body.ingest_source_config }),
       });
-      if (profile === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-      await deps.reads.forgetAgents([id]);
-      if (profile.status === 'active') actors.ensure(id);
-      return snake(profile);
+    },
+  );
+
+  define(
+    {
+      method: 'PATCH',
+      path: '/agents/:id/platform',
+      access: { action: 'agent.admin', resource: onParam('agent') },
+      tag: 'agents',
+      summary:
+        "Change an agent's platform settings: drain_mode, max_concurrent_goals, daily_token_budget (enforced at goal admission), priority, allowed_tools (stored); null clears a limit.",
+      body: PatchPlatform,
+      responses: { 200: 'The agent profile.' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const id = idParam(request.params, 'agent');
+      return save(id, platformPatch(parseInput(PatchPlatform, request.body ?? {}, 'body')));
     },
   );
 

@@ -29,8 +29,10 @@ const PendingQuery = z.object({
 const Reason = z.string().trim().max(2000).optional();
 /** `decided_by` is accepted for upstream compatibility and ignored: the voter is the caller. */
 const VoteBody = z.object({ reason: Reason, decided_by: z.string().max(200).optional() });
+/** Upstream clients send the outcome (`approved`, `denied`) as well as the vote: both are accepted. */
+const DECISIONS = { approve: 'approve', deny: 'deny', approved: 'approve', denied: 'deny' } as const;
 const DecideBody = z.object({
-  decision: z.enum(['approve', 'deny']),
+  decision: z.enum(['approve', 'deny', 'approved', 'denied']).transform((word) => DECISIONS[word]),
   reason: Reason,
   user_id: z.string().max(200).optional(),
 });
@@ -173,7 +175,7 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
       access: { action: 'approval.decide', resource: onParam('approval') },
       tag: 'approvals',
       summary:
-        '`{decision: "approve" | "deny", reason}`: the same vote as /approve or /deny (`user_id` is ignored: the voter is the caller).',
+        '`{decision: "approve" | "deny" (or upstream\'s "approved" | "denied"), reason}`: the same vote as /approve or /deny (`user_id` is ignored: the voter is the caller).',
       body: DecideBody,
       responses: decisionAnswer,
       errors: decisionErrors,

@@ -34,9 +34,9 @@ const GOAL_SUBMISSIONS_PER_MINUTE = 6000;
 
 const IdempotencyKey = z.string().trim().min(1).max(200).optional();
 
-const ListGoalsQuery = z.object({
+const AgentGoalsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
+const ListGoalsQuery = AgentGoalsQuery.extend({
   agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
-  limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
 /**
@@ -221,6 +221,25 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
         limit: query.limit ?? 100,
       });
       // Each goal's agent was decided above: the one named, or one of the visible ones.
+      return { goals: goals.map(snake) };
+    },
+  );
+
+  define(
+    {
+      method: 'GET',
+      path: '/agents/:id/goals',
+      access: { action: 'agent.view', resource: onParam('agent') },
+      tag: 'goals',
+      summary: "An agent's goals, newest first (as `GET /goals?agent_id=`).",
+      query: AgentGoalsQuery,
+      responses: { 200: '`{goals: [...]}`' },
+      errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
+    },
+    async (request) => {
+      const agentId = idParam(request.params, 'agent');
+      const query = parseInput(AgentGoalsQuery, request.query, 'query');
+      const goals = await listGoals(deps.store, { agentId, limit: query.limit ?? 100 });
       return { goals: goals.map(snake) };
     },
   );

@@ -5,6 +5,7 @@ import type { ApiDeps } from '../api/api-deps.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { type HttpTimeouts, httpTimeoutOptions } from './http-limits.js';
+import { acceptEmptyJsonBodies } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 
@@ -48,6 +49,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   app.server.maxHeadersCount = 100;
   const readiness = [...options.readiness, ...(options.breakers ?? []).map(breakerCheck)];
   installErrorHandling(app, options.logger);
+  acceptEmptyJsonBodies(app);
 
   app.get('/health', async () => ({ status: 'ok', mode: options.info.mode, version: options.info.version }));
   app.get('/ready', async (_request, reply) => {
