@@ -504,6 +504,13 @@ export class TaskEngine {
         `UPDATE goals SET status = 'cancelled', error = $2, completed_at = $3, updated_at = $3 WHERE id = $1`,
         [goalId, reason, now],
       );
+      await cancelPlanApproval(tx, goalId, reason, now);
+      const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
+      fx.finishedGoals.push(cancelled);
+      // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
+      const ended = await cancelTasks(tx, await goalTaskIds(tx, goalId), reason, now);
+      await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
+      // Logged last: a goal's end comes after every event of its tasks and its graph.
       await appendGoalEvent(tx, {
         type: 'GoalCancelled',
         agentId: goal.agentId,
@@ -512,12 +519,6 @@ export class TaskEngine {
         payload: { to: 'cancelled', reason },
         now,
       });
-      await cancelPlanApproval(tx, goalId, reason, now);
-      const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
-      fx.finishedGoals.push(cancelled);
-      // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
-      const ended = await cancelTasks(tx, await goalTaskIds(tx, goalId), reason, now);
-      await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
       await this.#cascadeGoals(tx, fx, [cancelled], now);
       return 'cancelled' as const;
     });

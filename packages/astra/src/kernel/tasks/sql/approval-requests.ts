@@ -7,9 +7,10 @@ import type { ApprovalRule } from '../types.js';
  * same statement inserts its `approvals` row and an ApprovalRequested event, so a task never waits
  * without a request, whatever crashes.
  *
- * `approvalRequestCtes(source, now)` reads a CTE `source` with the columns id (task id), name,
- * type, graph_id, goal_id, agent_id and approval (the task's jsonb rule: required, approvers,
- * ttl_ms); every row of it gets a request. The event carries no `to`: it is not a task transition.
+ * `approvalRequestCtes(source, now)` is the CTE `approval_requests`: it reads a CTE `source` with
+ * the columns id (task id), name, type, graph_id, goal_id, agent_id and approval (the task's jsonb
+ * rule: required, approvers, ttl_ms); every row of it gets a request. `APPROVAL_REQUEST_EVENTS` is
+ * the event rows for ordered-events.ts. The event carries no `to`: it is not a task transition.
  */
 export function approvalRequestCtes(source: string, now: string): string {
   return `approval_requests AS (
@@ -21,15 +22,14 @@ export function approvalRequestCtes(source: string, now: string): string {
          ${now}::timestamptz + make_interval(secs => (s.approval ->> 'ttl_ms')::float8 / 1000.0), ${now}
   FROM ${source} s
   RETURNING id, agent_id, goal_id, graph_id, task_id, required_approvals, expires_at
-),
-approval_request_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
-  SELECT 'ApprovalRequested', agent_id, goal_id, graph_id, task_id,
-         jsonb_build_object('approval_id', id, 'request_type', 'risky_task',
-                            'required_approvals', required_approvals, 'expires_at', expires_at), ${now}
-  FROM approval_requests
 )`;
 }
+
+export const APPROVAL_REQUEST_EVENTS = `
+  SELECT 'ApprovalRequested' AS kind, agent_id, goal_id, graph_id, task_id,
+         jsonb_build_object('approval_id', id, 'request_type', 'risky_task',
+                            'required_approvals', required_approvals, 'expires_at', expires_at) AS body
+  FROM approval_requests`;
 
 /** A rule as stored in tasks.approval and goals.task_approvals. */
 export function ruleToJson(rule: ApprovalRule): {

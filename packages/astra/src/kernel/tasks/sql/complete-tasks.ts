@@ -1,7 +1,8 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { Dispatch, GoalStatus, JsonValue } from '../types.js';
-import { approvalRequestCtes } from './approval-requests.js';
-import { goalEndCtes, graphOutcome } from './graph-end.js';
+import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
+import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
+import { orderedEventsCte } from './ordered-events.js';
 
 /**
  * complete-tasks: one statement completes a batch of tasks and makes their children ready.
@@ -18,6 +19,8 @@ import { goalEndCtes, graphOutcome } from './graph-end.js';
  *   owns the task now), `dispatch` (children to publish after commit), `finishedGraphs` (graphs
  *   whose last unfinished task ended here, to finalize in the same transaction), `goalIds` (the
  *   goals of every task touched, for read caches to forget).
+ * Events, in this order (ordered-events.ts): TaskCompleted, then the children readied, then the
+ *   approval requests, then GraphFinished and the goal's end, so a goal's end is its last event.
  * Concurrent completions of two parents of one child serialize on the child's row lock, and each
  * decrement re-reads the row, so exactly one of them sees zero.
  */
@@ -32,12 +35,6 @@ done AS (
   FROM input i
   WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
   RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.result
-),
-done_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
-  SELECT 'TaskCompleted', agent_id, goal_id, graph_id, id,
-         jsonb_build_object('to', 'completed', 'attempt', attempt, 'result', result), $4
-  FROM done
 ),
 decrements AS (
   SELECT d.task_id, count(*)::int AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
@@ -61,14 +58,6 @@ ready AS (
 gated AS (
   SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0
 ),
-ready_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
-  SELECT 'TaskQueued', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'queued'), $4
-  FROM ready
-  UNION ALL
-  SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval'), $4
-  FROM gated
-),
 ${approvalRequestCtes('gated', '$4')},
 graphs AS (
   UPDATE task_graphs g
@@ -79,7 +68,19 @@ graphs AS (
   WHERE g.id = x.graph_id AND g.status = 'active'
   RETURNING g.id, g.goal_id, g.agent_id, g.status, g.unfinished_tasks, g.task_count, g.failed_tasks, g.cancelled_tasks
 ),
-${goalEndCtes('$4')}
+${goalEndCtes('$4')},
+${orderedEventsCte('logged', '$4', [
+  `SELECT 'TaskCompleted' AS kind, agent_id, goal_id, graph_id, id AS task_id,
+          jsonb_build_object('to', 'completed', 'attempt', attempt, 'result', result) AS body
+   FROM done`,
+  `SELECT 'TaskQueued', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'queued') FROM ready
+   UNION ALL
+   SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
+   FROM gated`,
+  APPROVAL_REQUEST_EVENTS,
+  GRAPH_END_EVENTS,
+  GOAL_END_EVENTS,
+])}
 SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
        goal_id
 FROM done

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { ApprovalRule, Dispatch, Plan } from '../types.js';
-import { approvalRequestCtes, ruleToJson } from './approval-requests.js';
+import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes, ruleToJson } from './approval-requests.js';
+import { orderedEventsCte } from './ordered-events.js';
 
 /**
  * create-graph: one statement writes a whole graph.
@@ -16,6 +17,8 @@ import { approvalRequestCtes, ruleToJson } from './approval-requests.js';
  *   and the plan name → task id map.
  * With a new goal (no dependencies, no idempotency key), the goal row and its GoalCreated event are
  * written by the same statement, so submitting such a goal is one autocommitted statement.
+ * Events, in this order (ordered-events.ts): GoalCreated (with `goal`), GraphCreated, a
+ *   TaskCreated per task, then the approval requests.
  * All in one statement: the foreign keys between the CTEs are checked at its end.
  */
 export interface CreateGraphInput {
@@ -43,19 +46,29 @@ export interface CreatedGraph {
   readonly taskIds: ReadonlyMap<string, string>;
 }
 
-const GOAL_CTES = `
+const GOAL_CTE = `
 goal AS (
   INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
                      created_at, updated_at, started_at)
   VALUES ($2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6)
-),
-goal_event AS (
-  INSERT INTO events (event_type, actor_id, goal_id, payload, created_at)
-  VALUES ('GoalCreated', $3, $2, jsonb_build_object('to', 'active', 'task_count', $5::int), $6)
 ),`;
 
-const SQL = `
-WITH graph AS (
+const GOAL_EVENT = `
+  SELECT 'GoalCreated' AS kind, $3::uuid AS agent_id, $2::uuid AS goal_id, NULL::uuid AS graph_id,
+         NULL::uuid AS task_id, jsonb_build_object('to', 'active', 'task_count', $5::int) AS body`;
+
+const GRAPH_EVENTS = [
+  `SELECT 'GraphCreated' AS kind, $3::uuid AS agent_id, $2::uuid AS goal_id, $1::uuid AS graph_id,
+          NULL::uuid AS task_id, jsonb_build_object('task_count', $5::int) AS body`,
+  `SELECT 'TaskCreated', $3::uuid, $2::uuid, $1::uuid, id,
+          jsonb_build_object('to', status, 'name', name, 'type', type, 'pending_dependencies', pending)
+   FROM input`,
+  APPROVAL_REQUEST_EVENTS,
+];
+
+const sql = (withGoal: boolean): string => `
+WITH ${withGoal ? GOAL_CTE : ''}
+graph AS (
   INSERT INTO task_graphs (id, goal_id, agent_id, task_count, unfinished_tasks, created_at)
   VALUES ($1, $2, $3, $5, $5, $6)
 ),
@@ -80,14 +93,11 @@ dependencies AS (
   INSERT INTO task_dependencies (task_id, depends_on)
   SELECT * FROM unnest($17::uuid[], $18::uuid[])
 ),
-task_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
-  SELECT 'TaskCreated', $3, $2, $1, id,
-         jsonb_build_object('to', status, 'name', name, 'type', type, 'pending_dependencies', pending), $6
-  FROM input
-)
-INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
-VALUES ('GraphCreated', $3, $2, $1, jsonb_build_object('task_count', $5::int), $6)`;
+${orderedEventsCte('logged', '$6', withGoal ? [GOAL_EVENT, ...GRAPH_EVENTS] : GRAPH_EVENTS)}
+SELECT 1`;
+
+const SQL_WITH_GOAL = sql(true);
+const SQL_GRAPH_ONLY = sql(false);
 
 export async function createGraph(
   tx: SqlExecutor,
@@ -116,7 +126,7 @@ export async function createGraph(
     goal === undefined
       ? []
       : [goal.goalText, goal.priority, goal.cascadeId, goal.sourceAgentId, JSON.stringify(goal.plan)];
-  await tx.query(goal === undefined ? SQL : SQL.replace('WITH ', `WITH ${GOAL_CTES}`), [
+  await tx.query(goal === undefined ? SQL_GRAPH_ONLY : SQL_WITH_GOAL, [
     input.graphId,
     input.goalId,
     input.agentId,

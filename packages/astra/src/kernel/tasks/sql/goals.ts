@@ -1,6 +1,7 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { GoalStatus, JsonValue } from '../types.js';
-import { goalEndCtes, graphOutcome } from './graph-end.js';
+import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
+import { orderedEventsCte } from './ordered-events.js';
 
 /**
  * Goal statements.
@@ -59,7 +60,8 @@ WITH graphs AS (
   WHERE id = ANY($1::uuid[]) AND status = 'active' AND unfinished_tasks = 0
   RETURNING id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks
 ),
-${goalEndCtes('$2')}
+${goalEndCtes('$2')},
+${orderedEventsCte('logged', '$2', [GRAPH_END_EVENTS, GOAL_END_EVENTS])}
 SELECT id, agent_id, status, graph_id FROM goals_ended`;
 
 const UNBLOCKABLE_SQL = `

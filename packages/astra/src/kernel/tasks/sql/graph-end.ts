@@ -10,10 +10,11 @@ export function graphOutcome(alias = ''): string {
 }
 
 /**
- * CTEs `goals_ended` and `ended_events`, reading a CTE `graphs` that returns the graphs touched
- * (id, goal_id, agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks);
- * those with unfinished_tasks = 0 have ended. `now` is the timestamp parameter (e.g. `$4`).
- * goals_ended returns id, agent_id, status, cascade_id and graph_id.
+ * The CTE `goals_ended`, reading a CTE `graphs` that returns the graphs touched (id, goal_id,
+ * agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks); those with
+ * unfinished_tasks = 0 have ended. `now` is the timestamp parameter (e.g. `$4`). goals_ended
+ * returns id, agent_id, status, cascade_id and graph_id. Their events are GRAPH_END_EVENTS then
+ * GOAL_END_EVENTS, the last steps of the statement's ordered-events.ts insert.
  */
 export function goalEndCtes(now: string): string {
   return `goals_ended AS (
@@ -24,13 +25,15 @@ export function goalEndCtes(now: string): string {
   FROM graphs g
   WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
   RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id
-),
-ended_events AS (
-  INSERT INTO events (event_type, actor_id, goal_id, graph_id, payload, created_at)
-  SELECT 'GraphFinished', agent_id, goal_id, id, jsonb_build_object('to', status), ${now} FROM graphs WHERE unfinished_tasks = 0
-  UNION ALL
-  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
-         agent_id, id, graph_id, jsonb_build_object('to', status, 'cascade_id', cascade_id), ${now}
-  FROM goals_ended
 )`;
 }
+
+export const GRAPH_END_EVENTS = `
+  SELECT 'GraphFinished' AS kind, agent_id, goal_id, id AS graph_id, NULL::uuid AS task_id,
+         jsonb_build_object('to', status) AS body
+  FROM graphs WHERE unfinished_tasks = 0`;
+
+export const GOAL_END_EVENTS = `
+  SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
+         agent_id, id, graph_id, NULL::uuid, jsonb_build_object('to', status, 'cascade_id', cascade_id)
+  FROM goals_ended`;
