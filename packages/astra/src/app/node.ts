@@ -69,7 +69,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
   if (outside.length > 0)
     throw new AstraError(
       'ASTRA_CONFIG_INVALID',
-      `executorShards names shard ${outside.join(', ')}, but TASK_SHARD_COUNT is ${config.taskShardCount}`,
+      `executorShards names shard ${outside.join(', ')}, but ASTRA_TASK_SHARD_COUNT is ${config.taskShardCount}`,
     );
   const has = (role: Role): boolean => roles.includes(role);
   const backends = await openBackends(config, deps);

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AstraError } from '../errors/index.js';
 import { Secret } from './secret.js';
-import { type AstraConfig, SETTINGS, type SettingKey } from './settings.js';
+import { type AstraConfig, SETTINGS, type SettingKey, type SettingSpec } from './settings.js';
 
 export type ConfigSource = 'flag' | 'file' | 'env' | 'default';
 
@@ -34,11 +34,14 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
   const sources: Partial<Record<SettingKey, ConfigSource>> = {};
 
   for (const key of KEYS) {
-    const setting = SETTINGS[key];
+    const setting: SettingSpec = SETTINGS[key];
+    const envName = [setting.env, ...(setting.envAliases ?? [])].find(
+      (name) => emptyToUndefined(env[name]) !== undefined,
+    );
     const candidates: [ConfigSource, unknown][] = [
       ['flag', input.flags?.[key]],
       ['file', file[key]],
-      ['env', emptyToUndefined(env[setting.env])],
+      ['env', envName === undefined ? undefined : env[envName]],
       ['default', 'default' in setting ? setting.default : undefined],
     ];
     const found = candidates.find(([, value]) => value !== undefined);
@@ -46,10 +49,10 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     const [source, raw] = found;
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
-      const where = source === 'env' ? setting.env : source === 'flag' ? `--${setting.flag}` : source;
+      const where = source === 'env' ? envName : source === 'flag' ? `--${setting.flag}` : source;
       const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
       throw new AstraError('ASTRA_CONFIG_INVALID', `invalid ${key} (from ${where}): ${reason}`, {
-        details: { setting: key, source, env: setting.env },
+        details: { setting: key, source, env: envName ?? setting.env },
       });
     }
     values[key] = 'secret' in setting ? new Secret(String(parsed.data)) : parsed.data;

@@ -23,8 +23,10 @@ const hostList = z
   .string()
   .regex(/^[A-Za-z0-9.\-[\]:]+:\d+(,[A-Za-z0-9.\-[\]:]+:\d+)*$/, 'must be host:port[,host:port...]');
 
-interface SettingSpec {
+export interface SettingSpec {
   readonly env: string;
+  /** Other names of the variable, read when `env` is unset (upstream deployments use them). */
+  readonly envAliases?: readonly string[];
   readonly flag: string;
   readonly schema: z.ZodType;
   readonly default?: unknown;
@@ -89,11 +91,13 @@ export const SETTINGS = {
     description: 'Log level.',
   },
   taskShardCount: {
-    env: 'TASK_SHARD_COUNT',
+    env: 'ASTRA_TASK_SHARD_COUNT',
+    envAliases: ['TASK_SHARD_COUNT'],
     flag: 'task-shard-count',
     schema: positiveInt.max(1024),
     default: 8,
-    description: 'Number of task dispatch streams (astra:tasks:shard:{n}).',
+    description:
+      'Number of task dispatch streams (astra:tasks:shard:{n}); TASK_SHARD_COUNT is read when unset.',
   },
   busMaxDeliveries: {
     env: 'ASTRA_BUS_MAX_DELIVERIES',
@@ -388,5 +392,8 @@ export type AstraConfig = { readonly [K in SettingKey as HasDefault<K>]: Value<K
 };
 
 /** The environment variables Astra reads, as a typed list (docs/configuration.md lists them too). */
-export const ENV_NAMES = Object.values(SETTINGS).map((s) => s.env);
+export const ENV_NAMES: readonly string[] = Object.values(SETTINGS).flatMap((s: SettingSpec) => [
+  s.env,
+  ...(s.envAliases ?? []),
+]);
 export type EnvName = (typeof SETTINGS)[SettingKey]['env'];

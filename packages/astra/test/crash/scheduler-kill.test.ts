@@ -13,7 +13,7 @@ import {
   waitUntil,
 } from './crash-harness.js';
 
-const SHARDS = 8; // TASK_SHARD_COUNT's default
+const SHARDS = 8; // ASTRA_TASK_SHARD_COUNT's default
 
 /** flaky fails once, then passes; nap defers once, then wakes on another executor. */
 const EXPECTED: Record<string, ExpectedTask> = {

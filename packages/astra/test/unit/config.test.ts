@@ -51,8 +51,14 @@ describe('loadConfig', () => {
     expect(loadConfig({ env: { ASTRA_CONFIG: file } }).config.taskShardCount).toBe(16);
   });
 
-  it('keeps the upstream TASK_SHARD_COUNT name and lists every env name', () => {
+  it('reads ASTRA_TASK_SHARD_COUNT, keeps TASK_SHARD_COUNT as its alias, and lists every env name', () => {
+    expect(loadConfig({ env: { ASTRA_TASK_SHARD_COUNT: '12' } }).config.taskShardCount).toBe(12);
     expect(loadConfig({ env: { TASK_SHARD_COUNT: '4' } }).config.taskShardCount).toBe(4);
+    const both = loadConfig({ env: { ASTRA_TASK_SHARD_COUNT: '12', TASK_SHARD_COUNT: '4' } });
+    expect(both.config.taskShardCount).toBe(12);
+    const bad = thrown(() => loadConfig({ env: { TASK_SHARD_COUNT: 'many' } }));
+    expect((bad as Error).message).toContain('from TASK_SHARD_COUNT');
+    expect(ENV_NAMES).toContain('ASTRA_TASK_SHARD_COUNT');
     expect(ENV_NAMES).toContain('TASK_SHARD_COUNT');
     expect(ENV_NAMES).toContain('ASTRA_POSTGRES_URL');
     expect(new Set(ENV_NAMES).size).toBe(ENV_NAMES.length);

@@ -8,7 +8,7 @@
  *   worker once every task it depends on has completed.
  * - pending dependencies: the count of a task's dependencies that have not completed yet; the
  *   transaction that completes a dependency decrements it, and at zero the task is dispatched.
- * - shard: fnv1a(agent_id) mod TASK_SHARD_COUNT; a dispatched task is a message on
+ * - shard: fnv1a(agent_id) mod ASTRA_TASK_SHARD_COUNT; a dispatched task is a message on
  *   `astra:tasks:shard:{shard}`.
  * - attempt: how many times the task was claimed; the claim's fencing number. A completion or
  *   failure reported for an older attempt is stale and changes nothing.
