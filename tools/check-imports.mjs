@@ -2,13 +2,16 @@
 // Enforces the layer rules of ARCHITECTURE §2 on every source file of every package:
 // no import cycles; the kernel and ports import only kernel, ports, errors and time; services import
 // no adapters, app or CLI; database and cache drivers are imported only by adapters; only config
-// reads process.env; the SDK imports nothing from the platform. `npm run lint` runs it, and so
-// does a unit test. Exits 1 with one line per violation.
+// reads process.env; the SDK imports nothing from the platform; route handlers hold no SQL (the API's
+// `routes-*.ts` call the services' stores). `npm run lint` runs it, and so does a unit test. Exits 1
+// with one line per violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const DRIVERS = ['pg', 'pg-pool', '@electric-sql/pglite', 'ioredis', 'memjs'];
+// A statement run from a route file: a driver call, or SQL text.
+const SQL_RE = /\.query\s*[(<]|\b(?:SELECT\s|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b/;
 const IMPORT_RE =
   /(?:^|[\s;])(?:import|export)\s[^'"`;]*?from\s*['"]([^'"]+)['"]|import\s*\(\s*['"]([^'"]+)['"]\s*\)|^\s*import\s*['"]([^'"]+)['"]/gm;
 
@@ -67,6 +70,9 @@ export function checkImports(root) {
       !(pkg === 'astra' && layer === 'cli')
     ) {
       violations.push(`${rel}: reads process.env outside config loading`);
+    }
+    if (/^packages\/astra\/src\/services\/api\/routes-[^/]+\.ts$/.test(rel) && SQL_RE.test(text)) {
+      violations.push(`${rel}: SQL in a route file (move it into the service's store)`);
     }
     for (const match of text.matchAll(IMPORT_RE)) {
       const spec = match[1] ?? match[2] ?? match[3];

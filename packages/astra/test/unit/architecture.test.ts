@@ -30,6 +30,10 @@ describe('layer rules', () => {
       "import pg from 'pg';\nexport const s = process.env.X ? pg : 1;\n",
     );
     write('packages/sdk/src/index.ts', "export { a } from '@astra/platform';\n");
+    write(
+      'packages/astra/src/services/api/routes-x.ts',
+      'export const list = (db: { query(sql: string): unknown }) => db.query(`SELECT 1`);\n',
+    );
     const violations = checkImports(root);
 
     it('reports an import cycle', () => {
@@ -48,6 +52,11 @@ describe('layer rules', () => {
       expect(violations).toContain('packages/astra/src/services/x/s.ts: driver pg imported outside adapters');
       expect(violations).toContain(
         'packages/astra/src/services/x/s.ts: reads process.env outside config loading',
+      );
+    });
+    it('reports SQL in a route file', () => {
+      expect(violations).toContain(
+        "packages/astra/src/services/api/routes-x.ts: SQL in a route file (move it into the service's store)",
       );
     });
     it('reports the SDK importing the platform', () => {

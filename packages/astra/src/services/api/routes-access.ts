@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError, isAstraError } from '../../errors/index.js';
 import type { Target } from '../access/access-control.js';
+import { listDecisions } from '../access/decision-store.js';
 import { listCollaborators, putCollaborator, removeCollaborator } from '../access/org-store.js';
 import { validatePolicies } from '../access/policy-engine.js';
 import {
@@ -157,13 +158,12 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     async (request) => {
       const query = parseInput(DecisionsQuery, request.query, 'query');
       await deps.access.decisions.flush();
-      const { rows } = await deps.store.query(
-        `SELECT id, at, principal, action, resource_type, resource_id, org_id, decision, policy_version, reasons
-         FROM access_decisions WHERE id > $1 ORDER BY id LIMIT $2`,
-        [query.since_id ?? 0, query.limit ?? 100],
-      );
+      const decisions = await listDecisions(deps.store, {
+        afterId: query.since_id ?? 0,
+        limit: query.limit ?? 100,
+      });
       return {
-        decisions: rows.map((row) => ({ ...row, id: Number(row.id) })),
+        decisions: decisions.map(snake),
         allowed_reads: deps.access.decisions.allowedReads,
       };
     },

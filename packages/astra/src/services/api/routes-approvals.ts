@@ -7,6 +7,7 @@ import {
   readApprovalEvents,
   readDecisions,
 } from '../../kernel/tasks/sql/approvals.js';
+import { readGoalPlan } from '../../kernel/tasks/sql/read.js';
 import { onParam } from '../access/rules.js';
 import { approverOf, mayDecide } from '../approvals/policy.js';
 import type { ApiDeps } from './api-deps.js';
@@ -89,13 +90,7 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
       const approval = await readApproval(deps.store, id);
       if (approval === null) throw new AstraError('ASTRA_NOT_FOUND', `approval ${id} does not exist`);
       const plan =
-        approval.requestType === 'plan'
-          ? (
-              await deps.store.query<{ plan: unknown }>(`SELECT plan FROM goals WHERE id = $1`, [
-                approval.goalId,
-              ])
-            ).rows[0]?.plan
-          : undefined;
+        approval.requestType === 'plan' ? await readGoalPlan(deps.store, approval.goalId) : undefined;
       return {
         ...answer(approval),
         ...(plan === undefined ? {} : { plan_payload: plan }),

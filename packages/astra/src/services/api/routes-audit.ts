@@ -1,7 +1,9 @@
 import { z } from 'zod';
 import { AstraError, normalizeError } from '../../errors/index.js';
-import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
+import { decisionsInWindow, type StoredDecision } from '../access/decision-store.js';
 import { PLATFORM } from '../access/rules.js';
+import { eventsInWindow, type LoggedEvent } from '../events/event-store.js';
 import type { ApiDeps } from './api-deps.js';
 import { drained } from './drained.js';
 import type { DefineRoute } from './openapi.js';
@@ -11,8 +13,8 @@ import { parseInput } from './validation.js';
  * The audit export, `GET /audit.ndjson?since&until&agent_id` (upstream's path and default window
  * of 7 days): one JSON object per line, streamed as it is read — each source is paged by keyset
  * (`id > last`, 1000 rows a page), so memory stays flat however large the window. Sources, in
- * order: the event log (`kind: "event"`), then the access decisions (`kind: "access_decision"`)
- * when that table exists. A source is a query and a line mapping; adding one is a few lines.
+ * order: the event log (`kind: "event"`), then the access decisions (`kind: "access_decision"`).
+ * A source is a store's paged read and a line mapping; adding one is a few lines.
  * A failure after the first line cannot change the status any more: it ends the body with a
  * `{"kind":"error", code, message}` line, so a reader can tell a cut export from a complete one.
  */
@@ -31,69 +33,59 @@ interface Window {
   readonly agentId: string | null;
 }
 
-interface AuditSource {
-  /** Rows after `after` (by id) within the window, oldest first, at most PAGE. */
-  page(db: SqlExecutor, window: Window, after: number): Promise<SqlRow[]>;
-  line(row: SqlRow): Record<string, unknown>;
+/** One part of the export: a keyset-paged read (services' stores) and how each record is written. */
+interface AuditSource<T extends { readonly id: number }> {
+  /** Records after `afterId` within the window, oldest first, at most PAGE. */
+  page(db: SqlExecutor, window: Window, afterId: number): Promise<readonly T[]>;
+  line(record: T): Record<string, unknown>;
 }
 
-const iso = (value: unknown): string => (value instanceof Date ? value.toISOString() : String(value));
-
-const EVENTS: AuditSource = {
-  page: async (db, window, after) =>
-    (
-      await db.query(
-        `SELECT id, event_type, actor_id, goal_id, graph_id, task_id, payload, created_at FROM events
-         WHERE id > $1 AND created_at >= $2 AND created_at < $3 AND ($4::uuid IS NULL OR actor_id = $4::uuid)
-         ORDER BY id LIMIT ${PAGE}`,
-        [after, window.since, window.until, window.agentId],
-      )
-    ).rows,
-  line: (row) => ({
+const EVENTS: AuditSource<LoggedEvent> = {
+  page: (db, window, afterId) => eventsInWindow(db, window, { afterId, limit: PAGE }),
+  line: (event) => ({
     kind: 'event',
-    id: Number(row.id),
-    at: iso(row.created_at),
-    type: row.event_type,
-    agent_id: row.actor_id ?? null,
-    goal_id: row.goal_id ?? null,
-    graph_id: row.graph_id ?? null,
-    task_id: row.task_id ?? null,
-    payload: row.payload,
+    id: event.id,
+    at: event.createdAt,
+    type: event.type,
+    agent_id: event.agentId,
+    goal_id: event.goalId,
+    graph_id: event.graphId,
+    task_id: event.taskId,
+    payload: event.payload,
   }),
 };
 
 /** With `agent_id`, only decisions about that agent itself. */
-const ACCESS_DECISIONS: AuditSource = {
-  page: async (db, window, after) =>
-    (
-      await db.query(
-        `SELECT id, at, principal, action, resource_type, resource_id, org_id, decision, reasons
-         FROM access_decisions
-         WHERE id > $1 AND at >= $2 AND at < $3
-           AND ($4::text IS NULL OR (resource_type = 'agent' AND resource_id = $4::text))
-         ORDER BY id LIMIT ${PAGE}`,
-        [after, window.since, window.until, window.agentId],
-      )
-    ).rows,
-  line: (row) => ({
+const ACCESS_DECISIONS: AuditSource<StoredDecision> = {
+  page: (db, window, afterId) => decisionsInWindow(db, window, { afterId, limit: PAGE }),
+  line: (decision) => ({
     kind: 'access_decision',
-    id: Number(row.id),
-    at: iso(row.at),
-    principal: row.principal,
-    action: row.action,
-    resource_type: row.resource_type,
-    resource_id: row.resource_id,
-    org_id: row.org_id ?? null,
-    decision: row.decision,
-    reasons: row.reasons,
+    id: decision.id,
+    at: decision.at,
+    principal: decision.principal,
+    action: decision.action,
+    resource_type: decision.resourceType,
+    resource_id: decision.resourceId,
+    org_id: decision.orgId,
+    decision: decision.decision,
+    reasons: decision.reasons,
   }),
 };
 
-async function sourcesIn(db: SqlExecutor): Promise<AuditSource[]> {
-  const { rows } = await db.query<{ present: boolean }>(
-    `SELECT to_regclass('access_decisions') IS NOT NULL AS present`,
-  );
-  return rows[0]?.present === true ? [EVENTS, ACCESS_DECISIONS] : [EVENTS];
+/** Writes one source's records within the window, page by page, until it ends or the client goes. */
+async function exportSource<T extends { readonly id: number }>(
+  source: AuditSource<T>,
+  io: { db: SqlExecutor; window: Window; out: NodeJS.WritableStream },
+  first: readonly T[] | undefined,
+  gone: () => boolean,
+): Promise<void> {
+  let records = first ?? (await source.page(io.db, io.window, 0));
+  while (!gone() && records.length > 0) {
+    const text = `${records.map((record) => JSON.stringify(source.line(record))).join('\n')}\n`;
+    if (!io.out.write(text)) await drained(io.out);
+    if (records.length < PAGE) break;
+    records = await source.page(io.db, io.window, records.at(-1)?.id ?? 0);
+  }
 }
 
 function windowOf(query: z.output<typeof AuditQuery>, now: number): Window {
@@ -123,7 +115,6 @@ export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
     async (request, reply) => {
       const window = windowOf(parseInput(AuditQuery, request.query, 'query'), deps.clock.now());
       // Read before answering: a store that fails now is still a proper error status.
-      const sources = await sourcesIn(deps.store);
       const first = await EVENTS.page(deps.store, window, 0);
       reply.hijack();
       const out = reply.raw;
@@ -137,15 +128,9 @@ export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
         gone = true;
       });
       try {
-        for (const source of sources) {
-          let rows = source === EVENTS ? first : await source.page(deps.store, window, 0);
-          while (!gone && rows.length > 0) {
-            const text = `${rows.map((row) => JSON.stringify(source.line(row))).join('\n')}\n`;
-            if (!out.write(text)) await drained(out);
-            if (rows.length < PAGE) break;
-            rows = await source.page(deps.store, window, Number(rows.at(-1)?.id));
-          }
-        }
+        const io = { db: deps.store, window, out };
+        await exportSource(EVENTS, io, first, () => gone);
+        await exportSource(ACCESS_DECISIONS, io, undefined, () => gone);
       } catch (raw) {
         const error = normalizeError(raw);
         request.log.warn({ err: raw }, 'audit export cut short');

@@ -111,6 +111,12 @@ export async function readGoal(
   return rows[0] === undefined ? null : toGoal(rows[0]);
 }
 
+/** The plan a goal was submitted with (what a plan approval shows); null when the goal does not exist. */
+export async function readGoalPlan(db: SqlExecutor, id: string): Promise<unknown> {
+  const { rows } = await db.query<{ plan: unknown }>(`SELECT plan FROM goals WHERE id = $1`, [id]);
+  return rows[0]?.plan ?? null;
+}
+
 export async function listGoals(
   db: SqlExecutor,
   filter: { agentId?: string; agentIds?: readonly string[]; limit: number },

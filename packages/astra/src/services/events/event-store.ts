@@ -1,0 +1,38 @@
+import type { SqlExecutor } from '../../ports/sql-store.js';
+import { isoOf } from '../../time/iso.js';
+
+/** The event log read by time window, for the audit export: keyset pages (`id > afterId`), oldest first. */
+export interface LoggedEvent {
+  readonly id: number;
+  readonly type: string;
+  readonly agentId: string | null;
+  readonly goalId: string | null;
+  readonly graphId: string | null;
+  readonly taskId: string | null;
+  readonly payload: unknown;
+  readonly createdAt: string;
+}
+
+/** Events with `created_at` in [since, until); with `agentId`, only that agent's. */
+export async function eventsInWindow(
+  db: SqlExecutor,
+  window: { since: Date; until: Date; agentId: string | null },
+  page: { afterId: number; limit: number },
+): Promise<LoggedEvent[]> {
+  const { rows } = await db.query(
+    `SELECT id, event_type, actor_id, goal_id, graph_id, task_id, payload, created_at FROM events
+     WHERE id > $1 AND created_at >= $2 AND created_at < $3 AND ($4::uuid IS NULL OR actor_id = $4::uuid)
+     ORDER BY id LIMIT $5`,
+    [page.afterId, window.since, window.until, window.agentId, page.limit],
+  );
+  return rows.map((row) => ({
+    id: Number(row.id),
+    type: row.event_type as string,
+    agentId: (row.actor_id ?? null) as string | null,
+    goalId: (row.goal_id ?? null) as string | null,
+    graphId: (row.graph_id ?? null) as string | null,
+    taskId: (row.task_id ?? null) as string | null,
+    payload: row.payload,
+    createdAt: isoOf(row.created_at),
+  }));
+}
