@@ -24,6 +24,12 @@ export const ERROR_CODES = {
   ASTRA_VALIDATION_FAILED: spec('user', 400, false, 'The input does not match the expected shape.'),
   ASTRA_NOT_FOUND: spec('user', 404, false, 'The addressed resource does not exist or is not visible.'),
   ASTRA_UNAUTHENTICATED: spec('user', 401, false, 'No valid credentials were presented.'),
+  ASTRA_CREDENTIAL_NOT_FOUND: spec(
+    'user',
+    401,
+    false,
+    'The CLI found no API token in its flags, environment or data directories.',
+  ),
   ASTRA_FORBIDDEN: spec('user', 403, false, 'The caller may not perform this action.'),
   ASTRA_POLICY_INVALID: spec(
     'user',

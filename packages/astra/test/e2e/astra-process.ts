@@ -14,9 +14,14 @@ export interface AstraProcess {
   exited: Promise<number | null>;
 }
 
-export function runAstra(args: readonly string[], env: Record<string, string> = {}): AstraProcess {
+export function runAstra(
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+): AstraProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
     env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

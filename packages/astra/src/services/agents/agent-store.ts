@@ -98,10 +98,14 @@ export async function readAgent(db: SqlExecutor, id: string): Promise<AgentRecor
 
 export async function listAgents(
   db: SqlExecutor,
-  filter: { tag?: string; limit: number; scope?: AgentScope | null },
+  filter: { tag?: string; name?: string; limit: number; scope?: AgentScope | null },
 ): Promise<AgentRecord[]> {
   const params: unknown[] = [];
   const where: string[] = [];
+  if (filter.name !== undefined) {
+    params.push(filter.name);
+    where.push(`name = $${params.length}`);
+  }
   if (filter.tag !== undefined) {
     params.push(filter.tag);
     where.push(`tags @> ARRAY[$${params.length}]::text[]`);

@@ -39,6 +39,8 @@ const CreateAgent = z
 
 const ListAgentsQuery = z.object({
   tag: z.string().min(1).max(64).optional(),
+  /** Exactly this name (the CLI resolves `--agent <name>` with it). */
+  name: z.string().min(1).max(200).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 
@@ -176,7 +178,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       path: '/agents',
       access: { action: 'agent.view', filtered: true },
       tag: 'agents',
-      summary: 'List agents, newest first, optionally those with a tag.',
+      summary: 'List agents, newest first, optionally those with a tag or with exactly a name.',
       query: ListAgentsQuery,
       responses: { 200: '`{agents: [...]}`' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
@@ -186,6 +188,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       const principal = principalOf(request);
       const agents = await listAgents(deps.store, {
         ...(query.tag === undefined ? {} : { tag: query.tag }),
+        ...(query.name === undefined ? {} : { name: query.name }),
         limit: query.limit ?? 100,
         scope: await deps.access.scopeOf(principal),
       });
