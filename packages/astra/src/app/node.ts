@@ -7,8 +7,10 @@ import type { AstraConfig } from '../config/index.js';
 import { AstraError } from '../errors/index.js';
 import { type Executor, startExecutor } from '../kernel/executor/executor.js';
 import type { HandlerRegistry } from '../kernel/executor/handlers.js';
+import type { TaskInterceptor } from '../kernel/executor/task-interceptor.js';
 import { type Scheduler, startScheduler } from '../kernel/scheduler/scheduler.js';
 import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
+import type { EngineInterceptor } from '../kernel/tasks/engine-interceptors.js';
 import { startWorkerManager, type WorkerManager } from '../kernel/workers/worker-manager.js';
 import type { Logger } from '../log/logger.js';
 import { AccessControl } from '../services/access/access-control.js';
@@ -53,6 +55,14 @@ export interface NodeDeps {
   readonly adminToken?: string;
   /** Handlers beyond the built-ins' registry (default: the built-ins). */
   readonly handlers?: HandlerRegistry;
+  /**
+   * Cross-cutting concerns (tool policy, ledger, limits, audit, tracing): around the engine's
+   * commands and around every task handler this node's executor runs, the first outermost.
+   */
+  readonly interceptors?: {
+    readonly engine?: readonly EngineInterceptor[];
+    readonly task?: readonly TaskInterceptor[];
+  };
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
   /** Called once, on the first start, with the generated super-admin credentials to show. */
@@ -95,6 +105,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       shardCount: config.taskShardCount,
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
       ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
+      ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
       onChanged: ({ goals }) => reads.forgetGoals(goals),
     });
@@ -148,6 +159,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         leaseMs: config.taskLeaseMs,
         reclaimIdleMs: config.busMinIdleMs,
         drainTimeoutMs: config.shutdownTimeoutMs,
+        ...(deps.interceptors?.task === undefined ? {} : { interceptors: deps.interceptors.task }),
         onError,
       });
       const running = executor;

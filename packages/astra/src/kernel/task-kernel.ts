@@ -3,7 +3,8 @@ import type { SqlStore } from '../ports/sql-store.js';
 import type { Clock } from '../time/clock.js';
 import { builtInHandlers, type HandlerRegistry } from './executor/handlers.js';
 import { DueTimers } from './scheduler/due-timers.js';
-import { TaskEngine } from './tasks/engine.js';
+import { type EngineOptions, TaskEngine } from './tasks/engine.js';
+import { type EngineInterceptor, InterceptedTaskEngine } from './tasks/engine-interceptors.js';
 import type { RetryPolicy } from './tasks/sql/fail-tasks.js';
 
 /**
@@ -24,6 +25,8 @@ export interface TaskKernelOptions {
   readonly onError?: (error: unknown, context: string) => void;
   /** After each committed change, the goals it touched (the engine's onChanged: read caches). */
   readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
+  /** Around the engine's commands, the first outermost (tasks/engine-interceptors.ts); default none. */
+  readonly interceptors?: readonly EngineInterceptor[];
 }
 
 export interface TaskKernel {
@@ -38,7 +41,7 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
   const handlers = options.handlers ?? builtInHandlers();
   const onError = options.onError ?? (() => undefined);
   let timers: DueTimers | undefined;
-  const engine = new TaskEngine({
+  const engineOptions: EngineOptions = {
     store: options.store,
     bus: options.bus,
     clock: options.clock,
@@ -48,7 +51,12 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     onDue: (due) => timers?.add(due),
     onError,
     ...(options.onChanged === undefined ? {} : { onChanged: options.onChanged }),
-  });
+  };
+  const interceptors = options.interceptors ?? [];
+  const engine =
+    interceptors.length === 0
+      ? new TaskEngine(engineOptions)
+      : new InterceptedTaskEngine(engineOptions, interceptors);
   timers = new DueTimers({
     clock: options.clock,
     fire: async (shard) => {

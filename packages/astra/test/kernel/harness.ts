@@ -5,7 +5,9 @@ import { deleteKeysWithPrefix } from '../../src/adapters/bus/redis-streams/delet
 import { createRedisBus } from '../../src/adapters/bus/redis-streams/index.js';
 import { type Executor, startExecutor } from '../../src/kernel/executor/executor.js';
 import type { HandlerRegistry } from '../../src/kernel/executor/handlers.js';
+import type { TaskInterceptor } from '../../src/kernel/executor/task-interceptor.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
+import type { EngineInterceptor } from '../../src/kernel/tasks/engine-interceptors.js';
 import { readGoal } from '../../src/kernel/tasks/sql/read.js';
 import type { GoalRecord } from '../../src/kernel/tasks/types.js';
 import { GOALS_COMPLETED_STREAM } from '../../src/kernel/tasks/types.js';
@@ -42,6 +44,8 @@ export interface KernelHarness {
 
 export interface HarnessOptions {
   readonly handlers?: HandlerRegistry;
+  readonly engineInterceptors?: readonly EngineInterceptor[];
+  readonly taskInterceptors?: readonly TaskInterceptor[];
   readonly shardCount?: number;
 }
 
@@ -77,6 +81,7 @@ export async function openKernel(
     shardCount: options.shardCount ?? 4,
     retry: { baseMs: 5, maxMs: 20 },
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    ...(options.engineInterceptors === undefined ? {} : { interceptors: options.engineInterceptors }),
   });
   const executors: Executor[] = [];
   const waiters = new Map<string, (goal: GoalRecord) => void>();
@@ -133,6 +138,7 @@ export async function openKernel(
         concurrency: executorOptions.concurrency ?? 16,
         heartbeatMs: executorOptions.heartbeatMs ?? 200,
         reclaimIdleMs: 2000,
+        ...(options.taskInterceptors === undefined ? {} : { interceptors: options.taskInterceptors }),
       });
       executors.push(executor);
       return executor;

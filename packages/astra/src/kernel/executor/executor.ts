@@ -5,6 +5,7 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { type Consumer, startConsumer } from '../bus-consumer.js';
 import { GroupCommit } from '../group-commit.js';
+import { chain } from '../interceptors.js';
 import type { Completion, TaskEngine } from '../tasks/engine.js';
 import {
   type ClaimedTask,
@@ -14,7 +15,15 @@ import {
   WORKER_EVENTS_STREAM,
 } from '../tasks/types.js';
 import { heartbeat, registerWorker, setWorkerStatus } from '../workers/worker-store.js';
-import { type HandlerRegistry, isDeferred, type TaskContext, TaskError } from './handlers.js';
+import {
+  type HandlerRegistry,
+  isDeferred,
+  type TaskContext,
+  TaskError,
+  type TaskOutcome,
+} from './handlers.js';
+import { assertResultWithinLimit, DEFAULT_MAX_RESULT_BYTES } from './result-limit.js';
+import type { TaskInterceptor } from './task-interceptor.js';
 
 /**
  * The executor: one worker's loop from shard message to finished task.
@@ -55,6 +64,10 @@ export interface ExecutorOptions {
   readonly reclaimIdleMs?: number;
   /** Default 30,000. */
   readonly drainTimeoutMs?: number;
+  /** Around every handler call, the first outermost (task-interceptor.ts); default none. */
+  readonly interceptors?: readonly TaskInterceptor[];
+  /** Largest result JSON, in bytes (result-limit.ts); default 256 KiB. */
+  readonly maxResultBytes?: number;
   readonly onError?: (error: unknown, context: string) => void;
 }
 
@@ -82,6 +95,17 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const report = options.onError ?? (() => undefined);
   const running = new Map<string, Running>();
   let handingBack = false;
+  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const invoke = chain(options.interceptors ?? [], async (context: TaskContext): Promise<TaskOutcome> => {
+    const handler = handlers.get(context.task.type);
+    if (handler === undefined)
+      throw new TaskError(`no handler for task type "${context.task.type}" on this worker`, {
+        retryable: true,
+      });
+    const outcome = await handler(context);
+    if (!isDeferred(outcome)) assertResultWithinLimit(outcome ?? null, maxResultBytes);
+    return outcome;
+  });
 
   const register = (now: number): Promise<void> =>
     registerWorker(store, {
@@ -108,7 +132,6 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   });
 
   async function run(task: ClaimedTask): Promise<void> {
-    const handler = handlers.get(task.type);
     const controller = new AbortController();
     running.set(task.id, { controller, attempt: task.attempt, checkpoint: task.checkpoint });
     const timeout = task.timeoutMs === null ? undefined : new AbortController();
@@ -126,9 +149,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       defer: (dueAt, checkpoint) => ({ kind: 'deferred', dueAt, checkpoint: checkpoint ?? null }),
     };
     try {
-      if (handler === undefined)
-        throw new TaskError(`no handler for task type "${task.type}" on this worker`, { retryable: true });
-      const outcome = await raceAbort(handler(context), controller.signal);
+      const outcome = await raceAbort(invoke(context), controller.signal);
       if (isDeferred(outcome))
         await engine.defer([
           { taskId: task.id, attempt: task.attempt, dueAt: outcome.dueAt, checkpoint: outcome.checkpoint },

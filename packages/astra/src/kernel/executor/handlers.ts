@@ -4,11 +4,13 @@ import type { ClaimedTask, JsonValue } from '../tasks/types.js';
 /**
  * Task handlers: the registry keyed by task type that the executor runs, and its contract.
  *
- * A handler gets the claimed task, an AbortSignal (fired on the task's timeout, on drain past the
+ * A handler gets the claimed task (its payload resolved, its dependencies' results), an AbortSignal (fired on the task's timeout, on drain past the
  * deadline, or when the lease is lost) and the clock. It returns the task's result (JSON), or
  * `ctx.defer(dueAt, checkpoint)` to wait without holding a worker slot (the task is dispatched
  * again at dueAt and sees the checkpoint), or throws: a `TaskError` with retryable false goes to
- * dead_letter at once; anything else is retried with backoff while retries last.
+ * dead_letter at once; anything else is retried with backoff while retries last. A result larger
+ * than the executor's result limit (result-limit.ts) dead-letters the task: large values travel as
+ * artifact references.
  * Execution is at-least-once: a handler may run again for the same task after a crash, so side
  * effects should carry the task id (and attempt) as an idempotency key.
  */
@@ -18,6 +20,11 @@ export interface Deferred {
   readonly checkpoint: JsonValue | null;
 }
 
+/**
+ * `task.payload` is resolved: its `$from` references are replaced by the values they name, and
+ * `task.dependencies` holds the results of the task's direct dependencies by plan id
+ * (docs/dataflow.md).
+ */
 export interface TaskContext {
   readonly task: ClaimedTask;
   readonly signal: AbortSignal;
@@ -25,7 +32,10 @@ export interface TaskContext {
   defer(dueAt: number, checkpoint?: JsonValue): Deferred;
 }
 
-export type TaskHandler = (ctx: TaskContext) => Promise<JsonValue | Deferred | undefined>;
+/** What a handler returns: its result (undefined: null), or a deferral. */
+export type TaskOutcome = JsonValue | Deferred | undefined;
+
+export type TaskHandler = (ctx: TaskContext) => Promise<TaskOutcome>;
 
 export class TaskError extends Error {
   readonly retryable: boolean;

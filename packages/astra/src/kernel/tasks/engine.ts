@@ -4,6 +4,7 @@ import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
+import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
 import {
   type ApprovalRecord,
@@ -343,7 +344,11 @@ export class TaskEngine {
     return graphId;
   }
 
-  /** Claims the tasks for a worker; ids not returned were not claimable and their messages are dropped. */
+  /**
+   * Claims the tasks for a worker, their `$from` references resolved; ids not returned were not
+   * claimable and their messages are dropped. A claimed task whose references cannot resolve is
+   * failed without retry and not returned (resolve-claimed.ts).
+   */
   async claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
     const now = this.#options.clock.now();
     // One statement, autocommitted: it is atomic on its own, and a transaction would add two round trips.
@@ -354,7 +359,9 @@ export class TaskEngine {
       now: new Date(now),
     });
     await this.#changed(new Set(claimed.map((task) => task.goalId)));
-    return claimed;
+    const { ready, unresolvable } = await resolveClaimed(this.#options.store, claimed);
+    if (unresolvable.length > 0) await this.#run((tx, fx) => this.#failIn(tx, fx, unresolvable, this.#now()));
+    return ready;
   }
 
   /**

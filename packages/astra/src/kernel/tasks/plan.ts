@@ -1,4 +1,5 @@
-import { AstraError } from '../../errors/index.js';
+import { planInvalid as invalid } from './plan-invalid.js';
+import { assertReferences } from './plan-references.js';
 import type { DependencyFailurePolicy, JsonValue, Plan, PlanTask } from './types.js';
 
 /**
@@ -8,7 +9,8 @@ import type { DependencyFailurePolicy, JsonValue, Plan, PlanTask } from './types
  * "depends_on"?, "on_dependency_failure"? } ] }` (upstream's snake_case field names). The rules:
  * ids are unique and short names; every `depends_on` names a task of the plan; no task depends on
  * itself and the graph has no cycle; every type is one a worker can run; sizes stay within the
- * limits. The first broken rule is answered as ASTRA_PLAN_INVALID with the offending path.
+ * limits; every `$from` reference in a payload is well formed and names an ancestor of its task
+ * (plan-references.ts). The first broken rule is answered as ASTRA_PLAN_INVALID with the offending path.
  */
 export interface PlanLimits {
   /** Most tasks in one plan; default 10,000. */
@@ -31,10 +33,6 @@ export const DEFAULT_TASK_PRIORITY = 100;
 export const DEFAULT_MAX_RETRIES = 5;
 const ID_PATTERN = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 const MAX_TIMEOUT_MS = 24 * 3600 * 1000;
-
-function invalid(path: string, reason: string): AstraError {
-  return new AstraError('ASTRA_PLAN_INVALID', `plan ${path}: ${reason}`, { details: { path, reason } });
-}
 
 function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null && !Array.isArray(value);
@@ -106,27 +104,32 @@ function parseTask(raw: unknown, path: string, limits: PlanLimits): PlanTask {
   };
 }
 
-/** Kahn's algorithm: every task must be reachable in some topological order. */
-function assertAcyclic(tasks: readonly PlanTask[]): void {
+/** Kahn's algorithm: every task must be reachable in some topological order, which is returned. */
+function topologicalOrder(tasks: readonly PlanTask[]): PlanTask[] {
   const remaining = new Map(tasks.map((task) => [task.id, task.dependsOn.length]));
-  const children = new Map<string, string[]>();
+  const children = new Map<string, PlanTask[]>();
   for (const task of tasks)
-    for (const parent of task.dependsOn) children.set(parent, [...(children.get(parent) ?? []), task.id]);
-  const ready = tasks.filter((task) => task.dependsOn.length === 0).map((task) => task.id);
-  let visited = 0;
+    for (const parent of task.dependsOn) {
+      const list = children.get(parent);
+      if (list === undefined) children.set(parent, [task]);
+      else list.push(task);
+    }
+  const ready = tasks.filter((task) => task.dependsOn.length === 0);
+  const order: PlanTask[] = [];
   while (ready.length > 0) {
-    const id = ready.pop() as string;
-    visited++;
-    for (const child of children.get(id) ?? []) {
-      const left = (remaining.get(child) ?? 0) - 1;
-      remaining.set(child, left);
+    const task = ready.pop() as PlanTask;
+    order.push(task);
+    for (const child of children.get(task.id) ?? []) {
+      const left = (remaining.get(child.id) ?? 0) - 1;
+      remaining.set(child.id, left);
       if (left === 0) ready.push(child);
     }
   }
-  if (visited !== tasks.length) {
+  if (order.length !== tasks.length) {
     const stuck = [...remaining].filter(([, left]) => left > 0).map(([id]) => id);
     throw invalid('tasks', `has a dependency cycle through ${stuck.slice(0, 5).join(', ')}`);
   }
+  return order;
 }
 
 export function parsePlan(raw: unknown, limits: PlanLimits): Plan {
@@ -147,7 +150,7 @@ export function parsePlan(raw: unknown, limits: PlanLimits): Plan {
       if (!ids.has(dependency))
         throw invalid(`tasks[${index}].depends_on`, `names unknown task "${dependency.slice(0, 128)}"`);
     }
-  assertAcyclic(tasks);
+  assertReferences(tasks, topologicalOrder(tasks));
   return { tasks };
 }
 

@@ -164,8 +164,13 @@ export interface ClaimedTask {
   readonly graphId: string;
   readonly goalId: string;
   readonly agentId: string;
+  /** The task's id in its plan (`fetch`); `id` is the task row's uuid. */
+  readonly name: string;
   readonly type: string;
+  /** The payload with its `$from` references replaced by the values they name (docs/dataflow.md). */
   readonly payload: JsonValue;
+  /** The results of the task's direct dependencies, by their plan ids. */
+  readonly dependencies: Readonly<Record<string, JsonValue>>;
   readonly attempt: number;
   readonly retries: number;
   readonly maxRetries: number;

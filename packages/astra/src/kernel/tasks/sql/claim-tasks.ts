@@ -7,7 +7,11 @@ import type { ClaimedTask, JsonValue } from '../types.js';
  * Inputs: task ids (from shard messages), worker id, lease expiry, now.
  * Writes: each task still `queued` (and due) becomes `running` with attempt + 1, the worker as
  *   lease owner and worker_id, lease_expires_at, started_at; a TaskStarted event each.
- * Returns: the claimed tasks. An id not returned was not claimable (already claimed from a
+ * Returns: the claimed tasks, each with its plan id (`name`) and the results of its direct
+ *   dependencies keyed by their plan ids (`dependencies`; one probe of task_dependencies' primary
+ *   key per claimed task, so a task without dependencies costs an empty index scan). Payloads are
+ *   returned as stored: their `$from` references are resolved by the engine (resolve-claimed.ts).
+ *   An id not returned was not claimable (already claimed from a
  *   duplicate message, cancelled, finished): its message is acknowledged and dropped.
  * `FOR UPDATE SKIP LOCKED`: a task another transaction is changing right now is not waited for;
  *   its message is redelivered later if it still matters.
@@ -23,7 +27,7 @@ claimed AS (
   SET status = 'running', attempt = t.attempt + 1, lease_owner = $2, worker_id = $3::uuid,
       lease_expires_at = $4, started_at = $5, updated_at = $5
   FROM claimable c WHERE t.id = c.id
-  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.type, t.payload, t.attempt, t.retries, t.max_retries,
+  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.name, t.type, t.payload, t.attempt, t.retries, t.max_retries,
             t.timeout_ms, t.priority, t.checkpoint
 ),
 started AS (
@@ -32,13 +36,18 @@ started AS (
          jsonb_build_object('to', 'running', 'attempt', attempt, 'worker_id', $2::text), $5
   FROM claimed
 )
-SELECT * FROM claimed`;
+SELECT c.*,
+       (SELECT jsonb_object_agg(p.name, p.result)
+        FROM task_dependencies d JOIN tasks p ON p.id = d.depends_on
+        WHERE d.task_id = c.id) AS dependencies
+FROM claimed c`;
 
 interface ClaimRow extends Record<string, unknown> {
   id: string;
   graph_id: string;
   goal_id: string;
   agent_id: string;
+  name: string;
   type: string;
   payload: JsonValue;
   attempt: number;
@@ -47,6 +56,7 @@ interface ClaimRow extends Record<string, unknown> {
   timeout_ms: number | null;
   priority: number;
   checkpoint: JsonValue | null;
+  dependencies: Record<string, JsonValue> | null;
 }
 
 export interface ClaimInput {
@@ -69,6 +79,7 @@ export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<Cl
     graphId: row.graph_id,
     goalId: row.goal_id,
     agentId: row.agent_id,
+    name: row.name,
     type: row.type,
     payload: row.payload,
     attempt: row.attempt,
@@ -77,5 +88,6 @@ export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<Cl
     timeoutMs: row.timeout_ms,
     priority: row.priority,
     checkpoint: row.checkpoint,
+    dependencies: row.dependencies ?? {},
   }));
 }

@@ -1,0 +1,161 @@
+import { chain, type Interceptor, type Next } from '../interceptors.js';
+import {
+  type ApprovalRecord,
+  type ApprovalVote,
+  type AttemptFailure,
+  type Completion,
+  type Deferral,
+  type EngineOptions,
+  type SubmitGoalInput,
+  type SubmittedGoal,
+  TaskEngine,
+} from './engine.js';
+import type { ClaimedTask, GoalStatus } from './types.js';
+
+/**
+ * Interceptors around the engine's commands: the calls that change state on a caller's behalf
+ * (submit a goal, claim, complete, fail, defer, cancel, decide an approval). Recovery sweeps
+ * (dispatching due work, republishing, releasing leases, expiring approvals) are the kernel's own
+ * repairs and are not intercepted. Each command has its typed input and output; an
+ * `EngineInterceptor` wraps the commands it names, and `aroundEveryCommand` builds one that wraps
+ * them all alike (tracing, metrics). Registered at composition (`createTaskKernel`), the first
+ * outermost; an engine built without interceptors runs its commands directly.
+ */
+export interface ClaimCommand {
+  readonly workerId: string;
+  readonly taskIds: readonly string[];
+  readonly leaseMs: number;
+}
+
+export interface CancelTaskCommand {
+  readonly taskId: string;
+  readonly reason?: string;
+}
+
+export interface CancelGoalCommand {
+  readonly goalId: string;
+  readonly reason?: string;
+}
+
+/** Each command as its chain sees it: one input, one output. */
+export interface EngineCommands {
+  submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal>;
+  claim(input: ClaimCommand): Promise<ClaimedTask[]>;
+  complete(input: readonly Completion[]): Promise<ReadonlySet<string>>;
+  fail(input: readonly AttemptFailure[]): Promise<void>;
+  defer(input: readonly Deferral[]): Promise<void>;
+  cancelTask(input: CancelTaskCommand): Promise<boolean>;
+  cancelGoal(input: CancelGoalCommand): Promise<GoalStatus>;
+  decideApproval(input: ApprovalVote): Promise<ApprovalRecord>;
+}
+
+export type CommandName = keyof EngineCommands;
+export type CommandInput<K extends CommandName> = Parameters<EngineCommands[K]>[0];
+export type CommandOutput<K extends CommandName> = EngineCommands[K] extends (
+  input: never,
+) => Promise<infer O>
+  ? O
+  : never;
+
+export type EngineInterceptor = {
+  readonly [K in CommandName]?: Interceptor<CommandInput<K>, CommandOutput<K>>;
+};
+
+export const COMMAND_NAMES: readonly CommandName[] = [
+  'submitGoal',
+  'claim',
+  'complete',
+  'fail',
+  'defer',
+  'cancelTask',
+  'cancelGoal',
+  'decideApproval',
+];
+
+/** One interceptor for every command, told which command it wraps. */
+export function aroundEveryCommand(
+  around: <K extends CommandName>(
+    command: K,
+    input: CommandInput<K>,
+    next: Next<CommandInput<K>, CommandOutput<K>>,
+  ) => Promise<CommandOutput<K>>,
+): EngineInterceptor {
+  const wrap =
+    <K extends CommandName>(command: K): Interceptor<CommandInput<K>, CommandOutput<K>> =>
+    (input, next) =>
+      around(command, input, next);
+  return Object.fromEntries(COMMAND_NAMES.map((command) => [command, wrap(command)])) as EngineInterceptor;
+}
+
+function commandChain<K extends CommandName>(
+  interceptors: readonly EngineInterceptor[],
+  command: K,
+  last: Next<CommandInput<K>, CommandOutput<K>>,
+): Next<CommandInput<K>, CommandOutput<K>> {
+  const around: Interceptor<CommandInput<K>, CommandOutput<K>>[] = [];
+  for (const interceptor of interceptors) {
+    const one = interceptor[command] as Interceptor<CommandInput<K>, CommandOutput<K>> | undefined;
+    if (one !== undefined) around.push(one);
+  }
+  return chain(around, last);
+}
+
+/** The engine with its commands run through the interceptors' chains. */
+export class InterceptedTaskEngine extends TaskEngine {
+  readonly #submitGoal: Next<SubmitGoalInput, SubmittedGoal>;
+  readonly #claim: Next<ClaimCommand, ClaimedTask[]>;
+  readonly #complete: Next<readonly Completion[], ReadonlySet<string>>;
+  readonly #fail: Next<readonly AttemptFailure[], void>;
+  readonly #defer: Next<readonly Deferral[], void>;
+  readonly #cancelTask: Next<CancelTaskCommand, boolean>;
+  readonly #cancelGoal: Next<CancelGoalCommand, GoalStatus>;
+  readonly #decideApproval: Next<ApprovalVote, ApprovalRecord>;
+
+  constructor(options: EngineOptions, interceptors: readonly EngineInterceptor[]) {
+    super(options);
+    const around = <K extends CommandName>(
+      command: K,
+      last: Next<CommandInput<K>, CommandOutput<K>>,
+    ): Next<CommandInput<K>, CommandOutput<K>> => commandChain(interceptors, command, last);
+    this.#submitGoal = around('submitGoal', (input) => super.submitGoal(input));
+    this.#claim = around('claim', (input) => super.claim(input.workerId, input.taskIds, input.leaseMs));
+    this.#complete = around('complete', (input) => super.complete(input));
+    this.#fail = around('fail', (input) => super.fail(input));
+    this.#defer = around('defer', (input) => super.defer(input));
+    this.#cancelTask = around('cancelTask', (input) => super.cancelTask(input.taskId, input.reason));
+    this.#cancelGoal = around('cancelGoal', (input) => super.cancelGoal(input.goalId, input.reason));
+    this.#decideApproval = around('decideApproval', (input) => super.decideApproval(input));
+  }
+
+  override submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
+    return this.#submitGoal(input);
+  }
+
+  override claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
+    return this.#claim({ workerId, taskIds, leaseMs });
+  }
+
+  override complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
+    return this.#complete(completions);
+  }
+
+  override fail(failures: readonly AttemptFailure[]): Promise<void> {
+    return this.#fail(failures);
+  }
+
+  override defer(deferrals: readonly Deferral[]): Promise<void> {
+    return this.#defer(deferrals);
+  }
+
+  override cancelTask(taskId: string, reason?: string): Promise<boolean> {
+    return this.#cancelTask(reason === undefined ? { taskId } : { taskId, reason });
+  }
+
+  override cancelGoal(goalId: string, reason?: string): Promise<GoalStatus> {
+    return this.#cancelGoal(reason === undefined ? { goalId } : { goalId, reason });
+  }
+
+  override decideApproval(vote: ApprovalVote): Promise<ApprovalRecord> {
+    return this.#decideApproval(vote);
+  }
+}
