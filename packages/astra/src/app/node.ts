@@ -121,7 +121,6 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         engine: kernelNow.engine,
         clock: deps.clock,
         deadlineMs: config.workerDeadlineMs,
-        checkEveryMs: Math.max(100, Math.min(1000, Math.floor(config.workerDeadlineMs / 5))),
         onError,
         onWorkersLost: (ids, released) =>
           log.warn({ workers: ids, released }, 'workers lost; their tasks were released'),
@@ -213,11 +212,9 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         bodyLimitBytes: config.bodyLimitBytes,
         maxHeaderBytes: config.maxHeaderBytes,
         timeouts: {
-          ...(config.headersTimeoutMs === undefined ? {} : { headersTimeoutMs: config.headersTimeoutMs }),
-          ...(config.requestTimeoutMs === undefined ? {} : { requestTimeoutMs: config.requestTimeoutMs }),
-          ...(config.keepAliveTimeoutMs === undefined
-            ? {}
-            : { keepAliveTimeoutMs: config.keepAliveTimeoutMs }),
+          headersTimeoutMs: config.headersTimeoutMs,
+          requestTimeoutMs: config.requestTimeoutMs,
+          keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         },
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: {

@@ -1,9 +1,26 @@
 import { z } from 'zod';
+import { CACHE_DEFAULTS } from '../adapters/cache/cache-defaults.js';
+import { POSTGRES_DEFAULTS } from '../adapters/sql/postgres-defaults.js';
+import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/actors/options.js';
+import { BUS_CONSUMER_DEFAULTS } from '../kernel/bus-consumer-options.js';
+import { EXECUTOR_DEFAULTS } from '../kernel/executor/executor-defaults.js';
+import { SCHEDULER_DEFAULTS } from '../kernel/scheduler/scheduler-defaults.js';
+import { DEFAULT_RETRY_POLICY } from '../kernel/task-kernel.js';
+import { WORKER_MANAGER_DEFAULTS } from '../kernel/workers/worker-manager-defaults.js';
+import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
+import { API_DEFAULTS } from '../services/api/api-defaults.js';
+import { DEFAULT_BREAKER_SETTINGS } from '../services/gateway/circuit-breaker.js';
+import { GATEWAY_DEFAULTS } from '../services/gateway/gateway-defaults.js';
+import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
+import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
 import type { Secret } from './secret.js';
 
 /**
  * Every setting Astra reads, in one typed table: its key in the config file, its environment
- * variable, its CLI flag, how it is parsed, its default, and whether it is a secret.
+ * variable, its CLI flag, how it is parsed, its default, and whether it is a secret. A setting that
+ * configures a component takes its default from that component's defaults constant (EXECUTOR_DEFAULTS,
+ * SCHEDULER_DEFAULTS, …), the same one the component applies when built without it, so the two
+ * never disagree.
  * Precedence is applied by `loadConfig`: flags > config file > environment > defaults.
  */
 const port = z.coerce.number().int().min(0).max(65_535);
@@ -67,7 +84,7 @@ export const SETTINGS = {
     env: 'ASTRA_POSTGRES_MAX_CONNECTIONS',
     flag: 'postgres-max-connections',
     schema: positiveInt,
-    default: 10,
+    default: POSTGRES_DEFAULTS.maxConnections,
     description: 'Postgres pool size per process.',
   },
   redisUrl: {
@@ -103,42 +120,42 @@ export const SETTINGS = {
     env: 'ASTRA_BUS_MAX_DELIVERIES',
     flag: 'bus-max-deliveries',
     schema: positiveInt,
-    default: 3,
+    default: DEFAULT_BUS_OPTIONS.maxDeliveries,
     description: 'Failed deliveries before a message goes to astra:dead_letter.',
   },
   busMinIdleMs: {
     env: 'ASTRA_BUS_MIN_IDLE_MS',
     flag: 'bus-min-idle-ms',
     schema: positiveInt,
-    default: 30_000,
+    default: BUS_CONSUMER_DEFAULTS.minIdleMs,
     description: 'Idle time after which a pending message is reclaimed.',
   },
   busMaxLen: {
     env: 'ASTRA_BUS_MAX_LEN',
     flag: 'bus-max-len',
     schema: positiveInt,
-    default: 1_000_000,
+    default: DEFAULT_BUS_OPTIONS.maxLen,
     description: 'Approximate stream length cap.',
   },
   cacheTtlMs: {
     env: 'ASTRA_CACHE_TTL_MS',
     flag: 'cache-ttl-ms',
     schema: positiveInt,
-    default: 300_000,
+    default: CACHE_DEFAULTS.ttlMs,
     description: 'Default cache entry TTL.',
   },
   cacheLocalMaxEntries: {
     env: 'ASTRA_CACHE_LOCAL_MAX_ENTRIES',
     flag: 'cache-local-max-entries',
     schema: positiveInt,
-    default: 50_000,
+    default: CACHE_DEFAULTS.localMaxEntries,
     description: 'In-process LRU capacity.',
   },
   cacheLocalTtlMs: {
     env: 'ASTRA_CACHE_LOCAL_TTL_MS',
     flag: 'cache-local-ttl-ms',
     schema: positiveInt,
-    default: 60_000,
+    default: CACHE_DEFAULTS.localTtlCapMs,
     description:
       'Longest an entry lives in the in-process tier; bounds staleness if an invalidation is lost.',
   },
@@ -173,7 +190,7 @@ export const SETTINGS = {
     env: 'ASTRA_REFRESH_TOKEN_TTL_MS',
     flag: 'refresh-token-ttl-ms',
     schema: positiveInt.min(60_000),
-    default: 30 * 86_400_000,
+    default: DEFAULT_REFRESH_TTL_MS,
     description:
       'Lifetime of a refresh token from POST /login or POST /auth/refresh (each refresh issues a new one).',
   },
@@ -181,7 +198,7 @@ export const SETTINGS = {
     env: 'ASTRA_AGENT_GOALS_PER_MINUTE',
     flag: 'agent-goals-per-minute',
     schema: positiveInt,
-    default: 100,
+    default: API_DEFAULTS.agentGoalsPerMinute,
     description: 'Goals one agent may send to agents per minute (POST /internal/goals), across all gateways.',
   },
   corsOrigins: {
@@ -206,83 +223,85 @@ export const SETTINGS = {
     env: 'ASTRA_BODY_LIMIT_BYTES',
     flag: 'body-limit-bytes',
     schema: positiveInt,
-    default: 1_048_576,
+    default: GATEWAY_DEFAULTS.bodyLimitBytes,
     description: 'Largest request body the API reads; larger ones get 413 ASTRA_PAYLOAD_TOO_LARGE.',
   },
   maxHeaderBytes: {
     env: 'ASTRA_MAX_HEADER_BYTES',
     flag: 'max-header-bytes',
     schema: positiveInt.min(1024),
-    default: 16_384,
+    default: GATEWAY_DEFAULTS.maxHeaderBytes,
     description: "Largest total size of a request's headers; larger requests get 431 from the HTTP server.",
   },
   headersTimeoutMs: {
     env: 'ASTRA_HEADERS_TIMEOUT_MS',
     flag: 'headers-timeout-ms',
     schema: positiveInt,
-    description:
-      "Longest a client may take to send a request's headers; later: 408 ASTRA_REQUEST_TIMEOUT (default 10000, services/gateway/http-limits.ts).",
+    default: DEFAULT_HTTP_TIMEOUTS.headersTimeoutMs,
+    description: "Longest a client may take to send a request's headers; later: 408 ASTRA_REQUEST_TIMEOUT.",
   },
   requestTimeoutMs: {
     env: 'ASTRA_REQUEST_TIMEOUT_MS',
     flag: 'request-timeout-ms',
     schema: positiveInt,
+    default: DEFAULT_HTTP_TIMEOUTS.requestTimeoutMs,
     description:
-      'Longest a client may take to send a whole request, body included; later: 408 ASTRA_REQUEST_TIMEOUT (default 30000).',
+      'Longest a client may take to send a whole request, body included; later: 408 ASTRA_REQUEST_TIMEOUT.',
   },
   keepAliveTimeoutMs: {
     env: 'ASTRA_KEEP_ALIVE_TIMEOUT_MS',
     flag: 'keep-alive-timeout-ms',
     schema: positiveInt,
-    description: 'How long an idle kept-alive HTTP connection stays open between requests (default 72000).',
+    default: DEFAULT_HTTP_TIMEOUTS.keepAliveTimeoutMs,
+    description: 'How long an idle kept-alive HTTP connection stays open between requests.',
   },
   breakerThreshold: {
     env: 'ASTRA_BREAKER_THRESHOLD',
     flag: 'breaker-threshold',
     schema: positiveInt,
-    default: 5,
+    default: DEFAULT_BREAKER_SETTINGS.threshold,
     description: 'Connection failures of a dependency, within the window, that open its circuit breaker.',
   },
   breakerWindowMs: {
     env: 'ASTRA_BREAKER_WINDOW_MS',
     flag: 'breaker-window-ms',
     schema: positiveInt,
-    default: 30_000,
+    default: DEFAULT_BREAKER_SETTINGS.windowMs,
     description: 'Window in which breaker failures are counted.',
   },
   breakerCooldownMs: {
     env: 'ASTRA_BREAKER_COOLDOWN_MS',
     flag: 'breaker-cooldown-ms',
     schema: positiveInt,
-    default: 10_000,
+    default: DEFAULT_BREAKER_SETTINGS.cooldownMs,
     description: 'How long an open breaker answers 503 before letting one probe request through.',
   },
   eventsPollMs: {
     env: 'ASTRA_EVENTS_POLL_MS',
     flag: 'events-poll-ms',
     schema: positiveInt,
-    default: 250,
+    default: API_DEFAULTS.streams.pollMs,
     description: "How often a gateway's one event tail reads new events while streams are open.",
   },
   eventsHeartbeatMs: {
     env: 'ASTRA_EVENTS_HEARTBEAT_MS',
     flag: 'events-heartbeat-ms',
     schema: positiveInt,
-    default: 15_000,
+    default: API_DEFAULTS.streams.heartbeatMs,
     description: 'Interval of keep-alive comments (SSE) and pings (WebSocket) on event streams.',
   },
   eventsBuffer: {
     env: 'ASTRA_EVENTS_BUFFER',
     flag: 'events-buffer',
     schema: positiveInt,
-    default: 1000,
+    default: API_DEFAULTS.streams.bufferSize,
     description: 'Events queued for one stream client; a client that falls further behind is disconnected.',
   },
   executorConcurrency: {
     env: 'ASTRA_EXECUTOR_CONCURRENCY',
     flag: 'executor-concurrency',
     schema: positiveInt.max(10_000),
-    default: 64,
+    default: EXECUTOR_DEFAULTS.concurrency,
     description: 'Task handlers one executor runs at once.',
   },
   executorShards: {
@@ -298,56 +317,56 @@ export const SETTINGS = {
     env: 'ASTRA_WORKER_HEARTBEAT_MS',
     flag: 'worker-heartbeat-ms',
     schema: positiveInt,
-    default: 1000,
+    default: EXECUTOR_DEFAULTS.heartbeatMs,
     description: 'How often an executor heartbeats (and extends its task leases).',
   },
   workerDeadlineMs: {
     env: 'ASTRA_WORKER_DEADLINE_MS',
     flag: 'worker-deadline-ms',
     schema: positiveInt,
-    default: 5000,
+    default: WORKER_MANAGER_DEFAULTS.deadlineMs,
     description: 'A worker silent this long is declared dead and its running tasks are dispatched again.',
   },
   taskLeaseMs: {
     env: 'ASTRA_TASK_LEASE_MS',
     flag: 'task-lease-ms',
     schema: positiveInt,
-    default: 30_000,
+    default: EXECUTOR_DEFAULTS.leaseMs,
     description: "Lease of a running task, renewed by its worker's heartbeats; an expired lease is retried.",
   },
   retryBaseMs: {
     env: 'ASTRA_RETRY_BASE_MS',
     flag: 'retry-base-ms',
     schema: positiveInt,
-    default: 1000,
+    default: DEFAULT_RETRY_POLICY.baseMs,
     description: 'First retry delay of a failed task; doubles per retry (jittered).',
   },
   retryMaxMs: {
     env: 'ASTRA_RETRY_MAX_MS',
     flag: 'retry-max-ms',
     schema: positiveInt,
-    default: 300_000,
+    default: DEFAULT_RETRY_POLICY.maxMs,
     description: 'Longest retry delay.',
   },
   schedulerSweepMs: {
     env: 'ASTRA_SCHEDULER_SWEEP_MS',
     flag: 'scheduler-sweep-ms',
     schema: positiveInt,
-    default: 1000,
+    default: SCHEDULER_DEFAULTS.sweepMs,
     description: 'How often the scheduler balances shard leases and runs its recovery sweep.',
   },
   republishAfterMs: {
     env: 'ASTRA_REPUBLISH_AFTER_MS',
     flag: 'republish-after-ms',
     schema: positiveInt,
-    default: 30_000,
+    default: SCHEDULER_DEFAULTS.republishAfterMs,
     description: 'A queued task untouched this long is published again (its message may be lost).',
   },
   mailboxCapacity: {
     env: 'ASTRA_MAILBOX_CAPACITY',
     flag: 'mailbox-capacity',
     schema: positiveInt.max(1_000_000),
-    default: 1024,
+    default: DEFAULT_MAILBOX_CAPACITY,
     description: 'Messages an agent actor queues before senders get 429 with Retry-After.',
   },
   riskyTaskTypes: {
@@ -375,7 +394,7 @@ export const SETTINGS = {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',
     flag: 'shutdown-timeout-ms',
     schema: positiveInt,
-    default: 30_000,
+    default: EXECUTOR_DEFAULTS.drainTimeoutMs,
     description: 'How long shutdown waits for in-flight work.',
   },
 } as const satisfies Record<string, SettingSpec>;

@@ -10,6 +10,19 @@ export interface ConsumerErrorContext {
   readonly message?: BusMessage;
 }
 
+/**
+ * The bus consumer's defaults, in one place: `resolveConsumerOptions` applies them and the
+ * settings table shows `minIdleMs` as ASTRA_BUS_MIN_IDLE_MS's default (the executor's reclaim).
+ */
+export const BUS_CONSUMER_DEFAULTS = {
+  batchSize: 10,
+  blockMs: 5_000,
+  concurrency: 10,
+  minIdleMs: 30_000,
+  retryDelayMs: 100,
+  maxRetryDelayMs: 5_000,
+} as const;
+
 export interface ConsumerOptions {
   readonly group: string;
   /** Unique per live consumer process; pending messages are owned by this name. */
@@ -19,19 +32,19 @@ export interface ConsumerOptions {
   readonly handler: (message: BusMessage) => Promise<void>;
   /** Default: the system clock. */
   readonly clock?: Clock;
-  /** Messages read per stream per read; default 10. */
+  /** Messages read per stream per read. Defaults of this and below: BUS_CONSUMER_DEFAULTS. */
   readonly batchSize?: number;
-  /** Longest blocking read; default 5,000 ms. Shortened so reclaim runs on time. */
+  /** Longest blocking read. Shortened so reclaim runs on time. */
   readonly blockMs?: number;
-  /** Handlers running at once; default 10. */
+  /** Handlers running at once. */
   readonly concurrency?: number;
-  /** Messages pending this long are taken over (from dead consumers, or retried after a failure); default 30,000 ms. Must exceed the longest handler run, or a slow message is handed out twice. */
+  /** Messages pending this long are taken over (from dead consumers, or retried after a failure). Must exceed the longest handler run, or a slow message is handed out twice. */
   readonly minIdleMs?: number;
   /** How often to look for idle messages; default minIdleMs. */
   readonly reclaimEveryMs?: number;
-  /** First delay after a bus error, doubling per consecutive error; default 100 ms. */
+  /** First delay after a bus error, doubling per consecutive error. */
   readonly retryDelayMs?: number;
-  /** Cap on that delay; default 5,000 ms. */
+  /** Cap on that delay. */
   readonly maxRetryDelayMs?: number;
   /** Told about every error the loop absorbs (it never throws them); must not throw. */
   readonly onError?: (error: AstraError, context: ConsumerErrorContext) => void;
@@ -58,20 +71,20 @@ export interface ResolvedConsumerOptions {
 
 /** Applies defaults in one place and rejects nonsense (ASTRA_CONFIG_INVALID) before the loop starts. */
 export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsumerOptions {
-  const minIdleMs = options.minIdleMs ?? 30_000;
+  const minIdleMs = options.minIdleMs ?? BUS_CONSUMER_DEFAULTS.minIdleMs;
   const resolved: ResolvedConsumerOptions = {
     group: options.group,
     consumer: options.consumer,
     streams: [...options.streams],
     handler: options.handler,
     clock: options.clock ?? systemClock,
-    batchSize: options.batchSize ?? 10,
-    blockMs: options.blockMs ?? 5_000,
-    concurrency: options.concurrency ?? 10,
+    batchSize: options.batchSize ?? BUS_CONSUMER_DEFAULTS.batchSize,
+    blockMs: options.blockMs ?? BUS_CONSUMER_DEFAULTS.blockMs,
+    concurrency: options.concurrency ?? BUS_CONSUMER_DEFAULTS.concurrency,
     minIdleMs,
     reclaimEveryMs: options.reclaimEveryMs ?? minIdleMs,
-    retryDelayMs: options.retryDelayMs ?? 100,
-    maxRetryDelayMs: options.maxRetryDelayMs ?? 5_000,
+    retryDelayMs: options.retryDelayMs ?? BUS_CONSUMER_DEFAULTS.retryDelayMs,
+    maxRetryDelayMs: options.maxRetryDelayMs ?? BUS_CONSUMER_DEFAULTS.maxRetryDelayMs,
     onError: options.onError ?? (() => undefined),
     order: options.order,
   };

@@ -2,6 +2,7 @@ import { LRUCache } from 'lru-cache';
 import { AstraError } from '../../errors/index.js';
 import type { Cache, CacheSetOptions } from '../../ports/cache.js';
 import { type Clock, systemClock } from '../../time/clock.js';
+import { CACHE_DEFAULTS } from './cache-defaults.js';
 import { cacheClosedError } from './cache-errors.js';
 import {
   assertKey,
@@ -42,12 +43,9 @@ interface LruSettings {
   readonly maxValueBytes: number;
 }
 
-const DEFAULT_MAX_ENTRIES = 10_000;
-const DEFAULT_TTL_MS = 5 * 60_000;
-
 function resolveLruOptions(options: LruCacheOptions): LruSettings {
   const maxBytes = options.maxBytes ?? 0;
-  const maxEntries = options.maxEntries ?? (maxBytes > 0 ? 0 : DEFAULT_MAX_ENTRIES);
+  const maxEntries = options.maxEntries ?? (maxBytes > 0 ? 0 : CACHE_DEFAULTS.localMaxEntries);
   for (const [name, value] of [
     ['maxEntries', maxEntries],
     ['maxBytes', maxBytes],
@@ -65,7 +63,7 @@ function resolveLruOptions(options: LruCacheOptions): LruSettings {
     clock: options.clock ?? systemClock,
     maxEntries,
     maxBytes,
-    defaultTtlMs: options.defaultTtlMs ?? DEFAULT_TTL_MS,
+    defaultTtlMs: options.defaultTtlMs ?? CACHE_DEFAULTS.ttlMs,
     maxValueBytes: resolveMaxValueBytes(options.maxValueBytes),
   };
   assertTtlMs(settings.defaultTtlMs, 'defaultTtlMs', 'ASTRA_CONFIG_INVALID');

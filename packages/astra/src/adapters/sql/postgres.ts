@@ -1,6 +1,7 @@
 import pg from 'pg';
 import type { Clock } from '../../time/clock.js';
 import { PoolStore } from './pool-store.js';
+import { POSTGRES_DEFAULTS } from './postgres-defaults.js';
 import type { RetryBackoffOptions } from './retry-backoff.js';
 
 /** Options for a store on a Postgres server (15 or later). */
@@ -30,7 +31,7 @@ export interface PostgresStoreOptions {
 export async function createPostgresStore(options: PostgresStoreOptions): Promise<PoolStore> {
   const pool = new pg.Pool({
     connectionString: options.url,
-    max: options.maxConnections ?? 10,
+    max: options.maxConnections ?? POSTGRES_DEFAULTS.maxConnections,
     connectionTimeoutMillis: options.connectTimeoutMs ?? 5000,
     idleTimeoutMillis: options.idleTimeoutMs ?? 30_000,
     application_name: options.applicationName ?? 'astra',

@@ -15,6 +15,7 @@ import {
   WORKER_EVENTS_STREAM,
 } from '../tasks/types.js';
 import { heartbeat, registerWorker, setWorkerStatus } from '../workers/worker-store.js';
+import { EXECUTOR_DEFAULTS } from './executor-defaults.js';
 import {
   type HandlerRegistry,
   isDeferred,
@@ -52,17 +53,15 @@ export interface ExecutorOptions {
   readonly workerId: string;
   /** Shards this executor consumes; default all. */
   readonly shards?: readonly number[];
-  /** Handlers running at once; default 32. */
+  /** Handlers running at once; default EXECUTOR_DEFAULTS (executor-defaults.ts) for this and below. */
   readonly concurrency?: number;
-  /** Messages read per stream per call; default 64. */
+  /** Messages read per stream per call. */
   readonly batchSize?: number;
-  /** Default 1,000. */
   readonly heartbeatMs?: number;
-  /** Lease length, renewed by each heartbeat; default 30,000. */
+  /** Lease length, renewed by each heartbeat. */
   readonly leaseMs?: number;
-  /** Bus messages idle longer than this are taken over from a dead consumer; default 30,000. */
+  /** Bus messages idle longer than this are taken over from a dead consumer; default the bus consumer's minIdleMs. */
   readonly reclaimIdleMs?: number;
-  /** Default 30,000. */
   readonly drainTimeoutMs?: number;
   /** Around every handler call, the first outermost (task-interceptor.ts); default none. */
   readonly interceptors?: readonly TaskInterceptor[];
@@ -88,9 +87,9 @@ const HAND_BACK = Symbol('hand back');
 
 export async function startExecutor(options: ExecutorOptions): Promise<Executor> {
   const { store, bus, engine, handlers, clock, workerId } = options;
-  const leaseMs = options.leaseMs ?? 30_000;
-  const heartbeatMs = options.heartbeatMs ?? 1000;
-  const concurrency = options.concurrency ?? 32;
+  const leaseMs = options.leaseMs ?? EXECUTOR_DEFAULTS.leaseMs;
+  const heartbeatMs = options.heartbeatMs ?? EXECUTOR_DEFAULTS.heartbeatMs;
+  const concurrency = options.concurrency ?? EXECUTOR_DEFAULTS.concurrency;
   const shards = options.shards ?? Array.from({ length: engine.shardCount }, (_, shard) => shard);
   const report = options.onError ?? (() => undefined);
   const running = new Map<string, Running>();
@@ -177,8 +176,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     consumer: workerId,
     clock,
     concurrency,
-    batchSize: options.batchSize ?? 64,
-    minIdleMs: options.reclaimIdleMs ?? 30_000,
+    batchSize: options.batchSize ?? EXECUTOR_DEFAULTS.batchSize,
+    ...(options.reclaimIdleMs === undefined ? {} : { minIdleMs: options.reclaimIdleMs }),
     // Higher priority first among the messages read and not yet started.
     order: (a, b) => Number(b.fields.priority ?? 0) - Number(a.fields.priority ?? 0),
     handler: async (message: BusMessage) => {
@@ -231,7 +230,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       );
       const deadline = new AbortController();
       const timer = clock
-        .sleep(options.drainTimeoutMs ?? 30_000, deadline.signal)
+        .sleep(options.drainTimeoutMs ?? EXECUTOR_DEFAULTS.drainTimeoutMs, deadline.signal)
         .then(() => {
           handingBack = true;
           for (const entry of running.values()) entry.controller.abort(HAND_BACK);

@@ -2,6 +2,7 @@ import type { Bus } from '../../ports/bus.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { TaskEngine } from '../tasks/engine.js';
+import { SCHEDULER_DEFAULTS } from './scheduler-defaults.js';
 import { balanceShards, releaseShards } from './shard-leases.js';
 
 /**
@@ -32,13 +33,11 @@ export interface SchedulerOptions {
   readonly clock: Clock;
   /** This instance's name in shard_leases. */
   readonly owner: string;
-  /** Default 1,000. */
+  /** Defaults for this and below: SCHEDULER_DEFAULTS (scheduler-defaults.ts). */
   readonly sweepMs?: number;
-  /** Shard lease length; default 5,000. */
+  /** Shard lease length. */
   readonly leaseTtlMs?: number;
-  /** Default 30,000. */
   readonly republishAfterMs?: number;
-  /** Default 5,000. */
   readonly republishEveryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
   /** Called after each sweep with the shards held (observability and tests). */
@@ -65,9 +64,9 @@ export const SHARD_MARKER_PREFIX = 'astra:tasks:marker:';
 
 export function startScheduler(options: SchedulerOptions): Scheduler {
   const { store, bus, engine, clock, owner } = options;
-  const sweepMs = options.sweepMs ?? 1000;
-  const republishAfterMs = options.republishAfterMs ?? 30_000;
-  const republishEveryMs = options.republishEveryMs ?? 5000;
+  const sweepMs = options.sweepMs ?? SCHEDULER_DEFAULTS.sweepMs;
+  const republishAfterMs = options.republishAfterMs ?? SCHEDULER_DEFAULTS.republishAfterMs;
+  const republishEveryMs = options.republishEveryMs ?? SCHEDULER_DEFAULTS.republishEveryMs;
   const report = options.onError ?? (() => undefined);
   const stop = new AbortController();
   let held: number[] = [];
@@ -79,7 +78,7 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       owner,
       shardCount: engine.shardCount,
       now: new Date(now),
-      ttlMs: options.leaseTtlMs ?? 5000,
+      ttlMs: options.leaseTtlMs ?? SCHEDULER_DEFAULTS.leaseTtlMs,
     });
     const busLossShards: number[] = [];
     let republished = 0;

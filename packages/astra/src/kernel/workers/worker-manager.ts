@@ -1,11 +1,12 @@
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { TaskEngine } from '../tasks/engine.js';
+import { defaultCheckEveryMs, WORKER_MANAGER_DEFAULTS } from './worker-manager-defaults.js';
 import { markDeadWorkers } from './worker-store.js';
 
 /**
  * The worker manager role: failure detection. Every checkEveryMs, workers whose last heartbeat is
- * older than deadlineMs (default 5 s; workers beat every second) are marked offline and their
+ * older than deadlineMs (defaults: worker-manager-defaults.ts) are marked offline and their
  * running attempts fail retryably, so the tasks are dispatched again to live workers. A worker
  * that was only slow learns it at its next heartbeat and aborts what it still runs.
  */
@@ -13,9 +14,8 @@ export interface WorkerManagerOptions {
   readonly store: SqlStore;
   readonly engine: TaskEngine;
   readonly clock: Clock;
-  /** Default 5,000. */
   readonly deadlineMs?: number;
-  /** Default 1,000. */
+  /** Default: five checks per deadline (defaultCheckEveryMs). */
   readonly checkEveryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
   readonly onWorkersLost?: (workerIds: readonly string[], tasksReleased: number) => void;
@@ -29,7 +29,8 @@ export interface WorkerManager {
 
 export function startWorkerManager(options: WorkerManagerOptions): WorkerManager {
   const { store, engine, clock } = options;
-  const deadlineMs = options.deadlineMs ?? 5000;
+  const deadlineMs = options.deadlineMs ?? WORKER_MANAGER_DEFAULTS.deadlineMs;
+  const checkEveryMs = options.checkEveryMs ?? defaultCheckEveryMs(deadlineMs);
   const stop = new AbortController();
   const check = async (): Promise<string[]> => {
     const now = clock.now();
@@ -42,7 +43,7 @@ export function startWorkerManager(options: WorkerManagerOptions): WorkerManager
   };
   const loop = (async () => {
     while (!stop.signal.aborted) {
-      await clock.sleep(options.checkEveryMs ?? 1000, stop.signal).catch(() => undefined);
+      await clock.sleep(checkEveryMs, stop.signal).catch(() => undefined);
       if (stop.signal.aborted) break;
       await check().catch((error: unknown) => options.onError?.(error, 'worker manager check'));
     }

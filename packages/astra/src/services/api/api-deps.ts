@@ -25,8 +25,8 @@ export interface ApiDeps {
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
   readonly version: string;
-  /** Event streams (routes-events.ts): tail interval, keep-alive interval, per-client queue; default 250 ms, 15 s, 1000. */
+  /** Event streams (routes-events.ts): tail interval, keep-alive interval, per-client queue; default API_DEFAULTS.streams. */
   readonly streams?: { readonly pollMs: number; readonly heartbeatMs: number; readonly bufferSize: number };
-  /** Goals one agent may send per minute through `POST /internal/goals` (default 100). */
+  /** Goals one agent may send per minute through `POST /internal/goals` (default API_DEFAULTS). */
   readonly agentGoalsPerMinute?: number;
 }

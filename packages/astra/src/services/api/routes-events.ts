@@ -3,6 +3,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { EventFeed, type EventFilter, eventJson, type Subscription } from '../events/event-feed.js';
+import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import { drained } from './drained.js';
@@ -20,12 +21,6 @@ import { parseInput } from './validation.js';
  */
 export const EVENTS_WS_PATH = '/events/ws';
 
-const DEFAULT_STREAM_SETTINGS: NonNullable<ApiDeps['streams']> = {
-  pollMs: 250,
-  heartbeatMs: 15_000,
-  bufferSize: 1000,
-};
-
 const StreamQuery = z.object({
   goal_id: z.uuid().optional(),
   agent_id: z.uuid().optional(),
@@ -36,7 +31,7 @@ const StreamQuery = z.object({
 const VIEW_CACHE_MS = 5000;
 
 export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, deps: ApiDeps): void {
-  const settings = deps.streams ?? DEFAULT_STREAM_SETTINGS;
+  const settings = deps.streams ?? API_DEFAULTS.streams;
   const feed = new EventFeed({
     store: deps.store,
     clock: deps.clock,

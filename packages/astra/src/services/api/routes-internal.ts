@@ -3,6 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import { onBody } from '../access/rules.js';
 import type { AgentActors } from '../agents/agent-actors.js';
 import { countCall } from '../agents/rate-windows.js';
+import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
@@ -17,12 +18,11 @@ import { isUuid, parseInput } from './validation.js';
  * a header or the body. Each source agent may send `agentGoalsPerMinute` goals a minute, counted
  * across every gateway process in the SQL store.
  */
-export const DEFAULT_AGENT_GOALS_PER_MINUTE = 100;
 
 const InternalGoal = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
 export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
-  const perMinute = deps.agentGoalsPerMinute ?? DEFAULT_AGENT_GOALS_PER_MINUTE;
+  const perMinute = deps.agentGoalsPerMinute ?? API_DEFAULTS.agentGoalsPerMinute;
 
   define(
     {
@@ -45,7 +45,7 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
         403: 'ASTRA_FORBIDDEN: the credential is not an agent service token',
         404: 'ASTRA_NOT_FOUND: no such agent',
         409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-        429: `ASTRA_RATE_LIMITED (more than the source agent's goals per minute, default ${DEFAULT_AGENT_GOALS_PER_MINUTE}), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED or ASTRA_ACTOR_MAILBOX_FULL, with Retry-After`,
+        429: `ASTRA_RATE_LIMITED (more than the source agent's goals per minute, default ${API_DEFAULTS.agentGoalsPerMinute}), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED or ASTRA_ACTOR_MAILBOX_FULL, with Retry-After`,
         503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
       },
     },

@@ -4,6 +4,7 @@ import { registerApi } from '../api/api.js';
 import type { ApiDeps } from '../api/api-deps.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
+import { GATEWAY_DEFAULTS } from './gateway-defaults.js';
 import { type HttpTimeouts, httpTimeoutOptions } from './http-limits.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
@@ -37,8 +38,8 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     logController: new LogController({ disableRequestLogging: true }),
     childLoggerFactory: (logger, bindings, childOptions) =>
       lazyChildLogger(logger, bindings, childOptions as Record<string, unknown>),
-    bodyLimit: options.bodyLimitBytes ?? 1_048_576,
-    http: { maxHeaderSize: options.maxHeaderBytes ?? 16_384, ...timeouts.http },
+    bodyLimit: options.bodyLimitBytes ?? GATEWAY_DEFAULTS.bodyLimitBytes,
+    http: { maxHeaderSize: options.maxHeaderBytes ?? GATEWAY_DEFAULTS.maxHeaderBytes, ...timeouts.http },
     requestTimeout: timeouts.requestTimeout,
     keepAliveTimeout: timeouts.keepAliveTimeout,
     // Errors raised before routing or before a request exists, answered in the API's error shape.
@@ -53,7 +54,10 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
 
   app.get('/health', async () => ({ status: 'ok', mode: options.info.mode, version: options.info.version }));
   app.get('/ready', async (_request, reply) => {
-    const report = await runReadinessChecks(readiness, options.readinessTimeoutMs ?? 2000);
+    const report = await runReadinessChecks(
+      readiness,
+      options.readinessTimeoutMs ?? GATEWAY_DEFAULTS.readinessTimeoutMs,
+    );
     return reply.status(report.ready ? 200 : 503).send(report);
   });
   if (options.api !== undefined) await registerApi(app, options.api);

@@ -1,0 +1,14 @@
+/**
+ * The scheduler's defaults, in one place (`startScheduler` and the settings table use them):
+ * - sweepMs: how often it balances shard leases and runs the recovery sweeps (ASTRA_SCHEDULER_SWEEP_MS);
+ * - leaseTtlMs: how long a shard lease lasts without renewal;
+ * - republishAfterMs: `queued` tasks untouched this long get their message published again
+ *   (ASTRA_REPUBLISH_AFTER_MS);
+ * - republishEveryMs: how often that check runs.
+ */
+export const SCHEDULER_DEFAULTS = {
+  sweepMs: 1000,
+  leaseTtlMs: 5000,
+  republishAfterMs: 30_000,
+  republishEveryMs: 5000,
+} as const;
