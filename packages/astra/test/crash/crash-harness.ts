@@ -361,14 +361,16 @@ export async function expectGoalCompletedExactly(
     const counts = events.perTask.get(task.id) ?? new Map<string, number>();
     const completedEvents = counts.get('TaskCompleted') ?? 0;
     const startedEvents = counts.get('TaskStarted') ?? 0;
+    // One run per attempt, plus one per deferral (the run that resumes a deferral continues its attempt).
+    const runs = task.attempt + (counts.get('TaskDeferred') ?? 0);
     if (task.status !== 'completed') problems.push(`${task.name}: status ${task.status}`);
     if (task.attempt !== want.attempt)
       problems.push(`${task.name}: attempt ${task.attempt}, expected ${want.attempt}`);
     if (want.retries !== undefined && task.retries !== want.retries)
       problems.push(`${task.name}: retries ${task.retries}, expected ${want.retries}`);
     if (completedEvents !== 1) problems.push(`${task.name}: ${completedEvents} TaskCompleted events`);
-    if (startedEvents !== task.attempt)
-      problems.push(`${task.name}: ${startedEvents} TaskStarted events for attempt ${task.attempt}`);
+    if (startedEvents !== runs)
+      problems.push(`${task.name}: ${startedEvents} TaskStarted events for ${runs} runs`);
   }
   expect(problems, problems.slice(0, 20).join('\n')).toEqual([]);
   expect(events.goal.get('GoalCompleted')).toBe(1);

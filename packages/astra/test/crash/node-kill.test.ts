@@ -29,9 +29,9 @@ const SLEEP_MS = 6000;
 
 /**
  * What a task still needs after the crash, from its state at the crash: a completed task nothing;
- * any other task one more claim, except a sleep that has not deferred yet (no checkpoint), which
- * needs two (defer, then wake). A task running at the crash also counts its lost attempt as a
- * retry (the worker manager fails it as "worker lost").
+ * any other task one more attempt (a sleep's defer and wake-up are one try: the deferral gives its
+ * attempt number back). A task running at the crash also counts its lost attempt as a retry (the
+ * worker manager fails it as "worker lost").
  */
 function sleepTasks(): PlanTask[] {
   return Array.from({ length: 4 }, (_, i) => ({
@@ -47,10 +47,8 @@ function expectedFrom(snapshot: ReadonlyMap<string, TaskRow>): (task: TaskRow) =
   return (task) => {
     const before = snapshot.get(task.id);
     if (before === undefined) throw new Error(`task ${task.name} appeared after the crash`);
-    const claims =
-      before.status === 'completed' ? 0 : before.type === 'sleep' && before.checkpoint === null ? 2 : 1;
     return {
-      attempt: before.attempt + claims,
+      attempt: before.attempt + (before.status === 'completed' ? 0 : 1),
       retries: before.retries + (before.status === 'running' ? 1 : 0),
     };
   };

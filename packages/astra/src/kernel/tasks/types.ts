@@ -10,8 +10,12 @@
  *   transaction that completes a dependency decrements it, and at zero the task is dispatched.
  * - shard: fnv1a(agent_id) mod ASTRA_TASK_SHARD_COUNT; a dispatched task is a message on
  *   `astra:tasks:shard:{shard}`.
- * - attempt: how many times the task was claimed; the claim's fencing number. A completion or
- *   failure reported for an older attempt is stale and changes nothing.
+ * - attempt: the number of the try a handler is making, counted for failures: a claim takes the
+ *   next number; a deferral (a durable sleep's checkpoint, a drain's hand-back) gives its number
+ *   back, so the run that resumes the task continues the same attempt. While a task runs,
+ *   attempt = retries + 1 (a completed task shows how many tries it took). It is also the
+ *   claim's fencing number: a completion or failure reported for another attempt is stale and
+ *   changes nothing. A number given back is free: the run that deferred has ended.
  * - retries: failed attempts counted against max_retries.
  * - lease: the claim's owner and expiry; a lease that runs out (worker lost) puts the task back.
  *

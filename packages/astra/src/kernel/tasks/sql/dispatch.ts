@@ -8,7 +8,8 @@ import type { Dispatch, JsonValue } from '../types.js';
  *   become `queued` (TaskQueued), most urgent first. Returns what to publish.
  * deferTasks — inputs: (task id, attempt, due time, checkpoint). A running attempt that asked
  *   to wait (a durable sleep) goes back to `pending` until then, holding no worker slot
- *   (TaskDeferred); not a failure, so retries do not change.
+ *   (TaskDeferred, carrying the attempt count after it); not a failure, so retries do not change
+ *   and the attempt number is given back (attempt − 1): the run that resumes it is the same try.
  * republishQueued — inputs: shards, cutoff, limit. `queued` tasks not touched since the cutoff
  *   are returned for publishing again (their message may have been lost with the bus); their
  *   updated_at moves to now so the next sweep skips them for another interval. No state change.
@@ -43,7 +44,7 @@ WITH input AS (
 ),
 deferred AS (
   UPDATE tasks t
-  SET status = 'pending', next_attempt_at = i.due, checkpoint = i.checkpoint::jsonb,
+  SET status = 'pending', next_attempt_at = i.due, checkpoint = i.checkpoint::jsonb, attempt = t.attempt - 1,
       lease_owner = NULL, lease_expires_at = NULL, updated_at = $5
   FROM input i WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
   RETURNING t.id, t.shard, t.priority, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.next_attempt_at
