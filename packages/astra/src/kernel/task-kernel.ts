@@ -48,6 +48,7 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     shardCount: options.shardCount,
     retry: options.retry ?? DEFAULT_RETRY_POLICY,
     knownTypes: () => handlers.types(),
+    checkPayload: (type, payload) => handlers.checkPayload(type, payload),
     onDue: (due) => timers?.add(due),
     onError,
     ...(options.onChanged === undefined ? {} : { onChanged: options.onChanged }),

@@ -108,6 +108,12 @@ describe('public API and CLI, embedded mode', () => {
         'ASTRA_PLAN_INVALID',
       ],
       ['no plan', { goal_text: 'x' }, 400, 'ASTRA_PLAN_INVALID'],
+      [
+        'a sleep past any timestamp',
+        { goal_text: 'x', plan: { tasks: [{ id: 'a', type: 'sleep', payload: { ms: 1e300 } }] } },
+        400,
+        'ASTRA_PLAN_INVALID',
+      ],
       ['no text', { plan: { tasks: [{ id: 'a', type: 'noop' }] } }, 400, 'ASTRA_VALIDATION_FAILED'],
       [
         'bad dependency id',

@@ -1,6 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAstraError } from '../../src/errors/index.js';
-import { builtInHandlers, type HandlerRegistry } from '../../src/kernel/executor/handlers.js';
+import { builtInHandlers, type HandlerRegistry, TaskError } from '../../src/kernel/executor/handlers.js';
 import { replayGraph } from '../../src/kernel/tasks/replay.js';
 import { readGraph, readGraphEvents, readGraphTasks, readTask } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
@@ -10,13 +10,22 @@ import { type KernelBackend, type KernelHarness, openKernel } from './harness.js
  * The kernel's behaviour, run on both backends: embedded (PGlite + in-process bus) and
  * Postgres + Redis Streams. Every test runs a real executor and waits on goal-end events.
  */
-/** The built-ins plus `hang`, which waits until its signal aborts (a timeout, a drain). */
+/**
+ * The built-ins plus `hang`, which waits until its signal aborts (a timeout, a drain), and
+ * `nap-then-flake`, which defers once, then fails once, then completes with the counters it saw.
+ */
 function testHandlers(): HandlerRegistry {
-  return builtInHandlers().register(
-    'hang',
-    ({ signal }) =>
-      new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
-  );
+  return builtInHandlers()
+    .register(
+      'hang',
+      ({ signal }) =>
+        new Promise((_resolve, reject) => signal.addEventListener('abort', () => reject(signal.reason))),
+    )
+    .register('nap-then-flake', async ({ task, clock, defer }) => {
+      if (task.checkpoint === null) return defer(clock.now() + 10, { napped: true });
+      if (task.retries === 0) throw new TaskError('flaky after the nap', { retryable: true });
+      return { attempt: task.attempt, retries: task.retries };
+    });
 }
 
 export function describeKernel(backend: KernelBackend): void {
@@ -138,6 +147,33 @@ export function describeKernel(backend: KernelBackend): void {
       ['no tasks', { tasks: [] }, 'tasks'],
       ['a self dependency', { tasks: [{ id: 'a', type: 'noop', depends_on: ['a'] }] }, 'tasks[0].depends_on'],
       ['a bad priority', { tasks: [{ id: 'a', type: 'noop', priority: 1.5 }] }, 'tasks[0].priority'],
+      [
+        'a sleep no timestamp can hold',
+        {
+          tasks: [
+            { id: 'a', type: 'noop' },
+            { id: 'z', type: 'sleep', payload: { ms: 1e300 } },
+          ],
+        },
+        'tasks[1].payload.ms',
+      ],
+      [
+        'a negative sleep',
+        { tasks: [{ id: 'a', type: 'sleep', payload: { ms: -5 } }] },
+        'tasks[0].payload.ms',
+      ],
+      [
+        'a sleep of words',
+        { tasks: [{ id: 'a', type: 'sleep', payload: { ms: 'soon' } }] },
+        'tasks[0].payload.ms',
+      ],
+      [
+        'a fractional fail count',
+        { tasks: [{ id: 'a', type: 'fail', payload: { times: 1.5 } }] },
+        'tasks[0].payload.times',
+      ],
+      ['a huge timeout', { tasks: [{ id: 'a', type: 'noop', timeout_ms: 1e300 }] }, 'tasks[0].timeout_ms'],
+      ['too many retries', { tasks: [{ id: 'a', type: 'noop', max_retries: 1e9 }] }, 'tasks[0].max_retries'],
     ])('refuses %s before writing anything', async (_label, plan, path) => {
       const error = await h.kernel.engine
         .submitGoal({ agentId, goalText: 'bad', plan })
@@ -278,11 +314,32 @@ export function describeKernel(backend: KernelBackend): void {
       expect(goal.status).toBe('completed');
       const tasks = byName(await readGraphTasks(h.store, submitted.graphId as string));
       expect(tasks.get('nap')?.result).toEqual({ slept_ms: 500 });
+      // Waking from a deferral continues the same try: one attempt, no retry.
+      expect(tasks.get('nap')).toMatchObject({ attempt: 1, retries: 0 });
       expect(Date.parse(tasks.get('busy')?.completedAt as string)).toBeLessThan(
         Date.parse(tasks.get('nap')?.completedAt as string),
       );
       const events = await readGraphEvents(h.store, submitted.graphId as string);
       expect(events.filter((e) => e.type === 'TaskDeferred')).toHaveLength(1);
+      await expectReplayMatches(submitted.graphId as string);
+    });
+
+    it('counts attempts as tries toward failure: a deferral gives its number back, a failure does not', async () => {
+      await h.startExecutor();
+      const submitted = await h.kernel.engine.submitGoal({
+        agentId,
+        goalText: 'nap then flake',
+        plan: { tasks: [{ id: 'n', type: 'nap-then-flake', max_retries: 2 }] },
+      });
+      expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
+      const [task] = await readGraphTasks(h.store, submitted.graphId as string);
+      // Three runs: deferred (try 1), failed (try 1), completed (try 2): attempt = retries + 1.
+      expect(task).toMatchObject({ attempt: 2, retries: 1, result: { attempt: 2, retries: 1 } });
+      const started = (await readGraphEvents(h.store, submitted.graphId as string))
+        .filter((e) => e.type === 'TaskStarted')
+        .map((e) => e.payload.attempt);
+      expect(started).toEqual([1, 1, 2]);
+      await expectReplayMatches(submitted.graphId as string);
     });
 
     it('cancels a running goal: unfinished tasks cancelled, the goal ends cancelled, a second cancel conflicts', async () => {

@@ -1,5 +1,11 @@
 import type { Clock } from '../../time/clock.js';
 import type { ClaimedTask, JsonValue } from '../tasks/types.js';
+import {
+  checkFailPayload,
+  checkSleepPayload,
+  type PayloadCheck,
+  type PayloadIssue,
+} from './payload-checks.js';
 
 /**
  * Task handlers: the registry keyed by task type that the executor runs, and its contract.
@@ -52,11 +58,19 @@ export function isDeferred(value: unknown): value is Deferred {
 
 export class HandlerRegistry {
   readonly #handlers = new Map<string, TaskHandler>();
+  readonly #payloadChecks = new Map<string, PayloadCheck>();
 
-  register(type: string, handler: TaskHandler): this {
+  /** `checkPayload` runs on each task of this type when its plan is submitted (payload-checks.ts). */
+  register(type: string, handler: TaskHandler, options: { checkPayload?: PayloadCheck } = {}): this {
     if (this.#handlers.has(type)) throw new Error(`a handler for task type "${type}" is already registered`);
     this.#handlers.set(type, handler);
+    if (options.checkPayload !== undefined) this.#payloadChecks.set(type, options.checkPayload);
     return this;
+  }
+
+  /** What is wrong with a payload for this type; null when it is fine or the type checks nothing. */
+  checkPayload(type: string, payload: JsonValue): PayloadIssue | null {
+    return this.#payloadChecks.get(type)?.(payload) ?? null;
   }
 
   get(type: string): TaskHandler | undefined {
@@ -75,7 +89,7 @@ const asRecord = (payload: JsonValue): Record<string, JsonValue> =>
  * Built-in types:
  * - noop: completes with null.
  * - echo: completes with its payload.
- * - sleep `{ms}`: waits ms durably — the first run records the wake-up time in the checkpoint and
+ * - sleep `{ms}` (0 to one year): waits ms durably — the first run records the wake-up time in the checkpoint and
  *   defers; a run at or after that time completes with `{slept_ms}`. A restart in between changes
  *   nothing, and no worker slot is held while it waits.
  * - fail `{message?, retryable?, times?}`: throws (retryably unless retryable is false) on the
@@ -85,19 +99,27 @@ export function builtInHandlers(): HandlerRegistry {
   return new HandlerRegistry()
     .register('noop', async () => null)
     .register('echo', async ({ task }) => task.payload)
-    .register('sleep', async ({ task, clock, defer }) => {
-      const ms = Number(asRecord(task.payload).ms ?? 0);
-      const checkpoint = asRecord(task.checkpoint);
-      const wakeAt = typeof checkpoint.wake_at === 'number' ? checkpoint.wake_at : clock.now() + ms;
-      if (clock.now() < wakeAt) return defer(wakeAt, { wake_at: wakeAt });
-      return { slept_ms: ms };
-    })
-    .register('fail', async ({ task }) => {
-      const payload = asRecord(task.payload);
-      const times = typeof payload.times === 'number' ? payload.times : Number.POSITIVE_INFINITY;
-      if (task.attempt > times) return { failed_attempts: times };
-      throw new TaskError(String(payload.message ?? 'the fail task failed as asked'), {
-        retryable: payload.retryable !== false,
-      });
-    });
+    .register(
+      'sleep',
+      async ({ task, clock, defer }) => {
+        const ms = Number(asRecord(task.payload).ms ?? 0);
+        const checkpoint = asRecord(task.checkpoint);
+        const wakeAt = typeof checkpoint.wake_at === 'number' ? checkpoint.wake_at : clock.now() + ms;
+        if (clock.now() < wakeAt) return defer(wakeAt, { wake_at: wakeAt });
+        return { slept_ms: ms };
+      },
+      { checkPayload: checkSleepPayload },
+    )
+    .register(
+      'fail',
+      async ({ task }) => {
+        const payload = asRecord(task.payload);
+        const times = typeof payload.times === 'number' ? payload.times : Number.POSITIVE_INFINITY;
+        if (task.attempt > times) return { failed_attempts: times };
+        throw new TaskError(String(payload.message ?? 'the fail task failed as asked'), {
+          retryable: payload.retryable !== false,
+        });
+      },
+      { checkPayload: checkFailPayload },
+    );
 }

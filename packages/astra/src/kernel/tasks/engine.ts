@@ -84,6 +84,8 @@ export interface EngineOptions {
   readonly retry: RetryPolicy;
   /** Task types some registered handler runs; plans naming others are refused. */
   readonly knownTypes: () => ReadonlySet<string>;
+  /** What is wrong with a task's payload for its type (the handler's rules); null: nothing. */
+  readonly checkPayload?: (type: string, payload: JsonValue) => { path: string; reason: string } | null;
   readonly planLimits?: Partial<Omit<PlanLimits, 'knownTypes'>>;
   /** Called after commit with tasks waiting for a time (retry backoff, durable sleep). */
   readonly onDue?: (due: readonly { taskId: string; dueAt: number; shard: number }[]) => void;
@@ -173,11 +175,21 @@ export class TaskEngine {
   }
 
   validatePlan(raw: unknown): Plan {
-    return parsePlan(raw, {
+    const plan = parsePlan(raw, {
       ...DEFAULT_PLAN_LIMITS,
       ...this.#options.planLimits,
       knownTypes: this.#options.knownTypes(),
     });
+    const check = this.#options.checkPayload;
+    for (const [index, task] of check === undefined ? [] : plan.tasks.entries()) {
+      const issue = check?.(task.type, task.payload) ?? null;
+      if (issue === null) continue;
+      const path = `tasks[${index}].payload${issue.path}`;
+      throw new AstraError('ASTRA_PLAN_INVALID', `plan ${path}: ${issue.reason}`, {
+        details: { path, reason: issue.reason },
+      });
+    }
+    return plan;
   }
 
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
