@@ -30,6 +30,12 @@ export const ERROR_CODES = {
     false,
     'The CLI found no API token in its flags, environment or data directories.',
   ),
+  ASTRA_AUTH_TOKEN_EXPIRED: spec(
+    'user',
+    401,
+    false,
+    'The access token is genuine but past its expiry: log in again (or refresh it).',
+  ),
   ASTRA_FORBIDDEN: spec('user', 403, false, 'The caller may not perform this action.'),
   ASTRA_POLICY_INVALID: spec(
     'user',

@@ -60,7 +60,13 @@ export async function openGateway(
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
   const identity = new Identity({ store, clock });
   await identity.bootstrap({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
-  const access = new AccessControl({ store, clock, onAuditError: () => undefined });
+  // The access facts are cached as in a node, so every change that must apply at once is seen to.
+  const access = new AccessControl({
+    store,
+    clock,
+    onAuditError: () => undefined,
+    cache: { cache: createLruCache({ clock, maxEntries: 1000, defaultTtlMs: 60_000 }), ttlMs: 60_000 },
+  });
   await access.start();
   const app = await createGateway({
     logger,

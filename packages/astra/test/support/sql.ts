@@ -4,6 +4,7 @@ import { createPgliteStore, type PgliteStore } from '../../src/adapters/sql/pgli
 import type { PoolStore } from '../../src/adapters/sql/pool-store.js';
 import { createPostgresStore } from '../../src/adapters/sql/postgres.js';
 import { isAstraError } from '../../src/errors/index.js';
+import type { SqlStore } from '../../src/ports/sql-store.js';
 import { testServices } from './services.js';
 import { databaseUrl, newTestDatabaseName } from './sql-names.js';
 
@@ -91,4 +92,16 @@ export async function createTestPgliteStore(): Promise<TestPgliteStore> {
     loadDataDir: new Blob([new Uint8Array(await readFile(dumpFile))]),
   });
   return { store, drop: () => store.close() };
+}
+
+export type SqlBackend = 'embedded' | 'postgres';
+
+/** The SQL backends a suite runs on in this run: embedded (PGlite) always, Postgres when reachable. */
+export function sqlBackends(): SqlBackend[] {
+  return testServices().postgresUrl === null ? ['embedded'] : ['embedded', 'postgres'];
+}
+
+/** A fresh migrated database on the backend. */
+export function createTestStore(backend: SqlBackend): Promise<{ store: SqlStore; drop(): Promise<void> }> {
+  return backend === 'postgres' ? createTestPostgresStore() : createTestPgliteStore();
 }

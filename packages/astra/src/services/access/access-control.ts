@@ -32,13 +32,14 @@ import {
 import { type CedarRequest, type Decision, PolicyEngine } from './policy-engine.js';
 import { ensureDefaultPolicies, readActivePolicies, readActiveVersion } from './policy-store.js';
 import type { Action } from './rules.js';
+import { scopeError, scopeRefusal } from './scopes.js';
 
 /**
  * Access control: every request's action on a resource is decided by the active Cedar policy set
  * (access/policies.ts) from facts read from the database (access/directory.ts). A caller who may
  * not even see a resource gets 404, as if it did not exist (one organization's data is invisible
  * to another); one who may see it but not act gets 403. API keys may be narrowed by scopes
- * (`read` ⊂ `use` ⊂ `edit` ⊂ `admin`; none: the user's full rights). Denials and allowed changes
+ * (access/scopes.ts). Denials and allowed changes
  * are audited. Other processes' policy activations are picked up within a second.
  */
 export type Target =
@@ -56,16 +57,6 @@ const RELOAD_EVERY_MS = 1_000;
 // The same scope names as the read model's: a write that forgets an agent's views forgets its facts.
 const agentScope = (agentId: string): string => `agent:${agentId}`;
 const userScope = (userId: string): string => `user:${userId}`;
-const SCOPE_RANK = { read: 0, use: 1, edit: 2, admin: 3 } as const;
-type Scope = keyof typeof SCOPE_RANK;
-
-function scopeNeeded(action: Action): Scope {
-  if (action.endsWith('.view')) return 'read';
-  if (action === 'agent.use') return 'use';
-  if (action === 'agent.edit') return 'edit';
-  return 'admin';
-}
-
 const isRead = (action: Action): boolean => action.endsWith('.view');
 
 /** A caller as a Cedar principal: its uid and the entity that describes it. */
@@ -128,6 +119,14 @@ export class AccessControl {
   /** After a change of agents' collaborators, visibility, team or owner. */
   forgetAgents(agentIds: Iterable<string>): Promise<void> {
     return this.#facts?.forget([...agentIds].map(agentScope)) ?? Promise.resolve();
+  }
+
+  /**
+   * An active user's facts as they stand now (super-admin flag, memberships); null when the user is
+   * suspended, deactivated or gone. Read through the facts cache, which every change forgets.
+   */
+  currentUser(userId: string): Promise<UserFacts | null> {
+    return this.#userFacts(userId);
   }
 
   #userFacts(userId: string): Promise<UserFacts | null> {
@@ -202,11 +201,8 @@ export class AccessControl {
       resolved.viewAction !== action &&
       this.#decide(subject, resolved.viewAction, resolved.viewVia ?? resolved, {}).allowed;
     if (!mayView && resolved.viewAction !== null) throw notFound(target);
-    throw new AstraError(
-      'ASTRA_FORBIDDEN',
-      scoped === undefined ? `not allowed: ${action}` : `this API key's scopes do not allow ${action}`,
-      { details: { action } },
-    );
+    if (scoped !== undefined) throw scopeError(action);
+    throw new AstraError('ASTRA_FORBIDDEN', `not allowed: ${action}`, { details: { action } });
   }
 
   /** Whether the caller may do `action` on `target` (no exception, not audited: for filtering lists). */
@@ -406,15 +402,6 @@ const agentResolved = (agent: AgentFacts): Resolved => ({
   agent,
   viewAction: 'agent.view',
 });
-
-function scopeRefusal(principal: Principal, action: Action): Decision | undefined {
-  if (principal.kind !== 'api_key' || principal.scopes.length === 0) return undefined;
-  const granted = Math.max(
-    ...principal.scopes.map((scope) => (scope in SCOPE_RANK ? SCOPE_RANK[scope as Scope] : -1)),
-  );
-  if (granted >= SCOPE_RANK[scopeNeeded(action)]) return undefined;
-  return { allowed: false, reasons: ['api-key-scope'], errors: [], policyVersion: 0 };
-}
 
 function notFound(target: Target): AstraError {
   const what = target.type === 'user' ? 'user' : target.type;

@@ -62,6 +62,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     identity: deps.identity,
     publicPaths,
     queryTokenPaths: new Set([EVENTS_WS_PATH]),
+    currentUser: (userId) => deps.access.currentUser(userId),
   });
   const define = routeDefiner(app, docs, deps.access);
   // Served by the gateway itself; described here so the document lists every route.

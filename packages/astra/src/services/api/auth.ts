@@ -8,6 +8,11 @@ import type { Identity, Principal } from '../identity/identity.js';
  * JWKS and the API description) requires `Authorization: Bearer <credential>` — the admin token,
  * an API key, an agent's service token or a JWT from `POST /login` (see services/identity). The admin token is compared by
  * SHA-256 digest in constant time. The caller is attached to the request (`principalOf`).
+ *
+ * A user's credential says who they are, never what they may do: their status and super-admin flag
+ * are read as they stand now (`currentUser`, through the access facts cache that every change of
+ * them forgets), so a suspension or a demotion applies from the next request on, however long the
+ * token still lives, and the `sa` claim of a JWT decides nothing.
  */
 declare module 'fastify' {
   interface FastifyRequest {
@@ -25,6 +30,8 @@ export function installAuthentication(
     publicPaths: ReadonlySet<string>;
     /** Paths that also take `?access_token=` (WebSocket upgrades: browsers cannot set headers there). */
     queryTokenPaths?: ReadonlySet<string>;
+    /** The user's super-admin flag now; null when the user is not active (or no longer exists). */
+    currentUser: CurrentUser;
   },
 ): void {
   const expected = digest(options.adminToken);
@@ -42,8 +49,18 @@ export function installAuthentication(
     }
     const principal = await options.identity.authenticate(credential);
     if (principal === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
-    request.astraPrincipal = principal;
+    request.astraPrincipal = await asTheyStandNow(principal, options.currentUser);
   });
+}
+
+export type CurrentUser = (userId: string) => Promise<{ readonly superAdmin: boolean } | null>;
+
+/** A user's principal with their current super-admin flag; ASTRA_UNAUTHENTICATED when they are not active. */
+async function asTheyStandNow(principal: Principal, currentUser: CurrentUser): Promise<Principal> {
+  if (principal.kind !== 'user' && principal.kind !== 'api_key') return principal;
+  const user = await currentUser(principal.userId);
+  if (user === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
+  return user.superAdmin === principal.superAdmin ? principal : { ...principal, superAdmin: user.superAdmin };
 }
 
 /**

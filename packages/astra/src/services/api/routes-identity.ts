@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
 import { onParam, PLATFORM } from '../access/rules.js';
+import { requireScope, requireScopesWithin, SCOPES } from '../access/scopes.js';
 import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
 import type { Identity } from '../identity/identity.js';
 import { generatePassword, hashPassword, verifyPassword } from '../identity/passwords.js';
@@ -53,10 +54,7 @@ const ResetPassword = z.object({ password: Password.optional() });
 const CreateApiKey = z.object({
   name: z.string().trim().min(1).max(200),
   // What the key may do of what its user may (docs/access.md); none: all of it.
-  scopes: z
-    .array(z.enum(['read', 'use', 'edit', 'admin']))
-    .max(4)
-    .optional(),
+  scopes: z.array(z.enum(SCOPES)).max(4).optional(),
   expires_in_days: z.number().int().min(1).max(3650).optional(),
 });
 
@@ -207,7 +205,7 @@ export function registerIdentityRoutes(
       access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
       summary:
-        "Change a user: display name and password (the user itself or a super-admin), status and super-admin flag (super-admin). Suspending, deactivating or a new password ends the user's sessions; a suspended user's API keys stop at once.",
+        "Change a user: display name and password (the user itself or a super-admin), status and super-admin flag (super-admin); an API key needs the `admin` scope. Suspending, deactivating or demoting applies from the caller's next request; suspending, deactivating or a new password also ends the user's sessions.",
       body: PatchUser,
       responses: { 200: 'The user.' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
@@ -216,12 +214,12 @@ export function registerIdentityRoutes(
       const id = idParam(request.params, 'user');
       const principal = principalOf(request);
       const body = parseInput(PatchUser, request.body ?? {}, 'body');
-      const self = userIdOf(principal) === id;
-      if (!principal.superAdmin && (!self || body.status !== undefined || body.is_super_admin !== undefined))
-        throw new AstraError(
-          'ASTRA_FORBIDDEN',
-          'only a super-admin may change another user, a status or the super-admin flag',
-        );
+      const ownProfile =
+        userIdOf(principal) === id && body.status === undefined && body.is_super_admin === undefined;
+      // Changing an account is administering it: an API key needs the admin scope even for its own
+      // user; another user, a status or the super-admin flag need user.admin (super-admins).
+      if (ownProfile) requireScope(principal, 'user.admin');
+      else await deps.access.require(principal, 'user.admin', { type: 'user', id });
       const user = await store.transaction(async (tx) => {
         const updated = await updateUser(tx, id, {
           ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
@@ -234,12 +232,10 @@ export function registerIdentityRoutes(
         return updated;
       });
       if (user === null) throw new AstraError('ASTRA_NOT_FOUND', 'user does not exist');
-      // A status or role change applies to this process's verified credentials at once.
-      if (body.status !== undefined || body.is_super_admin !== undefined) identity.forgetVerified();
-      // Memberships, roles and status decide access: the next request reads them anew.
+      // Status, role and memberships decide access, and every request reads them through these
+      // facts (services/api/auth.ts): the user's next request, with any credential, sees the change.
       await deps.access.forgetUsers([id]);
       request.log.info({ userId: id, fields: Object.keys(body).sort() }, 'user changed');
-      if (body.status !== undefined) identity.forgetVerified(); // the user's API keys stop here at once
       return snake(user);
     },
   );
@@ -280,19 +276,23 @@ export function registerIdentityRoutes(
       path: '/api-keys',
       access: { self: true },
       tag: 'identity',
-      summary: 'Create an API key for the calling user; the key is in this answer only.',
+      summary:
+        'Create an API key for the calling user; the key is in this answer only. An API key may mint only keys within its own scopes (an unscoped key needs an unscoped or `admin` caller).',
       ratePerMinute: 60,
       body: CreateApiKey,
       responses: { 201: '`{key, api_key}`: `key` is shown once; only its hash is stored.' },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
-        403: 'ASTRA_FORBIDDEN: the admin token has no user to own a key',
+        403: "ASTRA_FORBIDDEN: the admin token has no user to own a key, or the calling key's scopes do not cover the ones asked",
       },
     },
     async (request, reply) => {
-      const owner = userIdOf(principalOf(request));
+      const principal = principalOf(request);
+      const owner = userIdOf(principal);
       if (owner === null) throw new AstraError('ASTRA_FORBIDDEN', 'log in as a user to create API keys');
       const body = parseInput(CreateApiKey, request.body ?? {}, 'body');
+      // A key never mints a key wider than itself.
+      requireScopesWithin(principal, body.scopes ?? []);
       const expiresAt =
         body.expires_in_days === undefined ? null : new Date(clock.now() + body.expires_in_days * 86_400_000);
       const { key, record } = await createApiKey(store, {
@@ -327,7 +327,8 @@ export function registerIdentityRoutes(
       path: '/api-keys/:id',
       access: { self: true },
       tag: 'identity',
-      summary: 'Revoke an API key (its owner or a super-admin); it stops working at once.',
+      summary:
+        'Revoke an API key (its owner or a super-admin; an API key needs the `admin` scope); it stops working at once.',
       responses: { 200: '`{id, revoked: true}`' },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
@@ -337,6 +338,8 @@ export function registerIdentityRoutes(
       const key = await readApiKey(store, id);
       if (key === null || (!principal.superAdmin && key.userId !== userIdOf(principal)))
         throw new AstraError('ASTRA_NOT_FOUND', 'api key does not exist');
+      // Revoking administers the key's account: an API key needs the admin scope.
+      requireScope(principal, 'user.admin');
       await revokeApiKey(store, id, new Date(clock.now()));
       identity.forgetVerified(); // this process at once; the others within the cache's 5 s
       return { id, revoked: true };

@@ -12,7 +12,8 @@ import type { Clock } from '../../time/clock.js';
  * - a JWT is kept until its own expiry (`exp`), and at most `jwtTtlMs` (default 60 s, the time
  *   signing keys are reused without reading them again, so retiring a key takes no longer);
  * - any other credential (API key, service token) is kept at most `opaqueTtlMs` (default 5 s): a
- *   revoked or expired key, or a suspended owner, is refused within 5 s in every process;
+ *   revoked or expired key is refused within 5 s in every process (a suspended or demoted owner at
+ *   once: the gateway reads the user's standing on every request, services/api/auth.ts);
  * - at most `maxEntries` credentials (least recently used go first).
  * Concurrent requests with one credential share a single verification.
  */

@@ -1,3 +1,4 @@
+import { isAstraError } from '../../errors/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
@@ -15,8 +16,10 @@ import { countUsers, insertUser } from './user-store.js';
  *   that revoked it, within 5 s in the others: verified credentials are kept that long, see
  *   credential-cache.ts),
  * - a service token (`astrasvc_…`), checked the same way, which acts as an agent, not a user,
- * - a JWT from `POST /login`, checked by signature, issuer, audience and expiry (a suspended
- *   user's tokens lapse within their 15-minute lifetime; their API keys stop at once).
+ * - a JWT from `POST /login`, checked by signature, issuer, audience, expiry (which it must
+ *   carry; a lapsed one answers ASTRA_AUTH_TOKEN_EXPIRED) and a UUID subject.
+ * Who the credential names is all it says: the gateway reads the user's status and super-admin
+ * flag anew on every request (services/api/auth.ts), so a suspension or demotion applies at once.
  * First start creates the super-admin (ASTRA_ADMIN_EMAIL, default admin@localhost) with
  * ASTRA_ADMIN_PASSWORD or a generated password returned once for printing; never a default.
  */
@@ -106,7 +109,11 @@ export class Identity {
       const key = await resolveApiKey(this.#store, credential, this.#clock);
       return key === null ? null : { kind: 'api_key', ...key };
     }
-    const claims = await this.tokens.verify(credential).catch(() => null);
+    const claims = await this.tokens.verify(credential).catch((error: unknown) => {
+      // A genuine token that lapsed says so; every other refusal is just "not valid".
+      if (isAstraError(error, 'ASTRA_AUTH_TOKEN_EXPIRED')) throw error;
+      return null;
+    });
     return claims === null ? null : { kind: 'user', ...claims };
   }
 }

@@ -1,5 +1,15 @@
 import { randomUUID } from 'node:crypto';
-import { exportJWK, generateKeyPair, importJWK, type JWK, type JWTPayload, jwtVerify, SignJWT } from 'jose';
+import {
+  errors,
+  exportJWK,
+  generateKeyPair,
+  importJWK,
+  type JWK,
+  type JWTPayload,
+  jwtVerify,
+  SignJWT,
+} from 'jose';
+import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
@@ -8,7 +18,11 @@ import type { Clock } from '../../time/clock.js';
  * Access tokens: ES256 JWTs with issuer `astra`, audience `astra-api`, subject the user id, a
  * `kid` header naming the signing key, and a short lifetime (default 15 minutes). Verification
  * accepts only ES256 (no `none`, no HS256 with the public key as secret: alg confusion fails),
- * only keys in signing_keys that are not retired, and checks issuer, audience and expiry.
+ * only keys in signing_keys that are not retired, and checks issuer, audience and expiry. A token
+ * must carry `exp` and a UUID subject: one without `exp` would never lapse, and a subject that is no
+ * user id names nobody. A validly signed token past its `exp` is refused with its own code,
+ * ASTRA_AUTH_TOKEN_EXPIRED, so a client can say "log in again" (the signature is checked first, so
+ * the code tells nothing to someone who cannot sign); every other refusal is ASTRA_UNAUTHENTICATED.
  *
  * Keys rotate: `rotateIfOlderThan` adds a new key when the newest is older than the interval; the
  * newest signs, and older ones keep verifying until retired (a retirement waits at least one token
@@ -103,7 +117,10 @@ export class TokenIssuer {
     return { token, expiresAt };
   }
 
-  /** The claims of a valid token; ASTRA_UNAUTHENTICATED for anything else (never the reason in detail). */
+  /**
+   * The claims of a valid token; ASTRA_AUTH_TOKEN_EXPIRED for a genuine token past its expiry,
+   * ASTRA_UNAUTHENTICATED for anything else (never the reason in detail).
+   */
   async verify(token: string): Promise<AccessClaims> {
     try {
       const { payload } = await jwtVerify(
@@ -118,11 +135,14 @@ export class TokenIssuer {
           issuer: TOKEN_ISSUER,
           audience: TOKEN_AUDIENCE,
           algorithms: ['ES256'],
+          requiredClaims: ['exp', 'sub'],
           currentDate: new Date(this.#clock.now()),
         },
       );
       return toClaims(payload);
-    } catch {
+    } catch (error) {
+      if (error instanceof errors.JWTExpired)
+        throw new AstraError('ASTRA_AUTH_TOKEN_EXPIRED', 'the access token expired: log in again');
       throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
     }
   }
@@ -134,7 +154,14 @@ export class TokenIssuer {
   }
 }
 
+const UserId = z.guid();
+
 function toClaims(payload: JWTPayload): AccessClaims {
-  if (typeof payload.sub !== 'string' || typeof payload.email !== 'string') throw new Error('claims missing');
+  if (
+    typeof payload.sub !== 'string' ||
+    !UserId.safeParse(payload.sub).success ||
+    typeof payload.email !== 'string'
+  )
+    throw new Error('claims missing');
   return { userId: payload.sub, email: payload.email, superAdmin: payload.sa === true };
 }
