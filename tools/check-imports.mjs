@@ -3,7 +3,9 @@
 // no import cycles; the kernel and ports import only kernel, ports, errors and time; services import
 // no adapters, app or CLI; database and cache drivers are imported only by adapters; only config
 // reads process.env; the SDK imports nothing from the platform; route handlers hold no SQL (the API's
-// `routes-*.ts` call the services' stores). `npm run lint` runs it, and so does a unit test. Exits 1
+// `routes-*.ts` call the services' stores); outside the kernel, the kernel is imported only through
+// its public interface `kernel/index.ts`; a service imports another service only through that
+// service's `services/<name>/index.ts`. `npm run lint` runs it, and so does a unit test. Exits 1
 // with one line per violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
@@ -30,6 +32,13 @@ function layerOf(rel) {
   if (!match) return { pkg: null, layer: null };
   return { pkg: match[1], layer: match[2] };
 }
+
+/** `services/<name>/…` → name; null outside the services. */
+function serviceOf(rel) {
+  return /^packages\/astra\/src\/services\/([^/]+)\//.exec(rel)?.[1] ?? null;
+}
+
+const KERNEL_INDEX = 'packages/astra/src/kernel/index.ts';
 
 function resolveRelative(fromFile, spec) {
   const base = path.resolve(path.dirname(fromFile), spec);
@@ -97,6 +106,18 @@ export function checkImports(root) {
         } else if (layer === 'adapters' && ['services', 'app', 'cli'].includes(to.layer)) {
           violations.push(`${rel}: adapters may not import ${to.layer} (${targetRel})`);
         }
+        if (pkg === 'astra' && layer !== 'kernel' && to.layer === 'kernel' && targetRel !== KERNEL_INDEX)
+          violations.push(`${rel}: imports kernel internals (${targetRel}); use kernel/index.ts`);
+        const [from, into] = [serviceOf(rel), serviceOf(targetRel)];
+        if (
+          from !== null &&
+          into !== null &&
+          from !== into &&
+          targetRel !== `packages/astra/src/services/${into}/index.ts`
+        )
+          violations.push(
+            `${rel}: imports the internals of service ${into} (${targetRel}); use services/${into}/index.ts`,
+          );
       } else if (!spec.startsWith('node:')) {
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];
         if (pkg === 'sdk' && name.startsWith('@astra/'))

@@ -5,13 +5,19 @@ import type { FastifyInstance } from 'fastify';
 import { migrate } from '../adapters/sql/migrate.js';
 import type { AstraConfig } from '../config/index.js';
 import { AstraError } from '../errors/index.js';
-import { type Executor, startExecutor } from '../kernel/executor/executor.js';
-import type { HandlerRegistry } from '../kernel/executor/handlers.js';
-import type { TaskInterceptor } from '../kernel/executor/task-interceptor.js';
-import { type Scheduler, startScheduler } from '../kernel/scheduler/scheduler.js';
-import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
-import type { EngineInterceptor } from '../kernel/tasks/engine-interceptors.js';
-import { startWorkerManager, type WorkerManager } from '../kernel/workers/worker-manager.js';
+import {
+  createTaskKernel,
+  type EngineInterceptor,
+  type Executor,
+  type HandlerRegistry,
+  type Scheduler,
+  startExecutor,
+  startScheduler,
+  startWorkerManager,
+  type TaskInterceptor,
+  type TaskKernel,
+  type WorkerManager,
+} from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
 import { AccessControl } from '../services/access/access-control.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';

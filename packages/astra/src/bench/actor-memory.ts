@@ -9,7 +9,7 @@
  * read once more, to show that a busy spell leaves nothing behind (mailboxes are released). Prints the
  * conditions and figures, and as the last line one JSON object with the headline numbers.
  */
-import { createActorSystem } from '../kernel/actors/index.js';
+import { createActorSystem } from '../kernel/index.js';
 
 const GIB = 2 ** 30;
 

@@ -1,8 +1,12 @@
 import { randomUUID } from 'node:crypto';
-import { type Executor, startExecutor } from '../kernel/executor/executor.js';
-import { builtInHandlers } from '../kernel/executor/handlers.js';
-import { createTaskKernel, type TaskKernel } from '../kernel/task-kernel.js';
-import { GOALS_COMPLETED_STREAM } from '../kernel/tasks/types.js';
+import {
+  builtInHandlers,
+  createTaskKernel,
+  type Executor,
+  GOALS_COMPLETED_STREAM,
+  startExecutor,
+  type TaskKernel,
+} from '../kernel/index.js';
 import type { Bus } from '../ports/bus.js';
 import type { Cache } from '../ports/cache.js';
 import type { SqlExecutor, SqlResult, SqlRow, SqlStore, TransactionOptions } from '../ports/sql-store.js';

@@ -1,12 +1,14 @@
 import { z } from 'zod';
 import { CACHE_DEFAULTS } from '../adapters/cache/cache-defaults.js';
 import { POSTGRES_DEFAULTS } from '../adapters/sql/postgres-defaults.js';
-import { DEFAULT_MAILBOX_CAPACITY } from '../kernel/actors/options.js';
-import { BUS_CONSUMER_DEFAULTS } from '../kernel/bus-consumer-options.js';
-import { EXECUTOR_DEFAULTS } from '../kernel/executor/executor-defaults.js';
-import { SCHEDULER_DEFAULTS } from '../kernel/scheduler/scheduler-defaults.js';
-import { DEFAULT_RETRY_POLICY } from '../kernel/task-kernel.js';
-import { WORKER_MANAGER_DEFAULTS } from '../kernel/workers/worker-manager-defaults.js';
+import {
+  BUS_CONSUMER_DEFAULTS,
+  DEFAULT_MAILBOX_CAPACITY,
+  DEFAULT_RETRY_POLICY,
+  EXECUTOR_DEFAULTS,
+  SCHEDULER_DEFAULTS,
+  WORKER_MANAGER_DEFAULTS,
+} from '../kernel/index.js';
 import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
 import { API_DEFAULTS } from '../services/api/api-defaults.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../services/gateway/circuit-breaker.js';

@@ -30,6 +30,20 @@ describe('layer rules', () => {
       "import pg from 'pg';\nexport const s = process.env.X ? pg : 1;\n",
     );
     write('packages/sdk/src/index.ts', "export { a } from '@astra/platform';\n");
+    write('packages/astra/src/kernel/index.ts', "export { read } from './tasks/sql/read.js';\n");
+    write('packages/astra/src/kernel/tasks/sql/read.ts', 'export const read = 1;\n');
+    write('packages/astra/src/services/y/index.ts', "export { inside } from './inside.js';\n");
+    write('packages/astra/src/services/y/inside.ts', 'export const inside = 1;\n');
+    write(
+      'packages/astra/src/services/z/uses.ts',
+      "import { read } from '../../kernel/tasks/sql/read.js';\nimport { inside } from '../y/inside.js';\n" +
+        "import { read as r } from '../../kernel/index.js';\nimport { inside as i } from '../y/index.js';\n" +
+        'export const uses = read + inside + r + i;\n',
+    );
+    write(
+      'packages/astra/src/app/root.ts',
+      "import { read } from '../kernel/tasks/sql/read.js';\nimport { inside } from '../services/y/inside.js';\nexport const root = read + inside;\n",
+    );
     write(
       'packages/astra/src/services/api/routes-x.ts',
       'export const list = (db: { query(sql: string): unknown }) => db.query(`SELECT 1`);\n',
@@ -53,6 +67,24 @@ describe('layer rules', () => {
       expect(violations).toContain(
         'packages/astra/src/services/x/s.ts: reads process.env outside config loading',
       );
+    });
+    it('reports imports of kernel internals from outside the kernel, not of kernel/index.ts', () => {
+      expect(violations).toContain(
+        'packages/astra/src/services/z/uses.ts: imports kernel internals (packages/astra/src/kernel/tasks/sql/read.ts); use kernel/index.ts',
+      );
+      expect(violations).toContain(
+        'packages/astra/src/app/root.ts: imports kernel internals (packages/astra/src/kernel/tasks/sql/read.ts); use kernel/index.ts',
+      );
+      expect(violations.filter((v) => v.includes('kernel/index.ts)'))).toEqual([]);
+    });
+    it("reports a service importing another service's internals, not its index.ts (the composition root may)", () => {
+      expect(violations).toContain(
+        'packages/astra/src/services/z/uses.ts: imports the internals of service y (packages/astra/src/services/y/inside.ts); use services/y/index.ts',
+      );
+      expect(violations.filter((v) => v.includes('services/y/index.ts)'))).toEqual([]);
+      expect(
+        violations.filter((v) => v.startsWith('packages/astra/src/app/root.ts: imports the internals')),
+      ).toEqual([]);
     });
     it('reports SQL in a route file', () => {
       expect(violations).toContain(

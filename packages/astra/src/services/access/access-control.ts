@@ -3,8 +3,8 @@ import { AstraError } from '../../errors/index.js';
 import type { Cache } from '../../ports/cache.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import type { Principal } from '../identity/identity.js';
-import { ScopedCache } from '../reads/scoped-cache.js';
+import type { Principal } from '../identity/index.js';
+import { ScopedCache } from '../reads/index.js';
 import { DecisionLog } from './decision-log.js';
 import {
   type AgentFacts,

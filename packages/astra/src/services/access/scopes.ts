@@ -1,5 +1,5 @@
 import { AstraError } from '../../errors/index.js';
-import type { Principal } from '../identity/identity.js';
+import type { Principal } from '../identity/index.js';
 import type { Decision } from './policy-engine.js';
 import type { Action } from './rules.js';
 

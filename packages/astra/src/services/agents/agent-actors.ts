@@ -1,6 +1,11 @@
 import { AstraError } from '../../errors/index.js';
-import { type ActorSystem, createActorSystem } from '../../kernel/actors/index.js';
-import type { SubmitGoalInput, SubmittedGoal, TaskEngine } from '../../kernel/tasks/engine.js';
+import {
+  type ActorSystem,
+  createActorSystem,
+  type SubmitGoalInput,
+  type SubmittedGoal,
+  type TaskEngine,
+} from '../../kernel/index.js';
 import type { Clock } from '../../time/clock.js';
 
 /**

@@ -1,7 +1,6 @@
 import type { FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
-import type { AccessControl, Allowed, Target } from '../access/access-control.js';
-import type { AccessRule, ResourceRef } from '../access/rules.js';
+import type { AccessControl, AccessRule, Allowed, ResourceRef, Target } from '../access/index.js';
 import { principalOf } from './auth.js';
 import { idParam, isUuid } from './validation.js';
 

@@ -1,11 +1,11 @@
-import type { TaskEngine } from '../../kernel/tasks/engine.js';
+import type { TaskEngine } from '../../kernel/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import type { AccessControl } from '../access/access-control.js';
-import type { AgentActors } from '../agents/agent-actors.js';
-import type { ApprovalSettings } from '../approvals/policy.js';
-import type { Identity } from '../identity/identity.js';
-import type { ReadModel } from '../reads/read-model.js';
+import type { AccessControl } from '../access/index.js';
+import type { AgentActors } from '../agents/index.js';
+import type { ApprovalSettings } from '../approvals/index.js';
+import type { Identity } from '../identity/index.js';
+import type { ReadModel } from '../reads/index.js';
 
 /** What the API's routes are built from. */
 export interface ApiDeps {

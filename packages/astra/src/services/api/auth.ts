@@ -1,7 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
-import type { Identity, Principal } from '../identity/identity.js';
+import type { Identity, Principal } from '../identity/index.js';
 
 /**
  * The authentication gate: every route but the public ones (`/health`, `/ready`, `/login`, the

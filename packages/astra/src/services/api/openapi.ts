@@ -2,8 +2,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
-import type { AccessControl } from '../access/access-control.js';
-import type { AccessRule } from '../access/rules.js';
+import type { AccessControl, AccessRule } from '../access/index.js';
 import { accessPreHandler } from './access-hook.js';
 
 /**

@@ -1,16 +1,19 @@
 import { z } from 'zod';
 import { AstraError, isAstraError } from '../../errors/index.js';
-import type { Target } from '../access/access-control.js';
-import { listDecisions } from '../access/decision-store.js';
-import { listCollaborators, putCollaborator, removeCollaborator } from '../access/org-store.js';
-import { validatePolicies } from '../access/policy-engine.js';
 import {
+  ACTIONS,
   activatePolicyVersion,
   insertPolicyVersion,
+  listCollaborators,
+  listDecisions,
   listPolicyVersions,
+  PLATFORM,
+  putCollaborator,
   readPolicyText,
-} from '../access/policy-store.js';
-import { ACTIONS, PLATFORM } from '../access/rules.js';
+  removeCollaborator,
+  type Target,
+  validatePolicies,
+} from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

@@ -1,18 +1,17 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { readAgentEvents } from '../../kernel/tasks/sql/read.js';
-import { readTeamOrg } from '../access/directory.js';
-import { onParam } from '../access/rules.js';
-import type { AgentActors } from '../agents/agent-actors.js';
+import { readAgentEvents } from '../../kernel/index.js';
+import { onParam, readTeamOrg } from '../access/index.js';
 import {
+  type AgentActors,
   type AgentPatch,
   DEFAULT_ORG_ID,
   deleteAgent,
   insertAgent,
   listAgents,
   updateAgent,
-} from '../agents/agent-store.js';
-import type { Principal } from '../identity/identity.js';
+} from '../agents/index.js';
+import type { Principal } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

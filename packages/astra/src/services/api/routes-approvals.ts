@@ -6,10 +6,10 @@ import {
   readApproval,
   readApprovalEvents,
   readDecisions,
-} from '../../kernel/tasks/sql/approvals.js';
-import { readGoalPlan } from '../../kernel/tasks/sql/read.js';
-import { onParam } from '../access/rules.js';
-import { approverOf, mayDecide } from '../approvals/policy.js';
+  readGoalPlan,
+} from '../../kernel/index.js';
+import { onParam } from '../access/index.js';
+import { approverOf, mayDecide } from '../approvals/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

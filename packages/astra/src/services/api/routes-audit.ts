@@ -1,9 +1,8 @@
 import { z } from 'zod';
 import { AstraError, normalizeError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { decisionsInWindow, type StoredDecision } from '../access/decision-store.js';
-import { PLATFORM } from '../access/rules.js';
-import { eventsInWindow, type LoggedEvent } from '../events/event-store.js';
+import { decisionsInWindow, PLATFORM, type StoredDecision } from '../access/index.js';
+import { eventsInWindow, type LoggedEvent } from '../events/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { drained } from './drained.js';
 import type { DefineRoute } from './openapi.js';

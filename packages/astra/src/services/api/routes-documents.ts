@@ -1,15 +1,15 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { readGoal } from '../../kernel/tasks/sql/read.js';
+import { readGoal } from '../../kernel/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { onParam } from '../access/rules.js';
+import { onParam } from '../access/index.js';
 import {
   DOC_TYPES,
   type DocType as DocKind,
   deleteDocument,
   insertDocument,
   listDocuments,
-} from '../agents/document-store.js';
+} from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';

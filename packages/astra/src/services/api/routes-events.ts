@@ -2,7 +2,7 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { EventFeed, type EventFilter, eventJson, type Subscription } from '../events/event-feed.js';
+import { EventFeed, type EventFilter, eventJson, type Subscription } from '../events/index.js';
 import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';

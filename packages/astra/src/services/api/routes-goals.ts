@@ -1,12 +1,9 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import type { SubmittedGoal } from '../../kernel/tasks/engine.js';
-import { listGoals, readStats } from '../../kernel/tasks/sql/read.js';
-import { onBody, onParam, PLATFORM } from '../access/rules.js';
-import { admissionFor } from '../agents/admission.js';
-import type { AgentActors } from '../agents/agent-actors.js';
-import { listAgents, readAgent } from '../agents/agent-store.js';
-import { approvalInput } from '../approvals/policy.js';
+import { listGoals, readStats, type SubmittedGoal } from '../../kernel/index.js';
+import { onBody, onParam, PLATFORM } from '../access/index.js';
+import { type AgentActors, admissionFor, listAgents, readAgent } from '../agents/index.js';
+import { approvalInput } from '../approvals/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

@@ -1,20 +1,24 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { Clock } from '../../time/clock.js';
-import { onParam, PLATFORM } from '../access/rules.js';
-import { requireScope, requireScopesWithin, SCOPES } from '../access/scopes.js';
-import { createApiKey, listApiKeys, readApiKey, revokeApiKey } from '../identity/api-keys.js';
-import type { Identity } from '../identity/identity.js';
-import { generatePassword, hashPassword, verifyPassword } from '../identity/passwords.js';
-import { revokeUserSessions } from '../identity/refresh-tokens.js';
+import { onParam, PLATFORM, requireScope, requireScopesWithin, SCOPES } from '../access/index.js';
 import {
+  createApiKey,
+  generatePassword,
+  hashPassword,
+  type Identity,
   insertUser,
+  listApiKeys,
   listUsers,
+  readApiKey,
   readCredentials,
   readUser,
   recordLogin,
+  revokeApiKey,
+  revokeUserSessions,
   updateUser,
-} from '../identity/user-store.js';
+  verifyPassword,
+} from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { onBody } from '../access/rules.js';
-import type { AgentActors } from '../agents/agent-actors.js';
-import { countCall } from '../agents/rate-windows.js';
+import { onBody } from '../access/index.js';
+import { type AgentActors, countCall } from '../agents/index.js';
 import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';

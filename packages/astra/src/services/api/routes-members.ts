@@ -1,8 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import type { Member } from '../access/org-store.js';
-import { type Action, onParam, type ResourceType } from '../access/rules.js';
+import { type Action, type Member, onParam, type ResourceType } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';

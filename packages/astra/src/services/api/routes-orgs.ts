@@ -7,13 +7,14 @@ import {
   listOrgs,
   listTeamMembers,
   listTeams,
+  onParam,
+  PLATFORM,
   putOrgMember,
   putTeamMember,
   readOrg,
   removeOrgMember,
   removeTeamMember,
-} from '../access/org-store.js';
-import { onParam, PLATFORM } from '../access/rules.js';
+} from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { onParam } from '../access/rules.js';
-import { activateRevision, createRevision, listRevisions } from '../agents/revision-store.js';
+import { onParam } from '../access/index.js';
+import { activateRevision, createRevision, listRevisions } from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

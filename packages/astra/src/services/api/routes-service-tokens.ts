@@ -1,13 +1,13 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { onParam } from '../access/rules.js';
+import { onParam } from '../access/index.js';
 import {
   createServiceToken,
   DEFAULT_SERVICE_TOKEN_TTL_S,
   listServiceTokens,
   MAX_SERVICE_TOKEN_TTL_S,
   revokeServiceToken,
-} from '../identity/service-tokens.js';
+} from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';

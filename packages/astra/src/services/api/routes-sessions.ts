@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import type { Identity } from '../identity/identity.js';
-import { readUser } from '../identity/user-store.js';
+import { type Identity, readUser } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { parseInput, snake } from './validation.js';

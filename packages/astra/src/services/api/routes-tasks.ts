@@ -1,9 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { readGraph, readTask } from '../../kernel/tasks/sql/read.js';
-import type { JsonValue } from '../../kernel/tasks/types.js';
-import { listWorkers } from '../../kernel/workers/worker-store.js';
-import { onParam, PLATFORM } from '../access/rules.js';
+import { type JsonValue, listWorkers, readGraph, readTask } from '../../kernel/index.js';
+import { onParam, PLATFORM } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
 import { idParam, parseInput, snake } from './validation.js';

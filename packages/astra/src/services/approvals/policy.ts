@@ -1,7 +1,6 @@
 import { AstraError } from '../../errors/index.js';
-import type { ApprovalRecord } from '../../kernel/tasks/sql/approvals.js';
-import type { ApprovalRule, PlanTask } from '../../kernel/tasks/types.js';
-import type { Principal } from '../identity/identity.js';
+import type { ApprovalRecord, ApprovalRule, PlanTask } from '../../kernel/index.js';
+import type { Principal } from '../identity/index.js';
 
 /**
  * What needs people's approval, and who may give it. Decided once, when a goal is submitted: the

@@ -1,7 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../../log/logger.js';
-import { registerApi } from '../api/api.js';
-import type { ApiDeps } from '../api/api-deps.js';
+import { type ApiDeps, registerApi } from '../api/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { GATEWAY_DEFAULTS } from './gateway-defaults.js';

@@ -1,9 +1,22 @@
-import { readGoal, readGoalTasks, readGraph, readGraphTasks, readTask } from '../../kernel/tasks/sql/read.js';
-import type { GoalRecord, GraphRecord, TaskRecord } from '../../kernel/tasks/types.js';
+import {
+  type GoalRecord,
+  type GraphRecord,
+  readGoal,
+  readGoalTasks,
+  readGraph,
+  readGraphTasks,
+  readTask,
+  type TaskRecord,
+} from '../../kernel/index.js';
 import type { Cache } from '../../ports/cache.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
-import { tokensUsedToday } from '../agents/admission.js';
-import { type AgentProfile, type AgentRecord, readAgent, readProfile } from '../agents/agent-store.js';
+import {
+  type AgentProfile,
+  type AgentRecord,
+  readAgent,
+  readProfile,
+  tokensUsedToday,
+} from '../agents/index.js';
 import { ScopedCache } from './scoped-cache.js';
 
 /**

@@ -1,0 +1,105 @@
+/**
+ * The kernel's public interface: everything a service, the composition root, the CLI or the
+ * benchmark may use. Outside `src/kernel/`, imports of the kernel name this file only
+ * (tools/check-imports.mjs refuses deeper ones), so the kernel's files — its one-statement SQL,
+ * the worker rows, the claim and dispatch paths — can change without touching its users.
+ *
+ * - the task kernel and its engine commands (submit, cancel, complete, decide approvals);
+ * - the roles a node runs: executor, scheduler, worker manager, with their defaults;
+ * - task handlers and the interceptors around handlers and engine commands;
+ * - read queries (tasks, graphs, goals, events, approvals, stats) and the worker registry;
+ * - the actor runtime; the bus consumer; the kernel's types and stream names.
+ */
+
+// The actor runtime and the bus consumer.
+export * from './actors/index.js';
+export { type Consumer, startConsumer } from './bus-consumer.js';
+export {
+  BUS_CONSUMER_DEFAULTS,
+  type ConsumerErrorContext,
+  type ConsumerOptions,
+  type ConsumerPhase,
+} from './bus-consumer-options.js';
+
+// The roles.
+export { type Executor, type ExecutorOptions, startExecutor } from './executor/executor.js';
+export { EXECUTOR_DEFAULTS } from './executor/executor-defaults.js';
+// Task handlers and their interceptors.
+export {
+  builtInHandlers,
+  type Deferred,
+  HandlerRegistry,
+  isDeferred,
+  type TaskContext,
+  TaskError,
+  type TaskHandler,
+  type TaskOutcome,
+} from './executor/handlers.js';
+export { DEFAULT_MAX_RESULT_BYTES } from './executor/result-limit.js';
+export type { TaskInterceptor } from './executor/task-interceptor.js';
+export {
+  type Scheduler,
+  type SchedulerOptions,
+  type SweepReport,
+  startScheduler,
+} from './scheduler/scheduler.js';
+export { SCHEDULER_DEFAULTS } from './scheduler/scheduler-defaults.js';
+// The task kernel and its engine.
+export {
+  createTaskKernel,
+  DEFAULT_RETRY_POLICY,
+  type TaskKernel,
+  type TaskKernelOptions,
+} from './task-kernel.js';
+export type {
+  ApprovalVote,
+  EngineOptions,
+  SubmitGoalInput,
+  SubmittedGoal,
+  TaskEngine,
+} from './tasks/engine.js';
+export type {
+  CancelGoalCommand,
+  CancelTaskCommand,
+  ClaimCommand,
+  CommandInput,
+  CommandName,
+  CommandOutput,
+  EngineCommands,
+  EngineInterceptor,
+} from './tasks/engine-interceptors.js';
+// Read queries and the worker registry.
+export {
+  type ApprovalDecision,
+  type ApprovalEvent,
+  type ApprovalRecord,
+  type ApprovalStatus,
+  type ApprovalType,
+  type Decision,
+  listPendingApprovals,
+  readApproval,
+  readApprovalEvents,
+  readDecisions,
+} from './tasks/sql/approvals.js';
+export {
+  type GraphEvent,
+  listGoals,
+  readAgentEvents,
+  readGoal,
+  readGoalPlan,
+  readGoalTasks,
+  readGraph,
+  readGraphEvents,
+  readGraphTasks,
+  readStats,
+  readTask,
+} from './tasks/sql/read.js';
+// Types and stream names.
+export * from './tasks/types.js';
+export {
+  startWorkerManager,
+  type WorkerManager,
+  type WorkerManagerOptions,
+} from './workers/worker-manager.js';
+export { defaultCheckEveryMs, WORKER_MANAGER_DEFAULTS } from './workers/worker-manager-defaults.js';
+export { listWorkers, type WorkerRecord, type WorkerStatus } from './workers/worker-store.js';

@@ -1,0 +1,22 @@
+/**
+ * The agents service's public surface: agent, document and revision stores, goal admission, the
+ * agents' actors and the per-minute rate windows.
+ * Other services import this file only (tools/check-imports.mjs).
+ */
+export { admissionFor, tokensUsedToday } from './admission.js';
+export type { AgentActors } from './agent-actors.js';
+export {
+  type AgentPatch,
+  type AgentProfile,
+  type AgentRecord,
+  DEFAULT_ORG_ID,
+  deleteAgent,
+  insertAgent,
+  listAgents,
+  readAgent,
+  readProfile,
+  updateAgent,
+} from './agent-store.js';
+export { DOC_TYPES, type DocType, deleteDocument, insertDocument, listDocuments } from './document-store.js';
+export { countCall } from './rate-windows.js';
+export { activateRevision, createRevision, listRevisions } from './revision-store.js';

@@ -1,0 +1,5 @@
+/**
+ * The approvals service's public surface: what needs approval, who may vote.
+ * Other services import this file only (tools/check-imports.mjs).
+ */
+export { type ApprovalSettings, approvalInput, approverOf, mayDecide } from './policy.js';

@@ -1,0 +1,6 @@
+/**
+ * The read model's public surface: cached views by id.
+ * Other services import this file only (tools/check-imports.mjs).
+ */
+export type { ReadModel } from './read-model.js';
+export { ScopedCache } from './scoped-cache.js';
