@@ -29,6 +29,7 @@ import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
+import { goalLogs } from './goal-logs.js';
 
 /**
  * A node: one process running some or all of Astra's roles over one set of backends.
@@ -114,6 +115,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
       onChanged: ({ goals }) => reads.forgetGoals(goals),
+      goalLifecycle: goalLogs(log),
     });
     kernel = kernelNow;
     stops.push(async () => {

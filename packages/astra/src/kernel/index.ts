@@ -68,6 +68,7 @@ export type {
   EngineCommands,
   EngineInterceptor,
 } from './tasks/engine-interceptors.js';
+export type { GoalEndedReport, GoalLifecycleHooks, GoalStartedReport } from './tasks/goal-lifecycle.js';
 // Read queries and the worker registry.
 export {
   type ApprovalDecision,

@@ -5,6 +5,7 @@ import { builtInHandlers, type HandlerRegistry } from './executor/handlers.js';
 import { DueTimers } from './scheduler/due-timers.js';
 import { type EngineOptions, TaskEngine } from './tasks/engine.js';
 import { type EngineInterceptor, InterceptedTaskEngine } from './tasks/engine-interceptors.js';
+import type { GoalLifecycleHooks } from './tasks/goal-lifecycle.js';
 import type { RetryPolicy } from './tasks/sql/fail-tasks.js';
 
 /**
@@ -27,6 +28,8 @@ export interface TaskKernelOptions {
   readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
   /** Around the engine's commands, the first outermost (tasks/engine-interceptors.ts); default none. */
   readonly interceptors?: readonly EngineInterceptor[];
+  /** Told of each goal's submission and end (tasks/goal-lifecycle.ts); default nothing. */
+  readonly goalLifecycle?: GoalLifecycleHooks;
 }
 
 export interface TaskKernel {
@@ -52,6 +55,7 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     onDue: (due) => timers?.add(due),
     onError,
     ...(options.onChanged === undefined ? {} : { onChanged: options.onChanged }),
+    ...(options.goalLifecycle === undefined ? {} : { goalLifecycle: options.goalLifecycle }),
   };
   const interceptors = options.interceptors ?? [];
   const engine =

@@ -8,6 +8,7 @@ import type { HandlerRegistry } from '../../src/kernel/executor/handlers.js';
 import type { TaskInterceptor } from '../../src/kernel/executor/task-interceptor.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import type { EngineInterceptor } from '../../src/kernel/tasks/engine-interceptors.js';
+import type { GoalLifecycleHooks } from '../../src/kernel/tasks/goal-lifecycle.js';
 import { readGoal } from '../../src/kernel/tasks/sql/read.js';
 import type { GoalRecord } from '../../src/kernel/tasks/types.js';
 import { GOALS_COMPLETED_STREAM } from '../../src/kernel/tasks/types.js';
@@ -46,6 +47,7 @@ export interface KernelHarness {
 
 export interface HarnessOptions {
   readonly handlers?: HandlerRegistry;
+  readonly goalLifecycle?: GoalLifecycleHooks;
   readonly engineInterceptors?: readonly EngineInterceptor[];
   readonly taskInterceptors?: readonly TaskInterceptor[];
   readonly shardCount?: number;
@@ -83,6 +85,7 @@ export async function openKernel(
     shardCount: options.shardCount ?? 4,
     retry: { baseMs: 5, maxMs: 20 },
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
+    ...(options.goalLifecycle === undefined ? {} : { goalLifecycle: options.goalLifecycle }),
     ...(options.engineInterceptors === undefined ? {} : { interceptors: options.engineInterceptors }),
   });
   const executors: Executor[] = [];

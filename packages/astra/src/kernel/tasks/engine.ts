@@ -3,6 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { endedReport, type GoalEndCounts, type GoalLifecycleHooks } from './goal-lifecycle.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
@@ -52,7 +53,7 @@ import {
   insertGoalDependencies,
   unblockableGoals,
 } from './sql/goals.js';
-import { goalTaskIds, readGoal } from './sql/read.js';
+import { goalTaskIds, readGoal, readGraph } from './sql/read.js';
 import {
   type ApprovalRule,
   type ClaimedTask,
@@ -97,6 +98,8 @@ export interface EngineOptions {
    * A rejection goes to onError: the write stands. Default: nothing.
    */
   readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
+  /** Told of each goal's submission and end after commit (goal-lifecycle.ts). Default: nothing. */
+  readonly goalLifecycle?: GoalLifecycleHooks;
 }
 
 export interface SubmitGoalInput {
@@ -151,7 +154,7 @@ export interface SubmittedGoal {
 
 interface Effects {
   dispatch: Dispatch[];
-  finishedGoals: { goalId: string; agentId: string; status: GoalStatus }[];
+  finishedGoals: { goalId: string; agentId: string; status: GoalStatus; counts?: GoalEndCounts }[];
   due: { taskId: string; dueAt: number; shard: number }[];
   /** Goals changed (beyond those named in dispatch and finishedGoals), for onChanged. */
   goals: Set<string>;
@@ -193,6 +196,29 @@ export class TaskEngine {
   }
 
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
+    const submitted = await this.#submit(input);
+    if (!submitted.existing)
+      this.#report(() =>
+        this.#options.goalLifecycle?.started?.({
+          goalId: submitted.goalId,
+          agentId: input.agentId,
+          status: submitted.status,
+          taskCount: submitted.taskCount,
+        }),
+      );
+    return submitted;
+  }
+
+  /** A hook's failure is reported, never raised: the write it reports has committed. */
+  #report(call: () => void): void {
+    try {
+      call();
+    } catch (error) {
+      this.#options.onError?.(error, 'goal lifecycle hook');
+    }
+  }
+
+  async #submit(input: SubmitGoalInput): Promise<SubmittedGoal> {
     const plan = this.validatePlan(input.plan);
     const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
     const planRule = input.approval?.plan ?? null;
@@ -525,9 +551,18 @@ export class TaskEngine {
       );
       await cancelPlanApproval(tx, goalId, reason, now);
       const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
-      fx.finishedGoals.push(cancelled);
       // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
       const ended = await cancelTasks(tx, await goalTaskIds(tx, goalId), reason, now);
+      const graph = goal.graphId === null ? null : await readGraph(tx, goal.graphId);
+      fx.finishedGoals.push({
+        ...cancelled,
+        counts: {
+          taskCount: graph?.taskCount ?? 0,
+          failedTasks: graph?.failedTasks ?? 0,
+          cancelledTasks: graph?.cancelledTasks ?? 0,
+          createdAtMs: Date.parse(goal.createdAt),
+        },
+      });
       await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
       // Logged last: a goal's end comes after every event of its tasks and its graph.
       await appendGoalEvent(tx, {
@@ -771,6 +806,12 @@ export class TaskEngine {
         })),
     );
     await changed;
+    const { goalLifecycle } = this.#options;
+    if (goalLifecycle?.ended !== undefined) {
+      const nowMs = this.#options.clock.now();
+      for (const goal of fx.finishedGoals)
+        this.#report(() => goalLifecycle.ended?.(endedReport(goal, nowMs)));
+    }
     await Promise.all([
       dispatched,
       this.#send(

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { endCountsOf, type GoalEndCounts } from '../goal-lifecycle.js';
 import type { Dispatch, GoalStatus, JsonValue } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
 import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
@@ -82,10 +83,13 @@ ${orderedEventsCte('logged', '$4', [
   GOAL_END_EVENTS,
 ])}
 SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
-       goal_id
+       goal_id, NULL::int AS task_count, NULL::int AS failed_tasks, NULL::int AS cancelled_tasks,
+       NULL::timestamptz AS created_at
 FROM done
-UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id FROM ready
-UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id FROM goals_ended`;
+UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id, NULL, NULL, NULL, NULL FROM ready
+UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id, task_count, failed_tasks, cancelled_tasks,
+                 created_at
+FROM goals_ended`;
 
 export interface Completion {
   readonly taskId: string;
@@ -97,6 +101,7 @@ export interface EndedGoal {
   readonly goalId: string;
   readonly agentId: string;
   readonly status: GoalStatus;
+  readonly counts?: GoalEndCounts;
 }
 
 export interface CompletedBatch {
@@ -142,7 +147,13 @@ export async function completeTasks(
         goalId: row.id,
         agentId: row.agent_id ?? '',
         status: row.status ?? 'completed',
+        ...withCounts(row),
       });
   }
   return { completed, dispatch, finishedGoals, goalIds };
+}
+
+function withCounts(row: Record<string, unknown>): { counts?: GoalEndCounts } {
+  const counts = endCountsOf(row);
+  return counts === undefined ? {} : { counts };
 }

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { endCountsOf, type GoalEndCounts } from '../goal-lifecycle.js';
 import type { GoalStatus, JsonValue } from '../types.js';
 import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
 import { orderedEventsCte } from './ordered-events.js';
@@ -62,7 +63,7 @@ WITH graphs AS (
 ),
 ${goalEndCtes('$2')},
 ${orderedEventsCte('logged', '$2', [GRAPH_END_EVENTS, GOAL_END_EVENTS])}
-SELECT id, agent_id, status, graph_id FROM goals_ended`;
+SELECT id, agent_id, status, graph_id, created_at, task_count, failed_tasks, cancelled_tasks FROM goals_ended`;
 
 const UNBLOCKABLE_SQL = `
 SELECT g.id, g.agent_id, g.plan, g.task_approvals FROM goals g
@@ -185,6 +186,7 @@ export interface FinishedGoal {
   readonly agentId: string;
   readonly status: GoalStatus;
   readonly graphId: string;
+  readonly counts?: GoalEndCounts;
 }
 
 export async function finalizeGraphs(
@@ -197,12 +199,16 @@ export async function finalizeGraphs(
     FINALIZE_SQL,
     [graphIds, now],
   );
-  return rows.map((row) => ({
-    goalId: row.id,
-    agentId: row.agent_id,
-    status: row.status,
-    graphId: row.graph_id,
-  }));
+  return rows.map((row) => {
+    const counts = endCountsOf(row);
+    return {
+      goalId: row.id,
+      agentId: row.agent_id,
+      status: row.status,
+      graphId: row.graph_id,
+      ...(counts === undefined ? {} : { counts }),
+    };
+  });
 }
 
 export async function unblockableGoals(

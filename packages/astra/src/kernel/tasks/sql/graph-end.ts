@@ -13,7 +13,8 @@ export function graphOutcome(alias = ''): string {
  * The CTE `goals_ended`, reading a CTE `graphs` that returns the graphs touched (id, goal_id,
  * agent_id, status, task_count, failed_tasks, cancelled_tasks, unfinished_tasks); those with
  * unfinished_tasks = 0 have ended. `now` is the timestamp parameter (e.g. `$4`). goals_ended
- * returns id, agent_id, status, cascade_id and graph_id. Their events are GRAPH_END_EVENTS then
+ * returns id, agent_id, status, cascade_id, graph_id and, for the report of the goal's end
+ * (goal-lifecycle.ts), created_at, task_count, failed_tasks and cancelled_tasks. Their events are GRAPH_END_EVENTS then
  * GOAL_END_EVENTS, the last steps of the statement's ordered-events.ts insert.
  */
 export function goalEndCtes(now: string): string {
@@ -24,7 +25,8 @@ export function goalEndCtes(now: string): string {
                    WHEN g.status = 'cancelled' THEN g.cancelled_tasks || ' of ' || g.task_count || ' tasks were cancelled' END
   FROM graphs g
   WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
-  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id
+  RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id, o.created_at, g.task_count,
+            g.failed_tasks, g.cancelled_tasks
 )`;
 }
 

@@ -1,0 +1,71 @@
+import type { GoalStatus } from './types.js';
+
+/**
+ * What the engine tells its host of each goal's start and end, after the commit that wrote it
+ * (the server logs both at info level). Hooks are synchronous and must not throw; the kernel
+ * imports no logger, so the composition root decides what a report becomes.
+ *
+ * Started: a goal was submitted (`active`, or `blocked` / `pending_approval` while it waits).
+ * Ended: a goal reached `completed`, `failed` or `cancelled`. The counts come from its graph when
+ * the statement that ended it read them (its last task ended); a goal ended without running (a
+ * cancellation, a dependency or approval that failed it) reports the counts it knows, else null.
+ */
+export interface GoalStartedReport {
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly status: GoalStatus;
+  readonly taskCount: number;
+}
+
+export interface GoalEndCounts {
+  readonly taskCount: number;
+  readonly failedTasks: number;
+  readonly cancelledTasks: number;
+  /** When the goal was created, for its duration. */
+  readonly createdAtMs: number;
+}
+
+export interface GoalEndedReport {
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly status: GoalStatus;
+  readonly taskCount: number | null;
+  readonly failedTasks: number | null;
+  readonly cancelledTasks: number | null;
+  /** From the goal's creation to its end, by the engine's clock; null when unknown. */
+  readonly durationMs: number | null;
+}
+
+export interface GoalLifecycleHooks {
+  readonly started?: (report: GoalStartedReport) => void;
+  readonly ended?: (report: GoalEndedReport) => void;
+}
+
+/** The report of an ended goal, from what the ending statement returned. */
+export function endedReport(
+  goal: { goalId: string; agentId: string; status: GoalStatus; counts?: GoalEndCounts },
+  nowMs: number,
+): GoalEndedReport {
+  const { counts } = goal;
+  return {
+    goalId: goal.goalId,
+    agentId: goal.agentId,
+    status: goal.status,
+    taskCount: counts?.taskCount ?? null,
+    failedTasks: counts?.failedTasks ?? null,
+    cancelledTasks: counts?.cancelledTasks ?? null,
+    durationMs: counts === undefined ? null : Math.max(0, nowMs - counts.createdAtMs),
+  };
+}
+
+/** Reads the counts columns (task_count, failed_tasks, cancelled_tasks, created_at) of a goals_ended row. */
+export function endCountsOf(row: Record<string, unknown>): GoalEndCounts | undefined {
+  if (row.task_count === null || row.task_count === undefined) return undefined;
+  const createdAt = row.created_at;
+  return {
+    taskCount: Number(row.task_count),
+    failedTasks: Number(row.failed_tasks ?? 0),
+    cancelledTasks: Number(row.cancelled_tasks ?? 0),
+    createdAtMs: createdAt instanceof Date ? createdAt.getTime() : Date.parse(String(createdAt)),
+  };
+}
