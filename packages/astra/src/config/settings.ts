@@ -11,6 +11,7 @@ import {
 } from '../kernel/index.js';
 import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
 import { API_DEFAULTS } from '../services/api/api-defaults.js';
+import { APPROVAL_DEFAULTS } from '../services/approvals/policy.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../services/gateway/circuit-breaker.js';
 import { GATEWAY_DEFAULTS } from '../services/gateway/gateway-defaults.js';
 import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
@@ -388,7 +389,7 @@ export const SETTINGS = {
     env: 'ASTRA_APPROVAL_TTL_SECONDS',
     flag: 'approval-ttl-seconds',
     schema: z.coerce.number().int().min(0),
-    default: 86_400,
+    default: APPROVAL_DEFAULTS.ttlSeconds,
     description:
       'How long an approval request waits before it expires (its goal or task then fails); 0: never. Agents override it with config.approval_ttl_seconds.',
   },

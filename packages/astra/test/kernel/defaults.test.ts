@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadConfig } from '../../src/config/index.js';
 import { startExecutor } from '../../src/kernel/executor/executor.js';
+import { approvalInput } from '../../src/services/approvals/policy.js';
 import { systemClock } from '../../src/time/clock.js';
 import { type KernelHarness, openKernel } from './harness.js';
 
@@ -41,5 +42,11 @@ describe('component defaults', () => {
     } finally {
       await executor.stop();
     }
+  });
+
+  it('a plan approval asked without platform settings expires as ASTRA_APPROVAL_TTL_SECONDS defaults to', () => {
+    const { config } = loadConfig({ env: {} });
+    const rule = approvalInput({ config: {} }, { requireApproval: true }).approval?.plan;
+    expect(rule?.ttlMs).toBe(config.approvalTtlSeconds * 1000);
   });
 });

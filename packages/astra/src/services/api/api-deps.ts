@@ -19,7 +19,7 @@ export interface ApiDeps {
   /** Decides who may do what (services/access). */
   readonly access: AccessControl;
   readonly clock: Clock;
-  /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default nothing. */
+  /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default APPROVAL_DEFAULTS. */
   readonly approvals?: ApprovalSettings;
   /** Origins browsers may call the API from (CORS); empty: none. */
   readonly corsOrigins: readonly string[];

@@ -25,7 +25,8 @@ export interface ApprovalSettings {
   readonly ttlSeconds: number;
 }
 
-export const NO_APPROVALS: ApprovalSettings = { riskyTaskTypes: [], ttlSeconds: 0 };
+/** The defaults (the routes and the settings table use them): no type risky for every agent; a day to decide. */
+export const APPROVAL_DEFAULTS: ApprovalSettings = { riskyTaskTypes: [], ttlSeconds: 86_400 };
 
 /** The voter a principal is: a user id, or `admin-token`; null when it may never vote (an agent). */
 export function approverOf(principal: Principal): string | null {
@@ -88,7 +89,7 @@ export function approvalPolicyFor(
 export function approvalInput(
   agent: { readonly config: Record<string, unknown> },
   goal: { readonly requireApproval?: boolean },
-  settings: ApprovalSettings = NO_APPROVALS,
+  settings: ApprovalSettings = APPROVAL_DEFAULTS,
 ): { approval?: NonNullable<ReturnType<typeof approvalPolicyFor>> } {
   const approval = approvalPolicyFor(agent, goal, settings);
   return approval === undefined ? {} : { approval };
