@@ -20,10 +20,12 @@ import {
 } from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
 import { AccessControl } from '../services/access/access-control.js';
+import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds } from '../services/agents/agent-store.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
+import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
@@ -130,8 +132,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         deadlineMs: config.workerDeadlineMs,
         onError,
-        onWorkersLost: (ids, released) =>
-          log.warn({ workers: ids, released }, 'workers lost; their tasks were released'),
+        onWorkersLost: (ids, counts) =>
+          log.warn({ workers: ids, ...counts }, 'workers lost; their tasks were released and republished'),
       });
       const running = manager;
       stops.push(() => running.stop());
@@ -176,6 +178,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
     let url: string | null = null;
     if (has('gateway')) {
       if (deps.adminToken === undefined) throw new Error('the gateway role needs an admin token');
+      const loopDelay = new LoopDelay();
+      stops.push(async () => loopDelay.stop());
+      const admission = new AdmissionGate(deps.clock, {
+        loopDelayMs: () => loopDelay.recentMaxMs(),
+        concurrency: config.admissionConcurrency,
+        maxWaitMs: config.admissionMaxWaitMs,
+      });
       const actors: AgentActors = createAgentActors({
         engine: kernelNow.engine,
         clock: deps.clock,
@@ -224,7 +233,6 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           requestTimeoutMs: config.requestTimeoutMs,
           keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         },
-        checkResponses: config.checkResponses,
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: {
           store: requestStore,
@@ -236,6 +244,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           engine: kernelNow.engine,
           reads,
           actors,
+          admission,
           adminToken: deps.adminToken,
           identity,
           access,

@@ -74,4 +74,6 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'schedulerSweepMs',
   'republishAfterMs',
   'mailboxCapacity',
+  'admissionConcurrency',
+  'admissionMaxWaitMs',
 ];

@@ -10,6 +10,7 @@ import {
   WORKER_MANAGER_DEFAULTS,
 } from '../kernel/index.js';
 import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
+import { DEFAULT_ADMISSION_GATE } from '../services/agents/admission-gate.js';
 import { API_DEFAULTS } from '../services/api/api-defaults.js';
 import { APPROVAL_DEFAULTS } from '../services/approvals/policy.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../services/gateway/circuit-breaker.js';
@@ -365,6 +366,21 @@ export const SETTINGS = {
     default: SCHEDULER_DEFAULTS.republishAfterMs,
     description: 'A queued task untouched this long is published again (its message may be lost).',
   },
+  admissionConcurrency: {
+    env: 'ASTRA_ADMISSION_CONCURRENCY',
+    flag: 'admission-concurrency',
+    schema: positiveInt.max(10_000),
+    default: DEFAULT_ADMISSION_GATE.concurrency,
+    description: 'Goal submissions one gateway process runs at once; more wait their turn.',
+  },
+  admissionMaxWaitMs: {
+    env: 'ASTRA_ADMISSION_MAX_WAIT_MS',
+    flag: 'admission-max-wait-ms',
+    schema: positiveInt,
+    default: DEFAULT_ADMISSION_GATE.maxWaitMs,
+    description:
+      'Longest a goal submission waits for its turn (or the event loop may lag); beyond, 503 ASTRA_OVERLOADED with Retry-After.',
+  },
   mailboxCapacity: {
     env: 'ASTRA_MAILBOX_CAPACITY',
     flag: 'mailbox-capacity',
@@ -392,14 +408,6 @@ export const SETTINGS = {
     default: APPROVAL_DEFAULTS.ttlSeconds,
     description:
       'How long an approval request waits before it expires (its goal or task then fails); 0: never. Agents override it with config.approval_ttl_seconds.',
-  },
-  checkResponses: {
-    env: 'ASTRA_CHECK_RESPONSES',
-    flag: 'check-responses',
-    schema: z.stringbool(),
-    default: 'false',
-    description:
-      "Compare every JSON answer, as its documented schema serializes it, with the handler's value; a difference is logged and answered 500. For tests: it serializes each answer twice.",
   },
   shutdownTimeoutMs: {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',

@@ -136,6 +136,12 @@ export const ERROR_CODES = {
     true,
     'The agent is draining: it finishes its goals and admits no new ones until drain mode is off.',
   ),
+  ASTRA_OVERLOADED: spec(
+    'system',
+    503,
+    true,
+    'The node has more goal submissions than it can admit now; retry after details.retryAfterMs.',
+  ),
   ASTRA_GOAL_LIMIT_REACHED: spec(
     'user',
     429,

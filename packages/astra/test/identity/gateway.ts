@@ -6,6 +6,7 @@ import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.
 import { createLogger } from '../../src/log/logger.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
 import { AccessControl } from '../../src/services/access/access-control.js';
+import { AdmissionGate } from '../../src/services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../../src/services/agents/agent-actors.js';
 import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
@@ -72,7 +73,6 @@ export async function openGateway(
     logger,
     readiness: [],
     info: { mode: 'test', version: 'test' },
-    checkResponses: true,
     api: {
       store,
       engine: kernel.engine,
@@ -83,6 +83,8 @@ export async function openGateway(
       access,
       clock,
       corsOrigins: [],
+      // Not under test here: a gate that never sheds, however slow the machine.
+      admission: new AdmissionGate(clock, { maxWaitMs: 600_000 }),
       version: 'test',
       ...(options.agentGoalsPerMinute === undefined
         ? {}

@@ -4,6 +4,7 @@
  * Other services import this file only (tools/check-imports.mjs).
  */
 export { admissionFor, tokensUsedToday } from './admission.js';
+export { AdmissionGate, type AdmissionGateOptions, DEFAULT_ADMISSION_GATE } from './admission-gate.js';
 export type { AgentActors } from './agent-actors.js';
 export {
   type AgentPatch,

@@ -2,7 +2,7 @@ import type { TaskEngine } from '../../kernel/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
-import type { AgentActors } from '../agents/index.js';
+import type { AdmissionGate, AgentActors } from '../agents/index.js';
 import type { ApprovalSettings } from '../approvals/index.js';
 import type { Identity } from '../identity/index.js';
 import type { ReadModel } from '../reads/index.js';
@@ -14,6 +14,8 @@ export interface ApiDeps {
   /** Views by id through the cache (tasks, graphs, goals, agents, profiles). */
   readonly reads: ReadModel;
   readonly actors: AgentActors;
+  /** Sheds goal submissions beyond what this process can admit now (503 ASTRA_OVERLOADED). */
+  readonly admission: AdmissionGate;
   readonly adminToken: string;
   readonly identity: Identity;
   /** Decides who may do what (services/access). */

@@ -12,8 +12,6 @@ import {
 } from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
-import { AgentDocument, AgentDocumentList } from './schemas/agents.js';
-import { Deleted } from './schemas/common.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
 const DocType = z.enum(DOC_TYPES as [string, ...string[]]);
@@ -63,13 +61,12 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/documents',
-      operationId: 'createDocument',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Add a document (rule, skill, context_doc, reference) to an agent, or to one of its goals with goal_id.',
       body: CreateDocument,
-      responses: { 201: { description: 'The document.', body: AgentDocument } },
+      responses: { 201: 'The document.' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED (also: the goal is not this agent’s)', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
@@ -97,13 +94,12 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/agents/:id/documents',
-      operationId: 'listDocuments',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "An agent's documents, lowest priority first; with goal_id also that goal's; optionally one doc_type.",
       query: ListDocumentsQuery,
-      responses: { 200: { description: '`{documents: [...]}`', body: AgentDocumentList } },
+      responses: { 200: '`{documents: [...]}`' },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -122,11 +118,10 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'DELETE',
       path: '/agents/:id/documents/:doc_id',
-      operationId: 'deleteDocument',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Delete one of an agent’s documents.',
-      responses: { 200: { description: '`{id, deleted: true}`', body: Deleted } },
+      responses: { 200: '`{id, deleted: true}`' },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {

@@ -1,2 +1,0 @@
-export declare function renderSdk(document: unknown): string;
-export declare function formatModule(text: string): string;
