@@ -1,22 +1,11 @@
 import { AstraApiError } from './errors.js';
+import type { StreamedEvent } from './operations.js';
 
 /**
  * Live events over Server-Sent Events (`GET /events/stream`) as an async iterator. The stream is
  * resumed after a dropped connection from the last event seen (`Last-Event-ID`), so a consumer
  * gets every event once, in order, until it stops iterating or aborts its signal.
  */
-export interface StreamedEvent {
-  /** The event's id in the log; increasing. */
-  readonly id: number;
-  readonly type: string;
-  readonly agent_id: string | null;
-  readonly goal_id: string | null;
-  readonly graph_id: string | null;
-  readonly task_id: string | null;
-  readonly payload: unknown;
-  readonly created_at: string;
-}
-
 export interface EventStreamOptions {
   readonly goalId?: string;
   readonly agentId?: string;

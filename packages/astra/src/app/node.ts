@@ -132,8 +132,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         deadlineMs: config.workerDeadlineMs,
         onError,
-        onWorkersLost: (ids, counts) =>
-          log.warn({ workers: ids, ...counts }, 'workers lost; their tasks were released and republished'),
+        onWorkersLost: (ids, released) =>
+          log.warn({ workers: ids, released }, 'workers lost; their tasks were released'),
       });
       const running = manager;
       stops.push(() => running.stop());
@@ -233,6 +233,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           requestTimeoutMs: config.requestTimeoutMs,
           keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         },
+        checkResponses: config.checkResponses,
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: {
           store: requestStore,

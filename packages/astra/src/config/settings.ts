@@ -409,6 +409,14 @@ export const SETTINGS = {
     description:
       'How long an approval request waits before it expires (its goal or task then fails); 0: never. Agents override it with config.approval_ttl_seconds.',
   },
+  checkResponses: {
+    env: 'ASTRA_CHECK_RESPONSES',
+    flag: 'check-responses',
+    schema: z.stringbool(),
+    default: 'false',
+    description:
+      "Compare every JSON answer, as its documented schema serializes it, with the handler's value; a difference is logged and answered 500. For tests: it serializes each answer twice.",
+  },
   shutdownTimeoutMs: {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',
     flag: 'shutdown-timeout-ms',

@@ -20,7 +20,8 @@ export {
   type ConsumerOptions,
   type ConsumerPhase,
 } from './bus-consumer-options.js';
-
+// What a payload's references look like, for the API description.
+export { ARTIFACT_REF_SCHEMA, TASK_REFERENCE_SCHEMA } from './dataflow/schema.js';
 // The roles.
 export { type Executor, type ExecutorOptions, startExecutor } from './executor/executor.js';
 export { EXECUTOR_DEFAULTS } from './executor/executor-defaults.js';

@@ -69,7 +69,7 @@ describe('approvals across a restart', () => {
     });
     expect(risky.status).toBe('active');
     const waiting = await eventually(
-      () => client.listPendingApprovals({ agentId, requestType: 'risky_task' }),
+      () => client.listPendingApprovals({ agent_id: agentId, request_type: 'risky_task' }),
       (list) => list.approvals.length === 1,
     );
     expect(waiting.approvals).toHaveLength(1);
@@ -78,11 +78,13 @@ describe('approvals across a restart', () => {
     await stop();
 
     client = await start();
-    const pending = await client.listPendingApprovals({ agentId });
+    const pending = await client.listPendingApprovals({ agent_id: agentId });
     expect(pending.approvals.map((a) => a.id).sort()).toEqual([planApproval, taskApproval].sort());
     expect((await client.getGoal(planned.goal_id)).status).toBe('pending_approval');
-    expect(await client.approve(planApproval, 'looks fine')).toMatchObject({ status: 'approved' });
-    expect(await client.decideApproval(taskApproval, 'approve')).toMatchObject({
+    expect(await client.approve(planApproval, { reason: 'looks fine' })).toMatchObject({
+      status: 'approved',
+    });
+    expect(await client.decideApproval(taskApproval, { decision: 'approve' })).toMatchObject({
       status: 'approved',
       approvals_received: 1,
       approvals_required: 1,

@@ -20,7 +20,13 @@ export function runAstra(
   options: { cwd?: string } = {},
 ): AstraProcess {
   const child = spawn(process.execPath, [BIN, ...args], {
-    env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env },
+    // Every answer is compared with its documented schema's serialization (response-check.ts).
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: process.env.HOME ?? '/tmp',
+      ASTRA_CHECK_RESPONSES: 'true',
+      ...env,
+    },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
     stdio: ['ignore', 'pipe', 'pipe'],
   });

@@ -146,7 +146,7 @@ describe('astra client commands', () => {
     });
     const live = cli(['events', '--goal', goal.goal_id]);
     await live.waitForLine(/"type":"ApprovalRequested"/);
-    const [approval] = (await client.listPendingApprovals({ agentId })).approvals;
+    const [approval] = (await client.listPendingApprovals({ agent_id: agentId })).approvals;
     await client.approve(approval?.id as string);
     expect(await live.exited, live.stderr.join('\n')).toBe(0);
     const types = live.stdout.map((line) => (JSON.parse(line) as { type: string }).type);

@@ -73,6 +73,7 @@ export async function openGateway(
     logger,
     readiness: [],
     info: { mode: 'test', version: 'test' },
+    checkResponses: true,
     api: {
       store,
       engine: kernel.engine,

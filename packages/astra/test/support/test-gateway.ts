@@ -68,6 +68,8 @@ export async function startTestGateway(options: {
       adminToken,
       adminPassword,
       adminEmail: options.adminEmail,
+      // Every answer is compared with its documented schema's serialization (response-check.ts).
+      checkResponses: 'true',
       ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 6 }),
       ...options.settings,
     },

@@ -193,8 +193,8 @@ function registerApprovalCommands(program: Command, context: CliContext): void {
         print(
           context,
           await client.listPendingApprovals({
-            ...(flags.agent === undefined ? {} : { agentId: await resolveAgentId(client, flags.agent) }),
-            ...(flags.type === undefined ? {} : { requestType: flags.type }),
+            ...(flags.agent === undefined ? {} : { agent_id: await resolveAgentId(client, flags.agent) }),
+            ...(flags.type === undefined ? {} : { request_type: flags.type }),
           }),
         ),
       ),
@@ -214,7 +214,13 @@ function registerApprovalCommands(program: Command, context: CliContext): void {
       .option('--reason <text>', 'why (kept in the audit trail)')
       .action((id: string, flags: ClientFlags & { reason?: string }) =>
         withClient(context, flags, async (client) =>
-          print(context, await client.decideApproval(id, decision, flags.reason)),
+          print(
+            context,
+            await client.decideApproval(id, {
+              decision,
+              ...(flags.reason === undefined ? {} : { reason: flags.reason }),
+            }),
+          ),
         ),
       );
 }

@@ -54,7 +54,7 @@ const waitsForApproval = (goal: Goal): boolean =>
   goal.status === 'pending_approval' || (goal.progress.waiting_approval ?? 0) > 0;
 
 async function pendingApprovalsOf(client: AstraClient, goal: Goal): Promise<Approval[]> {
-  const { approvals } = await client.listPendingApprovals({ agentId: goal.agent_id });
+  const { approvals } = await client.listPendingApprovals({ agent_id: goal.agent_id });
   return approvals.filter((approval) => approval.goal_id === goal.id);
 }
 

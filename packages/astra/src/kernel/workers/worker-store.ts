@@ -95,30 +95,21 @@ export async function setWorkerStatus(
   );
 }
 
-/** A worker just declared dead, with the shards it consumed (null: not recorded, so all). */
-export interface LostWorker {
-  readonly id: string;
-  readonly shards: readonly number[] | null;
-}
-
-export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<LostWorker[]> {
-  const { rows } = await db.query<{ id: string; shards: unknown }>(
+export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<string[]> {
+  const { rows } = await db.query<{ id: string }>(
     `WITH lost AS (
        UPDATE workers SET status = 'offline'
        WHERE status <> 'offline' AND last_heartbeat < $1
-       RETURNING id, last_heartbeat, metadata -> 'shards' AS shards
+       RETURNING id, last_heartbeat
      ),
      logged AS (
        INSERT INTO events (event_type, actor_id, payload, created_at)
        SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', last_heartbeat), $2 FROM lost
      )
-     SELECT id, shards FROM lost`,
+     SELECT id FROM lost`,
     [cutoff, now],
   );
-  return rows.map((row) => ({
-    id: row.id,
-    shards: Array.isArray(row.shards) ? row.shards.filter((s): s is number => Number.isInteger(s)) : null,
-  }));
+  return rows.map((row) => row.id);
 }
 
 export async function listWorkers(

@@ -3,10 +3,11 @@ import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
 import type { FastifyInstance } from 'fastify';
 import { AstraError } from '../../errors/index.js';
+import { ARTIFACT_REF_SCHEMA, TASK_REFERENCE_SCHEMA } from '../../kernel/index.js';
 import { installAdmissionGate } from './admission-hook.js';
 import type { ApiDeps } from './api-deps.js';
 import { installAuthentication } from './auth.js';
-import { DOCS_PAGE } from './docs-page.js';
+import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.js';
 import { ApiDocs, routeDefiner } from './openapi.js';
 import { registerAccessRoutes } from './routes-access.js';
 import { registerAgentRoutes } from './routes-agents.js';
@@ -22,6 +23,7 @@ import { registerRevisionRoutes } from './routes-revisions.js';
 import { registerServiceTokenRoutes } from './routes-service-tokens.js';
 import { registerSessionRoutes } from './routes-sessions.js';
 import { registerTaskRoutes } from './routes-tasks.js';
+import { Health, OpenApiDocument, Readiness } from './schemas/operations.js';
 
 /**
  * The public surface, on upstream's paths: agents, goals (with declared plans), tasks, graphs,
@@ -68,24 +70,29 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     currentUser: (userId) => deps.access.currentUser(userId),
   });
   const define = routeDefiner(app, docs, deps.access);
+  // Payloads may hold task references and artifact references anywhere, which no schema can place.
+  docs.addSchema('TaskReference', TASK_REFERENCE_SCHEMA);
+  docs.addSchema('ArtifactRef', ARTIFACT_REF_SCHEMA);
   // Served by the gateway itself; described here so the document lists every route.
   docs.add({
     method: 'GET',
     path: '/health',
+    operationId: 'health',
     tag: 'operations',
     summary: 'Liveness: the process answers.',
     public: true,
-    responses: { 200: '`{status: "ok", mode, version}`' },
+    responses: { 200: { description: '`{status: "ok", mode, version}`', body: Health } },
   });
   docs.add({
     method: 'GET',
     path: '/ready',
+    operationId: 'ready',
     tag: 'operations',
     summary: 'Readiness: every dependency (SQL store, bus, cache) answers.',
     public: true,
     responses: {
-      200: '`{ready: true, checks}`',
-      503: '`{ready: false, checks}`: a dependency does not answer.',
+      200: { description: '`{ready: true, checks}`', body: Readiness },
+      503: { description: '`{ready: false, checks}`: a dependency does not answer.', body: Readiness },
     },
   });
   registerIdentityRoutes(define, deps);
@@ -106,22 +113,29 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     {
       method: 'GET',
       path: '/docs',
+      operationId: 'getDocsPage',
       tag: 'operations',
       summary: 'A page that shows this document (no credentials: it holds no data, only the contract).',
       public: true,
-      responses: { 200: 'HTML.' },
+      responses: { 200: { description: 'HTML.', mediaType: 'text/html' } },
     },
-    async (_request, reply) => reply.type('text/html; charset=utf-8').send(DOCS_PAGE),
+    async (_request, reply) =>
+      reply
+        .type('text/html; charset=utf-8')
+        // The page loads nothing but the document: the browser refuses anything else.
+        .header('content-security-policy', DOCS_PAGE_POLICY)
+        .send(DOCS_PAGE),
   );
   let document: object | undefined;
   define(
     {
       method: 'GET',
       path: '/openapi.json',
+      operationId: 'getOpenApiDocument',
       tag: 'operations',
       summary: 'This OpenAPI 3.1 document (no credentials).',
       public: true,
-      responses: { 200: 'The document.' },
+      responses: { 200: { description: 'The document.', body: OpenApiDocument } },
     },
     async () => {
       document ??= docs.document({ version: deps.version });

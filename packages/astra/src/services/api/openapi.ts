@@ -1,9 +1,10 @@
 import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
 import type { AccessControl, AccessRule } from '../access/index.js';
 import { accessPreHandler } from './access-hook.js';
+import { type JsonSchemaObject, liftDefinitions, toJsonSchema } from './json-schema.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same definitions that register the routes: a route
@@ -13,8 +14,19 @@ import { accessPreHandler } from './access-hook.js';
  */
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
+/** One documented answer of a route. */
+export interface RouteAnswer {
+  readonly description: string;
+  /** The JSON body's schema (output form); absent when the answer has no body (101). */
+  readonly body?: z.ZodType;
+  /** A body that is not JSON (an event stream, NDJSON, HTML); `body` then describes its items, if any. */
+  readonly mediaType?: string;
+}
+
 export interface RouteSpec {
   readonly method: Method;
+  /** The operation's name in the document and the SDK's method name: `getAgent`, `submitGoal`. */
+  readonly operationId: string;
   /** Fastify form: `/agents/:id`. */
   readonly path: string;
   readonly summary: string;
@@ -23,8 +35,8 @@ export interface RouteSpec {
   readonly query?: z.ZodType;
   /** Request headers the route reads, with what they mean. */
   readonly headers?: Readonly<Record<string, string>>;
-  /** Success statuses with their meaning. */
-  readonly responses: Readonly<Record<number, string>>;
+  /** Success statuses with their meaning and body. */
+  readonly responses: Readonly<Record<number, RouteAnswer>>;
   /** Error statuses beyond 401 (every route but the public ones) with their meaning. */
   readonly errors?: Readonly<Record<number, string>>;
   /** Answers without credentials (health, readiness, the API description). */
@@ -37,10 +49,11 @@ export interface RouteSpec {
 
 type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
 
-const jsonSchema = (schema: z.ZodType): object =>
-  z.toJSONSchema(schema, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' });
+const JSON_MEDIA_TYPE = 'application/json';
 
+const ERROR_REF = '#/components/schemas/Error';
 const ERROR_BODY = {
+  description: 'Every error answer: a stable code from the registry (docs/errors.md).',
   type: 'object',
   required: ['error'],
   properties: {
@@ -59,6 +72,12 @@ const ERROR_BODY = {
 
 export class ApiDocs {
   readonly #routes: RouteSpec[] = [];
+  readonly #schemas: Record<string, object> = {};
+
+  /** A named JSON Schema the document shows although no route's schema refers to it (TaskReference). */
+  addSchema(name: string, schema: object): void {
+    this.#schemas[name] = schema;
+  }
 
   add(spec: RouteSpec): void {
     this.#routes.push(spec);
@@ -98,8 +117,8 @@ export class ApiDocs {
         })),
       ];
       const responses: Record<string, object> = {};
-      for (const [status, description] of Object.entries(route.responses))
-        responses[status] = { description, content: { 'application/json': { schema: { type: 'object' } } } };
+      for (const [status, answer] of Object.entries(route.responses))
+        responses[status] = answerObject(answer);
       const errors = {
         ...(route.public === true ? {} : { 401: 'No valid bearer token.' }),
         ...(route.ratePerMinute === undefined
@@ -108,9 +127,10 @@ export class ApiDocs {
         ...route.errors,
       };
       for (const [status, description] of Object.entries(errors))
-        responses[status] = { description, content: { 'application/json': { schema: ERROR_BODY } } };
+        responses[status] = { description, content: { [JSON_MEDIA_TYPE]: { schema: { $ref: ERROR_REF } } } };
       paths[openApiPath] ??= {};
       (paths[openApiPath] as Record<string, object>)[route.method.toLowerCase()] = {
+        operationId: route.operationId,
         summary: route.summary,
         tags: [route.tag],
         ...(route.public === true ? { security: [] } : {}),
@@ -122,12 +142,15 @@ export class ApiDocs {
           : {
               requestBody: {
                 required: true,
-                content: { 'application/json': { schema: jsonSchema(route.body) } },
+                content: { [JSON_MEDIA_TYPE]: { schema: toJsonSchema(route.body, 'input') } },
               },
             }),
         responses,
       };
     }
+    const schemas: Record<string, unknown> = {};
+    const lifted = liftDefinitions(paths, schemas);
+    Object.assign(schemas, this.#schemas);
     return {
       openapi: '3.1.0',
       info: {
@@ -136,16 +159,36 @@ export class ApiDocs {
         description:
           'Astra public API. Upstream-compatible paths and snake_case fields; errors carry a stable code (docs/errors.md).',
       },
-      components: { securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } } },
+      components: {
+        schemas: Object.fromEntries(
+          Object.entries({ ...schemas, Error: ERROR_BODY }).sort(([a], [b]) => a.localeCompare(b)),
+        ),
+        securitySchemes: { bearer: { type: 'http', scheme: 'bearer' } },
+      },
       security: [{ bearer: [] }],
-      paths,
+      paths: lifted,
     };
   }
 }
 
+function answerObject(answer: RouteAnswer): object {
+  if (answer.body === undefined && answer.mediaType === undefined) return { description: answer.description };
+  const schema = answer.body === undefined ? { type: 'string' } : toJsonSchema(answer.body, 'output');
+  return { description: answer.description, content: { [answer.mediaType ?? JSON_MEDIA_TYPE]: { schema } } };
+}
+
+/** Fastify's response schemas: the JSON answers, serialized by their documented schema. */
+function serializerSchemas(spec: RouteSpec): Record<number, JsonSchemaObject> | undefined {
+  const schemas: Record<number, JsonSchemaObject> = {};
+  for (const [status, answer] of Object.entries(spec.responses))
+    if (answer.body !== undefined && (answer.mediaType ?? JSON_MEDIA_TYPE) === JSON_MEDIA_TYPE)
+      schemas[Number(status)] = toJsonSchema(answer.body, 'output');
+  return Object.keys(schemas).length === 0 ? undefined : schemas;
+}
+
 function queryParameters(query: z.ZodType | undefined): object[] {
   if (query === undefined) return [];
-  const schema = jsonSchema(query) as { properties?: Record<string, object>; required?: string[] };
+  const schema = toJsonSchema(query, 'input') as { properties?: Record<string, object>; required?: string[] };
   return Object.entries(schema.properties ?? {}).map(([name, property]) => ({
     name,
     in: 'query',
@@ -176,10 +219,12 @@ export function routeDefiner(app: FastifyInstance, docs: ApiDocs, access: Access
             timeWindow: 60_000,
             keyGenerator: spec.public === true ? byAddress : byCredential,
           };
+    const response = serializerSchemas(spec);
     app.route({
       method: spec.method,
       url: spec.path,
       handler,
+      ...(response === undefined ? {} : { schema: { response } }),
       ...(wsHandler === undefined ? {} : { wsHandler }),
       ...(preHandler === undefined ? {} : { preHandler }),
       ...(rateLimit === undefined ? {} : { config: { rateLimit } }),

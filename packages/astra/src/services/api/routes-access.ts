@@ -18,6 +18,14 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { registerMembership } from './routes-members.js';
+import {
+  AccessCheck,
+  AccessDecisionList,
+  PolicyActivated,
+  PolicyCreated,
+  PolicyText,
+  PolicyVersionList,
+} from './schemas/access.js';
 import { parseInput, snake } from './validation.js';
 
 /**
@@ -49,6 +57,7 @@ function versionParam(params: unknown): number {
 export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
   registerMembership(define, deps, {
     path: '/agents/:id/collaborators',
+    operationIds: { list: 'listCollaborators', put: 'putCollaborator', remove: 'removeCollaborator' },
     resource: 'agent',
     field: 'level',
     grades: ['use', 'edit', 'admin'],
@@ -69,11 +78,15 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/policies',
+      operationId: 'listPolicyVersions',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'access',
       summary: 'Versions of the policy set, newest first; `active` marks the one in force.',
       responses: {
-        200: '`{versions: [{version, description, created_by, created_at, activated_at, active}]}`',
+        200: {
+          description: '`{versions: [{version, description, created_by, created_at, activated_at, active}]}`',
+          body: PolicyVersionList,
+        },
       },
       errors: { 403: 'ASTRA_FORBIDDEN' },
     },
@@ -84,10 +97,11 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/policies/:version',
+      operationId: 'getPolicyVersion',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'access',
       summary: 'The Cedar text of a policy set version.',
-      responses: { 200: '`{version, policies}`' },
+      responses: { 200: { description: '`{version, policies}`', body: PolicyText } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -103,12 +117,13 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/policies',
+      operationId: 'createPolicyVersion',
       access: { action: 'platform.admin', resource: PLATFORM },
       tag: 'access',
       summary:
         'Store a new version of the policy set (Cedar), validated against the schema first; it is not active until activated.',
       body: NewPolicies,
-      responses: { 201: '`{version}`' },
+      responses: { 201: { description: '`{version}`', body: PolicyCreated } },
       errors: { 400: 'ASTRA_POLICY_INVALID or ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
     },
     async (request, reply) => {
@@ -131,11 +146,12 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/policies/:version/activate',
+      operationId: 'activatePolicyVersion',
       access: { action: 'platform.admin', resource: PLATFORM },
       tag: 'access',
       summary:
         'Put a policy set version in force (an older one too: a rollback); every process follows within a second.',
-      responses: { 200: '`{version, active: true}`' },
+      responses: { 200: { description: '`{version, active: true}`', body: PolicyActivated } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -151,11 +167,17 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/access/decisions',
+      operationId: 'listAccessDecisions',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'access',
       summary: 'The decision audit: denials and allowed changes, oldest first after `since_id`.',
       query: DecisionsQuery,
-      responses: { 200: '`{decisions: [...], allowed_reads}` (allowed reads are counted, not listed)' },
+      responses: {
+        200: {
+          description: '`{decisions: [...], allowed_reads}` (allowed reads are counted, not listed)',
+          body: AccessDecisionList,
+        },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
     },
     async (request) => {
@@ -176,12 +198,13 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/access/check',
+      operationId: 'checkAccess',
       access: { self: true },
       tag: 'access',
       summary:
         'What the policies answer for the caller: `{allowed, reasons, policy_version}`; resources the caller may not see answer `allowed: false` like missing ones.',
       body: Check,
-      responses: { 200: '`{allowed, reasons, policy_version}`' },
+      responses: { 200: { description: '`{allowed, reasons, policy_version}`', body: AccessCheck } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request) => {

@@ -15,6 +15,15 @@ import type { Principal } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import {
+  Agent,
+  AgentCreated,
+  AgentEvents,
+  AgentList,
+  AgentProfile,
+  AgentProfileWithUsage,
+} from './schemas/agents.js';
+import { Deleted } from './schemas/common.js';
 import { assertStorable, idParam, parseInput, snake } from './validation.js';
 
 const Visibility = z.enum(['global', 'public', 'team', 'private']);
@@ -139,12 +148,17 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'POST',
       path: '/agents',
+      operationId: 'createAgent',
       access: { action: 'agent.create', filtered: true },
       tag: 'agents',
       summary: 'Create an agent; its actor starts and receives its goals in order.',
       body: CreateAgent,
       responses: {
-        201: '`{id, actor_id, agent}` (`id` and `actor_id` are the same: upstream clients read either)',
+        201: {
+          description:
+            '`{id, actor_id, agent}` (`id` and `actor_id` are the same: upstream clients read either)',
+          body: AgentCreated,
+        },
       },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
@@ -175,11 +189,12 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents',
+      operationId: 'listAgents',
       access: { action: 'agent.view', filtered: true },
       tag: 'agents',
       summary: 'List agents, newest first, optionally those with a tag or with exactly a name.',
       query: ListAgentsQuery,
-      responses: { 200: '`{agents: [...]}`' },
+      responses: { 200: { description: '`{agents: [...]}`', body: AgentList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request) => {
@@ -200,10 +215,11 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id',
+      operationId: 'getAgent',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Get an agent.',
-      responses: { 200: 'The agent.' },
+      responses: { 200: { description: 'The agent.', body: Agent } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -226,12 +242,13 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'PATCH',
       path: '/agents/:id',
+      operationId: 'updateAgent',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`; null clears a limit.',
       body: PatchAgent,
-      responses: { 200: 'The agent profile.' },
+      responses: { 200: { description: 'The agent profile.', body: AgentProfile } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         403: 'ASTRA_FORBIDDEN: platform settings, visibility or team by a caller who does not administer the agent',
@@ -271,12 +288,13 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'PATCH',
       path: '/agents/:id/platform',
+      operationId: 'updateAgentPlatform',
       access: { action: 'agent.admin', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "Change an agent's platform settings: drain_mode, max_concurrent_goals, daily_token_budget (enforced at goal admission), priority, allowed_tools (stored); null clears a limit.",
       body: PatchPlatform,
-      responses: { 200: 'The agent profile.' },
+      responses: { 200: { description: 'The agent profile.', body: AgentProfile } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -289,10 +307,11 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id/profile',
+      operationId: 'getAgentProfile',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: 'An agent with its platform settings and the tokens it used today (UTC).',
-      responses: { 200: 'The profile.' },
+      responses: { 200: { description: 'The profile.', body: AgentProfileWithUsage } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -307,10 +326,11 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'DELETE',
       path: '/agents/:id',
+      operationId: 'deleteAgent',
       access: { action: 'agent.admin', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Delete an agent with its goals, graphs and tasks; its actor stops.',
-      responses: { 200: '`{id, deleted: true}`' },
+      responses: { 200: { description: '`{id, deleted: true}`', body: Deleted } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -326,12 +346,18 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     {
       method: 'GET',
       path: '/agents/:id/events',
+      operationId: 'listAgentEvents',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "An agent's events, oldest first; page with `since` (the last event id seen) and `limit` (≤ 500).",
       query: EventsQuery,
-      responses: { 200: '`{events: [{id, type, task_id, payload, created_at}], next_since}`' },
+      responses: {
+        200: {
+          description: '`{events: [{id, type, task_id, payload, created_at}], next_since}`',
+          body: AgentEvents,
+        },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {

@@ -13,6 +13,7 @@ import { approverOf, mayDecide } from '../approvals/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { Approval, ApprovalDetails, ApprovalList } from './schemas/approvals.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
 /**
@@ -50,11 +51,12 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/approvals/pending',
+      operationId: 'listPendingApprovals',
       access: { action: 'agent.view', filtered: true },
       tag: 'approvals',
       summary: 'Pending approval requests, oldest first; optionally of one agent or one request_type.',
       query: PendingQuery,
-      responses: { 200: '`{approvals: [...]}`' },
+      responses: { 200: { description: '`{approvals: [...]}`', body: ApprovalList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request) => {
@@ -78,11 +80,12 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/approvals/:id',
+      operationId: 'getApproval',
       access: { action: 'agent.view', resource: onParam('approval') },
       tag: 'approvals',
       summary:
         'An approval request with its votes (`decisions`), its audit trail (`events`) and, for a plan, the plan (`plan_payload`).',
-      responses: { 200: 'The request.' },
+      responses: { 200: { description: 'The request.', body: ApprovalDetails } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -107,7 +110,11 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     409: 'ASTRA_STATE_CONFLICT: the request is no longer pending (or expired), or the caller already voted (`details.reason: "already_voted"`)',
   };
   const decisionAnswer = {
-    200: 'The request after the vote: `status` (`pending` until enough approvals, `approved`, `denied`), `approvals_received`, `approvals_required`.',
+    200: {
+      description:
+        'The request after the vote: `status` (`pending` until enough approvals, `approved`, `denied`), `approvals_received`, `approvals_required`.',
+      body: Approval,
+    },
   };
 
   const vote = async (
@@ -133,6 +140,7 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/approvals/:id/approve',
+      operationId: 'approve',
       access: { action: 'approval.decide', resource: onParam('approval') },
       tag: 'approvals',
       summary: 'Vote to approve: the request is approved once `required_approvals` approvers did.',
@@ -150,6 +158,7 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/approvals/:id/deny',
+      operationId: 'deny',
       access: { action: 'approval.decide', resource: onParam('approval') },
       tag: 'approvals',
       summary: 'Vote to deny: final at once; the goal (plan) or the task (risky task) fails with the reason.',
@@ -167,6 +176,7 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/approvals/:id/decide',
+      operationId: 'decideApproval',
       access: { action: 'approval.decide', resource: onParam('approval') },
       tag: 'approvals',
       summary:

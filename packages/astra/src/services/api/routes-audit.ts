@@ -103,12 +103,18 @@ export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/audit.ndjson',
+      operationId: 'exportAudit',
       tag: 'audit',
       summary:
         'Export the audit trail as NDJSON, streamed: events (`kind: "event"`), then access decisions (`kind: "access_decision"`), each oldest first, with `at` in [since, until) (default: the last 7 days); `agent_id` narrows it to one agent.',
       query: AuditQuery,
       access: { action: 'platform.view', resource: PLATFORM },
-      responses: { 200: '`application/x-ndjson`: one JSON object per line.' },
+      responses: {
+        200: {
+          description: '`application/x-ndjson`: one JSON object per line.',
+          mediaType: 'application/x-ndjson',
+        },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request, reply) => {

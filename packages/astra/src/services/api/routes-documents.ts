@@ -12,6 +12,8 @@ import {
 } from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
+import { AgentDocument, AgentDocumentList } from './schemas/agents.js';
+import { Deleted } from './schemas/common.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
 const DocType = z.enum(DOC_TYPES as [string, ...string[]]);
@@ -61,12 +63,13 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/documents',
+      operationId: 'createDocument',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Add a document (rule, skill, context_doc, reference) to an agent, or to one of its goals with goal_id.',
       body: CreateDocument,
-      responses: { 201: 'The document.' },
+      responses: { 201: { description: 'The document.', body: AgentDocument } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED (also: the goal is not this agent’s)', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
@@ -94,12 +97,13 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/agents/:id/documents',
+      operationId: 'listDocuments',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary:
         "An agent's documents, lowest priority first; with goal_id also that goal's; optionally one doc_type.",
       query: ListDocumentsQuery,
-      responses: { 200: '`{documents: [...]}`' },
+      responses: { 200: { description: '`{documents: [...]}`', body: AgentDocumentList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -118,10 +122,11 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'DELETE',
       path: '/agents/:id/documents/:doc_id',
+      operationId: 'deleteDocument',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Delete one of an agent’s documents.',
-      responses: { 200: '`{id, deleted: true}`' },
+      responses: { 200: { description: '`{id, deleted: true}`', body: Deleted } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {

@@ -8,6 +8,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import { drained } from './drained.js';
 import type { DefineRoute } from './openapi.js';
+import { StreamedEvent } from './schemas/operations.js';
 import { parseInput } from './validation.js';
 
 /**
@@ -61,13 +62,21 @@ export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, d
     {
       method: 'GET',
       path: '/events/stream',
+      operationId: 'streamEvents',
       tag: 'events',
       summary:
         'Live events as Server-Sent Events (`id:` is the event id, `data:` the event as JSON), optionally for one goal or agent; `Last-Event-ID` resumes after an event without gaps or repeats.',
       query: StreamQuery,
       headers: { 'Last-Event-ID': 'Resume after this event id (sent by browsers when they reconnect).' },
       access: { action: 'agent.view', filtered: true },
-      responses: { 200: '`text/event-stream`: one message per event; `: keep-alive` comments in between.' },
+      responses: {
+        200: {
+          description:
+            '`text/event-stream`: one message per event (its `data` is a StreamedEvent); `: keep-alive` comments in between.',
+          mediaType: 'text/event-stream',
+          body: StreamedEvent,
+        },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request, reply) => {
@@ -80,12 +89,13 @@ export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, d
     {
       method: 'GET',
       path: EVENTS_WS_PATH,
+      operationId: 'connectEvents',
       tag: 'events',
       summary:
         'The same live events over a WebSocket: one JSON text message per event. Browsers pass the token as `?access_token=` (they cannot set headers on a WebSocket) and must come from an origin in ASTRA_CORS_ORIGINS; clients without an Origin header may connect.',
       query: StreamQuery.extend({ access_token: z.string().optional() }),
       access: { action: 'agent.view', filtered: true },
-      responses: { 101: 'Switching protocols.' },
+      responses: { 101: { description: 'Switching protocols; then one StreamedEvent per text message.' } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         403: 'ASTRA_ORIGIN_FORBIDDEN: the Origin header is not allowed',

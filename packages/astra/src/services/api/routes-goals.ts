@@ -6,15 +6,25 @@ import { type AgentActors, admissionFor, listAgents, readAgent } from '../agents
 import { approvalInput } from '../approvals/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
+import { describedAs } from './json-schema.js';
 import type { DefineRoute } from './openapi.js';
 import { GoalDocument, insertGoalDocuments } from './routes-documents.js';
+import {
+  Goal,
+  GoalCancelled,
+  GoalDetails,
+  GoalList,
+  Stats,
+  SubmittedGoal as SubmittedGoalAnswer,
+} from './schemas/goals.js';
+import { Plan } from './schemas/plan.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 
 export const SubmitGoal = z.object({
   goal_text: z.string().trim().min(1).max(100_000),
   priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
-  /** The declared plan: `{tasks: [{id, type, payload?, priority?, max_retries?, timeout_ms?, depends_on?, on_dependency_failure?}]}`. */
-  plan: z.unknown().optional(),
+  /** The declared plan, validated by the kernel (ASTRA_PLAN_INVALID naming the field); documented as Plan. */
+  plan: describedAs(z.unknown(), Plan).optional(),
   depends_on_goal_ids: z.array(z.string().refine(isUuid, 'must be a UUID')).max(100).optional(),
   cascade_id: z.string().refine(isUuid, 'must be a UUID').nullable().optional(),
   workspace: z.string().max(500).optional(),
@@ -100,9 +110,20 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode; ASTRA_OVERLOADED with Retry-After: the node sheds submissions it cannot admit now',
   };
   const submitResponses = {
-    201: '`{goal_id, graph_id, task_count, status}`: `active`, `blocked` (waiting for its goal dependencies) or `failed` (one already failed).',
-    202: '`{goal_id, approval_id, approval_request_id, graph_id: null, task_count, status: "pending_approval"}`: the plan waits for approval (the agent requires it, or `require_approval`); approving it builds the graph.',
-    200: 'The goal an earlier request with the same Idempotency-Key created.',
+    201: {
+      description:
+        '`{goal_id, graph_id, task_count, status}`: `active`, `blocked` (waiting for its goal dependencies) or `failed` (one already failed).',
+      body: SubmittedGoalAnswer,
+    },
+    202: {
+      description:
+        '`{goal_id, approval_id, approval_request_id, graph_id: null, task_count, status: "pending_approval"}`: the plan waits for approval (the agent requires it, or `require_approval`); approving it builds the graph.',
+      body: SubmittedGoalAnswer,
+    },
+    200: {
+      description: 'The goal an earlier request with the same Idempotency-Key created.',
+      body: SubmittedGoalAnswer,
+    },
   };
   const idempotencyHeader = {
     'Idempotency-Key': 'The same key for the same agent answers the same goal, never a second one.',
@@ -112,6 +133,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/agents/:id/goals',
+      operationId: 'submitGoal',
       access: { action: 'agent.use', resource: onParam('agent') },
       tag: 'goals',
       summary: 'Submit a goal with a declared plan (a DAG of tasks) to an agent.',
@@ -135,6 +157,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/goals',
+      operationId: 'createGoal',
       access: { action: 'agent.use', resource: onBody('agent', 'agent_id') },
       tag: 'goals',
       summary:
@@ -158,10 +181,11 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals/:id/details',
+      operationId: 'getGoalDetails',
       access: { action: 'agent.view', resource: onParam('goal') },
       tag: 'goals',
       summary: 'A goal with every task, payloads and results included.',
-      responses: { 200: '`{goal, tasks}`' },
+      responses: { 200: { description: '`{goal, tasks}`', body: GoalDetails } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -176,10 +200,13 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/stats',
+      operationId: 'getStats',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'goals',
       summary: 'Counts of goals, tasks, agents and workers by status.',
-      responses: { 200: '`{goals, tasks, agents, workers}`, each `{status: count}`' },
+      responses: {
+        200: { description: '`{goals, tasks, agents, workers}`, each `{status: count}`', body: Stats },
+      },
     },
     async () => readStats(deps.store),
   );
@@ -188,11 +215,12 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals',
+      operationId: 'listGoals',
       access: { action: 'agent.view', filtered: true },
       tag: 'goals',
       summary: 'List goals, newest first, optionally of one agent.',
       query: ListGoalsQuery,
-      responses: { 200: '`{goals: [...]}`' },
+      responses: { 200: { description: '`{goals: [...]}`', body: GoalList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request) => {
@@ -226,11 +254,12 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/agents/:id/goals',
+      operationId: 'listAgentGoals',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'goals',
       summary: "An agent's goals, newest first (as `GET /goals?agent_id=`).",
       query: AgentGoalsQuery,
-      responses: { 200: '`{goals: [...]}`' },
+      responses: { 200: { description: '`{goals: [...]}`', body: GoalList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -245,10 +274,11 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'GET',
       path: '/goals/:id',
+      operationId: 'getGoal',
       access: { action: 'agent.view', resource: onParam('goal') },
       tag: 'goals',
       summary: 'Get a goal with its progress (task counts by status and `total`).',
-      responses: { 200: 'The goal.' },
+      responses: { 200: { description: 'The goal.', body: Goal } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -263,11 +293,14 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     {
       method: 'POST',
       path: '/goals/:id/cancel',
+      operationId: 'cancelGoal',
       access: { action: 'agent.use', resource: onParam('goal') },
       tag: 'goals',
       summary:
         'Cancel a goal that has not ended: its unfinished tasks, its graph, and the goals waiting on it.',
-      responses: { 200: '`{goal_id, status: "cancelled", cancelled: true}`' },
+      responses: {
+        200: { description: '`{goal_id, status: "cancelled", cancelled: true}`', body: GoalCancelled },
+      },
       errors: { 404: 'ASTRA_NOT_FOUND', 409: 'ASTRA_STATE_CONFLICT: the goal already ended' },
     },
     async (request) => {

@@ -22,6 +22,16 @@ import {
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { Revoked } from './schemas/common.js';
+import {
+  ApiKeyCreated,
+  ApiKeyList,
+  Jwks,
+  PasswordReset,
+  Session,
+  User,
+  UserList,
+} from './schemas/identity.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 // Local addresses such as admin@localhost are valid here: the check is the shape, not deliverability.
@@ -73,6 +83,7 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/login',
+      operationId: 'createSession',
       tag: 'identity',
       summary:
         'Exchange an email and password for a short-lived access token (ES256 JWT) and a refresh token.',
@@ -80,7 +91,11 @@ export function registerIdentityRoutes(
       ratePerMinute: 10,
       body: Login,
       responses: {
-        200: '`{token, expires_at, user, refresh_token, refresh_expires_at}`: `token` lives 15 minutes; `refresh_token` gets the next one at `POST /auth/refresh`.',
+        200: {
+          description:
+            '`{token, expires_at, user, refresh_token, refresh_expires_at}`: `token` lives 15 minutes; `refresh_token` gets the next one at `POST /auth/refresh`.',
+          body: Session,
+        },
       },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
@@ -120,10 +135,11 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/.well-known/jwks.json',
+      operationId: 'getJwks',
       tag: 'identity',
       summary: 'The public keys that verify access tokens (JWKS).',
       public: true,
-      responses: { 200: '`{keys: [...]}`' },
+      responses: { 200: { description: '`{keys: [...]}`', body: Jwks } },
     },
     async () => identity.tokens.jwks(),
   );
@@ -132,12 +148,13 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/users',
+      operationId: 'createUser',
       access: { action: 'platform.admin', resource: PLATFORM },
       tag: 'identity',
       summary: 'Create a user (super-admin only).',
       ratePerMinute: 60,
       body: CreateUser,
-      responses: { 201: 'The user (never its password).' },
+      responses: { 201: { description: 'The user (never its password).', body: User } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         403: 'ASTRA_FORBIDDEN',
@@ -161,12 +178,13 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/users',
+      operationId: 'listUsers',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'identity',
       summary:
         'List users (super-admin only), oldest first, paged; `status` filters, `q` matches part of the email or display name.',
       query: ListUsersQuery,
-      responses: { 200: '`{users: [...], page, per_page}`' },
+      responses: { 200: { description: '`{users: [...], page, per_page}`', body: UserList } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN' },
     },
     async (request) => {
@@ -188,10 +206,11 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/users/:id',
+      operationId: 'getUser',
       access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
       summary: 'Get a user (the user itself, the admins of its organizations, super-admins).',
-      responses: { 200: 'The user.' },
+      responses: { 200: { description: 'The user.', body: User } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -206,12 +225,13 @@ export function registerIdentityRoutes(
     {
       method: 'PATCH',
       path: '/users/:id',
+      operationId: 'updateUser',
       access: { action: 'user.view', resource: onParam('user') },
       tag: 'identity',
       summary:
         "Change a user: display name and password (the user itself or a super-admin), status and super-admin flag (super-admin); an API key needs the `admin` scope. Suspending, deactivating or demoting applies from the caller's next request; suspending, deactivating or a new password also ends the user's sessions.",
       body: PatchUser,
-      responses: { 200: 'The user.' },
+      responses: { 200: { description: 'The user.', body: User } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -248,13 +268,19 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/users/:id/reset-password',
+      operationId: 'resetUserPassword',
       access: { action: 'user.admin', resource: onParam('user') },
       tag: 'identity',
       summary:
         "Set a new password for a user (super-admin): the given one, or a generated one returned in this answer only. Ends the user's sessions.",
       ratePerMinute: 60,
       body: ResetPassword,
-      responses: { 200: '`{id, password?}`: `password` only when it was generated.' },
+      responses: {
+        200: {
+          description: '`{id, password?}`: `password` only when it was generated.',
+          body: PasswordReset,
+        },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -278,13 +304,19 @@ export function registerIdentityRoutes(
     {
       method: 'POST',
       path: '/api-keys',
+      operationId: 'createApiKey',
       access: { self: true },
       tag: 'identity',
       summary:
         'Create an API key for the calling user; the key is in this answer only. An API key may mint only keys within its own scopes (an unscoped key needs an unscoped or `admin` caller).',
       ratePerMinute: 60,
       body: CreateApiKey,
-      responses: { 201: '`{key, api_key}`: `key` is shown once; only its hash is stored.' },
+      responses: {
+        201: {
+          description: '`{key, api_key}`: `key` is shown once; only its hash is stored.',
+          body: ApiKeyCreated,
+        },
+      },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         403: "ASTRA_FORBIDDEN: the admin token has no user to own a key, or the calling key's scopes do not cover the ones asked",
@@ -314,10 +346,11 @@ export function registerIdentityRoutes(
     {
       method: 'GET',
       path: '/api-keys',
+      operationId: 'listApiKeys',
       access: { self: true },
       tag: 'identity',
       summary: "List the calling user's API keys (prefixes only).",
-      responses: { 200: '`{api_keys: [...]}`' },
+      responses: { 200: { description: '`{api_keys: [...]}`', body: ApiKeyList } },
     },
     async (request) => {
       const owner = userIdOf(principalOf(request));
@@ -329,11 +362,12 @@ export function registerIdentityRoutes(
     {
       method: 'DELETE',
       path: '/api-keys/:id',
+      operationId: 'revokeApiKey',
       access: { self: true },
       tag: 'identity',
       summary:
         'Revoke an API key (its owner or a super-admin; an API key needs the `admin` scope); it stops working at once.',
-      responses: { 200: '`{id, revoked: true}`' },
+      responses: { 200: { description: '`{id, revoked: true}`', body: Revoked } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {

@@ -7,6 +7,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { goalAnswer, SubmitGoal, submitGoalTo } from './routes-goals.js';
+import { SubmittedGoal } from './schemas/goals.js';
 import { isUuid, parseInput } from './validation.js';
 
 /**
@@ -27,6 +28,7 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
     {
       method: 'POST',
       path: '/internal/goals',
+      operationId: 'submitInternalGoal',
       tag: 'goals',
       summary:
         'An agent submits a goal to an agent (service token only); otherwise as `POST /goals`, with the caller recorded as `source_agent_id`.',
@@ -36,8 +38,11 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
         'Idempotency-Key': 'The same key for the same target agent answers the same goal within 24 hours.',
       },
       responses: {
-        201: '`{goal_id, graph_id, task_count, status}`',
-        200: 'The goal an earlier request with the same Idempotency-Key created.',
+        201: { description: '`{goal_id, graph_id, task_count, status}`', body: SubmittedGoal },
+        200: {
+          description: 'The goal an earlier request with the same Idempotency-Key created.',
+          body: SubmittedGoal,
+        },
       },
       errors: {
         400: 'ASTRA_PLAN_INVALID or ASTRA_VALIDATION_FAILED',

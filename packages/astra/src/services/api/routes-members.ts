@@ -4,6 +4,8 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
 import { type Action, type Member, onParam, type ResourceType } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
+import { Member as MemberAnswer } from './schemas/access.js';
+import { Uuid } from './schemas/common.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 /**
@@ -22,6 +24,8 @@ export interface Membership<Grade extends string> {
   readonly view: Action;
   readonly manage: Action;
   readonly summaries: { readonly list: string; readonly put: string; readonly remove: string };
+  /** The operations' ids (openapi.ts): `listOrgMembers`, `putOrgMember`, `removeOrgMember`. */
+  readonly operationIds: { readonly list: string; readonly put: string; readonly remove: string };
   readonly list: (db: SqlExecutor, id: string) => Promise<Member[]>;
   readonly put: (db: SqlExecutor, id: string, userId: string, grade: Grade) => Promise<void>;
   readonly remove: (db: SqlExecutor, id: string, userId: string) => Promise<boolean>;
@@ -37,19 +41,25 @@ export function registerMembership<Grade extends string>(
   const Body = z.object({ user_id: z.uuid(), [m.field]: z.enum(m.grades) }).strict();
   const groupId = (params: unknown) => idParam(params, m.resource);
   const key = `${m.resource}_id`;
+  const listKey = m.path.split('/').pop() as string;
+  const MemberList = z.object({ [listKey]: z.array(MemberAnswer) });
+  const Put = z.object({ [key]: Uuid, user_id: Uuid, [m.field]: z.enum(m.grades) });
 
   define(
     {
       method: 'GET',
       path: m.path,
+      operationId: m.operationIds.list,
       access: { action: m.view, resource: onParam(m.resource) },
       tag: 'access',
       summary: m.summaries.list,
-      responses: { 200: `\`{${m.path.split('/').pop()}: [{user_id, email, role, created_at}]}\`` },
+      responses: {
+        200: { description: `\`{${listKey}: [{user_id, email, role, created_at}]}\``, body: MemberList },
+      },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => ({
-      [m.path.split('/').pop() as string]: (await m.list(deps.store, groupId(request.params))).map(snake),
+      [listKey]: (await m.list(deps.store, groupId(request.params))).map(snake),
     }),
   );
 
@@ -57,11 +67,12 @@ export function registerMembership<Grade extends string>(
     {
       method: 'POST',
       path: m.path,
+      operationId: m.operationIds.put,
       access: { action: m.manage, resource: onParam(m.resource) },
       tag: 'access',
       summary: m.summaries.put,
       body: Body,
-      responses: { 200: `\`{${key}, user_id, ${m.field}}\`` },
+      responses: { 200: { description: `\`{${key}, user_id, ${m.field}}\``, body: Put } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -81,10 +92,11 @@ export function registerMembership<Grade extends string>(
     {
       method: 'DELETE',
       path: `${m.path}/:user_id`,
+      operationId: m.operationIds.remove,
       access: { action: m.manage, resource: onParam(m.resource) },
       tag: 'access',
       summary: m.summaries.remove,
-      responses: { 204: 'Removed.' },
+      responses: { 204: { description: 'Removed.' } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {

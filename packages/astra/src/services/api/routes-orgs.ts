@@ -19,6 +19,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { registerMembership } from './routes-members.js';
+import { Organization, OrganizationList, OrganizationWithTeams, Team } from './schemas/access.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 /**
@@ -33,11 +34,12 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/orgs',
+      operationId: 'createOrg',
       access: { action: 'platform.admin', resource: PLATFORM },
       tag: 'access',
       summary: 'Create an organization (super-admins).',
       body: Name,
-      responses: { 201: 'The organization.' },
+      responses: { 201: { description: 'The organization.', body: Organization } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         403: 'ASTRA_FORBIDDEN',
@@ -54,10 +56,11 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/orgs',
+      operationId: 'listOrgs',
       access: { action: 'org.view', filtered: true },
       tag: 'access',
       summary: 'The organizations the caller belongs to (all of them for super-admins).',
-      responses: { 200: '`{orgs: [...]}`' },
+      responses: { 200: { description: '`{orgs: [...]}`', body: OrganizationList } },
     },
     async (request) => {
       const scope = await deps.access.scopeOf(principalOf(request));
@@ -69,10 +72,11 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/orgs/:id',
+      operationId: 'getOrg',
       access: { action: 'org.view', resource: onParam('org') },
       tag: 'access',
       summary: 'An organization with its teams.',
-      responses: { 200: 'The organization and `teams`.' },
+      responses: { 200: { description: 'The organization and `teams`.', body: OrganizationWithTeams } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -87,11 +91,12 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/orgs/:id/teams',
+      operationId: 'createTeam',
       access: { action: 'org.admin', resource: onParam('org') },
       tag: 'access',
       summary: 'Create a team in the organization (org admins).',
       body: Name,
-      responses: { 201: 'The team.' },
+      responses: { 201: { description: 'The team.', body: Team } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
@@ -104,6 +109,7 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
 
   registerMembership(define, deps, {
     path: '/orgs/:id/members',
+    operationIds: { list: 'listOrgMembers', put: 'putOrgMember', remove: 'removeOrgMember' },
     resource: 'org',
     field: 'role',
     grades: ['org_admin', 'org_member', 'agent_admin'],
@@ -122,6 +128,7 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
 
   registerMembership(define, deps, {
     path: '/teams/:id/members',
+    operationIds: { list: 'listTeamMembers', put: 'putTeamMember', remove: 'removeTeamMember' },
     resource: 'team',
     field: 'role',
     grades: ['team_admin', 'team_member'],

@@ -5,6 +5,7 @@ import { activateRevision, createRevision, listRevisions } from '../agents/index
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { Revision, RevisionActivated, RevisionList } from './schemas/agents.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 const CreateRevision = z.object({
@@ -24,10 +25,11 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'GET',
       path: '/agents/:id/revisions',
+      operationId: 'listRevisions',
       access: { action: 'agent.view', resource: onParam('agent') },
       tag: 'agents',
       summary: "An agent's config revisions, newest first; `active` marks the live one.",
-      responses: { 200: '`{revisions: [...]}`' },
+      responses: { 200: { description: '`{revisions: [...]}`', body: RevisionList } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -40,12 +42,13 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/revisions',
+      operationId: 'createRevision',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
         'Record a new revision `{payload: {system_prompt?, config?}}`; it is numbered and not active until activated.',
       body: CreateRevision,
-      responses: { 201: 'The revision.' },
+      responses: { 201: { description: 'The revision.', body: Revision } },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request, reply) => {
@@ -68,10 +71,11 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
     {
       method: 'POST',
       path: '/agents/:id/revisions/:rev/activate',
+      operationId: 'activateRevision',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary: 'Make a revision live: its system_prompt and config are copied onto the agent.',
-      responses: { 200: '`{agent_id, active_config_revision}`' },
+      responses: { 200: { description: '`{agent_id, active_config_revision}`', body: RevisionActivated } },
       errors: { 404: 'ASTRA_NOT_FOUND: no such agent or revision' },
     },
     async (request) => {

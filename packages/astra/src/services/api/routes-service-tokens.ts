@@ -11,6 +11,8 @@ import {
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
+import { Revoked } from './schemas/common.js';
+import { ServiceTokenCreated, ServiceTokenList } from './schemas/identity.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 /**
@@ -30,6 +32,7 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
     {
       method: 'POST',
       path: '/agents/:id/service-tokens',
+      operationId: 'createServiceToken',
       tag: 'identity',
       summary:
         'Mint a service token that authenticates as the agent (for agent-to-agent calls); the token is in this answer only.',
@@ -37,7 +40,10 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
       ratePerMinute: 60,
       body: CreateServiceToken,
       responses: {
-        201: `\`{token, service_token}\`: \`token\` is shown once (only its hash is stored); it expires after \`ttl_seconds\` (default ${DEFAULT_SERVICE_TOKEN_TTL_S}, at most ${MAX_SERVICE_TOKEN_TTL_S}).`,
+        201: {
+          description: `\`{token, service_token}\`: \`token\` is shown once (only its hash is stored); it expires after \`ttl_seconds\` (default ${DEFAULT_SERVICE_TOKEN_TTL_S}, at most ${MAX_SERVICE_TOKEN_TTL_S}).`,
+          body: ServiceTokenCreated,
+        },
       },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
@@ -67,10 +73,11 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
     {
       method: 'GET',
       path: '/agents/:id/service-tokens',
+      operationId: 'listServiceTokens',
       tag: 'identity',
       summary: "List the agent's service tokens (prefixes only, revoked and expired ones included).",
       access: { action: 'agent.admin', resource: onParam('agent') },
-      responses: { 200: '`{service_tokens: [...]}`' },
+      responses: { 200: { description: '`{service_tokens: [...]}`', body: ServiceTokenList } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -83,10 +90,11 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
     {
       method: 'DELETE',
       path: '/agents/:id/service-tokens/:token_id',
+      operationId: 'revokeServiceToken',
       tag: 'identity',
       summary: 'Revoke a service token of the agent; it stops working at once.',
       access: { action: 'agent.admin', resource: onParam('agent') },
-      responses: { 200: '`{id, revoked: true}`' },
+      responses: { 200: { description: '`{id, revoked: true}`', body: Revoked } },
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {

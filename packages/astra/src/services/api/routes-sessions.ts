@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { type Identity, readUser } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
+import { LoggedOut, Session } from './schemas/identity.js';
 import { parseInput, snake } from './validation.js';
 
 /**
@@ -24,13 +25,19 @@ export function registerSessionRoutes(
     {
       method: 'POST',
       path: '/auth/refresh',
+      operationId: 'refreshSession',
       tag: 'identity',
       summary:
         'Exchange a refresh token for a new access token and a new refresh token; the presented one is spent.',
       public: true,
       ratePerMinute: SESSION_CALLS_PER_MINUTE,
       body: RefreshBody,
-      responses: { 200: '`{token, expires_at, user, refresh_token, refresh_expires_at}`, as `POST /login`.' },
+      responses: {
+        200: {
+          description: '`{token, expires_at, user, refresh_token, refresh_expires_at}`, as `POST /login`.',
+          body: Session,
+        },
+      },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         401: 'ASTRA_UNAUTHENTICATED: the refresh token is unknown, expired, revoked or already spent (a spent one revokes its whole session), or the user is no longer active',
@@ -60,13 +67,16 @@ export function registerSessionRoutes(
     {
       method: 'POST',
       path: '/logout',
+      operationId: 'deleteSession',
       tag: 'identity',
       summary:
         'End a session: every refresh token of the login that issued this one stops working (access tokens lapse within 15 minutes).',
       public: true,
       ratePerMinute: SESSION_CALLS_PER_MINUTE,
       body: RefreshBody,
-      responses: { 200: '`{logged_out: true}`, whether or not the token was known.' },
+      responses: {
+        200: { description: '`{logged_out: true}`, whether or not the token was known.', body: LoggedOut },
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },
     async (request) => {

@@ -4,6 +4,7 @@ import { type JsonValue, listWorkers, readGraph, readTask } from '../../kernel/i
 import { onParam, PLATFORM } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
+import { Graph, GraphCancelled, Task, TaskCancelled, TaskCompleted, WorkerList } from './schemas/tasks.js';
 import { idParam, parseInput, snake } from './validation.js';
 
 const CompleteTask = z.object({ result: z.unknown().optional() });
@@ -15,10 +16,11 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/tasks/:id',
+      operationId: 'getTask',
       access: { action: 'agent.view', resource: onParam('task') },
       tag: 'tasks',
       summary: 'Get a task: status, payload, result, error, attempts, dependencies, worker, times.',
-      responses: { 200: 'The task.' },
+      responses: { 200: { description: 'The task.', body: Task } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -32,10 +34,13 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/tasks/:id/cancel',
+      operationId: 'cancelTask',
       access: { action: 'agent.use', resource: onParam('task') },
       tag: 'tasks',
       summary: 'Cancel a task that has not ended; what depends on it fails or is skipped by its policy.',
-      responses: { 200: '`{task_id, status: "cancelled", cancelled: true}`' },
+      responses: {
+        200: { description: '`{task_id, status: "cancelled", cancelled: true}`', body: TaskCancelled },
+      },
       errors: { 404: 'ASTRA_NOT_FOUND', 409: 'ASTRA_STATE_CONFLICT: the task already ended' },
     },
     async (request) => {
@@ -54,12 +59,13 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/tasks/:id/complete',
+      operationId: 'completeTask',
       access: { action: 'agent.use', resource: onParam('task') },
       tag: 'tasks',
       summary:
         'Complete a running task from outside (work done by a system Astra does not run); its children become ready.',
       body: CompleteTask,
-      responses: { 200: '`{task_id, status: "completed"}`' },
+      responses: { 200: { description: '`{task_id, status: "completed"}`', body: TaskCompleted } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
         404: 'ASTRA_NOT_FOUND',
@@ -94,10 +100,11 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/graphs/:id',
+      operationId: 'getGraph',
       access: { action: 'agent.view', resource: onParam('graph') },
       tag: 'tasks',
       summary: 'Get a task graph (status, counts) with its tasks.',
-      responses: { 200: 'The graph with `tasks`.' },
+      responses: { 200: { description: 'The graph with `tasks`.', body: Graph } },
       errors: { 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => {
@@ -112,11 +119,17 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'POST',
       path: '/graphs/:id/cancel',
+      operationId: 'cancelGraph',
       access: { action: 'agent.use', resource: onParam('graph') },
       tag: 'tasks',
       summary:
         'Cancel a graph that has not ended: as cancelling its goal (its unfinished tasks, the goals waiting on it).',
-      responses: { 200: '`{graph_id, goal_id, status: "cancelled", cancelled: true}`' },
+      responses: {
+        200: {
+          description: '`{graph_id, goal_id, status: "cancelled", cancelled: true}`',
+          body: GraphCancelled,
+        },
+      },
       errors: { 404: 'ASTRA_NOT_FOUND', 409: 'ASTRA_STATE_CONFLICT: the graph already ended' },
     },
     async (request) => {
@@ -132,12 +145,17 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     {
       method: 'GET',
       path: '/workers',
+      operationId: 'listWorkers',
       access: { action: 'platform.view', resource: PLATFORM },
       tag: 'workers',
       summary: 'List workers (live ones; `?all=true` includes offline ones).',
       query: WorkersQuery,
       responses: {
-        200: '`{workers: [{id, hostname, status, capabilities, concurrency, last_heartbeat, ...}]}`',
+        200: {
+          description:
+            '`{workers: [{id, hostname, status, capabilities, concurrency, last_heartbeat, ...}]}`',
+          body: WorkerList,
+        },
       },
       errors: { 400: 'ASTRA_VALIDATION_FAILED' },
     },

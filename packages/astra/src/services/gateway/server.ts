@@ -8,6 +8,7 @@ import { type HttpTimeouts, httpTimeoutOptions } from './http-limits.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
+import { installResponseCheck } from './response-check.js';
 
 export interface GatewayOptions {
   readonly logger: Logger;
@@ -24,6 +25,8 @@ export interface GatewayOptions {
   readonly info: { readonly mode: string; readonly version: string };
   /** The public API; absent on a process that runs no gateway role beyond health. */
   readonly api?: ApiDeps;
+  /** Compare each schema-serialized answer with the handler's value (response-check.ts); default off. */
+  readonly checkResponses?: boolean;
 }
 
 /**
@@ -50,6 +53,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   const readiness = [...options.readiness, ...(options.breakers ?? []).map(breakerCheck)];
   installErrorHandling(app, options.logger);
   acceptEmptyJsonBodies(app);
+  if (options.checkResponses === true) installResponseCheck(app, options.logger);
 
   app.get('/health', async () => ({ status: 'ok', mode: options.info.mode, version: options.info.version }));
   app.get('/ready', async (_request, reply) => {

@@ -1,0 +1,54 @@
+import { z } from 'zod';
+import { JsonObject, Timestamp, Uuid } from './common.js';
+import { Plan } from './plan.js';
+
+const approvalFields = {
+  id: Uuid,
+  request_type: z.enum(['plan', 'risky_task']),
+  agent_id: Uuid,
+  goal_id: Uuid,
+  graph_id: Uuid.nullable(),
+  task_id: Uuid.nullable(),
+  status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']),
+  required_approvals: z.number().int(),
+  approvals_received: z.number().int(),
+  approvers: z
+    .array(z.string())
+    .meta({ description: 'User ids or `role:<name>`; empty: super-admins only.' }),
+  action_summary: z.string(),
+  expires_at: Timestamp.nullable(),
+  reason: z.string().nullable(),
+  decided_at: Timestamp.nullable(),
+  created_at: Timestamp,
+  approval_request_id: Uuid.meta({ description: 'The same as `id` (upstream name).' }),
+  approvals_required: z
+    .number()
+    .int()
+    .meta({ description: 'The same as `required_approvals` (upstream name).' }),
+};
+
+export const Approval = z.object(approvalFields).meta({
+  id: 'Approval',
+  description:
+    'A plan or a risky task waiting for people: `required_approvals` approve votes approve it, any deny denies it.',
+});
+
+export const ApprovalDetails = z
+  .object({
+    ...approvalFields,
+    plan_payload: Plan.optional().meta({ description: 'The plan, for a plan request.' }),
+    decisions: z.array(
+      z.object({
+        approver: z.string(),
+        decision: z.enum(['approve', 'deny']),
+        reason: z.string().nullable(),
+        created_at: Timestamp,
+      }),
+    ),
+    events: z.array(
+      z.object({ id: z.number().int(), type: z.string(), payload: JsonObject, created_at: Timestamp }),
+    ),
+  })
+  .meta({ id: 'ApprovalDetails', description: 'An approval request with its votes and audit trail.' });
+
+export const ApprovalList = z.object({ approvals: z.array(Approval) });
