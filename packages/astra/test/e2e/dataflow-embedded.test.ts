@@ -88,6 +88,20 @@ describe('data flowing between tasks, embedded mode', () => {
     expect(await reportOf(submitted.goal_id)).toMatchObject({ status: 'completed', result: expected });
   });
 
+  it('refuses a result over the result limit reported from outside, pointing to artifacts', async () => {
+    const error = await client
+      .request('POST', '/tasks/00000000-0000-4000-8000-000000000000/complete', {
+        body: { result: { body: 'x'.repeat(300 * 1024) } },
+      })
+      .catch((e: unknown) => e);
+    expect(error).toMatchObject({
+      status: 400,
+      code: 'ASTRA_VALIDATION_FAILED',
+      details: { field: 'result' },
+    });
+    expect((error as Error).message).toMatch(/result limit: store the value as an artifact/);
+  });
+
   it('answers 400 ASTRA_PLAN_INVALID with the path of a reference to a task that is not an ancestor', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'dataflow-bad' });
     const error = await client

@@ -7,18 +7,23 @@ import { TaskError } from './handlers.js';
  * resolved into their payloads, so it stays small. A result whose JSON is larger than the limit
  * fails the task without retry (it would be as large the next time), with a message telling the
  * handler's author to store the value as an artifact and return its reference instead.
- * Default 256 KiB, the payload limit: a result can always be passed whole into a payload.
+ * Default 256 KiB, the payload limit: a result can always be passed whole into a payload. The
+ * same limit holds for a result reported from outside (`POST /tasks/{id}/complete`: 400).
  */
 export const DEFAULT_MAX_RESULT_BYTES = 256 * 1024;
 
-export function assertResultWithinLimit(result: JsonValue, maxBytes: number): void {
-  if (result === null || typeof result !== 'object') {
-    if (typeof result !== 'string' || result.length * 3 <= maxBytes) return;
-  }
+/** Why a result may not be stored (too large), or null when it may. */
+export function resultSizeProblem(result: JsonValue, maxBytes: number): string | null {
+  // A number, boolean or short string is within any sensible limit: no serialization needed.
+  if (result === null || typeof result === 'number' || typeof result === 'boolean') return null;
+  if (typeof result === 'string' && result.length * 3 + 2 <= maxBytes) return null;
   const bytes = Buffer.byteLength(JSON.stringify(result));
-  if (bytes <= maxBytes) return;
-  throw new TaskError(
-    `the result is ${bytes} bytes, more than the ${maxBytes}-byte result limit: store the value as an artifact and return its reference, {"$artifact": "${ARTIFACT_URI_PREFIX}<id>"}`,
-    { retryable: false },
-  );
+  if (bytes <= maxBytes) return null;
+  return `the result is ${bytes} bytes, more than the ${maxBytes}-byte result limit: store the value as an artifact and return its reference, {"$artifact": "${ARTIFACT_URI_PREFIX}<id>"}`;
+}
+
+/** A handler's result within the limit, or a TaskError that dead-letters the task. */
+export function assertResultWithinLimit(result: JsonValue, maxBytes: number): void {
+  const problem = resultSizeProblem(result, maxBytes);
+  if (problem !== null) throw new TaskError(problem, { retryable: false });
 }

@@ -1,6 +1,13 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { type JsonValue, listWorkers, readGraph, readTask } from '../../kernel/index.js';
+import {
+  DEFAULT_MAX_RESULT_BYTES,
+  type JsonValue,
+  listWorkers,
+  readGraph,
+  readTask,
+  resultSizeProblem,
+} from '../../kernel/index.js';
 import { onParam, PLATFORM } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import type { DefineRoute } from './openapi.js';
@@ -75,15 +82,15 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
     async (request) => {
       const taskId = idParam(request.params, 'task');
       const body = parseInput(CompleteTask, request.body ?? {}, 'body');
+      const result = (body.result ?? null) as JsonValue;
+      const tooLarge = resultSizeProblem(result, DEFAULT_MAX_RESULT_BYTES);
+      if (tooLarge !== null)
+        throw new AstraError('ASTRA_VALIDATION_FAILED', tooLarge, { details: { field: 'result' } });
       const task = await readTask(deps.store, taskId);
       if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
       const accepted =
         task.status === 'running' &&
-        (
-          await deps.engine.complete([
-            { taskId, attempt: task.attempt, result: (body.result ?? null) as JsonValue },
-          ])
-        ).has(taskId);
+        (await deps.engine.complete([{ taskId, attempt: task.attempt, result }])).has(taskId);
       if (!accepted)
         throw new AstraError(
           'ASTRA_STATE_CONFLICT',
