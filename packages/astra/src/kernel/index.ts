@@ -36,7 +36,7 @@ export {
   type TaskHandler,
   type TaskOutcome,
 } from './executor/handlers.js';
-export { DEFAULT_MAX_RESULT_BYTES, resultSizeProblem } from './executor/result-limit.js';
+export { resultSizeProblem } from './executor/result-limit.js';
 export type { TaskInterceptor } from './executor/task-interceptor.js';
 export {
   type Scheduler,

@@ -89,8 +89,15 @@ describe('data flowing between tasks, embedded mode', () => {
   });
 
   it('refuses a result over the result limit reported from outside, pointing to artifacts', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'dataflow-limit' });
+    const submitted = await client.submitGoal(agentId, {
+      goal_text: 'one task',
+      plan: { tasks: [{ id: 'a', type: 'noop' }] },
+    });
+    const goal = await client.getGoal(submitted.goal_id);
+    const [task] = (await client.getGraph(goal.graph_id as string)).tasks;
     const error = await client
-      .request('POST', '/tasks/00000000-0000-4000-8000-000000000000/complete', {
+      .request('POST', `/tasks/${task?.id}/complete`, {
         body: { result: { body: 'x'.repeat(300 * 1024) } },
       })
       .catch((e: unknown) => e);

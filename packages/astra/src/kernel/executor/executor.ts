@@ -23,7 +23,7 @@ import {
   TaskError,
   type TaskOutcome,
 } from './handlers.js';
-import { assertResultWithinLimit, DEFAULT_MAX_RESULT_BYTES } from './result-limit.js';
+import { assertResultWithinLimit } from './result-limit.js';
 import type { TaskInterceptor } from './task-interceptor.js';
 
 /**
@@ -65,7 +65,7 @@ export interface ExecutorOptions {
   readonly drainTimeoutMs?: number;
   /** Around every handler call, the first outermost (task-interceptor.ts); default none. */
   readonly interceptors?: readonly TaskInterceptor[];
-  /** Largest result JSON, in bytes (result-limit.ts); default 256 KiB. */
+  /** Largest result JSON, in bytes (result-limit.ts). */
   readonly maxResultBytes?: number;
   readonly onError?: (error: unknown, context: string) => void;
 }
@@ -94,7 +94,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const report = options.onError ?? (() => undefined);
   const running = new Map<string, Running>();
   let handingBack = false;
-  const maxResultBytes = options.maxResultBytes ?? DEFAULT_MAX_RESULT_BYTES;
+  const maxResultBytes = options.maxResultBytes ?? EXECUTOR_DEFAULTS.maxResultBytes;
   const invoke = chain(options.interceptors ?? [], async (context: TaskContext): Promise<TaskOutcome> => {
     const handler = handlers.get(context.task.type);
     if (handler === undefined)

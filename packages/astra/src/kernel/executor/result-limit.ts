@@ -7,11 +7,10 @@ import { TaskError } from './handlers.js';
  * resolved into their payloads, so it stays small. A result whose JSON is larger than the limit
  * fails the task without retry (it would be as large the next time), with a message telling the
  * handler's author to store the value as an artifact and return its reference instead.
- * Default 256 KiB, the payload limit: a result can always be passed whole into a payload. The
+ * Default 256 KiB (EXECUTOR_DEFAULTS.maxResultBytes), the payload limit: a result can always be
+ * passed whole into a payload. The
  * same limit holds for a result reported from outside (`POST /tasks/{id}/complete`: 400).
  */
-export const DEFAULT_MAX_RESULT_BYTES = 256 * 1024;
-
 /** Why a result may not be stored (too large), or null when it may. */
 export function resultSizeProblem(result: JsonValue, maxBytes: number): string | null {
   // A number, boolean or short string is within any sensible limit: no serialization needed.

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import {
-  DEFAULT_MAX_RESULT_BYTES,
+  EXECUTOR_DEFAULTS,
   type JsonValue,
   listWorkers,
   readGraph,
@@ -83,7 +83,7 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
       const taskId = idParam(request.params, 'task');
       const body = parseInput(CompleteTask, request.body ?? {}, 'body');
       const result = (body.result ?? null) as JsonValue;
-      const tooLarge = resultSizeProblem(result, DEFAULT_MAX_RESULT_BYTES);
+      const tooLarge = resultSizeProblem(result, EXECUTOR_DEFAULTS.maxResultBytes);
       if (tooLarge !== null)
         throw new AstraError('ASTRA_VALIDATION_FAILED', tooLarge, { details: { field: 'result' } });
       const task = await readTask(deps.store, taskId);
