@@ -167,6 +167,32 @@ export function describeDataflow(backend: KernelBackend): void {
       expect(seen).toEqual([]);
     });
 
+    it('checks a built-in payload field given by a reference once resolved, failing the task without retry', async () => {
+      const { harness, agentId } = await open();
+      await harness.startExecutor();
+      const tasks = await run(harness, agentId, [
+        { id: 'config', type: 'echo', payload: { short: 1, huge: 1e300 } },
+        {
+          id: 'ok',
+          type: 'sleep',
+          payload: { ms: { $from: 'config', pointer: '/short' } },
+          depends_on: ['config'],
+        },
+        {
+          id: 'bad',
+          type: 'sleep',
+          payload: { ms: { $from: 'config', pointer: '/huge' } },
+          depends_on: ['config'],
+          max_retries: 3,
+        },
+      ]);
+      expect(tasks.get('ok')).toMatchObject({ status: 'completed', result: { slept_ms: 1 } });
+      expect(tasks.get('bad')).toMatchObject({ status: 'dead_letter', attempt: 1 });
+      expect(tasks.get('bad')?.error).toMatch(
+        /^the resolved payload is invalid: payload\.ms must be a number from 0 to/,
+      );
+    });
+
     it('refuses at submission a reference to a task that is not an ancestor, writing nothing', async () => {
       const { harness, agentId } = await open();
       const error = await harness.kernel.engine

@@ -160,3 +160,13 @@ export function replaceReferences(
   }
   return root;
 }
+
+/** Whether `path` is a reference's place or inside it (a field whose value is known only at claim). */
+export function isReferencePath(references: readonly TaskReference[], path: string): boolean {
+  return references.some(
+    (reference) =>
+      path === reference.path ||
+      path.startsWith(`${reference.path}.`) ||
+      path.startsWith(`${reference.path}[`),
+  );
+}

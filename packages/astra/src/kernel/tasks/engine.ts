@@ -3,6 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { isReferencePath, scanReferences } from '../dataflow/references.js';
 import { endedReport, type GoalEndCounts, type GoalLifecycleHooks } from './goal-lifecycle.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
@@ -188,6 +189,9 @@ export class TaskEngine {
       const issue = check?.(task.type, task.payload) ?? null;
       if (issue === null) continue;
       const path = `tasks[${index}].payload${issue.path}`;
+      // A field given by a `$from` reference is known only at claim, where the resolved payload is
+      // checked again (resolve-claimed.ts).
+      if (isReferencePath(scanReferences(task.payload, `tasks[${index}].payload`), path)) continue;
       throw new AstraError('ASTRA_PLAN_INVALID', `plan ${path}: ${issue.reason}`, {
         details: { path, reason: issue.reason },
       });
@@ -397,7 +401,11 @@ export class TaskEngine {
       now: new Date(now),
     });
     await this.#changed(new Set(claimed.map((task) => task.goalId)));
-    const { ready, unresolvable } = await resolveClaimed(this.#options.store, claimed);
+    const { ready, unresolvable } = await resolveClaimed(
+      this.#options.store,
+      claimed,
+      this.#options.checkPayload,
+    );
     if (unresolvable.length > 0) await this.#run((tx, fx) => this.#failIn(tx, fx, unresolvable, this.#now()));
     return ready;
   }

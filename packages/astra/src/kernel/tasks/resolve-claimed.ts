@@ -10,8 +10,9 @@ import type { ClaimedTask, JsonValue } from './types.js';
  *
  * The claim statement returns each task's direct dependencies' results; a reference to a farther
  * ancestor is read by one more statement for the whole batch, and only when some payload in it
- * names one. A task whose references cannot resolve is returned as a failure to write without
- * retry; the others come back with their payloads resolved (the stored payload keeps its
+ * names one. A resolved payload passes its type's check again (the fields its references gave were
+ * skipped at submission). A task whose references cannot resolve, or whose resolved payload fails
+ * the check, is returned as a failure to write without retry; the others come back with their payloads resolved (the stored payload keeps its
  * references, so a retry resolves them again).
  */
 export interface ClaimResolution {
@@ -19,9 +20,13 @@ export interface ClaimResolution {
   readonly unresolvable: AttemptFailure[];
 }
 
+/** A task type's payload check (executor/payload-checks.ts), as the engine was given it. */
+export type ClaimPayloadCheck = (type: string, payload: JsonValue) => { path: string; reason: string } | null;
+
 export async function resolveClaimed(
   tx: SqlExecutor,
   claimed: readonly ClaimedTask[],
+  check?: ClaimPayloadCheck,
 ): Promise<ClaimResolution> {
   const scanned: { task: ClaimedTask; references: TaskReference[] | Error }[] = claimed.map((task) => {
     try {
@@ -39,27 +44,33 @@ export async function resolveClaimed(
   const farther = await ancestorResults(tx, [...wanted.values()]);
   const ready: ClaimedTask[] = [];
   const unresolvable: AttemptFailure[] = [];
+  const refuse = (task: ClaimedTask, error: string): void => {
+    unresolvable.push({ taskId: task.id, attempt: task.attempt, error, retryable: false });
+  };
   for (const { task, references } of scanned) {
-    try {
-      if (references instanceof Error) throw references;
-      const resultOf = (name: string): JsonValue | undefined =>
-        Object.hasOwn(task.dependencies, name)
-          ? task.dependencies[name]
-          : farther.get(task.graphId)?.get(name);
-      ready.push(
-        references.length === 0
-          ? task
-          : { ...task, payload: resolvePayload(task.payload, references, resultOf) },
-      );
-    } catch (error) {
-      const message = error instanceof Error ? error.message : String(error);
-      unresolvable.push({
-        taskId: task.id,
-        attempt: task.attempt,
-        error: `the payload's references cannot resolve: ${message}`,
-        retryable: false,
-      });
+    if (references instanceof Error) {
+      refuse(task, `the payload's references cannot resolve: ${references.message}`);
+      continue;
     }
+    if (references.length === 0) {
+      ready.push(task);
+      continue;
+    }
+    const resultOf = (name: string): JsonValue | undefined =>
+      Object.hasOwn(task.dependencies, name) ? task.dependencies[name] : farther.get(task.graphId)?.get(name);
+    let payload: JsonValue;
+    try {
+      payload = resolvePayload(task.payload, references, resultOf);
+    } catch (error) {
+      refuse(
+        task,
+        `the payload's references cannot resolve: ${error instanceof Error ? error.message : String(error)}`,
+      );
+      continue;
+    }
+    const issue = check?.(task.type, payload) ?? null;
+    if (issue === null) ready.push({ ...task, payload });
+    else refuse(task, `the resolved payload is invalid: payload${issue.path} ${issue.reason}`);
   }
   return { ready, unresolvable };
 }
