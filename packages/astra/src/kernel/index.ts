@@ -20,7 +20,14 @@ export {
   type ConsumerOptions,
   type ConsumerPhase,
 } from './bus-consumer-options.js';
-// What a payload's references look like, for the API description.
+// Data between tasks: artifact references, the JSON Schemas of references for the API
+// description (docs/dataflow.md).
+export {
+  ARTIFACT_URI_PREFIX,
+  type ArtifactRef,
+  artifactRef,
+  isArtifactRef,
+} from './dataflow/artifact-ref.js';
 export { ARTIFACT_REF_SCHEMA, TASK_REFERENCE_SCHEMA } from './dataflow/schema.js';
 // The roles.
 export { type Executor, type ExecutorOptions, startExecutor } from './executor/executor.js';
@@ -38,6 +45,8 @@ export {
 } from './executor/handlers.js';
 export { resultSizeProblem } from './executor/result-limit.js';
 export type { TaskInterceptor } from './executor/task-interceptor.js';
+// The one shape of every interceptor chain.
+export { chain, type Interceptor, type Next } from './interceptors.js';
 export {
   type Scheduler,
   type SchedulerOptions,
@@ -59,15 +68,16 @@ export type {
   SubmittedGoal,
   TaskEngine,
 } from './tasks/engine.js';
-export type {
-  CancelGoalCommand,
-  CancelTaskCommand,
-  ClaimCommand,
-  CommandInput,
-  CommandName,
-  CommandOutput,
-  EngineCommands,
-  EngineInterceptor,
+export {
+  aroundEveryCommand,
+  type CancelGoalCommand,
+  type CancelTaskCommand,
+  type ClaimCommand,
+  type CommandInput,
+  type CommandName,
+  type CommandOutput,
+  type EngineCommands,
+  type EngineInterceptor,
 } from './tasks/engine-interceptors.js';
 export type { GoalEndedReport, GoalLifecycleHooks, GoalStartedReport } from './tasks/goal-lifecycle.js';
 // Read queries and the worker registry.
