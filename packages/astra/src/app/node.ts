@@ -132,8 +132,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         deadlineMs: config.workerDeadlineMs,
         onError,
-        onWorkersLost: (ids, released) =>
-          log.warn({ workers: ids, released }, 'workers lost; their tasks were released'),
+        onWorkersLost: (ids, counts) =>
+          log.warn({ workers: ids, ...counts }, 'workers lost; their tasks were released and republished'),
       });
       const running = manager;
       stops.push(() => running.stop());

@@ -35,6 +35,8 @@ export interface KernelHarness {
     concurrency?: number;
     workerId?: string;
     heartbeatMs?: number;
+    /** Default 2,000. */
+    reclaimIdleMs?: number;
   }): Promise<Executor>;
   /** Resolves with the goal once `astra:goals:completed` names it. */
   waitForGoal(goalId: string): Promise<GoalRecord>;
@@ -140,7 +142,7 @@ export async function openKernel(
         workerId: executorOptions.workerId ?? randomUUID(),
         concurrency: executorOptions.concurrency ?? 16,
         heartbeatMs: executorOptions.heartbeatMs ?? 200,
-        reclaimIdleMs: 2000,
+        reclaimIdleMs: executorOptions.reclaimIdleMs ?? 2000,
         ...(options.taskInterceptors === undefined ? {} : { interceptors: options.taskInterceptors }),
       });
       executors.push(executor);

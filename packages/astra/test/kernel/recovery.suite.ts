@@ -3,6 +3,7 @@ import { afterEach, beforeEach, expect, it } from 'vitest';
 import { type SweepReport, startScheduler } from '../../src/kernel/scheduler/scheduler.js';
 import { balanceShards } from '../../src/kernel/scheduler/shard-leases.js';
 import { readGraphTasks, readTask } from '../../src/kernel/tasks/sql/read.js';
+import { EXECUTOR_GROUP, taskStream } from '../../src/kernel/tasks/types.js';
 import { startWorkerManager } from '../../src/kernel/workers/worker-manager.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import { ManualClock, systemClock } from '../../src/time/clock.js';
@@ -66,6 +67,47 @@ export function describeRecovery(backend: KernelBackend): void {
       [taskId],
     );
     expect(rows[0]?.n).toBe(1);
+  });
+
+  it('publishes again at once the queued tasks whose messages a dead worker had read but not claimed', async () => {
+    const ghost = randomUUID();
+    const shards = Array.from({ length: h.kernel.engine.shardCount }, (_, shard) => shard);
+    await registerWorker(h.store, {
+      id: ghost,
+      hostname: 'ghost',
+      capabilities: ['noop'],
+      concurrency: 1,
+      metadata: { shards },
+      now: new Date(Date.now() - 60_000), // silent for a minute: dead, while the live executor is not
+    });
+    for (const shard of shards) await h.bus.ensureGroup(taskStream(shard), EXECUTOR_GROUP);
+    const tasks = Array.from({ length: 5 }, (_, i) => ({ id: `t${i}`, type: 'noop' }));
+    const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'held', plan: { tasks } });
+    // The ghost reads every message and dies before claiming: they stay pending on its consumer.
+    const read = await h.bus.read({
+      group: EXECUTOR_GROUP,
+      consumer: ghost,
+      streams: shards.map(taskStream),
+      count: 100,
+      blockMs: 0,
+    });
+    expect(read).toHaveLength(5);
+    // No bus reclaim within the test: only the worker manager's republish can run these tasks.
+    await h.startExecutor({ reclaimIdleMs: 600_000 });
+    const counts: { released: number; republished: number }[] = [];
+    const manager = startWorkerManager({
+      store: h.store,
+      engine: h.kernel.engine,
+      clock: systemClock,
+      deadlineMs: 5000,
+      onWorkersLost: (_ids, lost) => counts.push(lost),
+    });
+    expect(await manager.check()).toEqual([ghost]);
+    await manager.stop();
+    expect(counts).toEqual([{ released: 0, republished: 5 }]);
+    expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
+    const done = await readGraphTasks(h.store, submitted.graphId as string);
+    expect(done.every((task) => task.status === 'completed' && task.attempt === 1)).toBe(true);
   });
 
   it('fails an attempt whose lease expired and runs the task again', async () => {

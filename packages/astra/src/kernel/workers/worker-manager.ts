@@ -9,6 +9,12 @@ import { markDeadWorkers } from './worker-store.js';
  * older than deadlineMs (defaults: worker-manager-defaults.ts) are marked offline and their
  * running attempts fail retryably, so the tasks are dispatched again to live workers. A worker
  * that was only slow learns it at its next heartbeat and aborts what it still runs.
+ *
+ * A dead worker also held messages it had read and not yet claimed (its consumer buffers a batch
+ * per shard): those tasks are `queued`, their messages pending on its consumer until a bus
+ * reclaim (ASTRA_BUS_MIN_IDLE_MS, 30 s) or the lost-message sweep. So the queued tasks of its
+ * shards are published again at once (oldest first, the ones consumers have read; up to
+ * republishLimit): the tasks run within the deadline, and a claim drops the duplicate copies.
  */
 export interface WorkerManagerOptions {
   readonly store: SqlStore;
@@ -18,7 +24,12 @@ export interface WorkerManagerOptions {
   /** Default: five checks per deadline (defaultCheckEveryMs). */
   readonly checkEveryMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
-  readonly onWorkersLost?: (workerIds: readonly string[], tasksReleased: number) => void;
+  /** Most queued tasks published again per check after a death; default 5,000. */
+  readonly republishLimit?: number;
+  readonly onWorkersLost?: (
+    workerIds: readonly string[],
+    counts: { readonly released: number; readonly republished: number },
+  ) => void;
 }
 
 export interface WorkerManager {
@@ -35,11 +46,14 @@ export function startWorkerManager(options: WorkerManagerOptions): WorkerManager
   const check = async (): Promise<string[]> => {
     const now = clock.now();
     const lost = await markDeadWorkers(store, new Date(now - deadlineMs), new Date(now));
-    if (lost.length > 0) {
-      const released = await engine.releaseWorkerTasks(lost, 'worker lost (no heartbeat)');
-      options.onWorkersLost?.(lost, released);
-    }
-    return lost;
+    if (lost.length === 0) return [];
+    const ids = lost.map((worker) => worker.id);
+    const released = await engine.releaseWorkerTasks(ids, 'worker lost (no heartbeat)');
+    const all = Array.from({ length: engine.shardCount }, (_, shard) => shard);
+    const shards = [...new Set(lost.flatMap((worker) => worker.shards ?? all))];
+    const republished = await engine.republishQueued(shards, 0, options.republishLimit ?? 5000);
+    options.onWorkersLost?.(ids, { released, republished });
+    return ids;
   };
   const loop = (async () => {
     while (!stop.signal.aborted) {

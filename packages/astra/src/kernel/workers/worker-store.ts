@@ -95,21 +95,30 @@ export async function setWorkerStatus(
   );
 }
 
-export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
+/** A worker just declared dead, with the shards it consumed (null: not recorded, so all). */
+export interface LostWorker {
+  readonly id: string;
+  readonly shards: readonly number[] | null;
+}
+
+export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<LostWorker[]> {
+  const { rows } = await db.query<{ id: string; shards: unknown }>(
     `WITH lost AS (
        UPDATE workers SET status = 'offline'
        WHERE status <> 'offline' AND last_heartbeat < $1
-       RETURNING id, last_heartbeat
+       RETURNING id, last_heartbeat, metadata -> 'shards' AS shards
      ),
      logged AS (
        INSERT INTO events (event_type, actor_id, payload, created_at)
        SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', last_heartbeat), $2 FROM lost
      )
-     SELECT id FROM lost`,
+     SELECT id, shards FROM lost`,
     [cutoff, now],
   );
-  return rows.map((row) => row.id);
+  return rows.map((row) => ({
+    id: row.id,
+    shards: Array.isArray(row.shards) ? row.shards.filter((s): s is number => Number.isInteger(s)) : null,
+  }));
 }
 
 export async function listWorkers(
