@@ -15,12 +15,16 @@ import type { Cache } from '../ports/cache.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import type { ReadinessCheck } from '../services/gateway/readiness.js';
 import type { Clock } from '../time/clock.js';
+import { acquireDataDirLock, type DataDirLock } from './data-dir/data-dir-lock.js';
+import { ensureDataDir } from './data-dir/ensure-data-dir.js';
+import { restrictToOwner } from './data-dir/owner-only.js';
 
 /**
  * Picks an adapter for each port from configuration. This is the only place that knows which mode
  * the process runs in; everything it returns is used through the ports.
  *
- * - SQL store: Postgres when a URL is given, else PGlite on disk under <dataDir>/pglite.
+ * - SQL store: Postgres when a URL is given, else PGlite on disk under <dataDir>/pglite, opened
+ *   only under the data dir's lock (one process per data dir) and kept owner-only (0700/0600).
  * - Bus: Redis Streams when a Redis URL is given, else in-process.
  * - Cache: an LRU in front of Memcached (or Redis) with Redis pub/sub invalidation when Redis is
  *   configured; a plain in-process LRU otherwise (one process, nothing to invalidate).
@@ -33,6 +37,8 @@ export interface Backends {
   readonly bus: Bus;
   readonly cache: Cache;
   readonly readiness: readonly ReadinessCheck[];
+  /** The embedded data dir's lock; null over Postgres. */
+  readonly dataDirLock: DataDirLock | null;
   close(): Promise<void>;
 }
 
@@ -48,8 +54,7 @@ export async function openBackends(config: AstraConfig, deps: BackendDeps): Prom
       await close().catch((error: unknown) => deps.logger.warn({ err: error }, 'close failed'));
   };
   try {
-    const store = await openStore(config);
-    closers.push(() => store.close());
+    const { store, dataDirLock } = await openStore(config, closers);
     const bus = await openBus(config, deps.clock);
     closers.push(() => bus.close());
     const cache = await openCache(config, deps.clock, closers);
@@ -64,6 +69,7 @@ export async function openBackends(config: AstraConfig, deps: BackendDeps): Prom
         { name: 'bus', check: async () => void (await bus.length('astra:health')) },
         { name: 'cache', check: async () => void (await cache.get('astra:health')) },
       ],
+      dataDirLock,
       close: closeAll,
     };
   } catch (error) {
@@ -72,14 +78,28 @@ export async function openBackends(config: AstraConfig, deps: BackendDeps): Prom
   }
 }
 
-function openStore(config: AstraConfig): Promise<SqlStore> {
+async function openStore(
+  config: AstraConfig,
+  closers: (() => Promise<void>)[],
+): Promise<{ store: SqlStore; dataDirLock: DataDirLock | null }> {
   if (config.postgresUrl !== undefined) {
-    return createPostgresStore({
+    const store = await createPostgresStore({
       url: config.postgresUrl.reveal(),
       maxConnections: config.postgresMaxConnections,
     });
+    closers.push(() => store.close());
+    return { store, dataDirLock: null };
   }
-  return createPgliteStore({ dataDir: path.resolve(config.dataDir, 'pglite') });
+  const dataDir = await ensureDataDir(config.dataDir);
+  const dataDirLock = await acquireDataDirLock(dataDir);
+  closers.push(() => dataDirLock.release());
+  const store = await createPgliteStore({ dataDir: path.join(dataDir, 'pglite') });
+  closers.push(() => store.close());
+  // The data dir itself is 0700 already (no one else can reach in); this tightens what is inside:
+  // PGlite's initdb writes its files 0666 whatever the umask (what Postgres creates later is 0600),
+  // and a data dir of an older Astra holds world-readable files.
+  await restrictToOwner(dataDir);
+  return { store, dataDirLock };
 }
 
 function openBus(config: AstraConfig, clock: Clock): Promise<Bus> {

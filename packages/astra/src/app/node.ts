@@ -32,6 +32,7 @@ import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
+import { listenError } from './listen-error.js';
 
 /**
  * A node: one process running some or all of Astra's roles over one set of backends.
@@ -257,7 +258,6 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         },
       });
       const server = gateway;
-      url = await server.listen({ host: config.host, port: config.port });
       stops.push(async () => {
         const timer = setTimeout(() => server.server.closeAllConnections(), config.shutdownTimeoutMs);
         try {
@@ -267,6 +267,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           await access.close();
         }
       });
+      url = await server.listen({ host: config.host, port: config.port }).catch((error: unknown) => {
+        throw listenError(config, error);
+      });
+      await backends.dataDirLock?.announce({ port: Number(new URL(url).port) });
     }
     return {
       url,

@@ -8,7 +8,7 @@ import { registerConfig } from './commands/config.js';
 import type { CliContext } from './commands/context.js';
 import { registerMigrate } from './commands/migrate.js';
 import { registerUp } from './commands/up.js';
-import { processOutput } from './output.js';
+import { createStreamOutput } from './output.js';
 
 export function buildProgram(context: CliContext): Command {
   const program = new Command('astra')
@@ -48,7 +48,7 @@ export async function main(
 ): Promise<number> {
   const context: CliContext = {
     env,
-    output: processOutput,
+    output: createStreamOutput(),
     logDestination: pino.destination(2),
     waitForStop: waitForSignal,
   };

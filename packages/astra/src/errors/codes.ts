@@ -45,6 +45,25 @@ export const ERROR_CODES = {
   ),
   ASTRA_SHUTTING_DOWN: spec('system', 503, true, 'The process is draining and accepts no new work.'),
   ASTRA_CONFIG_INVALID: spec('user', 400, false, 'A configuration value is missing or malformed.'),
+  ASTRA_DATA_DIR_LOCKED: spec(
+    'user',
+    409,
+    true,
+    'Another live Astra process holds the embedded data directory; details name its pid and port.',
+  ),
+  ASTRA_DATA_DIR_UNWRITABLE: spec(
+    'user',
+    400,
+    false,
+    'The data directory cannot be created or written (a file in its path, no permission, a read-only file system).',
+  ),
+  ASTRA_PORT_IN_USE: spec('user', 409, true, 'The HTTP port is taken by another process.'),
+  ASTRA_LISTEN_FAILED: spec(
+    'user',
+    400,
+    false,
+    'The HTTP server cannot listen on the configured host and port for another reason.',
+  ),
   ASTRA_STORE_UNAVAILABLE: spec(
     'system',
     503,

@@ -5,6 +5,7 @@ import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../log/logger.js';
 import { systemClock } from '../../time/clock.js';
 import { addSettingOptions, BACKEND_SETTINGS, configInput } from '../options.js';
+import { useOwnerOnlyUmask } from '../owner-only-umask.js';
 import type { CliContext } from './context.js';
 
 /** `astra migrate`: applies pending migrations to the configured SQL store and exits. */
@@ -13,6 +14,7 @@ export function registerMigrate(program: Command, context: CliContext): void {
   addSettingOptions(command, BACKEND_SETTINGS).action(async (options: Record<string, unknown>) => {
     const { config } = loadConfig(configInput(options, context.env));
     const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
+    useOwnerOnlyUmask();
     const backends = await openBackends(config, { clock: systemClock, logger });
     try {
       const applied = await migrate(backends.store, {

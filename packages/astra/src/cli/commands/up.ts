@@ -1,11 +1,13 @@
 import type { Command } from 'commander';
 import { resolveAdminToken } from '../../app/admin-token.js';
+import { ensureDataDir } from '../../app/data-dir/ensure-data-dir.js';
 import { ROLES, type Role, startNode } from '../../app/node.js';
 import { loadConfig } from '../../config/index.js';
 import { AstraError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
 import { systemClock } from '../../time/clock.js';
 import { addSettingOptions, configInput, SERVER_SETTINGS } from '../options.js';
+import { useOwnerOnlyUmask } from '../owner-only-umask.js';
 import type { CliContext } from './context.js';
 
 /**
@@ -55,9 +57,13 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
   const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
   const mode = config.postgresUrl === undefined ? 'embedded' : 'single-node';
   context.output.out(`astra: starting ${roles.join(', ')} (${mode}, data dir ${config.dataDir})`);
+  useOwnerOnlyUmask();
   let adminToken: string | undefined;
   if (roles.includes('gateway')) {
-    const resolved = await resolveAdminToken(config.dataDir, config.adminToken?.reveal());
+    const resolved = await resolveAdminToken(
+      await ensureDataDir(config.dataDir),
+      config.adminToken?.reveal(),
+    );
     adminToken = resolved.token;
     if (resolved.created)
       context.output.out(
