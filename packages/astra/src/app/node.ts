@@ -30,6 +30,7 @@ import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
+import { writeAdminPassword } from './admin-password.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { listenError } from './listen-error.js';
@@ -75,8 +76,11 @@ export interface NodeDeps {
   };
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
-  /** Called once, on the first start, with the generated super-admin credentials to show. */
-  readonly onAdminCreated?: (email: string, password: string) => void;
+  /**
+   * Called once, on the first start, when the super-admin was created with a generated password,
+   * with the 0600 file in the data dir that holds it.
+   */
+  readonly onAdminCreated?: (email: string, passwordFile: string) => void;
 }
 
 export const ASTRA_VERSION: string = JSON.parse(
@@ -214,7 +218,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         password: config.adminPassword?.reveal(),
       });
       if (created.generatedPassword !== undefined)
-        deps.onAdminCreated?.(config.adminEmail, created.generatedPassword);
+        deps.onAdminCreated?.(
+          config.adminEmail,
+          await writeAdminPassword(config.dataDir, created.generatedPassword),
+        );
       const access = new AccessControl({
         store: requestStore,
         clock: deps.clock,

@@ -1,18 +1,31 @@
 import { type Command, Option } from 'commander';
-import { type ConfigInput, SETTINGS, type SettingKey } from '../config/index.js';
+import { type ConfigInput, SETTINGS, type SettingKey, secretFileNames } from '../config/index.js';
 
 /**
  * CLI flags come from the settings table, so every setting has exactly one flag, documented once.
- * `keys` picks the settings a command accepts; every command also takes --config.
+ * `keys` picks the settings a command accepts; every command also takes --config. A secret setting
+ * also gets its `--<flag>-file` form, and its help says why to prefer that.
  */
 export function addSettingOptions(command: Command, keys: readonly SettingKey[]): Command {
   command.addOption(new Option('--config <file>', 'JSON config file (also ASTRA_CONFIG)'));
   for (const key of keys) {
     const setting = SETTINGS[key];
     const fallback = 'default' in setting ? ` (default ${String(setting.default)})` : '';
+    const files = secretFileNames(key);
+    const warning =
+      files === undefined
+        ? ''
+        : ` Visible to every local user in \`ps\`: prefer --${files.flag}, ${files.env} or ${setting.env}.`;
     command.addOption(
-      new Option(`--${setting.flag} <value>`, `${setting.description} [${setting.env}]${fallback}`),
+      new Option(`--${setting.flag} <value>`, `${setting.description} [${setting.env}]${fallback}${warning}`),
     );
+    if (files !== undefined)
+      command.addOption(
+        new Option(
+          `--${files.flag} <path>`,
+          `Read ${key} from this file (one trailing newline is dropped) [${files.env}]`,
+        ),
+      );
   }
   return command;
 }
@@ -23,12 +36,16 @@ export function configInput(
   env: Readonly<Record<string, string | undefined>>,
 ): ConfigInput {
   const flags: Partial<Record<SettingKey, unknown>> = {};
+  const secretFiles: Partial<Record<SettingKey, string>> = {};
   for (const key of Object.keys(SETTINGS) as SettingKey[]) {
     const value = options[camel(SETTINGS[key].flag)];
     if (value !== undefined) flags[key] = value;
+    const files = secretFileNames(key);
+    const path = files === undefined ? undefined : options[camel(files.flag)];
+    if (typeof path === 'string') secretFiles[key] = path;
   }
   const file = options.config;
-  return typeof file === 'string' ? { flags, env, file } : { flags, env };
+  return typeof file === 'string' ? { flags, secretFiles, env, file } : { flags, secretFiles, env };
 }
 
 function camel(flag: string): string {

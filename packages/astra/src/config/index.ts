@@ -6,4 +6,12 @@ export {
   loadConfig,
 } from './load.js';
 export { Secret } from './secret.js';
-export { type AstraConfig, ENV_NAMES, type EnvName, SETTINGS, type SettingKey } from './settings.js';
+export {
+  type AstraConfig,
+  ENV_NAMES,
+  type EnvName,
+  SETTINGS,
+  type SecretFileNames,
+  type SettingKey,
+  secretFileNames,
+} from './settings.js';

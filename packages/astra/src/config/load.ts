@@ -1,13 +1,22 @@
 import { readFileSync } from 'node:fs';
 import { AstraError } from '../errors/index.js';
 import { Secret } from './secret.js';
-import { type AstraConfig, SETTINGS, type SettingKey, type SettingSpec } from './settings.js';
+import { readSecretFile } from './secret-file.js';
+import {
+  type AstraConfig,
+  SETTINGS,
+  type SettingKey,
+  type SettingSpec,
+  secretFileNames,
+} from './settings.js';
 
 export type ConfigSource = 'flag' | 'file' | 'env' | 'default';
 
 export interface ConfigInput {
   /** Values from command-line flags, keyed by setting key (already camelCased by the CLI). */
   readonly flags?: Readonly<Partial<Record<SettingKey, unknown>>>;
+  /** Paths from the `--<flag>-file` flags of secret settings, keyed by setting key. */
+  readonly secretFiles?: Readonly<Partial<Record<SettingKey, string>>>;
   /** Path of a JSON config file whose keys are setting keys; ASTRA_CONFIG names one too. */
   readonly file?: string;
   readonly env?: Readonly<Record<string, string | undefined>>;
@@ -23,6 +32,8 @@ const KEYS = Object.keys(SETTINGS) as SettingKey[];
 
 /**
  * Parses and validates configuration once, at the process edge: flags > file > env > defaults.
+ * A secret setting may come from a file at each level instead (`--<flag>-file`, `<key>File`,
+ * `<ENV>_FILE`; settings.ts), but not from both forms at one level.
  * Every failure is ASTRA_CONFIG_INVALID naming the setting and where its bad value came from;
  * secret values never appear in the message.
  */
@@ -38,18 +49,33 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     const envName = [setting.env, ...(setting.envAliases ?? [])].find(
       (name) => emptyToUndefined(env[name]) !== undefined,
     );
-    const candidates: [ConfigSource, unknown][] = [
-      ['flag', input.flags?.[key]],
-      ['file', file[key]],
-      ['env', envName === undefined ? undefined : env[envName]],
-      ['default', 'default' in setting ? setting.default : undefined],
+    const names = secretFileNames(key);
+    const levels: [ConfigSource, Given, Given | undefined][] = [
+      [
+        'flag',
+        [input.flags?.[key], `--${setting.flag}`],
+        names && [input.secretFiles?.[key], `--${names.flag}`],
+      ],
+      ['file', [file[key], 'file'], names && [file[names.key], `${names.key} in ${filePath}`]],
+      [
+        'env',
+        [envName === undefined ? undefined : env[envName], envName ?? setting.env],
+        names && [emptyToUndefined(env[names.env]), names.env],
+      ],
+      ['default', ['default' in setting ? setting.default : undefined, 'default'], undefined],
     ];
-    const found = candidates.find(([, value]) => value !== undefined);
+    // The first level with a value wins; lower levels (and their files) are never read.
+    let found: { source: ConfigSource; value: unknown; where: string } | undefined;
+    for (const [source, direct, fromFile] of levels) {
+      const chosen = choose(key, direct, fromFile);
+      if (chosen.value === undefined) continue;
+      found = { source, ...chosen };
+      break;
+    }
     if (found === undefined) continue;
-    const [source, raw] = found;
+    const { source, value: raw, where } = found;
     const parsed = setting.schema.safeParse(raw);
     if (!parsed.success) {
-      const where = source === 'env' ? envName : source === 'flag' ? `--${setting.flag}` : source;
       const reason = parsed.error.issues.map((issue) => issue.message).join('; ');
       throw new AstraError('ASTRA_CONFIG_INVALID', `invalid ${key} (from ${where}): ${reason}`, {
         details: { setting: key, source, env: envName ?? setting.env },
@@ -59,6 +85,23 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     sources[key] = source;
   }
   return { config: Object.freeze(values) as AstraConfig, sources };
+}
+
+/** A value as given, and where it was given (a flag, a variable, the config file). */
+type Given = readonly [value: unknown, where: string];
+
+/** A level's value: given directly or read from the file its file form names, never both. */
+function choose(
+  key: SettingKey,
+  direct: Given,
+  fromFile: Given | undefined,
+): { value: unknown; where: string } {
+  if (fromFile === undefined || fromFile[0] === undefined) return { value: direct[0], where: direct[1] };
+  if (direct[0] !== undefined)
+    throw new AstraError('ASTRA_CONFIG_INVALID', `give ${direct[1]} or ${fromFile[1]} for ${key}, not both`, {
+      details: { setting: key },
+    });
+  return { value: readSecretFile(key, fromFile[0], fromFile[1]), where: fromFile[1] };
 }
 
 function emptyToUndefined(value: string | undefined): string | undefined {
@@ -84,7 +127,10 @@ function readConfigFile(path: string): Partial<Record<string, unknown>> {
       details: { file: path },
     });
   }
-  const unknownKeys = Object.keys(parsed).filter((key) => !Object.hasOwn(SETTINGS, key));
+  const fileKeys = new Set(KEYS.flatMap((key) => secretFileNames(key)?.key ?? []));
+  const unknownKeys = Object.keys(parsed).filter(
+    (key) => !Object.hasOwn(SETTINGS, key) && !fileKeys.has(key),
+  );
   if (unknownKeys.length > 0) {
     throw new AstraError(
       'ASTRA_CONFIG_INVALID',

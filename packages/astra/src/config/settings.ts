@@ -169,7 +169,7 @@ export const SETTINGS = {
     schema: z.string().min(24, 'must be at least 24 characters'),
     secret: true,
     description:
-      'Bearer token for the API; without it one is generated on first start, stored in the data dir and printed once.',
+      'Bearer token for the API; without it one is generated on first start into <dataDir>/admin-token (mode 0600; never printed).',
   },
   adminEmail: {
     env: 'ASTRA_ADMIN_EMAIL',
@@ -188,7 +188,7 @@ export const SETTINGS = {
     schema: z.string().min(12, 'must be at least 12 characters'),
     secret: true,
     description:
-      "The first super-admin's password; without it one is generated on first start and printed once.",
+      "The first super-admin's password; without it one is generated on first start into <dataDir>/admin-password (mode 0600; never printed).",
   },
   refreshTokenTtlMs: {
     env: 'ASTRA_REFRESH_TOKEN_TTL_MS',
@@ -437,9 +437,26 @@ export type AstraConfig = { readonly [K in SettingKey as HasDefault<K>]: Value<K
   readonly [K in Exclude<SettingKey, HasDefault<SettingKey>>]?: Value<K>;
 };
 
+/**
+ * Where a secret setting's value may be read from a file instead: `--<flag>-file <path>`,
+ * `<ENV>_FILE`, `<key>File` in a config file. Flag values show in `ps` to every local user and
+ * environment values to the process's owner; a 0600 file (or a mounted secret) shows to no one.
+ */
+export interface SecretFileNames {
+  readonly flag: string;
+  readonly env: string;
+  readonly key: string;
+}
+
+export function secretFileNames(key: SettingKey): SecretFileNames | undefined {
+  const setting: SettingSpec = SETTINGS[key];
+  if (setting.secret !== true) return undefined;
+  return { flag: `${setting.flag}-file`, env: `${setting.env}_FILE`, key: `${key}File` };
+}
+
 /** The environment variables Astra reads, as a typed list (docs/configuration.md lists them too). */
-export const ENV_NAMES: readonly string[] = Object.values(SETTINGS).flatMap((s: SettingSpec) => [
-  s.env,
-  ...(s.envAliases ?? []),
-]);
+export const ENV_NAMES: readonly string[] = [
+  ...Object.values(SETTINGS).flatMap((s: SettingSpec) => [s.env, ...(s.envAliases ?? [])]),
+  ...(Object.keys(SETTINGS) as SettingKey[]).flatMap((key) => secretFileNames(key)?.env ?? []),
+];
 export type EnvName = (typeof SETTINGS)[SettingKey]['env'];

@@ -67,7 +67,7 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
     adminToken = resolved.token;
     if (resolved.created)
       context.output.out(
-        `astra: generated the admin token (shown once; stored in ${resolved.file}): ${resolved.token}`,
+        `astra: generated the admin token in ${resolved.file} (mode 0600; the CLI reads it from there)`,
       );
   }
   // Listen before starting: a signal that arrives while the node starts stops it once it is up.
@@ -78,8 +78,10 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
     roles,
     ...(adminToken === undefined ? {} : { adminToken }),
     onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
-    onAdminCreated: (email, password) =>
-      context.output.out(`astra: created the super-admin ${email} with password (shown once): ${password}`),
+    onAdminCreated: (email, passwordFile) =>
+      context.output.out(
+        `astra: created the super-admin ${email}; its password is in ${passwordFile} (mode 0600: change it after logging in, then delete the file)`,
+      ),
   });
   const where = node.url === null ? '' : ` at ${node.url}  health: ${node.url}/health`;
   context.output.out(`astra: ready (${node.mode})${where}`);
