@@ -17,7 +17,7 @@ import type { ReadinessCheck } from '../services/gateway/readiness.js';
 import type { Clock } from '../time/clock.js';
 import { acquireDataDirLock, type DataDirLock } from './data-dir/data-dir-lock.js';
 import { ensureDataDir } from './data-dir/ensure-data-dir.js';
-import { restrictToOwner } from './data-dir/owner-only.js';
+import { ASTRA_DATA_DIR_ENTRIES, restrictToOwner } from './data-dir/owner-only.js';
 
 /**
  * Picks an adapter for each port from configuration. This is the only place that knows which mode
@@ -98,7 +98,7 @@ async function openStore(
   // The data dir itself is 0700 already (no one else can reach in); this tightens what is inside:
   // PGlite's initdb writes its files 0666 whatever the umask (what Postgres creates later is 0600),
   // and a data dir of an older Astra holds world-readable files.
-  await restrictToOwner(dataDir);
+  await restrictToOwner(dataDir, ASTRA_DATA_DIR_ENTRIES);
   return { store, dataDirLock };
 }
 

@@ -37,7 +37,7 @@ beforeAll(async () => {
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
   token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
   client = new AstraClient({ baseUrl: url, token });
-}, 60_000);
+}, 600_000);
 
 afterAll(async () => {
   astra.child.kill('SIGTERM');

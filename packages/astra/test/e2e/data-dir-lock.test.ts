@@ -56,7 +56,7 @@ describe('embedded data dir lock (real processes)', () => {
     expect(await client(again, dataDir).getAgent(agentId)).toMatchObject({ name: 'survivor' });
     third.child.kill('SIGTERM');
     expect(await third.exited).toBe(0);
-  }, 180_000);
+  }, 600_000);
 
   it('lets exactly one of two processes started together on a new data dir run', async () => {
     const dataDir = path.join(dataRoot, 'race');
@@ -76,5 +76,5 @@ describe('embedded data dir lock (real processes)', () => {
     const winner = racers[outcomes.indexOf('ready')] as AstraProcess;
     winner.child.kill('SIGTERM');
     expect(await winner.exited).toBe(0);
-  }, 180_000);
+  }, 600_000);
 });

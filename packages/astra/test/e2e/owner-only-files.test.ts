@@ -54,14 +54,16 @@ describe('owner-only data dir (real process, umask 000)', () => {
     expect(openToOthers(dataDir)).toEqual([]);
     await stop(astra);
     expect(openToOthers(dataDir)).toEqual([]);
-  }, 180_000);
+  }, 600_000);
 
   it('tightens a data dir an older Astra left open to everyone', async () => {
     const dataDir = path.join(dataRoot, 'older');
     mkdirSync(path.join(dataDir, 'pglite'), { recursive: true, mode: 0o755 });
-    writeFileSync(path.join(dataDir, 'notes'), 'left by an older version', { mode: 0o666 });
+    writeFileSync(path.join(dataDir, 'admin-token'), 'token-of-an-older-version-0123456789\n', {
+      mode: 0o644,
+    });
     const astra = await runUntilReady(dataDir);
     expect(openToOthers(dataDir)).toEqual([]);
     await stop(astra);
-  }, 180_000);
+  }, 600_000);
 });

@@ -36,7 +36,7 @@ describe('process errors (real processes)', () => {
     } finally {
       await new Promise((resolve) => squatter.close(resolve));
     }
-  }, 180_000);
+  }, 600_000);
 
   it('says the data dir cannot be used when a file stands in its path (this fails for root too)', async () => {
     const file = path.join(dataRoot, 'a-file');
@@ -51,7 +51,7 @@ describe('process errors (real processes)', () => {
       expect(line).toContain(reason);
       expect(line).toContain('--data-dir');
     }
-  }, 60_000);
+  }, 600_000);
 
   it.skipIf(process.getuid?.() === 0)(
     'says the data dir is not writable when its permissions forbid it (root ignores them)',
@@ -73,5 +73,5 @@ describe('process errors (real processes)', () => {
     astra.child.stdout?.destroy();
     expect(await astra.exited).toBe(0);
     expect(astra.stderr.filter((line) => line !== '')).toEqual([]);
-  }, 60_000);
+  }, 600_000);
 });
