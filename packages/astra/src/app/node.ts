@@ -33,6 +33,7 @@ import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
+import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
 
 /**
@@ -211,6 +212,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       const identity = new Identity({
         store: requestStore,
         clock: deps.clock,
+        keySealer: await loadKeySealer(config),
         refreshTtlMs: config.refreshTokenTtlMs,
       });
       const created = await identity.bootstrap({

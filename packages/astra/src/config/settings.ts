@@ -190,6 +190,20 @@ export const SETTINGS = {
     description:
       "The first super-admin's password; without it one is generated on first start into <dataDir>/admin-password (mode 0600; never printed).",
   },
+  keyEncryptionKey: {
+    env: 'ASTRA_KEY_ENCRYPTION_KEY',
+    flag: 'key-encryption-key',
+    schema: z
+      .string()
+      .trim()
+      .regex(
+        /^(?:[0-9a-fA-F]{64}|[A-Za-z0-9+/_-]{43}=?)$/,
+        'must be 32 bytes as 64 hex characters or base64 (openssl rand -base64 32)',
+      ),
+    secret: true,
+    description:
+      'Key that encrypts the token signing keys in the database (32 bytes, hex or base64); without it one is generated on first start into <dataDir>/key-encryption-key (mode 0600). Every gateway over one database needs the same.',
+  },
   refreshTokenTtlMs: {
     env: 'ASTRA_REFRESH_TOKEN_TTL_MS',
     flag: 'refresh-token-ttl-ms',

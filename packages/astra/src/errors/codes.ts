@@ -64,6 +64,12 @@ export const ERROR_CODES = {
     false,
     'The HTTP server cannot listen on the configured host and port for another reason.',
   ),
+  ASTRA_KEY_ENCRYPTION_KEY_MISMATCH: spec(
+    'user',
+    400,
+    false,
+    'A stored signing key cannot be decrypted with the configured key-encryption key.',
+  ),
   ASTRA_STORE_UNAVAILABLE: spec(
     'system',
     503,

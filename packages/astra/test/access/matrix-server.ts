@@ -19,7 +19,11 @@ export interface MatrixServer extends TestGateway {
 
 export async function startMatrixServer(): Promise<MatrixServer> {
   const gateway = await startTestGateway({ name: 'access', adminEmail: 'root@access.test' });
-  const issuer = new TokenIssuer({ db: gateway.node.backends.store, clock: systemClock });
+  const issuer = new TokenIssuer({
+    db: gateway.node.backends.store,
+    clock: systemClock,
+    keySealer: gateway.keySealer,
+  });
   return {
     ...gateway,
     tokenFor: async (user) =>

@@ -10,6 +10,7 @@ import { AdmissionGate } from '../../src/services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../../src/services/agents/agent-actors.js';
 import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
+import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
 import type { Clock } from '../../src/time/clock.js';
 
@@ -19,6 +20,8 @@ import type { Clock } from '../../src/time/clock.js';
  * the test controls and every log line kept in `logs`. Two of these over one Postgres behave as
  * two gateway processes (separate kernels, actors and token caches).
  */
+/** One key-encryption key for every gateway of the test process: gateways over one database share it. */
+export const TEST_KEY_SEALER = KeySealer.random();
 export const ADMIN_TOKEN = 'test-admin-token-0123456789abcdef';
 export const ADMIN_EMAIL = 'admin@test.example';
 export const ADMIN_PASSWORD = 'admin-password-0123';
@@ -26,6 +29,8 @@ export const ADMIN_PASSWORD = 'admin-password-0123';
 export interface TestGateway {
   readonly app: FastifyInstance;
   readonly identity: Identity;
+  /** Seals the signing keys in this gateway's database. */
+  readonly keySealer: KeySealer;
   readonly kernel: TaskKernel;
   readonly actors: AgentActors;
   /** Every log line written so far, raw JSON. */
@@ -59,7 +64,8 @@ export async function openGateway(
     retry: { baseMs: 5, maxMs: 20 },
   });
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
-  const identity = new Identity({ store, clock });
+  const keySealer = TEST_KEY_SEALER;
+  const identity = new Identity({ store, clock, keySealer });
   await identity.bootstrap({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   // The access facts are cached as in a node, so every change that must apply at once is seen to.
   const access = new AccessControl({
@@ -95,6 +101,7 @@ export async function openGateway(
   return {
     app,
     identity,
+    keySealer,
     kernel,
     actors,
     logs,

@@ -1,6 +1,7 @@
-import { importJWK, type JWK, SignJWT } from 'jose';
+import { importJWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../src/ports/sql-store.js';
+import { openPrivateJwk, type StoredPrivateKey } from '../../src/services/identity/signing-keys-at-rest.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/services/identity/token-issuer.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
@@ -83,10 +84,11 @@ describe.each(sqlBackends())('privileges as they stand now (%s)', (backend) => {
 
   /** A token signed with the server's own key, with the given claims. */
   const signed = async (claims: { sub: string; exp?: number }): Promise<string> => {
-    const { rows } = await store.query<{ kid: string; private_jwk: JWK }>(
-      'SELECT kid, private_jwk FROM signing_keys WHERE retired_at IS NULL',
+    const { rows } = await store.query<StoredPrivateKey & Record<string, unknown>>(
+      'SELECT kid, private_jwk, private_key_sealed FROM signing_keys WHERE retired_at IS NULL',
     );
-    const { kid, private_jwk } = rows[0] as { kid: string; private_jwk: JWK };
+    const stored = rows[0] as StoredPrivateKey;
+    const kid = stored.kid;
     const jwt = new SignJWT({ email: 'x@test.example', sa: true })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })
       .setIssuer(TOKEN_ISSUER)
@@ -94,7 +96,7 @@ describe.each(sqlBackends())('privileges as they stand now (%s)', (backend) => {
       .setSubject(claims.sub)
       .setIssuedAt(Math.floor(clock.now() / 1000));
     if (claims.exp !== undefined) jwt.setExpirationTime(claims.exp);
-    return jwt.sign(await importJWK(private_jwk, 'ES256'));
+    return jwt.sign(await importJWK(openPrivateJwk(gw.keySealer, stored), 'ES256'));
   };
 
   it('refuses a genuine token without exp, and one whose subject is no user id, with 401', async () => {

@@ -2,6 +2,7 @@ import { createHmac } from 'node:crypto';
 import { generateKeyPair, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAstraError } from '../../src/errors/index.js';
+import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { hashPassword, verifyPassword } from '../../src/services/identity/passwords.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER, TokenIssuer } from '../../src/services/identity/token-issuer.js';
 import { ManualClock } from '../../src/time/clock.js';
@@ -22,7 +23,7 @@ describe('access tokens', () => {
   beforeEach(async () => {
     db = await createTestPgliteStore();
     clock = new ManualClock(Date.now());
-    issuer = new TokenIssuer({ db: db.store, clock, ttlMs: 60_000 });
+    issuer = new TokenIssuer({ db: db.store, clock, keySealer: KeySealer.random(), ttlMs: 60_000 });
     await issuer.rotateIfOlderThan(1000);
   });
   afterEach(() => db.drop());

@@ -3,6 +3,7 @@ import { describe, expect, it } from 'vitest';
 import { createApiKey } from '../../src/services/identity/api-keys.js';
 import { CredentialCache } from '../../src/services/identity/credential-cache.js';
 import { Identity } from '../../src/services/identity/identity.js';
+import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { insertUser } from '../../src/services/identity/user-store.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore } from '../support/sql.js';
@@ -98,7 +99,7 @@ describe('credential cache', () => {
     const { store, drop } = await createTestPgliteStore();
     try {
       const clock = new ManualClock(Date.now());
-      const identity = new Identity({ store, clock });
+      const identity = new Identity({ store, clock, keySealer: KeySealer.random() });
       const user = await insertUser(store, {
         email: 'cached@test',
         displayName: null,

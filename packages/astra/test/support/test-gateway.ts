@@ -5,6 +5,7 @@ import path from 'node:path';
 import { type RunningNode, startNode } from '../../src/app/node.js';
 import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/logger.js';
+import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { systemClock } from '../../src/time/clock.js';
 import { testServices } from './services.js';
 import { createTestPostgresStore } from './sql.js';
@@ -29,6 +30,8 @@ export interface TestGateway {
   readonly adminToken: string;
   readonly adminEmail: string;
   readonly adminPassword: string;
+  /** The node's key-encryption key, for a second TokenIssuer over the same database. */
+  readonly keySealer: KeySealer;
   readonly errors: string[];
   /** A JSON request with `bearer` (none: unauthenticated); a body that is not JSON comes back as text. */
   call<T = unknown>(
@@ -54,6 +57,7 @@ export async function startTestGateway(options: {
   const dataDir = mkdtempSync(path.join(tmpdir(), `astra-${options.name}-`));
   const adminToken = `${options.name}-admin-${randomBytes(18).toString('hex')}`;
   const adminPassword = `pw-admin-${randomBytes(12).toString('hex')}`;
+  const keyEncryptionKey = randomBytes(32);
   const errors: string[] = [];
   const logger = createLogger({
     level: 'error',
@@ -67,6 +71,7 @@ export async function startTestGateway(options: {
       dataDir,
       adminToken,
       adminPassword,
+      keyEncryptionKey: keyEncryptionKey.toString('hex'),
       adminEmail: options.adminEmail,
       // Every answer is compared with its documented schema's serialization (response-check.ts).
       checkResponses: 'true',
@@ -110,6 +115,7 @@ export async function startTestGateway(options: {
     adminToken,
     adminEmail: options.adminEmail,
     adminPassword,
+    keySealer: new KeySealer(keyEncryptionKey),
     errors,
     call,
     admin: async <T>(method: string, target: string, body?: unknown): Promise<T> => {

@@ -3,6 +3,7 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
 import { CredentialCache } from './credential-cache.js';
+import type { KeySealer } from './key-sealer.js';
 import { generatePassword, hashPassword } from './passwords.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { resolveServiceToken, SERVICE_TOKEN_PREFIX } from './service-tokens.js';
@@ -54,13 +55,21 @@ export class Identity {
   /** Verified credentials for a few seconds (bounds in credential-cache.ts). */
   readonly #verified: CredentialCache<Principal>;
 
-  constructor(options: { store: SqlStore; clock: Clock; tokenTtlMs?: number; refreshTtlMs?: number }) {
+  constructor(options: {
+    store: SqlStore;
+    clock: Clock;
+    /** Seals the signing keys' private halves at rest (key-sealer.ts). */
+    keySealer: KeySealer;
+    tokenTtlMs?: number;
+    refreshTtlMs?: number;
+  }) {
     this.#store = options.store;
     this.#clock = options.clock;
     this.#verified = new CredentialCache({ clock: options.clock });
     this.tokens = new TokenIssuer({
       db: options.store,
       clock: options.clock,
+      keySealer: options.keySealer,
       ...(options.tokenTtlMs === undefined ? {} : { ttlMs: options.tokenTtlMs }),
     });
     this.refreshTokens = new RefreshTokens({
@@ -70,11 +79,12 @@ export class Identity {
     });
   }
 
-  /** Ensures a signing key and the first super-admin; returns a generated password to show once. */
+  /** Seals stored signing keys, ensures one exists and the first super-admin; returns a generated password. */
   async bootstrap(admin: {
     email: string;
     password: string | undefined;
   }): Promise<{ generatedPassword?: string }> {
+    await this.tokens.sealAtRest();
     await this.tokens.rotateIfOlderThan(KEY_ROTATION_MS);
     return this.#store.transaction(async (tx) => {
       await tx.query(`SELECT pg_advisory_xact_lock(4734307756712487274)`);

@@ -13,6 +13,13 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import type { KeySealer } from './key-sealer.js';
+import {
+  openPrivateJwk,
+  type StoredPrivateKey,
+  sealPrivateJwk,
+  sealSigningKeysAtRest,
+} from './signing-keys-at-rest.js';
 
 /**
  * Access tokens: ES256 JWTs with issuer `astra`, audience `astra-api`, subject the user id, a
@@ -26,17 +33,17 @@ import type { Clock } from '../../time/clock.js';
  *
  * Keys rotate: `rotateIfOlderThan` adds a new key when the newest is older than the interval; the
  * newest signs, and older ones keep verifying until retired (a retirement waits at least one token
- * lifetime). `GET /.well-known/jwks.json` publishes the public halves.
+ * lifetime). `GET /.well-known/jwks.json` publishes the public halves. Private halves are stored
+ * sealed under the key-encryption key (signing-keys-at-rest.ts), never in plaintext.
  */
 export const TOKEN_ISSUER = 'astra';
 export const TOKEN_AUDIENCE = 'astra-api';
 /** How long the signing keys read from the database are reused. */
 const KEY_CACHE_MS = 60_000;
 
-interface KeyRow extends Record<string, unknown> {
+interface KeyRow extends StoredPrivateKey, Record<string, unknown> {
   kid: string;
   public_jwk: JWK;
-  private_jwk: JWK;
   created_at: Date;
 }
 
@@ -50,9 +57,11 @@ export class TokenIssuer {
   readonly #db: SqlExecutor;
   readonly #clock: Clock;
   readonly #ttlMs: number;
+  readonly #sealer: KeySealer;
 
-  constructor(options: { db: SqlExecutor; clock: Clock; ttlMs?: number }) {
+  constructor(options: { db: SqlExecutor; clock: Clock; keySealer: KeySealer; ttlMs?: number }) {
     this.#db = options.db;
+    this.#sealer = options.keySealer;
     this.#clock = options.clock;
     this.#ttlMs = options.ttlMs ?? 15 * 60_000;
   }
@@ -73,11 +82,21 @@ export class TokenIssuer {
     const now = this.#clock.now();
     if (this.#cache === undefined || now - this.#cache.loadedAt >= maxAgeMs) {
       const { rows } = await this.#db.query<KeyRow>(
-        `SELECT kid, public_jwk, private_jwk, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
+        `SELECT kid, public_jwk, private_jwk, private_key_sealed, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
       );
       this.#cache = { loadedAt: now, rows };
     }
     return this.#cache.rows;
+  }
+
+  /**
+   * Seals private keys stored in plaintext and checks every unretired key opens with this process's
+   * key-encryption key (ASTRA_KEY_ENCRYPTION_KEY_MISMATCH otherwise); returns how many it sealed.
+   */
+  async sealAtRest(): Promise<number> {
+    const sealed = await sealSigningKeysAtRest(this.#db, this.#sealer);
+    this.#cache = undefined;
+    return sealed;
   }
 
   /** Adds a key when there is none or the newest is older than maxAgeMs; returns whether it did. */
@@ -87,11 +106,11 @@ export class TokenIssuer {
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
     await this.#db.query(
-      `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_jwk, created_at) VALUES ($1, 'ES256', $2::jsonb, $3::jsonb, $4)`,
+      `INSERT INTO signing_keys (kid, algorithm, public_jwk, private_key_sealed, created_at) VALUES ($1, 'ES256', $2::jsonb, $3::jsonb, $4)`,
       [
         kid,
         JSON.stringify(await exportJWK(publicKey)),
-        JSON.stringify(await exportJWK(privateKey)),
+        JSON.stringify(sealPrivateJwk(this.#sealer, kid, await exportJWK(privateKey))),
         new Date(this.#clock.now()),
       ],
     );
@@ -113,7 +132,7 @@ export class TokenIssuer {
       .setIssuedAt(Math.floor(now / 1000))
       .setExpirationTime(Math.floor(expiresAt.getTime() / 1000))
       .setJti(randomUUID())
-      .sign(await importJWK(key.private_jwk, 'ES256'));
+      .sign(await importJWK(openPrivateJwk(this.#sealer, key), 'ES256'));
     return { token, expiresAt };
   }
 
