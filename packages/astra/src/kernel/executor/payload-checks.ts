@@ -1,3 +1,4 @@
+import { FROM_KEY } from '../dataflow/references.js';
 import type { JsonValue } from '../tasks/types.js';
 
 /**
@@ -6,7 +7,8 @@ import type { JsonValue } from '../tasks/types.js';
  * `400 ASTRA_PLAN_INVALID` naming the field instead of a failure found at run time.
  *
  * A check returns null for a valid payload, else the offending field as a JSON-Pointer-like
- * suffix of the payload's path (`.ms`) and the reason.
+ * suffix of the payload's path (`.ms`) and the reason. A field (or a whole payload) that is a
+ * `$from` reference is resolved only at claim time (docs/dataflow.md), so it is not checked here.
  */
 export interface PayloadIssue {
   readonly path: string;
@@ -20,8 +22,16 @@ export const MAX_SLEEP_MS = 365 * 24 * 3600_000;
 /** Most failures a `fail` task may be asked for. */
 export const MAX_FAIL_TIMES = 1_000;
 
-const fields = (payload: JsonValue): Record<string, JsonValue> =>
-  typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload : {};
+const isObject = (value: JsonValue | undefined): value is Record<string, JsonValue> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+const isReference = (value: JsonValue | undefined): boolean => isObject(value) && FROM_KEY in value;
+
+/** The payload's fields that hold values now; references (resolved at claim) are left out. */
+function fields(payload: JsonValue): Record<string, JsonValue> {
+  if (!isObject(payload) || isReference(payload)) return {};
+  return Object.fromEntries(Object.entries(payload).filter(([, value]) => !isReference(value)));
+}
 
 function numberIn(
   value: JsonValue | undefined,
