@@ -7,6 +7,7 @@ import {
   resolveConsumerOptions,
 } from './bus-consumer-options.js';
 import { GroupCommit } from './group-commit.js';
+import { yieldToEventLoop } from './yield-to-event-loop.js';
 
 export type { ConsumerErrorContext, ConsumerOptions, ConsumerPhase } from './bus-consumer-options.js';
 
@@ -97,6 +98,8 @@ class ConsumerRun {
       }
       this.#startHandlers();
       if (this.#buffer.length > 0) await this.#waitForSlot();
+      // Once per turn: an in-process bus and store answer through promises alone (yield-to-event-loop.ts).
+      await yieldToEventLoop();
     }
     // Unstarted messages stay pending on the bus, unacked, for another consumer's reclaim.
     this.#buffer = [];

@@ -1,3 +1,5 @@
+import { yieldToEventLoop } from './yield-to-event-loop.js';
+
 /**
  * Group commit: many callers' small writes become one batch write.
  *
@@ -48,6 +50,8 @@ export class GroupCommit<I, O> {
         } catch (error) {
           for (const waiting of batch) waiting.reject(error);
         }
+        // Between flushes, let I/O run (yield-to-event-loop.ts); the next batch gathers meanwhile.
+        await yieldToEventLoop();
       }
     } finally {
       this.#running = false;

@@ -1,0 +1,161 @@
+import { type ChildProcess, spawn } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+/**
+ * Responsiveness under one large goal, in embedded mode: a real `astra up` (PGlite, in-process bus,
+ * every role in one process) runs a 2,000-task chain and a 10,000-task plan while this process
+ * probes `GET /health` back to back; every probe's latency is kept. Also counts the worker-manager
+ * warnings that declared a worker lost (the node's own executor, starved, would be one).
+ *
+ * Used by `npm run bench:responsiveness`, which prints the figures (docs/benchmark.md).
+ */
+export interface ResponsivenessOptions {
+  readonly chainLength: number;
+  readonly planSize: number;
+  /** Abandon a probe after this long (counted as unanswered). */
+  readonly probeTimeoutMs: number;
+  /** Give up waiting for the goals after this long. */
+  readonly goalTimeoutMs: number;
+}
+
+export interface ResponsivenessResult {
+  readonly probes: number;
+  readonly unanswered: number;
+  readonly maxMs: number;
+  readonly p99Ms: number;
+  readonly p50Ms: number;
+  readonly workersLost: number;
+  readonly goals: Record<string, string>;
+  readonly elapsedMs: number;
+}
+
+export const RESPONSIVENESS_DEFAULTS: ResponsivenessOptions = {
+  chainLength: 2000,
+  planSize: 10_000,
+  probeTimeoutMs: 60_000,
+  goalTimeoutMs: 600_000,
+};
+
+const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
+const TOKEN = 'responsiveness-admin-token-0123456789abcdef';
+
+function startEmbedded(dataDir: string): { child: ChildProcess; url: Promise<string>; stderr: string[] } {
+  const child = spawn(process.execPath, [BIN, 'up'], {
+    // Only Astra's own settings: the node is started by its absolute path, from a fresh data dir.
+    env: {
+      ASTRA_PORT: '0',
+      ASTRA_DATA_DIR: dataDir,
+      ASTRA_ADMIN_TOKEN: TOKEN,
+      ASTRA_LOG_LEVEL: 'warn',
+    },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const stderr: string[] = [];
+  let out = '';
+  const url = new Promise<string>((resolve, reject) => {
+    child.stdout?.on('data', (chunk: Buffer) => {
+      out += chunk.toString('utf8');
+      const match = /ready \(embedded\) at (http:\/\/\S+)/.exec(out);
+      if (match?.[1]) resolve(match[1]);
+    });
+    child.once('exit', (code) => reject(new Error(`astra up exited (${code}): ${stderr.join('\n')}`)));
+  });
+  child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString('utf8').split('\n')));
+  return { child, url, stderr };
+}
+
+async function api<T>(url: string, method: string, route: string, body?: unknown): Promise<T> {
+  const response = await fetch(`${url}${route}`, {
+    method,
+    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+  });
+  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+  return (await response.json()) as T;
+}
+
+const percentile = (sorted: readonly number[], p: number): number =>
+  sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
+
+export async function measureResponsiveness(
+  options: ResponsivenessOptions = RESPONSIVENESS_DEFAULTS,
+): Promise<ResponsivenessResult> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-responsiveness-'));
+  const node = startEmbedded(dataDir);
+  try {
+    const url = await node.url;
+    const { actor_id: agentId } = await api<{ actor_id: string }>(url, 'POST', '/agents', { name: 'load' });
+    const started = Date.now();
+    const latencies: number[] = [];
+    let unanswered = 0;
+    let done = false;
+    const probing = (async () => {
+      while (!done) {
+        const at = performance.now();
+        try {
+          const response = await fetch(`${url}/health`, {
+            signal: AbortSignal.timeout(options.probeTimeoutMs),
+          });
+          await response.arrayBuffer();
+          if (response.ok) latencies.push(performance.now() - at);
+          else unanswered++;
+        } catch {
+          unanswered++;
+        }
+        await new Promise((resolve) => setTimeout(resolve, 10));
+      }
+    })();
+    const chain = Array.from({ length: options.chainLength }, (_, i) => ({
+      id: `c${i}`,
+      type: 'noop',
+      ...(i === 0 ? {} : { depends_on: [`c${i - 1}`] }),
+    }));
+    const wide = [
+      { id: 'root', type: 'noop' },
+      ...Array.from({ length: options.planSize - 1 }, (_, i) => ({
+        id: `w${i}`,
+        type: 'noop',
+        depends_on: ['root'],
+      })),
+    ];
+    const submitted = await Promise.all([
+      api<{ goal_id: string }>(url, 'POST', `/agents/${agentId}/goals`, {
+        goal_text: 'chain',
+        plan: { tasks: chain },
+      }),
+      api<{ goal_id: string }>(url, 'POST', `/agents/${agentId}/goals`, {
+        goal_text: 'wide',
+        plan: { tasks: wide },
+      }),
+    ]);
+    const goals: Record<string, string> = {};
+    for (;;) {
+      for (const { goal_id: id } of submitted)
+        goals[id] = (await api<{ status: string }>(url, 'GET', `/goals/${id}`)).status;
+      const ended = Object.values(goals).every(
+        (status) => !['active', 'blocked', 'pending'].includes(status),
+      );
+      if (ended || Date.now() - started > options.goalTimeoutMs) break;
+      await new Promise((resolve) => setTimeout(resolve, 500));
+    }
+    done = true;
+    await probing;
+    const sorted = [...latencies].sort((a, b) => a - b);
+    return {
+      probes: latencies.length + unanswered,
+      unanswered,
+      maxMs: Math.round(sorted.at(-1) ?? 0),
+      p99Ms: Math.round(percentile(sorted, 99)),
+      p50Ms: Math.round(percentile(sorted, 50)),
+      workersLost: node.stderr.filter((line) => line.includes('workers lost')).length,
+      goals,
+      elapsedMs: Date.now() - started,
+    };
+  } finally {
+    node.child.kill('SIGKILL');
+    rmSync(dataDir, { recursive: true, force: true });
+  }
+}
