@@ -217,7 +217,8 @@ export const SETTINGS = {
     flag: 'agent-goals-per-minute',
     schema: positiveInt,
     default: API_DEFAULTS.agentGoalsPerMinute,
-    description: 'Goals one agent may send to agents per minute (POST /internal/goals), across all gateways.',
+    description:
+      'Goals one agent may send per minute with its service tokens, on every goal route (POST /internal/goals, /goals, /agents/{id}/goals), across all gateways.',
   },
   corsOrigins: {
     env: 'ASTRA_CORS_ORIGINS',

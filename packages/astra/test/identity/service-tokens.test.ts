@@ -154,4 +154,28 @@ describe('service tokens and POST /internal/goals', () => {
       await second.close();
     }
   });
+
+  it('holds a service token to the same per-minute count on every goal-submitting route', async () => {
+    const source = await createAgent('sneaky');
+    const target = await createAgent('target');
+    const { token } = await mint(source);
+    const body = { goal_text: 'work', plan: PLAN };
+    const routes = [
+      () => gw.call('POST', `/agents/${target}/goals`, { token, body }),
+      () => gw.call('POST', '/goals', { token, body: { ...body, agent_id: target } }),
+      () => internalGoal(token, target),
+    ];
+    const codes: number[] = [];
+    for (const send of routes) codes.push((await send()).statusCode);
+    expect(codes).toEqual([201, 201, 201]);
+    // The fourth goal of the minute is refused whichever route it takes.
+    for (const send of routes) {
+      const limited = await send();
+      expect(limited.statusCode).toBe(429);
+      expect(limited.json()).toMatchObject({ error: { code: 'ASTRA_RATE_LIMITED' } });
+    }
+    // The goals name the agent that sent them, whichever route they took.
+    const { rows } = await db.store.query('SELECT source_agent_id FROM goals WHERE agent_id = $1', [target]);
+    expect(rows).toEqual([source, source, source].map((id) => ({ source_agent_id: id })));
+  });
 });

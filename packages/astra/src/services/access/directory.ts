@@ -104,6 +104,20 @@ function toFacts(row: Record<string, unknown>): AgentFacts {
   };
 }
 
+/** The agent and organization of each of these goals that exists. */
+export async function readGoalOwners(
+  db: SqlExecutor,
+  goalIds: readonly string[],
+): Promise<Array<{ readonly goalId: string; readonly agentId: string; readonly orgId: string }>> {
+  if (goalIds.length === 0) return [];
+  const { rows } = await db.query<{ id: string; agent_id: string; org_id: string }>(
+    `SELECT g.id, g.agent_id, a.org_id FROM goals g JOIN agents a ON a.id = g.agent_id
+     WHERE g.id = ANY($1::uuid[])`,
+    [goalIds],
+  );
+  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, orgId: row.org_id }));
+}
+
 export async function readTeamOrg(db: SqlExecutor, teamId: string): Promise<string | null> {
   const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM teams WHERE id = $1', [teamId]);
   return rows[0]?.org_id ?? null;

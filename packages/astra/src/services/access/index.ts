@@ -5,7 +5,7 @@
  */
 export type { AccessControl, Allowed, Target } from './access-control.js';
 export { decisionsInWindow, listDecisions, type StoredDecision } from './decision-store.js';
-export { readTeamOrg } from './directory.js';
+export { readGoalOwners, readTeamOrg } from './directory.js';
 export {
   insertOrg,
   insertTeam,

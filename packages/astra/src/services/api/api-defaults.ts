@@ -2,7 +2,7 @@
  * The API's defaults, in one place (the routes and the settings table use them):
  * - streams: how often the gateway's event tail reads (pollMs), the keep-alive interval
  *   (heartbeatMs) and the events queued per stream client (bufferSize) — ASTRA_EVENTS_*;
- * - agentGoalsPerMinute: goals one agent may send through `POST /internal/goals` per minute
+ * - agentGoalsPerMinute: goals one agent (a service token) may send per minute, on every goal route
  *   (ASTRA_AGENT_GOALS_PER_MINUTE).
  */
 export const API_DEFAULTS = {

@@ -13,6 +13,7 @@ import {
 } from '../agents/index.js';
 import type { Principal } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
+import { requireApprovalPolicyRight } from './approval-policy-right.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import {
@@ -246,12 +247,12 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
       summary:
-        'Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`; null clears a limit.',
+        'Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`, and the approval keys of `config` (`require_plan_approval`, `risky_task_types`, `approvers`, `required_approvals`, `approval_ttl_seconds`) need `agent.admin` or `approval.decide`; null clears a limit.',
       body: PatchAgent,
       responses: { 200: { description: 'The agent profile.', body: AgentProfile } },
       errors: {
         400: 'ASTRA_VALIDATION_FAILED',
-        403: 'ASTRA_FORBIDDEN: platform settings, visibility or team by a caller who does not administer the agent',
+        403: "ASTRA_FORBIDDEN: platform settings, visibility or team by a caller who does not administer the agent; the config's approval policy by one who neither administers the agent nor decides its approvals",
         404: 'ASTRA_NOT_FOUND',
       },
     },
@@ -264,13 +265,15 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
         const allowed = await deps.access.require(principalOf(request), 'agent.admin', { type: 'agent', id });
         if (body.team_id != null) await requireTeamIn(deps, body.team_id, allowed.agent?.orgId ?? '');
       }
+      const config = body.config === undefined ? undefined : parseConfig(body.config);
+      if (config !== undefined) await requireApprovalPolicyRight(deps, principalOf(request), id, config);
       return save(id, {
         ...platform,
         ...(body.visibility === undefined ? {} : { visibility: body.visibility }),
         ...(body.team_id === undefined ? {} : { teamId: body.team_id }),
         ...(body.name === undefined ? {} : { name: body.name }),
         ...(body.system_prompt === undefined ? {} : { systemPrompt: body.system_prompt }),
-        ...(body.config === undefined ? {} : { config: parseConfig(body.config) }),
+        ...(config === undefined ? {} : { config }),
         ...(body.status === undefined ? {} : { status: body.status }),
         ...(body.chat_capable === undefined ? {} : { chatCapable: body.chat_capable }),
         ...(body.tags === undefined ? {} : { tags: body.tags }),

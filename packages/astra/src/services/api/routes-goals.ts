@@ -1,11 +1,15 @@
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { listGoals, readStats, type SubmittedGoal } from '../../kernel/index.js';
 import { onBody, onParam, PLATFORM } from '../access/index.js';
-import { type AgentActors, admissionFor, listAgents, readAgent } from '../agents/index.js';
+import { type AgentActors, admissionFor, countCall, listAgents, readAgent } from '../agents/index.js';
 import { approvalInput } from '../approvals/index.js';
+import type { Principal } from '../identity/index.js';
+import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
+import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { describedAs } from './json-schema.js';
 import type { DefineRoute } from './openapi.js';
 import { GoalDocument, insertGoalDocuments } from './routes-documents.js';
@@ -46,19 +50,35 @@ const ListGoalsQuery = AgentGoalsQuery.extend({
   agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
 });
 
+export interface GoalSubmission {
+  readonly principal: Principal;
+  readonly agentId: string;
+  readonly body: z.output<typeof SubmitGoal>;
+  /** The Idempotency-Key header as sent. */
+  readonly idempotencyKey: unknown;
+}
+
 /**
  * Admission and submission, shared by `POST /agents/{id}/goals`, `POST /goals` and
- * `POST /internal/goals` (which names the agent that asked, `sourceAgentId`).
+ * `POST /internal/goals`. An agent calling with its service token is recorded as the goal's
+ * `source_agent_id` and held to `agentGoalsPerMinute` on every one of these routes, counted per
+ * source agent across gateway processes (in the SQL store); refused calls count too.
  */
 export async function submitGoalTo(
   deps: ApiDeps,
   actors: AgentActors,
-  agentId: string,
-  body: z.output<typeof SubmitGoal>,
-  header: unknown,
-  sourceAgentId: string | null = null,
+  submission: GoalSubmission,
 ): Promise<SubmittedGoal> {
-  const key = parseInput(IdempotencyKey, header, 'header.idempotency-key');
+  const { principal, agentId, body } = submission;
+  const sourceAgentId = principal.kind === 'agent' ? principal.agentId : null;
+  if (sourceAgentId !== null)
+    await countCall(
+      deps.store,
+      `agent-goals:${sourceAgentId}`,
+      deps.agentGoalsPerMinute ?? API_DEFAULTS.agentGoalsPerMinute,
+      deps.clock.now(),
+    );
+  const key = parseInput(IdempotencyKey, submission.idempotencyKey, 'header.idempotency-key');
   if (body.plan === undefined)
     throw new AstraError(
       'ASTRA_PLAN_INVALID',
@@ -73,6 +93,7 @@ export async function submitGoalTo(
     throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
       details: { status: agent.status },
     });
+  await requireVisibleGoalDependencies(deps, principal, agent, body.depends_on_goal_ids ?? []);
   actors.ensure(agentId);
   return actors.submitGoal({
     agentId,
@@ -100,13 +121,18 @@ export const goalAnswer = (goal: SubmittedGoal) => ({
 });
 
 export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
-  const submit = (agentId: string, body: z.output<typeof SubmitGoal>, header: unknown) =>
-    submitGoalTo(deps, actors, agentId, body, header);
+  const submit = (request: FastifyRequest, agentId: string, body: z.output<typeof SubmitGoal>) =>
+    submitGoalTo(deps, actors, {
+      principal: principalOf(request),
+      agentId,
+      body,
+      idempotencyKey: request.headers['idempotency-key'],
+    });
   const submitErrors = {
-    400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED',
+    400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED (also a `depends_on_goal_ids` goal that does not exist, is in another organization or is not visible to the caller: one answer for all three)',
     404: 'ASTRA_NOT_FOUND: no such agent',
     409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-    429: 'ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After',
+    429: `ASTRA_RATE_LIMITED (an agent's service token: more than its goals per minute, default ${API_DEFAULTS.agentGoalsPerMinute}, on every goal route), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After`,
     503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode; ASTRA_OVERLOADED with Retry-After: the node sheds submissions it cannot admit now',
   };
   const submitResponses = {
@@ -146,7 +172,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     async (request, reply) => {
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
-      const goal = await submit(agentId, body, request.headers['idempotency-key']);
+      const goal = await submit(request, agentId, body);
       return reply
         .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
         .send(goalAnswer(goal));
@@ -170,7 +196,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     },
     async (request, reply) => {
       const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
-      const goal = await submit(body.agent_id.toLowerCase(), body, request.headers['idempotency-key']);
+      const goal = await submit(request, body.agent_id.toLowerCase(), body);
       return reply
         .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
         .send(goalAnswer(goal));

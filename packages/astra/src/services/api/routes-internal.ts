@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { onBody } from '../access/index.js';
-import { type AgentActors, countCall } from '../agents/index.js';
+import type { AgentActors } from '../agents/index.js';
 import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
@@ -15,15 +15,13 @@ import { isUuid, parseInput } from './validation.js';
  * only credential accepted here), submits a goal to another agent (or itself). The goal goes
  * through the same admission as `POST /goals` (drain mode, open-goal cap, token budget,
  * Idempotency-Key) and records the caller as `source_agent_id`, taken from the token, never from
- * a header or the body. Each source agent may send `agentGoalsPerMinute` goals a minute, counted
- * across every gateway process in the SQL store.
+ * a header or the body. Each source agent may send `agentGoalsPerMinute` goals a minute, on this
+ * route and the other goal routes together (routes-goals.ts).
  */
 
 const InternalGoal = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
 export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
-  const perMinute = deps.agentGoalsPerMinute ?? API_DEFAULTS.agentGoalsPerMinute;
-
   define(
     {
       method: 'POST',
@@ -60,16 +58,13 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
           'ASTRA_FORBIDDEN',
           'only an agent, with its service token, may call /internal/goals',
         );
-      await countCall(deps.store, `internal-goals:${principal.agentId}`, perMinute, deps.clock.now());
       const body = parseInput(InternalGoal, request.body ?? {}, 'body');
-      const goal = await submitGoalTo(
-        deps,
-        actors,
-        body.agent_id.toLowerCase(),
+      const goal = await submitGoalTo(deps, actors, {
+        principal,
+        agentId: body.agent_id.toLowerCase(),
         body,
-        request.headers['idempotency-key'],
-        principal.agentId,
-      );
+        idempotencyKey: request.headers['idempotency-key'],
+      });
       return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
     },
   );

@@ -3,6 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import { onParam } from '../access/index.js';
 import { activateRevision, createRevision, listRevisions } from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
+import { requireApprovalPolicyRight } from './approval-policy-right.js';
 import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
 import { Revision, RevisionActivated, RevisionList } from './schemas/agents.js';
@@ -74,13 +75,20 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
       operationId: 'activateRevision',
       access: { action: 'agent.edit', resource: onParam('agent') },
       tag: 'agents',
-      summary: 'Make a revision live: its system_prompt and config are copied onto the agent.',
       responses: { 200: { description: '`{agent_id, active_config_revision}`', body: RevisionActivated } },
-      errors: { 404: 'ASTRA_NOT_FOUND: no such agent or revision' },
+      summary:
+        'Make a revision live: its system_prompt and config are copied onto the agent (a config that changes the approval policy needs `agent.admin` or `approval.decide`, as `PATCH /agents/{id}`).',
+      errors: {
+        403: 'ASTRA_FORBIDDEN: the approval policy changed by a caller who neither administers the agent nor decides its approvals',
+        404: 'ASTRA_NOT_FOUND: no such agent or revision',
+      },
     },
     async (request) => {
       const agentId = idParam(request.params, 'agent');
       const revision = parseInput(RevisionNumber, (request.params as { rev?: unknown }).rev, 'path.rev');
+      const chosen = (await listRevisions(deps.store, agentId)).find((r) => r.revision === revision);
+      if (chosen?.payload.config !== undefined)
+        await requireApprovalPolicyRight(deps, principalOf(request), agentId, chosen.payload.config);
       if (!(await activateRevision(deps.store, agentId, revision)))
         throw new AstraError('ASTRA_NOT_FOUND', `revision ${revision} of this agent does not exist`);
       await deps.reads.forgetAgents([agentId]);

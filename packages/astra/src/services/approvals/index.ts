@@ -2,4 +2,11 @@
  * The approvals service's public surface: what needs approval, who may vote.
  * Other services import this file only (tools/check-imports.mjs).
  */
-export { type ApprovalSettings, approvalInput, approverOf, mayDecide } from './policy.js';
+export {
+  type ApprovalSettings,
+  approvalInput,
+  approverOf,
+  approversOf,
+  changesApprovalPolicy,
+  mayDecide,
+} from './policy.js';

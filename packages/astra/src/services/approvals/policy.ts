@@ -46,6 +46,28 @@ export function mayDecide(approval: ApprovalRecord, principal: Principal): void 
   });
 }
 
+/** The keys of an agent's `config` that make its approval policy (see above). */
+const APPROVAL_KEYS = [
+  'require_plan_approval',
+  'risky_task_types',
+  'approvers',
+  'required_approvals',
+  'approval_ttl_seconds',
+] as const;
+
+/** Whether replacing an agent's config `before` by `after` changes what needs approval or who gives it. */
+export function changesApprovalPolicy(
+  before: Readonly<Record<string, unknown>>,
+  after: Readonly<Record<string, unknown>>,
+): boolean {
+  for (const key of APPROVAL_KEYS)
+    if (JSON.stringify(before[key] ?? null) !== JSON.stringify(after[key] ?? null)) return true;
+  return false;
+}
+
+/** The approvers an agent's config names (empty: its administrators decide). */
+export const approversOf = (config: Readonly<Record<string, unknown>>): string[] => strings(config.approvers);
+
 const strings = (value: unknown): string[] =>
   Array.isArray(value) ? value.filter((v): v is string => typeof v === 'string') : [];
 
