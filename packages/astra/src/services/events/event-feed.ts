@@ -1,5 +1,6 @@
-import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { EVENT_COLUMNS, eventFromRow, type LoggedEvent } from './event-store.js';
 
 /**
  * The live event feed of one gateway process: ONE tail of the `events` table, fanned out to every
@@ -21,16 +22,7 @@ import type { Clock } from '../../time/clock.js';
  * A subscriber that falls `bufferSize` events behind is ended ('overflow'), never allowed to
  * grow memory; it reconnects with its last id and catches up from the table.
  */
-export interface StreamEvent {
-  readonly id: number;
-  readonly type: string;
-  readonly agentId: string | null;
-  readonly goalId: string | null;
-  readonly graphId: string | null;
-  readonly taskId: string | null;
-  readonly payload: unknown;
-  readonly createdAt: string;
-}
+export type StreamEvent = LoggedEvent;
 
 export interface EventFilter {
   readonly goalId?: string;
@@ -55,22 +47,6 @@ export interface EventFeedOptions {
   readonly gapGraceMs?: number;
   readonly batchSize?: number;
   readonly onError?: (error: unknown) => void;
-}
-
-const COLUMNS = 'e.id, e.event_type, e.actor_id, e.goal_id, e.graph_id, e.task_id, e.payload, e.created_at';
-
-function toStreamEvent(row: SqlRow): StreamEvent {
-  const createdAt = row.created_at;
-  return {
-    id: Number(row.id),
-    type: row.event_type as string,
-    agentId: (row.actor_id ?? null) as string | null,
-    goalId: (row.goal_id ?? null) as string | null,
-    graphId: (row.graph_id ?? null) as string | null,
-    taskId: (row.task_id ?? null) as string | null,
-    payload: row.payload,
-    createdAt: createdAt instanceof Date ? createdAt.toISOString() : String(createdAt),
-  };
 }
 
 /** The wire form (snake_case) shared by SSE, WebSocket and the audit export. */
@@ -217,13 +193,13 @@ export class EventFeed {
   /** Events with ids in (after, upTo] matching the filter, oldest first, one page. */
   async readRange(after: number, upTo: number, filter: EventFilter): Promise<StreamEvent[]> {
     const { rows } = await this.#options.store.query(
-      `SELECT ${COLUMNS} FROM events e
+      `SELECT ${EVENT_COLUMNS} FROM events e
        WHERE e.id > $1 AND e.id <= $2 AND ($3::uuid IS NULL OR e.goal_id = $3::uuid)
          AND ($4::uuid IS NULL OR e.actor_id = $4::uuid)
        ORDER BY e.id LIMIT $5`,
       [after, upTo, filter.goalId ?? null, filter.agentId ?? null, this.#options.batchSize ?? 500],
     );
-    return rows.map(toStreamEvent);
+    return rows.map(eventFromRow);
   }
 
   #start(): Promise<number> {
@@ -276,7 +252,7 @@ export class EventFeed {
     if (cursor === null) return false;
     const limit = this.#options.batchSize ?? 500;
     const { rows } = await this.#options.store.query(
-      `SELECT pg_snapshot_xmin(s.snap)::text AS snap_xmin, pg_snapshot_xmax(s.snap)::text AS snap_xmax, ${COLUMNS}
+      `SELECT pg_snapshot_xmin(s.snap)::text AS snap_xmin, pg_snapshot_xmax(s.snap)::text AS snap_xmax, ${EVENT_COLUMNS}
        FROM (SELECT pg_current_snapshot() AS snap) s
        LEFT JOIN LATERAL (SELECT * FROM events WHERE id > $1 ORDER BY id LIMIT $2) e ON true
        ORDER BY e.id`,
@@ -287,7 +263,7 @@ export class EventFeed {
     if (first === undefined) return false;
     const xmin = BigInt(first.snap_xmin as string);
     const xmax = BigInt(first.snap_xmax as string);
-    const events = rows.filter((row) => row.id !== null && row.id !== undefined).map(toStreamEvent);
+    const events = rows.filter((row) => row.id !== null && row.id !== undefined).map(eventFromRow);
     const now = this.#options.clock.now();
     let next = cursor;
     for (const event of events) {

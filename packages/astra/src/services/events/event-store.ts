@@ -1,7 +1,7 @@
-import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
 import { isoOf } from '../../time/iso.js';
 
-/** The event log read by time window, for the audit export: keyset pages (`id > afterId`), oldest first. */
+/** One row of the event log, as every reader of it sees it (the live feed, the audit export). */
 export interface LoggedEvent {
   readonly id: number;
   readonly type: string;
@@ -13,19 +13,13 @@ export interface LoggedEvent {
   readonly createdAt: string;
 }
 
-/** Events with `created_at` in [since, until); with `agentId`, only that agent's. */
-export async function eventsInWindow(
-  db: SqlExecutor,
-  window: { since: Date; until: Date; agentId: string | null },
-  page: { afterId: number; limit: number },
-): Promise<LoggedEvent[]> {
-  const { rows } = await db.query(
-    `SELECT id, event_type, actor_id, goal_id, graph_id, task_id, payload, created_at FROM events
-     WHERE id > $1 AND created_at >= $2 AND created_at < $3 AND ($4::uuid IS NULL OR actor_id = $4::uuid)
-     ORDER BY id LIMIT $5`,
-    [page.afterId, window.since, window.until, window.agentId, page.limit],
-  );
-  return rows.map((row) => ({
+/** The columns eventFromRow reads, for queries over `events e`. */
+export const EVENT_COLUMNS =
+  'e.id, e.event_type, e.actor_id, e.goal_id, e.graph_id, e.task_id, e.payload, e.created_at';
+
+/** The one decoder of an `events` row. */
+export function eventFromRow(row: SqlRow): LoggedEvent {
+  return {
     id: Number(row.id),
     type: row.event_type as string,
     agentId: (row.actor_id ?? null) as string | null,
@@ -34,5 +28,21 @@ export async function eventsInWindow(
     taskId: (row.task_id ?? null) as string | null,
     payload: row.payload,
     createdAt: isoOf(row.created_at),
-  }));
+  };
+}
+
+/** The event log read by time window, for the audit export: keyset pages (`id > afterId`), oldest first.
+ * Events with `created_at` in [since, until); with `agentId`, only that agent's. */
+export async function eventsInWindow(
+  db: SqlExecutor,
+  window: { since: Date; until: Date; agentId: string | null },
+  page: { afterId: number; limit: number },
+): Promise<LoggedEvent[]> {
+  const { rows } = await db.query(
+    `SELECT ${EVENT_COLUMNS} FROM events e
+     WHERE id > $1 AND created_at >= $2 AND created_at < $3 AND ($4::uuid IS NULL OR actor_id = $4::uuid)
+     ORDER BY id LIMIT $5`,
+    [page.afterId, window.since, window.until, window.agentId, page.limit],
+  );
+  return rows.map(eventFromRow);
 }
