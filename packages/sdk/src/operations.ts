@@ -1195,7 +1195,7 @@ export abstract class AstraOperations {
   }
 
   /**
-   * Make a revision live: its system_prompt and config are copied onto the agent.
+   * Make a revision live: its system_prompt and config are copied onto the agent (a config that changes the approval policy needs `agent.admin` or `approval.decide`, as `PATCH /agents/{id}`).
    * `POST /agents/{id}/revisions/{rev}/activate`
    */
   activateRevision(id: string, rev: number): Promise<ActivateRevisionResponse> {
@@ -2031,7 +2031,7 @@ export abstract class AstraOperations {
   }
 
   /**
-   * Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`; null clears a limit.
+   * Change an agent; the platform settings (as `PATCH /agents/{id}/platform`), `visibility` and `team_id` need `agent.admin`, and the approval keys of `config` (`require_plan_approval`, `risky_task_types`, `approvers`, `required_approvals`, `approval_ttl_seconds`) need `agent.admin` or `approval.decide`; null clears a limit.
    * `PATCH /agents/{id}`
    */
   updateAgent(id: string, body: UpdateAgentBody = {}): Promise<UpdateAgentResponse> {

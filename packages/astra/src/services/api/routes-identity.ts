@@ -8,6 +8,7 @@ import {
   hashPassword,
   type Identity,
   insertUser,
+  LoginThrottle,
   listApiKeys,
   listUsers,
   readApiKey,
@@ -78,6 +79,21 @@ export function registerIdentityRoutes(
   deps: ApiDeps & { readonly identity: Identity; readonly clock: Clock },
 ): void {
   const { store, identity, clock } = deps;
+  // Counts failed logins only (login-throttle.ts), per address as the route's limit was.
+  const throttle = new LoginThrottle({ clock });
+  /** The user whose email and password the body holds, active; anything else throws. */
+  const checkLogin = async (raw: unknown) => {
+    const body = parseInput(Login, raw ?? {}, 'body');
+    const found = await readCredentials(store, body.email.trim());
+    // Unknown emails cost a hash too, so timing does not tell which emails exist.
+    const valid = await verifyPassword(body.password, found?.passwordHash ?? DUMMY_HASH);
+    if (found === null || !valid) throw new AstraError('ASTRA_UNAUTHENTICATED', 'wrong email or password');
+    if (found.user.status !== 'active')
+      throw new AstraError('ASTRA_FORBIDDEN', `the user is ${found.user.status}`, {
+        details: { status: found.user.status },
+      });
+    return found;
+  };
 
   define(
     {
@@ -88,7 +104,6 @@ export function registerIdentityRoutes(
       summary:
         'Exchange an email and password for a short-lived access token (ES256 JWT) and a refresh token.',
       public: true,
-      ratePerMinute: 10,
       body: Login,
       responses: {
         200: {
@@ -101,18 +116,16 @@ export function registerIdentityRoutes(
         400: 'ASTRA_VALIDATION_FAILED',
         401: 'ASTRA_UNAUTHENTICATED: unknown email or wrong password (the answer does not say which)',
         403: 'ASTRA_FORBIDDEN: the user is suspended or deactivated',
+        429: 'ASTRA_RATE_LIMITED: 10 failed logins from this address within a minute (successful ones do not count); see Retry-After',
       },
     },
     async (request) => {
-      const body = parseInput(Login, request.body ?? {}, 'body');
-      const found = await readCredentials(store, body.email.trim());
-      // Unknown emails cost a hash too, so timing does not tell which emails exist.
-      const valid = await verifyPassword(body.password, found?.passwordHash ?? DUMMY_HASH);
-      if (found === null || !valid) throw new AstraError('ASTRA_UNAUTHENTICATED', 'wrong email or password');
-      if (found.user.status !== 'active')
-        throw new AstraError('ASTRA_FORBIDDEN', `the user is ${found.user.status}`, {
-          details: { status: found.user.status },
-        });
+      const caller = `ip:${request.ip}`;
+      throttle.check(caller);
+      const found = await checkLogin(request.body).catch((error: unknown) => {
+        throttle.recordFailure(caller);
+        throw error;
+      });
       await recordLogin(store, found.user.id, new Date(clock.now()));
       request.log.info({ userId: found.user.id }, 'login');
       const { token, expiresAt } = await identity.tokens.issue({

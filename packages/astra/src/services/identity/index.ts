@@ -5,6 +5,7 @@
  */
 export { createApiKey, listApiKeys, readApiKey, revokeApiKey } from './api-keys.js';
 export type { Identity, Principal } from './identity.js';
+export { LOGIN_THROTTLE_DEFAULTS, LoginThrottle } from './login-throttle.js';
 export { generatePassword, hashPassword, verifyPassword } from './passwords.js';
 export { revokeUserSessions } from './refresh-tokens.js';
 export {
