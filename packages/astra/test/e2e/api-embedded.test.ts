@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AstraApiError, AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * The first public surface end to end: a real `astra up` process in embedded mode, real HTTP
@@ -35,7 +35,7 @@ function plan100(): { tasks: object[] } {
 beforeAll(async () => {
   astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
-  token = readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+  token = adminTokenOf(dataDir);
   client = new AstraClient({ baseUrl: url, token });
 }, 600_000);
 

@@ -1,4 +1,6 @@
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
@@ -83,4 +85,9 @@ export function urlFrom(readyLine: string): string {
   const match = /at (http:\/\/[^\s]+)/.exec(readyLine);
   if (!match?.[1]) throw new Error(`no URL in: ${readyLine}`);
   return match[1];
+}
+
+/** The admin token a first start generated into the data dir (it prints only the file's path). */
+export function adminTokenOf(dataDir: string): string {
+  return readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
 }

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * The CLI's client commands as a user runs them: against a real `astra up` whose data lives in
@@ -34,8 +34,7 @@ beforeAll(async () => {
     { ASTRA_RISKY_TASK_TYPES: 'deploy' },
   );
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
-  const tokenLine = astra.stdout.find((line) => line.includes('generated the admin token')) as string;
-  client = new AstraClient({ baseUrl: url, token: tokenLine.split(': ').pop() as string });
+  client = new AstraClient({ baseUrl: url, token: adminTokenOf(path.join(project, '.astra-data')) });
 }, 60_000);
 
 afterAll(async () => {

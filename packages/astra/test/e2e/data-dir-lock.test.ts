@@ -1,9 +1,9 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AstraClient } from '@astra/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
-import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * One embedded data dir, one process: a second `astra up` on a data dir in use exits at once with
@@ -27,7 +27,7 @@ function up(dataDir: string): AstraProcess {
 function client(url: string, dataDir: string): AstraClient {
   return new AstraClient({
     baseUrl: url,
-    token: readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim(),
+    token: adminTokenOf(dataDir),
   });
 }
 

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * Results flowing between tasks end to end: a real `astra up` in embedded mode, a plan whose tasks
@@ -40,8 +40,7 @@ const expected = { summary: { city: 'Lisbon', high: 21 }, status: 200 };
 beforeAll(async () => {
   astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
-  const tokenLine = astra.stdout.find((line) => line.includes('generated the admin token')) as string;
-  token = tokenLine.split(': ').pop() as string;
+  token = adminTokenOf(dataDir);
   client = new AstraClient({ baseUrl: url, token });
 }, 60_000);
 
