@@ -187,7 +187,7 @@ describe('crash: kill -9 an embedded node (PGlite data dir)', () => {
       const sleeps = await Promise.all(sleepIds.map((id) => first.client.getTask(id)));
       const { progress } = await first.client.getGoal(goalId);
       return (
-        sleeps.every((t) => t.status === 'pending' && t.attempt === 1) && (progress.completed ?? 0) >= 50
+        sleeps.every((t) => t.status === 'pending' && t.attempt === 0) && (progress.completed ?? 0) >= 50
       );
     });
     first.node.child.kill('SIGKILL');
