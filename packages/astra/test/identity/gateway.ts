@@ -1,4 +1,5 @@
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
+import { afterEach, beforeEach } from 'vitest';
 import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
@@ -12,7 +13,8 @@ import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
-import type { Clock } from '../../src/time/clock.js';
+import { type Clock, ManualClock } from '../../src/time/clock.js';
+import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
 
 /**
  * A gateway in this process over a given store (each test brings its own database), driven with
@@ -119,4 +121,25 @@ export async function openGateway(
       kernel.close();
     },
   };
+}
+
+export interface GatewayPerTest {
+  db: TestPgliteStore;
+  clock: ManualClock;
+  gw: TestGateway;
+}
+
+/** A fresh store, manual clock and gateway for each test of the calling describe block, closed after it. */
+export function gatewayPerTest(): GatewayPerTest {
+  const context = {} as GatewayPerTest;
+  beforeEach(async () => {
+    context.db = await createTestPgliteStore();
+    context.clock = new ManualClock(Date.now());
+    context.gw = await openGateway(context.db.store, context.clock);
+  });
+  afterEach(async () => {
+    await context.gw.close();
+    await context.db.drop();
+  });
+  return context;
 }

@@ -1,8 +1,7 @@
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { LoginThrottle } from '../../src/services/identity/index.js';
 import { ManualClock } from '../../src/time/clock.js';
-import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
-import { ADMIN_EMAIL, ADMIN_PASSWORD, openGateway, type TestGateway } from './gateway.js';
+import { ADMIN_EMAIL, ADMIN_PASSWORD, gatewayPerTest } from './gateway.js';
 
 /**
  * POST /login's limit counts failed attempts only: a person who logs in often is never refused,
@@ -10,21 +9,9 @@ import { ADMIN_EMAIL, ADMIN_PASSWORD, openGateway, type TestGateway } from './ga
  * window ends.
  */
 describe('failed-login throttle', () => {
-  let db: TestPgliteStore;
-  let clock: ManualClock;
-  let gw: TestGateway;
+  const t = gatewayPerTest();
 
-  beforeEach(async () => {
-    db = await createTestPgliteStore();
-    clock = new ManualClock(Date.now());
-    gw = await openGateway(db.store, clock);
-  });
-  afterEach(async () => {
-    await gw.close();
-    await db.drop();
-  });
-
-  const login = (password: string) => gw.call('POST', '/login', { body: { email: ADMIN_EMAIL, password } });
+  const login = (password: string) => t.gw.call('POST', '/login', { body: { email: ADMIN_EMAIL, password } });
 
   it('never counts successful logins', async () => {
     for (let i = 0; i < 15; i++) expect((await login(ADMIN_PASSWORD)).statusCode).toBe(200);
@@ -36,7 +23,7 @@ describe('failed-login throttle', () => {
     expect(refused.statusCode).toBe(429);
     expect(refused.json()).toMatchObject({ error: { code: 'ASTRA_RATE_LIMITED' } });
     expect(Number(refused.headers['retry-after'])).toBeGreaterThan(0);
-    await clock.advance(60_000);
+    await t.clock.advance(60_000);
     expect((await login(ADMIN_PASSWORD)).statusCode).toBe(200);
   });
 });
