@@ -320,6 +320,19 @@ export interface Health {
   readonly version: string;
 }
 
+/** An invitation to join an organization: only what the inviter sent and the invitation itself, nothing of the user. */
+export interface Invitation {
+  readonly id: string;
+  readonly org_id: string;
+  readonly org_name: string;
+  readonly user_id: string;
+  readonly role: 'org_admin' | 'org_member' | 'agent_admin';
+  readonly status: 'pending' | 'accepted' | 'declined' | 'cancelled' | 'expired';
+  readonly invited_by: string | null;
+  readonly created_at: string;
+  readonly expires_at: string;
+}
+
 export interface Member {
   readonly user_id: string;
   readonly email: string;
@@ -525,6 +538,8 @@ export interface Worker {
 
 // Request and answer types of each operation.
 
+export type AcceptInvitationResponse = Invitation;
+
 export interface ActivatePolicyVersionResponse {
   readonly version: number;
   readonly active: true;
@@ -554,6 +569,8 @@ export interface CancelGraphResponse {
   readonly status: GoalStatus;
   readonly cancelled: true;
 }
+
+export type CancelInvitationResponse = void;
 
 export interface CancelTaskResponse {
   readonly task_id: string;
@@ -749,6 +766,8 @@ export interface DecideApprovalBody {
   readonly user_id?: string;
 }
 
+export type DeclineInvitationResponse = Invitation;
+
 export interface DeleteAgentResponse {
   readonly id: string;
   readonly deleted: true;
@@ -943,6 +962,14 @@ export interface ListGoalsOptions {
   readonly agent_id?: string;
 }
 
+export interface ListMyInvitationsResponse {
+  readonly invitations: readonly Invitation[];
+}
+
+export interface ListOrgInvitationsResponse {
+  readonly invitations: readonly Invitation[];
+}
+
 export interface ListOrgMembersResponse {
   readonly members: readonly Member[];
 }
@@ -1009,11 +1036,13 @@ export interface PutCollaboratorBody {
   readonly level: 'use' | 'edit' | 'admin';
 }
 
-export interface PutOrgMemberResponse {
-  readonly org_id: string;
-  readonly user_id: string;
-  readonly role: 'org_admin' | 'org_member' | 'agent_admin';
-}
+export type PutOrgMemberResponse =
+  | {
+      readonly org_id: string;
+      readonly user_id: string;
+      readonly role: 'org_admin' | 'org_member' | 'agent_admin';
+    }
+  | Invitation;
 
 export interface PutOrgMemberBody {
   readonly user_id: string;
@@ -1177,10 +1206,22 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (74 operations). */
+/** Every operation of Astra's API, one method each (79 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
+
+  /**
+   * Accept an invitation addressed to the caller: they become a member of the organization with the invitation's role, at once.
+   * `POST /invitations/{id}/accept`
+   */
+  acceptInvitation(id: string): Promise<AcceptInvitationResponse> {
+    return this.send<AcceptInvitationResponse>({
+      method: 'POST',
+      path: `/invitations/${encodeURIComponent(id)}/accept`,
+      statuses: [200],
+    });
+  }
 
   /**
    * Put a policy set version in force (an older one too: a rollback); every process follows within a second.
@@ -1240,6 +1281,18 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/graphs/${encodeURIComponent(id)}/cancel`,
       statuses: [200],
+    });
+  }
+
+  /**
+   * Cancel a pending invitation of the organization (org admins).
+   * `DELETE /orgs/{id}/invitations/{invitation_id}`
+   */
+  cancelInvitation(id: string, invitationId: string): Promise<CancelInvitationResponse> {
+    return this.send<CancelInvitationResponse>({
+      method: 'DELETE',
+      path: `/orgs/${encodeURIComponent(id)}/invitations/${encodeURIComponent(invitationId)}`,
+      statuses: [204],
     });
   }
 
@@ -1410,6 +1463,18 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/approvals/${encodeURIComponent(id)}/decide`,
       body,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Decline an invitation addressed to the caller; the organization may invite them again.
+   * `POST /invitations/{id}/decline`
+   */
+  declineInvitation(id: string): Promise<DeclineInvitationResponse> {
+    return this.send<DeclineInvitationResponse>({
+      method: 'POST',
+      path: `/invitations/${encodeURIComponent(id)}/decline`,
       statuses: [200],
     });
   }
@@ -1748,6 +1813,26 @@ export abstract class AstraOperations {
   }
 
   /**
+   * The calling user's pending invitations to join organizations (expired ones are gone), newest first.
+   * `GET /invitations`
+   */
+  listMyInvitations(): Promise<ListMyInvitationsResponse> {
+    return this.send<ListMyInvitationsResponse>({ method: 'GET', path: `/invitations`, statuses: [200] });
+  }
+
+  /**
+   * The organization's pending invitations (org admins), newest first; they show no user's details.
+   * `GET /orgs/{id}/invitations`
+   */
+  listOrgInvitations(id: string): Promise<ListOrgInvitationsResponse> {
+    return this.send<ListOrgInvitationsResponse>({
+      method: 'GET',
+      path: `/orgs/${encodeURIComponent(id)}/invitations`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Members of an organization with their roles.
    * `GET /orgs/{id}/members`
    */
@@ -1864,7 +1949,7 @@ export abstract class AstraOperations {
   }
 
   /**
-   * Add a user to the organization or change their role (org admins).
+   * Change a member's role (org admins), or add a user: super-admins add directly; an org admin's add of someone not yet a member is an invitation they must accept (202).
    * `POST /orgs/{id}/members`
    */
   putOrgMember(id: string, body: PutOrgMemberBody): Promise<PutOrgMemberResponse> {
@@ -1872,7 +1957,7 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/orgs/${encodeURIComponent(id)}/members`,
       body,
-      statuses: [200],
+      statuses: [200, 202],
     });
   }
 

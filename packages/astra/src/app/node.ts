@@ -264,6 +264,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
           version: ASTRA_VERSION,
           agentGoalsPerMinute: config.agentGoalsPerMinute,
+          invitationTtlSeconds: config.invitationTtlSeconds,
         },
       });
       const server = gateway;

@@ -10,6 +10,7 @@ import {
   WORKER_MANAGER_DEFAULTS,
 } from '../kernel/index.js';
 import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
+import { ACCESS_DEFAULTS } from '../services/access/access-defaults.js';
 import { DEFAULT_ADMISSION_GATE } from '../services/agents/admission-gate.js';
 import { API_DEFAULTS } from '../services/api/api-defaults.js';
 import { APPROVAL_DEFAULTS } from '../services/approvals/policy.js';
@@ -211,6 +212,14 @@ export const SETTINGS = {
     default: DEFAULT_REFRESH_TTL_MS,
     description:
       'Lifetime of a refresh token from POST /login or POST /auth/refresh (each refresh issues a new one).',
+  },
+  invitationTtlSeconds: {
+    env: 'ASTRA_INVITATION_TTL_SECONDS',
+    flag: 'invitation-ttl-seconds',
+    schema: positiveInt,
+    default: ACCESS_DEFAULTS.invitationTtlSeconds,
+    description:
+      'How long an invitation to join an organization (POST /orgs/{id}/members by an org admin) stays open before it expires unanswered.',
   },
   agentGoalsPerMinute: {
     env: 'ASTRA_AGENT_GOALS_PER_MINUTE',

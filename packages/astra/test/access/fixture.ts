@@ -305,6 +305,17 @@ export class World {
     await this.#server.admin('POST', path, { user_id: f.users[user].id, role });
   }
 
+  /** A pending invitation of organization A for a user, sent by A's org admin (super-admins add directly). */
+  async invitation(user: UserName): Promise<string> {
+    const answer = await this.#ok<{ id: string }>(
+      'POST',
+      `/orgs/${this.fixture.orgA}/members`,
+      await this.tokenOf('orgAdmin'),
+      { user_id: this.fixture.users[user].id, role: 'org_member' },
+    );
+    return answer.id;
+  }
+
   async #agentWithChildren(name: AgentName): Promise<AgentFixture> {
     const id = await this.agentLike(name);
     const goal = await this.goalOn(id);

@@ -156,6 +156,9 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
       await world.member('A', 'spare', 'org_member');
       params.user_id = f.users.spare.id;
       break;
+    case 'DELETE /orgs/{id}/invitations/{invitation_id}':
+      params.invitation_id = await world.invitation('spareB');
+      break;
     case 'POST /teams/{id}/members':
       await world.member('A', 'spare', 'org_member');
       break;

@@ -1,11 +1,21 @@
 /**
  * The access service's public surface: the access control every route consults, the rules routes
- * declare, and the stores of organizations, teams, collaborators, policies and the decision audit.
+ * declare, and the stores of organizations, teams, invitations, collaborators, policies and the decision audit.
  * Other services import this file only (tools/check-imports.mjs).
  */
 export type { AccessControl, Allowed, Target } from './access-control.js';
+export { ACCESS_DEFAULTS } from './access-defaults.js';
 export { decisionsInWindow, listDecisions, type StoredDecision } from './decision-store.js';
 export { readGoalOwners, readTeamOrg } from './directory.js';
+export {
+  cancelInvitation,
+  decideInvitation,
+  type Invitation,
+  type InvitationStatus,
+  listOrgInvitations,
+  listUserInvitations,
+  setRoleOrInvite,
+} from './invitation-store.js';
 export {
   insertOrg,
   insertTeam,

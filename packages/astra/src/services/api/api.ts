@@ -18,6 +18,7 @@ import { EVENTS_WS_PATH, registerEventRoutes } from './routes-events.js';
 import { registerGoalRoutes } from './routes-goals.js';
 import { registerIdentityRoutes } from './routes-identity.js';
 import { registerInternalRoutes } from './routes-internal.js';
+import { registerInvitationRoutes } from './routes-invitations.js';
 import { registerOrgRoutes } from './routes-orgs.js';
 import { registerRevisionRoutes } from './routes-revisions.js';
 import { registerServiceTokenRoutes } from './routes-service-tokens.js';
@@ -106,6 +107,7 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   registerTaskRoutes(define, deps);
   registerApprovalRoutes(define, deps);
   registerOrgRoutes(define, deps);
+  registerInvitationRoutes(define, deps);
   registerAccessRoutes(define, deps);
   registerEventRoutes(app, define, deps);
   registerAuditRoutes(define, deps);

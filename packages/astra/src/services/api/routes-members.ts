@@ -1,10 +1,11 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { type Action, type Member, onParam, type ResourceType } from '../access/index.js';
+import { type Action, type Invitation, type Member, onParam, type ResourceType } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
+import { principalOf, userIdOf } from './auth.js';
 import type { DefineRoute } from './openapi.js';
-import { Member as MemberAnswer } from './schemas/access.js';
+import { Invitation as InvitationAnswer, Member as MemberAnswer } from './schemas/access.js';
 import { Uuid } from './schemas/common.js';
 import { idParam, parseInput, snake } from './validation.js';
 
@@ -13,6 +14,11 @@ import { idParam, parseInput, snake } from './validation.js';
  * team members and agent collaborators: `GET /{group}/{id}/{members}`,
  * `POST /{group}/{id}/{members} {user_id, <field>}`, `DELETE /{group}/{id}/{members}/{user_id}`.
  * A change is followed by forgetting the cached access facts it alters.
+ *
+ * Where the group takes users from outside (organizations), a caller who is not a super-admin
+ * adding someone who is not yet a member makes an invitation instead, answered 202: membership
+ * needs the user's consent (routes-invitations.ts, docs/access.md "Invitations"). Teams and agents
+ * take only members of their organization, so they never reach a user outside it.
  */
 export interface Membership<Grade extends string> {
   /** `/orgs/:id/members`. */
@@ -29,6 +35,14 @@ export interface Membership<Grade extends string> {
   readonly list: (db: SqlExecutor, id: string) => Promise<Member[]>;
   readonly put: (db: SqlExecutor, id: string, userId: string, grade: Grade) => Promise<void>;
   readonly remove: (db: SqlExecutor, id: string, userId: string) => Promise<boolean>;
+  /**
+   * Adding a user, by a caller who is not a super-admin: a member's grade changes at once (null),
+   * anyone else is invited (the invitation, answered 202). Absent: `put` for every caller.
+   */
+  readonly invite?: (
+    deps: ApiDeps,
+    input: { id: string; userId: string; grade: Grade; invitedBy: string | null },
+  ) => Promise<Invitation | null>;
   /** Forgets the access facts a change alters (the user's memberships, or the agent's audience). */
   readonly forget: (deps: ApiDeps, id: string, userId: string) => Promise<void>;
 }
@@ -72,17 +86,33 @@ export function registerMembership<Grade extends string>(
       tag: 'access',
       summary: m.summaries.put,
       body: Body,
-      responses: { 200: { description: `\`{${key}, user_id, ${m.field}}\``, body: Put } },
+      responses: {
+        200: { description: `\`{${key}, user_id, ${m.field}}\`: the membership is set.`, body: Put },
+        ...(m.invite === undefined
+          ? {}
+          : {
+              202: {
+                description:
+                  'The invitation the user must accept first (a caller who is not a super-admin adding someone not yet a member): the same answer whoever the user is, or whether they exist.',
+                body: InvitationAnswer,
+              },
+            }),
+      },
       errors: { 400: 'ASTRA_VALIDATION_FAILED', 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
-    async (request) => {
+    async (request, reply) => {
       const id = groupId(request.params);
       const body = parseInput(Body, request.body ?? {}, 'body') as { user_id: string } & Record<
         string,
         Grade
       >;
       const grade = body[m.field] as Grade;
-      await m.put(deps.store, id, body.user_id, grade);
+      const principal = principalOf(request);
+      if (m.invite !== undefined && !principal.superAdmin) {
+        const invitedBy = userIdOf(principal);
+        const invitation = await m.invite(deps, { id, userId: body.user_id, grade, invitedBy });
+        if (invitation !== null) return reply.status(202).send(snake(invitation));
+      } else await m.put(deps.store, id, body.user_id, grade);
       await m.forget(deps, id, body.user_id);
       return { [key]: id, user_id: body.user_id, [m.field]: grade };
     },

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import {
+  ACCESS_DEFAULTS,
   insertOrg,
   insertTeam,
   listOrgMembers,
@@ -14,6 +15,7 @@ import {
   readOrg,
   removeOrgMember,
   removeTeamMember,
+  setRoleOrInvite,
 } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
@@ -26,6 +28,8 @@ import { idParam, parseInput, snake } from './validation.js';
  * Organizations, their teams and who belongs to them with which role. Super-admins create
  * organizations; org admins manage members and teams of theirs; team admins manage their team.
  * Roles: org_admin, org_member, agent_admin (organization); team_admin, team_member (team).
+ * Someone not yet in an organization joins it by accepting an invitation, unless a super-admin adds
+ * them (routes-members.ts, routes-invitations.ts).
  */
 const Name = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 
@@ -117,12 +121,23 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     manage: 'org.admin',
     summaries: {
       list: 'Members of an organization with their roles.',
-      put: 'Add a user to the organization or change their role (org admins).',
+      put: "Change a member's role (org admins), or add a user: super-admins add directly; an org admin's add of someone not yet a member is an invitation they must accept (202).",
       remove: 'Remove a user from the organization and its teams (org admins).',
     },
     list: listOrgMembers,
     put: putOrgMember,
     remove: removeOrgMember,
+    invite: async (d, input) => {
+      const result = await setRoleOrInvite(d.store, {
+        orgId: input.id,
+        userId: input.userId,
+        role: input.grade,
+        invitedBy: input.invitedBy,
+        now: new Date(d.clock.now()),
+        ttlSeconds: d.invitationTtlSeconds ?? ACCESS_DEFAULTS.invitationTtlSeconds,
+      });
+      return result.kind === 'invited' ? result.invitation : null;
+    },
     forget: (d, _id, userId) => d.access.forgetUsers([userId]),
   });
 

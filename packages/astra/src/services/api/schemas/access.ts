@@ -28,6 +28,25 @@ export const Member = z
   })
   .meta({ id: 'Member' });
 
+export const Invitation = z
+  .object({
+    id: Uuid,
+    org_id: Uuid,
+    org_name: z.string(),
+    user_id: Uuid,
+    role: z.enum(['org_admin', 'org_member', 'agent_admin']),
+    status: z.enum(['pending', 'accepted', 'declined', 'cancelled', 'expired']),
+    invited_by: Uuid.nullable(),
+    created_at: Timestamp,
+    expires_at: Timestamp,
+  })
+  .meta({
+    id: 'Invitation',
+    description:
+      'An invitation to join an organization: only what the inviter sent and the invitation itself, nothing of the user.',
+  });
+export const InvitationList = z.object({ invitations: z.array(Invitation) });
+
 export const PolicyVersion = z
   .object({
     version: z.number().int(),
