@@ -4,7 +4,7 @@
 // `--check` writes nothing and exits 1 when the file differs from what would be written.
 import { readFileSync, writeFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
-import { describeApi } from '../packages/astra/dist/services/api/describe.js';
+import { describeApi } from '../packages/astra/dist/app/describe-api.js';
 import { formatModule, renderSdk } from './sdk-codegen.mjs';
 
 const target = fileURLToPath(new URL('../packages/sdk/src/operations.ts', import.meta.url));

@@ -31,6 +31,7 @@ import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
+import { wireApi } from './api-wiring.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
@@ -245,7 +246,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         },
         checkResponses: config.checkResponses,
         info: { mode: backends.mode, version: ASTRA_VERSION },
-        api: {
+        api: wireApi({
           store: requestStore,
           streams: {
             pollMs: config.eventsPollMs,
@@ -265,7 +266,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           version: ASTRA_VERSION,
           agentGoalsPerMinute: config.agentGoalsPerMinute,
           invitationTtlSeconds: config.invitationTtlSeconds,
-        },
+        }),
       });
       const server = gateway;
       stops.push(async () => {

@@ -3,6 +3,7 @@ import { afterEach, beforeEach } from 'vitest';
 import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
+import { wireApi } from '../../src/app/api-wiring.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
@@ -82,7 +83,7 @@ export async function openGateway(
     readiness: [],
     info: { mode: 'test', version: 'test' },
     checkResponses: true,
-    api: {
+    api: wireApi({
       store,
       engine: kernel.engine,
       reads,
@@ -98,7 +99,7 @@ export async function openGateway(
       ...(options.agentGoalsPerMinute === undefined
         ? {}
         : { agentGoalsPerMinute: options.agentGoalsPerMinute }),
-    },
+    }),
   });
   return {
     app,

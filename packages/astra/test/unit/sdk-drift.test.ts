@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { AstraOperations } from '@astra/sdk';
 import { describe, expect, it } from 'vitest';
 import { formatModule, renderSdk } from '../../../../tools/sdk-codegen.mjs';
-import { describeApi } from '../../src/services/api/describe.js';
+import { describeApi } from '../../src/app/describe-api.js';
 
 /**
  * The SDK's operations module is generated from the OpenAPI document the routes describe

@@ -18,7 +18,10 @@ declare module 'fastify' {
 
 export type PreHandler = (request: FastifyRequest) => Promise<void>;
 
-export function accessPreHandler(rule: AccessRule, access: AccessControl): PreHandler | undefined {
+/** What enforcing an access rule takes from services/access. */
+export type RouteAccess = Pick<AccessControl, 'require'>;
+
+export function accessPreHandler(rule: AccessRule, access: RouteAccess): PreHandler | undefined {
   if (!('resource' in rule)) return undefined;
   return async (request) => {
     const principal = principalOf(request);

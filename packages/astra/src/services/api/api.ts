@@ -1,30 +1,47 @@
 import cors from '@fastify/cors';
 import rateLimit from '@fastify/rate-limit';
 import websocket from '@fastify/websocket';
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify';
 import { AstraError } from '../../errors/index.js';
 import { ARTIFACT_REF_SCHEMA, TASK_REFERENCE_SCHEMA } from '../../kernel/index.js';
+import type { AccessControl } from '../access/index.js';
+import type { AdmissionGate } from '../agents/index.js';
+import type { Identity } from '../identity/index.js';
 import { installAdmissionGate } from './admission-hook.js';
-import type { ApiDeps } from './api-deps.js';
 import { installAuthentication } from './auth.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.js';
-import { ApiDocs, routeDefiner } from './openapi.js';
-import { registerAccessRoutes } from './routes-access.js';
-import { registerAgentRoutes } from './routes-agents.js';
-import { registerApprovalRoutes } from './routes-approvals.js';
-import { registerAuditRoutes } from './routes-audit.js';
-import { registerDocumentRoutes } from './routes-documents.js';
-import { EVENTS_WS_PATH, registerEventRoutes } from './routes-events.js';
-import { registerGoalRoutes } from './routes-goals.js';
-import { registerIdentityRoutes } from './routes-identity.js';
-import { registerInternalRoutes } from './routes-internal.js';
-import { registerInvitationRoutes } from './routes-invitations.js';
-import { registerOrgRoutes } from './routes-orgs.js';
-import { registerRevisionRoutes } from './routes-revisions.js';
-import { registerServiceTokenRoutes } from './routes-service-tokens.js';
-import { registerSessionRoutes } from './routes-sessions.js';
-import { registerTaskRoutes } from './routes-tasks.js';
+import { ApiDocs } from './openapi.js';
+import { defineRoutes, installRouteBook } from './route-definer.js';
 import { Health, OpenApiDocument, Readiness } from './schemas/operations.js';
+
+/** One service's routes: its Fastify plugin with the options it is built from. */
+export interface RoutePlugin {
+  register(app: FastifyInstance): PromiseLike<unknown>;
+}
+
+export function routePlugin<Options extends FastifyPluginOptions>(
+  plugin: FastifyPluginAsync<Options>,
+  options: Options,
+): RoutePlugin {
+  return { register: (app) => app.register(plugin, options) };
+}
+
+/** What the API's own hooks stand on, and the services' routes. */
+export interface ApiOptions {
+  readonly adminToken: string;
+  /** Checks bearer credentials (services/identity). */
+  readonly identity: Pick<Identity, 'authenticate'>;
+  /** Enforces the routes' access rules and tells a user's standing now (services/access). */
+  readonly access: Pick<AccessControl, 'require' | 'currentUser'>;
+  /** Sheds goal submissions beyond what this process can admit now (503 ASTRA_OVERLOADED). */
+  readonly admission: AdmissionGate;
+  /** Origins browsers may call the API from (CORS); empty: none. */
+  readonly corsOrigins: readonly string[];
+  /** Shown in the API description. */
+  readonly version: string;
+  /** Each service's route plugins, registered in this order (the document lists them so). */
+  readonly routes: readonly RoutePlugin[];
+}
 
 /**
  * The public surface, on upstream's paths: agents, goals (with declared plans), tasks, graphs,
@@ -32,13 +49,22 @@ import { Health, OpenApiDocument, Readiness } from './schemas/operations.js';
  * (`GET /openapi.json`, browsable at `GET /docs`). Everything but /health, /ready, /login, the
  * JWKS and the API description needs a bearer credential (services/identity); docs/api.md lists
  * the routes too.
+ *
+ * Each service's routes are its own Fastify plugin, registered here after the API's hooks: the
+ * hooks sit on the root instance, so they reach every plugin (Fastify hands a parent's hooks to
+ * its children), while what a plugin adds itself stays inside it.
  */
-export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<ApiDocs> {
+export async function registerApi(app: FastifyInstance, options: ApiOptions): Promise<ApiDocs> {
+  const docs = new ApiDocs();
+  // Filled once every route is defined (below), before the server takes requests.
+  const admitted = new Set<string>();
+  const publicPaths = new Set<string>();
+  const queryTokenPaths = new Set<string>();
   // Before anything else: shedding must not wait behind the work it sheds.
-  installAdmissionGate(app, deps.admission);
+  installAdmissionGate(app, options.admission, admitted);
   // Browsers may call the API only from the configured origins; none by default.
   await app.register(cors, {
-    origin: deps.corsOrigins.length === 0 ? false : [...deps.corsOrigins],
+    origin: options.corsOrigins.length === 0 ? false : [...options.corsOrigins],
     credentials: false,
   });
   // Limits are per route (RouteSpec.ratePerMinute); routes without one are not limited here.
@@ -51,7 +77,6 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
   });
   // WebSocket upgrades go through the same hooks (auth, access) as requests; clients send nothing big.
   await app.register(websocket, { options: { maxPayload: 64 * 1024 } });
-  const docs = new ApiDocs();
   // Every route added from here on must be in the document: checked when the server gets ready.
   const added: string[] = [];
   app.addHook('onRoute', (route) => {
@@ -62,15 +87,14 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
     const missing = added.filter((route) => !documented.has(route));
     if (missing.length > 0) throw new Error(`routes missing from the API description: ${missing.join(', ')}`);
   });
-  const publicPaths = new Set<string>();
   installAuthentication(app, {
-    adminToken: deps.adminToken,
-    identity: deps.identity,
+    adminToken: options.adminToken,
+    identity: options.identity,
     publicPaths,
-    queryTokenPaths: new Set([EVENTS_WS_PATH]),
-    currentUser: (userId) => deps.access.currentUser(userId),
+    queryTokenPaths,
+    currentUser: (userId) => options.access.currentUser(userId),
   });
-  const define = routeDefiner(app, docs, deps.access);
+  installRouteBook(app, { docs, access: options.access });
   // Payloads may hold task references and artifact references anywhere, which no schema can place.
   docs.addSchema('TaskReference', TASK_REFERENCE_SCHEMA);
   docs.addSchema('ArtifactRef', ARTIFACT_REF_SCHEMA);
@@ -96,21 +120,8 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       503: { description: '`{ready: false, checks}`: a dependency does not answer.', body: Readiness },
     },
   });
-  registerIdentityRoutes(define, deps);
-  registerSessionRoutes(define, deps);
-  registerServiceTokenRoutes(define, deps);
-  registerInternalRoutes(define, deps, deps.actors);
-  registerAgentRoutes(define, deps, deps.actors);
-  registerDocumentRoutes(define, deps);
-  registerRevisionRoutes(define, deps);
-  registerGoalRoutes(define, deps, deps.actors);
-  registerTaskRoutes(define, deps);
-  registerApprovalRoutes(define, deps);
-  registerOrgRoutes(define, deps);
-  registerInvitationRoutes(define, deps);
-  registerAccessRoutes(define, deps);
-  registerEventRoutes(app, define, deps);
-  registerAuditRoutes(define, deps);
+  for (const routes of options.routes) await routes.register(app);
+  const define = defineRoutes(app);
   define(
     {
       method: 'GET',
@@ -140,10 +151,12 @@ export async function registerApi(app: FastifyInstance, deps: ApiDeps): Promise<
       responses: { 200: { description: 'The document.', body: OpenApiDocument } },
     },
     async () => {
-      document ??= docs.document({ version: deps.version });
+      document ??= docs.document({ version: options.version });
       return document;
     },
   );
   for (const path of docs.publicPaths()) publicPaths.add(path);
+  for (const path of docs.queryTokenPaths()) queryTokenPaths.add(path);
+  for (const route of docs.admittedRoutes()) admitted.add(route);
   return docs;
 }

@@ -26,7 +26,7 @@ export function installAuthentication(
   app: FastifyInstance,
   options: {
     adminToken: string;
-    identity: Identity;
+    identity: Pick<Identity, 'authenticate'>;
     publicPaths: ReadonlySet<string>;
     /** Paths that also take `?access_token=` (WebSocket upgrades: browsers cannot set headers there). */
     queryTokenPaths?: ReadonlySet<string>;

@@ -1,7 +1,12 @@
 /**
- * The API service's public surface: the routes' registration and what they are built from.
+ * The API's shared machinery, the one place services' route plugins import it from: route
+ * definitions and the OpenAPI document, input validation, the caller and what access allowed, the
+ * common answer schemas; and `registerApi`, which installs the API's hooks and registers the
+ * services' route plugins (the composition root wires each with its own dependencies).
  * Other services import this file only (tools/check-imports.mjs).
  */
 
-export { registerApi } from './api.js';
+export { type ApiOptions, type RoutePlugin, registerApi, routePlugin } from './api.js';
 export type { ApiDeps } from './api-deps.js';
+export { type LegacyRoutesOptions, legacyRoutes } from './legacy-routes.js';
+export { type DefineRoute, defineRoutes, type WsHandler } from './route-definer.js';

@@ -1,16 +1,14 @@
-import type { WebSocket } from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { ERROR_CODES } from '../../errors/index.js';
-import type { AccessControl, AccessRule } from '../access/index.js';
-import { accessPreHandler } from './access-hook.js';
-import { type JsonSchemaObject, liftDefinitions, toJsonSchema } from './json-schema.js';
+import type { AccessRule } from '../access/index.js';
+import { liftDefinitions, toJsonSchema } from './json-schema.js';
 
 /**
  * The OpenAPI 3.1 document, generated from the same definitions that register the routes: a route
- * is added with `defineRoute`, which registers it with Fastify and describes it (summary, the zod
- * schemas of its body and query as JSON Schema 2020-12, its answers). Nothing is written by hand
- * twice, so the document cannot drift from the routes; a test checks that every route is in it.
+ * is added with a route definer (route-definer.ts), which registers it with Fastify and describes
+ * it (summary, the zod schemas of its body and query as JSON Schema 2020-12, its answers). Nothing
+ * is written by hand twice, so the document cannot drift from the routes; a test checks that
+ * every route is in it.
  */
 type Method = 'GET' | 'POST' | 'PATCH' | 'DELETE';
 
@@ -45,11 +43,13 @@ export interface RouteSpec {
   readonly access?: AccessRule;
   /** At most `max` calls per minute, per credential (per client address on public routes). */
   readonly ratePerMinute?: number;
+  /** Passes the admission gate before anything else (goal submissions; admission-hook.ts). */
+  readonly admission?: true;
+  /** Also takes the credential as `?access_token=` (WebSocket upgrades: browsers cannot set headers there). */
+  readonly queryToken?: true;
 }
 
-type Handler = (request: FastifyRequest, reply: FastifyReply) => Promise<unknown>;
-
-const JSON_MEDIA_TYPE = 'application/json';
+export const JSON_MEDIA_TYPE = 'application/json';
 
 const ERROR_REF = '#/components/schemas/Error';
 const ERROR_BODY = {
@@ -86,6 +86,20 @@ export class ApiDocs {
   /** Paths of the routes that answer without credentials. */
   publicPaths(): Set<string> {
     return new Set(this.#routes.filter((route) => route.public === true).map((route) => route.path));
+  }
+
+  /** Paths of the routes that also take `?access_token=`. */
+  queryTokenPaths(): Set<string> {
+    return new Set(this.#routes.filter((route) => route.queryToken === true).map((route) => route.path));
+  }
+
+  /** `METHOD /path` of the routes behind the admission gate. */
+  admittedRoutes(): Set<string> {
+    return new Set(
+      this.#routes
+        .filter((route) => route.admission === true)
+        .map((route) => `${route.method} ${route.path}`),
+    );
   }
 
   /** `METHOD /path` of every documented route, in Fastify's path form. */
@@ -177,15 +191,6 @@ function answerObject(answer: RouteAnswer): object {
   return { description: answer.description, content: { [answer.mediaType ?? JSON_MEDIA_TYPE]: { schema } } };
 }
 
-/** Fastify's response schemas: the JSON answers, serialized by their documented schema. */
-function serializerSchemas(spec: RouteSpec): Record<number, JsonSchemaObject> | undefined {
-  const schemas: Record<number, JsonSchemaObject> = {};
-  for (const [status, answer] of Object.entries(spec.responses))
-    if (answer.body !== undefined && (answer.mediaType ?? JSON_MEDIA_TYPE) === JSON_MEDIA_TYPE)
-      schemas[Number(status)] = toJsonSchema(answer.body, 'output');
-  return Object.keys(schemas).length === 0 ? undefined : schemas;
-}
-
 function queryParameters(query: z.ZodType | undefined): object[] {
   if (query === undefined) return [];
   const schema = toJsonSchema(query, 'input') as { properties?: Record<string, object>; required?: string[] };
@@ -195,57 +200,4 @@ function queryParameters(query: z.ZodType | undefined): object[] {
     required: schema.required?.includes(name) ?? false,
     schema: property,
   }));
-}
-
-/** Serves a WebSocket upgrade on a GET route (@fastify/websocket); hooks (auth, access) run before it. */
-export type WsHandler = (socket: WebSocket, request: FastifyRequest) => void | Promise<void>;
-
-export type DefineRoute = (spec: RouteSpec, handler: Handler, wsHandler?: WsHandler) => void;
-
-/** A function that registers a route with Fastify and describes it in the document, from one definition. */
-export function routeDefiner(app: FastifyInstance, docs: ApiDocs, access: AccessControl): DefineRoute {
-  return (spec, handler, wsHandler) => {
-    if (spec.public !== true && spec.access === undefined)
-      throw new Error(
-        `${spec.method} ${spec.path}: a route that needs credentials must declare its access rule`,
-      );
-    docs.add(spec);
-    const preHandler = spec.access === undefined ? undefined : accessPreHandler(spec.access, access);
-    const rateLimit =
-      spec.ratePerMinute === undefined
-        ? undefined
-        : {
-            max: spec.ratePerMinute,
-            timeWindow: 60_000,
-            keyGenerator: spec.public === true ? byAddress : byCredential,
-          };
-    const response = serializerSchemas(spec);
-    app.route({
-      method: spec.method,
-      url: spec.path,
-      handler,
-      ...(response === undefined ? {} : { schema: { response } }),
-      ...(wsHandler === undefined ? {} : { wsHandler }),
-      ...(preHandler === undefined ? {} : { preHandler }),
-      ...(rateLimit === undefined ? {} : { config: { rateLimit } }),
-    });
-  };
-}
-
-const byAddress = (request: FastifyRequest): string => `ip:${request.ip}`;
-
-/** The credential's identity (the authentication hook ran before): a user, an API key, a service token, the admin token. */
-function byCredential(request: FastifyRequest): string {
-  const principal = request.astraPrincipal;
-  if (principal === undefined) return byAddress(request);
-  switch (principal.kind) {
-    case 'admin_token':
-      return 'admin';
-    case 'api_key':
-      return `key:${principal.keyId}`;
-    case 'agent':
-      return `service:${principal.tokenId}`;
-    case 'user':
-      return `user:${principal.userId}`;
-  }
 }

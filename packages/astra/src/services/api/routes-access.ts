@@ -16,7 +16,7 @@ import {
 } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { registerMembership } from './routes-members.js';
 import {
   AccessCheck,

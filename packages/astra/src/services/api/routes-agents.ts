@@ -15,7 +15,7 @@ import type { Principal } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { requireApprovalPolicyRight } from './approval-policy-right.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import {
   Agent,
   AgentCreated,

@@ -12,7 +12,7 @@ import { onParam } from '../access/index.js';
 import { approverOf, mayDecide } from '../approvals/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Approval, ApprovalDetails, ApprovalList } from './schemas/approvals.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';
 

@@ -5,7 +5,7 @@ import { decisionsInWindow, PLATFORM, type StoredDecision } from '../access/inde
 import { eventsInWindow, type LoggedEvent } from '../events/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { drained } from './drained.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { parseInput } from './validation.js';
 
 /**

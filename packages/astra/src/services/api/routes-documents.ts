@@ -11,7 +11,7 @@ import {
   listDocuments,
 } from '../agents/index.js';
 import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { AgentDocument, AgentDocumentList } from './schemas/agents.js';
 import { Deleted } from './schemas/common.js';
 import { idParam, isUuid, parseInput, snake } from './validation.js';

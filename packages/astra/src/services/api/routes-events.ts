@@ -7,7 +7,7 @@ import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import { drained } from './drained.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { StreamedEvent } from './schemas/operations.js';
 import { parseInput } from './validation.js';
 
@@ -90,6 +90,7 @@ export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, d
       method: 'GET',
       path: EVENTS_WS_PATH,
       operationId: 'connectEvents',
+      queryToken: true,
       tag: 'events',
       summary:
         'The same live events over a WebSocket: one JSON text message per event. Browsers pass the token as `?access_token=` (they cannot set headers on a WebSocket) and must come from an origin in ASTRA_CORS_ORIGINS; clients without an Origin header may connect.',

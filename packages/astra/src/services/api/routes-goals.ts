@@ -11,7 +11,7 @@ import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { describedAs } from './json-schema.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { GoalDocument, insertGoalDocuments } from './routes-documents.js';
 import {
   Goal,
@@ -160,6 +160,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       method: 'POST',
       path: '/agents/:id/goals',
       operationId: 'submitGoal',
+      admission: true,
       access: { action: 'agent.use', resource: onParam('agent') },
       tag: 'goals',
       summary: 'Submit a goal with a declared plan (a DAG of tasks) to an agent.',
@@ -184,6 +185,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       method: 'POST',
       path: '/goals',
       operationId: 'createGoal',
+      admission: true,
       access: { action: 'agent.use', resource: onBody('agent', 'agent_id') },
       tag: 'goals',
       summary:

@@ -22,7 +22,7 @@ import {
 } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Revoked } from './schemas/common.js';
 import {
   ApiKeyCreated,

@@ -5,7 +5,7 @@ import type { AgentActors } from '../agents/index.js';
 import { API_DEFAULTS } from './api-defaults.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { goalAnswer, SubmitGoal, submitGoalTo } from './routes-goals.js';
 import { SubmittedGoal } from './schemas/goals.js';
 import { isUuid, parseInput } from './validation.js';
@@ -27,6 +27,7 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
       method: 'POST',
       path: '/internal/goals',
       operationId: 'submitInternalGoal',
+      admission: true,
       tag: 'goals',
       summary:
         'An agent submits a goal to an agent (service token only); otherwise as `POST /goals`, with the caller recorded as `source_agent_id`.',

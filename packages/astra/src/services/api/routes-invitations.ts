@@ -10,7 +10,7 @@ import {
 } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Invitation, InvitationList } from './schemas/access.js';
 import { idParam, snake } from './validation.js';
 

@@ -4,7 +4,7 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
 import { type Action, type Invitation, type Member, onParam, type ResourceType } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Invitation as InvitationAnswer, Member as MemberAnswer } from './schemas/access.js';
 import { Uuid } from './schemas/common.js';
 import { idParam, parseInput, snake } from './validation.js';

@@ -19,7 +19,7 @@ import {
 } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { registerMembership } from './routes-members.js';
 import { Organization, OrganizationList, OrganizationWithTeams, Team } from './schemas/access.js';
 import { idParam, parseInput, snake } from './validation.js';

@@ -5,7 +5,7 @@ import { activateRevision, createRevision, listRevisions } from '../agents/index
 import type { ApiDeps } from './api-deps.js';
 import { requireApprovalPolicyRight } from './approval-policy-right.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Revision, RevisionActivated, RevisionList } from './schemas/agents.js';
 import { idParam, parseInput, snake } from './validation.js';
 

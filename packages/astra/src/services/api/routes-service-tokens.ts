@@ -10,7 +10,7 @@ import {
 } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Revoked } from './schemas/common.js';
 import { ServiceTokenCreated, ServiceTokenList } from './schemas/identity.js';
 import { idParam, parseInput, snake } from './validation.js';

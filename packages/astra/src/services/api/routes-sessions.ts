@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { type Identity, readUser } from '../identity/index.js';
 import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { LoggedOut, Session } from './schemas/identity.js';
 import { parseInput, snake } from './validation.js';
 

@@ -10,7 +10,7 @@ import {
 } from '../../kernel/index.js';
 import { onParam, PLATFORM } from '../access/index.js';
 import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './openapi.js';
+import type { DefineRoute } from './route-definer.js';
 import { Graph, GraphCancelled, Task, TaskCancelled, TaskCompleted, WorkerList } from './schemas/tasks.js';
 import { idParam, parseInput, snake } from './validation.js';
 

@@ -1,6 +1,6 @@
 import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
 import type { Logger } from '../../log/logger.js';
-import { type ApiDeps, registerApi } from '../api/index.js';
+import { type ApiOptions, registerApi } from '../api/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
 import { GATEWAY_DEFAULTS } from './gateway-defaults.js';
@@ -24,7 +24,7 @@ export interface GatewayOptions {
   /** Mode and version shown by /health, so an operator sees what answered. */
   readonly info: { readonly mode: string; readonly version: string };
   /** The public API; absent on a process that runs no gateway role beyond health. */
-  readonly api?: ApiDeps;
+  readonly api?: ApiOptions;
   /** Compare each schema-serialized answer with the handler's value (response-check.ts); default off. */
   readonly checkResponses?: boolean;
 }

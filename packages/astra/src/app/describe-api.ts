@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
-import { registerApi } from './api.js';
-import type { ApiDeps } from './api-deps.js';
+import type { ApiDeps } from '../services/api/api-deps.js';
+import { registerApi } from '../services/api/index.js';
+import { wireApi } from './api-wiring.js';
 
 /**
  * The OpenAPI document without a running server, for the SDK generator (tools/generate-sdk.mjs)
@@ -16,7 +17,7 @@ export async function describeApi(version: string): Promise<object> {
     adminToken: 'unused: no request is served',
   };
   try {
-    const docs = await registerApi(app, settings as ApiDeps);
+    const docs = await registerApi(app, wireApi(settings as ApiDeps));
     return docs.document({ version });
   } finally {
     await app.close();

@@ -1,0 +1,58 @@
+import type { FastifyInstance } from 'fastify';
+import type { ApiDeps } from '../services/api/api-deps.js';
+import {
+  type ApiOptions,
+  type DefineRoute,
+  legacyRoutes,
+  type RoutePlugin,
+  routePlugin,
+} from '../services/api/index.js';
+import { registerAccessRoutes } from '../services/api/routes-access.js';
+import { registerAgentRoutes } from '../services/api/routes-agents.js';
+import { registerApprovalRoutes } from '../services/api/routes-approvals.js';
+import { registerAuditRoutes } from '../services/api/routes-audit.js';
+import { registerDocumentRoutes } from '../services/api/routes-documents.js';
+import { registerEventRoutes } from '../services/api/routes-events.js';
+import { registerGoalRoutes } from '../services/api/routes-goals.js';
+import { registerIdentityRoutes } from '../services/api/routes-identity.js';
+import { registerInternalRoutes } from '../services/api/routes-internal.js';
+import { registerInvitationRoutes } from '../services/api/routes-invitations.js';
+import { registerOrgRoutes } from '../services/api/routes-orgs.js';
+import { registerRevisionRoutes } from '../services/api/routes-revisions.js';
+import { registerServiceTokenRoutes } from '../services/api/routes-service-tokens.js';
+import { registerSessionRoutes } from '../services/api/routes-sessions.js';
+import { registerTaskRoutes } from '../services/api/routes-tasks.js';
+
+/**
+ * The public API of a node: the API's own hooks and each service's route plugin, wired with the
+ * dependencies that plugin uses. The order of the plugins is the order of the API description.
+ */
+export function wireApi(deps: ApiDeps): ApiOptions {
+  const legacy = (register: (app: FastifyInstance, define: DefineRoute) => void): RoutePlugin =>
+    routePlugin(legacyRoutes, { register });
+  return {
+    adminToken: deps.adminToken,
+    identity: deps.identity,
+    access: deps.access,
+    admission: deps.admission,
+    corsOrigins: deps.corsOrigins,
+    version: deps.version,
+    routes: [
+      legacy((_app, define) => registerIdentityRoutes(define, deps)),
+      legacy((_app, define) => registerSessionRoutes(define, deps)),
+      legacy((_app, define) => registerServiceTokenRoutes(define, deps)),
+      legacy((_app, define) => registerInternalRoutes(define, deps, deps.actors)),
+      legacy((_app, define) => registerAgentRoutes(define, deps, deps.actors)),
+      legacy((_app, define) => registerDocumentRoutes(define, deps)),
+      legacy((_app, define) => registerRevisionRoutes(define, deps)),
+      legacy((_app, define) => registerGoalRoutes(define, deps, deps.actors)),
+      legacy((_app, define) => registerTaskRoutes(define, deps)),
+      legacy((_app, define) => registerApprovalRoutes(define, deps)),
+      legacy((_app, define) => registerOrgRoutes(define, deps)),
+      legacy((_app, define) => registerInvitationRoutes(define, deps)),
+      legacy((_app, define) => registerAccessRoutes(define, deps)),
+      legacy((app, define) => registerEventRoutes(app, define, deps)),
+      legacy((_app, define) => registerAuditRoutes(define, deps)),
+    ],
+  };
+}
