@@ -10,7 +10,7 @@ import type { AdmissionGate } from '../agents/index.js';
  */
 export function installAdmissionGate(
   app: FastifyInstance,
-  gate: AdmissionGate,
+  gate: Pick<AdmissionGate, 'enter'>,
   routes: ReadonlySet<string>,
 ): void {
   app.addHook('onRequest', async (request, reply) => {

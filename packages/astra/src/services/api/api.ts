@@ -4,11 +4,11 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyPluginAsync, FastifyPluginOptions } from 'fastify';
 import { AstraError } from '../../errors/index.js';
 import { ARTIFACT_REF_SCHEMA, TASK_REFERENCE_SCHEMA } from '../../kernel/index.js';
-import type { AccessControl } from '../access/index.js';
 import type { AdmissionGate } from '../agents/index.js';
 import type { Identity } from '../identity/index.js';
+import type { RouteAccess } from './access-hook.js';
 import { installAdmissionGate } from './admission-hook.js';
-import { installAuthentication } from './auth.js';
+import { type CurrentUser, installAuthentication } from './auth.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.js';
 import { ApiDocs } from './openapi.js';
 import { defineRoutes, installRouteBook } from './route-definer.js';
@@ -32,9 +32,9 @@ export interface ApiOptions {
   /** Checks bearer credentials (services/identity). */
   readonly identity: Pick<Identity, 'authenticate'>;
   /** Enforces the routes' access rules and tells a user's standing now (services/access). */
-  readonly access: Pick<AccessControl, 'require' | 'currentUser'>;
+  readonly access: RouteAccess & { readonly currentUser: CurrentUser };
   /** Sheds goal submissions beyond what this process can admit now (503 ASTRA_OVERLOADED). */
-  readonly admission: AdmissionGate;
+  readonly admission: Pick<AdmissionGate, 'enter'>;
   /** Origins browsers may call the API from (CORS); empty: none. */
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
