@@ -9,7 +9,14 @@ import {
 } from '../kernel/index.js';
 import type { Bus } from '../ports/bus.js';
 import type { Cache } from '../ports/cache.js';
-import type { SqlExecutor, SqlResult, SqlRow, SqlStore, TransactionOptions } from '../ports/sql-store.js';
+import type {
+  SqlExecutor,
+  SqlParams,
+  SqlResult,
+  SqlRow,
+  SqlStore,
+  TransactionOptions,
+} from '../ports/sql-store.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import { systemClock } from '../time/clock.js';
 import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summarize } from './peers/common.js';
@@ -36,7 +43,7 @@ export class CountingStore implements SqlStore {
     this.kind = inner.kind;
   }
 
-  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+  query<R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> {
     this.statements++;
     return this.#inner.query<R>(text, params);
   }
@@ -46,7 +53,7 @@ export class CountingStore implements SqlStore {
     return this.#inner.transaction(
       (tx) =>
         work({
-          query: <R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]) => {
+          query: <R extends SqlRow = SqlRow>(text: string, params?: SqlParams) => {
             this.statements++;
             return tx.query<R>(text, params);
           },

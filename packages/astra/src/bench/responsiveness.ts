@@ -7,7 +7,8 @@ import { fileURLToPath } from 'node:url';
 /**
  * Responsiveness under one large goal, in embedded mode: a real `astra up` (PGlite, in-process bus,
  * every role in one process) runs a 2,000-task chain and a 10,000-task plan while this process
- * probes `GET /health` back to back; every probe's latency is kept. Also counts the worker-manager
+ * probes `GET /health` and an API read (`GET /agents/{id}`) back to back; every probe's latency is
+ * kept. Also counts the worker-manager
  * warnings that declared a worker lost (the node's own executor, starved, would be one).
  *
  * Used by `npm run bench:responsiveness`, which prints the figures (docs/benchmark.md).
@@ -21,12 +22,20 @@ export interface ResponsivenessOptions {
   readonly goalTimeoutMs: number;
 }
 
-export interface ResponsivenessResult {
+/** Latencies of one route probed back to back (10 ms apart) while the goals run. */
+export interface ProbeFigures {
   readonly probes: number;
   readonly unanswered: number;
   readonly maxMs: number;
   readonly p99Ms: number;
   readonly p50Ms: number;
+}
+
+export interface ResponsivenessResult {
+  /** `GET /health`: the event loop answers. */
+  readonly health: ProbeFigures;
+  /** `GET /agents/{id}`: an authenticated API read (credential check, access decision, agent read). */
+  readonly apiRead: ProbeFigures;
   readonly workersLost: number;
   readonly goals: Record<string, string>;
   readonly elapsedMs: number;
@@ -89,14 +98,15 @@ export async function measureResponsiveness(
     const url = await node.url;
     const { actor_id: agentId } = await api<{ actor_id: string }>(url, 'POST', '/agents', { name: 'load' });
     const started = Date.now();
-    const latencies: number[] = [];
-    let unanswered = 0;
     let done = false;
-    const probing = (async () => {
+    const probe = async (route: string, headers: Record<string, string>): Promise<ProbeFigures> => {
+      const latencies: number[] = [];
+      let unanswered = 0;
       while (!done) {
         const at = performance.now();
         try {
-          const response = await fetch(`${url}/health`, {
+          const response = await fetch(`${url}${route}`, {
+            headers,
             signal: AbortSignal.timeout(options.probeTimeoutMs),
           });
           await response.arrayBuffer();
@@ -107,7 +117,19 @@ export async function measureResponsiveness(
         }
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
-    })();
+      const sorted = latencies.sort((a, b) => a - b);
+      return {
+        probes: latencies.length + unanswered,
+        unanswered,
+        maxMs: Math.round(sorted.at(-1) ?? 0),
+        p99Ms: Math.round(percentile(sorted, 99)),
+        p50Ms: Math.round(percentile(sorted, 50)),
+      };
+    };
+    const probing = Promise.all([
+      probe('/health', {}),
+      probe(`/agents/${agentId}`, { authorization: `Bearer ${TOKEN}` }),
+    ]);
     const chain = Array.from({ length: options.chainLength }, (_, i) => ({
       id: `c${i}`,
       type: 'noop',
@@ -142,14 +164,10 @@ export async function measureResponsiveness(
       await new Promise((resolve) => setTimeout(resolve, 500));
     }
     done = true;
-    await probing;
-    const sorted = [...latencies].sort((a, b) => a - b);
+    const [health, apiRead] = await probing;
     return {
-      probes: latencies.length + unanswered,
-      unanswered,
-      maxMs: Math.round(sorted.at(-1) ?? 0),
-      p99Ms: Math.round(percentile(sorted, 99)),
-      p50Ms: Math.round(percentile(sorted, 50)),
+      health,
+      apiRead,
       workersLost: node.stderr.filter((line) => line.includes('workers lost')).length,
       goals,
       elapsedMs: Date.now() - started,

@@ -27,8 +27,16 @@ export interface SqlResult<R extends SqlRow = SqlRow> {
   readonly rowCount: number;
 }
 
+/**
+ * A statement's `$n` values, or a function that gives them once a connection is ready to run it:
+ * for values that must be read when the statement runs, not when it was asked for (a heartbeat's
+ * time, which would be stale after waiting behind a long statement for the embedded database's
+ * one connection).
+ */
+export type SqlParams = readonly unknown[] | (() => readonly unknown[]);
+
 export interface SqlExecutor {
-  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>>;
+  query<R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>>;
 }
 
 export type IsolationLevel = 'read committed' | 'repeatable read' | 'serializable';

@@ -5,6 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/adapters/sql/migrate.js';
 import { createPgliteStore } from '../../src/adapters/sql/pglite.js';
 import { createTestPgliteStore } from '../support/sql.js';
+import { deferred } from '../support/waiting.js';
 import { expectAstraError } from './sql/sql-fixture.js';
 import { describeSqlStoreConformance } from './sql-store.suite.js';
 
@@ -49,6 +50,49 @@ describe('createPgliteStore', () => {
     const copy = await createPgliteStore({ loadDataDir: dump });
     expect((await copy.query('SELECT hostname FROM workers')).rows).toEqual([{ hostname: 'dumped' }]);
     await copy.close();
+  });
+
+  it('runs statements off the main thread: the event loop keeps turning during a long one', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      let turns = 0;
+      let statementDone = false;
+      const ticking = (async () => {
+        while (!statementDone) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turns++;
+        }
+      })();
+      // Hundreds of milliseconds of work inside one statement: on the main thread, no turn at all.
+      await store.query('SELECT count(*) FROM generate_series(1, 3000000)');
+      statementDone = true;
+      await ticking;
+      expect(turns).toBeGreaterThan(100);
+    } finally {
+      await drop();
+    }
+  });
+
+  it("reads a statement's parameters when its turn on the one connection comes, not when it was asked for", async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      let stamp = 'asked';
+      const held = deferred();
+      const holding = deferred();
+      const transaction = store.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        holding.resolve();
+        await held.promise;
+      });
+      await holding.promise;
+      const waiting = store.query<{ stamp: string }>('SELECT $1::text AS stamp', () => [stamp]);
+      stamp = 'ran';
+      held.resolve();
+      await transaction;
+      expect((await waiting).rows).toEqual([{ stamp: 'ran' }]);
+    } finally {
+      await drop();
+    }
   });
 
   it('refuses the store itself inside a transaction instead of waiting forever for its one connection', async () => {

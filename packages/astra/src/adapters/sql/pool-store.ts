@@ -4,6 +4,7 @@ import type { Pool, QueryResult } from 'pg';
 import { AstraError } from '../../errors/index.js';
 import type {
   SqlExecutor,
+  SqlParams,
   SqlResult,
   SqlRow,
   SqlStore,
@@ -98,14 +99,15 @@ export class PoolStore implements SqlStore {
     this.#pool.on('error', (error) => onIdleError(error));
   }
 
-  query<R extends SqlRow = SqlRow>(text: string, params?: readonly unknown[]): Promise<SqlResult<R>> {
+  query<R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> {
     return this.#operation(async () => {
-      const values = prepareParams(params);
+      const eager = typeof params === 'function' ? undefined : prepareParams(params);
       // An autocommitted statement is a transaction of its own: a serialization failure or
       // deadlock rolled all of it back, so running it again is safe.
       return this.#withRetries(DEFAULT_MAX_ATTEMPTS, async () => {
         const lease = await this.#connect();
         try {
+          const values = typeof params === 'function' ? prepareParams(params()) : eager;
           return toSqlResult<R>(await this.#execute(lease, text, values));
         } finally {
           lease.release();
@@ -194,10 +196,7 @@ export class PoolStore implements SqlStore {
     const lease = await this.#connect();
     const scope: TransactionScope = { active: true };
     const executor: SqlExecutor = {
-      query: async <R extends SqlRow = SqlRow>(
-        text: string,
-        params?: readonly unknown[],
-      ): Promise<SqlResult<R>> => {
+      query: async <R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> => {
         if (!scope.active) {
           throw new AstraError(
             'ASTRA_STORE_QUERY_FAILED',
@@ -207,7 +206,8 @@ export class PoolStore implements SqlStore {
             },
           );
         }
-        return toSqlResult<R>(await this.#execute(lease, text, prepareParams(params)));
+        const values = prepareParams(typeof params === 'function' ? params() : params);
+        return toSqlResult<R>(await this.#execute(lease, text, values));
       },
     };
     try {

@@ -195,14 +195,20 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     const now = clock.now();
     // Only the leases of tasks running here: one left `running` whose end could not be written
     // (the database was down) must expire, so the lease sweep retries it.
-    const alive = await heartbeat(store, workerId, new Date(now), leaseMs, [...running.keys()]);
+    const alive = await heartbeat(
+      store,
+      workerId,
+      () => new Date(clock.now()),
+      leaseMs,
+      () => [...running.keys()],
+    );
     if (!alive) {
       // Declared dead: the tasks running here were released to other workers.
       for (const entry of running.values())
         entry.controller.abort(new TaskError('worker declared dead', { retryable: true }));
       // Going on, so register again: an offline row's heartbeats extend no lease and
       // GET /workers would not show this worker, though it keeps claiming tasks.
-      if (!draining) await register(now);
+      if (!draining) await register(clock.now());
     }
     await bus.publish(
       WORKER_EVENTS_STREAM,

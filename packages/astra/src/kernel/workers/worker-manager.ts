@@ -44,8 +44,7 @@ export function startWorkerManager(options: WorkerManagerOptions): WorkerManager
   const checkEveryMs = options.checkEveryMs ?? defaultCheckEveryMs(deadlineMs);
   const stop = new AbortController();
   const check = async (): Promise<string[]> => {
-    const now = clock.now();
-    const lost = await markDeadWorkers(store, new Date(now - deadlineMs), new Date(now));
+    const lost = await markDeadWorkers(store, deadlineMs, () => clock.now());
     if (lost.length === 0) return [];
     const ids = lost.map((worker) => worker.id);
     const released = await engine.releaseWorkerTasks(ids, 'worker lost (no heartbeat)');

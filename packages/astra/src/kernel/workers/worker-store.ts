@@ -58,12 +58,17 @@ export async function registerWorker(
   );
 }
 
+/**
+ * `now` and `executingTaskIds` are read when the statement runs: a heartbeat that waited behind a
+ * long statement (the embedded database has one connection) writes the time it ran, not the time
+ * it was asked for, so waiting never makes a live worker look dead.
+ */
 export async function heartbeat(
   db: SqlExecutor,
   workerId: string,
-  now: Date,
+  now: () => Date,
   leaseMs: number,
-  executingTaskIds?: readonly string[],
+  executingTaskIds?: () => readonly string[],
 ): Promise<boolean> {
   const { rows } = await db.query<{ id: string }>(
     `WITH alive AS (
@@ -75,7 +80,7 @@ export async function heartbeat(
          AND ($4::uuid[] IS NULL OR id = ANY($4::uuid[]))
      )
      SELECT id FROM alive`,
-    [workerId, now, leaseMs, executingTaskIds ?? null],
+    () => [workerId, now(), leaseMs, executingTaskIds?.() ?? null],
   );
   return rows.length > 0;
 }
@@ -101,7 +106,15 @@ export interface LostWorker {
   readonly shards: readonly number[] | null;
 }
 
-export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date): Promise<LostWorker[]> {
+/**
+ * Workers whose last heartbeat is older than `deadlineMs` before `now`, read when the statement
+ * runs (as heartbeats are): a check that waited behind a long statement judges by the time it ran.
+ */
+export async function markDeadWorkers(
+  db: SqlExecutor,
+  deadlineMs: number,
+  now: () => number,
+): Promise<LostWorker[]> {
   const { rows } = await db.query<{ id: string; shards: unknown }>(
     `WITH lost AS (
        UPDATE workers SET status = 'offline'
@@ -113,7 +126,10 @@ export async function markDeadWorkers(db: SqlExecutor, cutoff: Date, now: Date):
        SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', last_heartbeat), $2 FROM lost
      )
      SELECT id, shards FROM lost`,
-    [cutoff, now],
+    () => {
+      const at = now();
+      return [new Date(at - deadlineMs), new Date(at)];
+    },
   );
   return rows.map((row) => ({
     id: row.id,

@@ -25,6 +25,17 @@ export function describeQueryCases(subject: SqlStoreSubject): void {
       expect(result.rowCount).toBe(1);
     });
 
+    it('takes parameters given as a function once the statement is about to run, in and out of transactions', async () => {
+      let calls = 0;
+      const given = () => [++calls];
+      expect((await store.query<{ n: number }>('SELECT $1::int AS n', given)).rows).toEqual([{ n: 1 }]);
+      const inside = await store.transaction(
+        async (tx) => (await tx.query<{ n: number }>('SELECT $1::int AS n', given)).rows,
+      );
+      expect(inside).toEqual([{ n: 2 }]);
+      expect(calls).toBe(2);
+    });
+
     it('parses column types the same way on every adapter', async () => {
       const { rows } = await store.query(
         `SELECT 1::int4 AS int4, 9007199254740993::int8 AS int8, 1.5::numeric AS numeric, true AS bool,

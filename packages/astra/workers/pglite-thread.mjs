@@ -1,0 +1,66 @@
+// @ts-check
+// The embedded database's own thread: PGlite (PostgreSQL in WASM) runs here, so a long statement
+// never holds the main thread's event loop. The main thread (src/adapters/sql/pglite-thread.ts)
+// sends wire-protocol bytes and gets PGlite's raw answer back; requests run one at a time, in the
+// order they were sent. Plain JavaScript, outside src/: the same file serves the TypeScript sources
+// (tests) and the build, which sit at the same depth (src/… and dist/…).
+import { parentPort, workerData } from 'node:worker_threads';
+import { PGlite } from '@electric-sql/pglite';
+
+const port = parentPort;
+if (port === null) throw new Error('pglite-thread.mjs runs only as a worker thread');
+
+/** @param {unknown} error */
+const messageOf = (error) => (error instanceof Error ? error.message : String(error));
+
+/** @param {{dataDir?: string, memory?: true, dump?: ArrayBuffer}} location */
+async function open(location) {
+  if (location.dump !== undefined) return PGlite.create({ loadDataDir: new Blob([location.dump]) });
+  if (location.dataDir !== undefined) return PGlite.create(location.dataDir);
+  return PGlite.create();
+}
+
+/** A copy the thread can give away: PGlite's answer may be a view into the WASM memory. */
+const owned = (/** @type {Uint8Array} */ bytes) => {
+  const copy = new Uint8Array(bytes.byteLength);
+  copy.set(bytes);
+  return copy;
+};
+
+/** @param {PGlite} pglite @param {{op: string, bytes?: Uint8Array}} request */
+async function run(pglite, request) {
+  switch (request.op) {
+    case 'exec': {
+      const answer = owned(await pglite.execProtocolRaw(/** @type {Uint8Array} */ (request.bytes)));
+      return { value: answer, transfer: [answer.buffer] };
+    }
+    case 'dump': {
+      const dump = await (await pglite.dumpDataDir('none')).arrayBuffer();
+      return { value: dump, transfer: [dump] };
+    }
+    case 'close':
+      await pglite.close();
+      return { value: null, transfer: [] };
+    default:
+      throw new Error(`unknown request ${request.op}`);
+  }
+}
+
+try {
+  const pglite = await open(workerData);
+  let queue = Promise.resolve();
+  port.on('message', (/** @type {{id: number, op: string, bytes?: Uint8Array}} */ request) => {
+    queue = queue.then(async () => {
+      try {
+        const { value, transfer } = await run(pglite, request);
+        port.postMessage({ id: request.id, ok: true, value }, transfer);
+      } catch (error) {
+        port.postMessage({ id: request.id, ok: false, message: messageOf(error) });
+      }
+      if (request.op === 'close') port.close();
+    });
+  });
+  port.postMessage({ ready: true });
+} catch (error) {
+  port.postMessage({ ready: false, message: messageOf(error) });
+}
