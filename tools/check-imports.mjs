@@ -2,11 +2,12 @@
 // Enforces the layer rules of ARCHITECTURE §2 on every source file of every package:
 // no import cycles; the kernel and ports import only kernel, ports, errors and time; services import
 // no adapters, app or CLI; database and cache drivers are imported only by adapters; only config
-// reads process.env; the SDK imports nothing from the platform; route handlers hold no SQL (the API's
-// `routes-*.ts` call the services' stores); outside the kernel, the kernel is imported only through
+// reads process.env; the SDK imports nothing from the platform; route handlers hold no SQL (each
+// service's `routes-*.ts` call its stores); outside the kernel, the kernel is imported only through
 // its public interface `kernel/index.ts`; a service imports another service only through that
-// service's `services/<name>/index.ts`. `npm run lint` runs it, and so does a unit test. Exits 1
-// with one line per violation.
+// service's `services/<name>/index.ts`; a service's route files (its Fastify plugins) are imported
+// only by the composition root and by route files of the same service. `npm run lint` runs it, and
+// so does a unit test. Exits 1 with one line per violation.
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -37,6 +38,10 @@ function layerOf(rel) {
 function serviceOf(rel) {
   return /^packages\/astra\/src\/services\/([^/]+)\//.exec(rel)?.[1] ?? null;
 }
+
+/** A service's route file (`services/<name>/routes-*.ts`): one route group, a Fastify plugin. */
+const ROUTE_FILE_RE = /^packages\/astra\/src\/services\/[^/]+\/routes-[^/]+\.ts$/;
+const APP_DIR = 'packages/astra/src/app/';
 
 const KERNEL_INDEX = 'packages/astra/src/kernel/index.ts';
 
@@ -80,7 +85,7 @@ export function checkImports(root) {
     ) {
       violations.push(`${rel}: reads process.env outside config loading`);
     }
-    if (/^packages\/astra\/src\/services\/api\/routes-[^/]+\.ts$/.test(rel) && SQL_RE.test(text)) {
+    if (ROUTE_FILE_RE.test(rel) && SQL_RE.test(text)) {
       violations.push(`${rel}: SQL in a route file (move it into the service's store)`);
     }
     for (const match of text.matchAll(IMPORT_RE)) {
@@ -117,6 +122,14 @@ export function checkImports(root) {
         )
           violations.push(
             `${rel}: imports the internals of service ${into} (${targetRel}); use services/${into}/index.ts`,
+          );
+        if (
+          ROUTE_FILE_RE.test(targetRel) &&
+          !rel.startsWith(APP_DIR) &&
+          !(ROUTE_FILE_RE.test(rel) && from === into)
+        )
+          violations.push(
+            `${rel}: imports the route file ${targetRel}; only the composition root (src/app/) registers a service's routes`,
           );
       } else if (!spec.startsWith('node:')) {
         const name = spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0];

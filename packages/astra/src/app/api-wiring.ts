@@ -1,4 +1,7 @@
 import type { FastifyInstance } from 'fastify';
+import { accessRoutes } from '../services/access/routes-access.js';
+import { invitationRoutes } from '../services/access/routes-invitations.js';
+import { orgRoutes } from '../services/access/routes-orgs.js';
 import type { ApiDeps } from '../services/api/api-deps.js';
 import {
   type ApiOptions,
@@ -7,7 +10,6 @@ import {
   type RoutePlugin,
   routePlugin,
 } from '../services/api/index.js';
-import { registerAccessRoutes } from '../services/api/routes-access.js';
 import { registerAgentRoutes } from '../services/api/routes-agents.js';
 import { registerApprovalRoutes } from '../services/api/routes-approvals.js';
 import { registerAuditRoutes } from '../services/api/routes-audit.js';
@@ -16,8 +18,6 @@ import { registerEventRoutes } from '../services/api/routes-events.js';
 import { registerGoalRoutes } from '../services/api/routes-goals.js';
 import { registerIdentityRoutes } from '../services/api/routes-identity.js';
 import { registerInternalRoutes } from '../services/api/routes-internal.js';
-import { registerInvitationRoutes } from '../services/api/routes-invitations.js';
-import { registerOrgRoutes } from '../services/api/routes-orgs.js';
 import { registerRevisionRoutes } from '../services/api/routes-revisions.js';
 import { registerServiceTokenRoutes } from '../services/api/routes-service-tokens.js';
 import { registerSessionRoutes } from '../services/api/routes-sessions.js';
@@ -48,9 +48,16 @@ export function wireApi(deps: ApiDeps): ApiOptions {
       legacy((_app, define) => registerGoalRoutes(define, deps, deps.actors)),
       legacy((_app, define) => registerTaskRoutes(define, deps)),
       legacy((_app, define) => registerApprovalRoutes(define, deps)),
-      legacy((_app, define) => registerOrgRoutes(define, deps)),
-      legacy((_app, define) => registerInvitationRoutes(define, deps)),
-      legacy((_app, define) => registerAccessRoutes(define, deps)),
+      routePlugin(orgRoutes, {
+        store: deps.store,
+        access: deps.access,
+        clock: deps.clock,
+        ...(deps.invitationTtlSeconds === undefined
+          ? {}
+          : { invitationTtlSeconds: deps.invitationTtlSeconds }),
+      }),
+      routePlugin(invitationRoutes, { store: deps.store, access: deps.access, clock: deps.clock }),
+      routePlugin(accessRoutes, { store: deps.store, access: deps.access }),
       legacy((app, define) => registerEventRoutes(app, define, deps)),
       legacy((_app, define) => registerAuditRoutes(define, deps)),
     ],

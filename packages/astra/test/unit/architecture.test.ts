@@ -45,9 +45,13 @@ describe('layer rules', () => {
       "import { read } from '../kernel/tasks/sql/read.js';\nimport { inside } from '../services/y/inside.js';\nexport const root = read + inside;\n",
     );
     write(
-      'packages/astra/src/services/api/routes-x.ts',
+      'packages/astra/src/services/y/routes-x.ts',
       'export const list = (db: { query(sql: string): unknown }) => db.query(`SELECT 1`);\n',
     );
+    write('packages/astra/src/services/y/routes-w.ts', "export { list } from './routes-x.js';\n");
+    write('packages/astra/src/services/y/helper.ts', "export { list } from './routes-x.js';\n");
+    write('packages/astra/src/services/z/index.ts', "export { list } from '../y/routes-x.js';\n");
+    write('packages/astra/src/app/wiring.ts', "export { list } from '../services/y/routes-x.js';\n");
     const violations = checkImports(root);
 
     it('reports an import cycle', () => {
@@ -88,8 +92,17 @@ describe('layer rules', () => {
     });
     it('reports SQL in a route file', () => {
       expect(violations).toContain(
-        "packages/astra/src/services/api/routes-x.ts: SQL in a route file (move it into the service's store)",
+        "packages/astra/src/services/y/routes-x.ts: SQL in a route file (move it into the service's store)",
       );
+    });
+    it('reports a route file imported by anything but the composition root and its own route files', () => {
+      const routeImports = violations.filter((v) => v.includes(': imports the route file'));
+      const message = (rel: string): string =>
+        `${rel}: imports the route file packages/astra/src/services/y/routes-x.ts; only the composition root (src/app/) registers a service's routes`;
+      expect(routeImports).toEqual([
+        message('packages/astra/src/services/y/helper.ts'),
+        message('packages/astra/src/services/z/index.ts'),
+      ]);
     });
     it('reports the SDK importing the platform', () => {
       expect(violations).toContain('packages/sdk/src/index.ts: the SDK may not import @astra/platform');

@@ -1,28 +1,28 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { defineRoutes, idParam, parseInput, principalOf, snake } from '../api/index.js';
+import type { AccessControl } from './access-control.js';
+import { ACCESS_DEFAULTS } from './access-defaults.js';
+import { Organization, OrganizationList, OrganizationWithTeams, Team } from './api-schemas.js';
+import { setRoleOrInvite } from './invitation-store.js';
 import {
-  ACCESS_DEFAULTS,
   insertOrg,
   insertTeam,
   listOrgMembers,
   listOrgs,
   listTeamMembers,
   listTeams,
-  onParam,
-  PLATFORM,
   putOrgMember,
   putTeamMember,
   readOrg,
   removeOrgMember,
   removeTeamMember,
-  setRoleOrInvite,
-} from '../access/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
+} from './org-store.js';
 import { registerMembership } from './routes-members.js';
-import { Organization, OrganizationList, OrganizationWithTeams, Team } from './schemas/access.js';
-import { idParam, parseInput, snake } from './validation.js';
+import { onParam, PLATFORM } from './rules.js';
 
 /**
  * Organizations, their teams and who belongs to them with which role. Super-admins create
@@ -33,7 +33,16 @@ import { idParam, parseInput, snake } from './validation.js';
  */
 const Name = z.object({ name: z.string().trim().min(1).max(200) }).strict();
 
-export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
+export interface OrgRoutesOptions {
+  readonly store: SqlStore;
+  readonly access: Pick<AccessControl, 'scopeOf' | 'forgetUsers'>;
+  readonly clock: Clock;
+  /** How long an invitation stays open; default ACCESS_DEFAULTS. */
+  readonly invitationTtlSeconds?: number;
+}
+
+export const orgRoutes: FastifyPluginAsync<OrgRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'POST',
@@ -111,7 +120,7 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     },
   );
 
-  registerMembership(define, deps, {
+  registerMembership(define, deps.store, {
     path: '/orgs/:id/members',
     operationIds: { list: 'listOrgMembers', put: 'putOrgMember', remove: 'removeOrgMember' },
     resource: 'org',
@@ -127,21 +136,21 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     list: listOrgMembers,
     put: putOrgMember,
     remove: removeOrgMember,
-    invite: async (d, input) => {
-      const result = await setRoleOrInvite(d.store, {
+    invite: async (input) => {
+      const result = await setRoleOrInvite(deps.store, {
         orgId: input.id,
         userId: input.userId,
         role: input.grade,
         invitedBy: input.invitedBy,
-        now: new Date(d.clock.now()),
-        ttlSeconds: d.invitationTtlSeconds ?? ACCESS_DEFAULTS.invitationTtlSeconds,
+        now: new Date(deps.clock.now()),
+        ttlSeconds: deps.invitationTtlSeconds ?? ACCESS_DEFAULTS.invitationTtlSeconds,
       });
       return result.kind === 'invited' ? result.invitation : null;
     },
-    forget: (d, _id, userId) => d.access.forgetUsers([userId]),
+    forget: (_id, userId) => deps.access.forgetUsers([userId]),
   });
 
-  registerMembership(define, deps, {
+  registerMembership(define, deps.store, {
     path: '/teams/:id/members',
     operationIds: { list: 'listTeamMembers', put: 'putTeamMember', remove: 'removeTeamMember' },
     resource: 'team',
@@ -157,6 +166,6 @@ export function registerOrgRoutes(define: DefineRoute, deps: ApiDeps): void {
     list: listTeamMembers,
     put: putTeamMember,
     remove: removeTeamMember,
-    forget: (d, _id, userId) => d.access.forgetUsers([userId]),
+    forget: (_id, userId) => deps.access.forgetUsers([userId]),
   });
-}
+};

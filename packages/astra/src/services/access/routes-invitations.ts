@@ -1,18 +1,18 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { defineRoutes, idParam, principalOf, snake, userIdOf } from '../api/index.js';
+import type { AccessControl } from './access-control.js';
+import { Invitation, InvitationList } from './api-schemas.js';
 import {
   cancelInvitation,
   decideInvitation,
   listOrgInvitations,
   listUserInvitations,
-  onParam,
-  requireScope,
-} from '../access/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Invitation, InvitationList } from './schemas/access.js';
-import { idParam, snake } from './validation.js';
+} from './invitation-store.js';
+import { onParam } from './rules.js';
+import { requireScope } from './scopes.js';
 
 /**
  * Invitations to join an organization (made by `POST /orgs/{id}/members`, routes-members.ts): the
@@ -21,7 +21,14 @@ import { idParam, snake } from './validation.js';
  * who names it on the user's routes it does not exist (404), and only the inviting organization's
  * admins see it on the organization's routes.
  */
-export function registerInvitationRoutes(define: DefineRoute, deps: ApiDeps): void {
+export interface InvitationRoutesOptions {
+  readonly store: SqlStore;
+  readonly access: Pick<AccessControl, 'forgetUsers'>;
+  readonly clock: Clock;
+}
+
+export const invitationRoutes: FastifyPluginAsync<InvitationRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   const now = (): Date => new Date(deps.clock.now());
   const notFound = () => new AstraError('ASTRA_NOT_FOUND', 'invitation does not exist');
 
@@ -129,4 +136,4 @@ export function registerInvitationRoutes(define: DefineRoute, deps: ApiDeps): vo
       return reply.status(204).send();
     },
   );
-}
+};

@@ -1,13 +1,11 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { type Action, type Invitation, type Member, onParam, type ResourceType } from '../access/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Invitation as InvitationAnswer, Member as MemberAnswer } from './schemas/access.js';
-import { Uuid } from './schemas/common.js';
-import { idParam, parseInput, snake } from './validation.js';
+import { type DefineRoute, idParam, parseInput, principalOf, snake, Uuid, userIdOf } from '../api/index.js';
+import { Invitation as InvitationAnswer, Member as MemberAnswer } from './api-schemas.js';
+import type { Invitation } from './invitation-store.js';
+import type { Member } from './org-store.js';
+import { type Action, onParam, type ResourceType } from './rules.js';
 
 /**
  * The three routes every membership has — list, add or change, remove — for organization members,
@@ -39,17 +37,19 @@ export interface Membership<Grade extends string> {
    * Adding a user, by a caller who is not a super-admin: a member's grade changes at once (null),
    * anyone else is invited (the invitation, answered 202). Absent: `put` for every caller.
    */
-  readonly invite?: (
-    deps: ApiDeps,
-    input: { id: string; userId: string; grade: Grade; invitedBy: string | null },
-  ) => Promise<Invitation | null>;
+  readonly invite?: (input: {
+    id: string;
+    userId: string;
+    grade: Grade;
+    invitedBy: string | null;
+  }) => Promise<Invitation | null>;
   /** Forgets the access facts a change alters (the user's memberships, or the agent's audience). */
-  readonly forget: (deps: ApiDeps, id: string, userId: string) => Promise<void>;
+  readonly forget: (id: string, userId: string) => Promise<void>;
 }
 
 export function registerMembership<Grade extends string>(
   define: DefineRoute,
-  deps: ApiDeps,
+  store: SqlExecutor,
   m: Membership<Grade>,
 ): void {
   const Body = z.object({ user_id: z.uuid(), [m.field]: z.enum(m.grades) }).strict();
@@ -73,7 +73,7 @@ export function registerMembership<Grade extends string>(
       errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
     },
     async (request) => ({
-      [listKey]: (await m.list(deps.store, groupId(request.params))).map(snake),
+      [listKey]: (await m.list(store, groupId(request.params))).map(snake),
     }),
   );
 
@@ -110,10 +110,10 @@ export function registerMembership<Grade extends string>(
       const principal = principalOf(request);
       if (m.invite !== undefined && !principal.superAdmin) {
         const invitedBy = userIdOf(principal);
-        const invitation = await m.invite(deps, { id, userId: body.user_id, grade, invitedBy });
+        const invitation = await m.invite({ id, userId: body.user_id, grade, invitedBy });
         if (invitation !== null) return reply.status(202).send(snake(invitation));
-      } else await m.put(deps.store, id, body.user_id, grade);
-      await m.forget(deps, id, body.user_id);
+      } else await m.put(store, id, body.user_id, grade);
+      await m.forget(id, body.user_id);
       return { [key]: id, user_id: body.user_id, [m.field]: grade };
     },
   );
@@ -132,9 +132,8 @@ export function registerMembership<Grade extends string>(
     async (request, reply) => {
       const id = groupId(request.params);
       const userId = idParam(request.params, 'member', 'user_id');
-      if (!(await m.remove(deps.store, id, userId)))
-        throw new AstraError('ASTRA_NOT_FOUND', 'no such member');
-      await m.forget(deps, id, userId);
+      if (!(await m.remove(store, id, userId))) throw new AstraError('ASTRA_NOT_FOUND', 'no such member');
+      await m.forget(id, userId);
       return reply.status(204).send();
     },
   );

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.js';
+import { Timestamp, Uuid } from '../api/index.js';
 
 export const Organization = z
   .object({ id: Uuid, name: z.string(), created_at: Timestamp })

@@ -1,23 +1,9 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError, isAstraError } from '../../errors/index.js';
-import {
-  ACTIONS,
-  activatePolicyVersion,
-  insertPolicyVersion,
-  listCollaborators,
-  listDecisions,
-  listPolicyVersions,
-  PLATFORM,
-  putCollaborator,
-  readPolicyText,
-  removeCollaborator,
-  type Target,
-  validatePolicies,
-} from '../access/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { registerMembership } from './routes-members.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import { defineRoutes, parseInput, principalOf, snake, userIdOf } from '../api/index.js';
+import type { AccessControl, Target } from './access-control.js';
 import {
   AccessCheck,
   AccessDecisionList,
@@ -25,8 +11,18 @@ import {
   PolicyCreated,
   PolicyText,
   PolicyVersionList,
-} from './schemas/access.js';
-import { parseInput, snake } from './validation.js';
+} from './api-schemas.js';
+import { listDecisions } from './decision-store.js';
+import { listCollaborators, putCollaborator, removeCollaborator } from './org-store.js';
+import { validatePolicies } from './policy-engine.js';
+import {
+  activatePolicyVersion,
+  insertPolicyVersion,
+  listPolicyVersions,
+  readPolicyText,
+} from './policy-store.js';
+import { registerMembership } from './routes-members.js';
+import { ACTIONS, PLATFORM } from './rules.js';
 
 /**
  * Agent collaborators, the versioned policy set, the decision audit, and `POST /access/check`
@@ -54,8 +50,14 @@ function versionParam(params: unknown): number {
   return version;
 }
 
-export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
-  registerMembership(define, deps, {
+export interface AccessRoutesOptions {
+  readonly store: SqlStore;
+  readonly access: Pick<AccessControl, 'forgetAgents' | 'reload' | 'decisions' | 'require' | 'engine'>;
+}
+
+export const accessRoutes: FastifyPluginAsync<AccessRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
+  registerMembership(define, deps.store, {
     path: '/agents/:id/collaborators',
     operationIds: { list: 'listCollaborators', put: 'putCollaborator', remove: 'removeCollaborator' },
     resource: 'agent',
@@ -71,7 +73,7 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
     list: listCollaborators,
     put: putCollaborator,
     remove: removeCollaborator,
-    forget: (d, agentId) => d.access.forgetAgents([agentId]),
+    forget: (agentId) => deps.access.forgetAgents([agentId]),
   });
 
   define(
@@ -231,4 +233,4 @@ export function registerAccessRoutes(define: DefineRoute, deps: ApiDeps): void {
       }
     },
   );
-}
+};
