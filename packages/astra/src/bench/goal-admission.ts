@@ -7,6 +7,7 @@
 // --timeout-ms N client timeout (default 30000), then anything after `--` goes to `astra up`
 // (e.g. `-- --postgres postgres://… --redis redis://…`).
 import { type ChildProcess, spawn } from 'node:child_process';
+import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
@@ -47,14 +48,17 @@ interface Node {
 const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
 
 async function startNode(dataDir: string, upArgs: readonly string[]): Promise<Node> {
+  // The bench's own admin token, given as the environment variable (a first start otherwise writes
+  // a generated one to a file in the data dir and prints only its path).
+  const token = `bench-admission-${randomUUID()}`;
   const child = spawn(
     process.execPath,
     [BIN, 'up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...upArgs],
     {
+      env: { ...process.env, ASTRA_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
-  let token = '';
   return new Promise((resolve, reject) => {
     let partial = '';
     child.once('exit', (code) => reject(new Error(`astra up exited (${code}) before it was ready`)));
@@ -62,7 +66,6 @@ async function startNode(dataDir: string, upArgs: readonly string[]): Promise<No
       const lines = (partial + chunk.toString('utf8')).split('\n');
       partial = lines.pop() ?? '';
       for (const line of lines) {
-        if (line.includes('generated the admin token')) token = line.split(': ').pop() ?? '';
         const ready = /ready \(\S+\) at (http:\/\/\S+)/.exec(line);
         if (ready?.[1] !== undefined) resolve({ child, url: ready[1], token });
       }
@@ -148,9 +151,9 @@ async function main(): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-bench-admission-'));
   const node = await startNode(dataDir, args.upArgs);
   try {
-    const agent = (await (await call(node, 'POST', '/agents', { name: 'bench-admission' })).json()) as {
-      actor_id: string;
-    };
+    const created = await call(node, 'POST', '/agents', { name: 'bench-admission' });
+    if (!created.ok) throw new Error(`POST /agents answered ${created.status}: ${await created.text()}`);
+    const agent = (await created.json()) as { actor_id: string };
     const body = { goal_text: 'admission benchmark', plan: plan(args.tasks) };
     const total = Math.round(args.rate * args.seconds);
     console.log(
