@@ -8,6 +8,7 @@
  * - the roles a node runs: executor, scheduler, worker manager, with their defaults;
  * - task handlers and the interceptors around handlers and engine commands;
  * - read queries (tasks, graphs, goals, events, approvals, stats) and the worker registry;
+ * - the row decoders of the kernel's tables (a service reading one of them decodes with these);
  * - the actor runtime; the bus consumer; the kernel's types and stream names.
  */
 
@@ -80,14 +81,13 @@ export {
   type EngineInterceptor,
 } from './tasks/engine-interceptors.js';
 export type { GoalEndedReport, GoalLifecycleHooks, GoalStartedReport } from './tasks/goal-lifecycle.js';
+// The row decoders of the kernel's tables, for services that read those tables.
+export { approvalRow, eventRow, goalRow, graphRow, taskRow } from './tasks/rows.js';
 // Read queries and the worker registry.
 export {
   type ApprovalDecision,
   type ApprovalEvent,
   type ApprovalRecord,
-  type ApprovalStatus,
-  type ApprovalType,
-  type Decision,
   listPendingApprovals,
   readApproval,
   readApprovalEvents,

@@ -1,3 +1,4 @@
+import { int, resultRow, tableRow, text, timestamp } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /**
@@ -9,6 +10,11 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  * upsert on the shard's row (`WHERE expires_at < now`), so two instances never hold one shard;
  * a dead instance stops renewing and its shards are free once its leases expire (ttlMs).
  */
+export const shardLeaseRow = tableRow('shard_leases', { shard: int, owner: text, expiresAt: timestamp });
+const leasedShard = shardLeaseRow.pick('shard');
+const leaseOwner = shardLeaseRow.pick('shard', 'owner');
+const liveInstances = resultRow('scheduler_instances count', { n: int });
+
 export async function balanceShards(
   db: SqlExecutor,
   input: { owner: string; shardCount: number; now: Date; ttlMs: number },
@@ -20,18 +26,17 @@ export async function balanceShards(
      ON CONFLICT (owner) DO UPDATE SET expires_at = $2`,
     [owner, expires],
   );
-  const renewed = await db.query<{ shard: number }>(
+  const renewed = await db.query(
     `UPDATE shard_leases SET expires_at = $2 WHERE owner = $1 AND shard < $3 RETURNING shard`,
     [owner, expires, shardCount],
   );
-  const owned = renewed.rows.map((row) => row.shard);
-  const live = await db.query<{ n: number }>(
-    `SELECT count(*)::int AS n FROM scheduler_instances WHERE expires_at > $1`,
-    [now],
-  );
-  const fairShare = Math.ceil(shardCount / Math.max(1, live.rows[0]?.n ?? 1));
+  const owned = renewed.rows.map((row) => leasedShard.decode(row).shard);
+  const live = await db.query(`SELECT count(*)::int AS n FROM scheduler_instances WHERE expires_at > $1`, [
+    now,
+  ]);
+  const fairShare = Math.ceil(shardCount / Math.max(1, liveInstances.first(live.rows)?.n ?? 1));
   if (owned.length < fairShare) {
-    const taken = await db.query<{ shard: number }>(
+    const taken = await db.query(
       `WITH free AS (
          SELECT s AS shard FROM generate_series(0, $4::int - 1) s
          WHERE NOT EXISTS (SELECT 1 FROM shard_leases l WHERE l.shard = s AND l.expires_at > $3)
@@ -42,7 +47,7 @@ export async function balanceShards(
        RETURNING shard`,
       [owner, expires, now, shardCount, fairShare - owned.length],
     );
-    owned.push(...taken.rows.map((row) => row.shard));
+    owned.push(...taken.rows.map((row) => leasedShard.decode(row).shard));
   } else if (owned.length > fairShare) {
     const extra = owned.sort((a, b) => a - b).splice(fairShare);
     await db.query(`DELETE FROM shard_leases WHERE owner = $1 AND shard = ANY($2::int[])`, [owner, extra]);
@@ -56,9 +61,6 @@ export async function releaseShards(db: SqlExecutor, owner: string): Promise<voi
 }
 
 export async function shardOwners(db: SqlExecutor, now: Date): Promise<Map<number, string>> {
-  const { rows } = await db.query<{ shard: number; owner: string }>(
-    `SELECT shard, owner FROM shard_leases WHERE expires_at > $1`,
-    [now],
-  );
-  return new Map(rows.map((row) => [row.shard, row.owner]));
+  const { rows } = await db.query(`SELECT shard, owner FROM shard_leases WHERE expires_at > $1`, [now]);
+  return new Map(rows.map(leaseOwner.decode).map((lease) => [lease.shard, lease.owner]));
 }

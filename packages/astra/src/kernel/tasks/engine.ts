@@ -13,7 +13,6 @@ import {
   blockApprovedGoal,
   cancelPlanApproval,
   countApproval,
-  type Decision,
   endApproval,
   expiredApprovals,
   failPendingGoal,
@@ -58,6 +57,7 @@ import { goalTaskIds, readGoal, readGraph } from './sql/read.js';
 import {
   type ApprovalRule,
   type ClaimedTask,
+  type Decision,
   type Dispatch,
   GOALS_COMPLETED_STREAM,
   type GoalStatus,

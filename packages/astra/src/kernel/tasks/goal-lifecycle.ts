@@ -57,15 +57,3 @@ export function endedReport(
     durationMs: counts === undefined ? null : Math.max(0, nowMs - counts.createdAtMs),
   };
 }
-
-/** Reads the counts columns (task_count, failed_tasks, cancelled_tasks, created_at) of a goals_ended row. */
-export function endCountsOf(row: Record<string, unknown>): GoalEndCounts | undefined {
-  if (row.task_count === null || row.task_count === undefined) return undefined;
-  const createdAt = row.created_at;
-  return {
-    taskCount: Number(row.task_count),
-    failedTasks: Number(row.failed_tasks ?? 0),
-    cancelledTasks: Number(row.cancelled_tasks ?? 0),
-    createdAtMs: createdAt instanceof Date ? createdAt.getTime() : Date.parse(String(createdAt)),
-  };
-}

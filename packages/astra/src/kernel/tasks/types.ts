@@ -1,3 +1,5 @@
+import type { JsonValue } from '../../ports/sql-rows.js';
+
 /**
  * Types of the task graph engine.
  *
@@ -34,17 +36,19 @@
  *   scheduled   reserved by the state machine for a claimed task not yet started; the executor
  *               claims straight into running, so nothing rests here today.
  */
-export type TaskStatus =
-  | 'created'
-  | 'pending'
-  | 'waiting_approval'
-  | 'queued'
-  | 'scheduled'
-  | 'running'
-  | 'completed'
-  | 'failed'
-  | 'dead_letter'
-  | 'cancelled';
+export const TASK_STATUSES = [
+  'created',
+  'pending',
+  'waiting_approval',
+  'queued',
+  'scheduled',
+  'running',
+  'completed',
+  'failed',
+  'dead_letter',
+  'cancelled',
+] as const;
+export type TaskStatus = (typeof TASK_STATUSES)[number];
 
 export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = [
   'completed',
@@ -54,14 +58,16 @@ export const TERMINAL_TASK_STATUSES: readonly TaskStatus[] = [
 ];
 
 /** `pending_approval`: stored with its plan, no graph until its plan approval is decided. */
-export type GoalStatus =
-  | 'pending'
-  | 'pending_approval'
-  | 'blocked'
-  | 'active'
-  | 'completed'
-  | 'failed'
-  | 'cancelled';
+export const GOAL_STATUSES = [
+  'pending',
+  'pending_approval',
+  'blocked',
+  'active',
+  'completed',
+  'failed',
+  'cancelled',
+] as const;
+export type GoalStatus = (typeof GOAL_STATUSES)[number];
 
 /**
  * Who must approve, fixed when a goal is submitted: `required` approve votes from `approvers`
@@ -73,12 +79,27 @@ export interface ApprovalRule {
   readonly approvers: readonly string[];
   readonly ttlMs: number | null;
 }
-export type GraphStatus = 'active' | 'completed' | 'failed' | 'cancelled';
+/**
+ * Approval requests (sql/approvals.ts): a plan or a risky task waiting for N-of-M votes. States:
+ * pending → approved | denied | expired | cancelled (all terminal).
+ */
+export const APPROVAL_STATUSES = ['pending', 'approved', 'denied', 'expired', 'cancelled'] as const;
+export type ApprovalStatus = (typeof APPROVAL_STATUSES)[number];
+export const APPROVAL_TYPES = ['plan', 'risky_task'] as const;
+export type ApprovalType = (typeof APPROVAL_TYPES)[number];
+/** One approver's vote. */
+export const APPROVAL_DECISIONS = ['approve', 'deny'] as const;
+export type Decision = (typeof APPROVAL_DECISIONS)[number];
+
+export const GRAPH_STATUSES = ['active', 'completed', 'failed', 'cancelled'] as const;
+export type GraphStatus = (typeof GRAPH_STATUSES)[number];
 
 /** What a task does when one of its dependencies ends without completing. */
-export type DependencyFailurePolicy = 'fail' | 'skip';
+export const DEPENDENCY_FAILURE_POLICIES = ['fail', 'skip'] as const;
+export type DependencyFailurePolicy = (typeof DEPENDENCY_FAILURE_POLICIES)[number];
 
-export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** What json and jsonb columns hold: payloads, results, plans. */
+export type { JsonValue };
 
 /** One task of a declared plan, as validated. */
 export interface PlanTask {

@@ -1,3 +1,15 @@
+import {
+  int,
+  json,
+  jsonObject,
+  nullable,
+  oneOf,
+  tableRow,
+  text,
+  textArray,
+  timestamp,
+  uuid,
+} from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /**
@@ -14,7 +26,8 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  *   becomes offline (WorkerLost event); returns their ids. Concurrent detectors each get a
  *   disjoint set, so every dead worker's tasks are released once.
  */
-export type WorkerStatus = 'active' | 'draining' | 'offline';
+export const WORKER_STATUSES = ['active', 'draining', 'offline'] as const;
+export type WorkerStatus = (typeof WORKER_STATUSES)[number];
 
 export interface WorkerRecord {
   readonly id: string;
@@ -26,6 +39,18 @@ export interface WorkerRecord {
   readonly registeredAt: string;
   readonly metadata: Record<string, unknown>;
 }
+
+/** The one decoder of a `workers` row. */
+export const workerRow = tableRow('workers', {
+  id: uuid,
+  hostname: text,
+  status: oneOf(WORKER_STATUSES),
+  capabilities: textArray,
+  concurrency: int,
+  lastHeartbeat: timestamp,
+  registeredAt: timestamp,
+  metadata: jsonObject,
+});
 
 export async function registerWorker(
   db: SqlExecutor,
@@ -70,7 +95,7 @@ export async function heartbeat(
   leaseMs: number,
   executingTaskIds?: () => readonly string[],
 ): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query(
     `WITH alive AS (
        UPDATE workers SET last_heartbeat = $2 WHERE id = $1 AND status <> 'offline' RETURNING id
      ),
@@ -106,6 +131,9 @@ export interface LostWorker {
   readonly shards: readonly number[] | null;
 }
 
+/** `shards`: the metadata's list of shards the worker consumed, when it recorded one. */
+const lostWorker = workerRow.pick('id').extend({ shards: nullable(json) });
+
 /**
  * Workers whose last heartbeat is older than `deadlineMs` before `now`, read when the statement
  * runs (as heartbeats are): a check that waited behind a long statement judges by the time it ran.
@@ -115,7 +143,7 @@ export async function markDeadWorkers(
   deadlineMs: number,
   now: () => number,
 ): Promise<LostWorker[]> {
-  const { rows } = await db.query<{ id: string; shards: unknown }>(
+  const { rows } = await db.query(
     `WITH lost AS (
        UPDATE workers SET status = 'offline'
        WHERE status <> 'offline' AND last_heartbeat < $1
@@ -131,10 +159,13 @@ export async function markDeadWorkers(
       return [new Date(at - deadlineMs), new Date(at)];
     },
   );
-  return rows.map((row) => ({
-    id: row.id,
-    shards: Array.isArray(row.shards) ? row.shards.filter((s): s is number => Number.isInteger(s)) : null,
-  }));
+  return rows.map((row) => {
+    const { id, shards } = lostWorker.decode(row);
+    return {
+      id,
+      shards: Array.isArray(shards) ? shards.filter((s): s is number => Number.isInteger(s)) : null,
+    };
+  });
 }
 
 export async function listWorkers(
@@ -142,17 +173,8 @@ export async function listWorkers(
   options: { includeOffline: boolean },
 ): Promise<WorkerRecord[]> {
   const { rows } = await db.query(
-    `SELECT id, hostname, status, capabilities, concurrency, last_heartbeat, registered_at, metadata FROM workers
+    `SELECT ${workerRow.columns()} FROM workers
      ${options.includeOffline ? '' : "WHERE status <> 'offline'"} ORDER BY registered_at DESC LIMIT 1000`,
   );
-  return rows.map((row) => ({
-    id: row.id as string,
-    hostname: row.hostname as string,
-    status: row.status as WorkerStatus,
-    capabilities: row.capabilities as string[],
-    concurrency: row.concurrency as number,
-    lastHeartbeat: (row.last_heartbeat as Date).toISOString(),
-    registeredAt: (row.registered_at as Date).toISOString(),
-    metadata: row.metadata as Record<string, unknown>,
-  }));
+  return rows.map(workerRow.decode);
 }

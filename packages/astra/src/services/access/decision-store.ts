@@ -1,5 +1,5 @@
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { isoOf } from '../../time/iso.js';
+import { accessDecisionRow } from './rows.js';
 
 /**
  * Reads of the decision audit (`access_decisions`, written in batches by decision-log.ts): by id
@@ -15,27 +15,11 @@ export interface StoredDecision {
   readonly resourceId: string;
   readonly orgId: string | null;
   readonly decision: 'allow' | 'deny';
-  readonly policyVersion: number;
+  readonly policyVersion: number | null;
   readonly reasons: readonly string[];
 }
 
-const COLUMNS =
-  'id, at, principal, action, resource_type, resource_id, org_id, decision, policy_version, reasons';
-
-function toDecision(row: Record<string, unknown>): StoredDecision {
-  return {
-    id: Number(row.id),
-    at: isoOf(row.at),
-    principal: row.principal as string,
-    action: row.action as string,
-    resourceType: row.resource_type as string,
-    resourceId: row.resource_id as string,
-    orgId: (row.org_id ?? null) as string | null,
-    decision: row.decision as StoredDecision['decision'],
-    policyVersion: row.policy_version as number,
-    reasons: row.reasons as string[],
-  };
-}
+const COLUMNS = accessDecisionRow.columns();
 
 export async function listDecisions(
   db: SqlExecutor,
@@ -45,7 +29,7 @@ export async function listDecisions(
     `SELECT ${COLUMNS} FROM access_decisions WHERE id > $1 ORDER BY id LIMIT $2`,
     [page.afterId, page.limit],
   );
-  return rows.map(toDecision);
+  return rows.map(accessDecisionRow.decode);
 }
 
 /** Decisions with `at` in [since, until); with `agentId`, only those about that agent itself. */
@@ -61,5 +45,5 @@ export async function decisionsInWindow(
      ORDER BY id LIMIT $5`,
     [page.afterId, window.since, window.until, window.agentId, page.limit],
   );
-  return rows.map(toDecision);
+  return rows.map(accessDecisionRow.decode);
 }

@@ -1,14 +1,15 @@
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { COLLABORATOR_LEVELS, ORG_ROLES, TEAM_ROLES } from './rows.js';
 
 /**
  * The facts access decisions are made from, read from the database: who a user is in which
  * organization and team, and to whom an agent (and everything under it) belongs. One statement
  * each; goals, graphs, tasks and approvals resolve to their agent in the same statement.
  */
-export type OrgRole = 'org_admin' | 'org_member' | 'agent_admin';
-export type TeamRole = 'team_admin' | 'team_member';
+export type OrgRole = (typeof ORG_ROLES)[number];
+export type TeamRole = (typeof TEAM_ROLES)[number];
 export type Visibility = 'global' | 'public' | 'team' | 'private';
-export type CollaboratorLevel = 'use' | 'edit' | 'admin';
+export type CollaboratorLevel = (typeof COLLABORATOR_LEVELS)[number];
 
 export interface UserFacts {
   readonly userId: string;

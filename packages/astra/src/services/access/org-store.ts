@@ -1,7 +1,8 @@
 import { AstraError } from '../../errors/index.js';
-import type { SqlExecutor } from '../../ports/sql-store.js';
-import { isoOf } from '../../time/iso.js';
+import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
+import { userRow } from '../identity/index.js';
 import type { CollaboratorLevel, OrgRole, TeamRole } from './directory.js';
+import { collaboratorRow, organizationRow, orgMembershipRow, teamMembershipRow, teamRow } from './rows.js';
 
 /**
  * Organizations, teams, memberships and agent collaborators as stored. Every change is one
@@ -30,30 +31,42 @@ export interface Member {
 const logged = (eventType: string, payload: string) => `
   logged AS (INSERT INTO events (event_type, payload) SELECT '${eventType}', ${payload} FROM changed)`;
 
+const org = organizationRow.pick('id', 'name', 'createdAt');
+const memberEmail = userRow.pick('email');
+const orgMember = orgMembershipRow.pick('userId', 'role', 'createdAt').join(memberEmail);
+const teamMember = teamMembershipRow.pick('userId', 'role', 'createdAt').join(memberEmail);
+const collaborator = collaboratorRow.pick('userId', 'level', 'createdAt').join(memberEmail);
+
+/** A collaborator as a member: its level is its role. */
+function collaboratorMember(row: SqlRow): Member {
+  const { level, ...member } = collaborator.decode(row);
+  return { ...member, role: level };
+}
+
 export async function insertOrg(db: SqlExecutor, name: string): Promise<Organization> {
   const { rows } = await db.query(
-    `WITH changed AS (INSERT INTO organizations (name) VALUES ($1) RETURNING id, name, created_at),
+    `WITH changed AS (INSERT INTO organizations (name) VALUES ($1) RETURNING ${org.columns()}),
      ${logged('OrgCreated', "jsonb_build_object('org_id', id, 'name', name)")}
      SELECT * FROM changed`,
     [name],
   );
-  return toOrg(rows[0] as Record<string, unknown>);
+  return org.one(rows);
 }
 
 export async function listOrgs(db: SqlExecutor, only: readonly string[] | null): Promise<Organization[]> {
   const { rows } =
     only === null
-      ? await db.query('SELECT id, name, created_at FROM organizations ORDER BY name')
+      ? await db.query(`SELECT ${org.columns()} FROM organizations ORDER BY name`)
       : await db.query(
-          'SELECT id, name, created_at FROM organizations WHERE id = ANY($1::uuid[]) ORDER BY name',
+          `SELECT ${org.columns()} FROM organizations WHERE id = ANY($1::uuid[]) ORDER BY name`,
           [only],
         );
-  return rows.map(toOrg);
+  return rows.map(org.decode);
 }
 
 export async function readOrg(db: SqlExecutor, id: string): Promise<Organization | null> {
-  const { rows } = await db.query('SELECT id, name, created_at FROM organizations WHERE id = $1', [id]);
-  return rows[0] === undefined ? null : toOrg(rows[0]);
+  const { rows } = await db.query(`SELECT ${org.columns()} FROM organizations WHERE id = $1`, [id]);
+  return org.first(rows);
 }
 
 /** Adds a user to an organization or changes their role there. */
@@ -95,25 +108,24 @@ export async function listOrgMembers(db: SqlExecutor, orgId: string): Promise<Me
      WHERE m.org_id = $1 ORDER BY u.email`,
     [orgId],
   );
-  return rows.map(toMember);
+  return rows.map(orgMember.decode);
 }
 
 export async function insertTeam(db: SqlExecutor, orgId: string, name: string): Promise<Team> {
   const { rows } = await db.query(
-    `WITH changed AS (INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING id, org_id, name, created_at),
+    `WITH changed AS (INSERT INTO teams (org_id, name) VALUES ($1, $2) RETURNING ${teamRow.columns()}),
      ${logged('TeamCreated', "jsonb_build_object('team_id', id, 'org_id', org_id, 'name', name)")}
      SELECT * FROM changed`,
     [orgId, name],
   );
-  return toTeam(rows[0] as Record<string, unknown>);
+  return teamRow.one(rows);
 }
 
 export async function listTeams(db: SqlExecutor, orgId: string): Promise<Team[]> {
-  const { rows } = await db.query(
-    'SELECT id, org_id, name, created_at FROM teams WHERE org_id = $1 ORDER BY name',
-    [orgId],
-  );
-  return rows.map(toTeam);
+  const { rows } = await db.query(`SELECT ${teamRow.columns()} FROM teams WHERE org_id = $1 ORDER BY name`, [
+    orgId,
+  ]);
+  return rows.map(teamRow.decode);
 }
 
 /** Adds a member of the team's organization to the team, or changes their role in it. */
@@ -154,7 +166,7 @@ export async function listTeamMembers(db: SqlExecutor, teamId: string): Promise<
      WHERE m.team_id = $1 ORDER BY u.email`,
     [teamId],
   );
-  return rows.map(toMember);
+  return rows.map(teamMember.decode);
 }
 
 /** Makes a member of the agent's organization a collaborator on it, at a level. */
@@ -197,11 +209,11 @@ export async function removeCollaborator(db: SqlExecutor, agentId: string, userI
 
 export async function listCollaborators(db: SqlExecutor, agentId: string): Promise<Member[]> {
   const { rows } = await db.query(
-    `SELECT c.user_id, u.email, c.level AS role, c.created_at FROM agent_collaborators c
+    `SELECT c.user_id, u.email, c.level, c.created_at FROM agent_collaborators c
      JOIN users u ON u.id = c.user_id WHERE c.agent_id = $1 ORDER BY u.email`,
     [agentId],
   );
-  return rows.map(toMember);
+  return rows.map(collaboratorMember);
 }
 
 async function requireUser(db: SqlExecutor, userId: string): Promise<void> {
@@ -217,23 +229,3 @@ function notAMember(what: string): AstraError {
     details: { path: 'body.user_id', reason: 'not a member of the organization' },
   });
 }
-
-const toOrg = (row: Record<string, unknown>): Organization => ({
-  id: row.id as string,
-  name: row.name as string,
-  createdAt: isoOf(row.created_at),
-});
-
-const toTeam = (row: Record<string, unknown>): Team => ({
-  id: row.id as string,
-  orgId: row.org_id as string,
-  name: row.name as string,
-  createdAt: isoOf(row.created_at),
-});
-
-const toMember = (row: Record<string, unknown>): Member => ({
-  userId: row.user_id as string,
-  email: row.email as string,
-  role: row.role as string,
-  createdAt: isoOf(row.created_at),
-});

@@ -1,6 +1,6 @@
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
-import { isoOf } from '../../time/iso.js';
 import { DEFAULT_POLICIES } from './policies.js';
+import { policySetRow } from './rows.js';
 
 /**
  * The versioned policy set in the database. Versions are immutable once written; activating one
@@ -24,46 +24,39 @@ export async function ensureDefaultPolicies(store: SqlStore): Promise<void> {
   );
 }
 
+const activePolicies = policySetRow.pick('version', 'policies');
+const policyVersion = policySetRow.pick('version');
+const policyText = policySetRow.pick('policies');
+const versionInfo = policySetRow.pick('version', 'description', 'createdBy', 'createdAt', 'activatedAt');
+
 export async function readActivePolicies(
   db: SqlExecutor,
 ): Promise<{ version: number; policies: string } | null> {
-  const { rows } = await db.query<{ version: number; policies: string }>(
+  const { rows } = await db.query(
     `SELECT version, policies FROM policy_sets WHERE activated_at IS NOT NULL
      ORDER BY activated_at DESC, version DESC LIMIT 1`,
   );
-  return rows[0] ?? null;
+  return activePolicies.first(rows);
 }
 
 /** The active version's number: what processes compare to know whether to reload. */
 export async function readActiveVersion(db: SqlExecutor): Promise<number | null> {
-  const { rows } = await db.query<{ version: number }>(
+  const { rows } = await db.query(
     `SELECT version FROM policy_sets WHERE activated_at IS NOT NULL
      ORDER BY activated_at DESC, version DESC LIMIT 1`,
   );
-  return rows[0]?.version ?? null;
+  return policyVersion.first(rows)?.version ?? null;
 }
 
 export async function listPolicyVersions(db: SqlExecutor): Promise<PolicyVersion[]> {
   const active = await readActiveVersion(db);
-  const { rows } = await db.query<Record<string, unknown>>(
-    `SELECT version, description, created_by, created_at, activated_at FROM policy_sets ORDER BY version DESC`,
-  );
-  return rows.map((row) => ({
-    version: row.version as number,
-    description: row.description as string,
-    createdBy: (row.created_by as string | null) ?? null,
-    createdAt: isoOf(row.created_at),
-    activatedAt: row.activated_at === null ? null : isoOf(row.activated_at),
-    active: row.version === active,
-  }));
+  const { rows } = await db.query(`SELECT ${versionInfo.columns()} FROM policy_sets ORDER BY version DESC`);
+  return rows.map(versionInfo.decode).map((info) => ({ ...info, active: info.version === active }));
 }
 
 export async function readPolicyText(db: SqlExecutor, version: number): Promise<string | null> {
-  const { rows } = await db.query<{ policies: string }>(
-    'SELECT policies FROM policy_sets WHERE version = $1',
-    [version],
-  );
-  return rows[0]?.policies ?? null;
+  const { rows } = await db.query('SELECT policies FROM policy_sets WHERE version = $1', [version]);
+  return policyText.first(rows)?.policies ?? null;
 }
 
 /** Stores a new version (not active yet); its number is one more than the highest. */
@@ -73,12 +66,12 @@ export async function insertPolicyVersion(
 ): Promise<number> {
   return store.transaction(async (tx) => {
     await tx.query('LOCK TABLE policy_sets IN SHARE ROW EXCLUSIVE MODE');
-    const { rows } = await tx.query<{ version: number }>(
+    const { rows } = await tx.query(
       `INSERT INTO policy_sets (version, policies, description, created_by)
        SELECT coalesce(max(version), 0) + 1, $1, $2, $3 FROM policy_sets RETURNING version`,
       [input.policies, input.description, input.createdBy],
     );
-    return (rows[0] as { version: number }).version;
+    return policyVersion.one(rows).version;
   });
 }
 

@@ -1,6 +1,8 @@
+import { eventRow } from '../../kernel/index.js';
+import { bigintAsNumber, bigintAsString, resultRow } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import { EVENT_COLUMNS, eventFromRow, type LoggedEvent } from './event-store.js';
+import { EVENT_COLUMNS, type LoggedEvent } from './event-store.js';
 
 /**
  * The live event feed of one gateway process: ONE tail of the `events` table, fanned out to every
@@ -23,6 +25,10 @@ import { EVENT_COLUMNS, eventFromRow, type LoggedEvent } from './event-store.js'
  * grow memory; it reconnects with its last id and catches up from the table.
  */
 export type StreamEvent = LoggedEvent;
+
+const lastEventId = resultRow('events', { max: bigintAsNumber });
+/** The snapshot a tail read ran in: its xmin and xmax (xid8, as text). */
+const snapshotOf = resultRow('event feed snapshot', { snapXmin: bigintAsString, snapXmax: bigintAsString });
 
 export interface EventFilter {
   readonly goalId?: string;
@@ -199,17 +205,15 @@ export class EventFeed {
        ORDER BY e.id LIMIT $5`,
       [after, upTo, filter.goalId ?? null, filter.agentId ?? null, this.#options.batchSize ?? 500],
     );
-    return rows.map(eventFromRow);
+    return rows.map(eventRow.decode);
   }
 
   #start(): Promise<number> {
     if (this.#cursor !== null) return Promise.resolve(this.#cursor);
     this.#starting ??= (async () => {
       try {
-        const { rows } = await this.#options.store.query<{ max: string | number }>(
-          'SELECT coalesce(max(id), 0) AS max FROM events',
-        );
-        const cursor = Number(rows[0]?.max ?? 0);
+        const { rows } = await this.#options.store.query('SELECT coalesce(max(id), 0) AS max FROM events');
+        const cursor = lastEventId.first(rows)?.max ?? 0;
         this.#cursor = cursor;
         this.#gap = null;
         const stop = new AbortController();
@@ -261,9 +265,10 @@ export class EventFeed {
     if (signal.aborted || this.#cursor !== cursor) return false;
     const first = rows[0];
     if (first === undefined) return false;
-    const xmin = BigInt(first.snap_xmin as string);
-    const xmax = BigInt(first.snap_xmax as string);
-    const events = rows.filter((row) => row.id !== null && row.id !== undefined).map(eventFromRow);
+    const snapshot = snapshotOf.decode(first);
+    const xmin = BigInt(snapshot.snapXmin);
+    const xmax = BigInt(snapshot.snapXmax);
+    const events = rows.filter((row) => row.id !== null).map(eventRow.decode);
     const now = this.#options.clock.now();
     let next = cursor;
     for (const event of events) {

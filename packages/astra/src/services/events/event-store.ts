@@ -1,5 +1,5 @@
-import type { SqlExecutor, SqlRow } from '../../ports/sql-store.js';
-import { isoOf } from '../../time/iso.js';
+import { eventRow } from '../../kernel/index.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /** One row of the event log, as every reader of it sees it (the live feed, the audit export). */
 export interface LoggedEvent {
@@ -13,23 +13,8 @@ export interface LoggedEvent {
   readonly createdAt: string;
 }
 
-/** The columns eventFromRow reads, for queries over `events e`. */
-export const EVENT_COLUMNS =
-  'e.id, e.event_type, e.actor_id, e.goal_id, e.graph_id, e.task_id, e.payload, e.created_at';
-
-/** The one decoder of an `events` row. */
-export function eventFromRow(row: SqlRow): LoggedEvent {
-  return {
-    id: Number(row.id),
-    type: row.event_type as string,
-    agentId: (row.actor_id ?? null) as string | null,
-    goalId: (row.goal_id ?? null) as string | null,
-    graphId: (row.graph_id ?? null) as string | null,
-    taskId: (row.task_id ?? null) as string | null,
-    payload: row.payload,
-    createdAt: isoOf(row.created_at),
-  };
-}
+/** The columns of an event, for queries over `events e`; rows decode with the kernel's `eventRow`. */
+export const EVENT_COLUMNS = eventRow.columns('e');
 
 /** The event log read by time window, for the audit export: keyset pages (`id > afterId`), oldest first.
  * Events with `created_at` in [since, until); with `agentId`, only that agent's. */
@@ -44,5 +29,5 @@ export async function eventsInWindow(
      ORDER BY id LIMIT $5`,
     [page.afterId, window.since, window.until, window.agentId, page.limit],
   );
-  return rows.map(eventFromRow);
+  return rows.map(eventRow.decode);
 }

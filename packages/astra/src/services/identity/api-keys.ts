@@ -1,7 +1,8 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { nullable, tableRow, text, textArray, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import { isoOrNull } from '../../time/iso.js';
+import { userRow } from './user-store.js';
 
 /**
  * API keys for machines: `astra_<32 random bytes, base64url>`, shown once at creation. Only the
@@ -22,21 +23,33 @@ export interface ApiKeyRecord {
   readonly lastUsedAt: string | null;
 }
 
-const COLUMNS = 'id, user_id, name, prefix, scopes, created_at, expires_at, revoked_at, last_used_at';
+/** The one decoder of an `api_keys` row. */
+export const apiKeyRow = tableRow('api_keys', {
+  id: uuid,
+  userId: uuid,
+  name: text,
+  prefix: text,
+  keyHash: text,
+  scopes: textArray,
+  createdAt: timestamp,
+  expiresAt: nullable(timestamp),
+  revokedAt: nullable(timestamp),
+  lastUsedAt: nullable(timestamp),
+});
 
-function toKey(row: Record<string, unknown>): ApiKeyRecord {
-  return {
-    id: row.id as string,
-    userId: row.user_id as string,
-    name: row.name as string,
-    prefix: row.prefix as string,
-    scopes: row.scopes as string[],
-    createdAt: isoOrNull(row.created_at) as string,
-    expiresAt: isoOrNull(row.expires_at),
-    revokedAt: isoOrNull(row.revoked_at),
-    lastUsedAt: isoOrNull(row.last_used_at),
-  };
-}
+const apiKey = apiKeyRow.pick(
+  'id',
+  'userId',
+  'name',
+  'prefix',
+  'scopes',
+  'createdAt',
+  'expiresAt',
+  'revokedAt',
+  'lastUsedAt',
+);
+const COLUMNS = apiKey.columns();
+const keyOwner = apiKeyRow.pick('id', 'userId', 'scopes').join(userRow.pick('isSuperAdmin'));
 
 const hashKey = (key: string): string => createHash('sha256').update(key).digest('hex');
 
@@ -50,7 +63,7 @@ export async function createApiKey(
      RETURNING ${COLUMNS}`,
     [input.userId, input.name, key.slice(0, 12), hashKey(key), input.scopes, input.expiresAt],
   );
-  return { key, record: toKey(rows[0] as Record<string, unknown>) };
+  return { key, record: apiKey.one(rows) };
 }
 
 /** The key's owner when the key is valid now; null otherwise. */
@@ -59,7 +72,7 @@ export async function resolveApiKey(
   key: string,
   clock: Clock,
 ): Promise<{ keyId: string; userId: string; scopes: readonly string[]; superAdmin: boolean } | null> {
-  const { rows } = await db.query<{ id: string; user_id: string; scopes: string[]; is_super_admin: boolean }>(
+  const { rows } = await db.query(
     `UPDATE api_keys k SET last_used_at = $2
      FROM users u
      WHERE k.key_hash = $1 AND u.id = k.user_id AND u.status = 'active'
@@ -67,22 +80,22 @@ export async function resolveApiKey(
      RETURNING k.id, k.user_id, k.scopes, u.is_super_admin`,
     [hashKey(key), new Date(clock.now())],
   );
-  const row = rows[0];
-  return row === undefined
+  const owner = keyOwner.first(rows);
+  return owner === null
     ? null
-    : { keyId: row.id, userId: row.user_id, scopes: row.scopes, superAdmin: row.is_super_admin };
+    : { keyId: owner.id, userId: owner.userId, scopes: owner.scopes, superAdmin: owner.isSuperAdmin };
 }
 
 export async function listApiKeys(db: SqlExecutor, userId: string): Promise<ApiKeyRecord[]> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM api_keys WHERE user_id = $1 ORDER BY created_at`, [
     userId,
   ]);
-  return rows.map(toKey);
+  return rows.map(apiKey.decode);
 }
 
 export async function readApiKey(db: SqlExecutor, id: string): Promise<ApiKeyRecord | null> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM api_keys WHERE id = $1`, [id]);
-  return rows[0] === undefined ? null : toKey(rows[0]);
+  return apiKey.first(rows);
 }
 
 export async function revokeApiKey(db: SqlExecutor, id: string, now: Date): Promise<void> {

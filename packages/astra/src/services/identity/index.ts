@@ -15,4 +15,12 @@ export {
   MAX_SERVICE_TOKEN_TTL_S,
   revokeServiceToken,
 } from './service-tokens.js';
-export { insertUser, listUsers, readCredentials, readUser, recordLogin, updateUser } from './user-store.js';
+export {
+  insertUser,
+  listUsers,
+  readCredentials,
+  readUser,
+  recordLogin,
+  updateUser,
+  userRow,
+} from './user-store.js';

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
+import { nullable, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import { isoOrNull } from '../../time/iso.js';
 
 /**
  * Service tokens: credentials that authenticate AS AN AGENT, for agent-to-agent calls such as
@@ -32,21 +32,33 @@ export interface ServiceTokenRecord {
   readonly lastUsedAt: string | null;
 }
 
-const COLUMNS = 'id, agent_id, name, prefix, created_by, created_at, expires_at, revoked_at, last_used_at';
+/** The one decoder of a `service_tokens` row. */
+export const serviceTokenRow = tableRow('service_tokens', {
+  id: uuid,
+  agentId: uuid,
+  name: text,
+  prefix: text,
+  tokenHash: text,
+  createdBy: nullable(uuid),
+  createdAt: timestamp,
+  expiresAt: timestamp,
+  revokedAt: nullable(timestamp),
+  lastUsedAt: nullable(timestamp),
+});
 
-function toRecord(row: Record<string, unknown>): ServiceTokenRecord {
-  return {
-    id: row.id as string,
-    agentId: row.agent_id as string,
-    name: row.name as string,
-    prefix: row.prefix as string,
-    createdBy: (row.created_by ?? null) as string | null,
-    createdAt: isoOrNull(row.created_at) as string,
-    expiresAt: isoOrNull(row.expires_at) as string,
-    revokedAt: isoOrNull(row.revoked_at),
-    lastUsedAt: isoOrNull(row.last_used_at),
-  };
-}
+const serviceToken = serviceTokenRow.pick(
+  'id',
+  'agentId',
+  'name',
+  'prefix',
+  'createdBy',
+  'createdAt',
+  'expiresAt',
+  'revokedAt',
+  'lastUsedAt',
+);
+const COLUMNS = serviceToken.columns();
+const tokenAgent = serviceTokenRow.pick('id', 'agentId', 'createdBy');
 
 const hashToken = (token: string): string => createHash('sha256').update(token).digest('hex');
 
@@ -68,7 +80,7 @@ export async function createServiceToken(
       new Date(input.now.getTime() + input.ttlSeconds * 1000),
     ],
   );
-  return { token, record: toRecord(rows[0] as Record<string, unknown>) };
+  return { token, record: serviceToken.one(rows) };
 }
 
 /** The agent a token acts as when the token is valid now; null otherwise. */
@@ -77,14 +89,14 @@ export async function resolveServiceToken(
   token: string,
   clock: Clock,
 ): Promise<{ tokenId: string; agentId: string; createdBy: string | null } | null> {
-  const { rows } = await db.query<{ id: string; agent_id: string; created_by: string | null }>(
+  const { rows } = await db.query(
     `UPDATE service_tokens SET last_used_at = $2
      WHERE token_hash = $1 AND revoked_at IS NULL AND expires_at > $2
      RETURNING id, agent_id, created_by`,
     [hashToken(token), new Date(clock.now())],
   );
-  const row = rows[0];
-  return row === undefined ? null : { tokenId: row.id, agentId: row.agent_id, createdBy: row.created_by };
+  const row = tokenAgent.first(rows);
+  return row === null ? null : { tokenId: row.id, agentId: row.agentId, createdBy: row.createdBy };
 }
 
 export async function listServiceTokens(db: SqlExecutor, agentId: string): Promise<ServiceTokenRecord[]> {
@@ -92,7 +104,7 @@ export async function listServiceTokens(db: SqlExecutor, agentId: string): Promi
     `SELECT ${COLUMNS} FROM service_tokens WHERE agent_id = $1 ORDER BY created_at, id`,
     [agentId],
   );
-  return rows.map(toRecord);
+  return rows.map(serviceToken.decode);
 }
 
 /** Revokes the agent's token; false when the agent has no such token. */

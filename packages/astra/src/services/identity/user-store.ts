@@ -1,7 +1,19 @@
+import {
+  boolean,
+  int,
+  nullable,
+  oneOf,
+  resultRow,
+  tableRow,
+  text,
+  timestamp,
+  uuid,
+} from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /** Users as stored; the password hash never leaves this module's callers in the identity service. */
-export type UserStatus = 'active' | 'suspended' | 'deactivated';
+export const USER_STATUSES = ['active', 'suspended', 'deactivated'] as const;
+export type UserStatus = (typeof USER_STATUSES)[number];
 
 export interface UserRecord {
   readonly id: string;
@@ -14,20 +26,31 @@ export interface UserRecord {
   readonly lastLoginAt: string | null;
 }
 
-const COLUMNS = 'id, email, display_name, status, is_super_admin, created_at, updated_at, last_login_at';
+/** The one decoder of a `users` row. */
+export const userRow = tableRow('users', {
+  id: uuid,
+  email: text,
+  displayName: nullable(text),
+  passwordHash: text,
+  status: oneOf(USER_STATUSES),
+  isSuperAdmin: boolean,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  lastLoginAt: nullable(timestamp),
+});
 
-function toUser(row: Record<string, unknown>): UserRecord {
-  return {
-    id: row.id as string,
-    email: row.email as string,
-    displayName: (row.display_name ?? null) as string | null,
-    status: row.status as UserStatus,
-    isSuperAdmin: row.is_super_admin as boolean,
-    createdAt: (row.created_at as Date).toISOString(),
-    updatedAt: (row.updated_at as Date).toISOString(),
-    lastLoginAt: row.last_login_at instanceof Date ? row.last_login_at.toISOString() : null,
-  };
-}
+const userRecord = userRow.pick(
+  'id',
+  'email',
+  'displayName',
+  'status',
+  'isSuperAdmin',
+  'createdAt',
+  'updatedAt',
+  'lastLoginAt',
+);
+const credentials = userRow.pick('passwordHash');
+const COLUMNS = userRecord.columns();
 
 export async function insertUser(
   db: SqlExecutor,
@@ -37,12 +60,12 @@ export async function insertUser(
     `INSERT INTO users (email, display_name, password_hash, is_super_admin) VALUES ($1, $2, $3, $4) RETURNING ${COLUMNS}`,
     [user.email, user.displayName, user.passwordHash, user.isSuperAdmin],
   );
-  return toUser(rows[0] as Record<string, unknown>);
+  return userRecord.one(rows);
 }
 
 export async function readUser(db: SqlExecutor, id: string): Promise<UserRecord | null> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM users WHERE id = $1`, [id]);
-  return rows[0] === undefined ? null : toUser(rows[0]);
+  return userRecord.first(rows);
 }
 
 /** The user and its password hash, for login only. */
@@ -55,7 +78,9 @@ export async function readCredentials(
     [email],
   );
   const row = rows[0];
-  return row === undefined ? null : { user: toUser(row), passwordHash: row.password_hash as string };
+  return row === undefined
+    ? null
+    : { user: userRecord.decode(row), passwordHash: credentials.decode(row).passwordHash };
 }
 
 /** Users oldest first; `q` matches part of the email or display name, any case (taken literally). */
@@ -71,7 +96,7 @@ export async function listUsers(
      ORDER BY created_at, id LIMIT $3 OFFSET $4`,
     [filter.status ?? null, pattern, filter.limit, filter.offset],
   );
-  return rows.map(toUser);
+  return rows.map(userRecord.decode);
 }
 
 export async function updateUser(
@@ -95,14 +120,16 @@ export async function updateUser(
       patch.isSuperAdmin ?? null,
     ],
   );
-  return rows[0] === undefined ? null : toUser(rows[0]);
+  return userRecord.first(rows);
 }
 
 export async function recordLogin(db: SqlExecutor, id: string, now: Date): Promise<void> {
   await db.query(`UPDATE users SET last_login_at = $2 WHERE id = $1`, [id, now]);
 }
 
+const userCount = resultRow('users count', { n: int });
+
 export async function countUsers(db: SqlExecutor): Promise<number> {
-  const { rows } = await db.query<{ n: number }>(`SELECT count(*)::int AS n FROM users`);
-  return rows[0]?.n ?? 0;
+  const { rows } = await db.query(`SELECT count(*)::int AS n FROM users`);
+  return userCount.first(rows)?.n ?? 0;
 }

@@ -1,4 +1,5 @@
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { taskRow } from '../rows.js';
 import type { JsonValue } from '../types.js';
 
 /**
@@ -14,20 +15,19 @@ SELECT t.graph_id, t.name, t.result
 FROM unnest($1::uuid[], $2::text[]) AS r(graph_id, name)
 JOIN tasks t ON t.graph_id = r.graph_id AND t.name = r.name`;
 
+const namedResult = taskRow.pick('graphId', 'name', 'result');
+
 export async function ancestorResults(
   tx: SqlExecutor,
   wanted: readonly { readonly graphId: string; readonly name: string }[],
 ): Promise<Map<string, Map<string, JsonValue>>> {
   const results = new Map<string, Map<string, JsonValue>>();
   if (wanted.length === 0) return results;
-  const { rows } = await tx.query<{ graph_id: string; name: string; result: JsonValue | null }>(SQL, [
-    wanted.map((w) => w.graphId),
-    wanted.map((w) => w.name),
-  ]);
-  for (const row of rows) {
-    const graph = results.get(row.graph_id) ?? new Map<string, JsonValue>();
-    graph.set(row.name, row.result ?? null);
-    results.set(row.graph_id, graph);
+  const { rows } = await tx.query(SQL, [wanted.map((w) => w.graphId), wanted.map((w) => w.name)]);
+  for (const task of rows.map(namedResult.decode)) {
+    const graph = results.get(task.graphId) ?? new Map<string, JsonValue>();
+    graph.set(task.name, task.result);
+    results.set(task.graphId, graph);
   }
   return results;
 }

@@ -1,6 +1,15 @@
+import { int, textArray } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import { isoOrNull } from '../../../time/iso.js';
-import type { ApprovalRule, Dispatch, JsonValue } from '../types.js';
+import { approvalDecisionRow, approvalRow, eventRow, goalRow, taskRow } from '../rows.js';
+import type {
+  ApprovalRule,
+  ApprovalStatus,
+  ApprovalType,
+  Decision,
+  Dispatch,
+  GoalStatus,
+  JsonValue,
+} from '../types.js';
 
 /**
  * Approval statements (the requests of risky tasks are written by approval-requests.ts, inside the
@@ -18,10 +27,6 @@ import type { ApprovalRule, Dispatch, JsonValue } from '../types.js';
  * failPendingGoal — a goal still `pending_approval` → `failed` (GoalFailed).
  * Every event carries `approval_id` in its payload: that is the request's audit trail.
  */
-export type ApprovalStatus = 'pending' | 'approved' | 'denied' | 'expired' | 'cancelled';
-export type ApprovalType = 'plan' | 'risky_task';
-export type Decision = 'approve' | 'deny';
-
 export interface ApprovalRecord {
   readonly id: string;
   readonly requestType: ApprovalType;
@@ -47,28 +52,7 @@ export interface ApprovalDecision {
   readonly createdAt: string;
 }
 
-const COLUMNS = `id, request_type, agent_id, goal_id, graph_id, task_id, status, required_approvals,
-  approvals_received, approvers, action_summary, expires_at, reason, decided_at, created_at`;
-
-function toApproval(row: Record<string, unknown>): ApprovalRecord {
-  return {
-    id: row.id as string,
-    requestType: row.request_type as ApprovalType,
-    agentId: row.agent_id as string,
-    goalId: row.goal_id as string,
-    graphId: (row.graph_id ?? null) as string | null,
-    taskId: (row.task_id ?? null) as string | null,
-    status: row.status as ApprovalStatus,
-    requiredApprovals: row.required_approvals as number,
-    approvalsReceived: row.approvals_received as number,
-    approvers: row.approvers as string[],
-    actionSummary: row.action_summary as string,
-    expiresAt: isoOrNull(row.expires_at),
-    reason: (row.reason ?? null) as string | null,
-    decidedAt: isoOrNull(row.decided_at),
-    createdAt: isoOrNull(row.created_at) as string,
-  };
-}
+const COLUMNS = approvalRow.columns();
 
 export async function readApproval(
   db: SqlExecutor,
@@ -77,7 +61,7 @@ export async function readApproval(
 ): Promise<ApprovalRecord | null> {
   const lock = options.forUpdate === true ? ' FOR UPDATE' : '';
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM approvals WHERE id = $1${lock}`, [id]);
-  return rows[0] === undefined ? null : toApproval(rows[0]);
+  return approvalRow.first(rows);
 }
 
 /** Pending requests, oldest first, optionally of one agent or one kind. */
@@ -91,21 +75,18 @@ export async function listPendingApprovals(
      ORDER BY created_at, id LIMIT $3`,
     [filter.agentId ?? null, filter.requestType ?? null, filter.limit],
   );
-  return rows.map(toApproval);
+  return rows.map(approvalRow.decode);
 }
+
+const decisionRecord = approvalDecisionRow.pick('approver', 'decision', 'reason', 'createdAt');
 
 export async function readDecisions(db: SqlExecutor, approvalId: string): Promise<ApprovalDecision[]> {
   const { rows } = await db.query(
-    `SELECT approver, decision, reason, created_at FROM approval_decisions WHERE approval_id = $1
+    `SELECT ${decisionRecord.columns()} FROM approval_decisions WHERE approval_id = $1
      ORDER BY created_at, approver`,
     [approvalId],
   );
-  return rows.map((row) => ({
-    approver: row.approver as string,
-    decision: row.decision as Decision,
-    reason: (row.reason ?? null) as string | null,
-    createdAt: isoOrNull(row.created_at) as string,
-  }));
+  return rows.map(decisionRecord.decode);
 }
 
 export interface ApprovalEvent {
@@ -116,34 +97,33 @@ export interface ApprovalEvent {
 }
 
 /** The audit trail: every event that names this request, oldest first. */
+const approvalEvent = eventRow.pick('id', 'type', 'payload', 'createdAt');
+
 export async function readApprovalEvents(db: SqlExecutor, approvalId: string): Promise<ApprovalEvent[]> {
   const { rows } = await db.query(
-    `SELECT id, event_type, payload, created_at FROM events
+    `SELECT ${approvalEvent.columns()} FROM events
      WHERE payload ? 'approval_id' AND payload ->> 'approval_id' = $1 ORDER BY id`,
     [approvalId],
   );
-  return rows.map((row) => ({
-    id: Number(row.id),
-    type: row.event_type as string,
-    payload: row.payload as Record<string, unknown>,
-    createdAt: isoOrNull(row.created_at) as string,
-  }));
+  return rows.map(approvalEvent.decode);
 }
+
+const approvalId = approvalRow.pick('id');
 
 /** The plan approval of a goal, if it has one. */
 export async function planApprovalId(db: SqlExecutor, goalId: string): Promise<string | null> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query(
     `SELECT id FROM approvals WHERE goal_id = $1 AND request_type = 'plan' ORDER BY created_at DESC LIMIT 1`,
     [goalId],
   );
-  return rows[0]?.id ?? null;
+  return approvalId.first(rows)?.id ?? null;
 }
 
 export async function insertPlanApproval(
   tx: SqlExecutor,
   input: { goalId: string; agentId: string; rule: ApprovalRule; summary: string; now: Date },
 ): Promise<string> {
-  const { rows } = await tx.query<{ id: string }>(
+  const { rows } = await tx.query(
     `WITH request AS (
        INSERT INTO approvals (request_type, agent_id, goal_id, required_approvals, approvers, action_summary,
                               expires_at, created_at)
@@ -168,7 +148,7 @@ export async function insertPlanApproval(
       input.rule.ttlMs,
     ],
   );
-  return (rows[0] as { id: string }).id;
+  return approvalId.one(rows).id;
 }
 
 export async function recordVote(
@@ -176,7 +156,7 @@ export async function recordVote(
   approval: ApprovalRecord,
   vote: { approver: string; decision: Decision; reason: string | null; now: Date },
 ): Promise<boolean> {
-  const { rows } = await tx.query<{ approver: string }>(
+  const { rows } = await tx.query(
     `WITH vote AS (
        INSERT INTO approval_decisions (approval_id, approver, decision, reason, created_at)
        VALUES ($1, $2, $3, $4, $5)
@@ -281,7 +261,7 @@ export async function queueApprovedTask(
   approvalId: string,
   now: Date,
 ): Promise<Dispatch | null> {
-  const { rows } = await tx.query<{ id: string; shard: number; priority: number }>(
+  const { rows } = await tx.query(
     `WITH queued AS (
        UPDATE tasks SET status = 'queued', updated_at = $3 WHERE id = $1 AND status = 'waiting_approval'
        RETURNING id, shard, priority, graph_id, goal_id, agent_id
@@ -295,9 +275,12 @@ export async function queueApprovedTask(
      SELECT id, shard, priority FROM queued`,
     [taskId, approvalId, now],
   );
-  const row = rows[0];
-  return row === undefined ? null : { taskId: row.id, shard: row.shard, priority: row.priority };
+  const row = queuedTask.first(rows);
+  return row === null ? null : { taskId: row.id, shard: row.shard, priority: row.priority };
 }
+
+const queuedTask = taskRow.pick('id', 'shard', 'priority');
+const refusedTask = taskRow.pick('id', 'graphId').extend({ unfinished: int });
 
 /** Returns the ended task ids and each touched graph's unfinished count (zero: it just finished). */
 export async function refuseTask(
@@ -305,7 +288,7 @@ export async function refuseTask(
   taskId: string,
   input: { approvalId: string; error: string; now: Date },
 ): Promise<{ ended: string[]; graphUnfinished: Map<string, number> }> {
-  const { rows } = await tx.query<{ id: string; graph_id: string; unfinished: number }>(
+  const { rows } = await tx.query(
     `WITH refused AS (
        UPDATE tasks SET status = 'failed', error = $3, completed_at = $4, updated_at = $4
        WHERE id = $1 AND status = 'waiting_approval'
@@ -326,9 +309,10 @@ export async function refuseTask(
      FROM refused JOIN graphs ON graphs.id = refused.graph_id`,
     [taskId, input.approvalId, input.error.slice(0, 4000), input.now],
   );
+  const refused = rows.map(refusedTask.decode);
   return {
-    ended: rows.map((row) => row.id),
-    graphUnfinished: new Map(rows.map((row) => [row.graph_id, row.unfinished])),
+    ended: refused.map((row) => row.id),
+    graphUnfinished: new Map(refused.map((row) => [row.graphId, row.unfinished])),
   };
 }
 
@@ -337,7 +321,7 @@ export async function failPendingGoal(
   goalId: string,
   input: { approvalId: string | null; error: string; now: Date },
 ): Promise<{ agentId: string } | null> {
-  const { rows } = await tx.query<{ agent_id: string }>(
+  const { rows } = await tx.query(
     `WITH failed AS (
        UPDATE goals SET status = 'failed', error = $2, completed_at = $3, updated_at = $3
        WHERE id = $1 AND status = 'pending_approval'
@@ -352,8 +336,13 @@ export async function failPendingGoal(
      SELECT agent_id FROM failed`,
     [goalId, input.error, input.now, input.approvalId],
   );
-  return rows[0] === undefined ? null : { agentId: rows[0].agent_id };
+  return goalAgent.first(rows);
 }
+
+const goalAgent = goalRow.pick('agentId');
+const pendingGoal = goalRow
+  .pick('agentId', 'status', 'plan', 'taskApprovals')
+  .extend({ dependsOn: textArray });
 
 /** A goal waiting for its plan approval, with what starting it needs. */
 export async function readPendingGoal(
@@ -361,7 +350,7 @@ export async function readPendingGoal(
   goalId: string,
 ): Promise<{
   agentId: string;
-  status: string;
+  status: GoalStatus;
   plan: JsonValue;
   taskApprovals: JsonValue | null;
   dependsOn: string[];
@@ -373,15 +362,7 @@ export async function readPendingGoal(
      FROM goals g WHERE id = $1`,
     [goalId],
   );
-  const row = rows[0];
-  if (row === undefined) return null;
-  return {
-    agentId: row.agent_id as string,
-    status: row.status as string,
-    plan: row.plan as JsonValue,
-    taskApprovals: (row.task_approvals ?? null) as JsonValue | null,
-    dependsOn: row.depends_on as string[],
-  };
+  return pendingGoal.first(rows);
 }
 
 export async function blockApprovedGoal(tx: SqlExecutor, goalId: string, now: Date): Promise<void> {
@@ -393,10 +374,10 @@ export async function blockApprovedGoal(tx: SqlExecutor, goalId: string, now: Da
 
 /** Pending requests whose expiry has passed, oldest first. */
 export async function expiredApprovals(db: SqlExecutor, now: Date, limit: number): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query(
     `SELECT id FROM approvals WHERE status = 'pending' AND expires_at IS NOT NULL AND expires_at <= $1
      ORDER BY expires_at LIMIT $2`,
     [now, limit],
   );
-  return rows.map((row) => row.id);
+  return rows.map((row) => approvalId.decode(row).id);
 }

@@ -1,5 +1,7 @@
+import { jsonObject, nullable } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import type { ClaimedTask, JsonValue } from '../types.js';
+import { taskRow } from '../rows.js';
+import type { ClaimedTask } from '../types.js';
 
 /**
  * claim-tasks: one statement claims a batch of dispatched tasks for one worker.
@@ -42,22 +44,24 @@ SELECT c.*,
         WHERE d.task_id = c.id) AS dependencies
 FROM claimed c`;
 
-interface ClaimRow extends Record<string, unknown> {
-  id: string;
-  graph_id: string;
-  goal_id: string;
-  agent_id: string;
-  name: string;
-  type: string;
-  payload: JsonValue;
-  attempt: number;
-  retries: number;
-  max_retries: number;
-  timeout_ms: number | null;
-  priority: number;
-  checkpoint: JsonValue | null;
-  dependencies: Record<string, JsonValue> | null;
-}
+/** `dependencies`: the direct dependencies' results by plan id (null: none). */
+const claimedTask = taskRow
+  .pick(
+    'id',
+    'graphId',
+    'goalId',
+    'agentId',
+    'name',
+    'type',
+    'payload',
+    'attempt',
+    'retries',
+    'maxRetries',
+    'timeoutMs',
+    'priority',
+    'checkpoint',
+  )
+  .extend({ dependencies: nullable(jsonObject) });
 
 export interface ClaimInput {
   readonly taskIds: readonly string[];
@@ -67,27 +71,15 @@ export interface ClaimInput {
 }
 
 export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<ClaimedTask[]> {
-  const { rows } = await tx.query<ClaimRow>(SQL, [
+  const { rows } = await tx.query(SQL, [
     input.taskIds,
     input.workerId,
     input.workerId,
     input.leaseExpiresAt,
     input.now,
   ]);
-  return rows.map((row) => ({
-    id: row.id,
-    graphId: row.graph_id,
-    goalId: row.goal_id,
-    agentId: row.agent_id,
-    name: row.name,
-    type: row.type,
-    payload: row.payload,
-    attempt: row.attempt,
-    retries: row.retries,
-    maxRetries: row.max_retries,
-    timeoutMs: row.timeout_ms,
-    priority: row.priority,
-    checkpoint: row.checkpoint,
-    dependencies: row.dependencies ?? {},
-  }));
+  return rows.map((row) => {
+    const task = claimedTask.decode(row);
+    return { ...task, dependencies: task.dependencies ?? {} };
+  });
 }

@@ -1,8 +1,16 @@
+import { oneOf, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import { endCountsOf, type GoalEndCounts } from '../goal-lifecycle.js';
-import type { Dispatch, GoalStatus, JsonValue } from '../types.js';
+import { taskRow } from '../rows.js';
+import type { Dispatch, JsonValue } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
-import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
+import {
+  type EndedGoal,
+  endedGoalOf,
+  GOAL_END_EVENTS,
+  GRAPH_END_EVENTS,
+  goalEndCtes,
+  graphOutcome,
+} from './graph-end.js';
 import { orderedEventsCte } from './ordered-events.js';
 
 /**
@@ -97,13 +105,6 @@ export interface Completion {
   readonly result: JsonValue;
 }
 
-export interface EndedGoal {
-  readonly goalId: string;
-  readonly agentId: string;
-  readonly status: GoalStatus;
-  readonly counts?: GoalEndCounts;
-}
-
 export interface CompletedBatch {
   readonly completed: ReadonlySet<string>;
   readonly dispatch: Dispatch[];
@@ -112,22 +113,16 @@ export interface CompletedBatch {
   readonly goalIds: ReadonlySet<string>;
 }
 
-interface Row extends Record<string, unknown> {
-  kind: 'done' | 'ready' | 'goal';
-  id: string;
-  shard: number | null;
-  priority: number | null;
-  agent_id: string | null;
-  status: GoalStatus | null;
-  goal_id: string;
-}
+const rowKind = resultRow('complete-tasks', { kind: oneOf(['done', 'ready', 'goal']) });
+const doneTask = taskRow.pick('id', 'goalId');
+const readyTask = taskRow.pick('id', 'goalId', 'shard', 'priority');
 
 export async function completeTasks(
   tx: SqlExecutor,
   completions: readonly Completion[],
   now: Date,
 ): Promise<CompletedBatch> {
-  const { rows } = await tx.query<Row>(SQL, [
+  const { rows } = await tx.query(SQL, [
     completions.map((c) => c.taskId),
     completions.map((c) => c.attempt),
     completions.map((c) => JSON.stringify(c.result ?? null)),
@@ -138,22 +133,20 @@ export async function completeTasks(
   const finishedGoals: EndedGoal[] = [];
   const goalIds = new Set<string>();
   for (const row of rows) {
-    goalIds.add(row.goal_id);
-    if (row.kind === 'done') completed.add(row.id);
-    else if (row.kind === 'ready')
-      dispatch.push({ taskId: row.id, shard: row.shard ?? 0, priority: row.priority ?? 0 });
-    else
-      finishedGoals.push({
-        goalId: row.id,
-        agentId: row.agent_id ?? '',
-        status: row.status ?? 'completed',
-        ...withCounts(row),
-      });
+    const { kind } = rowKind.decode(row);
+    if (kind === 'done') {
+      const task = doneTask.decode(row);
+      completed.add(task.id);
+      goalIds.add(task.goalId);
+    } else if (kind === 'ready') {
+      const task = readyTask.decode(row);
+      dispatch.push({ taskId: task.id, shard: task.shard, priority: task.priority });
+      goalIds.add(task.goalId);
+    } else {
+      const goal = endedGoalOf(row);
+      finishedGoals.push(goal);
+      goalIds.add(goal.goalId);
+    }
   }
   return { completed, dispatch, finishedGoals, goalIds };
-}
-
-function withCounts(row: Record<string, unknown>): { counts?: GoalEndCounts } {
-  const counts = endCountsOf(row);
-  return counts === undefined ? {} : { counts };
 }

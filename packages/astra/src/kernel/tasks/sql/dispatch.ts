@@ -1,4 +1,7 @@
+import { AstraError } from '../../../errors/index.js';
+import { nullable, resultRow, timestampMs } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { taskRow } from '../rows.js';
 import type { Dispatch, JsonValue } from '../types.js';
 
 /**
@@ -76,18 +79,16 @@ ORDER BY lease_expires_at LIMIT $3`;
 const WORKER_TASKS_SQL = `
 SELECT id, attempt FROM tasks WHERE status IN ('scheduled', 'running') AND worker_id = ANY($1::uuid[])`;
 
-interface DispatchRow extends Record<string, unknown> {
-  id: string;
-  shard: number;
-  priority: number;
-  goal_id: string;
-}
+const dispatchedTask = taskRow.pick('id', 'shard', 'priority', 'goalId');
+const deferredTask = taskRow.pick('id', 'shard', 'priority', 'goalId', 'nextAttemptAt');
+const runningAttempt = taskRow.pick('id', 'attempt');
+const nextDue = resultRow('next due task', { next: nullable(timestampMs) });
 
-const toDispatch = (row: DispatchRow): Dispatch => ({
-  taskId: row.id,
-  shard: row.shard,
-  priority: row.priority,
-  goalId: row.goal_id,
+const toDispatch = (task: { id: string; shard: number; priority: number; goalId: string }): Dispatch => ({
+  taskId: task.id,
+  shard: task.shard,
+  priority: task.priority,
+  goalId: task.goalId,
 });
 
 export async function dispatchDue(
@@ -96,14 +97,14 @@ export async function dispatchDue(
   now: Date,
   limit: number,
 ): Promise<Dispatch[]> {
-  const { rows } = await tx.query<DispatchRow>(DISPATCH_DUE_SQL, [shards, now, limit]);
-  return rows.map(toDispatch);
+  const { rows } = await tx.query(DISPATCH_DUE_SQL, [shards, now, limit]);
+  return rows.map((row) => toDispatch(dispatchedTask.decode(row)));
 }
 
 /** When the earliest pending task of these shards is due, or null when none waits. */
 export async function nextDueAt(tx: SqlExecutor, shards: readonly number[]): Promise<number | null> {
-  const { rows } = await tx.query<{ next: Date | null }>(NEXT_DUE_SQL, [shards]);
-  return rows[0]?.next?.getTime() ?? null;
+  const { rows } = await tx.query(NEXT_DUE_SQL, [shards]);
+  return nextDue.first(rows)?.next ?? null;
 }
 
 export interface Deferral {
@@ -118,31 +119,32 @@ export async function deferTasks(
   deferrals: readonly Deferral[],
   now: Date,
 ): Promise<{ taskId: string; dueAt: number; dispatch: Dispatch }[]> {
-  const { rows } = await tx.query<DispatchRow & { next_attempt_at: Date }>(DEFER_SQL, [
+  const { rows } = await tx.query(DEFER_SQL, [
     deferrals.map((d) => d.taskId),
     deferrals.map((d) => d.attempt),
     deferrals.map((d) => new Date(d.dueAt)),
     deferrals.map((d) => JSON.stringify(d.checkpoint)),
     now,
   ]);
-  return rows.map((row) => ({
-    taskId: row.id,
-    dueAt: row.next_attempt_at.getTime(),
-    dispatch: toDispatch(row),
-  }));
+  return rows.map((row) => {
+    const task = deferredTask.decode(row);
+    return { taskId: task.id, dueAt: dueAtOf(task.nextAttemptAt), dispatch: toDispatch(task) };
+  });
+}
+
+/** A deferred task's due time (its next_attempt_at, which the deferral sets). */
+function dueAtOf(nextAttemptAt: string | null): number {
+  if (nextAttemptAt === null)
+    throw new AstraError('ASTRA_INTERNAL', 'a deferred task has no next_attempt_at');
+  return Date.parse(nextAttemptAt);
 }
 
 export async function republishQueued(
   tx: SqlExecutor,
   input: { shards: readonly number[]; cutoff: Date; now: Date; limit: number },
 ): Promise<Dispatch[]> {
-  const { rows } = await tx.query<DispatchRow>(REPUBLISH_SQL, [
-    input.shards,
-    input.cutoff,
-    input.limit,
-    input.now,
-  ]);
-  return rows.map(toDispatch).sort((a, b) => b.priority - a.priority);
+  const { rows } = await tx.query(REPUBLISH_SQL, [input.shards, input.cutoff, input.limit, input.now]);
+  return rows.map((row) => toDispatch(dispatchedTask.decode(row))).sort((a, b) => b.priority - a.priority);
 }
 
 export interface RunningAttempt {
@@ -156,11 +158,11 @@ export async function expiredLeases(
   now: Date,
   limit: number,
 ): Promise<RunningAttempt[]> {
-  const { rows } = await tx.query<{ id: string; attempt: number }>(EXPIRED_SQL, [shards, now, limit]);
-  return rows.map((row) => ({ taskId: row.id, attempt: row.attempt }));
+  const { rows } = await tx.query(EXPIRED_SQL, [shards, now, limit]);
+  return rows.map(runningAttempt.decode).map((task) => ({ taskId: task.id, attempt: task.attempt }));
 }
 
 export async function workerTasks(tx: SqlExecutor, workerIds: readonly string[]): Promise<RunningAttempt[]> {
-  const { rows } = await tx.query<{ id: string; attempt: number }>(WORKER_TASKS_SQL, [workerIds]);
-  return rows.map((row) => ({ taskId: row.id, attempt: row.attempt }));
+  const { rows } = await tx.query(WORKER_TASKS_SQL, [workerIds]);
+  return rows.map(runningAttempt.decode).map((task) => ({ taskId: task.id, attempt: task.attempt }));
 }

@@ -1,4 +1,6 @@
-import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { oneOf, resultRow } from '../../../ports/sql-rows.js';
+import type { SqlExecutor, SqlRow } from '../../../ports/sql-store.js';
+import { graphRow, taskRow } from '../rows.js';
 
 /**
  * end-tasks: the two statements that end tasks without running them.
@@ -45,7 +47,7 @@ graphs AS (
   WHERE g.id = x.graph_id
   RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'task' AS kind, id, NULL::int AS unfinished, goal_id FROM ended
+SELECT 'task' AS kind, id, NULL::int AS unfinished_tasks, goal_id FROM ended
 UNION ALL SELECT 'graph', id, unfinished_tasks, goal_id FROM graphs`;
 
 const DESCENDANTS_SQL = `
@@ -80,14 +82,11 @@ graphs AS (
   WHERE g.id = x.graph_id
   RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'graph' AS kind, id, unfinished_tasks AS unfinished, goal_id FROM graphs`;
+SELECT 'graph' AS kind, id, unfinished_tasks, goal_id FROM graphs`;
 
-interface Row extends Record<string, unknown> {
-  kind: 'task' | 'graph';
-  id: string;
-  unfinished: number | null;
-  goal_id: string;
-}
+const rowKind = resultRow('end-tasks', { kind: oneOf(['task', 'graph']) });
+const endedTask = taskRow.pick('id', 'goalId');
+const touchedGraph = graphRow.pick('id', 'unfinishedTasks', 'goalId');
 
 export interface EndedTasks {
   readonly ended: string[];
@@ -96,12 +95,18 @@ export interface EndedTasks {
   readonly goalIds: Set<string>;
 }
 
-function collect(rows: readonly Row[]): EndedTasks {
+function collect(rows: readonly SqlRow[]): EndedTasks {
   const result: EndedTasks = { ended: [], graphUnfinished: new Map(), goalIds: new Set() };
   for (const row of rows) {
-    result.goalIds.add(row.goal_id);
-    if (row.kind === 'graph') result.graphUnfinished.set(row.id, row.unfinished ?? 0);
-    else result.ended.push(row.id);
+    if (rowKind.decode(row).kind === 'graph') {
+      const graph = touchedGraph.decode(row);
+      result.goalIds.add(graph.goalId);
+      result.graphUnfinished.set(graph.id, graph.unfinishedTasks);
+    } else {
+      const task = endedTask.decode(row);
+      result.goalIds.add(task.goalId);
+      result.ended.push(task.id);
+    }
   }
   return result;
 }
@@ -112,7 +117,7 @@ export async function cancelTasks(
   reason: string,
   now: Date,
 ): Promise<EndedTasks> {
-  const { rows } = await tx.query<Row>(CANCEL_SQL, [taskIds, reason, now]);
+  const { rows } = await tx.query(CANCEL_SQL, [taskIds, reason, now]);
   return collect(rows);
 }
 
@@ -122,6 +127,6 @@ export async function endDescendants(
   now: Date,
 ): Promise<EndedTasks> {
   if (taskIds.length === 0) return { ended: [], graphUnfinished: new Map(), goalIds: new Set() };
-  const { rows } = await tx.query<Row>(DESCENDANTS_SQL, [taskIds, now]);
+  const { rows } = await tx.query(DESCENDANTS_SQL, [taskIds, now]);
   return collect(rows);
 }

@@ -1,4 +1,6 @@
+import { oneOf, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { graphRow, taskRow } from '../rows.js';
 import type { Dispatch } from '../types.js';
 
 /**
@@ -53,7 +55,7 @@ graphs AS (
   WHERE g.id = x.graph_id
   RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished, goal_id FROM failed
+SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished_tasks, goal_id FROM failed
 UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks, goal_id FROM graphs`;
 
 export interface AttemptFailure {
@@ -80,16 +82,9 @@ export interface FailedBatch {
   readonly goalIds: Set<string>;
 }
 
-interface Row extends Record<string, unknown> {
-  kind: 'task' | 'graph';
-  id: string;
-  status: string | null;
-  next_attempt_at: Date | null;
-  shard: number | null;
-  priority: number | null;
-  unfinished: number | null;
-  goal_id: string;
-}
+const rowKind = resultRow('fail-tasks', { kind: oneOf(['task', 'graph']) });
+const failedTask = taskRow.pick('id', 'status', 'nextAttemptAt', 'shard', 'priority', 'goalId');
+const touchedGraph = graphRow.pick('id', 'unfinishedTasks', 'goalId');
 
 export async function failTasks(
   tx: SqlExecutor,
@@ -98,7 +93,7 @@ export async function failTasks(
   now: Date,
 ): Promise<FailedBatch> {
   const jitter = policy.jitter ?? (() => 0.5 + Math.random() / 2);
-  const { rows } = await tx.query<Row>(SQL, [
+  const { rows } = await tx.query(SQL, [
     failures.map((f) => f.taskId),
     failures.map((f) => f.attempt),
     failures.map((f) => f.error.slice(0, 4000)),
@@ -115,14 +110,20 @@ export async function failTasks(
     goalIds: new Set(),
   };
   for (const row of rows) {
-    batch.goalIds.add(row.goal_id);
-    if (row.kind === 'graph') batch.graphUnfinished.set(row.id, row.unfinished ?? 0);
-    else if (row.status === 'dead_letter') batch.deadLettered.push(row.id);
+    if (rowKind.decode(row).kind === 'graph') {
+      const graph = touchedGraph.decode(row);
+      batch.goalIds.add(graph.goalId);
+      batch.graphUnfinished.set(graph.id, graph.unfinishedTasks);
+      continue;
+    }
+    const task = failedTask.decode(row);
+    batch.goalIds.add(task.goalId);
+    if (task.status === 'dead_letter') batch.deadLettered.push(task.id);
     else
       batch.retried.push({
-        taskId: row.id,
-        dueAt: row.next_attempt_at?.getTime() ?? now.getTime(),
-        dispatch: { taskId: row.id, shard: row.shard ?? 0, priority: row.priority ?? 0 },
+        taskId: task.id,
+        dueAt: task.nextAttemptAt === null ? now.getTime() : Date.parse(task.nextAttemptAt),
+        dispatch: { taskId: task.id, shard: task.shard, priority: task.priority },
       });
   }
   return batch;

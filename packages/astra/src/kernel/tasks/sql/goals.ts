@@ -1,7 +1,15 @@
+import { resultRow, uuid } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import { endCountsOf, type GoalEndCounts } from '../goal-lifecycle.js';
+import { goalDependencyRow, goalRow } from '../rows.js';
 import type { GoalStatus, JsonValue } from '../types.js';
-import { GOAL_END_EVENTS, GRAPH_END_EVENTS, goalEndCtes, graphOutcome } from './graph-end.js';
+import {
+  type EndedGoal,
+  endedGoalOf,
+  GOAL_END_EVENTS,
+  GRAPH_END_EVENTS,
+  goalEndCtes,
+  graphOutcome,
+} from './graph-end.js';
 import { orderedEventsCte } from './ordered-events.js';
 
 /**
@@ -43,7 +51,7 @@ SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2 AND created_at
 const DEPENDENCY_STATUS_SQL = `SELECT id, status FROM goals WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`;
 
 const WITH_DEPENDENTS_SQL = `
-SELECT DISTINCT depends_on_goal_id AS id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[])`;
+SELECT DISTINCT depends_on_goal_id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[])`;
 
 const INSERT_DEPENDENCIES_SQL = `
 INSERT INTO goal_dependencies (goal_id, depends_on_goal_id) SELECT $1, unnest($2::uuid[])`;
@@ -105,8 +113,15 @@ export interface GoalInsert {
 }
 
 /** Inserts the goal; returns null when the idempotency key already names a goal (then `existingGoal`). */
+const goalId = goalRow.pick('id');
+const goalStatus = goalRow.pick('id', 'status');
+const goalAgent = goalRow.pick('id', 'agentId');
+const blockedGoal = goalRow.pick('id', 'agentId', 'plan', 'taskApprovals');
+const endedDependency = goalRow.pick('id', 'agentId', 'status');
+const dependedOn = goalDependencyRow.pick('dependsOnGoalId');
+
 export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<string | null> {
-  const { rows } = await tx.query<{ id: string }>(INSERT_SQL, [
+  const { rows } = await tx.query(INSERT_SQL, [
     goal.id,
     goal.agentId,
     goal.goalText,
@@ -120,7 +135,7 @@ export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<str
     goal.now,
     goal.taskApprovals === null ? null : JSON.stringify(goal.taskApprovals),
   ]);
-  return rows[0]?.id ?? null;
+  return goalId.first(rows)?.id ?? null;
 }
 
 /** The goal an idempotency key names as of `now` (keys older than IDEMPOTENCY_WINDOW_MS are released). */
@@ -131,16 +146,16 @@ export async function existingGoal(
   now: Date,
 ): Promise<string | null> {
   const windowStart = new Date(now.getTime() - IDEMPOTENCY_WINDOW_MS);
-  const { rows } = await tx.query<{ id: string }>(EXISTING_SQL, [agentId, key, windowStart]);
-  return rows[0]?.id ?? null;
+  const { rows } = await tx.query(EXISTING_SQL, [agentId, key, windowStart]);
+  return goalId.first(rows)?.id ?? null;
 }
 
 export async function goalStatuses(
   tx: SqlExecutor,
   goalIds: readonly string[],
 ): Promise<Map<string, GoalStatus>> {
-  const { rows } = await tx.query<{ id: string; status: GoalStatus }>(DEPENDENCY_STATUS_SQL, [goalIds]);
-  return new Map(rows.map((row) => [row.id, row.status]));
+  const { rows } = await tx.query(DEPENDENCY_STATUS_SQL, [goalIds]);
+  return new Map(rows.map(goalStatus.decode).map((goal) => [goal.id, goal.status]));
 }
 
 export async function insertGoalDependencies(
@@ -181,13 +196,12 @@ export async function attachGraph(
   await tx.query(SET_GRAPH_SQL, [goalId, graphId, now]);
 }
 
-export interface FinishedGoal {
-  readonly goalId: string;
-  readonly agentId: string;
-  readonly status: GoalStatus;
+export interface FinishedGoal extends EndedGoal {
   readonly graphId: string;
-  readonly counts?: GoalEndCounts;
 }
+
+/** goals_ended returns the goal's graph too (`g.id AS graph_id`). */
+const finishedGraph = resultRow('goals_ended', { graphId: uuid });
 
 export async function finalizeGraphs(
   tx: SqlExecutor,
@@ -195,38 +209,16 @@ export async function finalizeGraphs(
   now: Date,
 ): Promise<FinishedGoal[]> {
   if (graphIds.length === 0) return [];
-  const { rows } = await tx.query<{ id: string; agent_id: string; status: GoalStatus; graph_id: string }>(
-    FINALIZE_SQL,
-    [graphIds, now],
-  );
-  return rows.map((row) => {
-    const counts = endCountsOf(row);
-    return {
-      goalId: row.id,
-      agentId: row.agent_id,
-      status: row.status,
-      graphId: row.graph_id,
-      ...(counts === undefined ? {} : { counts }),
-    };
-  });
+  const { rows } = await tx.query(FINALIZE_SQL, [graphIds, now]);
+  return rows.map((row) => ({ ...endedGoalOf(row), graphId: finishedGraph.decode(row).graphId }));
 }
 
 export async function unblockableGoals(
   tx: SqlExecutor,
   completedGoalIds: readonly string[],
 ): Promise<{ goalId: string; agentId: string; plan: JsonValue; taskApprovals: JsonValue | null }[]> {
-  const { rows } = await tx.query<{
-    id: string;
-    agent_id: string;
-    plan: JsonValue;
-    task_approvals: JsonValue | null;
-  }>(UNBLOCKABLE_SQL, [completedGoalIds]);
-  return rows.map((row) => ({
-    goalId: row.id,
-    agentId: row.agent_id,
-    plan: row.plan,
-    taskApprovals: row.task_approvals ?? null,
-  }));
+  const { rows } = await tx.query(UNBLOCKABLE_SQL, [completedGoalIds]);
+  return rows.map(blockedGoal.decode).map(({ id, ...goal }) => ({ goalId: id, ...goal }));
 }
 
 export async function failDependentGoals(
@@ -234,8 +226,8 @@ export async function failDependentGoals(
   endedGoalIds: readonly string[],
   now: Date,
 ): Promise<{ goalId: string; agentId: string }[]> {
-  const { rows } = await tx.query<{ id: string; agent_id: string }>(FAIL_DEPENDENTS_SQL, [endedGoalIds, now]);
-  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id }));
+  const { rows } = await tx.query(FAIL_DEPENDENTS_SQL, [endedGoalIds, now]);
+  return rows.map(goalAgent.decode).map((goal) => ({ goalId: goal.id, agentId: goal.agentId }));
 }
 
 const STRANDED_SQL = `
@@ -249,12 +241,12 @@ LIMIT 1000`;
 export async function endedDependencies(
   tx: SqlExecutor,
 ): Promise<{ goalId: string; agentId: string; status: GoalStatus }[]> {
-  const { rows } = await tx.query<{ id: string; agent_id: string; status: GoalStatus }>(STRANDED_SQL);
-  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, status: row.status }));
+  const { rows } = await tx.query(STRANDED_SQL);
+  return rows.map(endedDependency.decode).map(({ id, ...goal }) => ({ goalId: id, ...goal }));
 }
 
 /** Of these goals, the ones some other goal depends on (read after they ended, in a new snapshot). */
 export async function goalsWithDependents(db: SqlExecutor, goalIds: readonly string[]): Promise<Set<string>> {
-  const { rows } = await db.query<{ id: string }>(WITH_DEPENDENTS_SQL, [goalIds]);
-  return new Set(rows.map((row) => row.id));
+  const { rows } = await db.query(WITH_DEPENDENTS_SQL, [goalIds]);
+  return new Set(rows.map((row) => dependedOn.decode(row).dependsOnGoalId));
 }

@@ -1,3 +1,8 @@
+import type { SqlRow } from '../../../ports/sql-store.js';
+import type { GoalEndCounts } from '../goal-lifecycle.js';
+import { goalRow, graphRow } from '../rows.js';
+import type { GoalStatus } from '../types.js';
+
 /**
  * The SQL shared by every statement that ends graphs: how a finished graph's outcome follows from
  * its counters, and the CTEs that end its goal and log both ends. Used by complete-tasks (a graph's
@@ -39,3 +44,31 @@ export const GOAL_END_EVENTS = `
   SELECT CASE status WHEN 'completed' THEN 'GoalCompleted' WHEN 'failed' THEN 'GoalFailed' ELSE 'GoalCancelled' END,
          agent_id, id, graph_id, NULL::uuid, jsonb_build_object('to', status, 'cascade_id', cascade_id)
   FROM goals_ended`;
+
+/** A goals_ended row: the goal, and its graph's counts for the report of its end. */
+const endedGoalRow = goalRow
+  .pick('id', 'agentId', 'status', 'createdAt')
+  .join(graphRow.pick('taskCount', 'failedTasks', 'cancelledTasks'));
+
+export interface EndedGoal {
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly status: GoalStatus;
+  readonly counts: GoalEndCounts;
+}
+
+/** Decodes a row of goals_ended (id, agent_id, status, created_at, task_count, failed_tasks, cancelled_tasks). */
+export function endedGoalOf(row: SqlRow): EndedGoal {
+  const goal = endedGoalRow.decode(row);
+  return {
+    goalId: goal.id,
+    agentId: goal.agentId,
+    status: goal.status,
+    counts: {
+      taskCount: goal.taskCount,
+      failedTasks: goal.failedTasks,
+      cancelledTasks: goal.cancelledTasks,
+      createdAtMs: Date.parse(goal.createdAt),
+    },
+  };
+}

@@ -1,0 +1,104 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { approvalRow, eventRow, goalRow, graphRow, taskRow } from '../../src/kernel/index.js';
+import { shardLeaseRow } from '../../src/kernel/scheduler/shard-leases.js';
+import { approvalDecisionRow, goalDependencyRow } from '../../src/kernel/tasks/rows.js';
+import { workerRow } from '../../src/kernel/workers/worker-store.js';
+import type { RowDecoder } from '../../src/ports/sql-rows.js';
+import type { SqlStore } from '../../src/ports/sql-store.js';
+import {
+  accessDecisionRow,
+  collaboratorRow,
+  organizationRow,
+  orgMembershipRow,
+  policySetRow,
+  teamMembershipRow,
+  teamRow,
+} from '../../src/services/access/rows.js';
+import { apiKeyRow } from '../../src/services/identity/api-keys.js';
+import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
+import { userRow } from '../../src/services/identity/user-store.js';
+import { createTestStore, sqlBackends } from '../support/sql.js';
+
+/**
+ * Every table's one row decoder against the migrated schema, on every backend: each column it
+ * reads exists with a SQL type the column decoder takes, and admits NULL exactly when the
+ * column does (a decoder stricter than the schema would fail on a valid row; a looser one would
+ * type a NOT NULL column as nullable). And no table has two decoders.
+ */
+const DECODERS: readonly RowDecoder<unknown>[] = [
+  goalRow,
+  goalDependencyRow,
+  graphRow,
+  taskRow,
+  eventRow,
+  approvalRow,
+  approvalDecisionRow,
+  workerRow,
+  shardLeaseRow,
+  userRow,
+  apiKeyRow,
+  serviceTokenRow,
+  organizationRow,
+  teamRow,
+  orgMembershipRow,
+  teamMembershipRow,
+  collaboratorRow,
+  policySetRow,
+  accessDecisionRow,
+];
+
+interface SchemaColumn {
+  readonly udt: string;
+  readonly nullable: boolean;
+}
+
+it('no table has two row decoders', () => {
+  const tables = DECODERS.map((decoder) => decoder.table);
+  expect(tables.length).toBe(new Set(tables).size);
+});
+
+describe.each(sqlBackends())('table row decoders on %s', (backend) => {
+  let db: { store: SqlStore; drop(): Promise<void> };
+  let schema: Map<string, SchemaColumn>;
+
+  beforeAll(async () => {
+    db = await createTestStore(backend);
+    const { rows } = await db.store.query<{
+      table_name: string;
+      column_name: string;
+      udt_name: string;
+      is_nullable: string;
+    }>(
+      `SELECT table_name, column_name, udt_name, is_nullable FROM information_schema.columns
+       WHERE table_schema = current_schema()`,
+    );
+    schema = new Map(
+      rows.map((row) => [
+        `${row.table_name}.${row.column_name}`,
+        { udt: row.udt_name, nullable: row.is_nullable === 'YES' },
+      ]),
+    );
+  });
+  afterAll(() => db.drop());
+
+  it.each(DECODERS.map((decoder) => [decoder.table, decoder] as const))(
+    '%s: every column exists, of a type its decoder takes, nullable exactly when the schema says',
+    (_table, decoder) => {
+      const mismatches: string[] = [];
+      for (const column of decoder.ownColumns()) {
+        const name = `${column.table}.${column.column}`;
+        const actual = schema.get(name);
+        if (actual === undefined) mismatches.push(`${name}: no such column`);
+        else {
+          if (!column.sqlTypes.includes(actual.udt))
+            mismatches.push(`${name}: ${actual.udt} is not read as ${column.expected}`);
+          if (column.nullable !== actual.nullable)
+            mismatches.push(
+              `${name}: ${actual.nullable ? 'nullable' : 'NOT NULL'}, decoded as ${column.expected}`,
+            );
+        }
+      }
+      expect(mismatches).toEqual([]);
+    },
+  );
+});
