@@ -8,6 +8,7 @@ import type { SqlStore } from '../../src/ports/sql-store.js';
 import {
   accessDecisionRow,
   collaboratorRow,
+  invitationRow,
   organizationRow,
   orgMembershipRow,
   policySetRow,
@@ -43,6 +44,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   orgMembershipRow,
   teamMembershipRow,
   collaboratorRow,
+  invitationRow,
   policySetRow,
   accessDecisionRow,
 ];

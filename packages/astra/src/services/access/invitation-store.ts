@@ -1,7 +1,8 @@
 import { AstraError } from '../../errors/index.js';
+import { oneOf, text } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import { isoOf } from '../../time/iso.js';
 import type { OrgRole } from './directory.js';
+import { INVITATION_STATES, invitationRow } from './rows.js';
 
 /**
  * Invitations to join an organization, as stored (migration 0012). Each is, in its life:
@@ -170,14 +171,8 @@ function notPending(invitation: Invitation): AstraError {
   });
 }
 
-const toInvitation = (row: Record<string, unknown>): Invitation => ({
-  id: row.id as string,
-  orgId: row.org_id as string,
-  orgName: row.org_name as string,
-  userId: row.user_id as string,
-  role: row.role as OrgRole,
-  status: row.status as InvitationStatus,
-  invitedBy: (row.invited_by ?? null) as string | null,
-  createdAt: isoOf(row.created_at),
-  expiresAt: isoOf(row.expires_at),
-});
+/** What `columns` selects: the stored invitation, its organization's name, its status as of now. */
+const invitation = invitationRow
+  .pick('id', 'orgId', 'userId', 'role', 'invitedBy', 'createdAt', 'expiresAt')
+  .extend({ orgName: text, status: oneOf([...INVITATION_STATES, 'expired']) });
+const toInvitation = invitation.decode;

@@ -11,9 +11,9 @@ import {
 } from '../../ports/sql-rows.js';
 
 /**
- * The row decoders of the access tables (migration 0007): every read of an organization, team,
- * membership, collaborator, policy version or stored decision decodes it with one of these, or
- * with a `pick` of one.
+ * The row decoders of the access tables (migrations 0007, 0012): every read of an organization,
+ * team, membership, invitation, collaborator, policy version or stored decision decodes it with one
+ * of these, or with a `pick` of one.
  */
 export const ORG_ROLES = ['org_admin', 'org_member', 'agent_admin'] as const;
 export const TEAM_ROLES = ['team_admin', 'team_member'] as const;
@@ -47,6 +47,21 @@ export const collaboratorRow = tableRow('agent_collaborators', {
   userId: uuid,
   level: oneOf(COLLABORATOR_LEVELS),
   createdAt: timestamp,
+});
+
+/** An invitation's stored state; `expired` is read from the time (invitation-store.ts). */
+export const INVITATION_STATES = ['pending', 'accepted', 'declined', 'cancelled'] as const;
+
+export const invitationRow = tableRow('org_invitations', {
+  id: uuid,
+  orgId: uuid,
+  userId: uuid,
+  role: oneOf(ORG_ROLES),
+  status: oneOf(INVITATION_STATES),
+  invitedBy: nullable(uuid),
+  createdAt: timestamp,
+  expiresAt: timestamp,
+  decidedAt: nullable(timestamp),
 });
 
 export const policySetRow = tableRow('policy_sets', {
