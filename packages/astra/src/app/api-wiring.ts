@@ -16,12 +16,14 @@ import { registerAuditRoutes } from '../services/api/routes-audit.js';
 import { registerDocumentRoutes } from '../services/api/routes-documents.js';
 import { registerEventRoutes } from '../services/api/routes-events.js';
 import { registerGoalRoutes } from '../services/api/routes-goals.js';
-import { registerIdentityRoutes } from '../services/api/routes-identity.js';
 import { registerInternalRoutes } from '../services/api/routes-internal.js';
 import { registerRevisionRoutes } from '../services/api/routes-revisions.js';
-import { registerServiceTokenRoutes } from '../services/api/routes-service-tokens.js';
-import { registerSessionRoutes } from '../services/api/routes-sessions.js';
 import { registerTaskRoutes } from '../services/api/routes-tasks.js';
+import { apiKeyRoutes } from '../services/identity/routes-api-keys.js';
+import { loginRoutes } from '../services/identity/routes-login.js';
+import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
+import { sessionRoutes } from '../services/identity/routes-sessions.js';
+import { userRoutes } from '../services/identity/routes-users.js';
 
 /**
  * The public API of a node: the API's own hooks and each service's route plugin, wired with the
@@ -38,9 +40,11 @@ export function wireApi(deps: ApiDeps): ApiOptions {
     corsOrigins: deps.corsOrigins,
     version: deps.version,
     routes: [
-      legacy((_app, define) => registerIdentityRoutes(define, deps)),
-      legacy((_app, define) => registerSessionRoutes(define, deps)),
-      legacy((_app, define) => registerServiceTokenRoutes(define, deps)),
+      routePlugin(loginRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
+      routePlugin(userRoutes, { store: deps.store, access: deps.access, clock: deps.clock }),
+      routePlugin(apiKeyRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
+      routePlugin(sessionRoutes, { store: deps.store, identity: deps.identity }),
+      routePlugin(serviceTokenRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
       legacy((_app, define) => registerInternalRoutes(define, deps, deps.actors)),
       legacy((_app, define) => registerAgentRoutes(define, deps, deps.actors)),
       legacy((_app, define) => registerDocumentRoutes(define, deps)),

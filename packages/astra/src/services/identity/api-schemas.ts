@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.js';
+import { Timestamp, Uuid } from '../api/index.js';
 
 export const User = z
   .object({

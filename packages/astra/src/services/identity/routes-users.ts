@@ -1,40 +1,24 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import { onParam, PLATFORM, requireScope, requireScopesWithin, SCOPES } from '../access/index.js';
+import { type AccessControl, onParam, PLATFORM, requireScope } from '../access/index.js';
 import {
-  createApiKey,
-  generatePassword,
-  hashPassword,
-  type Identity,
-  insertUser,
-  LoginThrottle,
-  listApiKeys,
-  listUsers,
-  readApiKey,
-  readCredentials,
-  readUser,
-  recordLogin,
-  revokeApiKey,
-  revokeUserSessions,
-  updateUser,
-  verifyPassword,
-} from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Revoked } from './schemas/common.js';
-import {
-  ApiKeyCreated,
-  ApiKeyList,
-  Jwks,
-  PasswordReset,
-  Session,
-  User,
-  UserList,
-} from './schemas/identity.js';
-import { idParam, parseInput, snake } from './validation.js';
+  defineRoutes,
+  idParam,
+  parseInput,
+  principalOf,
+  requireSuperAdmin,
+  snake,
+  userIdOf,
+} from '../api/index.js';
+import { PasswordReset, User, UserList } from './api-schemas.js';
+import { generatePassword, hashPassword } from './passwords.js';
+import { revokeUserSessions } from './refresh-tokens.js';
+import { insertUser, listUsers, readUser, updateUser } from './user-store.js';
 
+/** Users: created, listed and reset by super-admins; read and changed by themselves too. */
 // Local addresses such as admin@localhost are valid here: the check is the shape, not deliverability.
 const Email = z
   .string()
@@ -43,7 +27,6 @@ const Email = z
   .max(320)
   .regex(/^[^\s@]+@[^\s@]+$/, 'must be an email address');
 const Password = z.string().min(12, 'must be at least 12 characters').max(1024);
-const Login = z.object({ email: z.string().max(320), password: z.string().max(1024) });
 const CreateUser = z.object({
   email: Email,
   password: Password,
@@ -66,96 +49,17 @@ const ListUsersQuery = z.object({
   per_page: z.coerce.number().int().min(1).max(100).optional(),
 });
 const ResetPassword = z.object({ password: Password.optional() });
-const CreateApiKey = z.object({
-  name: z.string().trim().min(1).max(200),
-  // What the key may do of what its user may (docs/access.md); none: all of it.
-  scopes: z.array(z.enum(SCOPES)).max(4).optional(),
-  expires_in_days: z.number().int().min(1).max(3650).optional(),
-});
 
-/** Identity routes: login, the JWKS, users, API keys. */
-export function registerIdentityRoutes(
-  define: DefineRoute,
-  deps: ApiDeps & { readonly identity: Identity; readonly clock: Clock },
-): void {
-  const { store, identity, clock } = deps;
-  // Counts failed logins only (login-throttle.ts), per address as the route's limit was.
-  const throttle = new LoginThrottle({ clock });
-  /** The user whose email and password the body holds, active; anything else throws. */
-  const checkLogin = async (raw: unknown) => {
-    const body = parseInput(Login, raw ?? {}, 'body');
-    const found = await readCredentials(store, body.email.trim());
-    // Unknown emails cost a hash too, so timing does not tell which emails exist.
-    const valid = await verifyPassword(body.password, found?.passwordHash ?? DUMMY_HASH);
-    if (found === null || !valid) throw new AstraError('ASTRA_UNAUTHENTICATED', 'wrong email or password');
-    if (found.user.status !== 'active')
-      throw new AstraError('ASTRA_FORBIDDEN', `the user is ${found.user.status}`, {
-        details: { status: found.user.status },
-      });
-    return found;
-  };
+export interface UserRoutesOptions {
+  readonly store: SqlStore;
+  /** Decides changes of other accounts; forgets a changed user's access facts. */
+  readonly access: Pick<AccessControl, 'require' | 'forgetUsers'>;
+  readonly clock: Clock;
+}
 
-  define(
-    {
-      method: 'POST',
-      path: '/login',
-      operationId: 'createSession',
-      tag: 'identity',
-      summary:
-        'Exchange an email and password for a short-lived access token (ES256 JWT) and a refresh token.',
-      public: true,
-      body: Login,
-      responses: {
-        200: {
-          description:
-            '`{token, expires_at, user, refresh_token, refresh_expires_at}`: `token` lives 15 minutes; `refresh_token` gets the next one at `POST /auth/refresh`.',
-          body: Session,
-        },
-      },
-      errors: {
-        400: 'ASTRA_VALIDATION_FAILED',
-        401: 'ASTRA_UNAUTHENTICATED: unknown email or wrong password (the answer does not say which)',
-        403: 'ASTRA_FORBIDDEN: the user is suspended or deactivated',
-        429: 'ASTRA_RATE_LIMITED: 10 failed logins from this address within a minute (successful ones do not count); see Retry-After',
-      },
-    },
-    async (request) => {
-      const caller = `ip:${request.ip}`;
-      throttle.check(caller);
-      const found = await checkLogin(request.body).catch((error: unknown) => {
-        throttle.recordFailure(caller);
-        throw error;
-      });
-      await recordLogin(store, found.user.id, new Date(clock.now()));
-      request.log.info({ userId: found.user.id }, 'login');
-      const { token, expiresAt } = await identity.tokens.issue({
-        userId: found.user.id,
-        email: found.user.email,
-        superAdmin: found.user.isSuperAdmin,
-      });
-      const refresh = await identity.refreshTokens.start(found.user.id);
-      return {
-        token,
-        expires_at: expiresAt.toISOString(),
-        user: snake(found.user),
-        refresh_token: refresh.refreshToken,
-        refresh_expires_at: refresh.expiresAt.toISOString(),
-      };
-    },
-  );
-
-  define(
-    {
-      method: 'GET',
-      path: '/.well-known/jwks.json',
-      operationId: 'getJwks',
-      tag: 'identity',
-      summary: 'The public keys that verify access tokens (JWKS).',
-      public: true,
-      responses: { 200: { description: '`{keys: [...]}`', body: Jwks } },
-    },
-    async () => identity.tokens.jwks(),
-  );
+export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, deps) => {
+  const { store, clock } = deps;
+  const define = defineRoutes(app);
 
   define(
     {
@@ -312,91 +216,4 @@ export function registerIdentityRoutes(
       return body.password === undefined ? { id, password } : { id };
     },
   );
-
-  define(
-    {
-      method: 'POST',
-      path: '/api-keys',
-      operationId: 'createApiKey',
-      access: { self: true },
-      tag: 'identity',
-      summary:
-        'Create an API key for the calling user; the key is in this answer only. An API key may mint only keys within its own scopes (an unscoped key needs an unscoped or `admin` caller).',
-      ratePerMinute: 60,
-      body: CreateApiKey,
-      responses: {
-        201: {
-          description: '`{key, api_key}`: `key` is shown once; only its hash is stored.',
-          body: ApiKeyCreated,
-        },
-      },
-      errors: {
-        400: 'ASTRA_VALIDATION_FAILED',
-        403: "ASTRA_FORBIDDEN: the admin token has no user to own a key, or the calling key's scopes do not cover the ones asked",
-      },
-    },
-    async (request, reply) => {
-      const principal = principalOf(request);
-      const owner = userIdOf(principal);
-      if (owner === null) throw new AstraError('ASTRA_FORBIDDEN', 'log in as a user to create API keys');
-      const body = parseInput(CreateApiKey, request.body ?? {}, 'body');
-      // A key never mints a key wider than itself.
-      requireScopesWithin(principal, body.scopes ?? []);
-      const expiresAt =
-        body.expires_in_days === undefined ? null : new Date(clock.now() + body.expires_in_days * 86_400_000);
-      const { key, record } = await createApiKey(store, {
-        userId: owner,
-        name: body.name,
-        scopes: body.scopes ?? [],
-        expiresAt,
-      });
-      request.log.info({ userId: owner, apiKeyId: record.id, prefix: record.prefix }, 'api key created');
-      return reply.status(201).send({ key, api_key: snake(record) });
-    },
-  );
-
-  define(
-    {
-      method: 'GET',
-      path: '/api-keys',
-      operationId: 'listApiKeys',
-      access: { self: true },
-      tag: 'identity',
-      summary: "List the calling user's API keys (prefixes only).",
-      responses: { 200: { description: '`{api_keys: [...]}`', body: ApiKeyList } },
-    },
-    async (request) => {
-      const owner = userIdOf(principalOf(request));
-      return { api_keys: owner === null ? [] : (await listApiKeys(store, owner)).map(snake) };
-    },
-  );
-
-  define(
-    {
-      method: 'DELETE',
-      path: '/api-keys/:id',
-      operationId: 'revokeApiKey',
-      access: { self: true },
-      tag: 'identity',
-      summary:
-        'Revoke an API key (its owner or a super-admin; an API key needs the `admin` scope); it stops working at once.',
-      responses: { 200: { description: '`{id, revoked: true}`', body: Revoked } },
-      errors: { 403: 'ASTRA_FORBIDDEN', 404: 'ASTRA_NOT_FOUND' },
-    },
-    async (request) => {
-      const id = idParam(request.params, 'api key');
-      const principal = principalOf(request);
-      const key = await readApiKey(store, id);
-      if (key === null || (!principal.superAdmin && key.userId !== userIdOf(principal)))
-        throw new AstraError('ASTRA_NOT_FOUND', 'api key does not exist');
-      // Revoking administers the key's account: an API key needs the admin scope.
-      requireScope(principal, 'user.admin');
-      await revokeApiKey(store, id, new Date(clock.now()));
-      identity.forgetVerified(); // this process at once; the others within the cache's 5 s
-      return { id, revoked: true };
-    },
-  );
-}
-
-/** A valid scrypt hash of a random password: what an unknown email is checked against. */
-const DUMMY_HASH = 'scrypt$32768$8$1$AAAAAAAAAAAAAAAAAAAAAA==$0N8M0iH2t4bDwXR4gV1Ww6dP8O0jJ3l0l2sZ0wq5JmU=';
+};

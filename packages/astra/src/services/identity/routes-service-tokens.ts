@@ -1,19 +1,19 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
 import { onParam } from '../access/index.js';
+import { defineRoutes, idParam, parseInput, principalOf, Revoked, snake, userIdOf } from '../api/index.js';
+import { ServiceTokenCreated, ServiceTokenList } from './api-schemas.js';
+import type { Identity } from './identity.js';
 import {
   createServiceToken,
   DEFAULT_SERVICE_TOKEN_TTL_S,
   listServiceTokens,
   MAX_SERVICE_TOKEN_TTL_S,
   revokeServiceToken,
-} from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Revoked } from './schemas/common.js';
-import { ServiceTokenCreated, ServiceTokenList } from './schemas/identity.js';
-import { idParam, parseInput, snake } from './validation.js';
+} from './service-tokens.js';
 
 /**
  * An agent's service tokens: credentials that authenticate as the agent (services/identity/
@@ -25,8 +25,18 @@ const CreateServiceToken = z.object({
   ttl_seconds: z.number().int().min(60).max(MAX_SERVICE_TOKEN_TTL_S).optional(),
 });
 
-export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): void {
-  const { store, clock, identity } = deps;
+export interface ServiceTokenRoutesOptions {
+  readonly store: SqlStore;
+  /** Forgets verified credentials when a token is revoked. */
+  readonly identity: Pick<Identity, 'forgetVerified'>;
+  readonly clock: Clock;
+}
+
+export const serviceTokenRoutes: FastifyPluginAsync<ServiceTokenRoutesOptions> = async (
+  app,
+  { store, clock, identity },
+) => {
+  const define = defineRoutes(app);
 
   define(
     {
@@ -104,8 +114,7 @@ export function registerServiceTokenRoutes(define: DefineRoute, deps: ApiDeps): 
         throw new AstraError('ASTRA_NOT_FOUND', 'service token does not exist');
       identity.forgetVerified(); // this process at once; the others within the credential cache's 5 s
       request.log.info({ agentId, serviceTokenId: tokenId }, 'service token revoked');
-      identity.forgetVerified(); // this process at once; the others within the cache's 5 s
       return { id: tokenId, revoked: true };
     },
   );
-}
+};

@@ -1,9 +1,10 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
-import { type Identity, readUser } from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './route-definer.js';
-import { LoggedOut, Session } from './schemas/identity.js';
-import { parseInput, snake } from './validation.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import { defineRoutes, parseInput, snake } from '../api/index.js';
+import { LoggedOut, Session } from './api-schemas.js';
+import type { Identity } from './identity.js';
+import { readUser } from './user-store.js';
 
 /**
  * Sessions: `POST /auth/refresh` trades a refresh token for a new access token and a new refresh
@@ -15,11 +16,14 @@ const RefreshBody = z.object({ refresh_token: z.string().min(1).max(200) });
 
 const SESSION_CALLS_PER_MINUTE = 60;
 
-export function registerSessionRoutes(
-  define: DefineRoute,
-  deps: ApiDeps & { readonly identity: Identity },
-): void {
-  const { identity, store } = deps;
+export interface SessionRoutesOptions {
+  readonly store: SqlStore;
+  /** Exchanges and revokes refresh tokens; issues the access token. */
+  readonly identity: Pick<Identity, 'tokens' | 'refreshTokens'>;
+}
+
+export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (app, { identity, store }) => {
+  const define = defineRoutes(app);
 
   define(
     {
@@ -86,4 +90,4 @@ export function registerSessionRoutes(
       return { logged_out: true };
     },
   );
-}
+};
