@@ -1,4 +1,4 @@
-import type { AgentName, Role } from './fixture.js';
+import { type AgentName, KEYS, type KeyName, type Role } from './fixture.js';
 
 /**
  * What each principal of the fixture may do, written out by hand from the documented rules
@@ -7,9 +7,17 @@ import type { AgentName, Role } from './fixture.js';
  *
  * Outcomes: `allow` (the route's handler runs), `hidden` (404: the caller may not even know the
  * resource exists — another organization's data is invisible), `forbidden` (403: they may see it,
- * not do this; operator-only routes always answer 403).
+ * not do this; operator-only routes always answer 403), `unauthenticated` (401: the credential
+ * names a user who is not active).
+ *
+ * The tables have a row per user principal (and the service token). An API key (KEYS) answers as
+ * its user, narrowed by its scope: what the user may do but the scope does not reach is `forbidden`
+ * (docs/access.md, "API key scopes"). A suspended user's every credential is `unauthenticated`.
  */
-export type Outcome = 'allow' | 'hidden' | 'forbidden';
+export type Outcome = 'allow' | 'hidden' | 'forbidden' | 'unauthenticated';
+
+/** Whose rights a principal carries: a user principal itself, a key its user. */
+type Subject = Exclude<Role, KeyName | 'suspended'>;
 
 /**
  * What a principal may do to each agent, as a level: everything up to it is allowed.
@@ -20,13 +28,23 @@ export type Outcome = 'allow' | 'hidden' | 'forbidden';
  * Rules: global agents are seen and used by every signed-in user; public ones by the members of
  * their organization; team ones by the members of their team; org admins and agent admins
  * administer every agent of their organization, team admins those of their team, owners theirs;
- * collaborators get their level. An API key with scope `read` is its user narrowed to viewing.
- * An agent's service token sees and uses the global agents and the non-private ones of its
- * organization, nothing more.
+ * collaborators get their level. An agent's service token sees and uses the global agents and the
+ * non-private ones of its organization, nothing more. A demoted super-admin is the user in no
+ * organization it now is; a user invited to A is a member of B until it accepts.
  */
 export type Level = 'none' | 'view' | 'use' | 'edit' | 'admin';
 
-export const AGENT_LEVEL: Record<Role, Record<AgentName, Level>> = {
+/** A member of B who is not (yet, or any more about to be) a member of A. */
+const OF_B: Record<AgentName, Level> = {
+  pub: 'none',
+  team: 'none',
+  priv: 'none',
+  glob: 'use',
+  bPub: 'use',
+  bPriv: 'none',
+};
+
+export const AGENT_LEVEL: Record<Subject, Record<AgentName, Level>> = {
   //            pub(A, public) team(A, T)  priv(A, private) glob(B, global) bPub(B)  bPriv(B)
   super: { pub: 'admin', team: 'admin', priv: 'admin', glob: 'admin', bPub: 'admin', bPriv: 'admin' },
   orgAdmin: { pub: 'admin', team: 'admin', priv: 'admin', glob: 'use', bPub: 'none', bPriv: 'none' },
@@ -40,12 +58,17 @@ export const AGENT_LEVEL: Record<Role, Record<AgentName, Level>> = {
   collabAdmin: { pub: 'use', team: 'none', priv: 'admin', glob: 'use', bPub: 'none', bPriv: 'none' },
   outsider: { pub: 'none', team: 'none', priv: 'none', glob: 'admin', bPub: 'admin', bPriv: 'admin' },
   noOrg: { pub: 'none', team: 'none', priv: 'none', glob: 'use', bPub: 'none', bPriv: 'none' },
-  keyRead: { pub: 'view', team: 'none', priv: 'none', glob: 'view', bPub: 'none', bPriv: 'none' },
+  demoted: { pub: 'none', team: 'none', priv: 'none', glob: 'use', bPub: 'none', bPriv: 'none' },
+  invitee: OF_B,
+  declined: OF_B,
+  cancelled: OF_B,
+  expired: OF_B,
+  joined: { pub: 'use', team: 'none', priv: 'none', glob: 'use', bPub: 'use', bPriv: 'none' },
   service: { pub: 'use', team: 'use', priv: 'none', glob: 'use', bPub: 'none', bPriv: 'none' },
 };
 
-/** Organization A: members see it; its org admins manage it (an API key with `read` only sees). */
-export const ORG_A: Record<Role, 'admin' | 'view' | 'none'> = {
+/** Organization A: members see it; its org admins manage it. */
+export const ORG_A: Record<Subject, 'admin' | 'view' | 'none'> = {
   super: 'admin',
   orgAdmin: 'admin',
   agentAdmin: 'view',
@@ -58,32 +81,35 @@ export const ORG_A: Record<Role, 'admin' | 'view' | 'none'> = {
   collabAdmin: 'view',
   outsider: 'none',
   noOrg: 'none',
-  keyRead: 'view',
+  demoted: 'none',
+  // Invited as org_admin, all but one: until accepted, an invitation grants nothing.
+  invitee: 'none',
+  declined: 'none',
+  cancelled: 'none',
+  expired: 'none',
+  joined: 'view',
   service: 'none',
 };
 
 /** Team T: its team admins and the admins of A manage it. */
-export const TEAM_T_ADMIN: ReadonlySet<Role> = new Set(['super', 'orgAdmin', 'teamAdmin']);
+export const TEAM_T_ADMIN: ReadonlySet<Subject> = new Set(['super', 'orgAdmin', 'teamAdmin']);
+
+/** The accounts the user routes are sent about: `spare` (of A) and each invitation-state user (of B). */
+export const ACCOUNTS = ['spare', 'invitee', 'declined', 'cancelled', 'expired', 'joined'] as const;
+export type AccountName = (typeof ACCOUNTS)[number];
 
 /**
- * The account of `spare` (an org_member of A): the user themself, the org admins of their
- * organizations and super-admins see it; only super-admins administer it.
+ * Who sees each account besides its user and the super-admins (who alone administer accounts):
+ * the org admins of the user's organizations. A's org admin does not see the users it invited
+ * until they accept — not the pending invitee, nor one that declined, was cancelled or expired.
  */
-export const SPARE_ACCOUNT: Record<Role, 'admin' | 'view' | 'none'> = {
-  super: 'admin',
-  orgAdmin: 'view',
-  agentAdmin: 'none',
-  member: 'none',
-  teamAdmin: 'none',
-  teamMember: 'none',
-  owner: 'none',
-  collabUse: 'none',
-  collabEdit: 'none',
-  collabAdmin: 'none',
-  outsider: 'none',
-  noOrg: 'none',
-  keyRead: 'none',
-  service: 'none',
+const ACCOUNT_VIEWERS: Record<AccountName, ReadonlySet<Subject>> = {
+  spare: new Set(['orgAdmin']),
+  invitee: new Set(['outsider']),
+  declined: new Set(['outsider']),
+  cancelled: new Set(['outsider']),
+  expired: new Set(['outsider']),
+  joined: new Set(['outsider', 'orgAdmin']),
 };
 
 const RANK: Record<Level, number> = { none: 0, view: 1, use: 2, edit: 3, admin: 4 };
@@ -96,39 +122,80 @@ const NEEDS: Record<string, Level> = {
   'approval.decide': 'admin',
 };
 
+/** The scope each action needs: `*.view` read, `agent.use` use, `agent.edit` edit, the rest admin. */
+const SCOPE_RANK = { read: 0, use: 1, edit: 2, admin: 3 } as const;
+const scopeNeeded = (action: string): keyof typeof SCOPE_RANK =>
+  action.endsWith('.view')
+    ? 'read'
+    : action === 'agent.use'
+      ? 'use'
+      : action === 'agent.edit'
+        ? 'edit'
+        : 'admin';
+
+/** Whether the principal's credential names a user who is not active (every answer is 401). */
+export const isUnauthenticated = (role: Role): boolean => subjectOf(role) === 'suspended';
+
+function subjectOf(role: Role): Subject | 'suspended' {
+  return role in KEYS ? KEYS[role as KeyName].of : (role as Subject | 'suspended');
+}
+
+/** The outcome for a principal: its subject's, then a key's scope, and 401 for a suspended user. */
+function as(role: Role, action: string, outcomeOf: (subject: Subject) => Outcome): Outcome {
+  const subject = subjectOf(role);
+  if (subject === 'suspended') return 'unauthenticated';
+  const outcome = outcomeOf(subject);
+  const scope = role in KEYS ? KEYS[role as KeyName].scope : null;
+  // What the user may do but the key's scope does not reach: the user may see it, so 403.
+  if (outcome === 'allow' && scope !== null && SCOPE_RANK[scope] < SCOPE_RANK[scopeNeeded(action)])
+    return 'forbidden';
+  return outcome;
+}
+
 export function expectedOnAgent(role: Role, action: string, agent: AgentName): Outcome {
   const need = NEEDS[action];
   if (need === undefined) throw new Error(`no expectation for ${action} on an agent`);
-  const has = AGENT_LEVEL[role][agent];
-  if (RANK[has] >= RANK[need]) return 'allow';
-  return RANK[has] >= RANK.view ? 'forbidden' : 'hidden';
+  return as(role, action, (subject) => {
+    const has = AGENT_LEVEL[subject][agent];
+    if (RANK[has] >= RANK[need]) return 'allow';
+    return RANK[has] >= RANK.view ? 'forbidden' : 'hidden';
+  });
 }
 
 export function expectedOnOrgA(role: Role, action: string): Outcome {
-  const has = ORG_A[role];
-  if (action === 'org.view' || action === 'agent.create')
-    return has === 'none'
-      ? 'hidden'
-      : action === 'agent.create' && role === 'keyRead'
-        ? 'forbidden'
-        : 'allow';
-  if (action === 'org.admin') return has === 'admin' ? 'allow' : has === 'view' ? 'forbidden' : 'hidden';
-  throw new Error(`no expectation for ${action} on an organization`);
+  return as(role, action, (subject) => {
+    const has = ORG_A[subject];
+    if (action === 'org.view' || action === 'agent.create') return has === 'none' ? 'hidden' : 'allow';
+    if (action === 'org.admin') return has === 'admin' ? 'allow' : has === 'view' ? 'forbidden' : 'hidden';
+    throw new Error(`no expectation for ${action} on an organization`);
+  });
 }
 
 /** A team is part of its organization: who may not see the organization may not know the team exists. */
 export function expectedOnTeamT(role: Role, action: string): Outcome {
   if (action !== 'team.admin') throw new Error(`no expectation for ${action} on a team`);
-  if (TEAM_T_ADMIN.has(role)) return 'allow';
-  return ORG_A[role] === 'none' ? 'hidden' : 'forbidden';
+  return as(role, action, (subject) => {
+    if (TEAM_T_ADMIN.has(subject)) return 'allow';
+    return ORG_A[subject] === 'none' ? 'hidden' : 'forbidden';
+  });
 }
 
-export function expectedOnSpare(role: Role, action: string): Outcome {
-  const has = SPARE_ACCOUNT[role];
-  if (action === 'user.view') return has === 'none' ? 'hidden' : 'allow';
-  if (action === 'user.admin') return has === 'admin' ? 'allow' : has === 'view' ? 'forbidden' : 'hidden';
-  throw new Error(`no expectation for ${action} on a user`);
+/** Whether the principal is the account's user (or a key of theirs). */
+export const isOwnAccount = (role: Role, account: AccountName): boolean => subjectOf(role) === account;
+
+export function expectedOnAccount(role: Role, action: string, account: AccountName): Outcome {
+  return as(role, action, (subject) => {
+    if (subject === 'super') return 'allow';
+    const sees = subject === account || ACCOUNT_VIEWERS[account].has(subject);
+    if (action === 'user.view') return sees ? 'allow' : 'hidden';
+    if (action === 'user.admin') return sees ? 'forbidden' : 'hidden';
+    throw new Error(`no expectation for ${action} on a user`);
+  });
 }
 
-/** Operator routes: super-admins only; everyone else 403 (the platform is no secret). */
-export const expectedOnPlatform = (role: Role): Outcome => (role === 'super' ? 'allow' : 'forbidden');
+/** A user changing their own name or password: allowed; an API key of theirs needs the `admin` scope. */
+export const expectedOnOwnProfile = (role: Role): Outcome => as(role, 'user.admin', () => 'allow');
+
+/** Operator routes: super-admins only (a key of theirs within its scope); everyone else 403 (the platform is no secret). */
+export const expectedOnPlatform = (role: Role, action: string): Outcome =>
+  as(role, action, (subject) => (subject === 'super' ? 'allow' : 'forbidden'));

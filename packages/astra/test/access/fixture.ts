@@ -12,8 +12,15 @@ import type { MatrixServer } from './matrix-server.js';
  *   `spareB` (org_member of B) and `helper` (org_member of A), who hold no role in the matrix and
  *   are what the member and user routes (spare) and the collaborator routes (helper, spareB) act
  *   on, and `leaver`, an org_member of A removed by an escalation test;
- * - two more principals: `keyRead`, an API key of `member` with the scope `read`, and `service`, a
- *   service token of the agent `pub`;
+ * - users whose standing changed after their credentials were made: `demoted` (a super-admin in no
+ *   organization, demoted after its token and key were issued: the token still says `sa: true`)
+ *   and `suspended` (an org_admin of A, suspended after its token and key were issued);
+ * - users of B in each state of an invitation to join A, sent by A's org admin: `invitee`
+ *   (pending), `declined`, `cancelled` (by A's admin), `expired` (all invited as org_admin) and
+ *   `joined` (accepted, invited as org_member: now a member of A and of B);
+ * - more principals: API keys (KEYS: `keyRead` of member, `adminKeyRead` and `adminKeyUse` of
+ *   orgAdmin, `superKeyRead` of super, all scoped; `demotedKey` and `suspendedKey`, unscoped, made
+ *   before their user's change) and `service`, a service token of the agent `pub`;
  * - agents: `pub` (A, public), `team` (A, team T, visibility team), `priv` (A, private, created by
  *   `owner`, with collaborators collabUse/collabEdit/collabAdmin at use/edit/admin), `glob` (B,
  *   global), and, for the isolation tests only, `bPub` (B, public) and `bPriv` (B, private). No
@@ -37,10 +44,33 @@ export const USERS = [
   'spareB',
   'helper',
   'leaver',
+  'demoted',
+  'suspended',
+  'invitee',
+  'declined',
+  'cancelled',
+  'expired',
+  'joined',
 ] as const;
 export type UserName = (typeof USERS)[number];
 
-/** The principals of the matrix: users by role, plus an API key and a service token. */
+/** The states of an invitation to join A, one user of B in each. */
+export const INVITATION_STATES = ['invitee', 'declined', 'cancelled', 'expired', 'joined'] as const;
+export type InvitationState = (typeof INVITATION_STATES)[number];
+
+/** The API keys of the matrix: whose key each is and its scope (null: none, the user's full rights). */
+export const KEYS = {
+  keyRead: { of: 'member', scope: 'read' },
+  adminKeyRead: { of: 'orgAdmin', scope: 'read' },
+  adminKeyUse: { of: 'orgAdmin', scope: 'use' },
+  superKeyRead: { of: 'super', scope: 'read' },
+  demotedKey: { of: 'demoted', scope: null },
+  suspendedKey: { of: 'suspended', scope: null },
+} as const satisfies Record<string, { of: UserName; scope: 'read' | 'use' | 'edit' | null }>;
+export type KeyName = keyof typeof KEYS;
+const isKey = (role: string): role is KeyName => role in KEYS;
+
+/** The principals of the matrix: users by role, API keys and a service token. */
 export const ROLES = [
   'super',
   'orgAdmin',
@@ -54,7 +84,15 @@ export const ROLES = [
   'collabAdmin',
   'outsider',
   'noOrg',
+  'demoted',
+  'suspended',
+  ...INVITATION_STATES,
   'keyRead',
+  'adminKeyRead',
+  'adminKeyUse',
+  'superKeyRead',
+  'demotedKey',
+  'suspendedKey',
   'service',
 ] as const;
 export type Role = (typeof ROLES)[number];
@@ -84,6 +122,8 @@ export interface Fixture {
   readonly orgB: string;
   readonly team: string;
   readonly users: Record<UserName, User>;
+  /** The invitation to join A of each invitation-state user. */
+  readonly invitations: Record<InvitationState, string>;
   /** Bearer credential per matrix principal. */
   readonly credentials: Record<Role, string>;
   readonly agents: Record<AgentName, AgentFixture>;
@@ -138,6 +178,12 @@ const MEMBERSHIPS: Partial<Record<UserName, { A?: string; B?: string; T?: string
   spareB: { B: 'org_member' },
   helper: { A: 'org_member' },
   leaver: { A: 'org_member' },
+  suspended: { A: 'org_admin' },
+  invitee: { B: 'org_member' },
+  declined: { B: 'org_member' },
+  cancelled: { B: 'org_member' },
+  expired: { B: 'org_member' },
+  joined: { B: 'org_member' },
 };
 
 /** Everything the agent routes need to exist for one agent; the goal/approval helpers are reused per case. */
@@ -166,7 +212,8 @@ export class World {
     const known = this.#tokens[user];
     if (known !== undefined) return known;
     const u = this.fixture.users[user];
-    const token = await this.#server.tokenFor({ ...u, superAdmin: user === 'super' });
+    // The demoted user's token was issued while it was a super-admin, and says so.
+    const token = await this.#server.tokenFor({ ...u, superAdmin: user === 'super' || user === 'demoted' });
     this.#tokens[user] = token;
     return token;
   }
@@ -183,7 +230,7 @@ export class World {
         email,
         password: PASSWORD,
         display_name: name,
-        ...(name === 'super' ? { is_super_admin: true } : {}),
+        ...(name === 'super' || name === 'demoted' ? { is_super_admin: true } : {}),
       });
       users[name] = { id: created.id, email };
     }
@@ -201,6 +248,7 @@ export class World {
       orgB,
       team,
       users,
+      invitations: {} as Record<InvitationState, string>,
       credentials: {} as Record<Role, string>,
       agents: {} as Record<AgentName, AgentFixture>,
       policies: (await s.admin<{ policies: string }>('GET', '/policies/1')).policies,
@@ -208,22 +256,27 @@ export class World {
     const agents = this.#fixture.agents as Record<AgentName, AgentFixture>;
     for (const name of AGENTS) agents[name] = await this.#agentWithChildren(name);
 
+    await this.#invitations();
     const credentials = this.#fixture.credentials as Record<Role, string>;
     for (const role of ROLES) {
-      if (role === 'keyRead') {
-        const answer = await s.call<{ key: string }>('POST', '/api-keys', await this.tokenOf('member'), {
-          name: 'read only',
-          scopes: ['read'],
+      if (isKey(role)) {
+        const { of, scope } = KEYS[role];
+        const answer = await s.call<{ key: string }>('POST', '/api-keys', await this.tokenOf(of), {
+          name: role,
+          ...(scope === null ? {} : { scopes: [scope] }),
         });
         if (answer.status !== 201)
           throw new Error(`api key: ${answer.status} ${JSON.stringify(answer.body)}`);
-        credentials.keyRead = answer.body.key;
+        credentials[role] = answer.body.key;
       } else if (role === 'service') {
         credentials.service = (
           await s.admin<{ token: string }>('POST', `/agents/${agents.pub.id}/service-tokens`, { name: 'pub' })
         ).token;
       } else credentials[role] = await this.tokenOf(role);
     }
+    // Last: their credentials were made while they stood higher.
+    await s.admin('PATCH', `/users/${users.demoted.id}`, { is_super_admin: false });
+    await s.admin('PATCH', `/users/${users.suspended.id}`, { status: 'suspended' });
     return this.#fixture;
   }
 
@@ -306,14 +359,32 @@ export class World {
   }
 
   /** A pending invitation of organization A for a user, sent by A's org admin (super-admins add directly). */
-  async invitation(user: UserName): Promise<string> {
+  async invitation(user: UserName, role = 'org_member'): Promise<string> {
     const answer = await this.#ok<{ id: string }>(
       'POST',
       `/orgs/${this.fixture.orgA}/members`,
       await this.tokenOf('orgAdmin'),
-      { user_id: this.fixture.users[user].id, role: 'org_member' },
+      { user_id: this.fixture.users[user].id, role },
     );
     return answer.id;
+  }
+
+  /** A's org admin invites each invitation-state user, who then decides (or not, or too late). */
+  async #invitations(): Promise<void> {
+    const f = this.fixture;
+    const invitations = f.invitations as Record<InvitationState, string>;
+    for (const user of INVITATION_STATES)
+      invitations[user] = await this.invitation(user, user === 'joined' ? 'org_member' : 'org_admin');
+    const asUser = async (user: UserName, method: string, target: string) =>
+      this.#ok(method, target, await this.tokenOf(user));
+    await asUser('joined', 'POST', `/invitations/${invitations.joined}/accept`);
+    await asUser('declined', 'POST', `/invitations/${invitations.declined}/decline`);
+    await asUser('orgAdmin', 'DELETE', `/orgs/${f.orgA}/invitations/${invitations.cancelled}`);
+    // Time passing, in the database: the invitation's expiry is behind it.
+    await this.#server.node.backends.store.query(
+      `UPDATE org_invitations SET expires_at = now() - interval '1 second' WHERE id = $1`,
+      [invitations.expired],
+    );
   }
 
   async #agentWithChildren(name: AgentName): Promise<AgentFixture> {

@@ -1,9 +1,13 @@
 import {
+  ACCOUNTS,
+  type AccountName,
+  expectedOnAccount,
   expectedOnAgent,
   expectedOnOrgA,
+  expectedOnOwnProfile,
   expectedOnPlatform,
-  expectedOnSpare,
   expectedOnTeamT,
+  isOwnAccount,
   type Outcome,
 } from './expected.js';
 import { type AgentName, MATRIX_AGENTS, PLAN, ROLES, type Role, type World } from './fixture.js';
@@ -11,7 +15,7 @@ import { type AgentName, MATRIX_AGENTS, PLAN, ROLES, type Role, type World } fro
 /**
  * The cases of the role × endpoint matrix, from the served OpenAPI document: every operation whose
  * `x-astra-access` names a resource, for every principal, against the fixture resource of its
- * kind (agent-owned kinds: against each matrix agent). Each case knows how to fill its path, what
+ * kind (agent-owned kinds: against each matrix agent; user accounts: against each of ACCOUNTS). Each case knows how to fill its path, what
  * body to send (a valid one, so that allowed requests mostly succeed) and what the expected
  * outcome is. Operations that destroy or change what other cases rely on run on resources made
  * for the case (`prepare`). A path parameter with no rule here fails the test: a new route needs a
@@ -34,6 +38,8 @@ export interface Case {
   readonly op: Operation;
   readonly role: Role;
   readonly agent: AgentName | null;
+  /** The account a user route is about. */
+  readonly account: AccountName | null;
   readonly expected: Outcome;
 }
 
@@ -57,12 +63,21 @@ const AGENT_OWNED = new Set(['agent', 'goal', 'graph', 'task', 'approval']);
 
 /** Routes whose handler narrows the rule further, on purpose (documented in their summaries). */
 function narrowed(op: Operation, role: Role, outcome: Outcome): Outcome {
-  const key = `${op.method} ${op.path}`;
   // Only agents, with their service tokens, submit to /internal/goals.
-  if (key === 'POST /internal/goals' && role !== 'service' && outcome === 'allow') return 'forbidden';
-  // Changing another user is a super-admin's business; seeing them is not enough.
-  if (key === 'PATCH /users/{id}') return expectedOnSpare(role, 'user.admin');
+  if (`${op.method} ${op.path}` === 'POST /internal/goals' && role !== 'service' && outcome === 'allow')
+    return 'forbidden';
   return outcome;
+}
+
+/**
+ * A user route about an account. Changing another user is a super-admin's business, seeing them is
+ * not enough; a user may change their own name (an API key of theirs needs the `admin` scope).
+ */
+function onAccount(op: Operation, role: Role, action: string, account: AccountName): Outcome {
+  if (`${op.method} ${op.path}` !== 'PATCH /users/{id}') return expectedOnAccount(role, action, account);
+  return isOwnAccount(role, account)
+    ? expectedOnOwnProfile(role)
+    : expectedOnAccount(role, 'user.admin', account);
 }
 
 export function casesOf(operations: readonly Operation[]): Case[] {
@@ -72,23 +87,24 @@ export function casesOf(operations: readonly Operation[]): Case[] {
     if (op.access === undefined || resource === undefined) continue;
     const { action } = op.access;
     for (const role of ROLES) {
+      const add = (agent: AgentName | null, account: AccountName | null, outcome: Outcome) =>
+        cases.push({ op, role, agent, account, expected: narrowed(op, role, outcome) });
       if (AGENT_OWNED.has(resource.type))
-        for (const agent of MATRIX_AGENTS)
-          cases.push({ op, role, agent, expected: narrowed(op, role, expectedOnAgent(role, action, agent)) });
+        for (const agent of MATRIX_AGENTS) add(agent, null, expectedOnAgent(role, action, agent));
+      else if (resource.type === 'user')
+        for (const account of ACCOUNTS) add(null, account, onAccount(op, role, action, account));
       else {
         const outcome =
           resource.type === 'org'
             ? expectedOnOrgA(role, action)
             : resource.type === 'team'
               ? expectedOnTeamT(role, action)
-              : resource.type === 'user'
-                ? expectedOnSpare(role, action)
-                : resource.type === 'platform'
-                  ? expectedOnPlatform(role)
-                  : undefined;
+              : resource.type === 'platform'
+                ? expectedOnPlatform(role, action)
+                : undefined;
         if (outcome === undefined)
           throw new Error(`${op.method} ${op.path}: no expectation for ${resource.type}`);
-        cases.push({ op, role, agent: null, expected: narrowed(op, role, outcome) });
+        add(null, null, outcome);
       }
     }
   }
@@ -118,7 +134,11 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     };
     params[resource.param] = ids[resource.type] as string;
   } else if (resource?.param !== undefined) {
-    const ids: Record<string, string> = { org: f.orgA, team: f.team, user: f.users.spare.id };
+    const ids: Record<string, string> = {
+      org: f.orgA,
+      team: f.team,
+      user: f.users[c.account ?? 'spare'].id,
+    };
     params[resource.param] = ids[resource.type] as string;
   }
 
@@ -168,7 +188,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
       params.user_id = f.users.spare.id;
       break;
     default:
-      if (resource?.type === 'user') await world.member('A', 'spare', 'org_member');
+      if (c.account === 'spare') await world.member('A', 'spare', 'org_member');
   }
 
   // Other path parameters.

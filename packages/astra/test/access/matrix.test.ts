@@ -1,7 +1,7 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { expectedOnAgent, expectedOnOrgA, type Outcome } from './expected.js';
-import { AGENTS, type Fixture, PASSWORD, PLAN, ROLES, World } from './fixture.js';
+import { expectedOnAgent, expectedOnOrgA, isUnauthenticated, type Outcome } from './expected.js';
+import { AGENTS, type Fixture, INVITATION_STATES, PASSWORD, PLAN, ROLES, World } from './fixture.js';
 import { type Case, casesOf, type Operation, operationsOf, prepare } from './matrix-cases.js';
 import { type MatrixServer, startMatrixServer } from './matrix-server.js';
 
@@ -10,8 +10,9 @@ import { type MatrixServer, startMatrixServer } from './matrix-server.js';
  * rule names a resource, sent by every principal of the fixture (fixture.ts) against the resource
  * of its kind, over real HTTP to a real gateway; the answers are compared with a table written by
  * hand from the documented rules (expected.ts). Denials must be exactly 404 (may not see) or 403
- * (may see, may not act); allowed requests must get past access control (no 401/403/404; a 400 or
- * 409 from the handler is fine). Every mismatch is listed, not just the first.
+ * (may see, may not act), or 401 for the credentials of a suspended user; allowed requests must get
+ * past access control (no 401/403/404; a 400 or 409 from the handler is fine). Every mismatch is
+ * listed, not just the first.
  */
 let server: MatrixServer;
 let world: World;
@@ -45,24 +46,30 @@ function outcomeOf(status: number, body: unknown): Got {
     (body as { code?: string } | null)?.code;
   if (status === 404 && code === 'ASTRA_NOT_FOUND') return 'hidden';
   if (status === 403 && code === 'ASTRA_FORBIDDEN') return 'forbidden';
+  if (status === 401 && code === 'ASTRA_UNAUTHENTICATED') return 'unauthenticated';
   if (status === 401 || status === 403 || status === 404 || status >= 500) return `status ${status}`;
   return 'allow';
 }
 
 /**
  * Cases that may run side by side: each agent's in a few lanes (its collaborator routes in one, as
- * they add and remove the same user), the organization, team, user and platform ones in one more.
+ * they add and remove the same user), the platform ones in one, each invited user's account in
+ * one, and the organization, team and `spare` ones (which add and remove spare) in one more.
  */
+function laneOf(c: Case, turn: number): string {
+  if (c.agent !== null)
+    return c.op.path.includes('/collaborators')
+      ? `${c.agent}:collaborators`
+      : `${c.agent}:${turn % LANES_PER_AGENT}`;
+  if (c.account !== null && c.account !== 'spare') return `account:${c.account}`;
+  return c.op.access?.resource?.type === 'platform' ? 'platform' : 'directory';
+}
+
 function lanesOf(cases: readonly Case[]): Case[][] {
   const lanes = new Map<string, Case[]>();
   let turn = 0;
   for (const c of cases) {
-    const key =
-      c.agent === null
-        ? 'directory'
-        : c.op.path.includes('/collaborators')
-          ? `${c.agent}:collaborators`
-          : `${c.agent}:${turn++ % LANES_PER_AGENT}`;
+    const key = laneOf(c, turn++);
     lanes.set(key, [...(lanes.get(key) ?? []), c]);
   }
   return [...lanes.values()];
@@ -71,7 +78,7 @@ function lanesOf(cases: readonly Case[]): Case[][] {
 const LANES_PER_AGENT = 2;
 
 const label = (c: Case): string =>
-  `${`${c.op.method} ${c.op.path}`.padEnd(50)} ${c.role.padEnd(12)} ${(c.agent ?? '-').padEnd(5)}`;
+  `${`${c.op.method} ${c.op.path}`.padEnd(50)} ${c.role.padEnd(12)} ${(c.agent ?? c.account ?? '-').padEnd(9)}`;
 
 describe('access matrix', () => {
   it('answers every role × endpoint as the documented rules say', async () => {
@@ -143,13 +150,29 @@ async function readStreamUntil(bearer: string, marker: () => Promise<string>): P
   return text;
 }
 
+/**
+ * Who must see nothing of A: B's admin, a user in no organization, a demoted super-admin with its
+ * old token, and users of B invited to A as org_admin who have not joined (pending, declined,
+ * cancelled, expired).
+ */
+const STRANGERS_TO_A = [
+  'outsider',
+  'noOrg',
+  'demoted',
+  'invitee',
+  'declined',
+  'cancelled',
+  'expired',
+] as const;
+
 describe('isolation between organizations', () => {
-  it("answers 404 to B's admin and to a user in no organization for every resource of A", async () => {
+  it('answers 404 to everyone outside A for every resource of A', async () => {
     const failures: string[] = [];
-    for (const role of ['outsider', 'noOrg'] as const) {
+    for (const role of STRANGERS_TO_A) {
       const targets = [
         `/orgs/${f.orgA}`,
         `/orgs/${f.orgA}/members`,
+        `/orgs/${f.orgA}/invitations`,
         `/users/${f.users.spare.id}`,
         `/users/${f.users.orgAdmin.id}`,
       ];
@@ -179,7 +202,7 @@ describe('isolation between organizations', () => {
   it('lists none of A in the filtered list routes for them', async () => {
     const ids = idsOfA();
     const failures: string[] = [];
-    for (const role of ['outsider', 'noOrg'] as const)
+    for (const role of STRANGERS_TO_A)
       for (const target of ['/agents', '/goals', '/orgs', '/approvals/pending']) {
         const answer = await server.call('GET', target, f.credentials[role]);
         const text = JSON.stringify(answer.body);
@@ -473,7 +496,9 @@ describe('filtered and self routes', () => {
     const failures: string[] = [];
     for (const role of ROLES) {
       const keys = await server.call('GET', '/api-keys', f.credentials[role]);
-      if (keys.status !== 200) failures.push(`${role} GET /api-keys: ${keys.status}`);
+      // A suspended user's credentials are refused everywhere.
+      const status = isUnauthenticated(role) ? 401 : 200;
+      if (keys.status !== status) failures.push(`${role} GET /api-keys: ${keys.status}`);
       for (const agent of AGENTS)
         for (const action of ['agent.view', 'agent.use', 'agent.edit', 'agent.admin']) {
           const answer = await server.call<{ allowed: boolean }>(
@@ -487,12 +512,67 @@ describe('filtered and self routes', () => {
             },
           );
           const expected = expectedOnAgent(role, action, agent) === 'allow';
-          if (answer.status !== 200 || answer.body.allowed !== expected)
+          if (answer.status !== status || (status === 200 && answer.body.allowed !== expected))
             failures.push(
               `${role} ${action} ${agent}: expected ${expected}, got ${answer.status} ${JSON.stringify(answer.body)}`,
             );
         }
     }
     expect(failures).toEqual([]);
+  });
+});
+
+describe('cross-tenant membership', () => {
+  it("shows A's admin only the invitee who joined, and none of the others' details", async () => {
+    const as = f.credentials.orgAdmin;
+    const members = JSON.stringify((await server.call('GET', `/orgs/${f.orgA}/members`, as)).body);
+    expect(members).toContain(f.users.joined.email);
+    const pending = await server.call<{ invitations: { id: string; user_id: string }[] }>(
+      'GET',
+      `/orgs/${f.orgA}/invitations`,
+      as,
+    );
+    expect(pending.status).toBe(200);
+    const listed = pending.body.invitations.map((i) => i.id);
+    expect(listed).toContain(f.invitations.invitee);
+    for (const state of ['declined', 'cancelled', 'expired', 'joined'] as const)
+      expect(listed, state).not.toContain(f.invitations[state]);
+    const text = JSON.stringify(pending.body);
+    for (const state of INVITATION_STATES) {
+      expect(text, state).not.toContain(f.users[state].email);
+      if (state !== 'joined') expect(members, state).not.toContain(f.users[state].email);
+    }
+  });
+
+  it('lets each invited user see only the invitation still open, and decide none that is closed', async () => {
+    const mine = await server.call<{ invitations: { id: string }[] }>(
+      'GET',
+      '/invitations',
+      f.credentials.invitee,
+    );
+    expect(mine.body.invitations.map((i) => i.id)).toEqual([f.invitations.invitee]);
+    for (const state of ['declined', 'cancelled', 'expired', 'joined'] as const) {
+      const own = f.credentials[state];
+      expect(
+        (await server.call<{ invitations: unknown[] }>('GET', '/invitations', own)).body.invitations,
+      ).toEqual([]);
+      const late = await server.call<{ error: { code: string; details: { status: string } } }>(
+        'POST',
+        `/invitations/${f.invitations[state]}/accept`,
+        own,
+      );
+      expect([late.status, late.body.error.code, late.body.error.details.status], state).toEqual([
+        409,
+        'ASTRA_STATE_CONFLICT',
+        state === 'joined' ? 'accepted' : state,
+      ]);
+    }
+    // Another user's invitation does not exist for them, whoever they are.
+    for (const role of ['orgAdmin', 'outsider', 'super', 'declined'] as const)
+      expect(
+        (await server.call('POST', `/invitations/${f.invitations.invitee}/accept`, f.credentials[role]))
+          .status,
+        role,
+      ).toBe(404);
   });
 });
