@@ -1,8 +1,10 @@
 import { ERROR_CODES, type ErrorCode } from '../../src/errors/index.js';
 import { changedTables } from './db-snapshot.js';
 import type { FuzzServer } from './fuzz-server.js';
+import type { Operation } from './operations.js';
 import { type RawResponse, sendRaw } from './raw-http.js';
 import type { FuzzRequest } from './request-arbitrary.js';
+import type { Restriction } from './restricted-principals.js';
 
 /**
  * Sends one fuzzed request and checks what the API promises for any input:
@@ -64,6 +66,27 @@ export async function sendAndCheck(
   const answer = `${JSON.stringify(response.headers)}\n${response.body}`;
   for (const secret of server.secrets()) if (answer.includes(secret)) fail('the answer contains a secret');
   return response;
+}
+
+/**
+ * A 2xx answer to a restricted principal's credential (restricted-principals.ts) must be one its
+ * restriction allows, while the restriction still holds in the database. Throws saying what broke.
+ */
+export async function checkRestricted(
+  restrictions: readonly Restriction[],
+  op: Operation,
+  request: FuzzRequest,
+  response: RawResponse,
+): Promise<void> {
+  if (response.status === null || response.status < 200 || response.status >= 300) return;
+  const header = request.headers.find(([name]) => name.toLowerCase() === 'authorization')?.[1];
+  const restriction = restrictions.find((r) => header === `Bearer ${r.credential}`);
+  if (restriction === undefined) return;
+  const violation = restriction.violation(op, request.target, response.body);
+  if (violation !== null && (await restriction.holds()))
+    throw new Error(
+      `${request.method} ${request.target.slice(0, 200)} as ${restriction.name}: ${violation}\nanswer: ${response.status} ${response.body.slice(0, 1000)}`,
+    );
 }
 
 /** What the run saw: answers by status class and time spent, printed at the end. */

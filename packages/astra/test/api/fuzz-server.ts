@@ -5,6 +5,7 @@ import { hashPassword } from '../../src/services/identity/passwords.js';
 import { insertUser } from '../../src/services/identity/user-store.js';
 import { startTestGateway } from '../support/test-gateway.js';
 import { DbSnapshots } from './db-snapshot.js';
+import { createRestrictedPrincipals, type Restriction } from './restricted-principals.js';
 
 /**
  * A real gateway in this process for the API fuzzer: its own Postgres database cloned from the
@@ -15,9 +16,11 @@ import { DbSnapshots } from './db-snapshot.js';
  * because the bus's stream names have no per-test prefix: another suite's executors would take
  * this database's tasks.
  *
- * Two principals: the super-admin (the admin token, a JWT from `POST /login`, an API key) and an
- * ordinary user (a JWT and an API key). Every secret handed out is remembered, so the fuzzer can
- * check that no answer ever contains one. Error lines the server logs are kept for failure messages.
+ * Principals: the super-admin (the admin token, a JWT from `POST /login`, an API key), an ordinary
+ * user (a JWT and an API key), and the restricted ones of restricted-principals.ts (a suspended
+ * user, a demoted super-admin, the super-admin's read key, a user with a pending invitation).
+ * Every secret handed out is remembered, so the fuzzer can check that no answer ever contains one.
+ * Error lines the server logs are kept for failure messages.
  */
 export interface Credentials {
   readonly adminToken: string;
@@ -25,6 +28,8 @@ export interface Credentials {
   readonly adminKey: string;
   readonly userJwt: string;
   readonly userKey: string;
+  /** The restricted principals' credentials. */
+  readonly restricted: readonly string[];
 }
 
 /** One of each resource the API serves, created through the API by the super-admin. */
@@ -39,6 +44,8 @@ export interface Fixtures {
   readonly admin: string;
   readonly apiKey: string;
   readonly adminApiKey: string;
+  /** The invitee's pending invitation. */
+  readonly invitation: string;
 }
 
 export interface FuzzServer {
@@ -49,6 +56,8 @@ export interface FuzzServer {
   readonly node: RunningNode;
   credentials(): Credentials;
   fixtures(): Fixtures;
+  /** What no answer to a restricted principal may be (restricted-principals.ts). */
+  restrictions(): readonly Restriction[];
   /** Secrets no answer may contain: tokens, keys, passwords. */
   secrets(): readonly string[];
   /** Adds a secret the fuzzer sends itself (a generated password). */
@@ -95,6 +104,13 @@ export async function startFuzzServer(): Promise<FuzzServer> {
   });
   const adminJwt = await login('admin@fuzz.test', adminPassword);
   const userJwt = await login('user@fuzz.test', userPassword);
+  const restricted = await createRestrictedPrincipals({
+    store,
+    admin: expect2xx,
+    login,
+    remember: (secret) => void secrets.add(secret),
+    superAdminId: adminId,
+  });
   const snapshots = new DbSnapshots(store);
   let credentials: Credentials | undefined;
   let fixtures: Fixtures | undefined;
@@ -113,12 +129,20 @@ export async function startFuzzServer(): Promise<FuzzServer> {
   const refresh = async (): Promise<Fixtures> => {
     // Requests may have suspended either user or changed a password: put them back.
     await store.query(`UPDATE users SET status = 'active' WHERE id = ANY($1::uuid[])`, [[adminId, user.id]]);
-    const [adminKey, userKey, { actor_id: agent }] = await Promise.all([
+    const [adminKey, userKey, { actor_id: agent }, { invitation }] = await Promise.all([
       newKey(adminId),
       newKey(user.id),
       expect2xx<{ actor_id: string }>('POST', '/agents', { name: 'fuzz fixture', tags: ['fuzz'] }),
+      restricted.reset(),
     ]);
-    credentials = { adminToken, adminJwt, adminKey: adminKey.key, userJwt, userKey: userKey.key };
+    credentials = {
+      adminToken,
+      adminJwt,
+      adminKey: adminKey.key,
+      userJwt,
+      userKey: userKey.key,
+      restricted: restricted.restrictions.map((r) => r.credential),
+    };
     const [goal, document, revision] = await Promise.all([
       expect2xx<{ goal_id: string; graph_id: string }>('POST', `/agents/${agent}/goals`, {
         goal_text: 'fixture goal',
@@ -151,6 +175,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
       admin: adminId,
       apiKey: userKey.id,
       adminApiKey: adminKey.id,
+      invitation,
     };
     return fixtures;
   };
@@ -165,6 +190,7 @@ export async function startFuzzServer(): Promise<FuzzServer> {
     node,
     credentials: () => credentials as Credentials,
     fixtures: () => fixtures as Fixtures,
+    restrictions: () => restricted.restrictions,
     secrets: () => [...secrets],
     remember: (secret) => void secrets.add(secret),
     takeErrors: () => errors.splice(0),

@@ -1,25 +1,33 @@
 import fc from 'fast-check';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { changedTables } from './db-snapshot.js';
-import { fuzzStats, sendAndCheck } from './fuzz-check.js';
+import { checkRestricted, fuzzStats, sendAndCheck } from './fuzz-check.js';
 import { type Fixtures, type FuzzServer, startFuzzServer } from './fuzz-server.js';
 import { collectionOf, errorCodesOf, fillPath, type Operation, operationsOf } from './operations.js';
 import { sendRaw } from './raw-http.js';
 import { type FuzzContext, type FuzzRequest, requestArbitrary } from './request-arbitrary.js';
 import { anyJson, DEEP_MARKER, expandDeep } from './schema-arbitrary.js';
+import { wellFormedRequest } from './well-formed-arbitrary.js';
 
 /**
  * Property-based fuzzing of every operation in the served OpenAPI document (read at run time, so
  * new routes are covered without editing this file): bodies, path and query parameters and headers,
  * generated from the document's schemas and then broken, sent over real HTTP to a real gateway on
  * its own database. For every request: no 5xx, every 4xx is a coded error from the registry, a 4xx
- * wrote nothing, and no answer carries a secret (see fuzz-check.ts).
+ * wrote nothing, no answer carries a secret, and no 2xx goes to a restricted principal (a suspended
+ * user, a demoted super-admin, a read key, an invitee) where its restriction forbids (see
+ * fuzz-check.ts, restricted-principals.ts).
+ *
+ * Then the restricted principals alone send well-formed requests to every operation (half as many
+ * runs), so that access control, not a broken body, is what must refuse them.
  *
  * Deterministic: a fixed seed, printed; ASTRA_FUZZ_SEED replays another, ASTRA_FUZZ_RUNS changes
  * the runs per operation. A failure is shrunk to the smallest request that still fails.
  */
 const SEED = Number(process.env.ASTRA_FUZZ_SEED ?? 20_240_611);
 const RUNS = Number(process.env.ASTRA_FUZZ_RUNS ?? 40);
+/** Well-formed requests per operation from the restricted principals. */
+const RESTRICTED_RUNS = Math.ceil(RUNS / 2);
 
 let server: FuzzServer;
 let operations: Operation[];
@@ -98,6 +106,7 @@ async function contextFor(op: Operation, f: Fixtures): Promise<FuzzContext> {
     'api-keys': [f.apiKey, f.adminApiKey],
     documents: [f.document],
     revisions: [String(f.revision)],
+    invitations: [f.invitation],
   };
   for (const param of op.pathParams) {
     const collection = collectionOf(op.path, param.name);
@@ -312,7 +321,8 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
       const result = await fc.check(
         fc.asyncProperty(requestArbitrary(op, context), async (request) => {
           requests++;
-          await sendAndCheck(server, op.statuses, request, errorCodes);
+          const response = await sendAndCheck(server, op.statuses, request, errorCodes);
+          await checkRestricted(server.restrictions(), op, request, response);
         }),
         { seed: SEED, numRuns: RUNS, maxSkipsPerRun: 0 },
       );
@@ -321,6 +331,33 @@ describe('API fuzzing (every operation in /openapi.json)', () => {
     console.log(
       `api fuzz: ${requests} requests in ${Date.now() - started} ms (requests ${Math.round(fuzzStats.requestMs)} ms, snapshots ${Math.round(fuzzStats.snapshotMs)} ms, refresh ${Math.round(refreshMs)}), answers ${JSON.stringify(fuzzStats.byStatus)}`,
     );
+    expect(failures, failures.join('\n\n')).toEqual([]);
+  }, 600_000);
+
+  it('answers no restricted principal beyond its restriction, for well-formed requests to every operation', async () => {
+    const failures: string[] = [];
+    const answers: Record<string, number> = {};
+    const ordered = [
+      ...operations.filter((o) => o.method === 'GET' && !o.public),
+      ...operations.filter((o) => o.method !== 'GET' && !o.public),
+    ];
+    let fixtures = await server.refresh();
+    for (const op of ordered) {
+      if (op.method !== 'GET') fixtures = await server.refresh();
+      const context = await contextFor(op, fixtures);
+      const authorizations = context.credentials.restricted.map((credential) => `Bearer ${credential}`);
+      const result = await fc.check(
+        fc.asyncProperty(wellFormedRequest(op, context, authorizations), async (request) => {
+          const response = await sendAndCheck(server, op.statuses, request, errorCodes);
+          const bucket = response.status === null ? 'none' : `${Math.floor(response.status / 100)}xx`;
+          answers[bucket] = (answers[bucket] ?? 0) + 1;
+          await checkRestricted(server.restrictions(), op, request, response);
+        }),
+        { seed: SEED, numRuns: RESTRICTED_RUNS, maxSkipsPerRun: 0 },
+      );
+      if (result.failed) failures.push(`${op.method} ${op.path}\n${report(result)}`);
+    }
+    console.log(`api fuzz, restricted principals: answers ${JSON.stringify(answers)}`);
     expect(failures, failures.join('\n\n')).toEqual([]);
   }, 600_000);
 });

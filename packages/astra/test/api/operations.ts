@@ -2,13 +2,21 @@ import type { JsonSchema } from './schema-arbitrary.js';
 
 /**
  * The operations of a served OpenAPI 3.1 document, in the form the fuzzer needs: method, path
- * template, parameters by place, the JSON body schema, whether it is public, and the statuses it
- * documents. Read at run time, so routes added after this file was written are fuzzed too.
+ * template, parameters by place, the JSON body schema, whether it is public, who may call it, and
+ * the statuses it documents. Read at run time, so routes added after this file was written are fuzzed too.
  */
 export interface Parameter {
   readonly name: string;
   readonly required: boolean;
   readonly schema: JsonSchema;
+}
+
+/** Who may call an operation (`x-astra-access`, services/access/rules.ts). */
+export interface Access {
+  readonly action?: string;
+  readonly resource?: { readonly type: string };
+  readonly filtered?: true;
+  readonly self?: true;
 }
 
 export interface Operation {
@@ -20,6 +28,7 @@ export interface Operation {
   readonly headers: readonly Parameter[];
   readonly body: JsonSchema | undefined;
   readonly public: boolean;
+  readonly access: Access | undefined;
   readonly statuses: ReadonlySet<number>;
 }
 
@@ -30,6 +39,7 @@ interface DocumentShape {
       string,
       {
         security?: unknown[];
+        'x-astra-access'?: Access;
         parameters?: { name: string; in: string; required?: boolean; schema?: JsonSchema }[];
         requestBody?: { content?: Record<string, { schema?: JsonSchema }> };
         responses?: Record<string, { content?: Record<string, { schema?: unknown }> }>;
@@ -55,6 +65,7 @@ export function operationsOf(document: unknown): Operation[] {
         headers: params('header'),
         body: op.requestBody?.content?.['application/json']?.schema,
         public: Array.isArray(op.security) && op.security.length === 0,
+        access: op['x-astra-access'],
         statuses: new Set(Object.keys(op.responses ?? {}).map(Number)),
       });
     }

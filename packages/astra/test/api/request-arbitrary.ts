@@ -12,7 +12,7 @@ import {
 
 /**
  * Whole HTTP requests for one operation, as fast-check arbitraries: a credential (valid ones of
- * both principals, absent, garbage, tampered), path parameters (a valid id of the right kind, an
+ * every principal, the restricted ones included; absent, garbage, tampered), path parameters (a valid id of the right kind, an
  * id of another kind, malformed and encoded segments), query parameters, the body (schema-derived,
  * mutated, arbitrary, invalid JSON, wrong content type) and header oddities (Idempotency-Key junk,
  * a Content-Length that lies, huge headers). A request is plain data, so a shrunk counterexample
@@ -37,7 +37,7 @@ export interface FuzzContext {
 const NIL = '00000000-0000-0000-0000-000000000000';
 
 /** Percent-encoding that also takes lone surrogates (sent as U+FFFD), unlike encodeURIComponent. */
-function percent(text: string): string {
+export function percent(text: string): string {
   let out = '';
   for (const byte of Buffer.from(text, 'utf8'))
     out += /[A-Za-z0-9\-_.~]/.test(String.fromCharCode(byte))
@@ -64,11 +64,12 @@ function jwtTampered(jwt: string): string[] {
 }
 
 function authorization(credentials: Credentials): fc.Arbitrary<string | undefined> {
-  const { adminToken, adminJwt, adminKey, userJwt, userKey } = credentials;
+  const { adminToken, adminJwt, adminKey, userJwt, userKey, restricted } = credentials;
   return fc.oneof(
     { weight: 14, arbitrary: fc.constant(`Bearer ${adminToken}`) },
     { weight: 2, arbitrary: fc.constantFrom(`Bearer ${adminJwt}`, `Bearer ${adminKey}`) },
     { weight: 3, arbitrary: fc.constantFrom(`Bearer ${userJwt}`, `Bearer ${userKey}`) },
+    { weight: 4, arbitrary: fc.constantFrom(...restricted.map((credential) => `Bearer ${credential}`)) },
     { weight: 2, arbitrary: fc.constant(undefined) },
     {
       weight: 3,
