@@ -49,13 +49,14 @@ const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
 
 async function startNode(dataDir: string, upArgs: readonly string[]): Promise<Node> {
   // The bench's own admin token, given as the environment variable (a first start otherwise writes
-  // a generated one to a file in the data dir and prints only its path).
+  // a generated one to a file in the data dir and prints only its path). Only that: the node is
+  // started by its absolute path and configured by its flags.
   const token = `bench-admission-${randomUUID()}`;
   const child = spawn(
     process.execPath,
     [BIN, 'up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn', ...upArgs],
     {
-      env: { ...process.env, ASTRA_ADMIN_TOKEN: token },
+      env: { ASTRA_ADMIN_TOKEN: token },
       stdio: ['ignore', 'pipe', 'inherit'],
     },
   );
