@@ -2,6 +2,9 @@ import type { FastifyInstance } from 'fastify';
 import { accessRoutes } from '../services/access/routes-access.js';
 import { invitationRoutes } from '../services/access/routes-invitations.js';
 import { orgRoutes } from '../services/access/routes-orgs.js';
+import { agentRoutes } from '../services/agents/routes-agents.js';
+import { documentRoutes } from '../services/agents/routes-documents.js';
+import { revisionRoutes } from '../services/agents/routes-revisions.js';
 import type { ApiDeps } from '../services/api/api-deps.js';
 import {
   type ApiOptions,
@@ -10,14 +13,11 @@ import {
   type RoutePlugin,
   routePlugin,
 } from '../services/api/index.js';
-import { registerAgentRoutes } from '../services/api/routes-agents.js';
 import { registerApprovalRoutes } from '../services/api/routes-approvals.js';
 import { registerAuditRoutes } from '../services/api/routes-audit.js';
-import { registerDocumentRoutes } from '../services/api/routes-documents.js';
 import { registerEventRoutes } from '../services/api/routes-events.js';
 import { registerGoalRoutes } from '../services/api/routes-goals.js';
 import { registerInternalRoutes } from '../services/api/routes-internal.js';
-import { registerRevisionRoutes } from '../services/api/routes-revisions.js';
 import { registerTaskRoutes } from '../services/api/routes-tasks.js';
 import { apiKeyRoutes } from '../services/identity/routes-api-keys.js';
 import { loginRoutes } from '../services/identity/routes-login.js';
@@ -46,9 +46,15 @@ export function wireApi(deps: ApiDeps): ApiOptions {
       routePlugin(sessionRoutes, { store: deps.store, identity: deps.identity }),
       routePlugin(serviceTokenRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
       legacy((_app, define) => registerInternalRoutes(define, deps, deps.actors)),
-      legacy((_app, define) => registerAgentRoutes(define, deps, deps.actors)),
-      legacy((_app, define) => registerDocumentRoutes(define, deps)),
-      legacy((_app, define) => registerRevisionRoutes(define, deps)),
+      routePlugin(agentRoutes, {
+        store: deps.store,
+        reads: deps.reads,
+        actors: deps.actors,
+        access: deps.access,
+        clock: deps.clock,
+      }),
+      routePlugin(documentRoutes, { store: deps.store }),
+      routePlugin(revisionRoutes, { store: deps.store, access: deps.access, reads: deps.reads }),
       legacy((_app, define) => registerGoalRoutes(define, deps, deps.actors)),
       legacy((_app, define) => registerTaskRoutes(define, deps)),
       legacy((_app, define) => registerApprovalRoutes(define, deps)),

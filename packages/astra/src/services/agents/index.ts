@@ -1,6 +1,6 @@
 /**
- * The agents service's public surface: agent, document and revision stores, goal admission, the
- * agents' actors and the per-minute rate windows.
+ * The agents service's public surface: agent, document and revision stores, the documents a goal
+ * brings, goal admission, the agents' actors and the per-minute rate windows.
  * Other services import this file only (tools/check-imports.mjs).
  */
 export { admissionFor, tokensUsedToday } from './admission.js';
@@ -19,5 +19,6 @@ export {
   updateAgent,
 } from './agent-store.js';
 export { DOC_TYPES, type DocType, deleteDocument, insertDocument, listDocuments } from './document-store.js';
+export { GoalDocument, insertGoalDocuments } from './goal-documents.js';
 export { countCall } from './rate-windows.js';
 export { activateRevision, createRevision, listRevisions } from './revision-store.js';

@@ -3,7 +3,15 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { listGoals, readStats, type SubmittedGoal } from '../../kernel/index.js';
 import { onBody, onParam, PLATFORM } from '../access/index.js';
-import { type AgentActors, admissionFor, countCall, listAgents, readAgent } from '../agents/index.js';
+import {
+  type AgentActors,
+  admissionFor,
+  countCall,
+  GoalDocument,
+  insertGoalDocuments,
+  listAgents,
+  readAgent,
+} from '../agents/index.js';
 import { approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
 import { API_DEFAULTS } from './api-defaults.js';
@@ -12,7 +20,6 @@ import { principalOf } from './auth.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { describedAs } from './json-schema.js';
 import type { DefineRoute } from './route-definer.js';
-import { GoalDocument, insertGoalDocuments } from './routes-documents.js';
 import {
   Goal,
   GoalCancelled,

@@ -1,64 +1,29 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readGoal } from '../../kernel/index.js';
-import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { SqlStore } from '../../ports/sql-store.js';
 import { onParam } from '../access/index.js';
-import {
-  DOC_TYPES,
-  type DocType as DocKind,
-  deleteDocument,
-  insertDocument,
-  listDocuments,
-} from '../agents/index.js';
-import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './route-definer.js';
-import { AgentDocument, AgentDocumentList } from './schemas/agents.js';
-import { Deleted } from './schemas/common.js';
-import { idParam, isUuid, parseInput, snake } from './validation.js';
+import { Deleted, defineRoutes, idParam, isUuid, parseInput, snake } from '../api/index.js';
+import { AgentDocument, AgentDocumentList } from './api-schemas.js';
+import { type DOC_TYPES, deleteDocument, insertDocument, listDocuments } from './document-store.js';
+import { DocType, DocumentFields, oneSource } from './goal-documents.js';
 
-const DocType = z.enum(DOC_TYPES as [string, ...string[]]);
-const DocumentFields = z.object({
-  doc_type: DocType,
-  name: z.string().trim().min(1).max(500),
-  content: z.string().max(1_000_000).optional(),
-  uri: z.string().url().max(2000).optional(),
-  metadata: z.record(z.string(), z.unknown()).optional(),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
-});
-const oneSource = (body: { content?: string | undefined; uri?: string | undefined }): boolean =>
-  (body.content === undefined) !== (body.uri === undefined);
 const CreateDocument = DocumentFields.extend({
   goal_id: z.string().refine(isUuid, 'must be a UUID').optional(),
 }).refine(oneSource, 'give exactly one of content and uri');
-/** A document sent with a goal (`documents` of `POST /goals`): scoped to that goal. */
-export const GoalDocument = DocumentFields.refine(oneSource, 'give exactly one of content and uri');
-
-/** Stores documents sent with a goal, in the goal's transaction. */
-export async function insertGoalDocuments(
-  tx: SqlExecutor,
-  agentId: string,
-  goalId: string,
-  documents: readonly z.output<typeof GoalDocument>[],
-): Promise<void> {
-  for (const doc of documents)
-    await insertDocument(tx, {
-      agentId,
-      goalId,
-      docType: doc.doc_type as DocKind,
-      name: doc.name,
-      content: doc.content ?? null,
-      uri: doc.uri ?? null,
-      metadata: doc.metadata ?? {},
-      priority: doc.priority ?? 100,
-    });
-}
 const ListDocumentsQuery = z.object({
   doc_type: DocType.optional(),
   goal_id: z.string().refine(isUuid, 'must be a UUID').optional(),
 });
 
+export interface DocumentRoutesOptions {
+  readonly store: SqlStore;
+}
+
 /** Agent documents: rules, skills, context documents and references, agent-wide or goal-scoped. */
-export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void {
+export const documentRoutes: FastifyPluginAsync<DocumentRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'POST',
@@ -137,4 +102,4 @@ export function registerDocumentRoutes(define: DefineRoute, deps: ApiDeps): void
       return { id: docId, deleted: true };
     },
   );
-}
+};

@@ -1,13 +1,14 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { AccessControl } from '../access/index.js';
 import { onParam } from '../access/index.js';
-import { activateRevision, createRevision, listRevisions } from '../agents/index.js';
-import type { ApiDeps } from './api-deps.js';
+import { defineRoutes, idParam, parseInput, principalOf, snake, userIdOf } from '../api/index.js';
+import type { ReadModel } from '../reads/index.js';
+import { Revision, RevisionActivated, RevisionList } from './api-schemas.js';
 import { requireApprovalPolicyRight } from './approval-policy-right.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Revision, RevisionActivated, RevisionList } from './schemas/agents.js';
-import { idParam, parseInput, snake } from './validation.js';
+import { activateRevision, createRevision, listRevisions } from './revision-store.js';
 
 const CreateRevision = z.object({
   payload: z
@@ -20,8 +21,17 @@ const CreateRevision = z.object({
 });
 const RevisionNumber = z.coerce.number().int().min(1).max(1_000_000);
 
+export interface RevisionRoutesOptions {
+  readonly store: SqlStore;
+  /** Decides a change of the approval policy (approval-policy-right.ts). */
+  readonly access: Pick<AccessControl, 'allows' | 'require'>;
+  /** Forgets the agent's cached views once a revision is live. */
+  readonly reads: Pick<ReadModel, 'forgetAgents'>;
+}
+
 /** Agent config revisions: numbered versions of the system prompt and config; one is active. */
-export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void {
+export const revisionRoutes: FastifyPluginAsync<RevisionRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'GET',
@@ -95,4 +105,4 @@ export function registerRevisionRoutes(define: DefineRoute, deps: ApiDeps): void
       return { agent_id: agentId, active_config_revision: revision };
     },
   );
-}
+};

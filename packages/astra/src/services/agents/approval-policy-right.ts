@@ -1,8 +1,8 @@
+import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { AccessControl } from '../access/index.js';
-import { readAgent } from '../agents/index.js';
 import { approversOf, changesApprovalPolicy } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
+import { readAgent } from './agent-store.js';
 
 /**
  * Changing an agent's approval policy (its `config` keys `require_plan_approval`,
@@ -13,7 +13,7 @@ import type { ApiDeps } from './api-deps.js';
  * Throws 403 otherwise; a config that leaves those keys as they are needs nothing more than edit.
  */
 export async function requireApprovalPolicyRight(
-  deps: Pick<ApiDeps, 'store'> & { readonly access: AccessControl },
+  deps: { readonly store: SqlExecutor; readonly access: Pick<AccessControl, 'allows' | 'require'> },
   principal: Principal,
   agentId: string,
   nextConfig: Readonly<Record<string, unknown>>,

@@ -1,6 +1,6 @@
 import { z } from 'zod';
-import { DOC_TYPES } from '../../agents/index.js';
-import { JsonObject, Timestamp, Uuid } from './common.js';
+import { JsonObject, Timestamp, Uuid } from '../api/index.js';
+import { DOC_TYPES } from './document-store.js';
 
 const agentFields = {
   id: Uuid,

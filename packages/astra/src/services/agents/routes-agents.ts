@@ -1,21 +1,31 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { readAgentEvents } from '../../kernel/index.js';
-import { onParam, readTeamOrg } from '../access/index.js';
+import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import { type AccessControl, onParam, readTeamOrg } from '../access/index.js';
 import {
-  type AgentActors,
+  assertStorable,
+  Deleted,
+  defineRoutes,
+  idParam,
+  parseInput,
+  principalOf,
+  snake,
+  userIdOf,
+} from '../api/index.js';
+import type { Principal } from '../identity/index.js';
+import type { ReadModel } from '../reads/index.js';
+import type { AgentActors } from './agent-actors.js';
+import {
   type AgentPatch,
   DEFAULT_ORG_ID,
   deleteAgent,
   insertAgent,
   listAgents,
   updateAgent,
-} from '../agents/index.js';
-import type { Principal } from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { requireApprovalPolicyRight } from './approval-policy-right.js';
-import { principalOf, userIdOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
+} from './agent-store.js';
 import {
   Agent,
   AgentCreated,
@@ -23,9 +33,8 @@ import {
   AgentList,
   AgentProfile,
   AgentProfileWithUsage,
-} from './schemas/agents.js';
-import { Deleted } from './schemas/common.js';
-import { assertStorable, idParam, parseInput, snake } from './validation.js';
+} from './api-schemas.js';
+import { requireApprovalPolicyRight } from './approval-policy-right.js';
 
 const Visibility = z.enum(['global', 'public', 'team', 'private']);
 
@@ -124,8 +133,8 @@ function parseConfig(config: Record<string, unknown> | string | undefined): Reco
 }
 
 /** The organization an agent is created in when the body names none. */
-async function defaultOrgOf(deps: ApiDeps, principal: Principal): Promise<string> {
-  const scope = await deps.access.scopeOf(principal);
+async function defaultOrgOf(access: Pick<AccessControl, 'scopeOf'>, principal: Principal): Promise<string> {
+  const scope = await access.scopeOf(principal);
   if (scope === null || scope.orgIds.length === 0) return DEFAULT_ORG_ID;
   if (scope.orgIds.length === 1) return scope.orgIds[0] as string;
   throw new AstraError(
@@ -137,14 +146,26 @@ async function defaultOrgOf(deps: ApiDeps, principal: Principal): Promise<string
   );
 }
 
-async function requireTeamIn(deps: ApiDeps, teamId: string, orgId: string): Promise<void> {
-  if ((await readTeamOrg(deps.store, teamId)) === orgId) return;
+async function requireTeamIn(db: SqlExecutor, teamId: string, orgId: string): Promise<void> {
+  if ((await readTeamOrg(db, teamId)) === orgId) return;
   throw new AstraError('ASTRA_VALIDATION_FAILED', "body.team_id: no such team in the agent's organization", {
     details: { path: 'body.team_id', reason: 'unknown team' },
   });
 }
 
-export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+export interface AgentRoutesOptions {
+  readonly store: SqlStore;
+  /** Agent views through the cache, forgotten on every change. */
+  readonly reads: Pick<ReadModel, 'agent' | 'profile' | 'forgetAgents' | 'deleteAgent'>;
+  /** Starts an agent's actor when it is created or made active, stops it when it is deleted. */
+  readonly actors: Pick<AgentActors, 'ensure' | 'retire'>;
+  readonly access: Pick<AccessControl, 'scopeOf' | 'require' | 'filterAgents' | 'allows'>;
+  readonly clock: Clock;
+}
+
+export const agentRoutes: FastifyPluginAsync<AgentRoutesOptions> = async (app, deps) => {
+  const { actors } = deps;
+  const define = defineRoutes(app);
   define(
     {
       method: 'POST',
@@ -166,9 +187,9 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
     async (request, reply) => {
       const body = parseInput(CreateAgent, request.body ?? {}, 'body');
       const principal = principalOf(request);
-      const orgId = body.org_id ?? (await defaultOrgOf(deps, principal));
+      const orgId = body.org_id ?? (await defaultOrgOf(deps.access, principal));
       await deps.access.require(principal, 'agent.create', { type: 'org', id: orgId });
-      if (body.team_id != null) await requireTeamIn(deps, body.team_id, orgId);
+      if (body.team_id != null) await requireTeamIn(deps.store, body.team_id, orgId);
       const agent = await insertAgent(deps.store, {
         orgId,
         teamId: body.team_id ?? null,
@@ -263,7 +284,7 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       if (body.visibility !== undefined || body.team_id !== undefined || Object.keys(platform).length > 0) {
         // Who sees an agent and how it is run are the agent admins' decisions, not every editor's.
         const allowed = await deps.access.require(principalOf(request), 'agent.admin', { type: 'agent', id });
-        if (body.team_id != null) await requireTeamIn(deps, body.team_id, allowed.agent?.orgId ?? '');
+        if (body.team_id != null) await requireTeamIn(deps.store, body.team_id, allowed.agent?.orgId ?? '');
       }
       const config = body.config === undefined ? undefined : parseConfig(body.config);
       if (config !== undefined) await requireApprovalPolicyRight(deps, principalOf(request), id, config);
@@ -373,4 +394,4 @@ export function registerAgentRoutes(define: DefineRoute, deps: ApiDeps, actors: 
       return { events: events.map(snake), next_since: events.at(-1)?.id ?? query.since ?? 0 };
     },
   );
-}
+};
