@@ -16,14 +16,16 @@ import {
 import { registerApprovalRoutes } from '../services/api/routes-approvals.js';
 import { registerAuditRoutes } from '../services/api/routes-audit.js';
 import { registerEventRoutes } from '../services/api/routes-events.js';
-import { registerGoalRoutes } from '../services/api/routes-goals.js';
-import { registerInternalRoutes } from '../services/api/routes-internal.js';
-import { registerTaskRoutes } from '../services/api/routes-tasks.js';
+import { goalRoutes } from '../services/goals/routes-goals.js';
+import { internalGoalRoutes } from '../services/goals/routes-internal.js';
+import type { GoalSubmissionOptions } from '../services/goals/submit-goal.js';
 import { apiKeyRoutes } from '../services/identity/routes-api-keys.js';
 import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import { taskRoutes } from '../services/tasks/routes-tasks.js';
+import { workerRoutes } from '../services/workers/routes-workers.js';
 
 /**
  * The public API of a node: the API's own hooks and each service's route plugin, wired with the
@@ -32,6 +34,14 @@ import { userRoutes } from '../services/identity/routes-users.js';
 export function wireApi(deps: ApiDeps): ApiOptions {
   const legacy = (register: (app: FastifyInstance, define: DefineRoute) => void): RoutePlugin =>
     routePlugin(legacyRoutes, { register });
+  const submission: GoalSubmissionOptions = {
+    store: deps.store,
+    actors: deps.actors,
+    access: deps.access,
+    clock: deps.clock,
+    ...(deps.approvals === undefined ? {} : { approvals: deps.approvals }),
+    ...(deps.agentGoalsPerMinute === undefined ? {} : { agentGoalsPerMinute: deps.agentGoalsPerMinute }),
+  };
   return {
     adminToken: deps.adminToken,
     identity: deps.identity,
@@ -45,7 +55,7 @@ export function wireApi(deps: ApiDeps): ApiOptions {
       routePlugin(apiKeyRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
       routePlugin(sessionRoutes, { store: deps.store, identity: deps.identity }),
       routePlugin(serviceTokenRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
-      legacy((_app, define) => registerInternalRoutes(define, deps, deps.actors)),
+      routePlugin(internalGoalRoutes, submission),
       routePlugin(agentRoutes, {
         store: deps.store,
         reads: deps.reads,
@@ -55,8 +65,9 @@ export function wireApi(deps: ApiDeps): ApiOptions {
       }),
       routePlugin(documentRoutes, { store: deps.store }),
       routePlugin(revisionRoutes, { store: deps.store, access: deps.access, reads: deps.reads }),
-      legacy((_app, define) => registerGoalRoutes(define, deps, deps.actors)),
-      legacy((_app, define) => registerTaskRoutes(define, deps)),
+      routePlugin(goalRoutes, { ...submission, access: deps.access, engine: deps.engine, reads: deps.reads }),
+      routePlugin(taskRoutes, { store: deps.store, engine: deps.engine, reads: deps.reads }),
+      routePlugin(workerRoutes, { store: deps.store }),
       legacy((_app, define) => registerApprovalRoutes(define, deps)),
       routePlugin(orgRoutes, {
         store: deps.store,

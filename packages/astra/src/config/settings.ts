@@ -12,11 +12,12 @@ import {
 import { DEFAULT_BUS_OPTIONS } from '../ports/bus.js';
 import { ACCESS_DEFAULTS } from '../services/access/access-defaults.js';
 import { DEFAULT_ADMISSION_GATE } from '../services/agents/admission-gate.js';
-import { API_DEFAULTS } from '../services/api/api-defaults.js';
 import { APPROVAL_DEFAULTS } from '../services/approvals/policy.js';
+import { EVENTS_DEFAULTS } from '../services/events/events-defaults.js';
 import { DEFAULT_BREAKER_SETTINGS } from '../services/gateway/circuit-breaker.js';
 import { GATEWAY_DEFAULTS } from '../services/gateway/gateway-defaults.js';
 import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
+import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
 import type { Secret } from './secret.js';
 
@@ -225,7 +226,7 @@ export const SETTINGS = {
     env: 'ASTRA_AGENT_GOALS_PER_MINUTE',
     flag: 'agent-goals-per-minute',
     schema: positiveInt,
-    default: API_DEFAULTS.agentGoalsPerMinute,
+    default: GOALS_DEFAULTS.agentGoalsPerMinute,
     description:
       'Goals one agent may send per minute with its service tokens, on every goal route (POST /internal/goals, /goals, /agents/{id}/goals), across all gateways.',
   },
@@ -308,21 +309,21 @@ export const SETTINGS = {
     env: 'ASTRA_EVENTS_POLL_MS',
     flag: 'events-poll-ms',
     schema: positiveInt,
-    default: API_DEFAULTS.streams.pollMs,
+    default: EVENTS_DEFAULTS.streams.pollMs,
     description: "How often a gateway's one event tail reads new events while streams are open.",
   },
   eventsHeartbeatMs: {
     env: 'ASTRA_EVENTS_HEARTBEAT_MS',
     flag: 'events-heartbeat-ms',
     schema: positiveInt,
-    default: API_DEFAULTS.streams.heartbeatMs,
+    default: EVENTS_DEFAULTS.streams.heartbeatMs,
     description: 'Interval of keep-alive comments (SSE) and pings (WebSocket) on event streams.',
   },
   eventsBuffer: {
     env: 'ASTRA_EVENTS_BUFFER',
     flag: 'events-buffer',
     schema: positiveInt,
-    default: API_DEFAULTS.streams.bufferSize,
+    default: EVENTS_DEFAULTS.streams.bufferSize,
     description: 'Events queued for one stream client; a client that falls further behind is disconnected.',
   },
   executorConcurrency: {

@@ -27,10 +27,10 @@ export interface ApiDeps {
   readonly corsOrigins: readonly string[];
   /** Shown in the API description. */
   readonly version: string;
-  /** Event streams (routes-events.ts): tail interval, keep-alive interval, per-client queue; default API_DEFAULTS.streams. */
+  /** Event streams (routes-events.ts): tail interval, keep-alive interval, per-client queue; default EVENTS_DEFAULTS.streams. */
   readonly streams?: { readonly pollMs: number; readonly heartbeatMs: number; readonly bufferSize: number };
   /** How long an invitation to join an organization stays open (default ACCESS_DEFAULTS). */
   readonly invitationTtlSeconds?: number;
-  /** Goals one agent may send per minute through `POST /internal/goals` (default API_DEFAULTS). */
+  /** Goals one agent may send per minute through `POST /internal/goals` (default GOALS_DEFAULTS). */
   readonly agentGoalsPerMinute?: number;
 }

@@ -15,4 +15,7 @@ export { type LegacyRoutesOptions, legacyRoutes } from './legacy-routes.js';
 export type { RouteAnswer, RouteSpec } from './openapi.js';
 export { type DefineRoute, defineRoutes, type WsHandler } from './route-definer.js';
 export { AnyJson, Deleted, JsonObject, Revoked, Timestamp, Uuid } from './schemas/common.js';
+export { Plan } from './schemas/plan.js';
+export { GoalStatus, TaskStatus } from './schemas/statuses.js';
+export { Task } from './schemas/task.js';
 export { assertStorable, idParam, isUuid, parseInput, snake } from './validation.js';

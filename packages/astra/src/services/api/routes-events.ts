@@ -2,8 +2,13 @@ import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { EventFeed, type EventFilter, eventJson, type Subscription } from '../events/index.js';
-import { API_DEFAULTS } from './api-defaults.js';
+import {
+  EVENTS_DEFAULTS,
+  EventFeed,
+  type EventFilter,
+  eventJson,
+  type Subscription,
+} from '../events/index.js';
 import type { ApiDeps } from './api-deps.js';
 import { principalOf } from './auth.js';
 import { drained } from './drained.js';
@@ -32,7 +37,7 @@ const StreamQuery = z.object({
 const VIEW_CACHE_MS = 5000;
 
 export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, deps: ApiDeps): void {
-  const settings = deps.streams ?? API_DEFAULTS.streams;
+  const settings = deps.streams ?? EVENTS_DEFAULTS.streams;
   const feed = new EventFeed({
     store: deps.store,
     clock: deps.clock,

@@ -1,7 +1,5 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.js';
-import { GoalStatus } from './statuses.js';
-import { Task } from './tasks.js';
+import { GoalStatus, Task, Timestamp, Uuid } from '../api/index.js';
 
 const goalFields = {
   id: Uuid,

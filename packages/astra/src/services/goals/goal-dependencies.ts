@@ -1,7 +1,7 @@
 import { AstraError } from '../../errors/index.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
 import { type AccessControl, readGoalOwners } from '../access/index.js';
 import type { Principal } from '../identity/index.js';
-import type { ApiDeps } from './api-deps.js';
 
 /**
  * `depends_on_goal_ids` may name only goals of the target agent's organization that the caller
@@ -10,7 +10,7 @@ import type { ApiDeps } from './api-deps.js';
  * goals nor their status — a dependency that failed would make the new goal fail at once.
  */
 export async function requireVisibleGoalDependencies(
-  deps: Pick<ApiDeps, 'store'> & { readonly access: AccessControl },
+  deps: { readonly store: SqlExecutor; readonly access: Pick<AccessControl, 'filterAgents'> },
   principal: Principal,
   target: { readonly orgId: string },
   goalIds: readonly string[],

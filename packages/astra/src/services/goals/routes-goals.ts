@@ -1,25 +1,11 @@
-import type { FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import { listGoals, readStats, type SubmittedGoal } from '../../kernel/index.js';
-import { onBody, onParam, PLATFORM } from '../access/index.js';
-import {
-  type AgentActors,
-  admissionFor,
-  countCall,
-  GoalDocument,
-  insertGoalDocuments,
-  listAgents,
-  readAgent,
-} from '../agents/index.js';
-import { approvalInput } from '../approvals/index.js';
-import type { Principal } from '../identity/index.js';
-import { API_DEFAULTS } from './api-defaults.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf } from './auth.js';
-import { requireVisibleGoalDependencies } from './goal-dependencies.js';
-import { describedAs } from './json-schema.js';
-import type { DefineRoute } from './route-definer.js';
+import { listGoals, readStats, type TaskEngine } from '../../kernel/index.js';
+import { type AccessControl, onBody, onParam, PLATFORM } from '../access/index.js';
+import { listAgents } from '../agents/index.js';
+import { defineRoutes, idParam, isUuid, parseInput, principalOf, snake } from '../api/index.js';
+import type { ReadModel } from '../reads/index.js';
 import {
   Goal,
   GoalCancelled,
@@ -27,109 +13,33 @@ import {
   GoalList,
   Stats,
   SubmittedGoal as SubmittedGoalAnswer,
-} from './schemas/goals.js';
-import { Plan } from './schemas/plan.js';
-import { idParam, isUuid, parseInput, snake } from './validation.js';
-
-export const SubmitGoal = z.object({
-  goal_text: z.string().trim().min(1).max(100_000),
-  priority: z.number().int().min(-1_000_000).max(1_000_000).optional(),
-  /** The declared plan, validated by the kernel (ASTRA_PLAN_INVALID naming the field); documented as Plan. */
-  plan: describedAs(z.unknown(), Plan).optional(),
-  depends_on_goal_ids: z.array(z.string().refine(isUuid, 'must be a UUID')).max(100).optional(),
-  cascade_id: z.string().refine(isUuid, 'must be a UUID').nullable().optional(),
-  workspace: z.string().max(500).optional(),
-  /** The plan waits for approval (`pending_approval`, 202) even when the agent does not require it. */
-  require_approval: z.boolean().optional(),
-  /** Documents for this goal only (rules, skills, context, references), stored with the goal. */
-  documents: z.array(GoalDocument).max(50).optional(),
-});
+} from './api-schemas.js';
+import { GOALS_DEFAULTS } from './goals-defaults.js';
+import { type GoalSubmissionOptions, goalAnswer, SubmitGoal, submitGoalTo } from './submit-goal.js';
 
 const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
 /** Per credential: enough for automation, a brake on a runaway client (the benchmark calls the engine directly). */
 const GOAL_SUBMISSIONS_PER_MINUTE = 6000;
 
-const IdempotencyKey = z.string().trim().min(1).max(200).optional();
-
 const AgentGoalsQuery = z.object({ limit: z.coerce.number().int().min(1).max(1000).optional() });
 const ListGoalsQuery = AgentGoalsQuery.extend({
   agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
 });
 
-export interface GoalSubmission {
-  readonly principal: Principal;
-  readonly agentId: string;
-  readonly body: z.output<typeof SubmitGoal>;
-  /** The Idempotency-Key header as sent. */
-  readonly idempotencyKey: unknown;
+export interface GoalRoutesOptions extends GoalSubmissionOptions {
+  /** Lists and checks what the caller may see, besides the goal dependencies. */
+  readonly access: Pick<AccessControl, 'filterAgents' | 'require' | 'scopeOf'>;
+  readonly engine: Pick<TaskEngine, 'cancelGoal'>;
+  /** Goal views through the cache. */
+  readonly reads: Pick<ReadModel, 'goal' | 'goalDetails'>;
 }
 
-/**
- * Admission and submission, shared by `POST /agents/{id}/goals`, `POST /goals` and
- * `POST /internal/goals`. An agent calling with its service token is recorded as the goal's
- * `source_agent_id` and held to `agentGoalsPerMinute` on every one of these routes, counted per
- * source agent across gateway processes (in the SQL store); refused calls count too.
- */
-export async function submitGoalTo(
-  deps: ApiDeps,
-  actors: AgentActors,
-  submission: GoalSubmission,
-): Promise<SubmittedGoal> {
-  const { principal, agentId, body } = submission;
-  const sourceAgentId = principal.kind === 'agent' ? principal.agentId : null;
-  if (sourceAgentId !== null)
-    await countCall(
-      deps.store,
-      `agent-goals:${sourceAgentId}`,
-      deps.agentGoalsPerMinute ?? API_DEFAULTS.agentGoalsPerMinute,
-      deps.clock.now(),
-    );
-  const key = parseInput(IdempotencyKey, submission.idempotencyKey, 'header.idempotency-key');
-  if (body.plan === undefined)
-    throw new AstraError(
-      'ASTRA_PLAN_INVALID',
-      'plan: a declared plan is required (planning from text arrives with the planner)',
-      {
-        details: { path: 'plan', reason: 'required' },
-      },
-    );
-  const agent = await readAgent(deps.store, agentId);
-  if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-  if (agent.status !== 'active')
-    throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
-      details: { status: agent.status },
-    });
-  await requireVisibleGoalDependencies(deps, principal, agent, body.depends_on_goal_ids ?? []);
-  actors.ensure(agentId);
-  return actors.submitGoal({
-    agentId,
-    goalText: body.goal_text,
-    plan: body.plan,
-    ...(body.priority === undefined ? {} : { priority: body.priority }),
-    ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
-    ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
-    ...(key === undefined ? {} : { idempotencyKey: key }),
-    ...(sourceAgentId === null ? {} : { sourceAgentId }),
-    ...approvalInput(agent, { requireApproval: body.require_approval === true }, deps.approvals),
-    admit: admissionFor(agentId, () => new Date(deps.clock.now())),
-    ...(body.documents === undefined || body.documents.length === 0
-      ? {}
-      : { withGoal: (tx, goalId) => insertGoalDocuments(tx, agentId, goalId, body.documents ?? []) }),
-  });
-}
-
-export const goalAnswer = (goal: SubmittedGoal) => ({
-  goal_id: goal.goalId,
-  graph_id: goal.graphId,
-  task_count: goal.taskCount,
-  status: goal.status,
-  ...(goal.approvalId === null ? {} : { approval_id: goal.approvalId, approval_request_id: goal.approvalId }),
-});
-
-export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+/** Goals: submitted with a declared plan, read, listed, cancelled; and the platform's counts. */
+export const goalRoutes: FastifyPluginAsync<GoalRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   const submit = (request: FastifyRequest, agentId: string, body: z.output<typeof SubmitGoal>) =>
-    submitGoalTo(deps, actors, {
+    submitGoalTo(deps, {
       principal: principalOf(request),
       agentId,
       body,
@@ -139,7 +49,7 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
     400: 'ASTRA_PLAN_INVALID (details.path names the field) or ASTRA_VALIDATION_FAILED (also a `depends_on_goal_ids` goal that does not exist, is in another organization or is not visible to the caller: one answer for all three)',
     404: 'ASTRA_NOT_FOUND: no such agent',
     409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-    429: `ASTRA_RATE_LIMITED (an agent's service token: more than its goals per minute, default ${API_DEFAULTS.agentGoalsPerMinute}, on every goal route), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After`,
+    429: `ASTRA_RATE_LIMITED (an agent's service token: more than its goals per minute, default ${GOALS_DEFAULTS.agentGoalsPerMinute}, on every goal route), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED, or ASTRA_ACTOR_MAILBOX_FULL with Retry-After`,
     503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode; ASTRA_OVERLOADED with Retry-After: the node sheds submissions it cannot admit now',
   };
   const submitResponses = {
@@ -344,4 +254,4 @@ export function registerGoalRoutes(define: DefineRoute, deps: ApiDeps, actors: A
       return { goal_id: goalId, status, cancelled: true };
     },
   );
-}
+};

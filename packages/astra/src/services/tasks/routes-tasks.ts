@@ -1,24 +1,32 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import {
   EXECUTOR_DEFAULTS,
   type JsonValue,
-  listWorkers,
   readGraph,
   readTask,
   resultSizeProblem,
+  type TaskEngine,
 } from '../../kernel/index.js';
-import { onParam, PLATFORM } from '../access/index.js';
-import type { ApiDeps } from './api-deps.js';
-import type { DefineRoute } from './route-definer.js';
-import { Graph, GraphCancelled, Task, TaskCancelled, TaskCompleted, WorkerList } from './schemas/tasks.js';
-import { idParam, parseInput, snake } from './validation.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import { onParam } from '../access/index.js';
+import { defineRoutes, idParam, parseInput, snake, Task } from '../api/index.js';
+import type { ReadModel } from '../reads/index.js';
+import { Graph, GraphCancelled, TaskCancelled, TaskCompleted } from './api-schemas.js';
 
 const CompleteTask = z.object({ result: z.unknown().optional() });
 
-const WorkersQuery = z.object({ all: z.enum(['true', 'false']).optional() });
+export interface TaskRoutesOptions {
+  readonly store: SqlStore;
+  readonly engine: Pick<TaskEngine, 'cancelTask' | 'complete' | 'cancelGoal'>;
+  /** Task and graph views through the cache. */
+  readonly reads: Pick<ReadModel, 'task' | 'graph'>;
+}
 
-export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
+/** Tasks and task graphs: read, cancelled, a running task completed from outside. */
+export const taskRoutes: FastifyPluginAsync<TaskRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'GET',
@@ -147,29 +155,4 @@ export function registerTaskRoutes(define: DefineRoute, deps: ApiDeps): void {
       return { graph_id: graphId, goal_id: graph.goalId, status, cancelled: true };
     },
   );
-
-  define(
-    {
-      method: 'GET',
-      path: '/workers',
-      operationId: 'listWorkers',
-      access: { action: 'platform.view', resource: PLATFORM },
-      tag: 'workers',
-      summary: 'List workers (live ones; `?all=true` includes offline ones).',
-      query: WorkersQuery,
-      responses: {
-        200: {
-          description:
-            '`{workers: [{id, hostname, status, capabilities, concurrency, last_heartbeat, ...}]}`',
-          body: WorkerList,
-        },
-      },
-      errors: { 400: 'ASTRA_VALIDATION_FAILED' },
-    },
-    async (request) => {
-      const query = parseInput(WorkersQuery, request.query, 'query');
-      const workers = await listWorkers(deps.store, { includeOffline: query.all === 'true' });
-      return { workers: workers.map(snake) };
-    },
-  );
-}
+};

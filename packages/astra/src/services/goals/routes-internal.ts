@@ -1,14 +1,11 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { onBody } from '../access/index.js';
-import type { AgentActors } from '../agents/index.js';
-import { API_DEFAULTS } from './api-defaults.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { goalAnswer, SubmitGoal, submitGoalTo } from './routes-goals.js';
-import { SubmittedGoal } from './schemas/goals.js';
-import { isUuid, parseInput } from './validation.js';
+import { defineRoutes, isUuid, parseInput, principalOf } from '../api/index.js';
+import { SubmittedGoal } from './api-schemas.js';
+import { GOALS_DEFAULTS } from './goals-defaults.js';
+import { type GoalSubmissionOptions, goalAnswer, SubmitGoal, submitGoalTo } from './submit-goal.js';
 
 /**
  * Agent-to-agent calls. `POST /internal/goals`: an agent, authenticated by its service token (the
@@ -16,12 +13,13 @@ import { isUuid, parseInput } from './validation.js';
  * through the same admission as `POST /goals` (drain mode, open-goal cap, token budget,
  * Idempotency-Key) and records the caller as `source_agent_id`, taken from the token, never from
  * a header or the body. Each source agent may send `agentGoalsPerMinute` goals a minute, on this
- * route and the other goal routes together (routes-goals.ts).
+ * route and the other goal routes together (submit-goal.ts).
  */
 
 const InternalGoal = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
-export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actors: AgentActors): void {
+export const internalGoalRoutes: FastifyPluginAsync<GoalSubmissionOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'POST',
@@ -48,7 +46,7 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
         403: 'ASTRA_FORBIDDEN: the credential is not an agent service token',
         404: 'ASTRA_NOT_FOUND: no such agent',
         409: 'ASTRA_STATE_CONFLICT: the agent is not active',
-        429: `ASTRA_RATE_LIMITED (more than the source agent's goals per minute, default ${API_DEFAULTS.agentGoalsPerMinute}), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED or ASTRA_ACTOR_MAILBOX_FULL, with Retry-After`,
+        429: `ASTRA_RATE_LIMITED (more than the source agent's goals per minute, default ${GOALS_DEFAULTS.agentGoalsPerMinute}), ASTRA_GOAL_LIMIT_REACHED, ASTRA_TOKEN_BUDGET_EXCEEDED or ASTRA_ACTOR_MAILBOX_FULL, with Retry-After`,
         503: 'ASTRA_AGENT_DRAINING: the agent is in drain mode',
       },
     },
@@ -60,7 +58,7 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
           'only an agent, with its service token, may call /internal/goals',
         );
       const body = parseInput(InternalGoal, request.body ?? {}, 'body');
-      const goal = await submitGoalTo(deps, actors, {
+      const goal = await submitGoalTo(deps, {
         principal,
         agentId: body.agent_id.toLowerCase(),
         body,
@@ -69,4 +67,4 @@ export function registerInternalRoutes(define: DefineRoute, deps: ApiDeps, actor
       return reply.status(goal.existing ? 200 : 201).send(goalAnswer(goal));
     },
   );
-}
+};
