@@ -511,6 +511,37 @@ export interface Team {
   readonly created_at: string;
 }
 
+export interface Tool {
+  readonly name: string;
+  readonly version: string;
+  readonly description: string;
+  readonly input_schema: {
+    readonly [key: string]: unknown;
+  };
+  readonly output_schema: {
+    readonly [key: string]: unknown;
+  } | null;
+  readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
+  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp';
+  readonly egress: ReadonlyArray<{
+    readonly host: string;
+    readonly port: number;
+  }>;
+  readonly filesystem: 'none' | 'workspace_read' | 'workspace';
+  readonly limits: {
+    readonly wall_ms: number;
+    readonly cpu_ms: number;
+    readonly memory_mb: number;
+    readonly output_bytes: number;
+  };
+  readonly side_effect: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+  readonly secrets: readonly string[];
+  readonly metadata: {
+    readonly [key: string]: unknown;
+  };
+  readonly created_at: string;
+}
+
 /** A user (never its password). */
 export interface User {
   readonly id: string;
@@ -892,6 +923,8 @@ export interface GetStatsResponse {
 
 export type GetTaskResponse = Task;
 
+export type GetToolVersionResponse = Tool;
+
 export type GetUserResponse = User;
 
 export type HealthResponse = Health;
@@ -1004,6 +1037,15 @@ export interface ListTeamMembersResponse {
   readonly members: readonly Member[];
 }
 
+export interface ListToolsResponse {
+  readonly tools: readonly Tool[];
+}
+
+export interface ListToolVersionsResponse {
+  readonly name: string;
+  readonly versions: readonly Tool[];
+}
+
 export interface ListUsersResponse {
   readonly users: readonly User[];
   readonly page: number;
@@ -1068,11 +1110,49 @@ export interface RefreshSessionBody {
   readonly refresh_token: string;
 }
 
+export type RegisterToolResponse = Tool;
+
+export interface RegisterToolBody {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly input_schema?: {
+    readonly [key: string]: unknown;
+  };
+  readonly output_schema?: {
+    readonly [key: string]: unknown;
+  } | null;
+  readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
+  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp';
+  readonly egress?: ReadonlyArray<{
+    readonly host: string;
+    readonly port: number;
+  }>;
+  readonly filesystem?: 'none' | 'workspace_read' | 'workspace';
+  readonly limits?: {
+    readonly wall_ms?: number;
+    readonly cpu_ms?: number;
+    readonly memory_mb?: number;
+    readonly output_bytes?: number;
+  };
+  readonly side_effect: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+  readonly secrets?: readonly string[];
+  readonly metadata?: {
+    readonly [key: string]: unknown;
+  };
+}
+
 export type RemoveCollaboratorResponse = void;
 
 export type RemoveOrgMemberResponse = void;
 
 export type RemoveTeamMemberResponse = void;
+
+export interface RemoveToolVersionResponse {
+  readonly name: string;
+  readonly version: string;
+  readonly deleted: true;
+}
 
 export interface ResetUserPasswordResponse {
   readonly id: string;
@@ -1206,7 +1286,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (79 operations). */
+/** Every operation of Astra's API, one method each (84 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -1695,6 +1775,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * One version's manifest.
+   * `GET /tools/{name}/versions/{version}`
+   */
+  getToolVersion(name: string, version: number): Promise<GetToolVersionResponse> {
+    return this.send<GetToolVersionResponse>({
+      method: 'GET',
+      path: `/tools/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Get a user (the user itself, the admins of its organizations, super-admins).
    * `GET /users/{id}`
    */
@@ -1910,6 +2002,26 @@ export abstract class AstraOperations {
   }
 
   /**
+   * The tool catalog: the newest version of every registered tool, by name.
+   * `GET /tools`
+   */
+  listTools(): Promise<ListToolsResponse> {
+    return this.send<ListToolsResponse>({ method: 'GET', path: `/tools`, statuses: [200] });
+  }
+
+  /**
+   * Every registered version of a tool, newest first.
+   * `GET /tools/{name}`
+   */
+  listToolVersions(name: string): Promise<ListToolVersionsResponse> {
+    return this.send<ListToolVersionsResponse>({
+      method: 'GET',
+      path: `/tools/${encodeURIComponent(name)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * List users (super-admin only), oldest first, paged; `status` filters, `q` matches part of the email or display name.
    * `GET /users`
    */
@@ -1997,6 +2109,14 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Register a tool version from its manifest (platform admins). The same manifest again answers the registered one (200); another manifest under a registered version is refused (409).
+   * `POST /tools`
+   */
+  registerTool(body: RegisterToolBody): Promise<RegisterToolResponse> {
+    return this.send<RegisterToolResponse>({ method: 'POST', path: `/tools`, body, statuses: [200, 201] });
+  }
+
+  /**
    * Remove a collaborator.
    * `DELETE /agents/{id}/collaborators/{user_id}`
    */
@@ -2029,6 +2149,18 @@ export abstract class AstraOperations {
       method: 'DELETE',
       path: `/teams/${encodeURIComponent(id)}/members/${encodeURIComponent(userId)}`,
       statuses: [204],
+    });
+  }
+
+  /**
+   * Remove a tool version (platform admins). Plans submitted after it cannot name it; a plan that named it without a version gets the newest left.
+   * `DELETE /tools/{name}/versions/{version}`
+   */
+  removeToolVersion(name: string, version: number): Promise<RemoveToolVersionResponse> {
+    return this.send<RemoveToolVersionResponse>({
+      method: 'DELETE',
+      path: `/tools/${encodeURIComponent(name)}/versions/${encodeURIComponent(version)}`,
+      statuses: [200],
     });
   }
 

@@ -26,6 +26,7 @@ import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
 import { workerRoutes } from '../services/workers/routes-workers.js';
+import { toolRoutes } from '../services/tools/routes-tools.js';
 
 /**
  * The public API of a node: the API's own hooks and each service's route plugin, wired with the
@@ -79,6 +80,7 @@ export function wireApi(deps: ApiDeps): ApiOptions {
       }),
       routePlugin(invitationRoutes, { store: deps.store, access: deps.access, clock: deps.clock }),
       routePlugin(accessRoutes, { store: deps.store, access: deps.access }),
+      routePlugin(toolRoutes, { store: deps.store }),
       legacy((app, define) => registerEventRoutes(app, define, deps)),
       legacy((_app, define) => registerAuditRoutes(define, deps)),
     ],

@@ -18,6 +18,7 @@ import {
 import { apiKeyRow } from '../../src/services/identity/api-keys.js';
 import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { userRow } from '../../src/services/identity/user-store.js';
+import { toolRow } from '../../src/services/tools/tool-store.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
 
 /**
@@ -47,6 +48,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   invitationRow,
   policySetRow,
   accessDecisionRow,
+  toolRow,
 ];
 
 interface SchemaColumn {

@@ -1,0 +1,24 @@
+/**
+ * The tools service: the registry of tool manifests (what the runtime enforces about each tool
+ * version), the checks of a call against them (an agent's allow-list, the input schema), and the
+ * registry's routes. Other services import this file only (tools/check-imports.mjs).
+ */
+export { toolAllowed } from './allowed-tools.js';
+export { checkAgainst, type SchemaIssue } from './json-schema.js';
+export {
+  DEFAULT_TOOL_LIMITS,
+  type EgressRule,
+  type FilesystemScope,
+  MAX_TOOL_LIMITS,
+  parseToolRef,
+  RISK_TIERS,
+  type RiskTier,
+  SANDBOX_KINDS,
+  type SandboxKind,
+  SIDE_EFFECTS,
+  type SideEffect,
+  type ToolLimits,
+  type ToolManifest,
+  type ToolRef,
+} from './manifest.js';
+export { compareVersions, readTool, type ToolRecord } from './tool-store.js';
