@@ -59,6 +59,15 @@ export function operationsOf(document: unknown): Operation[] {
   );
 }
 
+/** A tool manifest under a name no other case uses (names are lower case: `unique` may not be). */
+const toolManifest = (unique: string) => ({
+  name: unique.toLowerCase().replace(/[^a-z0-9_.:-]/g, '_'),
+  version: '1.0.0',
+  risk_tier: 'low',
+  sandbox: 'quickjs',
+  side_effect: 'read_only',
+});
+
 const AGENT_OWNED = new Set(['agent', 'goal', 'graph', 'task', 'approval']);
 
 /** Routes whose handler narrows the rule further, on purpose (documented in their summaries). */
@@ -182,6 +191,14 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     case 'POST /teams/{id}/members':
       await world.member('A', 'spare', 'org_member');
       break;
+    case 'DELETE /tools/{name}/versions/{version}': {
+      // A version of its own, so removing it takes nothing from the other cases.
+      const tool = toolManifest(world.unique('matrix-tool'));
+      await world.call('POST', '/tools', tool);
+      params.name = tool.name;
+      params.version = tool.version;
+      break;
+    }
     case 'DELETE /teams/{id}/members/{user_id}':
       await world.member('A', 'spare', 'org_member');
       await world.member('T', 'spare', 'team_member');
@@ -219,6 +236,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     'PATCH /users/{id}': () => ({ display_name: world.unique('name') }),
     'POST /users/{id}/reset-password': () => ({ password: 'another-password-123' }),
     'POST /policies': () => ({ policies: f.policies, description: 'matrix copy' }),
+    'POST /tools': () => toolManifest(world.unique('matrix-tool')),
   };
   const body = bodies[key]?.() ?? (c.op.method === 'POST' || c.op.method === 'PATCH' ? {} : undefined);
 

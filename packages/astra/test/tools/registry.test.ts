@@ -46,7 +46,9 @@ describe.each(sqlBackends())('tool registry (%s)', (backend) => {
     drop = db.drop;
     gw = await openGateway(store, new ManualClock(Date.now()));
     await call('POST', '/users', ADMIN_TOKEN, { email: 'someone@tools.test', password: PASSWORD });
-    const login = await gw.call('POST', '/login', { body: { email: 'someone@tools.test', password: PASSWORD } });
+    const login = await gw.call('POST', '/login', {
+      body: { email: 'someone@tools.test', password: PASSWORD },
+    });
     userToken = (login.json() as { token: string }).token;
   });
   afterEach(async () => {
@@ -67,8 +69,7 @@ describe.each(sqlBackends())('tool registry (%s)', (backend) => {
       ['code_generate', 'medium'],
       ['browser:screenshot', 'medium'],
     ];
-    for (const [name, tier] of seeds)
-      expect(byName.get(name)?.risk_tier).toBe(tier);
+    for (const [name, tier] of seeds) expect(byName.get(name)?.risk_tier).toBe(tier);
     expect(byName.get('shell_exec')).toMatchObject({ sandbox: 'bubblewrap', side_effect: 'irreversible' });
     expect((await call('GET', '/tools', '')).status).toBe(401);
   });
@@ -95,7 +96,10 @@ describe.each(sqlBackends())('tool registry (%s)', (backend) => {
   it('answers the newest version by semantic order and every version newest first', async () => {
     for (const version of ['1.2.0', '1.10.0', '1.10.0-beta.1', '0.9.9'])
       expect((await call('POST', '/tools', ADMIN_TOKEN, manifest({ version }))).status).toBe(201);
-    const catalog = (await call('GET', '/tools', userToken)).body.tools as { name: string; version: string }[];
+    const catalog = (await call('GET', '/tools', userToken)).body.tools as {
+      name: string;
+      version: string;
+    }[];
     expect(catalog.find((tool) => tool.name === 'weather')?.version).toBe('1.10.0');
     const versions = (await call('GET', '/tools/weather', userToken)).body.versions as { version: string }[];
     expect(versions.map((v) => v.version)).toEqual(['1.10.0', '1.10.0-beta.1', '1.2.0', '0.9.9']);

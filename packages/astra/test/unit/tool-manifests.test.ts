@@ -20,7 +20,10 @@ describe('tool allow-lists (upstream entries)', () => {
 describe('tool references', () => {
   it('parses name and name@version, and refuses anything else', () => {
     expect(parseToolRef('shell_exec')).toEqual({ name: 'shell_exec', version: null });
-    expect(parseToolRef('browser:screenshot@1.2.3')).toEqual({ name: 'browser:screenshot', version: '1.2.3' });
+    expect(parseToolRef('browser:screenshot@1.2.3')).toEqual({
+      name: 'browser:screenshot',
+      version: '1.2.3',
+    });
     expect(parseToolRef('x@latest')).toBeNull();
     expect(parseToolRef('Shell')).toBeNull();
     expect(parseToolRef('@1.0.0')).toBeNull();
