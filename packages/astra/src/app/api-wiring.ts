@@ -25,8 +25,8 @@ import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.j
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
-import { workerRoutes } from '../services/workers/routes-workers.js';
 import { toolRoutes } from '../services/tools/routes-tools.js';
+import { workerRoutes } from '../services/workers/routes-workers.js';
 
 /**
  * The public API of a node: the API's own hooks and each service's route plugin, wired with the
