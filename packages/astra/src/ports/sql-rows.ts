@@ -10,7 +10,7 @@ import type { SqlRow } from './sql-store.js';
  * Glossary:
  * - column: checks one value as the drivers return it and gives it its type — `uuid`, `text`,
  *   `int`, `double`, `bigintAsNumber` / `bigintAsString` (int8 arrives as text: the choice is the
- *   reader's), `boolean`, `json` / `jsonObject`, `textArray`, `timestamp` (the API's one format,
+ *   reader's), `boolean`, `json` / `jsonObject` / `jsonTextArray`, `textArray`, `timestamp` (the API's one format,
  *   time/iso.ts) / `timestampMs`, `oneOf` (a state column's union); `nullable(…)` admits NULL.
  * - row decoder: a record's fields, each read from one column — the field's name in snake_case
  *   (`createdAt` ← `created_at`) unless `from` names another — checked and decoded together.
@@ -107,6 +107,11 @@ export const jsonObject: Column<{ [key: string]: JsonValue }> = make(
   ['jsonb', 'json'],
   (v) =>
     typeof v === 'object' && v !== null && !Array.isArray(v) ? (v as { [key: string]: JsonValue }) : MISMATCH,
+);
+
+/** A JSON array of strings (a jsonb list of names). */
+export const jsonTextArray: Column<string[]> = make('a json array of text', ['jsonb', 'json'], (v) =>
+  Array.isArray(v) && v.every((element) => typeof element === 'string') ? (v as string[]) : MISMATCH,
 );
 
 /** text[] (uuid[] too: its elements arrive as text). */

@@ -1,7 +1,7 @@
 import { importJWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import type { SqlStore } from '../../src/ports/sql-store.js';
-import { openPrivateJwk, type StoredPrivateKey } from '../../src/services/identity/signing-keys-at-rest.js';
+import { openPrivateJwk, storedPrivateKey } from '../../src/services/identity/signing-keys-at-rest.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/services/identity/token-issuer.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
@@ -84,10 +84,10 @@ describe.each(sqlBackends())('privileges as they stand now (%s)', (backend) => {
 
   /** A token signed with the server's own key, with the given claims. */
   const signed = async (claims: { sub: string; exp?: number }): Promise<string> => {
-    const { rows } = await store.query<StoredPrivateKey & Record<string, unknown>>(
-      'SELECT kid, private_jwk, private_key_sealed FROM signing_keys WHERE retired_at IS NULL',
+    const { rows } = await store.query(
+      `SELECT ${storedPrivateKey.columns()} FROM signing_keys WHERE retired_at IS NULL`,
     );
-    const stored = rows[0] as StoredPrivateKey;
+    const stored = storedPrivateKey.one(rows);
     const kid = stored.kid;
     const jwt = new SignJWT({ email: 'x@test.example', sa: true })
       .setProtectedHeader({ alg: 'ES256', kid, typ: 'JWT' })

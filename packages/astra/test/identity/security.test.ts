@@ -1,6 +1,6 @@
 import { importJWK, SignJWT } from 'jose';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { openPrivateJwk, type StoredPrivateKey } from '../../src/services/identity/signing-keys-at-rest.js';
+import { openPrivateJwk, storedPrivateKey } from '../../src/services/identity/signing-keys-at-rest.js';
 import { TOKEN_AUDIENCE, TOKEN_ISSUER } from '../../src/services/identity/token-issuer.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
@@ -37,10 +37,10 @@ describe('credential attacks and secret hygiene', () => {
 
   it('refuses tokens signed with the real key for another audience or issuer, or expired', async () => {
     const session = await login();
-    const { rows } = await db.store.query<StoredPrivateKey & Record<string, unknown>>(
-      'SELECT kid, private_jwk, private_key_sealed FROM signing_keys WHERE retired_at IS NULL',
+    const { rows } = await db.store.query(
+      `SELECT ${storedPrivateKey.columns()} FROM signing_keys WHERE retired_at IS NULL`,
     );
-    const stored = rows[0] as StoredPrivateKey;
+    const stored = storedPrivateKey.one(rows);
     const kid = stored.kid;
     const key = await importJWK(openPrivateJwk(gw.keySealer, stored), 'ES256');
     const now = Math.floor(clock.now() / 1000);

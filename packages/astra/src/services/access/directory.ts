@@ -1,5 +1,17 @@
+import { approvalRow, goalRow, graphRow, taskRow } from '../../kernel/index.js';
+import {
+  type Column,
+  column,
+  nullable,
+  type RowDecoder,
+  resultRow,
+  textArray,
+  uuid,
+} from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
-import type { COLLABORATOR_LEVELS, ORG_ROLES, TEAM_ROLES } from './rows.js';
+import { type AgentRecord, agentRow } from '../agents/index.js';
+import { userRow } from '../identity/index.js';
+import { COLLABORATOR_LEVELS, ORG_ROLES, TEAM_ROLES, teamRow } from './rows.js';
 
 /**
  * The facts access decisions are made from, read from the database: who a user is in which
@@ -8,7 +20,7 @@ import type { COLLABORATOR_LEVELS, ORG_ROLES, TEAM_ROLES } from './rows.js';
  */
 export type OrgRole = (typeof ORG_ROLES)[number];
 export type TeamRole = (typeof TEAM_ROLES)[number];
-export type Visibility = 'global' | 'public' | 'team' | 'private';
+export type Visibility = AgentRecord['visibility'];
 export type CollaboratorLevel = (typeof COLLABORATOR_LEVELS)[number];
 
 export interface UserFacts {
@@ -27,8 +39,34 @@ export interface AgentFacts {
   readonly collaborators: ReadonlyArray<{ readonly userId: string; readonly level: CollaboratorLevel }>;
 }
 
+/** A json_agg of `{[idKey]: uuid, [valueKey]: one of values}` objects. */
+function jsonPairs<K extends string, F extends string, V extends string>(
+  idKey: K,
+  valueKey: F,
+  values: readonly V[],
+): Column<Array<{ readonly [P in K]: string } & { readonly [P in F]: V }>> {
+  return column(
+    `a json array of {${idKey}, ${valueKey}}`,
+    ['json'],
+    (v): v is Array<{ readonly [P in K]: string } & { readonly [P in F]: V }> =>
+      Array.isArray(v) &&
+      v.every(
+        (pair: Record<string, unknown>) =>
+          typeof pair === 'object' &&
+          pair !== null &&
+          typeof pair[idKey] === 'string' &&
+          (values as readonly unknown[]).includes(pair[valueKey]),
+      ),
+  );
+}
+
+const userFacts = userRow.pick('isSuperAdmin').extend({
+  orgs: jsonPairs('orgId', 'role', ORG_ROLES),
+  teams: jsonPairs('teamId', 'role', TEAM_ROLES),
+});
+
 export async function readUserFacts(db: SqlExecutor, userId: string): Promise<UserFacts | null> {
-  const { rows } = await db.query<{ is_super_admin: boolean; orgs: unknown; teams: unknown }>(
+  const { rows } = await db.query(
     `SELECT u.is_super_admin,
        (SELECT coalesce(json_agg(json_build_object('orgId', m.org_id, 'role', m.role)), '[]')
           FROM org_memberships m WHERE m.user_id = u.id) AS orgs,
@@ -37,28 +75,31 @@ export async function readUserFacts(db: SqlExecutor, userId: string): Promise<Us
      FROM users u WHERE u.id = $1 AND u.status = 'active'`,
     [userId],
   );
-  const row = rows[0];
-  if (row === undefined) return null;
-  return {
-    userId,
-    superAdmin: row.is_super_admin,
-    orgs: parseJson(row.orgs) as UserFacts['orgs'],
-    teams: parseJson(row.teams) as UserFacts['teams'],
-  };
+  const facts = userFacts.first(rows);
+  return facts === null
+    ? null
+    : { userId, superAdmin: facts.isSuperAdmin, orgs: facts.orgs, teams: facts.teams };
 }
 
-/** Where the agent id of each owned resource kind is found. */
-const AGENT_OF: Record<'agent' | 'goal' | 'graph' | 'task' | 'approval', string> = {
-  agent: 'SELECT $1::uuid AS agent_id',
-  goal: 'SELECT agent_id FROM goals WHERE id = $1',
-  graph: 'SELECT agent_id FROM task_graphs WHERE id = $1',
-  task: 'SELECT agent_id FROM tasks WHERE id = $1',
-  approval: 'SELECT agent_id FROM approvals WHERE id = $1',
+/** Where the agent id of each owned resource kind is found, and the decoder of that column. */
+const AGENT_OF: Record<
+  'agent' | 'goal' | 'graph' | 'task' | 'approval',
+  { readonly sql: string; readonly row: RowDecoder<{ readonly agentId: string }> }
+> = {
+  agent: { sql: 'SELECT $1::uuid AS agent_id', row: resultRow('the named agent', { agentId: uuid }) },
+  goal: { sql: 'SELECT agent_id FROM goals WHERE id = $1', row: goalRow.pick('agentId') },
+  graph: { sql: 'SELECT agent_id FROM task_graphs WHERE id = $1', row: graphRow.pick('agentId') },
+  task: { sql: 'SELECT agent_id FROM tasks WHERE id = $1', row: taskRow.pick('agentId') },
+  approval: { sql: 'SELECT agent_id FROM approvals WHERE id = $1', row: approvalRow.pick('agentId') },
 };
 
 export type OwnedType = keyof typeof AGENT_OF;
 
-const FACTS_COLUMNS = `a.id, a.org_id, a.team_id, a.owner_user_id, a.visibility,
+const agentFacts = agentRow
+  .pick('id', 'orgId', 'teamId', 'ownerUserId', 'visibility')
+  .extend({ collaborators: jsonPairs('userId', 'level', COLLABORATOR_LEVELS) });
+
+const FACTS_COLUMNS = `${agentFacts.columns('a')},
   (SELECT coalesce(json_agg(json_build_object('userId', c.user_id, 'level', c.level)), '[]')
      FROM agent_collaborators c WHERE c.agent_id = a.id) AS collaborators`;
 
@@ -69,7 +110,7 @@ export async function readAgentFacts(
   id: string,
 ): Promise<AgentFacts | null> {
   const { rows } = await db.query(
-    `WITH target AS (${AGENT_OF[type]})
+    `WITH target AS (${AGENT_OF[type].sql})
      SELECT ${FACTS_COLUMNS} FROM agents a JOIN target ON a.id = target.agent_id`,
     [id],
   );
@@ -78,8 +119,9 @@ export async function readAgentFacts(
 
 /** The agent a goal, graph, task or approval belongs to; null when there is no such thing. */
 export async function readOwningAgent(db: SqlExecutor, type: OwnedType, id: string): Promise<string | null> {
-  const { rows } = await db.query<{ agent_id: string }>(AGENT_OF[type], [id]);
-  return rows[0]?.agent_id ?? null;
+  const { sql, row } = AGENT_OF[type];
+  const { rows } = await db.query(sql, [id]);
+  return row.first(rows)?.agentId ?? null;
 }
 
 /** Facts of many agents in one statement (list filtering), by agent id. */
@@ -91,19 +133,15 @@ export async function readManyAgentFacts(
   const { rows } = await db.query(`SELECT ${FACTS_COLUMNS} FROM agents a WHERE a.id = ANY($1::uuid[])`, [
     [...new Set(agentIds)],
   ]);
-  return new Map(rows.map((row) => [row.id as string, toFacts(row)]));
+  return new Map(rows.map(toFacts).map((facts) => [facts.agentId, facts]));
 }
 
 function toFacts(row: Record<string, unknown>): AgentFacts {
-  return {
-    agentId: row.id as string,
-    orgId: row.org_id as string,
-    teamId: (row.team_id ?? null) as string | null,
-    ownerUserId: (row.owner_user_id ?? null) as string | null,
-    visibility: row.visibility as Visibility,
-    collaborators: parseJson(row.collaborators) as AgentFacts['collaborators'],
-  };
+  const { id, ...facts } = agentFacts.decode(row);
+  return { agentId: id, ...facts };
 }
+
+const goalOwner = goalRow.pick('id', 'agentId').join(agentRow.pick('orgId'));
 
 /** The agent and organization of each of these goals that exists. */
 export async function readGoalOwners(
@@ -111,17 +149,19 @@ export async function readGoalOwners(
   goalIds: readonly string[],
 ): Promise<Array<{ readonly goalId: string; readonly agentId: string; readonly orgId: string }>> {
   if (goalIds.length === 0) return [];
-  const { rows } = await db.query<{ id: string; agent_id: string; org_id: string }>(
+  const { rows } = await db.query(
     `SELECT g.id, g.agent_id, a.org_id FROM goals g JOIN agents a ON a.id = g.agent_id
      WHERE g.id = ANY($1::uuid[])`,
     [goalIds],
   );
-  return rows.map((row) => ({ goalId: row.id, agentId: row.agent_id, orgId: row.org_id }));
+  return rows.map(goalOwner.decode).map(({ id, ...owner }) => ({ goalId: id, ...owner }));
 }
 
+const teamOrg = teamRow.pick('orgId');
+
 export async function readTeamOrg(db: SqlExecutor, teamId: string): Promise<string | null> {
-  const { rows } = await db.query<{ org_id: string }>('SELECT org_id FROM teams WHERE id = $1', [teamId]);
-  return rows[0]?.org_id ?? null;
+  const { rows } = await db.query('SELECT org_id FROM teams WHERE id = $1', [teamId]);
+  return teamOrg.first(rows)?.orgId ?? null;
 }
 
 export async function orgExists(db: SqlExecutor, orgId: string): Promise<boolean> {
@@ -129,25 +169,24 @@ export async function orgExists(db: SqlExecutor, orgId: string): Promise<boolean
   return rows.length > 0;
 }
 
+/** `orgs`: the user's org_memberships.org_id, aggregated (null: none). */
+const accountOrgs = userRow.pick().extend({ orgs: nullable(textArray) });
+
 /** The organizations a user account belongs to; null when there is no such user. */
 export async function readAccountOrgs(db: SqlExecutor, userId: string): Promise<string[] | null> {
-  const { rows } = await db.query<{ orgs: string[] | null }>(
+  const { rows } = await db.query(
     `SELECT (SELECT array_agg(m.org_id::text) FROM org_memberships m WHERE m.user_id = u.id) AS orgs
      FROM users u WHERE u.id = $1`,
     [userId],
   );
-  const row = rows[0];
-  return row === undefined ? null : (row.orgs ?? []);
+  const account = accountOrgs.first(rows);
+  return account === null ? null : (account.orgs ?? []);
 }
 
-function parseJson(value: unknown): unknown {
-  return typeof value === 'string' ? JSON.parse(value) : value;
-}
+const approvers = approvalRow.pick('approvers');
 
 /** The users an approval request names as its approvers (empty: the agent's administrators). */
 export async function readApprovers(db: SqlExecutor, approvalId: string): Promise<string[] | null> {
-  const { rows } = await db.query<{ approvers: string[] }>('SELECT approvers FROM approvals WHERE id = $1', [
-    approvalId,
-  ]);
-  return rows[0]?.approvers ?? null;
+  const { rows } = await db.query('SELECT approvers FROM approvals WHERE id = $1', [approvalId]);
+  return approvers.first(rows)?.approvers ?? null;
 }

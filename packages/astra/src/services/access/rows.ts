@@ -1,7 +1,7 @@
 import {
   bigintAsNumber,
-  column,
   int,
+  jsonTextArray,
   nullable,
   oneOf,
   tableRow,
@@ -73,13 +73,6 @@ export const policySetRow = tableRow('policy_sets', {
   activatedAt: nullable(timestamp),
 });
 
-/** `reasons`: a JSON array of the policy ids that decided. */
-const reasons = column(
-  'a json array of text',
-  ['jsonb'],
-  (v): v is string[] => Array.isArray(v) && v.every((reason) => typeof reason === 'string'),
-);
-
 export const accessDecisionRow = tableRow('access_decisions', {
   id: bigintAsNumber,
   at: timestamp,
@@ -90,5 +83,6 @@ export const accessDecisionRow = tableRow('access_decisions', {
   orgId: nullable(uuid),
   decision: oneOf(['allow', 'deny']),
   policyVersion: nullable(int),
-  reasons,
+  /** The ids of the policies that decided. */
+  reasons: jsonTextArray,
 });

@@ -1,5 +1,7 @@
 import { AstraError } from '../../errors/index.js';
+import { bigintAsNumber, int, resultRow, tableRow, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import { agentRow } from './agent-store.js';
 
 /**
  * Goal admission, run inside the transaction that would create the goal (the engine's `admit`):
@@ -10,38 +12,41 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  * - daily_token_budget: tokens used today (UTC) ≥ the budget → ASTRA_TOKEN_BUDGET_EXCEEDED (429).
  * `recordTokenUsage` is the accounting hook the LLM service feeds.
  */
+const agentLimits = agentRow.pick('drainMode', 'maxConcurrentGoals', 'dailyTokenBudget');
+const openGoals = resultRow('goals count', { n: int });
+
+/** The one decoder of an `agent_token_usage` row (its `day` is only ever a filter). */
+export const tokenUsageRow = tableRow('agent_token_usage', { agentId: uuid, tokens: bigintAsNumber });
+const tokensUsed = tokenUsageRow.pick('tokens');
+
 export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor) => Promise<void> {
   return async (tx) => {
-    const { rows } = await tx.query<{
-      drain_mode: boolean;
-      max_concurrent_goals: number | null;
-      daily_token_budget: string | null;
-    }>(`SELECT drain_mode, max_concurrent_goals, daily_token_budget FROM agents WHERE id = $1 FOR UPDATE`, [
+    const { rows } = await tx.query(`SELECT ${agentLimits.columns()} FROM agents WHERE id = $1 FOR UPDATE`, [
       agentId,
     ]);
-    const agent = rows[0];
-    if (agent === undefined) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
-    if (agent.drain_mode)
+    const agent = agentLimits.first(rows);
+    if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
+    if (agent.drainMode)
       throw new AstraError('ASTRA_AGENT_DRAINING', 'the agent is draining and admits no new goals', {
         details: { agent_id: agentId },
       });
-    if (agent.max_concurrent_goals !== null) {
-      const open = await tx.query<{ n: number }>(
+    if (agent.maxConcurrentGoals !== null) {
+      const open = await tx.query(
         `SELECT count(*)::int AS n FROM goals WHERE agent_id = $1 AND status IN ('pending', 'pending_approval', 'blocked', 'active')`,
         [agentId],
       );
-      const count = open.rows[0]?.n ?? 0;
-      if (count >= agent.max_concurrent_goals)
+      const count = openGoals.first(open.rows)?.n ?? 0;
+      if (count >= agent.maxConcurrentGoals)
         throw new AstraError(
           'ASTRA_GOAL_LIMIT_REACHED',
-          `the agent has ${count} goals open (limit ${agent.max_concurrent_goals})`,
+          `the agent has ${count} goals open (limit ${agent.maxConcurrentGoals})`,
           {
-            details: { limit: agent.max_concurrent_goals, open: count },
+            details: { limit: agent.maxConcurrentGoals, open: count },
           },
         );
     }
-    if (agent.daily_token_budget !== null) {
-      const budget = Number(agent.daily_token_budget);
+    if (agent.dailyTokenBudget !== null) {
+      const budget = agent.dailyTokenBudget;
       const used = await tokensUsedToday(tx, agentId, now());
       if (used >= budget)
         throw new AstraError(
@@ -58,11 +63,11 @@ export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor
 const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
 
 export async function tokensUsedToday(db: SqlExecutor, agentId: string, now: Date): Promise<number> {
-  const { rows } = await db.query<{ tokens: string }>(
+  const { rows } = await db.query(
     `SELECT tokens FROM agent_token_usage WHERE agent_id = $1 AND day = $2::date`,
     [agentId, utcDay(now)],
   );
-  return Number(rows[0]?.tokens ?? 0);
+  return tokensUsed.first(rows)?.tokens ?? 0;
 }
 
 /** Adds tokens to the agent's count for the UTC day of `now`. */

@@ -1,7 +1,28 @@
+import {
+  bigintAsNumber,
+  boolean,
+  double,
+  int,
+  jsonObject,
+  jsonTextArray,
+  nullable,
+  oneOf,
+  tableRow,
+  text,
+  textArray,
+  timestamp,
+  uuid,
+} from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /** Agents as stored: upstream's columns, read and written by the agents service. */
-export type AgentStatus = 'active' | 'stopped' | 'error';
+export const AGENT_STATUSES = ['active', 'stopped', 'error'] as const;
+export type AgentStatus = (typeof AGENT_STATUSES)[number];
+/** Who sees an agent (services/access). */
+export const VISIBILITIES = ['global', 'public', 'team', 'private'] as const;
+/** Where an agent's external events come from (upstream's ingest types); null: nowhere. */
+export const INGEST_SOURCE_TYPES = ['redis_pubsub', 'gcp_pubsub', 'websocket'] as const;
+export type IngestSourceType = (typeof INGEST_SOURCE_TYPES)[number];
 
 export interface AgentRecord {
   readonly id: string;
@@ -17,7 +38,7 @@ export interface AgentRecord {
   readonly orgId: string;
   readonly teamId: string | null;
   readonly ownerUserId: string | null;
-  readonly visibility: 'global' | 'public' | 'team' | 'private';
+  readonly visibility: (typeof VISIBILITIES)[number];
   readonly createdAt: string;
   readonly updatedAt: string;
 }
@@ -37,31 +58,59 @@ export interface NewAgent {
   readonly visibility?: AgentRecord['visibility'];
 }
 
-const COLUMNS =
-  'id, name, actor_type, status, system_prompt, config, chat_capable, tags, priority, org_id, team_id, owner_user_id, visibility, created_at, updated_at';
+/** The one decoder of an `agents` row (migrations 0001, 0006, 0007, 0010). */
+export const agentRow = tableRow('agents', {
+  id: uuid,
+  name: text,
+  actorType: text,
+  status: oneOf(AGENT_STATUSES),
+  systemPrompt: nullable(text),
+  config: jsonObject,
+  chatCapable: boolean,
+  tags: textArray,
+  priority: int,
+  orgId: uuid,
+  teamId: nullable(uuid),
+  ownerUserId: nullable(uuid),
+  visibility: oneOf(VISIBILITIES),
+  createdAt: timestamp,
+  updatedAt: timestamp,
+  slackNotificationsEnabled: boolean,
+  ingestSourceType: nullable(oneOf(INGEST_SOURCE_TYPES)),
+  ingestSourceConfig: jsonObject,
+  drainMode: boolean,
+  drainStartedAt: nullable(timestamp),
+  maxConcurrentGoals: nullable(int),
+  dailyTokenBudget: nullable(bigintAsNumber),
+  /** Null: every tool the policy allows; a list narrows it. */
+  allowedTools: nullable(jsonTextArray),
+  trustScore: double,
+  metadata: jsonObject,
+  activeConfigRevision: nullable(int),
+});
+
+const agentRecord = agentRow.pick(
+  'id',
+  'name',
+  'actorType',
+  'status',
+  'systemPrompt',
+  'config',
+  'chatCapable',
+  'tags',
+  'priority',
+  'orgId',
+  'teamId',
+  'ownerUserId',
+  'visibility',
+  'createdAt',
+  'updatedAt',
+);
+const COLUMNS = agentRecord.columns();
+const agentId = agentRow.pick('id');
 
 /** The organization agents belong to when none is named (migration 0007). */
 export const DEFAULT_ORG_ID = '00000000-0000-4000-8000-000000000001';
-
-function toAgent(row: Record<string, unknown>): AgentRecord {
-  return {
-    id: row.id as string,
-    name: row.name as string,
-    actorType: row.actor_type as string,
-    status: row.status as AgentStatus,
-    systemPrompt: (row.system_prompt ?? null) as string | null,
-    config: row.config as Record<string, unknown>,
-    chatCapable: row.chat_capable as boolean,
-    tags: row.tags as string[],
-    priority: row.priority as number,
-    orgId: row.org_id as string,
-    teamId: (row.team_id ?? null) as string | null,
-    ownerUserId: (row.owner_user_id ?? null) as string | null,
-    visibility: row.visibility as AgentRecord['visibility'],
-    createdAt: (row.created_at as Date).toISOString(),
-    updatedAt: (row.updated_at as Date).toISOString(),
-  };
-}
 
 export async function insertAgent(db: SqlExecutor, agent: NewAgent): Promise<AgentRecord> {
   const { rows } = await db.query(
@@ -88,12 +137,12 @@ export async function insertAgent(db: SqlExecutor, agent: NewAgent): Promise<Age
       agent.visibility ?? 'public',
     ],
   );
-  return toAgent(rows[0] as Record<string, unknown>);
+  return agentRecord.one(rows);
 }
 
 export async function readAgent(db: SqlExecutor, id: string): Promise<AgentRecord | null> {
   const { rows } = await db.query(`SELECT ${COLUMNS} FROM agents WHERE id = $1`, [id]);
-  return rows[0] === undefined ? null : toAgent(rows[0]);
+  return agentRecord.first(rows);
 }
 
 export async function listAgents(
@@ -122,7 +171,7 @@ export async function listAgents(
      ORDER BY created_at DESC LIMIT $${params.length}`,
     params,
   );
-  return rows.map(toAgent);
+  return rows.map(agentRecord.decode);
 }
 
 /** A superset of the agents a caller may see, to narrow lists before the policies decide each. */
@@ -133,12 +182,9 @@ export interface AgentScope {
 
 /** Ids of agents whose actors run: restored at startup. */
 export async function activeAgentIds(db: SqlExecutor): Promise<string[]> {
-  const { rows } = await db.query<{ id: string }>(`SELECT id FROM agents WHERE status = 'active'`);
-  return rows.map((row) => row.id);
+  const { rows } = await db.query(`SELECT id FROM agents WHERE status = 'active'`);
+  return rows.map((row) => agentId.decode(row).id);
 }
-
-/** Where an agent's external events come from (upstream's ingest types); null: nowhere. */
-export type IngestSourceType = 'redis_pubsub' | 'gcp_pubsub' | 'websocket';
 
 /** An agent with its platform settings, as `GET /agents/{id}/profile` shows it. */
 export interface AgentProfile extends AgentRecord {
@@ -153,26 +199,24 @@ export interface AgentProfile extends AgentRecord {
   readonly metadata: Record<string, unknown>;
 }
 
-const PROFILE_COLUMNS = `${COLUMNS}, slack_notifications_enabled, ingest_source_type, ingest_source_config, drain_mode, drain_started_at, max_concurrent_goals, daily_token_budget, allowed_tools, metadata`;
-
-function toProfile(row: Record<string, unknown>): AgentProfile {
-  return {
-    ...toAgent(row),
-    slackNotificationsEnabled: row.slack_notifications_enabled as boolean,
-    ingestSourceType: (row.ingest_source_type ?? null) as IngestSourceType | null,
-    ingestSourceConfig: row.ingest_source_config as Record<string, unknown>,
-    drainMode: row.drain_mode as boolean,
-    drainStartedAt: row.drain_started_at instanceof Date ? row.drain_started_at.toISOString() : null,
-    maxConcurrentGoals: (row.max_concurrent_goals ?? null) as number | null,
-    dailyTokenBudget: row.daily_token_budget === null ? null : Number(row.daily_token_budget),
-    allowedTools: (row.allowed_tools ?? null) as string[] | null,
-    metadata: row.metadata as Record<string, unknown>,
-  };
-}
+const agentProfile = agentRecord.join(
+  agentRow.pick(
+    'slackNotificationsEnabled',
+    'ingestSourceType',
+    'ingestSourceConfig',
+    'drainMode',
+    'drainStartedAt',
+    'maxConcurrentGoals',
+    'dailyTokenBudget',
+    'allowedTools',
+    'metadata',
+  ),
+);
+const PROFILE_COLUMNS = agentProfile.columns();
 
 export async function readProfile(db: SqlExecutor, id: string): Promise<AgentProfile | null> {
   const { rows } = await db.query(`SELECT ${PROFILE_COLUMNS} FROM agents WHERE id = $1`, [id]);
-  return rows[0] === undefined ? null : toProfile(rows[0]);
+  return agentProfile.first(rows);
 }
 
 export interface AgentPatch {
@@ -272,12 +316,12 @@ export async function updateAgent(
       JSON.stringify(patch.ingestSourceConfig ?? {}),
     ],
   );
-  return rows[0] === undefined ? null : toProfile(rows[0]);
+  return agentProfile.first(rows);
 }
 
 /** Deletes the agent with its goals, graphs and tasks (the foreign keys cascade); true when it existed. */
 export async function deleteAgent(db: SqlExecutor, id: string): Promise<boolean> {
-  const { rows } = await db.query<{ id: string }>(
+  const { rows } = await db.query(
     `WITH gone AS (DELETE FROM agents WHERE id = $1 RETURNING id),
      logged AS (INSERT INTO events (event_type, actor_id, payload) SELECT 'AgentDeleted', id, '{}'::jsonb FROM gone)
      SELECT id FROM gone`,

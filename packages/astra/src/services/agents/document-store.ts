@@ -1,3 +1,4 @@
+import { int, jsonObject, nullable, oneOf, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /** Agent documents (rules, skills, context documents, references), agent-wide or goal-scoped. */
@@ -18,24 +19,22 @@ export interface DocumentRecord {
   readonly updatedAt: string;
 }
 
-const COLUMNS =
-  'id, agent_id, goal_id, doc_type, name, content, uri, metadata, priority, created_at, updated_at';
+/** The one decoder of an `agent_documents` row. */
+export const documentRow = tableRow('agent_documents', {
+  id: uuid,
+  agentId: uuid,
+  goalId: nullable(uuid),
+  docType: oneOf(DOC_TYPES),
+  name: text,
+  content: nullable(text),
+  uri: nullable(text),
+  metadata: jsonObject,
+  priority: int,
+  createdAt: timestamp,
+  updatedAt: timestamp,
+});
 
-function toDocument(row: Record<string, unknown>): DocumentRecord {
-  return {
-    id: row.id as string,
-    agentId: row.agent_id as string,
-    goalId: (row.goal_id ?? null) as string | null,
-    docType: row.doc_type as DocType,
-    name: row.name as string,
-    content: (row.content ?? null) as string | null,
-    uri: (row.uri ?? null) as string | null,
-    metadata: row.metadata as Record<string, unknown>,
-    priority: row.priority as number,
-    createdAt: (row.created_at as Date).toISOString(),
-    updatedAt: (row.updated_at as Date).toISOString(),
-  };
-}
+const COLUMNS = documentRow.columns();
 
 export async function insertDocument(
   db: SqlExecutor,
@@ -55,7 +54,7 @@ export async function insertDocument(
       doc.priority,
     ],
   );
-  return toDocument(rows[0] as Record<string, unknown>);
+  return documentRow.one(rows);
 }
 
 /**
@@ -72,7 +71,7 @@ export async function listDocuments(
      ORDER BY priority, created_at, id`,
     [filter.agentId, filter.goalId ?? null, filter.docType ?? null],
   );
-  return rows.map(toDocument);
+  return rows.map(documentRow.decode);
 }
 
 export async function deleteDocument(db: SqlExecutor, agentId: string, id: string): Promise<boolean> {

@@ -10,6 +10,7 @@ export {
   type AgentPatch,
   type AgentProfile,
   type AgentRecord,
+  agentRow,
   DEFAULT_ORG_ID,
   deleteAgent,
   insertAgent,

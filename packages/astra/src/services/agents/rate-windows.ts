@@ -1,4 +1,5 @@
 import { AstraError } from '../../errors/index.js';
+import { bigintAsNumber, int, tableRow, text } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /**
@@ -14,6 +15,10 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  */
 export const RATE_WINDOW_MS = 60_000;
 
+/** The one decoder of a `rate_windows` row; `windowStart` is ms since the epoch. */
+export const rateWindowRow = tableRow('rate_windows', { key: text, windowStart: bigintAsNumber, calls: int });
+const counted = rateWindowRow.pick('calls', 'windowStart');
+
 const COUNT_SQL = `
 INSERT INTO rate_windows (key, window_start, calls) VALUES ($1, $2, 1)
 ON CONFLICT (key) DO UPDATE SET
@@ -28,10 +33,10 @@ RETURNING calls, window_start`;
  */
 export async function countCall(db: SqlExecutor, key: string, limit: number, now: number): Promise<void> {
   const windowStart = now - (now % RATE_WINDOW_MS);
-  const { rows } = await db.query<{ calls: number; window_start: string }>(COUNT_SQL, [key, windowStart]);
-  const row = rows[0];
-  if (row === undefined || row.calls <= limit) return;
-  const retryAfterMs = Math.max(1, Number(row.window_start) + RATE_WINDOW_MS - now);
+  const { rows } = await db.query(COUNT_SQL, [key, windowStart]);
+  const row = counted.first(rows);
+  if (row === null || row.calls <= limit) return;
+  const retryAfterMs = Math.max(1, row.windowStart + RATE_WINDOW_MS - now);
   throw new AstraError('ASTRA_RATE_LIMITED', `rate limit: ${limit} calls a minute`, {
     details: { retryAfterMs, limit },
   });

@@ -1,3 +1,4 @@
+import { boolean, column, int, nullable, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /**
@@ -21,14 +22,31 @@ export interface RevisionRecord {
   readonly active: boolean;
 }
 
-const toRevision = (row: Record<string, unknown>): RevisionRecord => ({
-  id: row.id as string,
-  agentId: row.agent_id as string,
-  revision: row.revision as number,
-  payload: row.payload as RevisionPayload,
-  createdBy: (row.created_by ?? null) as string | null,
-  createdAt: (row.created_at as Date).toISOString(),
-  active: row.active === true,
+/** A revision payload as stored: a JSON object whose `system_prompt` (text or null) and `config` (an object) are optional. */
+const revisionPayload = column('a revision payload', ['jsonb'], (v): v is RevisionPayload => {
+  if (typeof v !== 'object' || v === null || Array.isArray(v)) return false;
+  const { system_prompt: prompt, config } = v as Record<string, unknown>;
+  return (
+    (prompt === undefined || prompt === null || typeof prompt === 'string') &&
+    (config === undefined || (typeof config === 'object' && config !== null && !Array.isArray(config)))
+  );
+});
+
+/** The one decoder of an `agent_config_revisions` row. */
+export const revisionRow = tableRow('agent_config_revisions', {
+  id: uuid,
+  agentId: uuid,
+  revision: int,
+  payload: revisionPayload,
+  createdBy: nullable(text),
+  createdAt: timestamp,
+});
+
+/** `active`: the revision is the agent's active one (computed by the statement). */
+const revisionRecord = revisionRow.extend({ active: nullable(boolean) });
+const revisionOf = ({ active, ...revision }: ReturnType<typeof revisionRecord.decode>): RevisionRecord => ({
+  ...revision,
+  active: active === true,
 });
 
 export async function createRevision(
@@ -43,7 +61,7 @@ export async function createRevision(
      RETURNING id, agent_id, revision, payload, created_by, created_at, false AS active`,
     [input.agentId, JSON.stringify(input.payload), input.createdBy],
   );
-  return toRevision(rows[0] as Record<string, unknown>);
+  return revisionOf(revisionRecord.one(rows));
 }
 
 export async function listRevisions(db: SqlExecutor, agentId: string): Promise<RevisionRecord[]> {
@@ -54,7 +72,7 @@ export async function listRevisions(db: SqlExecutor, agentId: string): Promise<R
      WHERE r.agent_id = $1 ORDER BY r.revision DESC`,
     [agentId],
   );
-  return rows.map(toRevision);
+  return rows.map(revisionRecord.decode).map(revisionOf);
 }
 
 /** Activates a revision; false when the agent has no such revision. */

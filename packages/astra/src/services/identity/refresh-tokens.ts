@@ -1,7 +1,9 @@
 import { createHash, randomBytes, randomUUID } from 'node:crypto';
 import { AstraError } from '../../errors/index.js';
+import { nullable, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { userRow } from './user-store.js';
 
 /**
  * Refresh tokens: `astrart_<32 random bytes, base64url>`, returned by `POST /login` beside the
@@ -25,6 +27,21 @@ export interface IssuedRefreshToken {
   readonly refreshToken: string;
   readonly expiresAt: Date;
 }
+
+/** The one decoder of a `refresh_tokens` row. */
+export const refreshTokenRow = tableRow('refresh_tokens', {
+  id: uuid,
+  familyId: uuid,
+  userId: uuid,
+  tokenHash: text,
+  createdAt: timestamp,
+  expiresAt: timestamp,
+  spentAt: nullable(timestamp),
+  revokedAt: nullable(timestamp),
+});
+
+const spentFor = refreshTokenRow.pick('familyId', 'userId').join(userRow.pick('email', 'isSuperAdmin'));
+const spentAt = refreshTokenRow.pick('spentAt');
 
 const INSERT_SQL = `
 INSERT INTO refresh_tokens (family_id, user_id, token_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)`;
@@ -67,23 +84,18 @@ export class RefreshTokens {
     const now = new Date(this.#clock.now());
     const hash = hashToken(token);
     const outcome = await this.#store.transaction(async (tx) => {
-      const { rows } = await tx.query<{
-        family_id: string;
-        user_id: string;
-        email: string;
-        is_super_admin: boolean;
-      }>(SPEND_SQL, [hash, now]);
-      const row = rows[0];
-      if (row === undefined) return null;
-      const next = await this.#insert(tx, row.family_id, row.user_id);
-      return { ...next, user: { id: row.user_id, email: row.email, superAdmin: row.is_super_admin } };
+      const { rows } = await tx.query(SPEND_SQL, [hash, now]);
+      const spent = spentFor.first(rows);
+      if (spent === null) return null;
+      const next = await this.#insert(tx, spent.familyId, spent.userId);
+      return { ...next, user: { id: spent.userId, email: spent.email, superAdmin: spent.isSuperAdmin } };
     });
     if (outcome !== null) return outcome;
-    const { rows } = await this.#store.query<{ spent_at: Date | null }>(
-      `SELECT spent_at FROM refresh_tokens WHERE token_hash = $1`,
-      [hash],
-    );
-    if (rows[0]?.spent_at != null) await this.#store.query(REVOKE_FAMILY_SQL, [hash, now]);
+    const { rows } = await this.#store.query(`SELECT spent_at FROM refresh_tokens WHERE token_hash = $1`, [
+      hash,
+    ]);
+    if ((spentAt.first(rows)?.spentAt ?? null) !== null)
+      await this.#store.query(REVOKE_FAMILY_SQL, [hash, now]);
     throw new AstraError('ASTRA_UNAUTHENTICATED', 'the refresh token is not valid');
   }
 

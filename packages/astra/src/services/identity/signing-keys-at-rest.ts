@@ -1,4 +1,5 @@
 import type { JWK } from 'jose';
+import { column, nullable, oneOf, tableRow, text, timestamp } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { KeySealer, SealedKey } from './key-sealer.js';
 
@@ -8,37 +9,63 @@ import type { KeySealer, SealedKey } from './key-sealer.js';
  * did not seal them are sealed, and every unretired key must open with this process's
  * key-encryption key — a gateway with the wrong one stops at start-up rather than failing logins.
  */
-export interface StoredPrivateKey {
-  readonly kid: string;
-  readonly private_jwk: JWK | null;
-  readonly private_key_sealed: SealedKey | null;
-}
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** A JSON Web Key: an object naming its key type. */
+const jwk = column('a JWK', ['jsonb'], (v): v is JWK => isObject(v) && typeof v.kty === 'string');
+
+/** A private key sealed by key-sealer.ts. */
+const sealedKey = column(
+  'a sealed key',
+  ['jsonb'],
+  (v): v is SealedKey =>
+    isObject(v) &&
+    v.v === 1 &&
+    v.alg === 'A256GCM' &&
+    ['kek', 'iv', 'tag', 'data'].every((field) => typeof v[field] === 'string'),
+);
+
+/** The one decoder of a `signing_keys` row (migrations 0003, 0011). */
+export const signingKeyRow = tableRow('signing_keys', {
+  kid: text,
+  algorithm: oneOf(['ES256']),
+  publicJwk: jwk,
+  privateJwk: nullable(jwk),
+  privateKeySealed: nullable(sealedKey),
+  createdAt: timestamp,
+  retiredAt: nullable(timestamp),
+});
+
+/** A key's private half as stored: sealed, or (until the first start that seals it) plaintext. */
+export const storedPrivateKey = signingKeyRow.pick('kid', 'privateJwk', 'privateKeySealed');
+export type StoredPrivateKey = ReturnType<typeof storedPrivateKey.decode>;
 
 export function sealPrivateJwk(sealer: KeySealer, kid: string, jwk: JWK): SealedKey {
   return sealer.seal(JSON.stringify(jwk), kid);
 }
 
 export function openPrivateJwk(sealer: KeySealer, key: StoredPrivateKey): JWK {
-  if (key.private_key_sealed !== null) return JSON.parse(sealer.open(key.private_key_sealed, key.kid)) as JWK;
-  if (key.private_jwk !== null) return key.private_jwk;
+  if (key.privateKeySealed !== null) return JSON.parse(sealer.open(key.privateKeySealed, key.kid)) as JWK;
+  if (key.privateJwk !== null) return key.privateJwk;
   throw new Error(`signing key ${key.kid} has no private half`);
 }
 
 /** Seals plaintext private keys, checks the others open; returns how many it sealed. */
 export async function sealSigningKeysAtRest(db: SqlExecutor, sealer: KeySealer): Promise<number> {
-  const { rows } = await db.query<StoredPrivateKey & Record<string, unknown>>(
-    `SELECT kid, private_jwk, private_key_sealed FROM signing_keys WHERE retired_at IS NULL OR private_jwk IS NOT NULL`,
+  const { rows } = await db.query(
+    `SELECT ${storedPrivateKey.columns()} FROM signing_keys WHERE retired_at IS NULL OR private_jwk IS NOT NULL`,
   );
   let sealed = 0;
-  for (const row of rows) {
-    if (row.private_key_sealed !== null) {
-      openPrivateJwk(sealer, row);
+  for (const key of rows.map(storedPrivateKey.decode)) {
+    if (key.privateKeySealed !== null) {
+      openPrivateJwk(sealer, key);
       continue;
     }
-    if (row.private_jwk === null) continue;
+    if (key.privateJwk === null) continue;
     await db.query(
       `UPDATE signing_keys SET private_key_sealed = $2::jsonb, private_jwk = NULL WHERE kid = $1 AND private_jwk IS NOT NULL`,
-      [row.kid, JSON.stringify(sealPrivateJwk(sealer, row.kid, row.private_jwk))],
+      [key.kid, JSON.stringify(sealPrivateJwk(sealer, key.kid, key.privateJwk))],
     );
     sealed += 1;
   }

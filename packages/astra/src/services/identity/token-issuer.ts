@@ -16,9 +16,9 @@ import type { Clock } from '../../time/clock.js';
 import type { KeySealer } from './key-sealer.js';
 import {
   openPrivateJwk,
-  type StoredPrivateKey,
   sealPrivateJwk,
   sealSigningKeysAtRest,
+  signingKeyRow,
 } from './signing-keys-at-rest.js';
 
 /**
@@ -41,11 +41,9 @@ export const TOKEN_AUDIENCE = 'astra-api';
 /** How long the signing keys read from the database are reused. */
 const KEY_CACHE_MS = 60_000;
 
-interface KeyRow extends StoredPrivateKey, Record<string, unknown> {
-  kid: string;
-  public_jwk: JWK;
-  created_at: Date;
-}
+/** An unretired key as the issuer keeps it. */
+const liveKey = signingKeyRow.pick('kid', 'publicJwk', 'privateJwk', 'privateKeySealed', 'createdAt');
+type LiveKey = ReturnType<typeof liveKey.decode>;
 
 export interface AccessClaims {
   readonly userId: string;
@@ -66,7 +64,7 @@ export class TokenIssuer {
     this.#ttlMs = options.ttlMs ?? 15 * 60_000;
   }
 
-  #cache: { loadedAt: number; rows: KeyRow[] } | undefined;
+  #cache: { loadedAt: number; keys: LiveKey[] } | undefined;
 
   get ttlMs(): number {
     return this.#ttlMs;
@@ -78,15 +76,15 @@ export class TokenIssuer {
    * if the cache is over a second old, so another process's new key is picked up at its first use
    * while tokens with made-up key ids cannot make every request read the database.
    */
-  async #keys(maxAgeMs = KEY_CACHE_MS): Promise<KeyRow[]> {
+  async #keys(maxAgeMs = KEY_CACHE_MS): Promise<LiveKey[]> {
     const now = this.#clock.now();
     if (this.#cache === undefined || now - this.#cache.loadedAt >= maxAgeMs) {
-      const { rows } = await this.#db.query<KeyRow>(
-        `SELECT kid, public_jwk, private_jwk, private_key_sealed, created_at FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
+      const { rows } = await this.#db.query(
+        `SELECT ${liveKey.columns()} FROM signing_keys WHERE retired_at IS NULL ORDER BY created_at DESC, kid`,
       );
-      this.#cache = { loadedAt: now, rows };
+      this.#cache = { loadedAt: now, keys: rows.map(liveKey.decode) };
     }
-    return this.#cache.rows;
+    return this.#cache.keys;
   }
 
   /**
@@ -102,7 +100,7 @@ export class TokenIssuer {
   /** Adds a key when there is none or the newest is older than maxAgeMs; returns whether it did. */
   async rotateIfOlderThan(maxAgeMs: number): Promise<boolean> {
     const [newest] = await this.#keys(0);
-    if (newest !== undefined && this.#clock.now() - newest.created_at.getTime() < maxAgeMs) return false;
+    if (newest !== undefined && this.#clock.now() - Date.parse(newest.createdAt) < maxAgeMs) return false;
     const { publicKey, privateKey } = await generateKeyPair('ES256', { extractable: true });
     const kid = randomUUID();
     await this.#db.query(
@@ -148,7 +146,7 @@ export class TokenIssuer {
           const known = (await this.#keys()).find((k) => k.kid === header.kid);
           const key = known ?? (await this.#keys(1000)).find((k) => k.kid === header.kid);
           if (key === undefined || header.alg !== 'ES256') throw new Error('unknown key');
-          return importJWK(key.public_jwk, 'ES256');
+          return importJWK(key.publicJwk, 'ES256');
         },
         {
           issuer: TOKEN_ISSUER,
@@ -168,7 +166,7 @@ export class TokenIssuer {
 
   async jwks(): Promise<{ keys: JWK[] }> {
     return {
-      keys: (await this.#keys()).map((k) => ({ ...k.public_jwk, kid: k.kid, alg: 'ES256', use: 'sig' })),
+      keys: (await this.#keys()).map((k) => ({ ...k.publicJwk, kid: k.kid, alg: 'ES256', use: 'sig' })),
     };
   }
 }

@@ -1,14 +1,17 @@
 import {
   type GoalRecord,
   type GraphRecord,
+  goalRow,
   readGoal,
   readGoalTasks,
   readGraph,
   readGraphTasks,
   readTask,
   type TaskRecord,
+  taskRow,
 } from '../../kernel/index.js';
 import type { Cache } from '../../ports/cache.js';
+import { int } from '../../ports/sql-rows.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import {
   type AgentProfile,
@@ -64,6 +67,8 @@ export interface ReadModelOptions {
 const goalScope = (goalId: string): string => `goal:${goalId}`;
 const agentScope = (agentId: string): string => `agent:${agentId}`;
 const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
+const goalIdRow = goalRow.pick('id');
+const statusCount = taskRow.pick('status').extend({ n: int });
 
 export class ReadModel {
   readonly #store: SqlStore;
@@ -155,8 +160,8 @@ export class ReadModel {
   async deleteAgent(agentId: string, remove: (tx: SqlExecutor) => Promise<boolean>): Promise<boolean> {
     const { existed, goalIds } = await this.#store.transaction(async (tx) => {
       await tx.query(`SELECT 1 FROM agents WHERE id = $1 FOR UPDATE`, [agentId]);
-      const { rows } = await tx.query<{ id: string }>(`SELECT id FROM goals WHERE agent_id = $1`, [agentId]);
-      return { existed: await remove(tx), goalIds: rows.map((row) => row.id) };
+      const { rows } = await tx.query(`SELECT id FROM goals WHERE agent_id = $1`, [agentId]);
+      return { existed: await remove(tx), goalIds: rows.map((row) => goalIdRow.decode(row).id) };
     });
     if (existed) await this.#scoped.forget([agentScope(agentId), ...goalIds.map(goalScope)]);
     return existed;
@@ -165,14 +170,14 @@ export class ReadModel {
 
 /** Task counts of a goal by status, with `total` (the `progress` of `GET /goals/{id}`). */
 export async function goalProgress(db: SqlExecutor, goalId: string): Promise<Record<string, number>> {
-  const { rows } = await db.query<{ status: string; n: number }>(
+  const { rows } = await db.query(
     `SELECT status, count(*)::int AS n FROM tasks WHERE goal_id = $1 GROUP BY status`,
     [goalId],
   );
   const counts: Record<string, number> = { total: 0 };
-  for (const row of rows) {
-    counts[row.status] = row.n;
-    counts.total = (counts.total ?? 0) + row.n;
+  for (const { status, n } of rows.map(statusCount.decode)) {
+    counts[status] = n;
+    counts.total = (counts.total ?? 0) + n;
   }
   return counts;
 }
