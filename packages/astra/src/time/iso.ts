@@ -43,3 +43,11 @@ export function isoTimestamp(value: Date | string): string {
 }
 
 const kindOf = (value: unknown): string => (value instanceof Date ? 'Date' : typeof value);
+
+/**
+ * The same format written by SQL, for timestamps a statement builds into JSON itself (event
+ * payloads), where Postgres would write its own (`2024-05-01T12:00:00.123456+00:00`). `expr` is a
+ * timestamptz expression; NULL stays NULL. Like `isoTimestamp`, it truncates to milliseconds.
+ */
+export const isoTimestampSql = (expr: string): string =>
+  `to_char(${expr} AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"')`;

@@ -26,6 +26,7 @@ import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
 import { toolRow } from '../../src/services/tools/tool-store.js';
+import { isoTimestamp, isoTimestampSql } from '../../src/time/iso.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
 
 /**
@@ -106,6 +107,16 @@ describe.each(sqlBackends())('table row decoders on %s', (backend) => {
     );
   });
   afterAll(() => db.drop());
+
+  it('writes timestamps into JSON in the format the decoders give (isoTimestampSql = isoTimestamp)', async () => {
+    const at = '2024-05-01 12:00:00.123999+00';
+    const { rows } = await db.store.query<{ body: { at: string; none: null } }>(
+      `SELECT jsonb_build_object('at', ${isoTimestampSql('$1::timestamptz')}, 'none', ${isoTimestampSql('NULL::timestamptz')}) AS body`,
+      [at],
+    );
+    expect(rows[0]?.body).toEqual({ at: isoTimestamp(at), none: null });
+    expect(isoTimestamp(at)).toBe('2024-05-01T12:00:00.123Z');
+  });
 
   it('every table has a row decoder, or a reason why none reads its rows', () => {
     const tables = new Set([...schema.keys()].map((name) => name.split('.')[0] as string));

@@ -320,7 +320,10 @@ export function describeKernel(backend: KernelBackend): void {
         Date.parse(tasks.get('nap')?.completedAt as string),
       );
       const events = await readGraphEvents(h.store, submitted.graphId as string);
-      expect(events.filter((e) => e.type === 'TaskDeferred')).toHaveLength(1);
+      const deferred = events.filter((e) => e.type === 'TaskDeferred');
+      expect(deferred).toHaveLength(1);
+      // The wake-up time in the payload has the API's one timestamp format, as records do.
+      expect(deferred[0]?.payload.next_attempt_at).toMatch(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/);
       await expectReplayMatches(submitted.graphId as string);
     });
 

@@ -11,6 +11,7 @@ import {
   uuid,
 } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import { isoTimestampSql } from '../../time/iso.js';
 
 /**
  * Worker rows: registration, heartbeats, draining, failure detection.
@@ -151,7 +152,8 @@ export async function markDeadWorkers(
      ),
      logged AS (
        INSERT INTO events (event_type, actor_id, payload, created_at)
-       SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', last_heartbeat), $2 FROM lost
+       SELECT 'WorkerLost', id, jsonb_build_object('to', 'offline', 'last_heartbeat', ${isoTimestampSql('last_heartbeat')}), $2
+       FROM lost
      )
      SELECT id, shards FROM lost`,
     () => {

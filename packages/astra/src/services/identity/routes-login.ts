@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { isoTimestamp } from '../../time/iso.js';
 import { defineRoutes, parseInput, snake } from '../api/index.js';
 import { Jwks, Session } from './api-schemas.js';
 import type { Identity } from './identity.js';
@@ -82,10 +83,10 @@ export const loginRoutes: FastifyPluginAsync<LoginRoutesOptions> = async (
       const refresh = await identity.refreshTokens.start(found.user.id);
       return {
         token,
-        expires_at: expiresAt.toISOString(),
+        expires_at: isoTimestamp(expiresAt),
         user: snake(found.user),
         refresh_token: refresh.refreshToken,
-        refresh_expires_at: refresh.expiresAt.toISOString(),
+        refresh_expires_at: isoTimestamp(refresh.expiresAt),
       };
     },
   );

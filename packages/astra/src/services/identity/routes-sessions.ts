@@ -1,6 +1,7 @@
 import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import type { SqlStore } from '../../ports/sql-store.js';
+import { isoTimestamp } from '../../time/iso.js';
 import { defineRoutes, parseInput, snake } from '../api/index.js';
 import { LoggedOut, Session } from './api-schemas.js';
 import type { Identity } from './identity.js';
@@ -59,10 +60,10 @@ export const sessionRoutes: FastifyPluginAsync<SessionRoutesOptions> = async (ap
       request.log.info({ userId: next.user.id }, 'session refreshed');
       return {
         token,
-        expires_at: expiresAt.toISOString(),
+        expires_at: isoTimestamp(expiresAt),
         user: user === null ? null : snake(user),
         refresh_token: next.refreshToken,
-        refresh_expires_at: next.expiresAt.toISOString(),
+        refresh_expires_at: isoTimestamp(next.expiresAt),
       };
     },
   );

@@ -1,3 +1,4 @@
+import { isoTimestampSql } from '../../../time/iso.js';
 import type { ApprovalRule } from '../types.js';
 
 /**
@@ -28,7 +29,7 @@ export function approvalRequestCtes(source: string, now: string): string {
 export const APPROVAL_REQUEST_EVENTS = `
   SELECT 'ApprovalRequested' AS kind, agent_id, goal_id, graph_id, task_id,
          jsonb_build_object('approval_id', id, 'request_type', 'risky_task',
-                            'required_approvals', required_approvals, 'expires_at', expires_at) AS body
+                            'required_approvals', required_approvals, 'expires_at', ${isoTimestampSql('expires_at')}) AS body
   FROM approval_requests`;
 
 /** A rule as stored in tasks.approval and goals.task_approvals. */

@@ -1,5 +1,6 @@
 import { int, textArray } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { isoTimestampSql } from '../../../time/iso.js';
 import { approvalDecisionRow, approvalRow, eventRow, goalRow, taskRow } from '../rows.js';
 import type {
   ApprovalRule,
@@ -134,7 +135,7 @@ export async function insertPlanApproval(
        INSERT INTO events (event_type, actor_id, goal_id, payload, created_at)
        SELECT 'ApprovalRequested', $1, $2,
               jsonb_build_object('approval_id', id, 'request_type', 'plan', 'required_approvals', required_approvals,
-                                 'expires_at', expires_at), $6
+                                 'expires_at', ${isoTimestampSql('expires_at')}), $6
        FROM request
      )
      SELECT id FROM request`,

@@ -1,6 +1,7 @@
 import { AstraError } from '../../../errors/index.js';
 import { nullable, resultRow, timestampMs } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { isoTimestampSql } from '../../../time/iso.js';
 import { taskRow } from '../rows.js';
 import type { Dispatch, JsonValue } from '../types.js';
 
@@ -55,7 +56,8 @@ deferred AS (
 logged AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
   SELECT 'TaskDeferred', agent_id, goal_id, graph_id, id,
-         jsonb_build_object('to', 'pending', 'attempt', attempt, 'next_attempt_at', next_attempt_at), $5
+         jsonb_build_object('to', 'pending', 'attempt', attempt, 'next_attempt_at', ${isoTimestampSql('next_attempt_at')}),
+         $5
   FROM deferred
 )
 SELECT id, shard, priority, goal_id, next_attempt_at FROM deferred`;

@@ -1,5 +1,6 @@
 import { oneOf, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { isoTimestampSql } from '../../../time/iso.js';
 import { graphRow, taskRow } from '../rows.js';
 import type { Dispatch } from '../types.js';
 
@@ -44,7 +45,7 @@ logged AS (
     UNION ALL
     SELECT 2, CASE WHEN status = 'pending' THEN 'TaskRetryScheduled' ELSE 'TaskDeadLettered' END,
            agent_id, goal_id, graph_id, id,
-           jsonb_build_object('to', status, 'next_attempt_at', next_attempt_at)
+           jsonb_build_object('to', status, 'next_attempt_at', ${isoTimestampSql('next_attempt_at')})
     FROM failed
   ) e ORDER BY step
 ),
