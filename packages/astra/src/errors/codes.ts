@@ -216,6 +216,86 @@ export const ERROR_CODES = {
     false,
     'A WebSocket upgrade came from a browser origin that is not in the allow-list.',
   ),
+  ASTRA_EGRESS_DENIED: spec(
+    'user',
+    403,
+    false,
+    "A tool's outbound request names a host or port that the tool's or the task's egress allow-list does not grant.",
+  ),
+  ASTRA_EGRESS_ADDRESS_DENIED: spec(
+    'user',
+    403,
+    false,
+    'An outbound request resolves only to private, loopback, link-local, metadata or reserved addresses the grant does not allow.',
+  ),
+  ASTRA_EGRESS_PLAIN_HTTP_REQUIRED: spec(
+    'user',
+    403,
+    false,
+    'A CONNECT tunnel was asked for a host whose grant injects credentials: send plain http:// to the proxy, which speaks TLS upstream.',
+  ),
+  ASTRA_EGRESS_BAD_REQUEST: spec(
+    'user',
+    400,
+    false,
+    'A request to the egress proxy is not a proxy request (no absolute URI, an unsupported scheme, a malformed CONNECT target).',
+  ),
+  ASTRA_EGRESS_PROXY_AUTH_REQUIRED: spec(
+    'user',
+    407,
+    false,
+    "A request to the egress proxy's TCP listener carries no valid session credential.",
+  ),
+  ASTRA_EGRESS_UPSTREAM_FAILED: spec(
+    'upstream',
+    502,
+    true,
+    'The egress proxy could not reach the upstream host (DNS, connection, TLS) or the connection broke.',
+  ),
+  ASTRA_EGRESS_UPSTREAM_TIMEOUT: spec(
+    'upstream',
+    504,
+    true,
+    'The upstream host did not connect or answer within the egress timeout.',
+  ),
+  ASTRA_EGRESS_RESPONSE_TOO_LARGE: spec(
+    'upstream',
+    502,
+    false,
+    "An upstream response is larger than the egress fetch's response limit.",
+  ),
+  ASTRA_EGRESS_SESSION_CLOSED: spec('system', 503, false, 'An egress session was used after close().'),
+  ASTRA_SECRET_NOT_FOUND: spec(
+    'user',
+    404,
+    false,
+    'The secret store has no secret of this name (or not this version, or the version was deleted).',
+  ),
+  ASTRA_SECRETS_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'The secret store could not be reached or read (Vault down, a secret file unreadable).',
+  ),
+  ASTRA_SECRETS_FORBIDDEN: spec(
+    'system',
+    503,
+    false,
+    "The secret store refused Astra's credentials (Vault answered 403: a wrong, expired or under-privileged token).",
+  ),
+  ASTRA_ARTIFACT_NOT_FOUND: spec(
+    'user',
+    404,
+    false,
+    'No artifact has this URI (never stored, deleted, or past its retention).',
+  ),
+  ASTRA_ARTIFACT_TOO_LARGE: spec('user', 413, false, "An artifact is larger than the store's limit."),
+  ASTRA_ARTIFACTS_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'The artifact store could not be reached or written (S3 down, a disk full or unwritable).',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
