@@ -6,6 +6,7 @@ export {
   loadConfig,
 } from './load.js';
 export { Secret } from './secret.js';
+export { collectSecretEnv, SECRET_ENV_PREFIX, type SecretEnvEntry } from './secret-env.js';
 export {
   type AstraConfig,
   ENV_NAMES,

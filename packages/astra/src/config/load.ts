@@ -1,6 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { AstraError } from '../errors/index.js';
 import { Secret } from './secret.js';
+import { collectSecretEnv, type SecretEnvEntry } from './secret-env.js';
 import { readSecretFile } from './secret-file.js';
 import {
   type AstraConfig,
@@ -26,6 +27,8 @@ export interface LoadedConfig {
   readonly config: AstraConfig;
   /** Where each present setting came from, for `astra config`. */
   readonly sources: Readonly<Partial<Record<SettingKey, ConfigSource>>>;
+  /** The tool-run secrets the environment gives (`ASTRA_SECRET_<NAME>[_FILE]`; secret-env.ts). */
+  readonly secretEnv: readonly SecretEnvEntry[];
 }
 
 const KEYS = Object.keys(SETTINGS) as SettingKey[];
@@ -84,7 +87,7 @@ export function loadConfig(input: ConfigInput = {}): LoadedConfig {
     values[key] = 'secret' in setting ? new Secret(String(parsed.data)) : parsed.data;
     sources[key] = source;
   }
-  return { config: Object.freeze(values) as AstraConfig, sources };
+  return { config: Object.freeze(values) as AstraConfig, sources, secretEnv: collectSecretEnv(env) };
 }
 
 /** A value as given, and where it was given (a flag, a variable, the config file). */
