@@ -12,7 +12,15 @@ import { readdirSync, readFileSync, statSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
-const DRIVERS = ['pg', 'pg-pool', '@electric-sql/pglite', 'ioredis', 'memjs'];
+const DRIVERS = [
+  'pg',
+  'pg-pool',
+  '@electric-sql/pglite',
+  'ioredis',
+  'memjs',
+  '@aws-sdk/client-s3',
+  '@aws-sdk/lib-storage',
+];
 // A statement run from a route file: a driver call, or SQL text.
 const SQL_RE = /\.query\s*[(<]|\b(?:SELECT\s|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b/;
 const IMPORT_RE =
