@@ -81,7 +81,9 @@ async function run(module, job) {
   runtime.setMemoryLimit(limits.memoryBytes);
   runtime.setMaxStackSize(1024 * 1024);
   runtime.setInterruptHandler(
-    () => outputExceeded || (sliceStart !== undefined && spentMs + (performance.now() - sliceStart) > limits.cpuTimeMs),
+    () =>
+      outputExceeded ||
+      (sliceStart !== undefined && spentMs + (performance.now() - sliceStart) > limits.cpuTimeMs),
   );
   const vm = runtime.newContext();
 
@@ -171,16 +173,26 @@ async function run(module, job) {
     if (evaluated.error) return fail(evaluated.error);
     const namespace = await settle(evaluated.value);
     if ('error' in namespace) return fail(namespace.error);
-    if ('stuck' in namespace) return { ok: false, reason: 'error', message: 'the module awaited something that never settled' };
+    if ('stuck' in namespace)
+      return { ok: false, reason: 'error', message: 'the module awaited something that never settled' };
     const main = vm.getProp(namespace.value, 'default');
     if (vm.typeof(main) !== 'function')
-      return { ok: false, reason: 'error', message: 'the module must export a default function: export default function (input) { … }' };
+      return {
+        ok: false,
+        reason: 'error',
+        message: 'the module must export a default function: export default function (input) { … }',
+      };
     const input = vm.getProp(astra.value, 'input');
     const called = slice(() => vm.callFunction(main, vm.undefined, input));
     if (called.error) return fail(called.error);
     const result = await settle(called.value);
     if ('error' in result) return fail(result.error);
-    if ('stuck' in result) return { ok: false, reason: 'error', message: 'the default export returned a promise that never settled' };
+    if ('stuck' in result)
+      return {
+        ok: false,
+        reason: 'error',
+        message: 'the default export returned a promise that never settled',
+      };
     if (outputExceeded) return { ok: false, reason: 'output' };
     const json = vm.getProp(vm.global, 'JSON');
     const stringify = vm.getProp(json, 'stringify');
@@ -206,7 +218,11 @@ port.on('message', async (/** @type {{type: string}} */ message) => {
   } catch (error) {
     // The interpreter itself gave up (typically while out of memory): the instance is dropped anyway.
     const text = error instanceof Error ? error.message : String(error);
-    result = { ok: false, reason: /out of memory|memory access out of bounds/i.test(text) ? 'memory' : 'error', message: text };
+    result = {
+      ok: false,
+      reason: /out of memory|memory access out of bounds/i.test(text) ? 'memory' : 'error',
+      message: text,
+    };
   }
   port.postMessage({ type: 'done', result });
   next = await instantiate();

@@ -203,9 +203,24 @@ export const ERROR_CODES = {
     false,
     'A sandbox request is malformed: a program of another kind than the driver runs, a limit that is not a positive integer, a file path leaving its directory.',
   ),
-  ASTRA_SANDBOX_TIMEOUT: spec('user', 422, false, 'The sandboxed program ran past its wall-time limit and was stopped.'),
-  ASTRA_SANDBOX_CPU_LIMIT: spec('user', 422, false, 'The sandboxed program used more CPU time than its limit and was stopped.'),
-  ASTRA_SANDBOX_MEMORY_LIMIT: spec('user', 422, false, 'The sandboxed program needed more memory than its limit and was stopped.'),
+  ASTRA_SANDBOX_TIMEOUT: spec(
+    'user',
+    422,
+    false,
+    'The sandboxed program ran past its wall-time limit and was stopped.',
+  ),
+  ASTRA_SANDBOX_CPU_LIMIT: spec(
+    'user',
+    422,
+    false,
+    'The sandboxed program used more CPU time than its limit and was stopped.',
+  ),
+  ASTRA_SANDBOX_MEMORY_LIMIT: spec(
+    'user',
+    422,
+    false,
+    'The sandboxed program needed more memory than its limit and was stopped.',
+  ),
   ASTRA_SANDBOX_OUTPUT_LIMIT: spec(
     'user',
     422,
@@ -225,7 +240,12 @@ export const ERROR_CODES = {
     'The sandboxed program failed after the egress proxy refused a host its manifest does not allow.',
   ),
   ASTRA_SANDBOX_PROGRAM_ERROR: spec('user', 422, false, 'The sandboxed program threw, trapped or crashed.'),
-  ASTRA_SANDBOX_CANCELLED: spec('user', 409, true, 'The sandboxed run was cancelled before the program finished.'),
+  ASTRA_SANDBOX_CANCELLED: spec(
+    'user',
+    409,
+    true,
+    'The sandboxed run was cancelled before the program finished.',
+  ),
   ASTRA_SANDBOX_UNAVAILABLE: spec(
     'system',
     503,
@@ -236,7 +256,7 @@ export const ERROR_CODES = {
     'system',
     500,
     true,
-    'The sandbox itself failed to start or to watch the program; not the program\'s fault.',
+    "The sandbox itself failed to start or to watch the program; not the program's fault.",
   ),
   ASTRA_PAYLOAD_TOO_LARGE: spec('user', 413, false, 'The request body is larger than the configured limit.'),
   ASTRA_HEADERS_TOO_LARGE: spec(

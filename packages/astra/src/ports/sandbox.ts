@@ -41,7 +41,13 @@ export const SANDBOX_FILES_DIR = '/run/astra/files';
 /** The run's only writable directory inside process and WASI sandboxes. */
 export const SANDBOX_SCRATCH_DIR = '/scratch';
 
-export type JsonValue = null | boolean | number | string | readonly JsonValue[] | { readonly [key: string]: JsonValue };
+export type JsonValue =
+  | null
+  | boolean
+  | number
+  | string
+  | readonly JsonValue[]
+  | { readonly [key: string]: JsonValue };
 
 /**
  * The program a driver runs.

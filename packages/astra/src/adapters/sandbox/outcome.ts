@@ -83,12 +83,20 @@ export function failure(
   return { ok: false, code, message: explain(code, limits, detail), ...output, ...status };
 }
 
-export function success(output: SandboxOutput, exitCode: number, value?: SandboxSuccess['value']): SandboxSuccess {
+export function success(
+  output: SandboxOutput,
+  exitCode: number,
+  value?: SandboxSuccess['value'],
+): SandboxSuccess {
   return value === undefined ? { ok: true, exitCode, ...output } : { ok: true, exitCode, value, ...output };
 }
 
 /** An outcome for a run that never started (a closed or unavailable driver). */
-export function notRun(code: 'ASTRA_SANDBOX_UNAVAILABLE', limits: SandboxLimits, detail: string): SandboxFailure {
+export function notRun(
+  code: 'ASTRA_SANDBOX_UNAVAILABLE',
+  limits: SandboxLimits,
+  detail: string,
+): SandboxFailure {
   const empty = { stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
   return failure(code, limits, empty, { detail });
 }

@@ -58,8 +58,13 @@ function resolveFiles(files: readonly SandboxFile[] | undefined): ResolvedReques
   const seen = new Set<string>();
   return files.map((file) => {
     const segments = file.path.split('/');
-    const bad = segments.some((segment) => !FILE_SEGMENT.test(segment) || segment === '.' || segment === '..');
-    if (bad) throw invalidRequest(`file path ${JSON.stringify(file.path)} must be relative segments of [A-Za-z0-9._-]`);
+    const bad = segments.some(
+      (segment) => !FILE_SEGMENT.test(segment) || segment === '.' || segment === '..',
+    );
+    if (bad)
+      throw invalidRequest(
+        `file path ${JSON.stringify(file.path)} must be relative segments of [A-Za-z0-9._-]`,
+      );
     if (seen.has(file.path)) throw invalidRequest(`file path ${JSON.stringify(file.path)} is given twice`);
     seen.add(file.path);
     const content = typeof file.content === 'string' ? new TextEncoder().encode(file.content) : file.content;
@@ -73,7 +78,8 @@ function resolveEnv(
 ): Record<string, string> {
   const resolved: Record<string, string> = { PATH: '/usr/local/bin:/usr/bin:/bin' };
   for (const [name, value] of Object.entries(env ?? {})) {
-    if (!ENV_NAME.test(name)) throw invalidRequest(`environment variable name ${JSON.stringify(name)} is not valid`);
+    if (!ENV_NAME.test(name))
+      throw invalidRequest(`environment variable name ${JSON.stringify(name)} is not valid`);
     if ((FIXED_ENV as readonly string[]).includes(name))
       throw invalidRequest(`environment variable ${name} is set by the sandbox and may not be given`);
     if (typeof value !== 'string' || value.includes('\0'))
@@ -104,9 +110,13 @@ export function resolveRequest<K extends SandboxProgram['kind']>(
     throw invalidRequest('a wasm program needs its module as bytes');
   const egress = request.egress;
   if (egress?.socketPath !== undefined && kind !== 'process')
-    throw invalidRequest('an egress socket is for process sandboxes; JavaScript programs are granted egress.fetch');
+    throw invalidRequest(
+      'an egress socket is for process sandboxes; JavaScript programs are granted egress.fetch',
+    );
   if (egress?.fetch !== undefined && kind !== 'javascript')
-    throw invalidRequest('egress.fetch is for JavaScript programs; process sandboxes are granted egress.socketPath');
+    throw invalidRequest(
+      'egress.fetch is for JavaScript programs; process sandboxes are granted egress.socketPath',
+    );
   return {
     program: program as Extract<SandboxProgram, { kind: K }>,
     limits: resolveLimits(request.limits, defaults),

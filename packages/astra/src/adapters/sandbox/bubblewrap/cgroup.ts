@@ -71,7 +71,8 @@ export async function detectCgroups(mount = '/sys/fs/cgroup'): Promise<CgroupSup
     }
   }
   const roots = [path.join(mount, 'memory', GROUP), path.join(mount, 'pids', GROUP)];
-  const v1 = mounts.includes(' cgroup ') && mounts.split('\n').some((line) => line.includes(`${mount}/memory `));
+  const v1 =
+    mounts.includes(' cgroup ') && mounts.split('\n').some((line) => line.includes(`${mount}/memory `));
   if (v1 && (await writable(roots[0] as string)) && (await writable(roots[1] as string)))
     return { ok: true, version: 1, roots };
   return {
@@ -129,7 +130,8 @@ export async function createRunCgroup(
       return { memoryLimitHit: failures > 0 || oom > 0, processLimitHit };
     },
     async destroy() {
-      if (support.version === 2) await writeFile(path.join(memory, 'cgroup.kill'), '1').catch(() => undefined);
+      if (support.version === 2)
+        await writeFile(path.join(memory, 'cgroup.kill'), '1').catch(() => undefined);
       for (const dir of dirs) await killAll(dir);
       for (const dir of dirs) {
         for (let attempt = 0; attempt < 100; attempt++) {

@@ -16,10 +16,16 @@
  * wrapper script is a constant and reads its arguments as "$@").
  */
 import { lstat, readlink } from 'node:fs/promises';
-import { SANDBOX_EGRESS_SOCKET, SANDBOX_FILES_DIR, SANDBOX_SCRATCH_DIR, type SandboxLimits } from '../../../ports/sandbox.js';
+import {
+  SANDBOX_EGRESS_SOCKET,
+  SANDBOX_FILES_DIR,
+  SANDBOX_SCRATCH_DIR,
+  type SandboxLimits,
+} from '../../../ports/sandbox.js';
 
 /** Joins each cgroup given before `--`, then execs the rest. Exit 125: a cgroup could not be joined. */
-const JOIN_CGROUPS = 'while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
+const JOIN_CGROUPS =
+  'unset PWD OLDPWD; while [ "$1" != -- ]; do echo $$ > "$1" || exit 125; shift; done; shift; exec "$@"';
 /** The uid and gid the program has inside its user namespace. */
 export const SANDBOX_UID = 65534;
 /** First file descriptor of the run's files (0–2 are stdio, 3 is bwrap's status). */
@@ -44,7 +50,12 @@ export async function readHostLayout(): Promise<HostLayout> {
 }
 
 export interface CommandInput {
-  readonly tools: { readonly sh: string; readonly prlimit: string; readonly setpriv: string; readonly bwrap: string };
+  readonly tools: {
+    readonly sh: string;
+    readonly prlimit: string;
+    readonly setpriv: string;
+    readonly bwrap: string;
+  };
   readonly layout: HostLayout;
   /** Read-only extras beside /usr that programs need to start (Debian's alternatives links, CA certs). */
   readonly extraReadOnly: readonly string[];
@@ -125,7 +136,10 @@ function bwrapArguments(input: CommandInput): string[] {
 }
 
 /** The executable and arguments to spawn for one run. */
-export function buildCommand(input: CommandInput): { readonly file: string; readonly args: readonly string[] } {
+export function buildCommand(input: CommandInput): {
+  readonly file: string;
+  readonly args: readonly string[];
+} {
   const cpuSeconds = Math.ceil(input.limits.cpuTimeMs / 1000);
   const limits = [
     `--nproc=${input.nproc}`,
@@ -148,5 +162,8 @@ export function buildCommand(input: CommandInput): { readonly file: string; read
         ];
   const inner = [input.tools.prlimit, ...limits, '--', ...drop, input.tools.bwrap, ...bwrapArguments(input)];
   if (input.cgroupProcs.length === 0) return { file: inner[0] as string, args: inner.slice(1) };
-  return { file: input.tools.sh, args: ['-c', JOIN_CGROUPS, 'astra-sandbox', ...input.cgroupProcs, '--', ...inner] };
+  return {
+    file: input.tools.sh,
+    args: ['-c', JOIN_CGROUPS, 'astra-sandbox', ...input.cgroupProcs, '--', ...inner],
+  };
 }

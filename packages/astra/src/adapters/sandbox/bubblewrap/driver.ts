@@ -13,7 +13,7 @@
  * one, the program's own error text) recorded, the deadline, SIGXCPU, an egress refusal followed by a
  * failure, a crash by signal; otherwise success with the exit code.
  */
-import { access, chown, constants, readdir, stat } from 'node:fs/promises';
+import { access, constants, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type {
   SandboxAvailability,
@@ -23,11 +23,12 @@ import type {
   SandboxRequest,
 } from '../../../ports/sandbox.js';
 import { failure, notRun, outputOf, success } from '../outcome.js';
-import { SANDBOX_LIMIT_DEFAULTS, resolveRequest } from '../request.js';
+import { resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT, type RunDir } from '../run-dir.js';
 import { RunSlots } from '../slots.js';
 import { type CgroupSupport, createRunCgroup, detectCgroups, type RunCgroup } from './cgroup.js';
 import { buildCommand, type HostLayout, readHostLayout, STATUS_FD } from './command.js';
+import { type EgressRelay, startEgressRelay } from './egress-relay.js';
 import { type SupervisedRun, supervise } from './supervise.js';
 
 export interface BubblewrapDriverOptions {
@@ -123,14 +124,16 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
     const hostUid = root ? uidBase + slot : undefined;
     let cgroup: RunCgroup | undefined;
     let runDir: RunDir | undefined;
+    let relay: EgressRelay | undefined;
     try {
       runDir = await createRunDir(rootDir, hostUid);
-      if (cgroups.ok) cgroup = await createRunCgroup(cgroups, path.basename(runDir.dir), {
-        memoryBytes: limits.memoryBytes,
-        processes: limits.processes + BWRAP_PROCESSES,
-      });
-      if (egress?.socketPath !== undefined && hostUid !== undefined)
-        await chown(egress.socketPath, hostUid, hostUid);
+      if (cgroups.ok)
+        cgroup = await createRunCgroup(cgroups, path.basename(runDir.dir), {
+          memoryBytes: limits.memoryBytes,
+          processes: limits.processes + BWRAP_PROCESSES,
+        });
+      if (egress?.socketPath !== undefined)
+        relay = await startEgressRelay(egress.socketPath, path.join(runDir.dir, 'egress.sock'), hostUid);
       const nproc = limits.processes + BWRAP_PROCESSES + (root ? 0 : await processesOfCurrentUser());
       const command = buildCommand({
         tools: { ...TOOLS, bwrap },
@@ -144,7 +147,7 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
         hostUid,
         scratch: runDir.scratch,
         files: resolved.files.map((file) => file.path),
-        egressSocket: egress?.socketPath,
+        egressSocket: relay?.path,
         env: resolved.env,
         argv: program.argv,
       });
@@ -164,6 +167,7 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
       return failure('ASTRA_SANDBOX_FAILED', limits, empty, { detail: (error as Error).message });
     } finally {
       await cgroup?.destroy();
+      await relay?.close();
       await runDir?.remove();
       slots.release(slot);
     }
@@ -173,7 +177,8 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
     availability ??= (async (): Promise<SandboxAvailability> => {
       if (process.platform !== 'linux') return { ok: false, reason: 'bubblewrap runs only on Linux' };
       if (!(await executable(bwrap))) return { ok: false, reason: `${bwrap} not found (install bubblewrap)` };
-      if (!(await executable(TOOLS.prlimit))) return { ok: false, reason: `${TOOLS.prlimit} not found (util-linux)` };
+      if (!(await executable(TOOLS.prlimit)))
+        return { ok: false, reason: `${TOOLS.prlimit} not found (util-linux)` };
       const { cgroups, root } = await getHost();
       if (root && !(await executable(TOOLS.setpriv)))
         return { ok: false, reason: `${TOOLS.setpriv} not found: sandboxes are never run as host root` };
@@ -213,7 +218,15 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
         env: { PATH: '/usr/bin' },
         argv: ['/usr/bin/true'],
       });
-      const run = await supervise({ ...command, stdin: undefined, files: [], statusFd: STATUS_FD, wallTimeMs: 10_000, outputBytes: 4096, signal: undefined });
+      const run = await supervise({
+        ...command,
+        stdin: undefined,
+        files: [],
+        statusFd: STATUS_FD,
+        wallTimeMs: 10_000,
+        outputBytes: 4096,
+        signal: undefined,
+      });
       if (run.started && run.exitCode === 0) return undefined;
       return (run.spawnError ?? run.stderr.text().trim().split('\n')[0]) || `exit ${String(run.exitCode)}`;
     } finally {
@@ -242,6 +255,19 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
   };
 }
 
+/**
+ * bwrap reports a setup failure (a bind source missing, a namespace refused) as exit 1 with one
+ * `bwrap: …` line on stderr, before the program exists; a spawn error means nothing started at all.
+ */
+function bwrapSetupError(run: SupervisedRun): string | undefined {
+  if (run.spawnError !== undefined) return run.spawnError;
+  if (run.stopped !== undefined) return undefined;
+  const stderr = run.stderr.text().trim();
+  if (!run.started) return stderr.split('\n')[0] || 'bwrap did not start the sandbox';
+  if (run.exitCode === 1 && stderr.startsWith('bwrap: ') && !stderr.includes('\n')) return stderr;
+  return undefined;
+}
+
 function classify(
   run: SupervisedRun,
   usage: { readonly memoryLimitHit: boolean; readonly processLimitHit: boolean },
@@ -253,10 +279,9 @@ function classify(
     ...(run.exitCode === null ? {} : { exitCode: run.exitCode }),
     ...(run.exitSignal === null ? {} : { signal: run.exitSignal }),
   };
-  if (!run.started && run.stopped === undefined)
-    return failure('ASTRA_SANDBOX_FAILED', limits, output, {
-      detail: run.spawnError ?? (run.stderr.text().trim().split('\n')[0] || 'bwrap did not start the sandbox'),
-    });
+  const setupError = bwrapSetupError(run);
+  if (setupError !== undefined)
+    return failure('ASTRA_SANDBOX_FAILED', limits, output, { detail: setupError });
   if (run.stopped === 'output') return failure('ASTRA_SANDBOX_OUTPUT_LIMIT', limits, output);
   if (run.stopped === 'cancelled') return failure('ASTRA_SANDBOX_CANCELLED', limits, output);
   const failed = run.stopped !== undefined || run.exitCode !== 0;

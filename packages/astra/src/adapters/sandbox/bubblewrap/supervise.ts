@@ -43,10 +43,20 @@ export function supervise(input: SuperviseInput): Promise<SupervisedRun> {
   const started = performance.now();
   const stdout = new OutputCapture(input.outputBytes);
   const stderr = new OutputCapture(input.outputBytes);
-  const stdio = ['pipe', 'pipe', 'pipe', ...Array.from({ length: 1 + input.files.length }, () => 'pipe' as const)];
+  const stdio = [
+    'pipe',
+    'pipe',
+    'pipe',
+    ...Array.from({ length: 1 + input.files.length }, () => 'pipe' as const),
+  ];
   // cwd / and an empty environment: nothing of the host's (not even its working directory) reaches
   // the wrapper, bwrap's own processes or the program.
-  const child = spawn(input.file, input.args, { cwd: '/', env: {}, stdio: stdio as 'pipe'[], detached: true });
+  const child = spawn(input.file, input.args, {
+    cwd: '/',
+    env: {},
+    stdio: stdio as 'pipe'[],
+    detached: true,
+  });
   let sandboxStarted = false;
   let stopped: SupervisedRun['stopped'];
   let spawnError: string | undefined;

@@ -8,7 +8,7 @@
  */
 import type { SandboxDriver, SandboxLimits, SandboxOutcome, SandboxRequest } from '../../../ports/sandbox.js';
 import { failure, notRun, OutputCapture, outputOf, success } from '../outcome.js';
-import { invalidRequest, SANDBOX_LIMIT_DEFAULTS, resolveRequest } from '../request.js';
+import { invalidRequest, resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { QuickJsPool } from './pool.js';
 import type { QuickJsResult, QuickJsThread } from './thread.js';
 
@@ -20,7 +20,6 @@ export interface QuickJsDriverOptions {
 }
 
 export const QUICKJS_DRIVER_DEFAULTS = { poolSize: 2 } as const;
-
 
 export function createQuickJsDriver(options: QuickJsDriverOptions = {}): SandboxDriver {
   const defaults = { ...SANDBOX_LIMIT_DEFAULTS, ...options.limits };
@@ -54,7 +53,9 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
     const started = performance.now();
     const egressAbort = new AbortController();
     const env = Object.fromEntries(Object.entries(request.env ?? {}));
-    const files = Object.fromEntries(resolved.files.map((file) => [file.path, Buffer.from(file.content).toString('utf8')]));
+    const files = Object.fromEntries(
+      resolved.files.map((file) => [file.path, Buffer.from(file.content).toString('utf8')]),
+    );
     let stopped: 'timeout' | 'cancelled' | undefined;
     const stop = (why: 'timeout' | 'cancelled'): void => {
       stopped ??= why;
@@ -82,7 +83,8 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
     const output = outputOf(stdout, stderr, performance.now() - started);
     if (stopped === 'timeout') return failure('ASTRA_SANDBOX_TIMEOUT', limits, output);
     if (stopped === 'cancelled') return failure('ASTRA_SANDBOX_CANCELLED', limits, output);
-    if (result.ok) return success(output, 0, result.value === undefined ? undefined : JSON.parse(result.value));
+    if (result.ok)
+      return success(output, 0, result.value === undefined ? undefined : JSON.parse(result.value));
     switch (result.reason) {
       case 'output':
         return failure('ASTRA_SANDBOX_OUTPUT_LIMIT', limits, output);
@@ -93,7 +95,8 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
       case 'died':
         return failure('ASTRA_SANDBOX_FAILED', limits, output, { detail: result.message });
       case 'error': {
-        const code = (egress?.refusals?.() ?? 0) > 0 ? 'ASTRA_SANDBOX_EGRESS_REFUSED' : 'ASTRA_SANDBOX_PROGRAM_ERROR';
+        const code =
+          (egress?.refusals?.() ?? 0) > 0 ? 'ASTRA_SANDBOX_EGRESS_REFUSED' : 'ASTRA_SANDBOX_PROGRAM_ERROR';
         return failure(code, limits, output, { detail: result.message ?? '' });
       }
     }
