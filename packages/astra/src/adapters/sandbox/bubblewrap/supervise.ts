@@ -95,7 +95,9 @@ export function supervise(input: SuperviseInput): Promise<SupervisedRun> {
     if (!stderr.push(chunk)) stop('output');
   });
   feed(child.stdin, input.stdin);
-  input.files.forEach((content, index) => feed(child.stdio[input.statusFd + 1 + index] as Writable, content));
+  input.files.forEach((content, index) => {
+    feed(child.stdio[input.statusFd + 1 + index] as Writable, content);
+  });
 
   const timer = setTimeout(() => stop('timeout'), input.wallTimeMs);
   const onAbort = (): void => stop('cancelled');

@@ -146,12 +146,16 @@ function answerFetch(
   id: number,
   text: string,
 ): void {
-  if (fetch === undefined) return thread.answerFetch(id, false, 'fetch is not granted');
+  if (fetch === undefined) {
+    thread.answerFetch(id, false, 'fetch is not granted');
+    return;
+  }
   let request: Parameters<typeof fetch>[0];
   try {
     request = JSON.parse(text);
   } catch {
-    return thread.answerFetch(id, false, 'malformed fetch request');
+    thread.answerFetch(id, false, 'malformed fetch request');
+    return;
   }
   fetch(request, signal).then(
     (response) => thread.answerFetch(id, true, JSON.stringify(response)),
