@@ -15,7 +15,6 @@ const ENV_POINTERS = 3072;
 const ENV_BUFFER = 8192;
 const FD_READ = 1n << 1n;
 const FD_WRITE = 1n << 6n;
-const FD_READDIR = 1n << 14n;
 const ifThen = (body: number[]): number[] => [0x04, 0x40, ...body, 0x0b];
 const bytes = (text: string): number => new TextEncoder().encode(text).byteLength;
 

@@ -20,11 +20,15 @@ export class QuickJsPool {
     const idle = [...this.threads].find((thread) => thread.idle);
     if (idle !== undefined) return Promise.resolve(this.reserve(idle));
     return new Promise((resolve) => {
+      // Idle threads do not hold the process open; a caller waiting for one does.
+      const keepAlive = setInterval(() => undefined, 60_000);
       const waiter = (thread: QuickJsThread | undefined): void => {
+        clearInterval(keepAlive);
         signal?.removeEventListener('abort', onAbort);
         resolve(thread);
       };
       const onAbort = (): void => {
+        clearInterval(keepAlive);
         const at = this.waiters.indexOf(waiter);
         if (at >= 0) this.waiters.splice(at, 1);
         resolve(undefined);
