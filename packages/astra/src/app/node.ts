@@ -1,11 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import { migrate } from '../adapters/sql/migrate.js';
 import type { AstraConfig } from '../config/index.js';
 import { AstraError } from '../errors/index.js';
 import {
+  builtInHandlers,
   createTaskKernel,
   type EngineInterceptor,
   type Executor,
@@ -22,13 +24,14 @@ import type { Logger } from '../log/logger.js';
 import { AccessControl } from '../services/access/access-control.js';
 import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
-import { activeAgentIds } from '../services/agents/agent-store.js';
+import { activeAgentIds, readProfile } from '../services/agents/agent-store.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
+import { BUILTIN_RUNNERS, Workspaces, withToolTasks } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
@@ -120,7 +123,12 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       clock: deps.clock,
       shardCount: config.taskShardCount,
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
-      ...(deps.handlers === undefined ? {} : { handlers: deps.handlers }),
+      handlers: withToolTasks(deps.handlers ?? builtInHandlers(), {
+        store: backends.store,
+        workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
+        allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
+        runners: BUILTIN_RUNNERS,
+      }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
       onChanged: ({ goals }) => reads.forgetGoals(goals),

@@ -79,6 +79,13 @@ export const SETTINGS = {
     default: '.astra-data',
     description: 'Where embedded mode keeps its database and generated credentials.',
   },
+  workspaceRoot: {
+    env: 'ASTRA_WORKSPACE_ROOT',
+    flag: 'workspace-root',
+    schema: z.string().min(1),
+    description:
+      "Where goals' workspaces live (one directory per goal, shared by its tasks: file_read, file_write, list_files); default <dataDir>/workspaces.",
+  },
   postgresUrl: {
     env: 'ASTRA_POSTGRES_URL',
     flag: 'postgres',

@@ -155,6 +155,32 @@ export const ERROR_CODES = {
     false,
     'A declared plan breaks a rule: unknown task type, duplicate or unknown id, a cycle, a size limit.',
   ),
+  ASTRA_TOOL_NOT_FOUND: spec(
+    'user',
+    404,
+    false,
+    'A tool task names a tool (or version) that is not registered.',
+  ),
+  ASTRA_TOOL_NOT_ALLOWED: spec('user', 403, false, "The tool is not in the agent's allowed_tools."),
+  ASTRA_TOOL_INPUT_INVALID: spec(
+    'user',
+    400,
+    false,
+    "A tool call's input does not match the tool's input schema; `details.issues` holds each JSON Pointer and what is wrong.",
+  ),
+  ASTRA_TOOL_PATH_INVALID: spec(
+    'user',
+    400,
+    false,
+    'A workspace path is absolute, has a .. segment, or leads outside the goal workspace.',
+  ),
+  ASTRA_TOOL_UNAVAILABLE: spec(
+    'system',
+    503,
+    false,
+    'This node cannot run the tool: no runner for it, or its sandbox driver is not present here.',
+  ),
+  ASTRA_TOOL_FAILED: spec('user', 422, false, 'The tool ran and failed; the message says why.'),
   ASTRA_AGENT_DRAINING: spec(
     'system',
     503,

@@ -44,6 +44,7 @@ export {
   type TaskHandler,
   type TaskOutcome,
 } from './executor/handlers.js';
+export type { PayloadCheck, PayloadIssue } from './executor/payload-checks.js';
 export { resultSizeProblem } from './executor/result-limit.js';
 export type { TaskInterceptor } from './executor/task-interceptor.js';
 // The one shape of every interceptor chain.

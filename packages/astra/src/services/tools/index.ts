@@ -4,6 +4,7 @@
  * registry's routes. Other services import this file only (tools/check-imports.mjs).
  */
 export { toolAllowed } from './allowed-tools.js';
+export { BUILTIN_RUNNERS, type ToolCall, type ToolRunner } from './builtin-tools.js';
 export { checkAgainst, type SchemaIssue } from './json-schema.js';
 export {
   DEFAULT_TOOL_LIMITS,
@@ -21,4 +22,7 @@ export {
   type ToolManifest,
   type ToolRef,
 } from './manifest.js';
+export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export { compareVersions, readTool, type ToolRecord } from './tool-store.js';
+export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';
+export { type Workspace, Workspaces } from './workspace.js';

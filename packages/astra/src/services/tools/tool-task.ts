@@ -1,0 +1,87 @@
+import type { HandlerRegistry, JsonValue, PayloadIssue, TaskHandler } from '../../kernel/index.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
+import { toolAllowed } from './allowed-tools.js';
+import type { ToolRunner } from './builtin-tools.js';
+import { checkAgainst } from './json-schema.js';
+import { parseToolRef } from './manifest.js';
+import { ToolCallError } from './tool-errors.js';
+import { readTool } from './tool-store.js';
+import type { Workspaces } from './workspace.js';
+
+/**
+ * The `tool` task type: `{"type": "tool", "payload": {"tool": "<name>[@version]", "input": {…}}}`
+ * runs a registered tool under its manifest. In order, each refusal ending the task with its
+ * structured error (tool-errors.ts): the tool (the newest version when none is named) must be
+ * registered; the agent's allow-list must name it; the input must match its input schema; a runner
+ * for it must be on this node. The runner's answer is the task's result.
+ *
+ * The payload's shape is checked when the plan is submitted (a clear ASTRA_PLAN_INVALID); whether
+ * the tool exists and the input conforms is checked when the task runs, against the registry then.
+ */
+export interface ToolTaskOptions {
+  readonly store: SqlExecutor;
+  readonly workspaces: Workspaces;
+  /** The agent's `allowed_tools` (null: not set). */
+  readonly allowedTools: (agentId: string) => Promise<readonly string[] | null>;
+  /** Runners by tool name (BUILTIN_RUNNERS, and those of the sandboxes present). */
+  readonly runners: ReadonlyMap<string, ToolRunner>;
+}
+
+/** The plan-time check of a tool task's payload: `tool` a reference, `input` an object if given. */
+export function checkToolPayload(payload: JsonValue): PayloadIssue | null {
+  if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
+    return { path: '', reason: 'a tool task payload is {"tool": "<name>[@version]", "input": {…}}' };
+  const { tool, input, ...rest } = payload;
+  const extra = Object.keys(rest)[0];
+  if (extra !== undefined) return { path: `.${extra}`, reason: 'is not a field of a tool task payload' };
+  if (typeof tool !== 'string' || parseToolRef(tool) === null)
+    return { path: '.tool', reason: 'names a tool as name or name@version (1.2.0)' };
+  if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
+    return { path: '.input', reason: 'is an object' };
+  return null;
+}
+
+export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
+  return async ({ task, signal }) => {
+    // Its shape was checked at submission, and again at claim once its references were resolved.
+    const payload = task.payload as { tool: string; input?: Record<string, unknown> };
+    const ref = parseToolRef(payload.tool);
+    if (ref === null)
+      throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `not a tool reference: ${payload.tool}`);
+    const manifest = await readTool(options.store, ref.name, ref.version);
+    const named = ref.version === null ? ref.name : `${ref.name}@${ref.version}`;
+    if (manifest === null)
+      throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `no tool ${named} is registered`, { tool: named });
+    const allowed = await options.allowedTools(task.agentId);
+    if (!toolAllowed(allowed, manifest.name, manifest.version))
+      throw new ToolCallError(
+        'ASTRA_TOOL_NOT_ALLOWED',
+        `this agent may not call ${manifest.name}@${manifest.version}`,
+        { tool: `${manifest.name}@${manifest.version}`, allowed_tools: allowed },
+      );
+    const input = payload.input ?? {};
+    const issues = checkAgainst(manifest.inputSchema, input);
+    if (issues.length > 0)
+      throw new ToolCallError(
+        'ASTRA_TOOL_INPUT_INVALID',
+        `the input of ${manifest.name}@${manifest.version} does not match its schema: ${issues
+          .map((issue) => `${issue.path || '(the input)'} ${issue.message}`)
+          .join('; ')}`,
+        { tool: `${manifest.name}@${manifest.version}`, issues },
+      );
+    const runner = options.runners.get(manifest.name);
+    if (runner === undefined)
+      throw new ToolCallError(
+        'ASTRA_TOOL_UNAVAILABLE',
+        `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
+        { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
+      );
+    return runner({ input, manifest, workspace: () => options.workspaces.of(task.goalId), signal });
+  };
+}
+
+/** The registry with the `tool` task type added (unless the caller registered one of its own). */
+export function withToolTasks(handlers: HandlerRegistry, options: ToolTaskOptions): HandlerRegistry {
+  if (handlers.get('tool') !== undefined) return handlers;
+  return handlers.register('tool', toolTaskHandler(options), { checkPayload: checkToolPayload });
+}
