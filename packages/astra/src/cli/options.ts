@@ -62,6 +62,28 @@ export const BACKEND_SETTINGS: readonly SettingKey[] = [
   'logLevel',
 ];
 
+/** The tool runtime's backends: secrets, artifacts, egress (app/tool-backends.ts). */
+export const TOOL_RUNTIME_SETTINGS: readonly SettingKey[] = [
+  'secretsBackend',
+  'vaultAddr',
+  'vaultToken',
+  'vaultNamespace',
+  'vaultMount',
+  'vaultPathPrefix',
+  'artifactsBackend',
+  'artifactsDir',
+  'artifactsRetentionDays',
+  'artifactsMaxBytes',
+  'artifactsS3Bucket',
+  'artifactsS3Prefix',
+  'artifactsS3Endpoint',
+  'artifactsS3Region',
+  'artifactsS3AccessKeyId',
+  'artifactsS3SecretAccessKey',
+  'egressSocketDir',
+  'egressTcpPort',
+];
+
 export const SERVER_SETTINGS: readonly SettingKey[] = [
   'host',
   'port',
@@ -93,4 +115,5 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'mailboxCapacity',
   'admissionConcurrency',
   'admissionMaxWaitMs',
+  ...TOOL_RUNTIME_SETTINGS,
 ];

@@ -1,5 +1,7 @@
 import { z } from 'zod';
+import { ARTIFACTS_DEFAULTS } from '../adapters/artifacts/artifact-rules.js';
 import { CACHE_DEFAULTS } from '../adapters/cache/cache-defaults.js';
+import { VAULT_DEFAULTS } from '../adapters/secrets/vault-defaults.js';
 import { POSTGRES_DEFAULTS } from '../adapters/sql/postgres-defaults.js';
 import {
   BUS_CONSUMER_DEFAULTS,
@@ -448,6 +450,131 @@ export const SETTINGS = {
     default: 'false',
     description:
       "Compare every JSON answer, as its documented schema serializes it, with the handler's value; a difference is logged and answered 500. For tests: it serializes each answer twice.",
+  },
+  secretsBackend: {
+    env: 'ASTRA_SECRETS_BACKEND',
+    flag: 'secrets-backend',
+    schema: z.enum(['env', 'vault']),
+    default: 'env',
+    description:
+      'Where tool secrets come from: env (ASTRA_SECRET_<NAME> and ASTRA_SECRET_<NAME>_FILE) or vault (HashiCorp Vault KV v2).',
+  },
+  vaultAddr: {
+    env: 'VAULT_ADDR',
+    flag: 'vault-addr',
+    schema: url(['http:', 'https:']),
+    description: "Vault's address, for the vault secrets backend.",
+  },
+  vaultToken: {
+    env: 'VAULT_TOKEN',
+    flag: 'vault-token',
+    schema: z.string().min(1),
+    secret: true,
+    description: 'Vault token (renewed before its TTL ends when renewable).',
+  },
+  vaultNamespace: {
+    env: 'VAULT_NAMESPACE',
+    flag: 'vault-namespace',
+    schema: z.string().min(1),
+    description: 'Vault namespace (Vault Enterprise, HCP), sent as X-Vault-Namespace.',
+  },
+  vaultMount: {
+    env: 'ASTRA_VAULT_MOUNT',
+    flag: 'vault-mount',
+    schema: z.string().min(1),
+    default: VAULT_DEFAULTS.mount,
+    description: 'The KV v2 secrets engine mount.',
+  },
+  vaultPathPrefix: {
+    env: 'ASTRA_VAULT_PATH_PREFIX',
+    flag: 'vault-path-prefix',
+    schema: z.string(),
+    default: VAULT_DEFAULTS.pathPrefix,
+    description: 'Path under the mount where tool secrets live (<mount>/data/<prefix>/<name>).',
+  },
+  artifactsBackend: {
+    env: 'ASTRA_ARTIFACTS_BACKEND',
+    flag: 'artifacts-backend',
+    schema: z.enum(['fs', 's3']),
+    default: 'fs',
+    description: 'Where artifacts are stored: fs (<dataDir>/artifacts, or artifactsDir) or s3.',
+  },
+  artifactsDir: {
+    env: 'ASTRA_ARTIFACTS_DIR',
+    flag: 'artifacts-dir',
+    schema: z.string().min(1),
+    description: 'Directory of the fs artifact store; <dataDir>/artifacts when absent.',
+  },
+  artifactsRetentionDays: {
+    env: 'ASTRA_ARTIFACTS_RETENTION_DAYS',
+    flag: 'artifacts-retention-days',
+    schema: positiveInt,
+    default: ARTIFACTS_DEFAULTS.retentionDays,
+    description: 'Days an artifact is kept unless its put asks otherwise; expired ones are swept.',
+  },
+  artifactsMaxBytes: {
+    env: 'ASTRA_ARTIFACTS_MAX_BYTES',
+    flag: 'artifacts-max-bytes',
+    schema: positiveInt,
+    default: ARTIFACTS_DEFAULTS.maxBytes,
+    description: 'The largest artifact accepted.',
+  },
+  artifactsS3Bucket: {
+    env: 'ASTRA_ARTIFACTS_S3_BUCKET',
+    flag: 'artifacts-s3-bucket',
+    schema: z.string().min(3),
+    description: 'Bucket of the s3 artifact store.',
+  },
+  artifactsS3Prefix: {
+    env: 'ASTRA_ARTIFACTS_S3_PREFIX',
+    flag: 'artifacts-s3-prefix',
+    schema: z.string(),
+    default: 'artifacts/',
+    description: 'Key prefix of the s3 artifact store.',
+  },
+  artifactsS3Endpoint: {
+    env: 'ASTRA_ARTIFACTS_S3_ENDPOINT',
+    flag: 'artifacts-s3-endpoint',
+    schema: url(['http:', 'https:']),
+    description: 'A custom S3 endpoint (MinIO, Ceph, a local server), addressed path-style; AWS when absent.',
+  },
+  artifactsS3Region: {
+    env: 'ASTRA_ARTIFACTS_S3_REGION',
+    envAliases: ['AWS_REGION'],
+    flag: 'artifacts-s3-region',
+    schema: z.string().min(1),
+    default: 'us-east-1',
+    description: 'Region of the s3 artifact store.',
+  },
+  artifactsS3AccessKeyId: {
+    env: 'ASTRA_ARTIFACTS_S3_ACCESS_KEY_ID',
+    envAliases: ['AWS_ACCESS_KEY_ID'],
+    flag: 'artifacts-s3-access-key-id',
+    schema: z.string().min(1),
+    description:
+      'Access key id for S3; without it and its secret, the AWS SDK finds credentials itself (instance role, web identity).',
+  },
+  artifactsS3SecretAccessKey: {
+    env: 'ASTRA_ARTIFACTS_S3_SECRET_ACCESS_KEY',
+    envAliases: ['AWS_SECRET_ACCESS_KEY'],
+    flag: 'artifacts-s3-secret-access-key',
+    schema: z.string().min(1),
+    secret: true,
+    description: 'Secret access key for S3.',
+  },
+  egressSocketDir: {
+    env: 'ASTRA_EGRESS_SOCKET_DIR',
+    flag: 'egress-socket-dir',
+    schema: z.string().min(1),
+    description:
+      "Where the egress proxy creates each tool session's Unix socket (made 0700; a socket path holds 107 bytes at most); <dataDir>/egress when absent.",
+  },
+  egressTcpPort: {
+    env: 'ASTRA_EGRESS_TCP_PORT',
+    flag: 'egress-tcp-port',
+    schema: port,
+    description:
+      'A loopback TCP port for the egress proxy besides the sockets (0 picks one); sessions are known there by their credential. None when absent.',
   },
   shutdownTimeoutMs: {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',

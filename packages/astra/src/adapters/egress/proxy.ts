@@ -14,6 +14,7 @@ import type {
 } from '../../ports/egress.js';
 import { type Clock, systemClock } from '../../time/clock.js';
 import { classifyAddress } from './address-class.js';
+import { EGRESS_DEFAULTS } from './egress-defaults.js';
 import { createSocketFetch } from './fetch.js';
 import { forwardRequest } from './forward.js';
 import { compileGrants } from './grants.js';
@@ -31,17 +32,6 @@ import { type EgressResolver, systemResolver } from './upstream-address.js';
  * session with `Proxy-Authorization: Basic <id>:<token>` (the session's `proxyUrl`), checked in
  * constant time, and one without a live credential is answered 407 and belongs to no session.
  */
-export const EGRESS_DEFAULTS = {
-  /** Upstream TCP connect limit for tunnels. */
-  connectTimeoutMs: 10_000,
-  /** An upstream socket silent this long is ended (forwarded requests and tunnels). */
-  idleTimeoutMs: 60_000,
-  /** The largest response `fetch` reads (16 MiB). */
-  maxFetchResponseBytes: 16 * 1024 * 1024,
-  /** Open connections one session's socket accepts at once. */
-  maxConnectionsPerSession: 64,
-  socketMode: 0o600,
-} as const;
 
 export interface EgressProxyOptions {
   /** Where session sockets are created (made 0700); keep it short: a socket path has 107 bytes at most. */

@@ -1,2 +1,3 @@
 export { createEnvSecretStore } from './env-store.js';
-export { createVaultSecretStore, VAULT_DEFAULTS, type VaultSecretStoreOptions } from './vault-store.js';
+export { VAULT_DEFAULTS } from './vault-defaults.js';
+export { createVaultSecretStore, type VaultSecretStoreOptions } from './vault-store.js';

@@ -3,6 +3,7 @@ import { SECRET_NAME, type SecretInfo, type SecretStore, type SecretValue } from
 import { type Clock, systemClock } from '../../time/clock.js';
 import { checkSecretRequest, secretNotFound } from './request-checks.js';
 import { object, unavailable, vaultClient } from './vault-client.js';
+import { VAULT_DEFAULTS } from './vault-defaults.js';
 import { startTokenRenewal, type TokenRenewal } from './vault-token-renewal.js';
 
 /**
@@ -19,12 +20,6 @@ import { startTokenRenewal, type TokenRenewal } from './vault-token-renewal.js';
  * version too), 403 ASTRA_SECRETS_FORBIDDEN, anything else that is not 200 (a sealed Vault's 503,
  * 5xx, a timeout, a refused connection, a malformed body) ASTRA_SECRETS_UNAVAILABLE.
  */
-export const VAULT_DEFAULTS = {
-  mount: 'secret',
-  pathPrefix: 'astra',
-  field: 'value',
-  timeoutMs: 5_000,
-} as const;
 
 export interface VaultSecretStoreOptions {
   /** VAULT_ADDR, e.g. `https://vault.internal:8200`. */
