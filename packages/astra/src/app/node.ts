@@ -3,6 +3,7 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
+import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
 import { migrate } from '../adapters/sql/migrate.js';
 import type { AstraConfig } from '../config/index.js';
 import { AstraError } from '../errors/index.js';
@@ -31,7 +32,7 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
-import { BUILTIN_RUNNERS, Workspaces, withToolTasks } from '../services/tools/index.js';
+import { BUILTIN_RUNNERS, sandboxRunners, Workspaces, withToolTasks } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
@@ -117,6 +118,9 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ttlMs: config.cacheTtlMs,
       onError,
     });
+    // Sandbox drivers start nothing until a tool runs in them.
+    const quickjs = createQuickJsDriver();
+    stops.push(() => quickjs.close());
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -127,7 +131,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         store: backends.store,
         workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
         allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-        runners: BUILTIN_RUNNERS,
+        runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
       }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,

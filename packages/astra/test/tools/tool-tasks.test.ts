@@ -3,11 +3,18 @@ import { mkdtemp, rm, symlink } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { createQuickJsDriver } from '../../src/adapters/sandbox/quickjs/driver.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
 import { readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
+import type { SandboxDriver } from '../../src/ports/sandbox.js';
 import { readProfile } from '../../src/services/agents/agent-store.js';
-import { BUILTIN_RUNNERS, Workspaces, withToolTasks } from '../../src/services/tools/index.js';
+import {
+  BUILTIN_RUNNERS,
+  sandboxRunners,
+  Workspaces,
+  withToolTasks,
+} from '../../src/services/tools/index.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 
 /**
@@ -27,8 +34,10 @@ describe('tool tasks', () => {
   let h: KernelHarness;
   let agentId: string;
   let root: string;
+  let quickjs: SandboxDriver;
 
   beforeEach(async () => {
+    quickjs = createQuickJsDriver({ poolSize: 1 });
     root = await mkdtemp(path.join(tmpdir(), 'astra-workspaces-'));
     const handlers = builtInHandlers();
     h = await openKernel('embedded', { handlers });
@@ -36,13 +45,14 @@ describe('tool tasks', () => {
       store: h.store,
       workspaces: new Workspaces(root),
       allowedTools: async (id) => (await readProfile(h.store, id))?.allowedTools ?? null,
-      runners: BUILTIN_RUNNERS,
+      runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
     });
     agentId = await h.createAgent();
     await h.startExecutor();
   });
   afterEach(async () => {
     await h.dispose();
+    await quickjs.close();
     await rm(root, { recursive: true, force: true });
   });
 
@@ -153,6 +163,22 @@ describe('tool tasks', () => {
     expect(errorOf(tasks.get('no-runner'))).toMatchObject({
       code: 'ASTRA_TOOL_UNAVAILABLE',
       details: { sandbox: 'bubblewrap' },
+    });
+  });
+
+  it('evaluates js_eval in QuickJS, with nothing of the host in reach', async () => {
+    const tasks = await run([
+      tool('math', 'js_eval', { code: 'console.log("hi"); [1, 2, 3].map((x) => x * 2)' }),
+      tool('host', 'js_eval', { code: '[typeof process, typeof require, typeof fetch, typeof setTimeout]' }),
+      tool('throws', 'js_eval', { code: 'throw new Error("nope")' }),
+    ]);
+    expect(tasks.get('math')?.result).toEqual({ value: [2, 4, 6], console: 'hi\n' });
+    expect(tasks.get('host')?.result).toMatchObject({
+      value: ['undefined', 'undefined', 'undefined', 'undefined'],
+    });
+    expect(errorOf(tasks.get('throws'))).toMatchObject({
+      code: 'ASTRA_TOOL_FAILED',
+      details: { tool: 'js_eval@1.0.0', sandbox_code: 'ASTRA_SANDBOX_PROGRAM_ERROR' },
     });
   });
 

@@ -22,6 +22,7 @@ export {
   type ToolManifest,
   type ToolRef,
 } from './manifest.js';
+export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export { compareVersions, readTool, type ToolRecord } from './tool-store.js';
 export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';
