@@ -51,13 +51,17 @@ export function startRecord(context: SessionContext, start: RecordStart): (end: 
   return (end) => {
     if (done) return;
     done = true;
-    context.sink.record({
+    const entry = {
       ...context.identity,
       sessionId: context.id,
       at,
       ...start,
       ...end,
       durationMs: Math.round((performance.now() - began) * 1000) / 1000,
-    });
+    };
+    // A sink must not throw (ports/egress.ts); one that does loses this record, never the request.
+    try {
+      context.sink.record(entry);
+    } catch {}
   };
 }
