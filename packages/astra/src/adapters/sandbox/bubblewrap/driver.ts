@@ -13,6 +13,7 @@
  * one, the program's own error text) recorded, the deadline, SIGXCPU, an egress refusal followed by a
  * failure, a crash by signal; otherwise success with the exit code.
  */
+
 import { access, constants, readdir, stat } from 'node:fs/promises';
 import path from 'node:path';
 import type {
@@ -22,6 +23,7 @@ import type {
   SandboxOutcome,
   SandboxRequest,
 } from '../../../ports/sandbox.js';
+import { RunLifecycle } from '../lifecycle.js';
 import { failure, notRun, outputOf, success } from '../outcome.js';
 import { resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT, type RunDir } from '../run-dir.js';
@@ -93,8 +95,6 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
   const uidBase = options.uidBase ?? BUBBLEWRAP_DRIVER_DEFAULTS.uidBase;
   const maxFileBytes = options.maxFileBytes ?? BUBBLEWRAP_DRIVER_DEFAULTS.maxFileBytes;
   const slots = new RunSlots(options.slots ?? BUBBLEWRAP_DRIVER_DEFAULTS.slots);
-  const running = new Set<Promise<SandboxOutcome>>();
-  let closed = false;
   let host: Promise<Host> | undefined;
   let availability: Promise<SandboxAvailability> | undefined;
 
@@ -234,24 +234,13 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
     }
   }
 
+  const lifecycle = new RunLifecycle(defaults, execute);
   return {
     kind: 'bubblewrap',
     programKind: 'process',
     available,
-    async run(request, signal) {
-      if (closed) return notRun('ASTRA_SANDBOX_UNAVAILABLE', { ...defaults }, 'The driver is closed.');
-      const outcome = execute(request, signal);
-      running.add(outcome);
-      try {
-        return await outcome;
-      } finally {
-        running.delete(outcome);
-      }
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...running]);
-    },
+    run: lifecycle.run,
+    close: () => lifecycle.close(),
   };
 }
 

@@ -9,6 +9,7 @@
  * UNTESTED HERE: the machines this project is built on run no Docker engine, so the suites skip this
  * driver (`available()` says why). It is built to the same port and would run both suites unchanged.
  */
+
 import { access, mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import {
@@ -20,6 +21,7 @@ import {
   type SandboxOutcome,
   type SandboxRequest,
 } from '../../../ports/sandbox.js';
+import { RunLifecycle } from '../lifecycle.js';
 import { failure, notRun, OutputCapture, outputOf, success } from '../outcome.js';
 import { resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT } from '../run-dir.js';
@@ -46,8 +48,6 @@ export function createDockerDriver(options: DockerDriverOptions = {}): SandboxDr
   const image = options.image ?? DOCKER_DRIVER_DEFAULTS.image;
   const rootDir = options.rootDir ?? DEFAULT_SANDBOX_ROOT;
   const engine = new DockerEngine(socketPath);
-  const running = new Set<Promise<SandboxOutcome>>();
-  let closed = false;
   let availability: Promise<SandboxAvailability> | undefined;
 
   function available(): Promise<SandboxAvailability> {
@@ -170,23 +170,12 @@ export function createDockerDriver(options: DockerDriverOptions = {}): SandboxDr
     }
   }
 
+  const lifecycle = new RunLifecycle(defaults, execute);
   return {
     kind: 'docker',
     programKind: 'process',
     available,
-    async run(request, signal) {
-      if (closed) return notRun('ASTRA_SANDBOX_UNAVAILABLE', { ...defaults }, 'The driver is closed.');
-      const outcome = execute(request, signal);
-      running.add(outcome);
-      try {
-        return await outcome;
-      } finally {
-        running.delete(outcome);
-      }
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...running]);
-    },
+    run: lifecycle.run,
+    close: () => lifecycle.close(),
   };
 }

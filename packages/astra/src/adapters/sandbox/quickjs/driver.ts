@@ -7,6 +7,7 @@
  * `astra.input`, `astra.files`, `astra.env`, and `fetch` when the request grants `egress.fetch`.
  */
 import type { SandboxDriver, SandboxLimits, SandboxOutcome, SandboxRequest } from '../../../ports/sandbox.js';
+import { RunLifecycle } from '../lifecycle.js';
 import { failure, notRun, OutputCapture, outputOf, success } from '../outcome.js';
 import { invalidRequest, resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { QuickJsPool } from './pool.js';
@@ -25,8 +26,6 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
   const defaults = { ...SANDBOX_LIMIT_DEFAULTS, ...options.limits };
   const poolSize = options.poolSize ?? QUICKJS_DRIVER_DEFAULTS.poolSize;
   let pool: Promise<QuickJsPool> | undefined;
-  let closed = false;
-  const running = new Set<Promise<SandboxOutcome>>();
   const getPool = (): Promise<QuickJsPool> => {
     pool ??= Promise.resolve(new QuickJsPool(poolSize));
     return pool;
@@ -47,7 +46,7 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
     const stdout = new OutputCapture(limits.outputBytes);
     const stderr = new OutputCapture(limits.outputBytes);
     if (thread === undefined) {
-      if (closed) return notRun('ASTRA_SANDBOX_UNAVAILABLE', limits, 'The driver is closed.');
+      if (lifecycle.closed) return lifecycle.closedOutcome(limits);
       return failure('ASTRA_SANDBOX_CANCELLED', limits, outputOf(stdout, stderr, 0));
     }
     const started = performance.now();
@@ -102,6 +101,7 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
     }
   }
 
+  const lifecycle = new RunLifecycle(defaults, execute);
   return {
     kind: 'quickjs',
     programKind: 'javascript',
@@ -121,21 +121,11 @@ export function createQuickJsDriver(options: QuickJsDriverOptions = {}): Sandbox
         return { ok: false, reason: `QuickJS failed to load: ${(error as Error).message}` };
       }
     },
-    async run(request, signal) {
-      if (closed) return notRun('ASTRA_SANDBOX_UNAVAILABLE', { ...defaults }, 'The driver is closed.');
-      const outcome = execute(request, signal);
-      running.add(outcome);
-      try {
-        return await outcome;
-      } finally {
-        running.delete(outcome);
-      }
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...running]);
-      if (pool !== undefined) await (await pool).close();
-    },
+    run: lifecycle.run,
+    close: () =>
+      lifecycle.close(async () => {
+        if (pool !== undefined) await (await pool).close();
+      }),
   };
 }
 

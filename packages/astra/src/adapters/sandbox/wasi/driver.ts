@@ -7,10 +7,12 @@
  * open a connection, so a module has no network at all. CPU time is not measured apart from wall
  * time (a running module cannot be interrupted, only its thread terminated): `available()` says so.
  */
+
 import { mkdir, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SandboxDriver, SandboxLimits, SandboxOutcome, SandboxRequest } from '../../../ports/sandbox.js';
+import { RunLifecycle } from '../lifecycle.js';
 import { failure, notRun, OutputCapture, outputOf, success } from '../outcome.js';
 import { invalidRequest, resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT } from '../run-dir.js';
@@ -41,8 +43,6 @@ export function createWasiDriver(options: WasiDriverOptions = {}): SandboxDriver
   const defaults = { ...SANDBOX_LIMIT_DEFAULTS, ...options.limits };
   const rootDir = options.rootDir ?? DEFAULT_SANDBOX_ROOT;
   const slots = new RunSlots(options.slots ?? WASI_DRIVER_DEFAULTS.slots);
-  const running = new Set<Promise<SandboxOutcome>>();
-  let closed = false;
 
   async function execute(request: SandboxRequest, signal: AbortSignal | undefined): Promise<SandboxOutcome> {
     const resolved = resolveRequest(request, 'wasm', defaults);
@@ -100,6 +100,7 @@ export function createWasiDriver(options: WasiDriverOptions = {}): SandboxDriver
     }
   }
 
+  const lifecycle = new RunLifecycle(defaults, execute);
   return {
     kind: 'wasi',
     programKind: 'wasm',
@@ -119,20 +120,8 @@ export function createWasiDriver(options: WasiDriverOptions = {}): SandboxDriver
         },
       };
     },
-    async run(request, signal) {
-      if (closed) return notRun('ASTRA_SANDBOX_UNAVAILABLE', { ...defaults }, 'The driver is closed.');
-      const outcome = execute(request, signal);
-      running.add(outcome);
-      try {
-        return await outcome;
-      } finally {
-        running.delete(outcome);
-      }
-    },
-    async close() {
-      closed = true;
-      await Promise.allSettled([...running]);
-    },
+    run: lifecycle.run,
+    close: () => lifecycle.close(),
   };
 }
 
