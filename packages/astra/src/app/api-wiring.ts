@@ -1,88 +1,123 @@
-import type { FastifyInstance } from 'fastify';
+import type { TaskEngine } from '../kernel/index.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import type { AccessControl } from '../services/access/access-control.js';
 import { accessRoutes } from '../services/access/routes-access.js';
 import { invitationRoutes } from '../services/access/routes-invitations.js';
 import { orgRoutes } from '../services/access/routes-orgs.js';
+import type { AdmissionGate } from '../services/agents/admission-gate.js';
+import type { AgentActors } from '../services/agents/agent-actors.js';
 import { agentRoutes } from '../services/agents/routes-agents.js';
 import { documentRoutes } from '../services/agents/routes-documents.js';
 import { revisionRoutes } from '../services/agents/routes-revisions.js';
-import type { ApiDeps } from '../services/api/api-deps.js';
-import {
-  type ApiOptions,
-  type DefineRoute,
-  legacyRoutes,
-  type RoutePlugin,
-  routePlugin,
-} from '../services/api/index.js';
-import { registerApprovalRoutes } from '../services/api/routes-approvals.js';
-import { registerAuditRoutes } from '../services/api/routes-audit.js';
-import { registerEventRoutes } from '../services/api/routes-events.js';
+import { type ApiOptions, routePlugin } from '../services/api/index.js';
+import type { ApprovalSettings } from '../services/approvals/index.js';
+import { approvalRoutes } from '../services/approvals/routes-approvals.js';
+import { auditRoutes } from '../services/events/routes-audit.js';
+import { eventRoutes } from '../services/events/routes-events.js';
 import { goalRoutes } from '../services/goals/routes-goals.js';
 import { internalGoalRoutes } from '../services/goals/routes-internal.js';
 import type { GoalSubmissionOptions } from '../services/goals/submit-goal.js';
+import type { Identity } from '../services/identity/identity.js';
 import { apiKeyRoutes } from '../services/identity/routes-api-keys.js';
 import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import type { ReadModel } from '../services/reads/read-model.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
 import { toolRoutes } from '../services/tools/routes-tools.js';
 import { workerRoutes } from '../services/workers/routes-workers.js';
+import type { Clock } from '../time/clock.js';
+
+/** The parts of a node the public API stands on (startNode builds them). */
+export interface ApiParts {
+  readonly store: SqlStore;
+  readonly engine: TaskEngine;
+  /** Views by id through the cache (tasks, graphs, goals, agents, profiles). */
+  readonly reads: ReadModel;
+  readonly actors: AgentActors;
+  /** Sheds goal submissions beyond what this process can admit now (503 ASTRA_OVERLOADED). */
+  readonly admission: AdmissionGate;
+  readonly identity: Identity;
+  /** Decides who may do what (services/access). */
+  readonly access: AccessControl;
+  readonly clock: Clock;
+}
+
+/** The public API's settings, from the node's configuration. */
+export interface ApiSettings {
+  readonly adminToken: string;
+  /** Origins browsers may call the API from (CORS) and open event WebSockets from; empty: none. */
+  readonly corsOrigins: readonly string[];
+  /** Shown in the API description. */
+  readonly version: string;
+  /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default APPROVAL_DEFAULTS. */
+  readonly approvals?: ApprovalSettings;
+  /** Event streams: tail interval, keep-alive interval, per-client queue; default EVENTS_DEFAULTS.streams. */
+  readonly streams?: { readonly pollMs: number; readonly heartbeatMs: number; readonly bufferSize: number };
+  /** How long an invitation to join an organization stays open (default ACCESS_DEFAULTS). */
+  readonly invitationTtlSeconds?: number;
+  /** Goals one agent may send per minute with its service tokens, on every goal route (default GOALS_DEFAULTS). */
+  readonly agentGoalsPerMinute?: number;
+}
 
 /**
- * The public API of a node: the API's own hooks and each service's route plugin, wired with the
- * dependencies that plugin uses. The order of the plugins is the order of the API description.
+ * The public API of a node: the API's own hooks, and each service's route plugin with exactly the
+ * dependencies it uses. The plugins are registered in this order, which is the order of the API
+ * description (and of the SDK generated from it).
  */
-export function wireApi(deps: ApiDeps): ApiOptions {
-  const legacy = (register: (app: FastifyInstance, define: DefineRoute) => void): RoutePlugin =>
-    routePlugin(legacyRoutes, { register });
+export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
+  const { store, engine, reads, actors, identity, access, clock } = parts;
   const submission: GoalSubmissionOptions = {
-    store: deps.store,
-    actors: deps.actors,
-    access: deps.access,
-    clock: deps.clock,
-    ...(deps.approvals === undefined ? {} : { approvals: deps.approvals }),
-    ...(deps.agentGoalsPerMinute === undefined ? {} : { agentGoalsPerMinute: deps.agentGoalsPerMinute }),
+    store,
+    actors,
+    access,
+    clock,
+    ...(settings.approvals === undefined ? {} : { approvals: settings.approvals }),
+    ...(settings.agentGoalsPerMinute === undefined
+      ? {}
+      : { agentGoalsPerMinute: settings.agentGoalsPerMinute }),
   };
   return {
-    adminToken: deps.adminToken,
-    identity: deps.identity,
-    access: deps.access,
-    admission: deps.admission,
-    corsOrigins: deps.corsOrigins,
-    version: deps.version,
+    adminToken: settings.adminToken,
+    identity,
+    access,
+    admission: parts.admission,
+    corsOrigins: settings.corsOrigins,
+    version: settings.version,
     routes: [
-      routePlugin(loginRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
-      routePlugin(userRoutes, { store: deps.store, access: deps.access, clock: deps.clock }),
-      routePlugin(apiKeyRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
-      routePlugin(sessionRoutes, { store: deps.store, identity: deps.identity }),
-      routePlugin(serviceTokenRoutes, { store: deps.store, identity: deps.identity, clock: deps.clock }),
+      routePlugin(loginRoutes, { store, identity, clock }),
+      routePlugin(userRoutes, { store, access, clock }),
+      routePlugin(apiKeyRoutes, { store, identity, clock }),
+      routePlugin(sessionRoutes, { store, identity }),
+      routePlugin(serviceTokenRoutes, { store, identity, clock }),
       routePlugin(internalGoalRoutes, submission),
-      routePlugin(agentRoutes, {
-        store: deps.store,
-        reads: deps.reads,
-        actors: deps.actors,
-        access: deps.access,
-        clock: deps.clock,
-      }),
-      routePlugin(documentRoutes, { store: deps.store }),
-      routePlugin(revisionRoutes, { store: deps.store, access: deps.access, reads: deps.reads }),
-      routePlugin(goalRoutes, { ...submission, access: deps.access, engine: deps.engine, reads: deps.reads }),
-      routePlugin(taskRoutes, { store: deps.store, engine: deps.engine, reads: deps.reads }),
-      routePlugin(workerRoutes, { store: deps.store }),
-      legacy((_app, define) => registerApprovalRoutes(define, deps)),
+      routePlugin(agentRoutes, { store, reads, actors, access, clock }),
+      routePlugin(documentRoutes, { store }),
+      routePlugin(revisionRoutes, { store, access, reads }),
+      routePlugin(goalRoutes, { ...submission, access, engine, reads }),
+      routePlugin(taskRoutes, { store, engine, reads }),
+      routePlugin(workerRoutes, { store }),
+      routePlugin(approvalRoutes, { store, engine, access }),
       routePlugin(orgRoutes, {
-        store: deps.store,
-        access: deps.access,
-        clock: deps.clock,
-        ...(deps.invitationTtlSeconds === undefined
+        store,
+        access,
+        clock,
+        ...(settings.invitationTtlSeconds === undefined
           ? {}
-          : { invitationTtlSeconds: deps.invitationTtlSeconds }),
+          : { invitationTtlSeconds: settings.invitationTtlSeconds }),
       }),
-      routePlugin(invitationRoutes, { store: deps.store, access: deps.access, clock: deps.clock }),
-      routePlugin(accessRoutes, { store: deps.store, access: deps.access }),
-      routePlugin(toolRoutes, { store: deps.store }),
-      legacy((app, define) => registerEventRoutes(app, define, deps)),
-      legacy((_app, define) => registerAuditRoutes(define, deps)),
+      routePlugin(invitationRoutes, { store, access, clock }),
+      routePlugin(accessRoutes, { store, access }),
+      routePlugin(toolRoutes, { store }),
+      routePlugin(eventRoutes, {
+        store,
+        clock,
+        access,
+        corsOrigins: settings.corsOrigins,
+        ...(settings.streams === undefined ? {} : { streams: settings.streams }),
+      }),
+      routePlugin(auditRoutes, { store, clock }),
     ],
   };
 }

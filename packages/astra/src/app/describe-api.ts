@@ -1,25 +1,38 @@
 import Fastify from 'fastify';
-import type { ApiDeps } from '../services/api/api-deps.js';
 import { registerApi } from '../services/api/index.js';
-import { wireApi } from './api-wiring.js';
+import { type ApiParts, wireApi } from './api-wiring.js';
 
 /**
  * The OpenAPI document without a running server, for the SDK generator (tools/generate-sdk.mjs)
- * and its drift check: the routes are registered on a Fastify instance that never listens, with
- * dependencies no handler will ever use (none runs). Registration itself reads only the settings
- * below; anything else is reached only from a handler.
+ * and its drift check: the routes are registered on a Fastify instance that never listens. Route
+ * plugins take their dependencies at registration but use them only in handlers, and no handler
+ * runs here, so each part is a stand-in that throws if anything touches it.
  */
 export async function describeApi(version: string): Promise<object> {
   const app = Fastify();
-  const settings: Pick<ApiDeps, 'corsOrigins' | 'version' | 'adminToken'> = {
-    corsOrigins: [],
-    version,
-    adminToken: 'unused: no request is served',
+  const parts: ApiParts = {
+    store: unused('store'),
+    engine: unused('engine'),
+    reads: unused('reads'),
+    actors: unused('actors'),
+    admission: unused('admission'),
+    identity: unused('identity'),
+    access: unused('access'),
+    clock: unused('clock'),
   };
   try {
-    const docs = await registerApi(app, wireApi(settings as ApiDeps));
+    const settings = { adminToken: 'unused: no request is served', corsOrigins: [], version };
+    const docs = await registerApi(app, wireApi(parts, settings));
     return docs.document({ version });
   } finally {
     await app.close();
   }
+}
+
+function unused<T>(name: string): T {
+  return new Proxy({} as T & object, {
+    get: (_target, property) => {
+      throw new Error(`describeApi: ${name}.${String(property)} is used while no request is served`);
+    },
+  });
 }

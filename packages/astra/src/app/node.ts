@@ -258,27 +258,31 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         },
         checkResponses: config.checkResponses,
         info: { mode: backends.mode, version: ASTRA_VERSION },
-        api: wireApi({
-          store: requestStore,
-          streams: {
-            pollMs: config.eventsPollMs,
-            heartbeatMs: config.eventsHeartbeatMs,
-            bufferSize: config.eventsBuffer,
+        api: wireApi(
+          {
+            store: requestStore,
+            engine: kernelNow.engine,
+            reads,
+            actors,
+            admission,
+            identity,
+            access,
+            clock: deps.clock,
           },
-          engine: kernelNow.engine,
-          reads,
-          actors,
-          admission,
-          adminToken: deps.adminToken,
-          identity,
-          access,
-          clock: deps.clock,
-          corsOrigins: config.corsOrigins,
-          approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
-          version: ASTRA_VERSION,
-          agentGoalsPerMinute: config.agentGoalsPerMinute,
-          invitationTtlSeconds: config.invitationTtlSeconds,
-        }),
+          {
+            adminToken: deps.adminToken,
+            corsOrigins: config.corsOrigins,
+            version: ASTRA_VERSION,
+            approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
+            streams: {
+              pollMs: config.eventsPollMs,
+              heartbeatMs: config.eventsHeartbeatMs,
+              bufferSize: config.eventsBuffer,
+            },
+            invitationTtlSeconds: config.invitationTtlSeconds,
+            agentGoalsPerMinute: config.agentGoalsPerMinute,
+          },
+        ),
       });
       const server = gateway;
       stops.push(async () => {

@@ -83,23 +83,27 @@ export async function openGateway(
     readiness: [],
     info: { mode: 'test', version: 'test' },
     checkResponses: true,
-    api: wireApi({
-      store,
-      engine: kernel.engine,
-      reads,
-      actors,
-      adminToken: ADMIN_TOKEN,
-      identity,
-      access,
-      clock,
-      corsOrigins: [],
-      // Not under test here: a gate that never sheds, however slow the machine.
-      admission: new AdmissionGate(clock, { maxWaitMs: 600_000 }),
-      version: 'test',
-      ...(options.agentGoalsPerMinute === undefined
-        ? {}
-        : { agentGoalsPerMinute: options.agentGoalsPerMinute }),
-    }),
+    api: wireApi(
+      {
+        store,
+        engine: kernel.engine,
+        reads,
+        actors,
+        // Not under test here: a gate that never sheds, however slow the machine.
+        admission: new AdmissionGate(clock, { maxWaitMs: 600_000 }),
+        identity,
+        access,
+        clock,
+      },
+      {
+        adminToken: ADMIN_TOKEN,
+        corsOrigins: [],
+        version: 'test',
+        ...(options.agentGoalsPerMinute === undefined
+          ? {}
+          : { agentGoalsPerMinute: options.agentGoalsPerMinute }),
+      },
+    ),
   });
   return {
     app,

@@ -1,5 +1,4 @@
 import { z } from 'zod';
-import { Timestamp, Uuid } from './common.js';
 
 export const Health = z
   .object({ status: z.literal('ok'), mode: z.string(), version: z.string() })
@@ -11,20 +10,6 @@ export const Readiness = z
     checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
   })
   .meta({ id: 'Readiness' });
-
-/** One message of `GET /events/stream` (its `data`) and of the WebSocket feed. */
-export const StreamedEvent = z
-  .object({
-    id: z.number().int().meta({ description: "The event's id in the log; increasing." }),
-    type: z.string(),
-    agent_id: Uuid.nullable(),
-    goal_id: Uuid.nullable(),
-    graph_id: Uuid.nullable(),
-    task_id: Uuid.nullable(),
-    payload: z.unknown(),
-    created_at: Timestamp,
-  })
-  .meta({ id: 'StreamedEvent' });
 
 /** `GET /openapi.json`: served as built (its own schema is OpenAPI's). */
 export const OpenApiDocument = z

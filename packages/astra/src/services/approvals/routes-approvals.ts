@@ -1,3 +1,4 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import {
@@ -7,14 +8,21 @@ import {
   readApprovalEvents,
   readDecisions,
   readGoalPlan,
+  type TaskEngine,
 } from '../../kernel/index.js';
-import { onParam } from '../access/index.js';
-import { approverOf, mayDecide } from '../approvals/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf } from './auth.js';
-import type { DefineRoute } from './route-definer.js';
-import { Approval, ApprovalDetails, ApprovalList } from './schemas/approvals.js';
-import { idParam, isUuid, parseInput, snake } from './validation.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import { type AccessControl, onParam } from '../access/index.js';
+import {
+  type DefineRoute,
+  defineRoutes,
+  idParam,
+  isUuid,
+  parseInput,
+  principalOf,
+  snake,
+} from '../api/index.js';
+import { Approval, ApprovalDetails, ApprovalList } from './api-schemas.js';
+import { approverOf, mayDecide } from './policy.js';
 
 /**
  * Approval requests (upstream's access-control routes): plans waiting before their graph is built
@@ -46,7 +54,16 @@ const answer = (approval: ApprovalRecord) => ({
   approvals_required: approval.requiredApprovals,
 });
 
-export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void {
+export interface ApprovalRoutesOptions {
+  readonly store: SqlStore;
+  /** Applies a vote and its outcome in one transaction. */
+  readonly engine: Pick<TaskEngine, 'decideApproval'>;
+  /** Keeps to the pending requests of agents the caller may see. */
+  readonly access: Pick<AccessControl, 'filterAgents'>;
+}
+
+export const approvalRoutes: FastifyPluginAsync<ApprovalRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'GET',
@@ -190,4 +207,4 @@ export function registerApprovalRoutes(define: DefineRoute, deps: ApiDeps): void
       return vote(request, body.decision, body.reason);
     },
   );
-}
+};

@@ -1,24 +1,18 @@
 import type { WebSocket } from '@fastify/websocket';
-import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { FastifyPluginAsync, FastifyReply, FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
-import {
-  EVENTS_DEFAULTS,
-  EventFeed,
-  type EventFilter,
-  eventJson,
-  type Subscription,
-} from '../events/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { principalOf } from './auth.js';
-import { drained } from './drained.js';
-import type { DefineRoute } from './route-definer.js';
-import { StreamedEvent } from './schemas/operations.js';
-import { parseInput } from './validation.js';
+import type { SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import type { AccessControl } from '../access/index.js';
+import { defineRoutes, drained, parseInput, principalOf } from '../api/index.js';
+import { StreamedEvent } from './api-schemas.js';
+import { EventFeed, type EventFilter, eventJson, type Subscription } from './event-feed.js';
+import { EVENTS_DEFAULTS } from './events-defaults.js';
 
 /**
  * The live event stream: `GET /events/stream` (Server-Sent Events) and `GET /events/ws`
- * (WebSocket), both fed by the process's one event tail (events/event-feed.ts), filtered by
+ * (WebSocket), both fed by the process's one event tail (event-feed.ts), filtered by
  * `goal_id` / `agent_id` and by what the caller may see. Each message carries the event's id;
  * SSE clients resume with `Last-Event-ID` (browsers do it by themselves), WebSocket clients with
  * `?last_event_id=`. Streams end when the client goes away, falls too far behind, or the server
@@ -36,7 +30,19 @@ const StreamQuery = z.object({
 /** How long a view decision is reused on one stream; revocations reach open streams this fast. */
 const VIEW_CACHE_MS = 5000;
 
-export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, deps: ApiDeps): void {
+export interface EventRoutesOptions {
+  readonly store: SqlStore;
+  readonly clock: Clock;
+  /** Decides, per agent, whether the caller may see its events. */
+  readonly access: Pick<AccessControl, 'allows'>;
+  /** Browser origins that may open the WebSocket (ASTRA_CORS_ORIGINS). */
+  readonly corsOrigins: readonly string[];
+  /** The tail's interval, the keep-alive interval, the per-client queue; default EVENTS_DEFAULTS.streams. */
+  readonly streams?: { readonly pollMs: number; readonly heartbeatMs: number; readonly bufferSize: number };
+}
+
+export const eventRoutes: FastifyPluginAsync<EventRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   const settings = deps.streams ?? EVENTS_DEFAULTS.streams;
   const feed = new EventFeed({
     store: deps.store,
@@ -129,7 +135,7 @@ export function registerEventRoutes(app: FastifyInstance, define: DefineRoute, d
     checkOrigin(request, allowedOrigins);
     parseInput(StreamQuery, request.query, 'query');
   });
-}
+};
 
 function checkOrigin(request: FastifyRequest, allowed: ReadonlySet<string>): void {
   const origin = request.headers.origin;
@@ -154,7 +160,10 @@ function lastEventIdHeader(request: FastifyRequest): number | undefined {
  * Whether the caller may see an agent's events, decided by the access policies (`agent.view`;
  * events of no agent need `platform.view`) and remembered for a few seconds per stream.
  */
-function viewPredicate(request: FastifyRequest, deps: ApiDeps): (agentId: string | null) => Promise<boolean> {
+function viewPredicate(
+  request: FastifyRequest,
+  deps: Pick<EventRoutesOptions, 'clock' | 'access'>,
+): (agentId: string | null) => Promise<boolean> {
   const principal = principalOf(request);
   const decided = new Map<string, { allowed: boolean; at: number }>();
   return async (agentId) => {

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { JsonObject, Timestamp, Uuid } from './common.js';
-import { Plan } from './plan.js';
+import { JsonObject, Plan, Timestamp, Uuid } from '../api/index.js';
 
 const approvalFields = {
   id: Uuid,

@@ -1,12 +1,11 @@
+import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError, normalizeError } from '../../errors/index.js';
-import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
 import { decisionsInWindow, PLATFORM, type StoredDecision } from '../access/index.js';
-import { eventsInWindow, type LoggedEvent } from '../events/index.js';
-import type { ApiDeps } from './api-deps.js';
-import { drained } from './drained.js';
-import type { DefineRoute } from './route-definer.js';
-import { parseInput } from './validation.js';
+import { defineRoutes, drained, parseInput } from '../api/index.js';
+import { eventsInWindow, type LoggedEvent } from './event-store.js';
 
 /**
  * The audit export, `GET /audit.ndjson?since&until&agent_id` (upstream's path and default window
@@ -98,7 +97,13 @@ function windowOf(query: z.output<typeof AuditQuery>, now: number): Window {
   return { since, until, agentId: query.agent_id?.toLowerCase() ?? null };
 }
 
-export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
+export interface AuditRoutesOptions {
+  readonly store: SqlStore;
+  readonly clock: Clock;
+}
+
+export const auditRoutes: FastifyPluginAsync<AuditRoutesOptions> = async (app, deps) => {
+  const define = defineRoutes(app);
   define(
     {
       method: 'GET',
@@ -146,4 +151,4 @@ export function registerAuditRoutes(define: DefineRoute, deps: ApiDeps): void {
       }
     },
   );
-}
+};
