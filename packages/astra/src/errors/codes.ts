@@ -325,7 +325,7 @@ export const ERROR_CODES = {
     'user',
     400,
     false,
-    'A request to the egress proxy is not a proxy request (no absolute URI, an unsupported scheme, a malformed CONNECT target).',
+    'A request to the egress proxy is not one it takes (credentials in the URI, no target, an unsupported scheme, a malformed CONNECT target).',
   ),
   ASTRA_EGRESS_PROXY_AUTH_REQUIRED: spec(
     'user',

@@ -125,9 +125,10 @@ export interface EgressFetchResponse {
  * proxy's answers do (403/502/504 with the JSON error body), and so does a response over the
  * fetch limit (502 ASTRA_EGRESS_RESPONSE_TOO_LARGE). It rejects only with ASTRA_EGRESS_BAD_REQUEST
  * (a malformed request), ASTRA_EGRESS_SESSION_CLOSED, or ASTRA_EGRESS_UPSTREAM_FAILED when a
- * response breaks off after its status line.
+ * response breaks off after its status line. An aborted `signal` ends the request and rejects with
+ * the signal's reason.
  */
-export type EgressFetch = (request: EgressFetchRequest) => Promise<EgressFetchResponse>;
+export type EgressFetch = (request: EgressFetchRequest, signal?: AbortSignal) => Promise<EgressFetchResponse>;
 
 export interface EgressSession {
   readonly id: string;
@@ -136,6 +137,8 @@ export interface EgressSession {
   /** `http://<id>:<token>@127.0.0.1:<port>` on the node's TCP listener, when it has one. */
   readonly proxyUrl: string | null;
   readonly fetch: EgressFetch;
+  /** How many of this session's requests were refused so far (records with outcome `denied`). */
+  refusals(): number;
   close(): Promise<void>;
 }
 

@@ -232,25 +232,57 @@ describe('egress proxy: forwarding and refusals', () => {
     expect(JSON.parse(narrowed.body).error.message).toContain("task's egress allow-list");
   });
 
-  it('answers origin-form requests with 400 ASTRA_EGRESS_BAD_REQUEST and a failed lookup with 502', async () => {
+  it('takes origin-form requests by their Host header (curl --unix-socket), and answers a failed lookup with 502', async () => {
     await openProxy();
-    const s = await session({ tool: [{ host: '*.example.com' }] });
-    const raw = await new Promise<number>((resolve, reject) => {
-      const req = http.request({ socketPath: s.socketPath, path: '/relative' });
-      req.on('error', reject);
-      req.on('response', (res) => {
-        res.resume();
-        resolve(res.statusCode ?? 0);
-      });
-      req.end();
+    const s = await session({
+      tool: [
+        { host: '*.example.com' },
+        { host: '127.0.0.1', ports: [upstream.port], allowAddresses: ['loopback'] },
+      ],
     });
-    expect(raw).toBe(400);
+    const originForm = (host: string) =>
+      new Promise<{ status: number; body: string }>((resolve, reject) => {
+        const req = http.request({ socketPath: s.socketPath, path: '/relative?x=1', headers: { host } });
+        req.on('error', reject);
+        req.on('response', (res) => {
+          const chunks: Buffer[] = [];
+          res.on('data', (c: Buffer) => chunks.push(c));
+          res.on('end', () =>
+            resolve({ status: res.statusCode ?? 0, body: Buffer.concat(chunks).toString() }),
+          );
+        });
+        req.end();
+      });
+    const forwarded = await originForm(`127.0.0.1:${upstream.port}`);
+    expect(forwarded.status).toBe(200);
+    expect(JSON.parse(forwarded.body).path).toBe('/relative?x=1');
+    const refused = await originForm('localhost');
+    expect(refused.status).toBe(403);
+    expect(JSON.parse(refused.body).error.code).toBe('ASTRA_EGRESS_DENIED');
     const missing = await viaProxy(s, { url: 'http://nowhere.example.com/' });
     expect(missing.status).toBe(502);
     expect(JSON.parse(missing.body).error).toMatchObject({
       code: 'ASTRA_EGRESS_UPSTREAM_FAILED',
       retryable: true,
     });
+  });
+});
+
+describe('egress proxy: malformed requests', () => {
+  it('answers 400 ASTRA_EGRESS_BAD_REQUEST for a URI with credentials and a CONNECT target that is not host:port', async () => {
+    await openProxy();
+    const s = await session(loopbackGrant());
+    const withCredentials = await viaProxy(s, { url: `http://user:pw@127.0.0.1:${upstream.port}/` });
+    expect(withCredentials.status).toBe(400);
+    expect(JSON.parse(withCredentials.body).error.code).toBe('ASTRA_EGRESS_BAD_REQUEST');
+    const tunnel = await connect(s.socketPath, 'no-port-here');
+    expect(tunnel.status).toBe(400);
+    expect(JSON.parse(tunnel.body).error.code).toBe('ASTRA_EGRESS_BAD_REQUEST');
+    const records = await sink.waitFor(2);
+    expect(records.map((r) => [r.outcome, r.status])).toEqual([
+      ['denied', 400],
+      ['denied', 400],
+    ]);
   });
 });
 

@@ -46,10 +46,14 @@ export interface SocketFetchOptions {
 }
 
 export function createSocketFetch(options: SocketFetchOptions): EgressFetch {
-  return (request) =>
+  return (request, signal) =>
     new Promise<EgressFetchResponse>((resolve, reject) => {
       if (options.isClosed()) {
         reject(new AstraError('ASTRA_EGRESS_SESSION_CLOSED'));
+        return;
+      }
+      if (signal?.aborted) {
+        reject(signal.reason);
         return;
       }
       const { url, method } = validate(request);
@@ -67,14 +71,17 @@ export function createSocketFetch(options: SocketFetchOptions): EgressFetch {
         method,
         path: url.href,
         headers,
+        ...(signal === undefined ? {} : { signal }),
       });
       outgoing.on('error', (error) =>
         reject(
-          options.isClosed()
-            ? new AstraError('ASTRA_EGRESS_SESSION_CLOSED', undefined, { cause: error })
-            : new AstraError('ASTRA_EGRESS_UPSTREAM_FAILED', 'egress fetch: the proxy connection failed', {
-                cause: error,
-              }),
+          signal?.aborted
+            ? signal.reason
+            : options.isClosed()
+              ? new AstraError('ASTRA_EGRESS_SESSION_CLOSED', undefined, { cause: error })
+              : new AstraError('ASTRA_EGRESS_UPSTREAM_FAILED', 'egress fetch: the proxy connection failed', {
+                  cause: error,
+                }),
         ),
       );
       outgoing.on('response', (answer) => {
@@ -108,13 +115,17 @@ export function createSocketFetch(options: SocketFetchOptions): EgressFetch {
             body: new Uint8Array(Buffer.concat(chunks)),
           });
         });
-        answer.on('error', (error) =>
-          reject(
-            new AstraError('ASTRA_EGRESS_UPSTREAM_FAILED', 'egress fetch: the response broke', {
-              cause: error,
-            }),
-          ),
-        );
+        // Cut off before its end (the upstream broke off, or the signal aborted); a settled promise
+        // ignores this (the too-large answer above destroys the response itself).
+        answer.on('error', () => undefined);
+        answer.on('close', () => {
+          if (!answer.complete)
+            reject(
+              signal?.aborted
+                ? signal.reason
+                : new AstraError('ASTRA_EGRESS_UPSTREAM_FAILED', 'egress fetch: the response broke off'),
+            );
+        });
       });
       outgoing.end(body);
     });

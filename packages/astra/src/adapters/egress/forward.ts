@@ -8,7 +8,7 @@ import { chooseAddress } from './upstream-address.js';
 
 /**
  * A request in absolute form (`GET http://host/path`, or `https://` when the proxy is to speak TLS
- * itself): checked against the grants and the address rules, sent upstream by the proxy with the
+ * itself) or in origin form with a Host header (`curl --unix-socket`): checked against the grants and the address rules, sent upstream by the proxy with the
  * grant's headers injected, and answered with the upstream's response as it streams.
  *
  * Hop-by-hop headers (RFC 9110 §7.6.1: Connection and the headers it names, Keep-Alive,
@@ -37,10 +37,20 @@ function endToEnd(raw: readonly string[]): [string, string][] {
   return pairs.filter(([name]) => !HOP_BY_HOP.has(name.toLowerCase()) && !named.has(name.toLowerCase()));
 }
 
-function parseTarget(url: string | undefined): URL | null {
-  if (url === undefined || !/^https?:\/\//i.test(url)) return null;
+/**
+ * The request's target: an absolute URI, or (origin form, `GET /path` with `Host: api.example.com`,
+ * what `curl --unix-socket` sends) `http://<Host><path>`. Either way the grant decides.
+ */
+function parseTarget(url: string | undefined, host: string | undefined): URL | null {
+  const absolute =
+    url !== undefined && /^https?:\/\//i.test(url)
+      ? url
+      : url?.startsWith('/') === true && host !== undefined && host !== ''
+        ? `http://${host}${url}`
+        : null;
+  if (absolute === null) return null;
   try {
-    const parsed = new URL(url);
+    const parsed = new URL(absolute);
     return parsed.username === '' && parsed.password === '' && parsed.hostname !== '' ? parsed : null;
   } catch {
     return null;
@@ -53,12 +63,12 @@ export async function forwardRequest(
   res: ServerResponse,
 ): Promise<void> {
   const method = req.method ?? 'GET';
-  const target = parseTarget(req.url);
+  const target = parseTarget(req.url, req.headers.host);
   if (target === null) {
     const finish = startRecord(context, { method, scheme: 'http', host: '', port: 0 });
     const answer = refusal(
       'ASTRA_EGRESS_BAD_REQUEST',
-      'the egress proxy takes absolute http:// or https:// URIs (or CONNECT host:port)',
+      'the egress proxy takes absolute http:// or https:// URIs, a path with a Host header, or CONNECT host:port',
       { target: (req.url ?? '').slice(0, 200) },
     );
     sendRefusal(res, answer);

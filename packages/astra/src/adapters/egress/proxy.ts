@@ -188,6 +188,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         resources.add(resource);
         return () => void resources.delete(resource);
       },
+      stats: { refusals: 0 },
     };
     const server = http.createServer();
     server.maxConnections = settings.maxConnectionsPerSession;
@@ -229,6 +230,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         maxResponseBytes: settings.maxFetchResponseBytes,
         isClosed: () => sessionClosed,
       }),
+      refusals: () => context.stats.refusals,
       close,
     };
   }

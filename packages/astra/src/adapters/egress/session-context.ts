@@ -23,6 +23,8 @@ export interface SessionContext {
   readonly agents: { readonly http: http.Agent; readonly https: https.Agent };
   /** Registers something to destroy when the session closes; the returned function forgets it. */
   track(resource: { destroy(): void }): () => void;
+  /** Counts the session's refused requests (outcome `denied`). */
+  readonly stats: { refusals: number };
 }
 
 export interface RecordStart {
@@ -59,6 +61,7 @@ export function startRecord(context: SessionContext, start: RecordStart): (end: 
       ...end,
       durationMs: Math.round((performance.now() - began) * 1000) / 1000,
     };
+    if (end.outcome === 'denied') context.stats.refusals += 1;
     // A sink must not throw (ports/egress.ts); one that does loses this record, never the request.
     try {
       context.sink.record(entry);
