@@ -273,7 +273,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             adminToken: deps.adminToken,
             corsOrigins: config.corsOrigins,
             version: ASTRA_VERSION,
-            approvals: { riskyTaskTypes: config.riskyTaskTypes, ttlSeconds: config.approvalTtlSeconds },
+            approvals: {
+              riskyTaskTypes: config.riskyTaskTypes,
+              ttlSeconds: config.approvalTtlSeconds,
+              riskTier: config.approvalRiskTier === 'none' ? null : config.approvalRiskTier,
+            },
             streams: {
               pollMs: config.eventsPollMs,
               heartbeatMs: config.eventsHeartbeatMs,

@@ -435,6 +435,14 @@ export const SETTINGS = {
     description:
       "Task types (or tools, a task's payload.tool) that wait for approval before they run, for every agent (comma-separated); agents add their own with config.risky_task_types.",
   },
+  approvalRiskTier: {
+    env: 'ASTRA_APPROVAL_RISK_TIER',
+    flag: 'approval-risk-tier',
+    schema: z.enum(['none', 'low', 'medium', 'high', 'critical']),
+    default: 'none',
+    description:
+      "Tool tasks whose tool's manifest is of this risk tier or above wait for approval before they run, for every agent (none: no tier waits); agents lower it with config.approval_risk_tier.",
+  },
   approvalTtlSeconds: {
     env: 'ASTRA_APPROVAL_TTL_SECONDS',
     flag: 'approval-ttl-seconds',

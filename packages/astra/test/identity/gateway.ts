@@ -1,9 +1,12 @@
+import { tmpdir } from 'node:os';
+import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
 import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
 import { wireApi } from '../../src/app/api-wiring.js';
+import { builtInHandlers } from '../../src/kernel/index.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
@@ -14,6 +17,7 @@ import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
+import { Workspaces, withToolTasks } from '../../src/services/tools/index.js';
 import { type Clock, ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
 
@@ -65,6 +69,13 @@ export async function openGateway(
     clock,
     shardCount: 2,
     retry: { baseMs: 5, maxMs: 20 },
+    // As a node has: plans may hold tool tasks (this gateway runs none).
+    handlers: withToolTasks(builtInHandlers(), {
+      store,
+      workspaces: new Workspaces(path.join(tmpdir(), 'astra-test-gateway-workspaces')),
+      allowedTools: async () => null,
+      runners: new Map(),
+    }),
   });
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
   const keySealer = TEST_KEY_SEALER;

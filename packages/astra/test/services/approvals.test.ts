@@ -11,7 +11,7 @@ import {
 } from '../../src/kernel/tasks/sql/approvals.js';
 import { readGoal, readGraphEvents, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { ApprovalRule, TaskRecord } from '../../src/kernel/tasks/types.js';
-import { approvalPolicyFor, mayDecide } from '../../src/services/approvals/policy.js';
+import { approvalPolicyFor, changesApprovalPolicy, mayDecide } from '../../src/services/approvals/policy.js';
 import type { Principal } from '../../src/services/identity/identity.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { type KernelBackend, type KernelHarness, openKernel } from '../kernel/harness.js';
@@ -353,5 +353,51 @@ describe.each(backends)('approvals on %s', (backend) => {
     expect(approvalPolicyFor({ config: {} }, { requireApproval: true }, settings)?.plan).toMatchObject({
       required: 1,
     });
+  });
+
+  it('policy: tool tasks at or above the waiting risk tier, the lower of the platform and the agent', () => {
+    const tiers = new Map([
+      ['shell_exec', 'high'],
+      ['file_read@1.0.0', 'low'],
+      ['deploy', 'critical'],
+    ] as const);
+    const plan = (type: string, tool: string) =>
+      ({
+        id: 't',
+        type,
+        payload: { tool, input: {} },
+        priority: 1,
+        maxRetries: 0,
+        timeoutMs: null,
+        dependsOn: [],
+        onDependencyFailure: 'fail',
+      }) as never;
+    const waits = (
+      agentTier: string | undefined,
+      platformTier: 'high' | 'critical' | null,
+      type: string,
+      tool: string,
+    ) =>
+      approvalPolicyFor(
+        { config: agentTier === undefined ? {} : { approval_risk_tier: agentTier } },
+        {},
+        { riskyTaskTypes: [], ttlSeconds: 0, riskTier: platformTier },
+        tiers,
+      )?.task(plan(type, tool)) != null;
+    expect(waits(undefined, null, 'tool', 'shell_exec')).toBe(false);
+    expect(waits('high', null, 'tool', 'shell_exec')).toBe(true);
+    expect(waits('high', null, 'tool', 'deploy')).toBe(true);
+    expect(waits('high', null, 'tool', 'file_read@1.0.0')).toBe(false);
+    expect(waits(undefined, 'critical', 'tool', 'shell_exec')).toBe(false);
+    expect(waits(undefined, 'critical', 'tool', 'deploy')).toBe(true);
+    // The lower of the two tiers applies; a tier the agent misspells is no tier.
+    expect(waits('low', 'critical', 'tool', 'file_read@1.0.0')).toBe(true);
+    expect(waits('extreme', 'high', 'tool', 'shell_exec')).toBe(true);
+    expect(waits('extreme', null, 'tool', 'shell_exec')).toBe(false);
+    // Only tool tasks have a tool's tier; an unregistered tool has none.
+    expect(waits('low', null, 'echo', 'shell_exec')).toBe(false);
+    expect(waits('low', null, 'tool', 'unregistered')).toBe(false);
+    // Changing it changes the approval policy: an agent admin's right, not an editor's.
+    expect(changesApprovalPolicy({}, { approval_risk_tier: 'low' })).toBe(true);
   });
 });

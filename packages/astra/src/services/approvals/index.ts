@@ -9,4 +9,5 @@ export {
   approversOf,
   changesApprovalPolicy,
   mayDecide,
+  type ToolTiers,
 } from './policy.js';

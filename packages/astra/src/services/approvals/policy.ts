@@ -1,6 +1,7 @@
 import { AstraError } from '../../errors/index.js';
 import type { ApprovalRecord, ApprovalRule, PlanTask } from '../../kernel/index.js';
 import type { Principal } from '../identity/index.js';
+import { RISK_TIERS, type RiskTier } from '../tools/index.js';
 
 /**
  * What needs people's approval, and who may give it. Decided once, when a goal is submitted: the
@@ -12,6 +13,8 @@ import type { Principal } from '../identity/index.js';
  * - `require_plan_approval: true` (or `require_approval: true` on the goal itself): the plan waits;
  * - `risky_task_types: [...]`: task types or tools (a task's `payload.tool`) that wait, on top of
  *   the platform's list;
+ * - `approval_risk_tier: "high"`: tool tasks whose tool's manifest is of that risk tier or above
+ *   wait (the lower of the agent's and the platform's `ASTRA_APPROVAL_RISK_TIER` applies);
  * - `approvers: [...]` (user ids; empty: the agent's administrators), `required_approvals` (default 1),
  *   `approval_ttl_seconds` (default the platform's; 0: never expires).
  * Who may vote: the gateway's access rule (`approval.decide`, docs/access.md) decides first, with
@@ -23,10 +26,12 @@ export interface ApprovalSettings {
   readonly riskyTaskTypes: readonly string[];
   /** Default expiry of a request, in seconds; 0: none. */
   readonly ttlSeconds: number;
+  /** Tool tasks whose tool is of this risk tier or above wait for approval, for every agent; null: none. */
+  readonly riskTier?: RiskTier | null;
 }
 
 /** The defaults (the routes and the settings table use them): no type risky for every agent; a day to decide. */
-export const APPROVAL_DEFAULTS: ApprovalSettings = { riskyTaskTypes: [], ttlSeconds: 86_400 };
+export const APPROVAL_DEFAULTS: ApprovalSettings = { riskyTaskTypes: [], ttlSeconds: 86_400, riskTier: null };
 
 /** The voter a principal is: a user id, or `admin-token`; null when it may never vote (an agent). */
 export function approverOf(principal: Principal): string | null {
@@ -53,6 +58,7 @@ const APPROVAL_KEYS = [
   'approvers',
   'required_approvals',
   'approval_ttl_seconds',
+  'approval_risk_tier',
 ] as const;
 
 /** Whether replacing an agent's config `before` by `after` changes what needs approval or who gives it. */
@@ -74,18 +80,44 @@ const strings = (value: unknown): string[] =>
 const wholeNumber = (value: unknown, fallback: number, min: number): number =>
   typeof value === 'number' && Number.isInteger(value) && value >= min ? value : fallback;
 
-/** Whether a task needs approval: its type or tool is risky for the platform or this agent. */
+/** The risk tiers of the tools a plan's tasks name, by the reference they name them with. */
+export type ToolTiers = ReadonlyMap<string, RiskTier>;
+
+const toolOf = (task: Pick<PlanTask, 'payload'>): string | undefined => {
+  const payload = task.payload;
+  const tool =
+    typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload.tool : undefined;
+  return typeof tool === 'string' ? tool : undefined;
+};
+
+/** The lowest tier that waits for this agent: the lower of its own and the platform's; null: none. */
+function waitingTier(
+  agent: { readonly config: Record<string, unknown> },
+  settings: ApprovalSettings,
+): RiskTier | null {
+  const own = agent.config.approval_risk_tier;
+  const tiers = [settings.riskTier ?? null, RISK_TIERS.includes(own as RiskTier) ? (own as RiskTier) : null]
+    .filter((tier): tier is RiskTier => tier !== null)
+    .map((tier) => RISK_TIERS.indexOf(tier));
+  return tiers.length === 0 ? null : (RISK_TIERS[Math.min(...tiers)] as RiskTier);
+}
+
+/**
+ * Whether a task needs approval: its type or tool is risky for the platform or this agent, or it
+ * is a tool task whose tool's risk tier is at or above the tier that waits.
+ */
 export function isRisky(
   task: Pick<PlanTask, 'type' | 'payload'>,
   agent: { readonly config: Record<string, unknown> },
   settings: ApprovalSettings,
+  tiers: ToolTiers = new Map(),
 ): boolean {
+  const tool = toolOf(task);
   const risky = new Set([...settings.riskyTaskTypes, ...strings(agent.config.risky_task_types)]);
-  if (risky.size === 0) return false;
-  const payload = task.payload;
-  const tool =
-    typeof payload === 'object' && payload !== null && !Array.isArray(payload) ? payload.tool : undefined;
-  return risky.has(task.type) || (typeof tool === 'string' && risky.has(tool));
+  if (risky.has(task.type) || (tool !== undefined && risky.has(tool))) return true;
+  const waiting = waitingTier(agent, settings);
+  const tier = task.type === 'tool' && tool !== undefined ? tiers.get(tool) : undefined;
+  return waiting !== null && tier !== undefined && RISK_TIERS.indexOf(tier) >= RISK_TIERS.indexOf(waiting);
 }
 
 /** The engine's `approval` input for a goal of this agent, or undefined when nothing waits. */
@@ -93,6 +125,7 @@ export function approvalPolicyFor(
   agent: { readonly config: Record<string, unknown> },
   goal: { readonly requireApproval?: boolean },
   settings: ApprovalSettings,
+  tiers: ToolTiers = new Map(),
 ): { plan: ApprovalRule | null; task: (task: PlanTask) => ApprovalRule | null } | undefined {
   const config = agent.config;
   const ttlSeconds = wholeNumber(config.approval_ttl_seconds, settings.ttlSeconds, 0);
@@ -102,9 +135,12 @@ export function approvalPolicyFor(
     ttlMs: ttlSeconds === 0 ? null : ttlSeconds * 1000,
   };
   const plan = goal.requireApproval === true || config.require_plan_approval === true ? rule : null;
-  const anyRisky = settings.riskyTaskTypes.length > 0 || strings(config.risky_task_types).length > 0;
+  const anyRisky =
+    settings.riskyTaskTypes.length > 0 ||
+    strings(config.risky_task_types).length > 0 ||
+    (waitingTier(agent, settings) !== null && tiers.size > 0);
   if (plan === null && !anyRisky) return undefined;
-  return { plan, task: (task) => (isRisky(task, agent, settings) ? rule : null) };
+  return { plan, task: (task) => (isRisky(task, agent, settings, tiers) ? rule : null) };
 }
 
 /** `{approval}` to spread into the engine's submit input, or `{}` when nothing waits. */
@@ -112,7 +148,8 @@ export function approvalInput(
   agent: { readonly config: Record<string, unknown> },
   goal: { readonly requireApproval?: boolean },
   settings: ApprovalSettings = APPROVAL_DEFAULTS,
+  tiers: ToolTiers = new Map(),
 ): { approval?: NonNullable<ReturnType<typeof approvalPolicyFor>> } {
-  const approval = approvalPolicyFor(agent, goal, settings);
+  const approval = approvalPolicyFor(agent, goal, settings, tiers);
   return approval === undefined ? {} : { approval };
 }

@@ -15,6 +15,7 @@ import {
 import { describedAs, isUuid, Plan, parseInput } from '../api/index.js';
 import { type ApprovalSettings, approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
+import { toolRiskTiers } from '../tools/index.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
 
@@ -103,11 +104,26 @@ export async function submitGoalTo(
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
-    ...approvalInput(agent, { requireApproval: body.require_approval === true }, deps.approvals),
+    ...approvalInput(
+      agent,
+      { requireApproval: body.require_approval === true },
+      deps.approvals,
+      await toolRiskTiers(deps.store, toolRefsOf(body.plan)),
+    ),
     admit: admissionFor(agentId, () => new Date(deps.clock.now())),
     ...(body.documents === undefined || body.documents.length === 0
       ? {}
       : { withGoal: (tx, goalId) => insertGoalDocuments(tx, agentId, goalId, body.documents ?? []) }),
+  });
+}
+
+/** The tool references of a plan's tool tasks (the plan is checked fully by the engine). */
+function toolRefsOf(plan: unknown): string[] {
+  const tasks = (plan as { tasks?: unknown } | null)?.tasks;
+  if (!Array.isArray(tasks)) return [];
+  return tasks.flatMap((task: unknown) => {
+    const { type, payload } = (task ?? {}) as { type?: unknown; payload?: { tool?: unknown } | null };
+    return type === 'tool' && typeof payload?.tool === 'string' ? [payload.tool] : [];
   });
 }
 

@@ -24,6 +24,6 @@ export {
 } from './manifest.js';
 export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
-export { compareVersions, readTool, type ToolRecord } from './tool-store.js';
+export { compareVersions, readTool, type ToolRecord, toolRiskTiers } from './tool-store.js';
 export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';
 export { type Workspace, Workspaces } from './workspace.js';

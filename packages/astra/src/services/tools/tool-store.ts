@@ -12,6 +12,7 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
 import {
   type EgressRule,
   FILESYSTEM_SCOPES,
+  parseToolRef,
   RISK_TIERS,
   SANDBOX_KINDS,
   SIDE_EFFECTS,
@@ -214,4 +215,21 @@ export function compareVersions(a: string, b: string): number {
   }
   if (preA === undefined || preB === undefined) return preA === undefined ? (preB === undefined ? 0 : 1) : -1;
   return preA < preB ? -1 : preA > preB ? 1 : 0;
+}
+
+/**
+ * The risk tiers of the tools a plan's tool tasks name, keyed by the reference as written
+ * (`name` or `name@version`); references to no registered tool are left out.
+ */
+export async function toolRiskTiers(
+  db: SqlExecutor,
+  refs: Iterable<string>,
+): Promise<Map<string, ToolManifest['riskTier']>> {
+  const tiers = new Map<string, ToolManifest['riskTier']>();
+  for (const ref of new Set(refs)) {
+    const parsed = parseToolRef(ref);
+    const tool = parsed === null ? null : await readTool(db, parsed.name, parsed.version);
+    if (tool !== null) tiers.set(ref, tool.riskTier);
+  }
+  return tiers;
 }
