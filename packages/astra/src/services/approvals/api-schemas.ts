@@ -1,14 +1,15 @@
 import { z } from 'zod';
+import { APPROVAL_STATUSES, APPROVAL_TYPES } from '../../kernel/index.js';
 import { JsonObject, Plan, Timestamp, Uuid } from '../api/index.js';
 
 const approvalFields = {
   id: Uuid,
-  request_type: z.enum(['plan', 'risky_task']),
+  request_type: z.enum(APPROVAL_TYPES),
   agent_id: Uuid,
   goal_id: Uuid,
   graph_id: Uuid.nullable(),
   task_id: Uuid.nullable(),
-  status: z.enum(['pending', 'approved', 'denied', 'expired', 'cancelled']),
+  status: z.enum(APPROVAL_STATUSES),
   required_approvals: z.number().int(),
   approvals_received: z.number().int(),
   approvers: z

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import {
+  APPROVAL_TYPES,
   type ApprovalRecord,
   listPendingApprovals,
   readApproval,
@@ -32,7 +33,7 @@ import { approverOf, mayDecide } from './policy.js';
  */
 const PendingQuery = z.object({
   agent_id: z.string().refine(isUuid, 'must be a UUID').optional(),
-  request_type: z.enum(['plan', 'risky_task']).optional(),
+  request_type: z.enum(APPROVAL_TYPES).optional(),
   limit: z.coerce.number().int().min(1).max(1000).optional(),
 });
 

@@ -1,21 +1,7 @@
 import { z } from 'zod';
+import { GOAL_STATUSES, TASK_STATUSES } from '../../../kernel/index.js';
 
 /** The states of the kernel's state machines (kernel/tasks/types.ts), as answers show them. */
-export const TaskStatus = z
-  .enum([
-    'created',
-    'pending',
-    'waiting_approval',
-    'queued',
-    'scheduled',
-    'running',
-    'completed',
-    'failed',
-    'dead_letter',
-    'cancelled',
-  ])
-  .meta({ id: 'TaskStatus' });
+export const TaskStatus = z.enum(TASK_STATUSES).meta({ id: 'TaskStatus' });
 
-export const GoalStatus = z
-  .enum(['pending', 'pending_approval', 'blocked', 'active', 'completed', 'failed', 'cancelled'])
-  .meta({ id: 'GoalStatus' });
+export const GoalStatus = z.enum(GOAL_STATUSES).meta({ id: 'GoalStatus' });
