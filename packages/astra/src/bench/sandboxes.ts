@@ -72,7 +72,7 @@ async function main(): Promise<void> {
   const subjects: Subject[] = [
     {
       name: 'quickjs',
-      driver: createQuickJsDriver({ poolSize: 4 }),
+      driver: createQuickJsDriver(),
       program: { kind: 'javascript', source: 'export default (input) => input + 1', input: 1 },
       runs: 500,
       concurrency: 2,

@@ -20,7 +20,7 @@ export interface QuickJsDriverOptions {
   readonly limits?: Partial<SandboxLimits>;
 }
 
-export const QUICKJS_DRIVER_DEFAULTS = { poolSize: 2 } as const;
+export const QUICKJS_DRIVER_DEFAULTS = { poolSize: 4 } as const;
 
 export function createQuickJsDriver(options: QuickJsDriverOptions = {}): SandboxDriver {
   const defaults = { ...SANDBOX_LIMIT_DEFAULTS, ...options.limits };
