@@ -49,13 +49,13 @@ const open = (fd: number, relative: string, oflags: number, rights: bigint): num
   ...op.call('path_open'),
 ];
 
-/** Copies the file open at fd load(12) to stdout. */
-const copyOpenFile = (): number[] =>
+/** Copies what the descriptor (the instructions that push it) reads, to stdout, until end of file. */
+const copyToStdout = (fd: number[]): number[] =>
   op.block(
     op.loop([
       ...op.store(0, op.i32(BUFFER)),
       ...op.store(4, op.i32(4096)),
-      ...op.load(12),
+      ...fd,
       ...op.i32(0),
       ...op.i32(1),
       ...op.i32(8),
@@ -68,6 +68,9 @@ const copyOpenFile = (): number[] =>
       ...op.br(0),
     ]),
   );
+
+/** Copies the file open at fd load(12) to stdout. */
+const copyOpenFile = (): number[] => copyToStdout(op.load(12));
 
 const readdir = (fd: number): number[] => [
   ...op.i32(fd),
@@ -87,28 +90,7 @@ export const wasiKit: SandboxKit = {
   create: () => createWasiDriver(),
   print: (text) => wasm(write(1, TEXT, bytes(`${text}\n`)), [{ address: TEXT, text: `${text}\n` }]),
   fail: (code) => wasm([...op.i32(code), ...op.call('proc_exit')]),
-  echoInput: (input) =>
-    wasm(
-      op.block(
-        op.loop([
-          ...op.store(0, op.i32(BUFFER)),
-          ...op.store(4, op.i32(4096)),
-          ...op.i32(0),
-          ...op.i32(0),
-          ...op.i32(1),
-          ...op.i32(8),
-          ...op.call('fd_read'),
-          ...op.exitOnError,
-          ...op.load(8),
-          ...op.eqz,
-          ...op.brIf(1),
-          ...write(1, BUFFER, op.load(8)),
-          ...op.br(0),
-        ]),
-      ),
-      [],
-      input,
-    ),
+  echoInput: (input) => wasm(copyToStdout(op.i32(0)), [], input),
   printEnv: () =>
     wasm([
       ...op.i32(16),
