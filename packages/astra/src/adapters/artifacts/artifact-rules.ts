@@ -5,6 +5,7 @@ import {
   type ArtifactBody,
   type ArtifactListOptions,
   type ArtifactMeta,
+  type ArtifactPage,
   type ArtifactPutOptions,
   artifactSha256,
 } from '../../ports/artifacts.js';
@@ -55,6 +56,25 @@ export function checkListOptions(options: ArtifactListOptions | undefined): {
   const limit = options?.limit ?? ARTIFACTS_DEFAULTS.listLimit;
   if (!Number.isInteger(limit) || limit < 1 || limit > 1000) throw invalid('limit', 'must be 1-1000');
   return { limit, after: options?.after === undefined ? null : artifactSha256(options.after) };
+}
+
+/**
+ * One page of a listing: the live artifacts among the candidates (content hashes in order, from
+ * after the cursor), up to `limit`, and the cursor of the next page (null: this is the last).
+ */
+export async function pageOf(
+  candidates: Iterable<string | null>,
+  limit: number,
+  liveMeta: (sha: string) => Promise<ArtifactMeta | null>,
+): Promise<ArtifactPage> {
+  const items: ArtifactMeta[] = [];
+  for (const sha of candidates) {
+    const meta = sha === null ? null : await liveMeta(sha);
+    if (meta === null) continue;
+    if (items.length === limit) return { items, next: items.at(-1)?.uri ?? null };
+    items.push(meta);
+  }
+  return { items, next: null };
 }
 
 /** Any accepted body as a stream of chunks. */

@@ -16,6 +16,7 @@ import {
   HashingLimit,
   isExpired,
   laterExpiry,
+  pageOf,
 } from './artifact-rules.js';
 
 /**
@@ -190,15 +191,8 @@ export async function createFsArtifactStore(options: FsArtifactStoreOptions): Pr
 
     async list(listOptions) {
       const { limit, after } = checkListOptions(listOptions);
-      const items: ArtifactMeta[] = [];
-      for (const sha of await allShas()) {
-        if (after !== null && sha <= after) continue;
-        const meta = await liveMeta(sha);
-        if (meta === null) continue;
-        if (items.length === limit) return { items, next: items.at(-1)?.uri ?? null };
-        items.push(meta);
-      }
-      return { items, next: null };
+      const shas = (await allShas()).filter((sha) => after === null || sha > after);
+      return pageOf(shas, limit, liveMeta);
     },
 
     async sweep() {

@@ -24,6 +24,7 @@ import {
   HashingLimit,
   isExpired,
   laterExpiry,
+  pageOf,
   tooLarge,
 } from './artifact-rules.js';
 
@@ -297,15 +298,12 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
 
     async list(listOptions) {
       const { limit, after } = checkListOptions(listOptions);
-      const items: ArtifactMeta[] = [];
-      for (const { key } of await keysUnder(`${prefix}blobs/`, after)) {
-        const sha = shaOfKey(key);
-        const meta = sha === null ? null : await liveHead(sha);
-        if (meta === null) continue;
-        if (items.length === limit) return { items, next: items.at(-1)?.uri ?? null };
-        items.push(meta);
-      }
-      return { items, next: null };
+      const keys = await keysUnder(`${prefix}blobs/`, after);
+      return pageOf(
+        keys.map(({ key }) => shaOfKey(key)),
+        limit,
+        liveHead,
+      );
     },
 
     async sweep() {
