@@ -15,7 +15,13 @@ import {
   SubmittedGoal as SubmittedGoalAnswer,
 } from './api-schemas.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
-import { type GoalSubmissionOptions, goalAnswer, SubmitGoal, submitGoalTo } from './submit-goal.js';
+import {
+  type GoalSubmissionOptions,
+  goalAnswer,
+  SubmitGoal,
+  submitGoalTo,
+  submittedStatus,
+} from './submit-goal.js';
 
 const SubmitGoalWithAgent = SubmitGoal.extend({ agent_id: z.string().refine(isUuid, 'must be a UUID') });
 
@@ -91,9 +97,7 @@ export const goalRoutes: FastifyPluginAsync<GoalRoutesOptions> = async (app, dep
       const agentId = idParam(request.params, 'agent');
       const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
       const goal = await submit(request, agentId, body);
-      return reply
-        .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
-        .send(goalAnswer(goal));
+      return reply.status(submittedStatus(goal)).send(goalAnswer(goal));
     },
   );
 
@@ -116,9 +120,7 @@ export const goalRoutes: FastifyPluginAsync<GoalRoutesOptions> = async (app, dep
     async (request, reply) => {
       const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
       const goal = await submit(request, body.agent_id.toLowerCase(), body);
-      return reply
-        .status(goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201)
-        .send(goalAnswer(goal));
+      return reply.status(submittedStatus(goal)).send(goalAnswer(goal));
     },
   );
 

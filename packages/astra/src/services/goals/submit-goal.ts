@@ -127,6 +127,10 @@ function toolRefsOf(plan: unknown): string[] {
   });
 }
 
+/** 200 for a goal an idempotency key found again, 202 while its plan waits for approval, else 201. */
+export const submittedStatus = (goal: SubmittedGoal): 200 | 201 | 202 =>
+  goal.existing ? 200 : goal.status === 'pending_approval' ? 202 : 201;
+
 export const goalAnswer = (goal: SubmittedGoal) => ({
   goal_id: goal.goalId,
   graph_id: goal.graphId,
