@@ -3,9 +3,8 @@ import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
-import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
 import { migrate } from '../adapters/sql/migrate.js';
-import type { AstraConfig } from '../config/index.js';
+import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
 import { AstraError } from '../errors/index.js';
 import {
   builtInHandlers,
@@ -32,7 +31,7 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
-import { BUILTIN_RUNNERS, sandboxRunners, Workspaces, withToolTasks } from '../services/tools/index.js';
+import { Workspaces, withToolTasks } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
@@ -40,6 +39,7 @@ import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
+import { openToolRuntime } from './tool-runtime.js';
 
 /**
  * A node: one process running some or all of Astra's roles over one set of backends.
@@ -80,6 +80,8 @@ export interface NodeDeps {
     readonly engine?: readonly EngineInterceptor[];
     readonly task?: readonly TaskInterceptor[];
   };
+  /** `ASTRA_SECRET_<NAME>[_FILE]` entries from the environment, for the env secret store. */
+  readonly secretEnv?: readonly SecretEnvEntry[];
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
   /**
@@ -118,9 +120,12 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ttlMs: config.cacheTtlMs,
       onError,
     });
-    // Sandbox drivers start nothing until a tool runs in them.
-    const quickjs = createQuickJsDriver();
-    stops.push(() => quickjs.close());
+    const tools = await openToolRuntime(config, {
+      clock: deps.clock,
+      logger: log,
+      secretEnv: deps.secretEnv ?? [],
+    });
+    stops.push(() => tools.close());
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -131,7 +136,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         store: backends.store,
         workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
         allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-        runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
+        runners: tools.runners,
+        runtime: tools.runtime,
       }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,

@@ -20,6 +20,7 @@ import { ReadModel } from '../../src/services/reads/read-model.js';
 import { Workspaces, withToolTasks } from '../../src/services/tools/index.js';
 import { type Clock, ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
+import { openTestToolRuntime } from '../support/tool-runtime.js';
 
 /**
  * A gateway in this process over a given store (each test brings its own database), driven with
@@ -57,6 +58,7 @@ export async function openGateway(
 ): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } });
+  const tools = await openTestToolRuntime({ clock });
   const reads = new ReadModel({
     store,
     cache: createLruCache({ clock, maxEntries: 1000, defaultTtlMs: 60_000 }),
@@ -75,6 +77,7 @@ export async function openGateway(
       workspaces: new Workspaces(path.join(tmpdir(), 'astra-test-gateway-workspaces')),
       allowedTools: async () => null,
       runners: new Map(),
+      runtime: tools.runtime,
     }),
   });
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
@@ -135,6 +138,7 @@ export async function openGateway(
       await actors.stop();
       await access.close();
       kernel.close();
+      await tools.dispose();
     },
   };
 }

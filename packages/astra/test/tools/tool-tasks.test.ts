@@ -16,6 +16,7 @@ import {
   withToolTasks,
 } from '../../src/services/tools/index.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
+import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runtime.js';
 
 /**
  * The `tool` task type over a real kernel and executor (docs/tools.md): a goal's tasks share its
@@ -35,9 +36,11 @@ describe('tool tasks', () => {
   let agentId: string;
   let root: string;
   let quickjs: SandboxDriver;
+  let tools: TestToolRuntime;
 
   beforeEach(async () => {
     quickjs = createQuickJsDriver({ poolSize: 1 });
+    tools = await openTestToolRuntime();
     root = await mkdtemp(path.join(tmpdir(), 'astra-workspaces-'));
     const handlers = builtInHandlers();
     h = await openKernel('embedded', { handlers });
@@ -46,6 +49,7 @@ describe('tool tasks', () => {
       workspaces: new Workspaces(root),
       allowedTools: async (id) => (await readProfile(h.store, id))?.allowedTools ?? null,
       runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
+      runtime: tools.runtime,
     });
     agentId = await h.createAgent();
     await h.startExecutor();
@@ -53,6 +57,7 @@ describe('tool tasks', () => {
   afterEach(async () => {
     await h.dispose();
     await quickjs.close();
+    await tools.dispose();
     await rm(root, { recursive: true, force: true });
   });
 

@@ -47,7 +47,7 @@ function parseRoles(names: readonly string[]): Role[] {
 }
 
 async function runNode(context: CliContext, options: Record<string, unknown>, roles: Role[]): Promise<void> {
-  const { config } = loadConfig(configInput(options, context.env));
+  const { config, secretEnv } = loadConfig(configInput(options, context.env));
   const split = roles.length < ROLES.length;
   if (split && (config.postgresUrl === undefined || config.redisUrl === undefined))
     throw new AstraError(
@@ -76,6 +76,7 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
     clock: systemClock,
     logger,
     roles,
+    secretEnv,
     ...(adminToken === undefined ? {} : { adminToken }),
     onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
     onAdminCreated: (email, passwordFile) =>

@@ -1,20 +1,10 @@
-import type { JsonValue } from '../../kernel/index.js';
-import type { ToolManifest } from './manifest.js';
-import type { Workspace } from './workspace.js';
+import type { ToolRunner } from './tool-call.js';
 
 /**
  * The built-in tools whose code is the runtime's own (`sandbox: none`): they touch only the goal's
  * workspace, through Workspace's path rules. Each gets the call's checked input and its manifest
  * (for its limits) and answers the task's result.
  */
-export interface ToolCall {
-  readonly input: Record<string, unknown>;
-  readonly manifest: ToolManifest;
-  readonly workspace: () => Promise<Workspace>;
-  readonly signal: AbortSignal;
-}
-
-export type ToolRunner = (call: ToolCall) => Promise<JsonValue>;
 
 /** Most entries `list_files` answers. */
 const MAX_ENTRIES = 1000;

@@ -4,7 +4,7 @@
  * registry's routes. Other services import this file only (tools/check-imports.mjs).
  */
 export { toolAllowed } from './allowed-tools.js';
-export { BUILTIN_RUNNERS, type ToolCall, type ToolRunner } from './builtin-tools.js';
+export { BUILTIN_RUNNERS } from './builtin-tools.js';
 export { checkAgainst, type SchemaIssue } from './json-schema.js';
 export {
   DEFAULT_TOOL_LIMITS,
@@ -23,6 +23,7 @@ export {
   type ToolRef,
 } from './manifest.js';
 export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
+export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export { compareVersions, readTool, type ToolRecord, toolRiskTiers } from './tool-store.js';
 export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';

@@ -1,7 +1,7 @@
 import type { JsonValue } from '../../kernel/index.js';
 import type { SandboxDriver, SandboxLimits, SandboxOutcome } from '../../ports/sandbox.js';
-import type { ToolRunner } from './builtin-tools.js';
 import type { ToolManifest } from './manifest.js';
+import type { ToolRunner } from './tool-call.js';
 import { ToolCallError } from './tool-errors.js';
 
 /**

@@ -1,9 +1,9 @@
 import type { HandlerRegistry, JsonValue, PayloadIssue, TaskHandler } from '../../kernel/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { toolAllowed } from './allowed-tools.js';
-import type { ToolRunner } from './builtin-tools.js';
 import { checkAgainst } from './json-schema.js';
 import { parseToolRef } from './manifest.js';
+import type { ToolRunner, ToolRuntime } from './tool-call.js';
 import { ToolCallError } from './tool-errors.js';
 import { readTool } from './tool-store.js';
 import type { Workspaces } from './workspace.js';
@@ -25,6 +25,8 @@ export interface ToolTaskOptions {
   readonly allowedTools: (agentId: string) => Promise<readonly string[] | null>;
   /** Runners by tool name (BUILTIN_RUNNERS, and those of the sandboxes present). */
   readonly runners: ReadonlyMap<string, ToolRunner>;
+  /** The node's artifacts, egress and secrets, handed to every runner. */
+  readonly runtime: ToolRuntime;
 }
 
 /** The plan-time check of a tool task's payload: `tool` a reference, `input` an object if given. */
@@ -76,7 +78,14 @@ export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
         `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
         { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
       );
-    return runner({ input, manifest, workspace: () => options.workspaces.of(task.goalId), signal });
+    return runner({
+      input,
+      manifest,
+      task,
+      workspace: () => options.workspaces.of(task.goalId),
+      runtime: options.runtime,
+      signal,
+    });
   };
 }
 

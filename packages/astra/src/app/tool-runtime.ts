@@ -1,0 +1,58 @@
+import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
+import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
+import type { Logger } from '../log/logger.js';
+import {
+  BUILTIN_RUNNERS,
+  sandboxRunners,
+  type ToolRunner,
+  type ToolRuntime,
+} from '../services/tools/index.js';
+import type { Clock } from '../time/clock.js';
+import { openArtifactStore, openEgressProxy, openSecretStore } from './tool-backends.js';
+
+/**
+ * The node's tool runtime: the stores and proxy every tool run may use (artifacts, egress,
+ * secrets), the sandbox drivers present, and the runners of the tools this node can run. Tools
+ * without a runner here answer ASTRA_TOOL_UNAVAILABLE. Sandbox drivers start nothing until a tool
+ * runs in them. `close` ends what it opened, the newest first.
+ */
+export interface NodeToolRuntime {
+  readonly runtime: ToolRuntime;
+  readonly runners: ReadonlyMap<string, ToolRunner>;
+  close(): Promise<void>;
+}
+
+export interface ToolRuntimeDeps {
+  readonly clock: Clock;
+  readonly logger: Logger;
+  /** `ASTRA_SECRET_<NAME>[_FILE]` entries, for the env secret store. */
+  readonly secretEnv: readonly SecretEnvEntry[];
+}
+
+export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
+  const closers: (() => Promise<void>)[] = [];
+  const close = async (): Promise<void> => {
+    for (const closeOne of closers.reverse())
+      await closeOne().catch((error: unknown) =>
+        deps.logger.warn({ err: error }, 'tool runtime close failed'),
+      );
+  };
+  try {
+    const secrets = await openSecretStore(config, deps.secretEnv, deps);
+    closers.push(() => secrets.close());
+    const artifacts = await openArtifactStore(config, deps);
+    closers.push(() => artifacts.close());
+    const egress = await openEgressProxy(config, deps);
+    closers.push(() => egress.close());
+    const quickjs = createQuickJsDriver();
+    closers.push(() => quickjs.close());
+    return {
+      runtime: { artifacts, egress, secrets, clock: deps.clock, logger: deps.logger },
+      runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
+      close,
+    };
+  } catch (error) {
+    await close();
+    throw error;
+  }
+}
