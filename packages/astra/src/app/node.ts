@@ -25,13 +25,14 @@ import { AccessControl } from '../services/access/access-control.js';
 import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds, readProfile } from '../services/agents/agent-store.js';
+import { type ApprovalSettings, approvalRuleFor } from '../services/approvals/index.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
-import { Workspaces, withToolTasks } from '../services/tools/index.js';
+import { type ToolRunner, Workspaces, withToolTasks } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
@@ -80,6 +81,8 @@ export interface NodeDeps {
     readonly engine?: readonly EngineInterceptor[];
     readonly task?: readonly TaskInterceptor[];
   };
+  /** Tool runners beyond the node's own, by tool name (a test's probe tools); default none. */
+  readonly toolRunners?: ReadonlyMap<string, ToolRunner>;
   /** `ASTRA_SECRET_<NAME>[_FILE]` entries from the environment, for the env secret store. */
   readonly secretEnv?: readonly SecretEnvEntry[];
   /** Called with each migration file as it is applied, for progress output. */
@@ -126,6 +129,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       secretEnv: deps.secretEnv ?? [],
     });
     stops.push(() => tools.close());
+    const approvalSettings: ApprovalSettings = {
+      riskyTaskTypes: config.riskyTaskTypes,
+      ttlSeconds: config.approvalTtlSeconds,
+      riskTier: config.approvalRiskTier === 'none' ? null : config.approvalRiskTier,
+    };
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -136,8 +144,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         store: backends.store,
         workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
         allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-        runners: tools.runners,
+        runners:
+          deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
         runtime: tools.runtime,
+        approvalRule: async (agentId) =>
+          approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
       }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
@@ -279,11 +290,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             adminToken: deps.adminToken,
             corsOrigins: config.corsOrigins,
             version: ASTRA_VERSION,
-            approvals: {
-              riskyTaskTypes: config.riskyTaskTypes,
-              ttlSeconds: config.approvalTtlSeconds,
-              riskTier: config.approvalRiskTier === 'none' ? null : config.approvalRiskTier,
-            },
+            approvals: approvalSettings,
             streams: {
               pollMs: config.eventsPollMs,
               heartbeatMs: config.eventsHeartbeatMs,

@@ -45,8 +45,10 @@ function waitForSignal(): Promise<string> {
 export async function main(
   argv: readonly string[],
   env: Readonly<Record<string, string | undefined>>,
+  extra: Pick<CliContext, 'toolRunners'> = {},
 ): Promise<number> {
   const context: CliContext = {
+    ...extra,
     env,
     output: createStreamOutput(),
     logDestination: pino.destination(2),

@@ -181,6 +181,12 @@ export const ERROR_CODES = {
     'This node cannot run the tool: no runner for it, or its sandbox driver is not present here.',
   ),
   ASTRA_TOOL_FAILED: spec('user', 422, false, 'The tool ran and failed; the message says why.'),
+  ASTRA_TOOL_EFFECT_UNCERTAIN: spec(
+    'user',
+    409,
+    false,
+    'An irreversible tool call may have acted before its worker died; the approval to run it once more was denied or expired.',
+  ),
   ASTRA_AGENT_DRAINING: spec(
     'system',
     503,

@@ -35,9 +35,12 @@ export { type Executor, type ExecutorOptions, startExecutor } from './executor/e
 export { EXECUTOR_DEFAULTS } from './executor/executor-defaults.js';
 // Task handlers and their interceptors.
 export {
+  type ApprovalWait,
+  awaitApproval,
   builtInHandlers,
   type Deferred,
   HandlerRegistry,
+  isApprovalWait,
   isDeferred,
   type TaskContext,
   TaskError,
@@ -84,6 +87,7 @@ export {
 export type { GoalEndedReport, GoalLifecycleHooks, GoalStartedReport } from './tasks/goal-lifecycle.js';
 // The row decoders of the kernel's tables, for services that read those tables.
 export { approvalRow, eventRow, goalRow, graphRow, taskRow } from './tasks/rows.js';
+export type { ApprovalWaitInput } from './tasks/sql/approval-waits.js';
 // Read queries and the worker registry.
 export {
   type ApprovalDecision,

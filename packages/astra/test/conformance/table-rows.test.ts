@@ -25,6 +25,7 @@ import { refreshTokenRow } from '../../src/services/identity/refresh-tokens.js';
 import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
+import { effectRow } from '../../src/services/tools/index.js';
 import { toolRow } from '../../src/services/tools/tool-store.js';
 import { isoTimestamp, isoTimestampSql } from '../../src/time/iso.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
@@ -65,6 +66,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   policySetRow,
   accessDecisionRow,
   toolRow,
+  effectRow,
 ];
 
 /** Tables no store reads a row of, and why. */

@@ -77,6 +77,7 @@ async function runNode(context: CliContext, options: Record<string, unknown>, ro
     logger,
     roles,
     secretEnv,
+    ...(context.toolRunners === undefined ? {} : { toolRunners: context.toolRunners }),
     ...(adminToken === undefined ? {} : { adminToken }),
     onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
     onAdminCreated: (email, passwordFile) =>

@@ -18,6 +18,7 @@ import { heartbeat, registerWorker, setWorkerStatus } from '../workers/worker-st
 import { EXECUTOR_DEFAULTS } from './executor-defaults.js';
 import {
   type HandlerRegistry,
+  isApprovalWait,
   isDeferred,
   type TaskContext,
   TaskError,
@@ -32,7 +33,8 @@ import type { TaskInterceptor } from './task-interceptor.js';
  * State machine of one message: read (consumer group `worker-group`) → claim (group-committed:
  * the claims of every message read meanwhile share one statement) → not claimable: ack and drop
  * (a duplicate, or the task was cancelled) → run the handler for its type under an AbortSignal
- * (timeout_ms, lease loss, drain deadline) → complete (group-committed), defer, or fail → ack.
+ * (timeout_ms, lease loss, drain deadline) → complete (group-committed), defer, wait for approval
+ * (a handler's ApprovalWait), or fail → ack.
  * The ack follows the database write, so a crash before it leaves the message pending and the
  * task `running` under a lease that the worker manager or the lease sweep takes back.
  *
@@ -102,7 +104,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
         retryable: true,
       });
     const outcome = await handler(context);
-    if (!isDeferred(outcome)) assertResultWithinLimit(outcome ?? null, maxResultBytes);
+    if (!isDeferred(outcome) && !isApprovalWait(outcome))
+      assertResultWithinLimit(outcome ?? null, maxResultBytes);
     return outcome;
   });
 
@@ -153,7 +156,10 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
         await engine.defer([
           { taskId: task.id, attempt: task.attempt, dueAt: outcome.dueAt, checkpoint: outcome.checkpoint },
         ]);
-      else await completions.submit({ taskId: task.id, attempt: task.attempt, result: outcome ?? null });
+      else if (isApprovalWait(outcome)) {
+        const { kind: _kind, ...request } = outcome;
+        await engine.awaitApproval([{ taskId: task.id, attempt: task.attempt, ...request }]);
+      } else await completions.submit({ taskId: task.id, attempt: task.attempt, result: outcome ?? null });
     } catch (error) {
       if (error === HAND_BACK || (controller.signal.aborted && controller.signal.reason === HAND_BACK)) {
         await engine.defer([

@@ -1,5 +1,5 @@
 import type { Clock } from '../../time/clock.js';
-import type { ClaimedTask, JsonValue } from '../tasks/types.js';
+import type { ApprovalRule, ClaimedTask, JsonValue } from '../tasks/types.js';
 import {
   checkFailPayload,
   checkSleepPayload,
@@ -38,8 +38,30 @@ export interface TaskContext {
   defer(dueAt: number, checkpoint?: JsonValue): Deferred;
 }
 
-/** What a handler returns: its result (undefined: null), or a deferral. */
-export type TaskOutcome = JsonValue | Deferred | undefined;
+/**
+ * A running task asking for people's approval before it runs again (`awaitApproval`): the task
+ * waits `waiting_approval` with a request of `rule` (no worker slot held); approved, it is queued
+ * and runs again as a new attempt (seeing `checkpoint`); denied or expired, it fails — with the
+ * JSON error `{"code": refusalCode, "message", "details"}` when a refusal code is given.
+ */
+export interface ApprovalWait {
+  readonly kind: 'approval';
+  readonly rule: ApprovalRule;
+  readonly summary: string;
+  readonly refusalCode: string | null;
+  readonly checkpoint: JsonValue | null;
+}
+
+export function awaitApproval(request: Omit<ApprovalWait, 'kind'>): ApprovalWait {
+  return { kind: 'approval', ...request };
+}
+
+export function isApprovalWait(value: unknown): value is ApprovalWait {
+  return typeof value === 'object' && value !== null && (value as ApprovalWait).kind === 'approval';
+}
+
+/** What a handler returns: its result (undefined: null), a deferral, or an approval wait. */
+export type TaskOutcome = JsonValue | Deferred | ApprovalWait | undefined;
 
 export type TaskHandler = (ctx: TaskContext) => Promise<TaskOutcome>;
 

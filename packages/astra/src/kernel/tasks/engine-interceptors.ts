@@ -10,11 +10,12 @@ import {
   type SubmittedGoal,
   TaskEngine,
 } from './engine.js';
+import type { ApprovalWaitInput } from './sql/approval-waits.js';
 import type { ClaimedTask, GoalStatus } from './types.js';
 
 /**
  * Interceptors around the engine's commands: the calls that change state on a caller's behalf
- * (submit a goal, claim, complete, fail, defer, cancel, decide an approval). Recovery sweeps
+ * (submit a goal, claim, complete, fail, defer, wait for approval, cancel, decide an approval). Recovery sweeps
  * (dispatching due work, republishing, releasing leases, expiring approvals) are the kernel's own
  * repairs and are not intercepted. Each command has its typed input and output; an
  * `EngineInterceptor` wraps the commands it names, and `aroundEveryCommand` builds one that wraps
@@ -44,6 +45,7 @@ export interface EngineCommands {
   complete(input: readonly Completion[]): Promise<ReadonlySet<string>>;
   fail(input: readonly AttemptFailure[]): Promise<void>;
   defer(input: readonly Deferral[]): Promise<void>;
+  awaitApproval(input: readonly ApprovalWaitInput[]): Promise<void>;
   cancelTask(input: CancelTaskCommand): Promise<boolean>;
   cancelGoal(input: CancelGoalCommand): Promise<GoalStatus>;
   decideApproval(input: ApprovalVote): Promise<ApprovalRecord>;
@@ -67,6 +69,7 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'complete',
   'fail',
   'defer',
+  'awaitApproval',
   'cancelTask',
   'cancelGoal',
   'decideApproval',
@@ -107,6 +110,7 @@ export class InterceptedTaskEngine extends TaskEngine {
   readonly #complete: Next<readonly Completion[], ReadonlySet<string>>;
   readonly #fail: Next<readonly AttemptFailure[], void>;
   readonly #defer: Next<readonly Deferral[], void>;
+  readonly #awaitApproval: Next<readonly ApprovalWaitInput[], void>;
   readonly #cancelTask: Next<CancelTaskCommand, boolean>;
   readonly #cancelGoal: Next<CancelGoalCommand, GoalStatus>;
   readonly #decideApproval: Next<ApprovalVote, ApprovalRecord>;
@@ -122,6 +126,7 @@ export class InterceptedTaskEngine extends TaskEngine {
     this.#complete = around('complete', (input) => super.complete(input));
     this.#fail = around('fail', (input) => super.fail(input));
     this.#defer = around('defer', (input) => super.defer(input));
+    this.#awaitApproval = around('awaitApproval', (input) => super.awaitApproval(input));
     this.#cancelTask = around('cancelTask', (input) => super.cancelTask(input.taskId, input.reason));
     this.#cancelGoal = around('cancelGoal', (input) => super.cancelGoal(input.goalId, input.reason));
     this.#decideApproval = around('decideApproval', (input) => super.decideApproval(input));
@@ -145,6 +150,10 @@ export class InterceptedTaskEngine extends TaskEngine {
 
   override defer(deferrals: readonly Deferral[]): Promise<void> {
     return this.#defer(deferrals);
+  }
+
+  override awaitApproval(waits: readonly ApprovalWaitInput[]): Promise<void> {
+    return this.#awaitApproval(waits);
   }
 
   override cancelTask(taskId: string, reason?: string): Promise<boolean> {

@@ -8,6 +8,7 @@ import { endedReport, type GoalEndCounts, type GoalLifecycleHooks } from './goal
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
+import { type ApprovalWaitInput, awaitTaskApproval } from './sql/approval-waits.js';
 import {
   type ApprovalRecord,
   blockApprovedGoal,
@@ -468,6 +469,20 @@ export class TaskEngine {
     await this.#settle(tx, fx, finished(unfinished), now);
   }
 
+  /**
+   * Running attempts that ask for people's approval before they run again (sql/approval-waits.ts):
+   * each waits `waiting_approval` with its request; an attempt no longer running changes nothing.
+   */
+  awaitApproval(waits: readonly ApprovalWaitInput[]): Promise<void> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      for (const wait of waits) {
+        const waiting = await awaitTaskApproval(tx, wait, now);
+        if (waiting !== null) fx.goals.add(waiting.goalId);
+      }
+    });
+  }
+
   defer(deferrals: readonly Deferral[]): Promise<void> {
     return this.#run(async (tx, fx) => {
       const deferred = await deferTasks(tx, deferrals, this.#now());
@@ -676,10 +691,19 @@ export class TaskEngine {
   ): Promise<void> {
     const { now } = outcome;
     await endApproval(tx, approval, outcome);
-    const error =
+    const refused =
       outcome.status === 'expired'
         ? 'approval expired'
         : `approval denied${outcome.reason === null ? '' : `: ${outcome.reason}`}`;
+    // A running task's wait may name the code its refusal ends it with (sql/approval-waits.ts).
+    const error =
+      approval.refusalCode === null
+        ? refused
+        : JSON.stringify({
+            code: approval.refusalCode,
+            message: `${approval.actionSummary}: ${refused}`,
+            details: { approval_id: approval.id, approval_status: outcome.status },
+          });
     if (approval.taskId !== null) {
       if (outcome.status === 'approved') {
         const queued = await queueApprovedTask(tx, approval.taskId, approval.id, now);

@@ -118,6 +118,7 @@ export const approvalRow = tableRow('approvals', {
   approvalsReceived: int,
   approvers: textArray,
   actionSummary: text,
+  refusalCode: nullable(text),
   expiresAt: nullable(timestamp),
   reason: nullable(text),
   decidedAt: nullable(timestamp),

@@ -5,6 +5,7 @@
 export {
   type ApprovalSettings,
   approvalInput,
+  approvalRuleFor,
   approverOf,
   approversOf,
   changesApprovalPolicy,

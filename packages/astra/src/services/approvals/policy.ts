@@ -120,6 +120,20 @@ export function isRisky(
   return waiting !== null && tier !== undefined && RISK_TIERS.indexOf(tier) >= RISK_TIERS.indexOf(waiting);
 }
 
+/** The rule of this agent's requests: how many approve votes, from whom, how long it waits. */
+export function approvalRuleFor(
+  agent: { readonly config: Record<string, unknown> },
+  settings: ApprovalSettings = APPROVAL_DEFAULTS,
+): ApprovalRule {
+  const config = agent.config;
+  const ttlSeconds = wholeNumber(config.approval_ttl_seconds, settings.ttlSeconds, 0);
+  return {
+    required: wholeNumber(config.required_approvals, 1, 1),
+    approvers: strings(config.approvers),
+    ttlMs: ttlSeconds === 0 ? null : ttlSeconds * 1000,
+  };
+}
+
 /** The engine's `approval` input for a goal of this agent, or undefined when nothing waits. */
 export function approvalPolicyFor(
   agent: { readonly config: Record<string, unknown> },
@@ -128,12 +142,7 @@ export function approvalPolicyFor(
   tiers: ToolTiers = new Map(),
 ): { plan: ApprovalRule | null; task: (task: PlanTask) => ApprovalRule | null } | undefined {
   const config = agent.config;
-  const ttlSeconds = wholeNumber(config.approval_ttl_seconds, settings.ttlSeconds, 0);
-  const rule: ApprovalRule = {
-    required: wholeNumber(config.required_approvals, 1, 1),
-    approvers: strings(config.approvers),
-    ttlMs: ttlSeconds === 0 ? null : ttlSeconds * 1000,
-  };
+  const rule = approvalRuleFor(agent, settings);
   const plan = goal.requireApproval === true || config.require_plan_approval === true ? rule : null;
   const anyRisky =
     settings.riskyTaskTypes.length > 0 ||

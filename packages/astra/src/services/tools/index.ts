@@ -5,6 +5,17 @@
  */
 export { toolAllowed } from './allowed-tools.js';
 export { BUILTIN_RUNNERS } from './builtin-tools.js';
+export {
+  EFFECT_STATUSES,
+  type EffectRecord,
+  type EffectStatus,
+  effectRow,
+  idempotencyKey,
+  type LedgeredCall,
+  ledgered,
+  readEffect,
+  throughLedger,
+} from './effect-ledger.js';
 export { checkAgainst, type SchemaIssue } from './json-schema.js';
 export {
   DEFAULT_TOOL_LIMITS,

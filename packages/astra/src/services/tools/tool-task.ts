@@ -1,6 +1,13 @@
-import type { HandlerRegistry, JsonValue, PayloadIssue, TaskHandler } from '../../kernel/index.js';
+import type {
+  ApprovalRule,
+  HandlerRegistry,
+  JsonValue,
+  PayloadIssue,
+  TaskHandler,
+} from '../../kernel/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { toolAllowed } from './allowed-tools.js';
+import { throughLedger } from './effect-ledger.js';
 import { checkAgainst } from './json-schema.js';
 import { parseToolRef } from './manifest.js';
 import type { ToolRunner, ToolRuntime } from './tool-call.js';
@@ -13,7 +20,9 @@ import type { Workspaces } from './workspace.js';
  * runs a registered tool under its manifest. In order, each refusal ending the task with its
  * structured error (tool-errors.ts): the tool (the newest version when none is named) must be
  * registered; the agent's allow-list must name it; the input must match its input schema; a runner
- * for it must be on this node. The runner's answer is the task's result.
+ * for it must be on this node. The runner's answer is the task's result. A tool that is not
+ * read_only runs under the effect ledger (effect-ledger.ts): a call whose success is recorded
+ * answers the recorded result without acting again.
  *
  * The payload's shape is checked when the plan is submitted (a clear ASTRA_PLAN_INVALID); whether
  * the tool exists and the input conforms is checked when the task runs, against the registry then.
@@ -27,7 +36,14 @@ export interface ToolTaskOptions {
   readonly runners: ReadonlyMap<string, ToolRunner>;
   /** The node's artifacts, egress and secrets, handed to every runner. */
   readonly runtime: ToolRuntime;
+  /**
+   * The rule of the approval an irreversible call asks for when the effect ledger finds it started
+   * but never finished (effect-ledger.ts); default one approve vote from the agent's administrators, no expiry.
+   */
+  readonly approvalRule?: (agentId: string) => Promise<ApprovalRule>;
 }
+
+const ONE_APPROVAL: ApprovalRule = { required: 1, approvers: [], ttlMs: null };
 
 /** The plan-time check of a tool task's payload: `tool` a reference, `input` an object if given. */
 export function checkToolPayload(payload: JsonValue): PayloadIssue | null {
@@ -44,7 +60,7 @@ export function checkToolPayload(payload: JsonValue): PayloadIssue | null {
 }
 
 export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
-  return async ({ task, signal }) => {
+  return async ({ task, signal, clock }) => {
     // Its shape was checked at submission, and again at claim once its references were resolved.
     const payload = task.payload as { tool: string; input?: Record<string, unknown> };
     const ref = parseToolRef(payload.tool);
@@ -78,14 +94,28 @@ export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
         `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
         { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
       );
-    return runner({
-      input,
-      manifest,
-      task,
-      workspace: () => options.workspaces.of(task.goalId),
-      runtime: options.runtime,
-      signal,
-    });
+    const approvalRule = options.approvalRule ?? (async () => ONE_APPROVAL);
+    // A tool task makes one call, call 0; a tool that is not read_only runs under the ledger.
+    return throughLedger(
+      {
+        store: options.store,
+        clock,
+        task,
+        callIndex: 0,
+        manifest,
+        signal,
+        approvalRule: () => approvalRule(task.agentId),
+      },
+      () =>
+        runner({
+          input,
+          manifest,
+          task,
+          workspace: () => options.workspaces.of(task.goalId),
+          runtime: options.runtime,
+          signal,
+        }),
+    );
   };
 }
 

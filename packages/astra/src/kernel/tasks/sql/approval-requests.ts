@@ -10,16 +10,22 @@ import type { ApprovalRule } from '../types.js';
  *
  * `approvalRequestCtes(source, now)` is the CTE `approval_requests`: it reads a CTE `source` with
  * the columns id (task id), name, type, graph_id, goal_id, agent_id and approval (the task's jsonb
- * rule: required, approvers, ttl_ms); every row of it gets a request. `APPROVAL_REQUEST_EVENTS` is
+ * rule: required, approvers, ttl_ms); every row of it gets a request. `extra` gives SQL expressions
+ * for the request's summary and refusal code (approval-waits.ts). `APPROVAL_REQUEST_EVENTS` is
  * the event rows for ordered-events.ts. The event carries no `to`: it is not a task transition.
  */
-export function approvalRequestCtes(source: string, now: string): string {
+export function approvalRequestCtes(
+  source: string,
+  now: string,
+  extra: { summary?: string; refusalCode?: string } = {},
+): string {
+  const summary = extra.summary ?? `'task ' || s.name || ' (' || s.type || ')'`;
   return `approval_requests AS (
   INSERT INTO approvals (request_type, agent_id, goal_id, graph_id, task_id, required_approvals, approvers,
-                         action_summary, expires_at, created_at)
+                         action_summary, refusal_code, expires_at, created_at)
   SELECT 'risky_task', s.agent_id, s.goal_id, s.graph_id, s.id, (s.approval ->> 'required')::int,
          ARRAY(SELECT jsonb_array_elements_text(coalesce(s.approval -> 'approvers', '[]'::jsonb))),
-         'task ' || s.name || ' (' || s.type || ')',
+         ${summary}, ${extra.refusalCode ?? 'NULL::text'},
          ${now}::timestamptz + make_interval(secs => (s.approval ->> 'ttl_ms')::float8 / 1000.0), ${now}
   FROM ${source} s
   RETURNING id, agent_id, goal_id, graph_id, task_id, required_approvals, expires_at

@@ -40,6 +40,8 @@ export interface ApprovalRecord {
   readonly approvalsReceived: number;
   readonly approvers: readonly string[];
   readonly actionSummary: string;
+  /** The error code a refusal ends its task with (a running task's ApprovalWait); null: none. */
+  readonly refusalCode: string | null;
   readonly expiresAt: string | null;
   readonly reason: string | null;
   readonly decidedAt: string | null;

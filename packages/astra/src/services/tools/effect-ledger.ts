@@ -1,0 +1,214 @@
+import { createHash } from 'node:crypto';
+import {
+  type ApprovalRule,
+  type ApprovalWait,
+  approvalRow,
+  awaitApproval,
+  type ClaimedTask,
+  type JsonValue,
+} from '../../kernel/index.js';
+import { int, json, nullable, oneOf, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { Clock } from '../../time/clock.js';
+import type { SideEffect, ToolManifest } from './manifest.js';
+import { ToolCallError } from './tool-errors.js';
+
+/**
+ * The effect ledger (migration 0014, docs/tools.md): what makes a retried tool call safe. Every
+ * call of a tool that is not `read_only` has a row keyed by its idempotency key, sha256 over
+ * (goal id, task id, call index); the row is written `started` (attempt, worker, time) before the
+ * tool acts and `succeeded` (the result) or `failed` after. When a call runs again — the task was
+ * retried, or taken over after its worker died — the row decides:
+ * - none, or `failed` (the tool reported a definite failure): the call runs;
+ * - `succeeded`: the recorded result is the answer, and the tool does not act again;
+ * - `started` (the worker died, or the call was aborted, mid-effect: whether it acted is unknown):
+ *   `idempotent` and `compensatable` run again (acting twice is harmless, or the tool's own
+ *   compensation repairs it); `irreversible` never runs again without a new approval — the task
+ *   waits for one (the approvals of risky tasks); approved, it runs once more; denied or expired,
+ *   it fails with ASTRA_TOOL_EFFECT_UNCERTAIN.
+ * Only a ToolCallError from the tool (a definite, reported outcome) records `failed`; any other
+ * error, or an abort, leaves the row `started`, so an irreversible call is never run again on a guess.
+ */
+export const EFFECT_STATUSES = ['started', 'succeeded', 'failed'] as const;
+export type EffectStatus = (typeof EFFECT_STATUSES)[number];
+const LEDGERED = ['idempotent', 'compensatable', 'irreversible'] as const;
+
+export const effectRow = tableRow('tool_effects', {
+  idempotencyKey: text,
+  goalId: uuid,
+  taskId: uuid,
+  callIndex: int,
+  toolName: text,
+  toolVersion: text,
+  sideEffect: oneOf(LEDGERED),
+  status: oneOf(EFFECT_STATUSES),
+  attempt: int,
+  runs: int,
+  workerId: nullable(uuid),
+  approvalId: nullable(uuid),
+  result: nullable(json),
+  error: nullable(text),
+  startedAt: timestamp,
+  finishedAt: nullable(timestamp),
+});
+export type EffectRecord = ReturnType<typeof effectRow.decode>;
+
+/** The idempotency key of one call: sha256 (hex) over goal id, task id and the call's index in its task. */
+export function idempotencyKey(goalId: string, taskId: string, callIndex: number): string {
+  return createHash('sha256').update(`astra-tool-call\n${goalId}\n${taskId}\n${callIndex}`).digest('hex');
+}
+
+/** Whether the ledger keeps calls of this side-effect class (all but read_only). */
+export const ledgered = (sideEffect: SideEffect): boolean => sideEffect !== 'read_only';
+
+export async function readEffect(db: SqlExecutor, key: string): Promise<EffectRecord | null> {
+  const { rows } = await db.query(
+    `SELECT ${effectRow.columns()} FROM tool_effects WHERE idempotency_key = $1`,
+    [key],
+  );
+  return effectRow.first(rows);
+}
+
+interface StartInput {
+  readonly key: string;
+  readonly task: ClaimedTask;
+  readonly callIndex: number;
+  readonly manifest: ToolManifest;
+  readonly approvalId: string | null;
+  readonly now: Date;
+}
+
+/**
+ * Records `started` (a new row, or a run again of a row not `succeeded`: runs + 1), with the
+ * worker that holds the task now. Null when a success was recorded meanwhile.
+ */
+async function startEffect(db: SqlExecutor, input: StartInput): Promise<EffectRecord | null> {
+  const { rows } = await db.query(
+    `INSERT INTO tool_effects (idempotency_key, goal_id, task_id, call_index, tool_name, tool_version, side_effect,
+                               status, attempt, worker_id, approval_id, started_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, 'started', $8, (SELECT worker_id FROM tasks WHERE id = $3), $9, $10)
+     ON CONFLICT (idempotency_key) DO UPDATE
+     SET status = 'started', attempt = EXCLUDED.attempt, runs = tool_effects.runs + 1,
+         worker_id = EXCLUDED.worker_id, approval_id = coalesce(EXCLUDED.approval_id, tool_effects.approval_id),
+         error = NULL, started_at = EXCLUDED.started_at, finished_at = NULL
+     WHERE tool_effects.status <> 'succeeded'
+     RETURNING ${effectRow.columns()}`,
+    [
+      input.key,
+      input.task.goalId,
+      input.task.id,
+      input.callIndex,
+      input.manifest.name,
+      input.manifest.version,
+      input.manifest.sideEffect,
+      input.task.attempt,
+      input.approvalId,
+      input.now,
+    ],
+  );
+  return effectRow.first(rows);
+}
+
+/** The first success recorded wins: a stale run finishing after another's success changes nothing. */
+async function finishEffect(
+  db: SqlExecutor,
+  key: string,
+  outcome: { status: 'succeeded'; result: JsonValue } | { status: 'failed'; error: string },
+  now: Date,
+): Promise<void> {
+  await db.query(
+    `UPDATE tool_effects SET status = $2, result = $3::jsonb, error = $4, finished_at = $5
+     WHERE idempotency_key = $1 AND status = 'started'`,
+    [
+      key,
+      outcome.status,
+      outcome.status === 'succeeded' ? JSON.stringify(outcome.result) : null,
+      outcome.status === 'failed' ? outcome.error.slice(0, 4000) : null,
+      now,
+    ],
+  );
+}
+
+const approvedRequest = approvalRow.pick('id');
+
+const UNCERTAIN: ToolCallError['code'] = 'ASTRA_TOOL_EFFECT_UNCERTAIN';
+
+/** The ledger's approval request of this task approved, made at or after `since`, if any. */
+async function approvalSince(db: SqlExecutor, taskId: string, since: string): Promise<string | null> {
+  const { rows } = await db.query(
+    `SELECT id FROM approvals
+     WHERE task_id = $1 AND status = 'approved' AND refusal_code = $3 AND created_at >= $2
+     ORDER BY created_at DESC LIMIT 1`,
+    [taskId, since, UNCERTAIN],
+  );
+  return approvedRequest.first(rows)?.id ?? null;
+}
+
+export interface LedgeredCall {
+  readonly store: SqlExecutor;
+  readonly clock: Clock;
+  readonly task: ClaimedTask;
+  /** The call's index within its task: 0 for a tool task; an LLM's tool loop numbers its calls. */
+  readonly callIndex: number;
+  readonly manifest: ToolManifest;
+  readonly signal: AbortSignal;
+  /** The rule of the approval an uncertain irreversible call asks for. */
+  readonly approvalRule: () => Promise<ApprovalRule>;
+}
+
+/**
+ * Runs `act` (the tool's runner) under the ledger: its answer, the recorded answer of a call that
+ * already succeeded, or an ApprovalWait for an irreversible call whose effect is uncertain (the
+ * handler returns it; the kernel makes the task wait).
+ */
+export async function throughLedger(
+  call: LedgeredCall,
+  act: () => Promise<JsonValue>,
+): Promise<JsonValue | ApprovalWait> {
+  const { store, clock, task, manifest } = call;
+  if (!ledgered(manifest.sideEffect)) return act();
+  const key = idempotencyKey(task.goalId, task.id, call.callIndex);
+  const seen = await readEffect(store, key);
+  if (seen?.status === 'succeeded') return seen.result;
+  let approvalId: string | null = null;
+  if (seen?.status === 'started' && manifest.sideEffect === 'irreversible') {
+    // Approved after the uncertain start: run once more under that approval; otherwise ask.
+    const approved = await approvalSince(store, task.id, seen.startedAt);
+    if (approved === null || approved === seen.approvalId) return uncertain(call, seen);
+    approvalId = approved;
+  }
+  const now = (): Date => new Date(clock.now());
+  const started = await startEffect(store, {
+    key,
+    task,
+    callIndex: call.callIndex,
+    manifest,
+    approvalId,
+    now: now(),
+  });
+  if (started === null) {
+    // Another run recorded its success between the read and the start.
+    const done = await readEffect(store, key);
+    if (done?.status === 'succeeded') return done.result;
+  }
+  let result: JsonValue;
+  try {
+    result = await act();
+  } catch (error) {
+    if (error instanceof ToolCallError && !call.signal.aborted)
+      await finishEffect(store, key, { status: 'failed', error: error.message }, now());
+    throw error;
+  }
+  await finishEffect(store, key, { status: 'succeeded', result }, now());
+  return result;
+}
+
+async function uncertain(call: LedgeredCall, seen: EffectRecord): Promise<ApprovalWait> {
+  const tool = `${seen.toolName}@${seen.toolVersion}`;
+  return awaitApproval({
+    rule: await call.approvalRule(),
+    summary: `irreversible tool ${tool} (task ${call.task.name}) may have acted already: its run ${seen.runs} started at ${seen.startedAt} (attempt ${seen.attempt}) never finished; approve to run it once more`,
+    refusalCode: UNCERTAIN,
+    checkpoint: call.task.checkpoint,
+  });
+}
