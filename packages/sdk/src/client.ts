@@ -90,13 +90,20 @@ export class AstraClient extends AstraOperations {
       acceptStatuses?: readonly number[];
       headers?: Readonly<Record<string, string>>;
       raw?: boolean;
+      /** Aborts the request (with the timeout, unless `raw`). */
+      signal?: AbortSignal;
+      /** This request's timeout instead of the client's (a long-poll waits longer). */
+      timeoutMs?: number;
     } = {},
   ): Promise<T> {
     const headers: Record<string, string> = { accept: 'application/json', ...options.headers };
     if (options.body !== undefined) headers['content-type'] = 'application/json';
     if (options.auth !== false && this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
     const init: RequestInit = { method, headers };
-    if (options.raw !== true) init.signal = AbortSignal.timeout(this.#timeoutMs);
+    const timeout =
+      options.raw === true ? undefined : AbortSignal.timeout(options.timeoutMs ?? this.#timeoutMs);
+    const signals = [timeout, options.signal].filter((signal): signal is AbortSignal => signal !== undefined);
+    if (signals.length > 0) init.signal = AbortSignal.any(signals);
     if (options.body !== undefined) init.body = JSON.stringify(options.body);
     const response = await this.#fetch(`${this.#baseUrl}${path}`, init);
     const accepted = response.ok || options.acceptStatuses?.includes(response.status) === true;

@@ -3,3 +3,12 @@ export { AstraApiError } from './errors.js';
 export type { EventStreamOptions } from './events.js';
 export * from './operations.js';
 export type { ApprovalStatus, GoalDocument, NewAgent, NewGoal } from './resources.js';
+export {
+  FatalTaskError,
+  Worker,
+  type WorkerContext,
+  type WorkerEvent,
+  type WorkerHandler,
+  type WorkerOptions,
+  type WorkerTask,
+} from './worker.js';

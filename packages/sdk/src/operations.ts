@@ -196,6 +196,30 @@ export interface ArtifactRef {
   readonly size_bytes?: number;
 }
 
+export interface ClaimedTask {
+  readonly id: string;
+  /** The task's id in its plan. */
+  readonly name: string;
+  readonly type: string;
+  readonly goal_id: string;
+  readonly graph_id: string;
+  readonly agent_id: string;
+  /** With its `$from` references resolved. */
+  readonly payload: unknown;
+  /** The direct dependencies' results by plan id. */
+  readonly dependencies: {
+    readonly [key: string]: unknown;
+  };
+  /** Send it back with the completion or failure (fencing). */
+  readonly attempt: number;
+  readonly retries: number;
+  readonly max_retries: number;
+  readonly timeout_ms: number | null;
+  readonly priority: number;
+  readonly checkpoint: unknown;
+  readonly lease_expires_at: string;
+}
+
 /** Every error answer: a stable code from the registry (docs/errors.md). */
 export interface Error {
   readonly error: {
@@ -248,6 +272,8 @@ export interface Error {
       | 'ASTRA_TOKEN_BUDGET_EXCEEDED'
       | 'ASTRA_RATE_LIMITED'
       | 'ASTRA_STATE_CONFLICT'
+      | 'ASTRA_WORKER_LOST'
+      | 'ASTRA_TASK_LEASE_LOST'
       | 'ASTRA_CIRCUIT_OPEN'
       | 'ASTRA_SANDBOX_INVALID_REQUEST'
       | 'ASTRA_SANDBOX_TIMEOUT'
@@ -422,6 +448,19 @@ export interface Readiness {
       readonly error?: string;
     };
   };
+}
+
+export interface RemoteWorkerRegistered {
+  readonly worker_id: string;
+  readonly org_id: string;
+  readonly types: readonly string[];
+  readonly concurrency: number;
+  /** Heartbeat at least this often. */
+  readonly heartbeat_ms: number;
+  /** A claimed task stays the worker's this long past each heartbeat. */
+  readonly lease_ms: number;
+  /** Silent this long, the worker is declared dead and its tasks are dispatched again. */
+  readonly deadline_ms: number;
 }
 
 /** A saved version of an agent's prompt and config. */
@@ -653,6 +692,7 @@ export interface CheckAccessBody {
     | 'org.view'
     | 'org.admin'
     | 'agent.create'
+    | 'worker.run'
     | 'team.admin'
     | 'agent.view'
     | 'agent.use'
@@ -674,6 +714,29 @@ export interface CheckAccessBody {
     | 'task'
     | 'approval';
   readonly resource_id?: string;
+}
+
+export interface ClaimTasksResponse {
+  readonly tasks: readonly ClaimedTask[];
+}
+
+export interface ClaimTasksBody {
+  /** Most tasks to claim; default 1 (capped by the worker's concurrency). */
+  readonly max?: number;
+  /** Long-poll: wait up to this long for a task; default 0 (answer at once). */
+  readonly wait_ms?: number;
+  /** Some of the worker's types; default all. */
+  readonly types?: readonly string[];
+}
+
+export interface CompleteClaimedTaskResponse {
+  readonly task_id: string;
+  readonly status: 'completed' | 'failed';
+}
+
+export interface CompleteClaimedTaskBody {
+  readonly attempt: number;
+  readonly result?: unknown;
 }
 
 export interface CompleteTaskResponse {
@@ -863,6 +926,18 @@ export interface ExportAuditOptions {
   readonly agent_id?: string;
 }
 
+export interface FailClaimedTaskResponse {
+  readonly task_id: string;
+  readonly status: 'completed' | 'failed';
+}
+
+export interface FailClaimedTaskBody {
+  readonly attempt: number;
+  readonly error: string;
+  /** Default true: retried with backoff while retries last. */
+  readonly retryable?: boolean;
+}
+
 export type GetAgentResponse = Agent;
 
 export interface GetAgentProfileResponse {
@@ -961,6 +1036,17 @@ export type GetToolVersionResponse = Tool;
 export type GetUserResponse = User;
 
 export type HealthResponse = Health;
+
+export interface HeartbeatWorkerResponse {
+  readonly worker_id: string;
+  /** Of `task_ids`, those the worker no longer holds (timed out, cancelled, released): stop them. */
+  readonly revoked: readonly string[];
+}
+
+export interface HeartbeatWorkerBody {
+  /** The tasks it runs now: their leases are extended. */
+  readonly task_ids?: readonly string[];
+}
 
 export interface ListAccessDecisionsResponse {
   readonly decisions: readonly AccessDecision[];
@@ -1175,6 +1261,19 @@ export interface RegisterToolBody {
   };
 }
 
+export type RegisterWorkerResponse = RemoteWorkerRegistered;
+
+export interface RegisterWorkerBody {
+  /** Shown as the worker's hostname in `GET /workers`. */
+  readonly name: string;
+  /** The organization whose agents' tasks it runs; default the caller's only one. */
+  readonly org_id?: string;
+  /** The task types it runs. */
+  readonly types: readonly string[];
+  /** Tasks it runs at once; default 1. */
+  readonly concurrency?: number;
+}
+
 export type RemoveCollaboratorResponse = void;
 
 export type RemoveOrgMemberResponse = void;
@@ -1205,6 +1304,13 @@ export interface RevokeApiKeyResponse {
 export interface RevokeServiceTokenResponse {
   readonly id: string;
   readonly revoked: true;
+}
+
+export interface StopWorkerResponse {
+  readonly worker_id: string;
+  readonly status: 'offline';
+  /** Running tasks returned to the queue (not counted as failures). */
+  readonly handed_back: number;
 }
 
 export interface StreamEventsOptions {
@@ -1319,7 +1425,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (84 operations). */
+/** Every operation of Astra's API, one method each (90 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -1427,6 +1533,36 @@ export abstract class AstraOperations {
    */
   checkAccess(body: CheckAccessBody): Promise<CheckAccessResponse> {
     return this.send<CheckAccessResponse>({ method: 'POST', path: `/access/check`, body, statuses: [200] });
+  }
+
+  /**
+   * Claim queued tasks of the worker's types from its organization's agents, waiting up to `wait_ms` (long-poll).
+   * `POST /workers/{id}/claim`
+   */
+  claimTasks(id: string, body: ClaimTasksBody = {}): Promise<ClaimTasksResponse> {
+    return this.send<ClaimTasksResponse>({
+      method: 'POST',
+      path: `/workers/${encodeURIComponent(id)}/claim`,
+      body,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Complete an attempt the worker claimed, with its result; its children become ready.
+   * `POST /workers/{id}/tasks/{task}/complete`
+   */
+  completeClaimedTask(
+    id: string,
+    task: string,
+    body: CompleteClaimedTaskBody,
+  ): Promise<CompleteClaimedTaskResponse> {
+    return this.send<CompleteClaimedTaskResponse>({
+      method: 'POST',
+      path: `/workers/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/complete`,
+      body,
+      statuses: [200],
+    });
   }
 
   /**
@@ -1658,6 +1794,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Fail an attempt the worker claimed: retried with backoff while retries last (unless `retryable` is false), else dead-lettered.
+   * `POST /workers/{id}/tasks/{task}/fail`
+   */
+  failClaimedTask(id: string, task: string, body: FailClaimedTaskBody): Promise<FailClaimedTaskResponse> {
+    return this.send<FailClaimedTaskResponse>({
+      method: 'POST',
+      path: `/workers/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/fail`,
+      body,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Get an agent.
    * `GET /agents/{id}`
    */
@@ -1837,6 +1986,19 @@ export abstract class AstraOperations {
    */
   health(): Promise<HealthResponse> {
     return this.send<HealthResponse>({ method: 'GET', path: `/health`, auth: false, statuses: [200] });
+  }
+
+  /**
+   * Heartbeat: the worker is alive and the leases of the tasks it names are extended; answers those it no longer holds.
+   * `POST /workers/{id}/heartbeat`
+   */
+  heartbeatWorker(id: string, body: HeartbeatWorkerBody = {}): Promise<HeartbeatWorkerResponse> {
+    return this.send<HeartbeatWorkerResponse>({
+      method: 'POST',
+      path: `/workers/${encodeURIComponent(id)}/heartbeat`,
+      body,
+      statuses: [200],
+    });
   }
 
   /**
@@ -2150,6 +2312,14 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Register a remote worker: a process of yours that claims tasks of the types it declares for one organization.
+   * `POST /workers`
+   */
+  registerWorker(body: RegisterWorkerBody): Promise<RegisterWorkerResponse> {
+    return this.send<RegisterWorkerResponse>({ method: 'POST', path: `/workers`, body, statuses: [201] });
+  }
+
+  /**
    * Remove a collaborator.
    * `DELETE /agents/{id}/collaborators/{user_id}`
    */
@@ -2230,6 +2400,18 @@ export abstract class AstraOperations {
     return this.send<RevokeServiceTokenResponse>({
       method: 'DELETE',
       path: `/agents/${encodeURIComponent(id)}/service-tokens/${encodeURIComponent(tokenId)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Stop a remote worker: it turns offline and the tasks it still runs go back to the queue.
+   * `POST /workers/{id}/stop`
+   */
+  stopWorker(id: string): Promise<StopWorkerResponse> {
+    return this.send<StopWorkerResponse>({
+      method: 'POST',
+      path: `/workers/${encodeURIComponent(id)}/stop`,
       statuses: [200],
     });
   }

@@ -26,6 +26,8 @@ import { userRoutes } from '../services/identity/routes-users.js';
 import type { ReadModel } from '../services/reads/read-model.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
 import { toolRoutes } from '../services/tools/routes-tools.js';
+import type { RemoteWorkers } from '../services/workers/remote-workers.js';
+import { remoteWorkerRoutes } from '../services/workers/routes-remote-workers.js';
 import { workerRoutes } from '../services/workers/routes-workers.js';
 import type { Clock } from '../time/clock.js';
 
@@ -42,6 +44,8 @@ export interface ApiParts {
   /** Decides who may do what (services/access). */
   readonly access: AccessControl;
   readonly clock: Clock;
+  /** Remote workers claiming tasks over the API (docs/workers.md). */
+  readonly remoteWorkers: RemoteWorkers;
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -98,6 +102,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(goalRoutes, { ...submission, access, engine, reads }),
       routePlugin(taskRoutes, { store, engine, reads }),
       routePlugin(workerRoutes, { store }),
+      routePlugin(remoteWorkerRoutes, { workers: parts.remoteWorkers, access, clock }),
       routePlugin(approvalRoutes, { store, engine, access }),
       routePlugin(orgRoutes, {
         store,

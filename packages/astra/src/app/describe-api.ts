@@ -19,6 +19,7 @@ export async function describeApi(version: string): Promise<object> {
     identity: unused('identity'),
     access: unused('access'),
     clock: unused('clock'),
+    remoteWorkers: unused('remoteWorkers'),
   };
   try {
     const settings = { adminToken: 'unused: no request is served', corsOrigins: [], version };

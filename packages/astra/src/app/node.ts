@@ -33,6 +33,7 @@ import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import { type ToolRunner, Workspaces, withToolTasks } from '../services/tools/index.js';
+import { startRemoteWorkerHub } from '../services/workers/remote-types.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
@@ -40,6 +41,7 @@ import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
+import { remoteWorkersOf } from './remote-workers.js';
 import { openToolRuntime } from './tool-runtime.js';
 
 /**
@@ -134,6 +136,14 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ttlSeconds: config.approvalTtlSeconds,
       riskTier: config.approvalRiskTier === 'none' ? null : config.approvalRiskTier,
     };
+    // Remote workers' types and claim wake-ups (docs/workers.md); reread where plans are admitted.
+    const remote = startRemoteWorkerHub({
+      store: backends.store,
+      clock: deps.clock,
+      ...(has('gateway') ? {} : { refreshMs: null }),
+      onError,
+    });
+    stops.push(() => remote.stop());
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -152,7 +162,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
-      onChanged: ({ goals }) => reads.forgetGoals(goals),
+      remoteTypes: () => remote.types(),
+      onChanged: ({ goals }) => {
+        remote.wake();
+        return reads.forgetGoals(goals);
+      },
       goalLifecycle: goalLogs(log),
     });
     kernel = kernelNow;
@@ -285,6 +299,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             identity,
             access,
             clock: deps.clock,
+            remoteWorkers: remoteWorkersOf({
+              config,
+              store: requestStore,
+              kernel: kernelNow,
+              hub: remote,
+              clock: deps.clock,
+            }),
           },
           {
             adminToken: deps.adminToken,

@@ -223,6 +223,18 @@ export const ERROR_CODES = {
     false,
     'The resource is in a state that does not allow the action (e.g. cancelling a finished goal).',
   ),
+  ASTRA_WORKER_LOST: spec(
+    'user',
+    409,
+    false,
+    'The remote worker was declared dead (no heartbeat within the deadline) or stopped; register again.',
+  ),
+  ASTRA_TASK_LEASE_LOST: spec(
+    'user',
+    409,
+    false,
+    'The worker no longer holds this attempt of the task (released, timed out, cancelled or retried elsewhere).',
+  ),
   ASTRA_CIRCUIT_OPEN: spec(
     'system',
     503,

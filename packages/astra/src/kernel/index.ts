@@ -119,4 +119,12 @@ export {
   type WorkerManagerOptions,
 } from './workers/worker-manager.js';
 export { defaultCheckEveryMs, WORKER_MANAGER_DEFAULTS } from './workers/worker-manager-defaults.js';
-export { listWorkers, type WorkerRecord, type WorkerStatus } from './workers/worker-store.js';
+export {
+  heartbeat as heartbeatWorker,
+  listWorkers,
+  registerWorker,
+  setWorkerStatus,
+  type WorkerRecord,
+  type WorkerStatus,
+  workerRow,
+} from './workers/worker-store.js';

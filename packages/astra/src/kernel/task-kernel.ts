@@ -21,6 +21,11 @@ export interface TaskKernelOptions {
   readonly shardCount: number;
   /** Default: the built-in handlers (noop, echo, sleep, fail). */
   readonly handlers?: HandlerRegistry;
+  /**
+   * Task types run by remote workers (their processes claim them over the API, docs/workers.md):
+   * plans may name them beside the handlers' types. Default: none.
+   */
+  readonly remoteTypes?: () => ReadonlySet<string>;
   /** Default: 1 s doubling to 5 min, jittered. */
   readonly retry?: RetryPolicy;
   readonly onError?: (error: unknown, context: string) => void;
@@ -50,7 +55,12 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     clock: options.clock,
     shardCount: options.shardCount,
     retry: options.retry ?? DEFAULT_RETRY_POLICY,
-    knownTypes: () => handlers.types(),
+    knownTypes: () => {
+      const remote = options.remoteTypes?.();
+      return remote === undefined || remote.size === 0
+        ? handlers.types()
+        : new Set([...handlers.types(), ...remote]);
+    },
     checkPayload: (type, payload) => handlers.checkPayload(type, payload),
     onDue: (due) => timers?.add(due),
     onError,

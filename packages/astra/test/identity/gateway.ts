@@ -6,6 +6,8 @@ import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
 import { wireApi } from '../../src/app/api-wiring.js';
+import { remoteWorkersOf } from '../../src/app/remote-workers.js';
+import { loadConfig } from '../../src/config/index.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { createLogger } from '../../src/log/logger.js';
@@ -18,6 +20,7 @@ import { Identity } from '../../src/services/identity/identity.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
 import { Workspaces, withToolTasks } from '../../src/services/tools/index.js';
+import { startRemoteWorkerHub } from '../../src/services/workers/remote-types.js';
 import { type Clock, ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
 import { openTestToolRuntime } from '../support/tool-runtime.js';
@@ -108,6 +111,13 @@ export async function openGateway(
         identity,
         access,
         clock,
+        remoteWorkers: remoteWorkersOf({
+          config: loadConfig({ env: {} }).config,
+          store,
+          kernel,
+          hub: startRemoteWorkerHub({ store, clock, refreshMs: null }),
+          clock,
+        }),
       },
       {
         adminToken: ADMIN_TOKEN,

@@ -31,10 +31,11 @@ import type { TaskInterceptor } from './task-interceptor.js';
  * The executor: one worker's loop from shard message to finished task.
  *
  * State machine of one message: read (consumer group `worker-group`) → claim (group-committed:
- * the claims of every message read meanwhile share one statement) → not claimable: ack and drop
- * (a duplicate, or the task was cancelled) → run the handler for its type under an AbortSignal
- * (timeout_ms, lease loss, drain deadline) → complete (group-committed), defer, wait for approval
- * (a handler's ApprovalWait), or fail → ack.
+ * the claims of every message read meanwhile share one statement; only tasks of the types
+ * registered here are claimed) → not claimable: ack and drop (a duplicate, the task was
+ * cancelled, or its type is run by remote workers, which claim it over the API) → run the
+ * handler for its type under an AbortSignal (timeout_ms, lease loss, drain deadline) → complete
+ * (group-committed), defer, wait for approval (a handler's ApprovalWait), or fail → ack.
  * The ack follows the database write, so a crash before it leaves the message pending and the
  * task `running` under a lease that the worker manager or the lease sweep takes back.
  *
@@ -122,7 +123,11 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
 
   const claims = new GroupCommit<string, ClaimedTask | null>({
     flush: async (ids) => {
-      const claimed = new Map((await engine.claim(workerId, ids, leaseMs)).map((task) => [task.id, task]));
+      // Only the types registered here: a remote worker's type stays `queued` for its claims.
+      const types = [...handlers.types()];
+      const claimed = new Map(
+        (await engine.claim(workerId, ids, leaseMs, types)).map((task) => [task.id, task]),
+      );
       return ids.map((id) => claimed.get(id) ?? null);
     },
   });

@@ -26,6 +26,8 @@ export interface ClaimCommand {
   readonly workerId: string;
   readonly taskIds: readonly string[];
   readonly leaseMs: number;
+  /** Only tasks of these types; absent: any. */
+  readonly types?: readonly string[];
 }
 
 export interface CancelTaskCommand {
@@ -122,7 +124,9 @@ export class InterceptedTaskEngine extends TaskEngine {
       last: Next<CommandInput<K>, CommandOutput<K>>,
     ): Next<CommandInput<K>, CommandOutput<K>> => commandChain(interceptors, command, last);
     this.#submitGoal = around('submitGoal', (input) => super.submitGoal(input));
-    this.#claim = around('claim', (input) => super.claim(input.workerId, input.taskIds, input.leaseMs));
+    this.#claim = around('claim', (input) =>
+      super.claim(input.workerId, input.taskIds, input.leaseMs, input.types),
+    );
     this.#complete = around('complete', (input) => super.complete(input));
     this.#fail = around('fail', (input) => super.fail(input));
     this.#defer = around('defer', (input) => super.defer(input));
@@ -136,8 +140,13 @@ export class InterceptedTaskEngine extends TaskEngine {
     return this.#submitGoal(input);
   }
 
-  override claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
-    return this.#claim({ workerId, taskIds, leaseMs });
+  override claim(
+    workerId: string,
+    taskIds: readonly string[],
+    leaseMs: number,
+    types?: readonly string[],
+  ): Promise<ClaimedTask[]> {
+    return this.#claim({ workerId, taskIds, leaseMs, ...(types === undefined ? {} : { types }) });
   }
 
   override complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {

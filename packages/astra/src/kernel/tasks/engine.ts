@@ -390,9 +390,15 @@ export class TaskEngine {
   /**
    * Claims the tasks for a worker, their `$from` references resolved; ids not returned were not
    * claimable and their messages are dropped. A claimed task whose references cannot resolve is
-   * failed without retry and not returned (resolve-claimed.ts).
+   * failed without retry and not returned (resolve-claimed.ts). `types`: only tasks of these types
+   * are claimed (the types the worker runs); absent: any.
    */
-  async claim(workerId: string, taskIds: readonly string[], leaseMs: number): Promise<ClaimedTask[]> {
+  async claim(
+    workerId: string,
+    taskIds: readonly string[],
+    leaseMs: number,
+    types?: readonly string[],
+  ): Promise<ClaimedTask[]> {
     const now = this.#options.clock.now();
     // One statement, autocommitted: it is atomic on its own, and a transaction would add two round trips.
     const claimed = await claimTasks(this.#options.store, {
@@ -400,6 +406,7 @@ export class TaskEngine {
       workerId,
       leaseExpiresAt: new Date(now + leaseMs),
       now: new Date(now),
+      types: types ?? null,
     });
     await this.#changed(new Set(claimed.map((task) => task.goalId)));
     const { ready, unresolvable } = await resolveClaimed(

@@ -39,7 +39,7 @@ namespace Astra {
   };
   entity Account = { user: User, orgs: Set<Org> };
 
-  action "org.view", "org.admin", "agent.create" appliesTo { principal: [User], resource: [Org] };
+  action "org.view", "org.admin", "agent.create", "worker.run" appliesTo { principal: [User], resource: [Org] };
   action "team.admin" appliesTo { principal: [User], resource: [Team] };
   action "agent.view", "agent.use" appliesTo { principal: [User, Agent], resource: [Agent] };
   action "agent.edit", "agent.admin" appliesTo { principal: [User], resource: [Agent] };
@@ -186,6 +186,12 @@ when { principal.orgs.contains(resource) };
 @id("org-admin")
 permit (principal is Astra::User, action == Astra::Action::"org.admin", resource is Astra::Org)
 when { principal.orgAdmin.contains(resource) };
+
+// Remote workers see and finish the tasks of every agent of their organization, so running one
+// takes what administering all of them takes: org admins and agent admins.
+@id("org-workers")
+permit (principal is Astra::User, action == Astra::Action::"worker.run", resource is Astra::Org)
+when { principal.orgAdmin.contains(resource) || principal.agentAdmin.contains(resource) };
 
 // Teams: team admins, and the admins of the team's organization, manage a team.
 @id("team-admin")

@@ -10,6 +10,8 @@ export const ACTIONS = [
   'org.view',
   'org.admin',
   'agent.create',
+  // Running remote workers for it: claiming and finishing the tasks of its agents (docs/workers.md).
+  'worker.run',
   // On a team.
   'team.admin',
   // On an agent (and everything that belongs to it: goals, graphs, tasks, documents, approvals).

@@ -5,7 +5,7 @@ import type { Action } from './rules.js';
 
 /**
  * API key scopes: a key made with scopes is its user narrowed to them, ranked
- * `read` (only `*.view`) ⊂ `use` (also `agent.use`) ⊂ `edit` (also `agent.edit`) ⊂ `admin`
+ * `read` (only `*.view`) ⊂ `use` (also `agent.use`, `worker.run`) ⊂ `edit` (also `agent.edit`) ⊂ `admin`
  * (everything the user may do); a key without scopes carries the user's full rights, as `admin`
  * does. Scopes never add a right the user lacks (the policies decide that), and a key never acts
  * beyond them: not through an action, and not by minting a key wider than itself.
@@ -17,7 +17,7 @@ export const SCOPES = Object.keys(SCOPE_RANK) as [Scope, ...Scope[]];
 /** The scope an action needs. */
 function scopeNeeded(action: Action): Scope {
   if (action.endsWith('.view')) return 'read';
-  if (action === 'agent.use') return 'use';
+  if (action === 'agent.use' || action === 'worker.run') return 'use';
   if (action === 'agent.edit') return 'edit';
   return 'admin';
 }

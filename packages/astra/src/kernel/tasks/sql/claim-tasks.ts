@@ -6,22 +6,24 @@ import type { ClaimedTask } from '../types.js';
 /**
  * claim-tasks: one statement claims a batch of dispatched tasks for one worker.
  *
- * Inputs: task ids (from shard messages), worker id, lease expiry, now.
- * Writes: each task still `queued` (and due) becomes `running` with attempt + 1, the worker as
+ * Inputs: task ids (from shard messages), worker id, lease expiry, now, and optionally the task
+ *   types the worker runs (null: any type).
+ * Writes: each task still `queued` (and of one of those types) becomes `running` with attempt + 1, the worker as
  *   lease owner and worker_id, lease_expires_at, started_at; a TaskStarted event each.
  * Returns: the claimed tasks, each with its plan id (`name`) and the results of its direct
  *   dependencies keyed by their plan ids (`dependencies`; one probe of task_dependencies' primary
  *   key per claimed task, so a task without dependencies costs an empty index scan). Payloads are
  *   returned as stored: their `$from` references are resolved by the engine (resolve-claimed.ts).
  *   An id not returned was not claimable (already claimed from a
- *   duplicate message, cancelled, finished): its message is acknowledged and dropped.
+ *   duplicate message, cancelled, finished, or of a type this worker does not run — a remote
+ *   worker's type, docs/workers.md): its message is acknowledged and dropped.
  * `FOR UPDATE SKIP LOCKED`: a task another transaction is changing right now is not waited for;
  *   its message is redelivered later if it still matters.
  */
 const SQL = `
 WITH claimable AS (
   SELECT id FROM tasks
-  WHERE id = ANY($1::uuid[]) AND status = 'queued'
+  WHERE id = ANY($1::uuid[]) AND status = 'queued' AND ($6::text[] IS NULL OR type = ANY($6::text[]))
   FOR UPDATE SKIP LOCKED
 ),
 claimed AS (
@@ -68,6 +70,8 @@ export interface ClaimInput {
   readonly workerId: string;
   readonly leaseExpiresAt: Date;
   readonly now: Date;
+  /** Only tasks of these types are claimed; absent or null: any type. */
+  readonly types?: readonly string[] | null;
 }
 
 export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<ClaimedTask[]> {
@@ -77,6 +81,7 @@ export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<Cl
     input.workerId,
     input.leaseExpiresAt,
     input.now,
+    input.types ?? null,
   ]);
   return rows.map((row) => {
     const task = claimedTask.decode(row);
