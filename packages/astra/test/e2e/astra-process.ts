@@ -21,12 +21,21 @@ export function runAstra(
   env: Record<string, string> = {},
   options: { cwd?: string } = {},
 ): AstraProcess {
-  const child = spawn(process.execPath, [BIN, ...args], {
-    // Every answer is compared with its documented schema's serialization (response-check.ts).
+  // Every answer is compared with its documented schema's serialization (response-check.ts).
+  return runNode(BIN, args, { ASTRA_CHECK_RESPONSES: 'true', ...env }, options);
+}
+
+/** Any Node script as a child process (an SDK example), its output waited on as `astra`'s is. */
+export function runNode(
+  script: string,
+  args: readonly string[],
+  env: Record<string, string> = {},
+  options: { cwd?: string } = {},
+): AstraProcess {
+  const child = spawn(process.execPath, [script, ...args], {
     env: {
       PATH: process.env.PATH ?? '',
       HOME: process.env.HOME ?? '/tmp',
-      ASTRA_CHECK_RESPONSES: 'true',
       ...env,
     },
     ...(options.cwd === undefined ? {} : { cwd: options.cwd }),
@@ -72,7 +81,7 @@ export function runAstra(
         void exited.then((code) =>
           reject(
             new Error(
-              `astra exited (${code}) before printing ${pattern}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`,
+              `${path.basename(script)} exited (${code}) before printing ${pattern}\nstdout:\n${stdout.join('\n')}\nstderr:\n${stderr.join('\n')}`,
             ),
           ),
         );

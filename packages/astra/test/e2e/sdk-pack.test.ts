@@ -34,6 +34,7 @@ describe('@astra/sdk from its tarball', () => {
         'dist/index.js',
         'dist/index.d.ts',
         'dist/operations.js',
+        'dist/worker.js',
         'README.md',
         'package.json',
       ]),
@@ -63,7 +64,7 @@ describe('@astra/sdk from its tarball', () => {
       }),
     );
     expect(seen).toEqual({
-      exports: ['AstraApiError', 'AstraClient', 'AstraOperations'],
+      exports: ['AstraApiError', 'AstraClient', 'AstraOperations', 'FatalTaskError', 'Worker'],
       methods: ['submitGoal', 'getGraph', 'listAgents', 'decideApproval', 'login', 'events'],
     });
   }, 120_000);
