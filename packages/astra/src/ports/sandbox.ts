@@ -10,6 +10,13 @@
  * - files: read-only files placed for this run only, under `/run/astra/files/<path>` (QuickJS, which
  *   has no file system, sees them as the strings of `astra.files`). Secrets reach a program this way,
  *   never through the environment or a path shared between runs.
+ * - workspace: (process drivers) a host directory the program works in, at `/workspace`, its working
+ *   directory. It is a copy, never a live mount of the host directory: copied into the run's own
+ *   directory before the program starts (regular files and directories only; links and devices are
+ *   left out) and, when `writable`, the regular files the program changed, made or removed are
+ *   applied back to the host directory after it ended — only when the run completed (any exit
+ *   status), never after a limit, a deadline or a cancellation. Over `maxBytes` or `maxFiles`, in
+ *   or out, the run ends `ASTRA_SANDBOX_WORKSPACE_LIMIT` and nothing is applied back.
  * - egress: the only way out. Process drivers get the host Unix socket `egress.socketPath` bound at
  *   `SANDBOX_EGRESS_SOCKET` inside an otherwise empty network namespace (no interface but loopback, no
  *   DNS, no proxy variables); QuickJS gets `globalThis.fetch` only when `egress.fetch` is granted.
@@ -40,6 +47,8 @@ export const SANDBOX_EGRESS_SOCKET = '/run/astra/egress.sock';
 export const SANDBOX_FILES_DIR = '/run/astra/files';
 /** The run's only writable directory inside process and WASI sandboxes. */
 export const SANDBOX_SCRATCH_DIR = '/scratch';
+/** Where a process sandbox sees its workspace copy (its working directory when one is given). */
+export const SANDBOX_WORKSPACE_DIR = '/workspace';
 
 export type JsonValue =
   | null
@@ -113,6 +122,23 @@ export interface SandboxEgress {
   readonly refusals?: () => number;
 }
 
+export interface SandboxWorkspace {
+  /** The host directory (absolute); only regular files and directories in it are copied. */
+  readonly dir: string;
+  /** Apply what the program changed back to `dir` after a completed run. */
+  readonly writable: boolean;
+  /** Bytes of regular files copied in, and of changed files copied back; default 256 MiB. */
+  readonly maxBytes?: number;
+  /** Files and directories copied in, and changed entries copied back; default 10,000. */
+  readonly maxFiles?: number;
+}
+
+/** What a completed run with a writable workspace applied back (workspace-relative paths). */
+export interface SandboxWorkspaceChanges {
+  readonly written: readonly string[];
+  readonly removed: readonly string[];
+}
+
 export interface SandboxRequest {
   readonly program: SandboxProgram;
   /** Missing limits take the driver's defaults (`SANDBOX_LIMIT_DEFAULTS` unless configured). */
@@ -120,6 +146,8 @@ export interface SandboxRequest {
   readonly env?: Readonly<Record<string, string>>;
   readonly files?: readonly SandboxFile[];
   readonly egress?: SandboxEgress;
+  /** Process drivers only: see `workspace` above. */
+  readonly workspace?: SandboxWorkspace;
 }
 
 export type SandboxFailureCode =
@@ -128,6 +156,7 @@ export type SandboxFailureCode =
   | 'ASTRA_SANDBOX_MEMORY_LIMIT'
   | 'ASTRA_SANDBOX_OUTPUT_LIMIT'
   | 'ASTRA_SANDBOX_PROCESS_LIMIT'
+  | 'ASTRA_SANDBOX_WORKSPACE_LIMIT'
   | 'ASTRA_SANDBOX_EGRESS_REFUSED'
   | 'ASTRA_SANDBOX_PROGRAM_ERROR'
   | 'ASTRA_SANDBOX_CANCELLED'
@@ -149,6 +178,8 @@ export interface SandboxSuccess extends SandboxOutput {
   readonly exitCode: number;
   /** JavaScript programs: the default export's JSON result; absent for other programs. */
   readonly value?: JsonValue;
+  /** With a writable workspace: what was applied back to it. */
+  readonly workspace?: SandboxWorkspaceChanges;
 }
 
 export interface SandboxFailure extends SandboxOutput {

@@ -60,6 +60,8 @@ export function explain(code: SandboxFailureCode, limits: SandboxLimits, detail?
       return `The program wrote more than ${limits.outputBytes} bytes to one output stream and was stopped; the output is kept up to that limit. Write less, or write large results to a file in /scratch.${tail}`;
     case 'ASTRA_SANDBOX_PROCESS_LIMIT':
       return `The program tried to run more than ${limits.processes} processes at once and was stopped; do not start processes in a loop.${tail}`;
+    case 'ASTRA_SANDBOX_WORKSPACE_LIMIT':
+      return `The workspace is larger than the sandbox copies (in, or written back), so nothing was copied back; keep large or many files out of the workspace.${tail}`;
     case 'ASTRA_SANDBOX_EGRESS_REFUSED':
       return `The program failed after the egress proxy refused a connection: this tool may reach only the hosts its manifest allows.${tail}`;
     case 'ASTRA_SANDBOX_PROGRAM_ERROR':

@@ -13,6 +13,7 @@ import {
   type SandboxLimits,
   type SandboxProgram,
   type SandboxRequest,
+  type SandboxWorkspace,
 } from '../../ports/sandbox.js';
 
 /** Limits a request gets for what it leaves out (drivers may be configured with others). */
@@ -37,6 +38,7 @@ export interface ResolvedRequest<P extends SandboxProgram = SandboxProgram> {
   readonly env: Readonly<Record<string, string>>;
   readonly files: readonly { readonly path: string; readonly content: Uint8Array }[];
   readonly egress: SandboxEgress | undefined;
+  readonly workspace: SandboxWorkspace | undefined;
 }
 
 export function invalidRequest(message: string): AstraError {
@@ -117,8 +119,21 @@ export function resolveRequest<K extends SandboxProgram['kind']>(
     throw invalidRequest(
       'egress.fetch is for JavaScript programs; process sandboxes are granted egress.socketPath',
     );
+  const workspace = request.workspace;
+  if (workspace !== undefined) {
+    if (kind !== 'process') throw invalidRequest('a workspace is for process sandboxes');
+    if (typeof workspace.dir !== 'string' || !workspace.dir.startsWith('/') || workspace.dir.includes('\0'))
+      throw invalidRequest('workspace.dir must be an absolute host path');
+    if (typeof workspace.writable !== 'boolean') throw invalidRequest('workspace.writable must be a boolean');
+    for (const name of ['maxBytes', 'maxFiles'] as const) {
+      const value = workspace[name];
+      if (value !== undefined && (!Number.isSafeInteger(value) || value <= 0))
+        throw invalidRequest(`workspace.${name} must be a positive integer, got ${String(value)}`);
+    }
+  }
   return {
     program: program as Extract<SandboxProgram, { kind: K }>,
+    workspace,
     limits: resolveLimits(request.limits, defaults),
     env: resolveEnv(request.env, egress),
     files: resolveFiles(request.files),

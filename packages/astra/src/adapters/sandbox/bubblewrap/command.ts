@@ -8,7 +8,8 @@
  *   bwrap …                        new user, pid, ipc, uts, net and cgroup namespaces; uid 65534
  *                                  inside; no capabilities; /usr (and its /bin, /lib… links)
  *                                  read-only; fresh /proc, /dev; sized tmpfs /tmp; the scratch
- *                                  bind the only writable place; files as read-only data; the
+ *                                  bind (and the run's workspace copy at /workspace, when given)
+ *                                  the only writable places; files as read-only data; the
  *                                  egress socket; the given environment only
  *   argv                           the program
  *
@@ -20,6 +21,7 @@ import {
   SANDBOX_EGRESS_SOCKET,
   SANDBOX_FILES_DIR,
   SANDBOX_SCRATCH_DIR,
+  SANDBOX_WORKSPACE_DIR,
   type SandboxLimits,
 } from '../../../ports/sandbox.js';
 
@@ -69,6 +71,8 @@ export interface CommandInput {
   /** The host uid to run as (root only); undefined keeps the caller's. */
   readonly hostUid: number | undefined;
   readonly scratch: string;
+  /** The run's workspace copy, bound at /workspace (read-only unless writable) and made the working directory. */
+  readonly workspace?: { readonly dir: string; readonly writable: boolean } | undefined;
   readonly files: readonly string[];
   readonly egressSocket: string | undefined;
   readonly env: Readonly<Record<string, string>>;
@@ -117,6 +121,8 @@ function bwrapArguments(input: CommandInput): string[] {
   args.push('--proc', '/proc', '--dev', '/dev');
   args.push('--size', String(input.limits.memoryBytes), '--perms', '1777', '--tmpfs', '/tmp');
   args.push('--bind', input.scratch, SANDBOX_SCRATCH_DIR);
+  if (input.workspace !== undefined)
+    args.push(input.workspace.writable ? '--bind' : '--ro-bind', input.workspace.dir, SANDBOX_WORKSPACE_DIR);
   args.push('--dir', SANDBOX_FILES_DIR);
   const made = new Set<string>();
   input.files.forEach((relative, index) => {
@@ -131,7 +137,8 @@ function bwrapArguments(input: CommandInput): string[] {
   args.push('--remount-ro', '/');
   args.push('--clearenv');
   for (const [name, value] of Object.entries(input.env)) args.push('--setenv', name, value);
-  args.push('--chdir', SANDBOX_SCRATCH_DIR, '--', ...input.argv);
+  args.push('--chdir', input.workspace === undefined ? SANDBOX_SCRATCH_DIR : SANDBOX_WORKSPACE_DIR);
+  args.push('--', ...input.argv);
   return args;
 }
 

@@ -28,6 +28,7 @@ import { failure, notRun, outputOf, success } from '../outcome.js';
 import { resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT, type RunDir } from '../run-dir.js';
 import { RunSlots } from '../slots.js';
+import { copyIn, type WorkspaceCopy, WorkspaceLimitError } from '../workspace-copy.js';
 import { type CgroupSupport, createRunCgroup, detectCgroups, type RunCgroup } from './cgroup.js';
 import { buildCommand, type HostLayout, readHostLayout, STATUS_FD } from './command.js';
 import { type EgressRelay, startEgressRelay } from './egress-relay.js';
@@ -125,8 +126,10 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
     let cgroup: RunCgroup | undefined;
     let runDir: RunDir | undefined;
     let relay: EgressRelay | undefined;
+    let workspace: WorkspaceCopy | undefined;
     try {
       runDir = await createRunDir(rootDir, hostUid);
+      if (resolved.workspace !== undefined) workspace = await copyIn(resolved.workspace, runDir.dir, hostUid);
       if (cgroups.ok)
         cgroup = await createRunCgroup(cgroups, path.basename(runDir.dir), {
           memoryBytes: limits.memoryBytes,
@@ -146,6 +149,10 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
         cgroupProcs: cgroup?.procsFiles ?? [],
         hostUid,
         scratch: runDir.scratch,
+        workspace:
+          workspace === undefined
+            ? undefined
+            : { dir: workspace.dir, writable: resolved.workspace?.writable === true },
         files: resolved.files.map((file) => file.path),
         egressSocket: relay?.path,
         env: resolved.env,
@@ -161,9 +168,24 @@ export function createBubblewrapDriver(options: BubblewrapDriverOptions = {}): S
         signal,
       });
       const usage = (await cgroup?.usage()) ?? { memoryLimitHit: false, processLimitHit: false };
-      return classify(run, usage, limits, egress?.refusals?.() ?? 0);
+      const outcome = classify(run, usage, limits, egress?.refusals?.() ?? 0);
+      // A completed run's changes go back to the host workspace; a stopped one's never do.
+      if (!outcome.ok || workspace === undefined || resolved.workspace?.writable !== true) return outcome;
+      try {
+        return { ...outcome, workspace: await workspace.copyOut() };
+      } catch (error) {
+        if (!(error instanceof WorkspaceLimitError)) throw error;
+        const { stdout, stderr, stdoutTruncated, stderrTruncated, durationMs } = outcome;
+        const output = { stdout, stderr, stdoutTruncated, stderrTruncated, durationMs };
+        return failure('ASTRA_SANDBOX_WORKSPACE_LIMIT', limits, output, {
+          detail: error.message,
+          exitCode: outcome.exitCode,
+        });
+      }
     } catch (error) {
       const empty = { stdout: '', stderr: '', stdoutTruncated: false, stderrTruncated: false, durationMs: 0 };
+      if (error instanceof WorkspaceLimitError)
+        return failure('ASTRA_SANDBOX_WORKSPACE_LIMIT', limits, empty, { detail: error.message });
       return failure('ASTRA_SANDBOX_FAILED', limits, empty, { detail: (error as Error).message });
     } finally {
       await cgroup?.destroy();

@@ -87,6 +87,8 @@ export function createDockerDriver(options: DockerDriverOptions = {}): SandboxDr
     const { limits, program, egress } = resolved;
     const ready = await available();
     if (!ready.ok) return notRun('ASTRA_SANDBOX_UNAVAILABLE', limits, ready.reason);
+    if (resolved.workspace !== undefined)
+      return notRun('ASTRA_SANDBOX_UNAVAILABLE', limits, 'The Docker driver does not copy workspaces yet.');
     const runDir = await createRunDir(rootDir);
     const started = performance.now();
     let id: string | undefined;
