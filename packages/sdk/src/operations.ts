@@ -220,6 +220,26 @@ export interface ClaimedTask {
   readonly lease_expires_at: string;
 }
 
+export interface EgressRecord {
+  readonly id: number;
+  readonly task_id: string | null;
+  readonly agent_id: string | null;
+  readonly org_id: string | null;
+  readonly tool: string;
+  readonly session_id: string;
+  readonly method: string;
+  readonly scheme: 'http' | 'https' | 'connect';
+  readonly host: string;
+  readonly port: number;
+  readonly status: number;
+  readonly outcome: 'allowed' | 'denied' | 'failed';
+  readonly code: string | null;
+  readonly bytes_out: number;
+  readonly bytes_in: number;
+  readonly duration_ms: number;
+  readonly at: string;
+}
+
 /** Every error answer: a stable code from the registry (docs/errors.md). */
 export interface Error {
   readonly error: {
@@ -266,6 +286,7 @@ export interface Error {
       | 'ASTRA_TOOL_UNAVAILABLE'
       | 'ASTRA_TOOL_FAILED'
       | 'ASTRA_TOOL_EFFECT_UNCERTAIN'
+      | 'ASTRA_TOOL_EGRESS_REFUSED'
       | 'ASTRA_AGENT_DRAINING'
       | 'ASTRA_OVERLOADED'
       | 'ASTRA_GOAL_LIMIT_REACHED'
@@ -281,6 +302,7 @@ export interface Error {
       | 'ASTRA_SANDBOX_MEMORY_LIMIT'
       | 'ASTRA_SANDBOX_OUTPUT_LIMIT'
       | 'ASTRA_SANDBOX_PROCESS_LIMIT'
+      | 'ASTRA_SANDBOX_WORKSPACE_LIMIT'
       | 'ASTRA_SANDBOX_EGRESS_REFUSED'
       | 'ASTRA_SANDBOX_PROGRAM_ERROR'
       | 'ASTRA_SANDBOX_CANCELLED'
@@ -1152,6 +1174,17 @@ export interface ListServiceTokensResponse {
   readonly service_tokens: readonly ServiceToken[];
 }
 
+export interface ListTaskEgressResponse {
+  readonly task_id: string;
+  readonly egress: readonly EgressRecord[];
+  readonly next_since: number;
+}
+
+export interface ListTaskEgressOptions {
+  readonly since?: number;
+  readonly limit?: number;
+}
+
 export interface ListTeamMembersResponse {
   readonly members: readonly Member[];
 }
@@ -1425,7 +1458,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (90 operations). */
+/** Every operation of Astra's API, one method each (91 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2180,6 +2213,19 @@ export abstract class AstraOperations {
     return this.send<ListServiceTokensResponse>({
       method: 'GET',
       path: `/agents/${encodeURIComponent(id)}/service-tokens`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * A task's outbound requests through the egress proxy, oldest first; page with `since` (the last id seen) and `limit` (≤ 500).
+   * `GET /tasks/{id}/egress`
+   */
+  listTaskEgress(id: string, options: ListTaskEgressOptions = {}): Promise<ListTaskEgressResponse> {
+    return this.send<ListTaskEgressResponse>({
+      method: 'GET',
+      path: `/tasks/${encodeURIComponent(id)}/egress`,
+      query: { since: options.since, limit: options.limit },
       statuses: [200],
     });
   }

@@ -25,6 +25,7 @@ import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
 import type { ReadModel } from '../services/reads/read-model.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
+import { egressRoutes } from '../services/tools/routes-egress.js';
 import { toolRoutes } from '../services/tools/routes-tools.js';
 import type { RemoteWorkers } from '../services/workers/remote-workers.js';
 import { remoteWorkerRoutes } from '../services/workers/routes-remote-workers.js';
@@ -115,6 +116,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(invitationRoutes, { store, access, clock }),
       routePlugin(accessRoutes, { store, access }),
       routePlugin(toolRoutes, { store }),
+      routePlugin(egressRoutes, { store }),
       routePlugin(eventRoutes, {
         store,
         clock,

@@ -129,6 +129,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       clock: deps.clock,
       logger: log,
       secretEnv: deps.secretEnv ?? [],
+      store: backends.store,
     });
     stops.push(() => tools.close());
     const approvalSettings: ApprovalSettings = {

@@ -1,9 +1,16 @@
+import { createBubblewrapDriver } from '../adapters/sandbox/bubblewrap/driver.js';
 import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
 import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import { readAgent } from '../services/agents/index.js';
 import {
   BUILTIN_RUNNERS,
+  type CallerOf,
+  createEgressLogSink,
+  httpRequestRunner,
   sandboxRunners,
+  shellExecRunner,
   type ToolRunner,
   type ToolRuntime,
 } from '../services/tools/index.js';
@@ -27,6 +34,8 @@ export interface ToolRuntimeDeps {
   readonly logger: Logger;
   /** `ASTRA_SECRET_<NAME>[_FILE]` entries, for the env secret store. */
   readonly secretEnv: readonly SecretEnvEntry[];
+  /** Where the egress log is written (`egress_log`) and agents are read (their org, their grants). */
+  readonly store: SqlStore;
 }
 
 export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
@@ -42,13 +51,31 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     closers.push(() => secrets.close());
     const artifacts = await openArtifactStore(config, deps);
     closers.push(() => artifacts.close());
-    const egress = await openEgressProxy(config, deps);
+    // Records reach the table in batches; closed after the proxy, so the last ones are written.
+    const sink = createEgressLogSink({
+      store: deps.store,
+      onError: (error) => deps.logger.warn({ err: error }, 'egress log write failed'),
+    });
+    closers.push(() => sink.close());
+    const egress = await openEgressProxy(config, { ...deps, sink });
     closers.push(() => egress.close());
     const quickjs = createQuickJsDriver();
     closers.push(() => quickjs.close());
+    const callerOf: CallerOf = async (agentId) => readAgent(deps.store, agentId);
+    const runners = new Map([
+      ...BUILTIN_RUNNERS,
+      ...sandboxRunners({ quickjs }),
+      ['http_request', httpRequestRunner(callerOf)] as const,
+    ]);
+    // bubblewrap's check runs one tiny sandbox; without it, shell_exec has no runner here.
+    const bubblewrap = createBubblewrapDriver();
+    closers.push(() => bubblewrap.close());
+    const present = await bubblewrap.available();
+    if (present.ok) runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
+    else deps.logger.info({ reason: present.reason }, 'bubblewrap is not available: no shell_exec here');
     return {
       runtime: { artifacts, egress, secrets, clock: deps.clock, logger: deps.logger },
-      runners: new Map([...BUILTIN_RUNNERS, ...sandboxRunners({ quickjs })]),
+      runners,
       close,
     };
   } catch (error) {

@@ -187,6 +187,12 @@ export const ERROR_CODES = {
     false,
     'An irreversible tool call may have acted before its worker died; the approval to run it once more was denied or expired.',
   ),
+  ASTRA_TOOL_EGRESS_REFUSED: spec(
+    'user',
+    403,
+    false,
+    "The egress proxy refused or could not complete the tool's request; `details.egress_code` holds its ASTRA_EGRESS_* code.",
+  ),
   ASTRA_AGENT_DRAINING: spec(
     'system',
     503,
@@ -276,6 +282,12 @@ export const ERROR_CODES = {
     422,
     false,
     'The sandboxed program tried to run more processes at once than its limit and was stopped.',
+  ),
+  ASTRA_SANDBOX_WORKSPACE_LIMIT: spec(
+    'user',
+    422,
+    false,
+    "The sandboxed program's workspace held, or the program wrote to it, more than its limit; nothing was copied back.",
   ),
   ASTRA_SANDBOX_EGRESS_REFUSED: spec(
     'user',

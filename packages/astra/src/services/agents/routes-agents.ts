@@ -17,6 +17,7 @@ import {
 } from '../api/index.js';
 import type { Principal } from '../identity/index.js';
 import type { ReadModel } from '../reads/index.js';
+import { grantListProblem } from '../tools/index.js';
 import type { AgentActors } from './agent-actors.js';
 import {
   type AgentPatch,
@@ -115,7 +116,26 @@ const EventsQuery = z.object({
   limit: z.coerce.number().int().min(1).max(500).optional(),
 });
 
+/** An agent's egress grants (docs/tools.md, "Egress"): checked when the config is written. */
+function checkEgressConfig(config: Record<string, unknown>): Record<string, unknown> {
+  const problem = config.egress_allow === undefined ? null : grantListProblem(config.egress_allow);
+  const path = `body.config.egress_allow${problem?.path ?? ''}`;
+  if (problem !== null)
+    throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${problem.reason}`, {
+      details: { path, reason: problem.reason },
+    });
+  if (config.egress_task_grants !== undefined && typeof config.egress_task_grants !== 'boolean')
+    throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.config.egress_task_grants: must be a boolean', {
+      details: { path: 'body.config.egress_task_grants', reason: 'not a boolean' },
+    });
+  return config;
+}
+
 function parseConfig(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
+  return checkEgressConfig(parseConfigObject(config));
+}
+
+function parseConfigObject(config: Record<string, unknown> | string | undefined): Record<string, unknown> {
   if (config === undefined) return {};
   if (typeof config !== 'string') return config;
   let parsed: unknown;

@@ -59,6 +59,9 @@ const APPROVAL_KEYS = [
   'required_approvals',
   'approval_ttl_seconds',
   'approval_risk_tier',
+  // Egress grants open the network to the agent's tools: as sensitive as what waits for approval.
+  'egress_allow',
+  'egress_task_grants',
 ] as const;
 
 /** Whether replacing an agent's config `before` by `after` changes what needs approval or who gives it. */

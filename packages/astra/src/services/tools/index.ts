@@ -5,6 +5,7 @@
  */
 export { toolAllowed } from './allowed-tools.js';
 export { BUILTIN_RUNNERS } from './builtin-tools.js';
+export type { CallerInfo, CallerOf } from './call-context.js';
 export {
   EFFECT_STATUSES,
   type EffectRecord,
@@ -16,6 +17,14 @@ export {
   readEffect,
   throughLedger,
 } from './effect-ledger.js';
+export { EgressGrant, EgressGrantList, grantListProblem } from './egress-grants.js';
+export {
+  createEgressLogSink,
+  EGRESS_LOG_DEFAULTS,
+  type EgressLogSink,
+  readTaskEgress,
+} from './egress-log.js';
+export { httpRequestRunner } from './http-request.js';
 export { checkAgainst, type SchemaIssue } from './json-schema.js';
 export {
   DEFAULT_TOOL_LIMITS,
@@ -34,6 +43,7 @@ export {
   type ToolRef,
 } from './manifest.js';
 export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
+export { shellExecRunner } from './shell-exec.js';
 export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export { compareVersions, readTool, type ToolRecord, toolRiskTiers } from './tool-store.js';

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import { injectionsProblem } from './egress-grants.js';
 import { compileSchema } from './json-schema.js';
 
 /**
@@ -136,7 +137,7 @@ export function manifestOf(input: z.output<typeof ManifestInput>): ToolManifest 
         details: { path: `body.${field}`, reason: problem },
       });
   }
-  return {
+  const manifest: ToolManifest = {
     name: input.name,
     version: input.version,
     description: input.description,
@@ -156,6 +157,12 @@ export function manifestOf(input: z.output<typeof ManifestInput>): ToolManifest 
     secrets: input.secrets,
     metadata: input.metadata,
   };
+  const injections = injectionsProblem(manifest);
+  if (injections !== null)
+    throw new AstraError('ASTRA_VALIDATION_FAILED', `body.${injections}`, {
+      details: { path: 'body.metadata.egress_inject', reason: injections },
+    });
+  return manifest;
 }
 
 /** A reference to a tool in a plan or an allow-list: `name`, `name@version`. */

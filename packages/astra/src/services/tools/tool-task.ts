@@ -8,6 +8,7 @@ import type {
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { toolAllowed } from './allowed-tools.js';
 import { throughLedger } from './effect-ledger.js';
+import { grantListProblem } from './egress-grants.js';
 import { checkAgainst } from './json-schema.js';
 import { parseToolRef } from './manifest.js';
 import type { ToolRunner, ToolRuntime } from './tool-call.js';
@@ -45,17 +46,22 @@ export interface ToolTaskOptions {
 
 const ONE_APPROVAL: ApprovalRule = { required: 1, approvers: [], ttlMs: null };
 
-/** The plan-time check of a tool task's payload: `tool` a reference, `input` an object if given. */
+/**
+ * The plan-time check of a tool task's payload: `tool` a reference, `input` an object if given,
+ * `egress` the hosts the task grants its call (egress-grants.ts) if given.
+ */
 export function checkToolPayload(payload: JsonValue): PayloadIssue | null {
   if (typeof payload !== 'object' || payload === null || Array.isArray(payload))
     return { path: '', reason: 'a tool task payload is {"tool": "<name>[@version]", "input": {…}}' };
-  const { tool, input, ...rest } = payload;
+  const { tool, input, egress, ...rest } = payload;
   const extra = Object.keys(rest)[0];
   if (extra !== undefined) return { path: `.${extra}`, reason: 'is not a field of a tool task payload' };
   if (typeof tool !== 'string' || parseToolRef(tool) === null)
     return { path: '.tool', reason: 'names a tool as name or name@version (1.2.0)' };
   if (input !== undefined && (typeof input !== 'object' || input === null || Array.isArray(input)))
     return { path: '.input', reason: 'is an object' };
+  const grant = egress === undefined ? null : grantListProblem(egress);
+  if (grant !== null) return { path: `.egress${grant.path}`, reason: grant.reason };
   return null;
 }
 
