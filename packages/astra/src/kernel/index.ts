@@ -99,6 +99,7 @@ export {
   readDecisions,
 } from './tasks/sql/approvals.js';
 export {
+  ATTACHED_GRAPH,
   type GraphEvent,
   listGoals,
   readAgentEvents,

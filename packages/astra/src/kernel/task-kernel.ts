@@ -35,6 +35,8 @@ export interface TaskKernelOptions {
   readonly interceptors?: readonly EngineInterceptor[];
   /** Told of each goal's submission and end (tasks/goal-lifecycle.ts); default nothing. */
   readonly goalLifecycle?: GoalLifecycleHooks;
+  /** Plans of more tasks are written in chunks (EngineOptions.stagedGraphMinTasks). */
+  readonly stagedGraphMinTasks?: number;
 }
 
 export interface TaskKernel {
@@ -66,6 +68,9 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     onError,
     ...(options.onChanged === undefined ? {} : { onChanged: options.onChanged }),
     ...(options.goalLifecycle === undefined ? {} : { goalLifecycle: options.goalLifecycle }),
+    ...(options.stagedGraphMinTasks === undefined
+      ? {}
+      : { stagedGraphMinTasks: options.stagedGraphMinTasks }),
   };
   const interceptors = options.interceptors ?? [];
   const engine =

@@ -51,6 +51,7 @@ export interface HarnessOptions {
   readonly engineInterceptors?: readonly EngineInterceptor[];
   readonly taskInterceptors?: readonly TaskInterceptor[];
   readonly shardCount?: number;
+  readonly stagedGraphMinTasks?: number;
 }
 
 export async function openKernel(
@@ -87,6 +88,9 @@ export async function openKernel(
     ...(options.handlers === undefined ? {} : { handlers: options.handlers }),
     ...(options.goalLifecycle === undefined ? {} : { goalLifecycle: options.goalLifecycle }),
     ...(options.engineInterceptors === undefined ? {} : { interceptors: options.engineInterceptors }),
+    ...(options.stagedGraphMinTasks === undefined
+      ? {}
+      : { stagedGraphMinTasks: options.stagedGraphMinTasks }),
   });
   const executors: Executor[] = [];
   const waiters = new Map<string, (goal: GoalRecord) => void>();

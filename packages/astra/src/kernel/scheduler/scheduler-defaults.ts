@@ -4,11 +4,14 @@
  * - leaseTtlMs: how long a shard lease lasts without renewal;
  * - republishAfterMs: `queued` tasks untouched this long get their message published again
  *   (ASTRA_REPUBLISH_AFTER_MS);
- * - republishEveryMs: how often that check runs.
+ * - republishEveryMs: how often that check runs;
+ * - stagingTimeoutMs: a graph written in chunks whose last step is older than this was left by a
+ *   dead process: it is deleted (never activated) or its announcement finished (kernel/tasks/staged-graph.ts).
  */
 export const SCHEDULER_DEFAULTS = {
   sweepMs: 1000,
   leaseTtlMs: 5000,
   republishAfterMs: 30_000,
   republishEveryMs: 5000,
+  stagingTimeoutMs: 60_000,
 } as const;

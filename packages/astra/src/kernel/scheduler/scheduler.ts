@@ -22,6 +22,8 @@ import { balanceShards, releaseShards } from './shard-leases.js';
  *   published again (a publish after commit failed, or the bus dropped them);
  * - stranded goals (holder of shard 0, same period): blocked goals whose dependencies ended but
  *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed;
+ * - stalled staged graphs (holder of shard 0, same period): a large graph written in chunks whose
+ *   writer died is deleted (never activated) or finished (activated), after stagingTimeoutMs;
  * - expired approvals (holder of shard 0, every sweep): pending approval requests past their
  *   expiry end `expired`, failing their goal or task ("approval expired"), by the injected clock.
  * Duplicate messages cost nothing but a refused claim.
@@ -39,6 +41,7 @@ export interface SchedulerOptions {
   readonly leaseTtlMs?: number;
   readonly republishAfterMs?: number;
   readonly republishEveryMs?: number;
+  readonly stagingTimeoutMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
   /** Called after each sweep with the shards held (observability and tests). */
   readonly onSweep?: (report: SweepReport) => void;
@@ -97,6 +100,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       republished += await engine.republishQueued(held, republishAfterMs);
       // Goals are not sharded: the holder of shard 0 finishes cascades a crash interrupted.
       if (held.includes(0)) await engine.cascadeStrandedGoals();
+      if (held.includes(0))
+        await engine.recoverStagedGraphs(options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs);
     }
     // Approvals are not sharded either: the holder of shard 0 expires them.
     const expiredApprovals = held.includes(0) ? await engine.expireApprovals() : 0;

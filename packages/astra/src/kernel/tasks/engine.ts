@@ -55,6 +55,8 @@ import {
   unblockableGoals,
 } from './sql/goals.js';
 import { goalTaskIds, readGoal, readGraph } from './sql/read.js';
+import { stageGoal, stageGraph } from './sql/stage-graph.js';
+import { newTaskIds, recoverStagedGraphs, type StagedGraph, writeStagedGraph } from './staged-graph.js';
 import {
   type ApprovalRule,
   type ClaimedTask,
@@ -102,7 +104,15 @@ export interface EngineOptions {
   readonly onChanged?: (changed: { readonly goals: ReadonlySet<string> }) => Promise<void>;
   /** Told of each goal's submission and end after commit (goal-lifecycle.ts). Default: nothing. */
   readonly goalLifecycle?: GoalLifecycleHooks;
+  /**
+   * Plans of more tasks than this are written in chunks (staged-graph.ts). Default: 500 on PGlite,
+   * whose one session a long statement would hold; never on Postgres, where it holds one connection.
+   */
+  readonly stagedGraphMinTasks?: number;
 }
+
+/** Default of EngineOptions.stagedGraphMinTasks on PGlite. */
+export const STAGED_GRAPH_MIN_TASKS = 500;
 
 export interface SubmitGoalInput {
   readonly agentId: string;
@@ -179,6 +189,31 @@ export class TaskEngine {
     return new Date(this.#options.clock.now());
   }
 
+  #staged(plan: Plan): boolean {
+    const min =
+      this.#options.stagedGraphMinTasks ??
+      (this.#options.store.kind === 'pglite' ? STAGED_GRAPH_MIN_TASKS : Number.POSITIVE_INFINITY);
+    return plan.tasks.length > min;
+  }
+
+  /** Writes a staged graph's tasks, activates and announces it, publishing after each step. */
+  async #writeStaged(graph: StagedGraph): Promise<void> {
+    await writeStagedGraph(this.#options.store, graph, newTaskIds(graph.plan), () => this.#now(), {
+      published: (dispatch, goalId) => this.#publish({ ...newEffects(), dispatch, goals: new Set([goalId]) }),
+    });
+  }
+
+  /**
+   * Recovery: graphs whose chunked writing stalled before `staleAfterMs` ago (the process died)
+   * are deleted (never activated) or finished (activated). Returns how many.
+   */
+  recoverStagedGraphs(staleAfterMs: number): Promise<number> {
+    const before = new Date(this.#options.clock.now() - staleAfterMs);
+    return recoverStagedGraphs(this.#options.store, before, () => this.#now(), {
+      published: (dispatch, goalId) => this.#publish({ ...newEffects(), dispatch, goals: new Set([goalId]) }),
+    });
+  }
+
   validatePlan(raw: unknown): Plan {
     const plan = parsePlan(raw, {
       ...DEFAULT_PLAN_LIMITS,
@@ -240,7 +275,9 @@ export class TaskEngine {
       planRule === null
     )
       return this.#submitSimple(input, plan, taskRules);
-    return this.#run(async (tx, fx) => {
+    let staged: StagedGraph | null = null;
+    const submitted = await this.#run(async (tx, fx) => {
+      staged = null; // a retried transaction decides again
       const now = this.#now();
       const key = input.idempotencyKey ?? null;
       const repeated = key === null ? null : await existingGoal(tx, input.agentId, key, now);
@@ -262,12 +299,14 @@ export class TaskEngine {
             ? 'active'
             : 'blocked';
       const goalId = randomUUID();
+      // A large graph is written after this transaction, in chunks: the goal waits `pending` meanwhile.
+      const stages = status === 'active' && this.#staged(plan);
       const inserted = await insertGoal(tx, {
         id: goalId,
         agentId: input.agentId,
         goalText: input.goalText,
         priority: input.priority ?? 100,
-        status,
+        status: stages ? 'pending' : status,
         cascadeId: input.cascadeId ?? null,
         sourceAgentId: input.sourceAgentId ?? null,
         idempotencyKey: input.idempotencyKey ?? null,
@@ -284,12 +323,31 @@ export class TaskEngine {
       await insertGoalDependencies(tx, goalId, dependsOn);
       await input.withGoal?.(tx, goalId);
       if (doomed) fx.finishedGoals.push({ goalId, agentId: input.agentId, status });
+      const goalEvent = { to: status, depends_on_goal_ids: dependsOn, task_count: plan.tasks.length };
+      if (stages) {
+        const scope = { graphId: randomUUID(), goalId, agentId: input.agentId };
+        await stageGraph(tx, scope, plan.tasks.length, now);
+        staged = {
+          scope: { ...scope, shard: shardOf(input.agentId, this.#options.shardCount) },
+          plan,
+          approvals: taskRules,
+          goalEvent,
+        };
+        return {
+          goalId,
+          graphId: scope.graphId,
+          taskCount: plan.tasks.length,
+          status,
+          existing: false,
+          approvalId: null,
+        };
+      }
       await appendGoalEvent(tx, {
         type: 'GoalCreated',
         agentId: input.agentId,
         goalId,
         graphId: null,
-        payload: { to: status, depends_on_goal_ids: dependsOn, task_count: plan.tasks.length },
+        payload: goalEvent,
         now,
       });
       let graphId: string | null = null;
@@ -307,6 +365,8 @@ export class TaskEngine {
           : null;
       return { goalId, graphId, taskCount: plan.tasks.length, status, existing: false, approvalId };
     });
+    if (staged !== null) await this.#writeStaged(staged);
+    return submitted;
   }
 
   async #existing(tx: SqlExecutor, goalId: string): Promise<SubmittedGoal> {
@@ -329,6 +389,38 @@ export class TaskEngine {
   ): Promise<SubmittedGoal> {
     const goalId = randomUUID();
     const graphId = randomUUID();
+    if (this.#staged(plan)) {
+      const scope = {
+        graphId,
+        goalId,
+        agentId: input.agentId,
+        shard: shardOf(input.agentId, this.#options.shardCount),
+      };
+      await stageGoal(this.#options.store, {
+        ...scope,
+        goalText: input.goalText,
+        priority: input.priority ?? 100,
+        cascadeId: input.cascadeId ?? null,
+        sourceAgentId: input.sourceAgentId ?? null,
+        plan: planToJson(plan),
+        taskCount: plan.tasks.length,
+        now: this.#now(),
+      });
+      await this.#writeStaged({
+        scope,
+        plan,
+        approvals,
+        goalEvent: { to: 'active', task_count: plan.tasks.length },
+      });
+      return {
+        goalId,
+        graphId,
+        taskCount: plan.tasks.length,
+        status: 'active',
+        existing: false,
+        approvalId: null,
+      };
+    }
     const fx = newEffects();
     const created = await createGraph(
       this.#options.store,
@@ -571,6 +663,10 @@ export class TaskEngine {
       const now = this.#now();
       const goal = await readGoal(tx, goalId, { forUpdate: true });
       if (goal === null) throw new AstraError('ASTRA_NOT_FOUND', `goal ${goalId} does not exist`);
+      if (goal.status === 'pending')
+        throw new AstraError('ASTRA_STATE_CONFLICT', `goal ${goalId} is still being written; try again`, {
+          details: { status: goal.status },
+        });
       if (goal.status === 'completed' || goal.status === 'failed' || goal.status === 'cancelled')
         throw new AstraError('ASTRA_STATE_CONFLICT', `goal ${goalId} already ended (${goal.status})`, {
           details: { status: goal.status },

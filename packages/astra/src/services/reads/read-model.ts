@@ -1,4 +1,5 @@
 import {
+  ATTACHED_GRAPH,
   type GoalRecord,
   type GraphRecord,
   goalRow,
@@ -171,7 +172,8 @@ export class ReadModel {
 /** Task counts of a goal by status, with `total` (the `progress` of `GET /goals/{id}`). */
 export async function goalProgress(db: SqlExecutor, goalId: string): Promise<Record<string, number>> {
   const { rows } = await db.query(
-    `SELECT status, count(*)::int AS n FROM tasks WHERE goal_id = $1 GROUP BY status`,
+    `SELECT status, count(*)::int AS n FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})
+     GROUP BY status`,
     [goalId],
   );
   const counts: Record<string, number> = { total: 0 };

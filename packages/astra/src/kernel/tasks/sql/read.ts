@@ -119,8 +119,17 @@ export async function listGoals(
 
 const taskId = taskRow.pick('id');
 
+/**
+ * The graph a goal points at: a goal's tasks are those of its attached graph, so the tasks of a
+ * graph still being written in chunks (staged-graph.ts; its goal `pending`, unattached) are not.
+ */
+export const ATTACHED_GRAPH = 'SELECT a.graph_id FROM goals a WHERE a.id = $1';
+
 export async function goalTaskIds(db: SqlExecutor, goalId: string): Promise<string[]> {
-  const { rows } = await db.query(`SELECT id FROM tasks WHERE goal_id = $1`, [goalId]);
+  const { rows } = await db.query(
+    `SELECT id FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})`,
+    [goalId],
+  );
   return rows.map((row) => taskId.decode(row).id);
 }
 
@@ -146,7 +155,8 @@ export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise
 
 export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
   const { rows } = await db.query(
-    `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.goal_id = $1 ORDER BY t.created_at, t.name`,
+    `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.goal_id = $1 AND t.graph_id = (${ATTACHED_GRAPH})
+     ORDER BY t.created_at, t.name`,
     [goalId],
   );
   return rows.map(taskRecord.decode);

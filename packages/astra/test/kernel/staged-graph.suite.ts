@@ -1,0 +1,238 @@
+import { afterEach, expect, it } from 'vitest';
+import { startScheduler } from '../../src/kernel/scheduler/scheduler.js';
+import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
+import { replayGraph } from '../../src/kernel/tasks/replay.js';
+import { readGoal, readGoalTasks, readGraphEvents, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
+import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
+import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
+import { systemClock } from '../../src/time/clock.js';
+import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
+
+/**
+ * Large graphs written in chunks (kernel/tasks/staged-graph.ts), on both backends: a plan of more
+ * than `stagedGraphMinTasks` tasks runs as one written in one statement would, its graph is invisible
+ * until activated, and a writer that dies before or after activation leaves nothing visible or
+ * nothing lost once the scheduler's sweep has run.
+ */
+const ACTIVATION = "UPDATE goals g SET status = 'active', graph_id = $1";
+const ANNOUNCEMENT = 'SET staged = false';
+
+/** A fan-out wide enough for several chunks, a farther-ancestor `$from`, and a few independent tasks. */
+function largePlan(width = CHUNK.tasks * 2 + 10): { tasks: unknown[] } {
+  return {
+    tasks: [
+      { id: 'fetch', type: 'echo', payload: { body: { items: [10, 20] } } },
+      ...Array.from({ length: width }, (_, i) => ({ id: `m${i}`, type: 'noop', depends_on: ['fetch'] })),
+      {
+        id: 'join',
+        type: 'echo',
+        payload: { second: { $from: 'fetch', pointer: '/body/items/1' } },
+        depends_on: ['m0'],
+      },
+      { id: 'solo1', type: 'noop' },
+      { id: 'solo2', type: 'noop' },
+    ],
+  };
+}
+
+/** The store, with `before` called ahead of every statement (it may wait or throw). */
+function interceptedStore(inner: SqlStore, before: (text: string) => Promise<void>): SqlStore {
+  const wrap = (db: SqlExecutor): SqlExecutor => ({
+    query: async <R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> => {
+      await before(text);
+      return db.query<R>(text, params);
+    },
+  });
+  const direct = wrap(inner);
+  return {
+    kind: inner.kind,
+    query: direct.query,
+    transaction: (work, options) => inner.transaction((tx) => work(wrap(tx)), options),
+    ping: () => inner.ping(),
+    close: async () => undefined,
+  };
+}
+
+export function describeStagedGraphs(backend: KernelBackend): void {
+  let h: KernelHarness;
+  let side: TaskKernel | undefined;
+  afterEach(async () => {
+    side?.close();
+    side = undefined;
+    await h.dispose();
+  });
+
+  /** A second kernel on the same database and bus whose statements go through `before`. */
+  function kernelWith(before: (text: string) => Promise<void>): TaskKernel {
+    side = createTaskKernel({
+      store: interceptedStore(h.store, before),
+      bus: h.bus,
+      clock: systemClock,
+      shardCount: 4,
+      stagedGraphMinTasks: 4,
+    });
+    return side;
+  }
+
+  async function expectLogRebuildsGraph(graphId: string): Promise<void> {
+    const tasks = await readGraphTasks(h.store, graphId);
+    const events = await readGraphEvents(h.store, graphId);
+    const replayed = replayGraph(events);
+    expect(replayed.tasks.size).toBe(tasks.length);
+    for (const task of tasks)
+      expect(replayed.tasks.get(task.id)).toMatchObject({ status: task.status, result: task.result });
+    // Every task is announced once, and all of them before any task starts.
+    const created = events.filter((e) => e.type === 'TaskCreated');
+    expect(new Set(created.map((e) => e.taskId)).size).toBe(tasks.length);
+    expect(created).toHaveLength(tasks.length);
+    const lastCreated = events.lastIndexOf(created.at(-1) as (typeof events)[number]);
+    const firstStarted = events.findIndex((e) => e.type === 'TaskStarted');
+    expect(firstStarted === -1 || firstStarted > lastCreated).toBe(true);
+    expect(events[0]?.type).toBe('GraphCreated');
+  }
+
+  it.each([
+    ['in one autocommitted series', {}],
+    ['after a submission transaction (idempotency key)', { idempotencyKey: 'staged-key' }],
+  ])(
+    'runs a plan written in chunks %s to completion; its log rebuilds it and $from resolves',
+    async (_, extra) => {
+      h = await openKernel(backend, { stagedGraphMinTasks: 4 });
+      const agentId = await h.createAgent();
+      await h.startExecutor({ concurrency: 64 });
+      const plan = largePlan();
+      const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'large', plan, ...extra });
+      expect(submitted).toMatchObject({ status: 'active', taskCount: plan.tasks.length, existing: false });
+      const goal = await h.waitForGoal(submitted.goalId);
+      expect(goal).toMatchObject({ status: 'completed', graphId: submitted.graphId });
+      const tasks = await readGraphTasks(h.store, submitted.graphId as string);
+      expect(tasks).toHaveLength(plan.tasks.length);
+      expect(tasks.every((task) => task.status === 'completed')).toBe(true);
+      expect(tasks.find((task) => task.name === 'join')?.result).toEqual({ second: 20 });
+      await expectLogRebuildsGraph(submitted.graphId as string);
+      const { rows } = await h.store.query(`SELECT staging_at FROM task_graphs WHERE id = $1`, [
+        submitted.graphId,
+      ]);
+      expect(rows[0]).toEqual({ staging_at: null });
+    },
+  );
+
+  it('keeps plans at or under the threshold on the one-statement path', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const statements: string[] = [];
+    const kernel = kernelWith(async (text) => void statements.push(text));
+    await kernel.engine.submitGoal({
+      agentId,
+      goalText: 'small',
+      plan: { tasks: [1, 2, 3, 4].map((i) => ({ id: `t${i}`, type: 'noop' })) },
+    });
+    expect(statements).toHaveLength(1);
+  });
+
+  it('shows nothing of the graph until it is activated, then the whole of it', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    let reachActivation: () => void = () => undefined;
+    const atActivation = new Promise<void>((resolve) => {
+      reachActivation = resolve;
+    });
+    let release: () => void = () => undefined;
+    const released = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const kernel = kernelWith(async (text) => {
+      if (!text.includes(ACTIVATION)) return;
+      reachActivation();
+      await released;
+    });
+    const plan = largePlan();
+    const submitting = kernel.engine.submitGoal({ agentId, goalText: 'hidden', plan });
+    await atActivation;
+    const { rows } = await h.store.query<{ id: string }>(`SELECT id FROM goals WHERE agent_id = $1`, [
+      agentId,
+    ]);
+    const goalId = rows[0]?.id as string;
+    expect(await readGoal(h.store, goalId)).toMatchObject({ status: 'pending', graphId: null });
+    expect(await readGoalTasks(h.store, goalId)).toEqual([]);
+    const events = await h.store.query(`SELECT 1 FROM events WHERE goal_id = $1`, [goalId]);
+    expect(events.rows).toEqual([]);
+    const queued = await h.store.query(`SELECT 1 FROM tasks WHERE goal_id = $1 AND status <> 'created'`, [
+      goalId,
+    ]);
+    expect(queued.rows).toEqual([]);
+    await expect(kernel.engine.cancelGoal(goalId)).rejects.toMatchObject({ code: 'ASTRA_STATE_CONFLICT' });
+    release();
+    const submitted = await submitting;
+    expect(await readGoal(h.store, goalId)).toMatchObject({ status: 'active', graphId: submitted.graphId });
+    expect(await readGoalTasks(h.store, goalId)).toHaveLength(plan.tasks.length);
+  });
+
+  it('deletes a graph whose writer died before activating it; no event ever named it', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const kernel = kernelWith(async (text) => {
+      if (text.includes(ACTIVATION)) throw new Error('the process died');
+    });
+    await expect(kernel.engine.submitGoal({ agentId, goalText: 'dies', plan: largePlan() })).rejects.toThrow(
+      'the process died',
+    );
+    const staged = await h.store.query<{ n: number }>(
+      `SELECT count(*)::int AS n FROM tasks t JOIN goals g ON g.id = t.goal_id WHERE g.agent_id = $1`,
+      [agentId],
+    );
+    expect(staged.rows[0]?.n).toBeGreaterThan(0);
+    // Not yet stale: left alone (its writer might only be slow).
+    expect(await h.kernel.engine.recoverStagedGraphs(60_000)).toBe(0);
+    let swept: () => void = () => undefined;
+    const firstSweep = new Promise<void>((resolve) => {
+      swept = resolve;
+    });
+    const scheduler = startScheduler({
+      store: h.store,
+      bus: h.bus,
+      engine: h.kernel.engine,
+      clock: systemClock,
+      owner: 'staging-test',
+      sweepMs: 60_000,
+      republishEveryMs: 0,
+      stagingTimeoutMs: 0,
+      onSweep: () => swept(),
+    });
+    await firstSweep;
+    await scheduler.stop();
+    for (const table of ['goals', 'task_graphs', 'tasks', 'events']) {
+      const { rows } = await h.store.query<{ n: number }>(
+        `SELECT count(*)::int AS n FROM ${table} WHERE ${table === 'events' ? 'actor_id' : 'agent_id'} = $1`,
+        [agentId],
+      );
+      expect({ table, n: rows[0]?.n }).toEqual({ table, n: 0 });
+    }
+  });
+
+  it('finishes the announcement of a graph whose writer died after activating it; the goal completes', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    await h.startExecutor({ concurrency: 64 });
+    let announcements = 0;
+    const kernel = kernelWith(async (text) => {
+      if (text.includes(ANNOUNCEMENT) && ++announcements === 2) throw new Error('the process died');
+    });
+    const plan = largePlan();
+    await expect(kernel.engine.submitGoal({ agentId, goalText: 'half', plan })).rejects.toThrow(
+      'the process died',
+    );
+    const { rows } = await h.store.query<{ id: string; graph_id: string }>(
+      `SELECT id, graph_id FROM goals WHERE agent_id = $1`,
+      [agentId],
+    );
+    const goalId = rows[0]?.id as string;
+    const graphId = rows[0]?.graph_id as string;
+    expect(await readGoal(h.store, goalId)).toMatchObject({ status: 'active' });
+    expect(await readGoalTasks(h.store, goalId)).toHaveLength(plan.tasks.length);
+    expect(await h.kernel.engine.recoverStagedGraphs(0)).toBe(1);
+    expect((await h.waitForGoal(goalId)).status).toBe('completed');
+    await expectLogRebuildsGraph(graphId);
+    expect(await h.kernel.engine.recoverStagedGraphs(0)).toBe(0);
+  });
+}
