@@ -161,7 +161,12 @@ export const ERROR_CODES = {
     false,
     'A tool task names a tool (or version) that is not registered.',
   ),
-  ASTRA_TOOL_NOT_ALLOWED: spec('user', 403, false, "The tool is not in the agent's allowed_tools."),
+  ASTRA_TOOL_NOT_ALLOWED: spec(
+    'user',
+    403,
+    false,
+    "The tool is not in the agent's allowed_tools, or the agent refuses the egress grant the call carries.",
+  ),
   ASTRA_TOOL_INPUT_INVALID: spec(
     'user',
     400,

@@ -6,7 +6,8 @@ import { readAgent } from './agent-store.js';
 
 /**
  * Changing an agent's approval policy (its `config` keys `require_plan_approval`,
- * `risky_task_types`, `approvers`, `required_approvals`, `approval_ttl_seconds`) is not an edit:
+ * `risky_task_types`, `approvers`, `required_approvals`, `approval_ttl_seconds`,
+ * `approval_risk_tier`, and its egress grants `egress_allow`, `egress_task_grants`) is not an edit:
  * an `edit` collaborator could otherwise switch plan approval off and run what the approvers were
  * meant to see first. It needs the agent's administrators (`agent.admin`) or the right to decide
  * its approvals as they stand (`approval.decide` with the approvers the config names now).
