@@ -139,6 +139,8 @@ export interface Approval {
   /** User ids or `role:<name>`; empty: super-admins only. */
   readonly approvers: readonly string[];
   readonly action_summary: string;
+  /** The error code a denial or expiry ends the task with (`ASTRA_TOOL_EFFECT_UNCERTAIN`: an irreversible tool call may have acted before its worker died; docs/tools.md); null: the plain reason. */
+  readonly refusal_code: string | null;
   readonly expires_at: string | null;
   readonly reason: string | null;
   readonly decided_at: string | null;
@@ -163,6 +165,8 @@ export interface ApprovalDetails {
   /** User ids or `role:<name>`; empty: super-admins only. */
   readonly approvers: readonly string[];
   readonly action_summary: string;
+  /** The error code a denial or expiry ends the task with (`ASTRA_TOOL_EFFECT_UNCERTAIN`: an irreversible tool call may have acted before its worker died; docs/tools.md); null: the plain reason. */
+  readonly refusal_code: string | null;
   readonly expires_at: string | null;
   readonly reason: string | null;
   readonly decided_at: string | null;

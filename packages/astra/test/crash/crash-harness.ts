@@ -72,8 +72,16 @@ export interface CrashCluster {
   /** The test's own connection to the private Postgres, for SQL assertions. */
   readonly store: SqlStore;
   readonly dataDir: string;
-  /** Starts `astra <args>` (`up` or `serve <roles…>`) and waits for its ready line. */
-  start(name: string, args: readonly string[], env?: Record<string, string>): Promise<AstraNode>;
+  /**
+   * Starts `astra <args>` (`up` or `serve <roles…>`) and waits for its ready line; `bin`: another
+   * entry point of the CLI (test/fixtures/astra-with-probe.mjs).
+   */
+  start(
+    name: string,
+    args: readonly string[],
+    env?: Record<string, string>,
+    options?: { bin?: string },
+  ): Promise<AstraNode>;
   /** SIGKILL, then waits until the process is gone and its database sessions have ended. */
   kill(node: AstraNode): Promise<void>;
   client(node: AstraNode): AstraClient;
@@ -117,18 +125,22 @@ export async function startCrashCluster(): Promise<CrashCluster> {
     postgres,
     store,
     dataDir,
-    start: async (name, args, env = {}) => {
+    start: async (name, args, env = {}, options = {}) => {
       const appName = `crash-${name}`;
-      const child = runAstra(args, {
-        ASTRA_POSTGRES_URL: postgres.urlFor(appName),
-        ASTRA_REDIS_URL: redis.address,
-        ASTRA_ADMIN_TOKEN: ADMIN_TOKEN,
-        ASTRA_PORT: '0',
-        ASTRA_DATA_DIR: dataDir,
-        ASTRA_LOG_LEVEL: 'warn',
-        ...FAST_TIMINGS,
-        ...env,
-      });
+      const child = runAstra(
+        args,
+        {
+          ASTRA_POSTGRES_URL: postgres.urlFor(appName),
+          ASTRA_REDIS_URL: redis.address,
+          ASTRA_ADMIN_TOKEN: ADMIN_TOKEN,
+          ASTRA_PORT: '0',
+          ASTRA_DATA_DIR: dataDir,
+          ASTRA_LOG_LEVEL: 'warn',
+          ...FAST_TIMINGS,
+          ...env,
+        },
+        options.bin === undefined ? {} : { bin: options.bin },
+      );
       const node: AstraNode = {
         name,
         process: child,

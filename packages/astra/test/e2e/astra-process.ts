@@ -19,10 +19,11 @@ export interface AstraProcess {
 export function runAstra(
   args: readonly string[],
   env: Record<string, string> = {},
-  options: { cwd?: string } = {},
+  options: { cwd?: string; bin?: string } = {},
 ): AstraProcess {
+  const { bin = BIN, ...rest } = options;
   // Every answer is compared with its documented schema's serialization (response-check.ts).
-  return runNode(BIN, args, { ASTRA_CHECK_RESPONSES: 'true', ...env }, options);
+  return runNode(bin, args, { ASTRA_CHECK_RESPONSES: 'true', ...env }, rest);
 }
 
 /** Any Node script as a child process (an SDK example), its output waited on as `astra`'s is. */

@@ -16,6 +16,10 @@ const approvalFields = {
     .array(z.string())
     .meta({ description: 'User ids or `role:<name>`; empty: super-admins only.' }),
   action_summary: z.string(),
+  refusal_code: z.string().nullable().meta({
+    description:
+      'The error code a denial or expiry ends the task with (`ASTRA_TOOL_EFFECT_UNCERTAIN`: an irreversible tool call may have acted before its worker died; docs/tools.md); null: the plain reason.',
+  }),
   expires_at: Timestamp.nullable(),
   reason: z.string().nullable(),
   decided_at: Timestamp.nullable(),
