@@ -1,0 +1,124 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AstraClient } from '@astra/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { createBubblewrapDriver } from '../../src/adapters/sandbox/bubblewrap/driver.js';
+import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
+
+/**
+ * One goal submitted over REST to a real `astra up` (embedded) runs the tool runtime end to end:
+ * `shell_exec` writes a file into the goal's workspace, `file_read` reads it back, `http_request`
+ * reaches a loopback server the task grants and is refused where nothing grants it (a structured
+ * error the model can read), `js_eval` runs the shell's output as its script, and the egress log names
+ * both requests. Every result is read back over the API.
+ */
+const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-tools-e2e-'));
+let astra: AstraProcess | undefined;
+let upstream: Server | undefined;
+let upstreamPort = 0;
+let client: AstraClient;
+const probe = createBubblewrapDriver();
+const hasBubblewrap = (await probe.available()).ok;
+await probe.close();
+
+beforeAll(async () => {
+  upstream = createServer((req, res) => {
+    res.setHeader('content-type', 'application/json');
+    res.end(JSON.stringify({ path: req.url, method: req.method, greeting: 'hello from upstream' }));
+  });
+  await new Promise<void>((resolve) => upstream?.listen(0, '127.0.0.1', resolve));
+  upstreamPort = (upstream.address() as AddressInfo).port;
+  astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  const url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
+  client = new AstraClient({ baseUrl: url, token: adminTokenOf(dataDir) });
+}, 120_000);
+
+afterAll(async () => {
+  astra?.child.kill('SIGTERM');
+  await astra?.exited;
+  await new Promise((resolve) => (upstream === undefined ? resolve(undefined) : upstream.close(resolve)));
+  rmSync(dataDir, { recursive: true, force: true });
+});
+
+/** Follows the goal's events until it ends; answers the final event's type. */
+async function ended(goalId: string): Promise<string> {
+  const stop = new AbortController();
+  try {
+    for await (const event of client.events({ goalId, afterId: 0, signal: stop.signal }))
+      if (['GoalCompleted', 'GoalFailed', 'GoalCancelled'].includes(event.type)) return event.type;
+  } finally {
+    stop.abort();
+  }
+  return 'stream ended';
+}
+
+const tool = (id: string, name: string, input: unknown, extra: Record<string, unknown> = {}) => ({
+  id,
+  type: 'tool',
+  payload: { tool: name, input, ...extra },
+  max_retries: 0,
+});
+
+describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to end', () => {
+  it('runs shell_exec, file_read, http_request (allowed and refused) and js_eval', async () => {
+    const { actor_id: agentId } = await client.createAgent({ name: 'hands' });
+    const loopback = '127.0.0.1';
+    const submitted = await client.submitGoal(agentId, {
+      goal_text: 'use every tool once',
+      plan: {
+        tasks: [
+          tool('shell', 'shell_exec', { command: "echo 'from the shell' > notes.txt; printf '6 * 7'; exit 3" }),
+          { ...tool('read', 'file_read', { path: 'notes.txt' }), depends_on: ['shell'] },
+          {
+            id: 'fetch',
+            type: 'tool',
+            max_retries: 0,
+            payload: {
+              tool: 'http_request',
+              input: { url: `http://${loopback}:${upstreamPort}/items?n=2`, method: 'GET' },
+              egress: [{ host: loopback, ports: [upstreamPort] }],
+            },
+          },
+          tool('refused', 'http_request', { url: `http://${loopback}:${upstreamPort}/nope`, method: 'GET' }),
+          {
+            id: 'compute',
+            type: 'tool',
+            max_retries: 0,
+            depends_on: ['shell'],
+            payload: { tool: 'js_eval', input: { code: { $from: 'shell', pointer: '/stdout' } } },
+          },
+        ],
+      },
+    });
+    const goalId = submitted.goal_id;
+    expect(await ended(goalId)).toBe('GoalFailed');
+    const goal = await client.getGoal(goalId);
+    const graph = await client.getGraph(goal.graph_id as string);
+    const byName = new Map(graph.tasks.map((task) => [task.name, task]));
+    const result = async (name: string) => (await client.getTask(byName.get(name)?.id as string)).result;
+
+    expect(byName.get('shell')?.status).toBe('completed');
+    expect(await result('shell')).toMatchObject({ stdout: '6 * 7', exit_code: 3 });
+    expect(await result('read')).toMatchObject({ path: 'notes.txt', content: 'from the shell\n' });
+    const fetched = (await result('fetch')) as { status: number; body: string };
+    expect(fetched.status).toBe(200);
+    expect(JSON.parse(fetched.body)).toEqual({ path: '/items?n=2', method: 'GET', greeting: 'hello from upstream' });
+
+    const refused = await client.getTask(byName.get('refused')?.id as string);
+    expect(refused.status).toBe('dead_letter');
+    const refusal = JSON.parse(refused.error as string) as { code: string; details: Record<string, unknown> };
+    expect(refusal.code).toBe('ASTRA_TOOL_EGRESS_REFUSED');
+    expect(refusal.details.egress_code).toMatch(/^ASTRA_EGRESS_/);
+
+    // The shell's output, handed on by reference, is the script js_eval runs.
+    expect(await result('compute')).toMatchObject({ value: 42 });
+
+    const egress = await client.listTaskEgress(byName.get('fetch')?.id as string);
+    expect(egress.egress.map((record) => [record.host, record.outcome])).toEqual([[loopback, 'allowed']]);
+    const refusedLog = await client.listTaskEgress(byName.get('refused')?.id as string);
+    expect(refusedLog.egress.map((record) => record.outcome)).toEqual(['denied']);
+  });
+});
