@@ -70,7 +70,9 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
       goal_text: 'use every tool once',
       plan: {
         tasks: [
-          tool('shell', 'shell_exec', { command: "echo 'from the shell' > notes.txt; printf '6 * 7'; exit 3" }),
+          tool('shell', 'shell_exec', {
+            command: "echo 'from the shell' > notes.txt; printf '6 * 7'; exit 3",
+          }),
           { ...tool('read', 'file_read', { path: 'notes.txt' }), depends_on: ['shell'] },
           {
             id: 'fetch',
@@ -105,7 +107,11 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
     expect(await result('read')).toMatchObject({ path: 'notes.txt', content: 'from the shell\n' });
     const fetched = (await result('fetch')) as { status: number; body: string };
     expect(fetched.status).toBe(200);
-    expect(JSON.parse(fetched.body)).toEqual({ path: '/items?n=2', method: 'GET', greeting: 'hello from upstream' });
+    expect(JSON.parse(fetched.body)).toEqual({
+      path: '/items?n=2',
+      method: 'GET',
+      greeting: 'hello from upstream',
+    });
 
     const refused = await client.getTask(byName.get('refused')?.id as string);
     expect(refused.status).toBe('dead_letter');
