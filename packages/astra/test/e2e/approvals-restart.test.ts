@@ -8,7 +8,8 @@ import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
 /**
  * Approvals survive a restart: a real `astra up` (embedded) gets a goal whose plan needs approval
  * and a goal with a risky task; the process stops while both wait; a new process on the same data
- * directory takes the votes, and both goals run to completion.
+ * directory takes the votes, and both goals run to completion. The same for a `tool` task held for
+ * its tool's risk tier: approved after the restart, the tool runs and the next task reads its work.
  */
 const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-approvals-'));
 let astra: AstraProcess | undefined;
@@ -103,6 +104,56 @@ describe('approvals across a restart', () => {
       'GoalApproved',
     ]);
     expect(details.plan_payload?.tasks).toHaveLength(1);
+    await stop();
+  }, 180_000);
+
+  it('a tool task held for its risk tier waits across a restart, and runs once approved', async () => {
+    let client = await start();
+    // file_write's manifest is of risk tier medium: at this agent's tier, it waits.
+    const { actor_id: agentId } = await client.createAgent({
+      name: 'careful-writer',
+      config: { approval_risk_tier: 'medium' },
+    });
+    const goal = await client.submitGoal(agentId, {
+      goal_text: 'write after a yes',
+      plan: {
+        tasks: [
+          {
+            id: 'write',
+            type: 'tool',
+            payload: { tool: 'file_write', input: { path: 'ok.txt', content: 'yes' } },
+          },
+          {
+            id: 'read',
+            type: 'tool',
+            payload: { tool: 'file_read', input: { path: 'ok.txt' } },
+            depends_on: ['write'],
+          },
+        ],
+      },
+    });
+    const waiting = await eventually(
+      () => client.listPendingApprovals({ agent_id: agentId, request_type: 'risky_task' }),
+      (list) => list.approvals.length === 1,
+    );
+    const request = waiting.approvals[0];
+    expect(request?.refusal_code).toBeNull();
+    const writeId = request?.task_id as string;
+    expect((await client.getTask(writeId)).status).toBe('waiting_approval');
+    await stop();
+
+    client = await start();
+    expect((await client.getTask(writeId)).status).toBe('waiting_approval');
+    expect(await client.approve(request?.id as string, { reason: 'write it' })).toMatchObject({
+      status: 'approved',
+    });
+    const ended = (g: Goal) => ['completed', 'failed', 'cancelled'].includes(g.status);
+    const done = await eventually(() => client.getGoal(goal.goal_id), ended);
+    expect(done.status).toBe('completed');
+    expect((await client.getTask(writeId)).result).toEqual({ path: 'ok.txt', bytes: 3 });
+    const { tasks } = await client.getGraph(done.graph_id as string);
+    const read = tasks.find((task) => task.name === 'read');
+    expect(read?.result).toMatchObject({ path: 'ok.txt', content: 'yes' });
     await stop();
   }, 180_000);
 });
