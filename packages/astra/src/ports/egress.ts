@@ -130,6 +130,13 @@ export interface EgressFetchResponse {
  */
 export type EgressFetch = (request: EgressFetchRequest, signal?: AbortSignal) => Promise<EgressFetchResponse>;
 
+/** A refused request: its ASTRA_EGRESS_* code and where it was going. */
+export interface EgressRefusal {
+  readonly code: string;
+  readonly host: string;
+  readonly port: number;
+}
+
 export interface EgressSession {
   readonly id: string;
   /** Host path of this session's Unix socket: bind it into the sandbox. */
@@ -139,6 +146,8 @@ export interface EgressSession {
   readonly fetch: EgressFetch;
   /** How many of this session's requests were refused so far (records with outcome `denied`). */
   refusals(): number;
+  /** The latest of them (a browser sees a refused CONNECT only as a failed tunnel), or null. */
+  lastRefusal(): EgressRefusal | null;
   close(): Promise<void>;
 }
 

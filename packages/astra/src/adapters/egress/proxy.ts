@@ -18,7 +18,7 @@ import { EGRESS_DEFAULTS } from './egress-defaults.js';
 import { createSocketFetch } from './fetch.js';
 import { forwardRequest } from './forward.js';
 import { compileGrants } from './grants.js';
-import { type Refusal, refusal, sendRefusal, writeRawRefusal } from './refusal.js';
+import { PROXY_CHALLENGE, type Refusal, refusal, sendRefusal, writeRawRefusal } from './refusal.js';
 import type { SessionContext } from './session-context.js';
 import { openTunnel } from './tunnel.js';
 import { type EgressResolver, systemResolver } from './upstream-address.js';
@@ -80,7 +80,7 @@ function serve(server: http.Server, contextOf: (req: IncomingMessage) => Session
     const context = contextOf(req);
     if ('status' in context) {
       req.resume();
-      if (context.status === 407) res.setHeader('proxy-authenticate', 'Basic realm="astra-egress"');
+      if (context.status === 407) res.setHeader('proxy-authenticate', PROXY_CHALLENGE);
       sendRefusal(res, context);
       return;
     }
@@ -188,7 +188,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         resources.add(resource);
         return () => void resources.delete(resource);
       },
-      stats: { refusals: 0 },
+      stats: { refusals: 0, last: null },
     };
     const server = http.createServer();
     server.maxConnections = settings.maxConnectionsPerSession;
@@ -231,6 +231,7 @@ export async function createEgressProxy(options: EgressProxyOptions): Promise<Eg
         isClosed: () => sessionClosed,
       }),
       refusals: () => context.stats.refusals,
+      lastRefusal: () => context.stats.last,
       close,
     };
   }

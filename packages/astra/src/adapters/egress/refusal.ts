@@ -14,6 +14,9 @@ export function refusal(code: ErrorCode, message: string, details: ErrorDetails)
   return { code, status: error.httpStatus, body: Buffer.from(JSON.stringify({ error: error.toJSON() })) };
 }
 
+/** The challenge of a 407: sessions on the TCP listener authenticate with Basic credentials. */
+export const PROXY_CHALLENGE = 'Basic realm="astra-egress"';
+
 const JSON_HEADERS = { 'content-type': 'application/json', 'x-astra-egress': 'refused' };
 
 export function sendRefusal(res: ServerResponse, answer: Refusal): void {
@@ -30,6 +33,8 @@ export function writeRawRefusal(socket: Duplex, answer: Refusal): void {
   const head = [
     `HTTP/1.1 ${answer.status} ${STATUS_CODES[answer.status] ?? 'Refused'}`,
     ...Object.entries(JSON_HEADERS).map(([name, value]) => `${name}: ${value}`),
+    // A client answers a 407 only when told the scheme (a browser's proxy credentials, for one).
+    ...(answer.status === 407 ? [`proxy-authenticate: ${PROXY_CHALLENGE}`] : []),
     `content-length: ${answer.body.length}`,
     'connection: close',
     '',

@@ -1,7 +1,13 @@
 import type http from 'node:http';
 import type https from 'node:https';
 import { performance } from 'node:perf_hooks';
-import type { EgressIdentity, EgressOutcome, EgressRecord, EgressSink } from '../../ports/egress.js';
+import type {
+  EgressIdentity,
+  EgressOutcome,
+  EgressRecord,
+  EgressRefusal,
+  EgressSink,
+} from '../../ports/egress.js';
 import type { Clock } from '../../time/clock.js';
 import { isoTimestamp } from '../../time/iso.js';
 import type { CompiledGrants } from './grants.js';
@@ -23,8 +29,8 @@ export interface SessionContext {
   readonly agents: { readonly http: http.Agent; readonly https: https.Agent };
   /** Registers something to destroy when the session closes; the returned function forgets it. */
   track(resource: { destroy(): void }): () => void;
-  /** Counts the session's refused requests (outcome `denied`). */
-  readonly stats: { refusals: number };
+  /** Counts the session's refused requests (outcome `denied`) and keeps the latest one. */
+  readonly stats: { refusals: number; last: EgressRefusal | null };
 }
 
 export interface RecordStart {
@@ -61,7 +67,10 @@ export function startRecord(context: SessionContext, start: RecordStart): (end: 
       ...end,
       durationMs: Math.round((performance.now() - began) * 1000) / 1000,
     };
-    if (end.outcome === 'denied') context.stats.refusals += 1;
+    if (end.outcome === 'denied') {
+      context.stats.refusals += 1;
+      context.stats.last = { code: end.code ?? 'ASTRA_EGRESS_DENIED', host: start.host, port: start.port };
+    }
     // A sink must not throw (ports/egress.ts); one that does loses this record, never the request.
     try {
       context.sink.record(entry);
