@@ -21,6 +21,7 @@ const DRIVERS = [
   '@aws-sdk/client-s3',
   '@aws-sdk/lib-storage',
   'quickjs-emscripten-core',
+  'playwright-core',
 ];
 // A statement run from a route file: a driver call, or SQL text.
 const SQL_RE = /\.query\s*[(<]|\b(?:SELECT\s|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b/;

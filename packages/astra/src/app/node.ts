@@ -48,12 +48,14 @@ import { openToolRuntime } from './tool-runtime.js';
  * A node: one process running some or all of Astra's roles over one set of backends.
  *
  * Roles: `gateway` (HTTP API, agent actors), `scheduler` (shard leases, recovery sweeps),
- * `executor` (runs tasks), `worker-manager` (failure detection). `astra up` runs all four;
+ * `executor` (runs tasks), `worker-manager` (failure detection), `browser` (an executor that also
+ * has the browser tools' runners, docs/browser.md). `astra up` runs them all (the browser role when
+ * Chromium is present);
  * `astra serve <roles…>` runs a subset, so several processes share one Postgres + Redis.
  * Stop order: the gateway stops taking requests, actors stop, the executor drains, then the
  * scheduler and worker manager stop and the backends close.
  */
-export const ROLES = ['gateway', 'scheduler', 'executor', 'worker-manager'] as const;
+export const ROLES = ['gateway', 'scheduler', 'executor', 'worker-manager', 'browser'] as const;
 export type Role = (typeof ROLES)[number];
 
 export interface RunningNode {
@@ -130,6 +132,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       logger: log,
       secretEnv: deps.secretEnv ?? [],
       store: backends.store,
+      browser: has('browser'),
     });
     stops.push(() => tools.close());
     const approvalSettings: ApprovalSettings = {
@@ -205,7 +208,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       stops.push(() => running.stop());
     }
     let executor: Executor | undefined;
-    if (has('executor')) {
+    if (has('executor') || has('browser')) {
       executor = await startExecutor({
         store: backends.store,
         bus: backends.bus,

@@ -15,6 +15,7 @@ import {
   type ToolRuntime,
 } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
+import { openBrowserRuntime } from './browser-runtime.js';
 import { openArtifactStore, openEgressProxy, openSecretStore } from './tool-backends.js';
 
 /**
@@ -36,6 +37,8 @@ export interface ToolRuntimeDeps {
   readonly secretEnv: readonly SecretEnvEntry[];
   /** Where the egress log is written (`egress_log`) and agents are read (their org, their grants). */
   readonly store: SqlStore;
+  /** The browser role: browser tool runners over a Chromium pool (the egress proxy then listens on loopback TCP). */
+  readonly browser?: boolean;
 }
 
 export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
@@ -57,7 +60,11 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
       onError: (error) => deps.logger.warn({ err: error }, 'egress log write failed'),
     });
     closers.push(() => sink.close());
-    const egress = await openEgressProxy(config, { ...deps, sink });
+    // A browser reaches the proxy over TCP only: the role opens the listener (any free port) when none is set.
+    const egress = await openEgressProxy(
+      deps.browser === true ? { ...config, egressTcpPort: config.egressTcpPort ?? 0 } : config,
+      { ...deps, sink },
+    );
     closers.push(() => egress.close());
     const quickjs = createQuickJsDriver();
     closers.push(() => quickjs.close());
@@ -73,6 +80,11 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     const present = await bubblewrap.available();
     if (present.ok) runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
     else deps.logger.info({ reason: present.reason }, 'bubblewrap is not available: no shell_exec here');
+    const browser = deps.browser === true ? openBrowserRuntime(config, deps) : null;
+    if (browser !== null) {
+      closers.push(() => browser.close());
+      for (const [name, runner] of browser.runners) runners.set(name, runner);
+    }
     return {
       runtime: { artifacts, egress, secrets, clock: deps.clock, logger: deps.logger },
       runners,

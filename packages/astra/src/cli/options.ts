@@ -82,6 +82,9 @@ export const TOOL_RUNTIME_SETTINGS: readonly SettingKey[] = [
   'artifactsS3SecretAccessKey',
   'egressSocketDir',
   'egressTcpPort',
+  'browserExecutable',
+  'browserPoolSize',
+  'browserActionTimeoutMs',
 ];
 
 export const SERVER_SETTINGS: readonly SettingKey[] = [

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { ARTIFACTS_DEFAULTS } from '../adapters/artifacts/artifact-rules.js';
+import { BROWSER_DEFAULTS } from '../adapters/browser/browser-defaults.js';
 import { CACHE_DEFAULTS } from '../adapters/cache/cache-defaults.js';
 import { VAULT_DEFAULTS } from '../adapters/secrets/vault-defaults.js';
 import { POSTGRES_DEFAULTS } from '../adapters/sql/postgres-defaults.js';
@@ -583,6 +584,30 @@ export const SETTINGS = {
     schema: port,
     description:
       'A loopback TCP port for the egress proxy besides the sockets (0 picks one); sessions are known there by their credential. None when absent.',
+  },
+  browserExecutable: {
+    env: 'ASTRA_BROWSER_EXECUTABLE',
+    flag: 'browser-executable',
+    schema: z.string().min(1),
+    default: BROWSER_DEFAULTS.executablePath,
+    description:
+      "The Chromium the browser role drives (playwright-core over Debian's chromium); astra up runs the browser role only when it exists.",
+  },
+  browserPoolSize: {
+    env: 'ASTRA_BROWSER_POOL_SIZE',
+    flag: 'browser-pool-size',
+    schema: positiveInt,
+    default: BROWSER_DEFAULTS.poolSize,
+    description:
+      'Browser processes kept by the browser role, reused across calls: the most browser tool calls running at once on a node.',
+  },
+  browserActionTimeoutMs: {
+    env: 'ASTRA_BROWSER_ACTION_TIMEOUT_MS',
+    flag: 'browser-action-timeout-ms',
+    schema: positiveInt,
+    default: BROWSER_DEFAULTS.actionTimeoutMs,
+    description:
+      "How long one browser action (a page load, a click, a fill, a wait) may take; the whole call is bounded by the tool's wall time.",
   },
   shutdownTimeoutMs: {
     env: 'ASTRA_SHUTDOWN_TIMEOUT_MS',

@@ -63,8 +63,10 @@ export interface BrowserNavigation {
   readonly url: string;
   /** The main response's status; null when there was none (an `about:` or same-document navigation). */
   readonly status: number | null;
-  /** True when the egress proxy answered the navigation itself (a refusal), not the site. */
+  /** True when the egress proxy answered the navigation itself (a refusal or failure), not the site. */
   readonly refusedByProxy: boolean;
+  /** The ASTRA_EGRESS_* code of the proxy's answer, when it answered. */
+  readonly proxyCode: string | null;
 }
 
 /** One page of a session. Selectors are Playwright's (CSS, `text=…`, `role=…`). */

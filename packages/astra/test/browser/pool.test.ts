@@ -2,6 +2,7 @@ import { existsSync } from 'node:fs';
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import { type Browser, chromium } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_DEFAULTS, createBrowserPool } from '../../src/adapters/browser/index.js';
 import { createEgressProxy, createMemoryEgressSink } from '../../src/adapters/egress/index.js';
@@ -89,14 +90,117 @@ describe.skipIf(!present)('browser pool over Chromium', () => {
       const plain = await pool.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) =>
         page.goto('http://refused.example/'),
       );
-      expect(plain).toMatchObject({ status: 403, refusedByProxy: true });
+      expect(plain).toMatchObject({ status: 403, refusedByProxy: true, proxyCode: 'ASTRA_EGRESS_DENIED' });
       const tunnel = await pool
-        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) => page.goto('https://refused.example/'))
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) =>
+          page.goto('https://refused.example/'),
+        )
         .catch((error: unknown) => error);
-      expect(tunnel).toMatchObject({ kind: 'navigation', details: { net_error: 'ERR_TUNNEL_CONNECTION_FAILED' } });
-      expect(session.refusals()).toBe(2);
+      expect(tunnel).toMatchObject({
+        kind: 'navigation',
+        details: { net_error: 'ERR_TUNNEL_CONNECTION_FAILED' },
+      });
+      // Both navigations, and whatever the error page asked for (a favicon), all for that host.
+      expect(session.refusals()).toBeGreaterThanOrEqual(2);
+      expect(session.lastRefusal()).toMatchObject({ code: 'ASTRA_EGRESS_DENIED', host: 'refused.example' });
     } finally {
       await session.close();
+    }
+  });
+
+  it('an action past the action timeout fails `timeout`; the browser stays for the next call', async () => {
+    const quick = createBrowserPool({ clock: systemClock, size: 1, actionTimeoutMs: 300 });
+    const session = await open('t-action');
+    try {
+      const failure = await quick
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
+          await page.goto(`${site.origin}/`);
+          await page.waitFor('#missing');
+        })
+        .catch((error: unknown) => error);
+      expect(failure).toMatchObject({ kind: 'timeout', details: { action: 'wait for #missing' } });
+      const title = await quick.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
+        await page.goto(`${site.origin}/`);
+        return page.title();
+      });
+      expect(title).toBe('Astra test page');
+      expect(quick.stats()).toMatchObject({ launches: 1, browsers: 1, busy: 0 });
+    } finally {
+      await session.close();
+      await quick.close();
+    }
+  });
+
+  it('a call waits for the busy browser of a full pool, then reuses it', async () => {
+    const session = await open('t-wait');
+    try {
+      const hang = site.nextHang();
+      const first = pool
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) => page.goto(`${site.origin}/hang`))
+        .catch((error: unknown) => error);
+      await hang;
+      const second = pool.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
+        await page.goto(`${site.origin}/button`);
+        return page.title();
+      });
+      expect(pool.stats()).toMatchObject({ size: 1, busy: 2, waiting: 1, browsers: 1 });
+      // A waiting call that is cancelled leaves the queue.
+      const third = new AbortController();
+      const cancelled = pool
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000, signal: third.signal }, async () => 'never')
+        .catch((error: unknown) => error);
+      third.abort();
+      expect(await cancelled).toMatchObject({ kind: 'cancelled' });
+      // The site gives up on the hanging page: the proxy answers the first call itself (502), and
+      // the second call gets the browser.
+      site.releaseHanging();
+      expect(await first).toMatchObject({
+        status: 502,
+        refusedByProxy: true,
+        proxyCode: 'ASTRA_EGRESS_UPSTREAM_FAILED',
+      });
+      expect(await second).toBe('Button');
+      expect(pool.stats()).toMatchObject({ launches: 1, busy: 0, waiting: 0 });
+    } finally {
+      await session.close();
+    }
+  });
+
+  it('replaces a browser that dies: the call on it fails `crashed`, the next call starts a new one', async () => {
+    const launched: Browser[] = [];
+    const crashing = createBrowserPool({
+      clock: systemClock,
+      size: 1,
+      launch: async (options) => {
+        const browser = await chromium.launch(options);
+        launched.push(browser);
+        return browser;
+      },
+    });
+    const session = await open('t-crash');
+    try {
+      const hang = site.nextHang();
+      const call = crashing
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) => page.goto(`${site.origin}/hang`))
+        .catch((error: unknown) => error);
+      await hang;
+      const cdp = await launched[0]!.newBrowserCDPSession();
+      const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
+        processInfo: { type: string; id: number }[];
+      };
+      const main = processInfo.find((info) => info.type === 'browser');
+      expect(main).toBeDefined();
+      process.kill(main!.id, 'SIGKILL');
+      expect(await call).toMatchObject({ kind: 'crashed' });
+      const title = await crashing.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
+        await page.goto(`${site.origin}/`);
+        return page.title();
+      });
+      expect(title).toBe('Astra test page');
+      expect(crashing.stats()).toMatchObject({ launches: 2, browsers: 1 });
+    } finally {
+      await session.close();
+      await crashing.close();
     }
   });
 });

@@ -10,8 +10,10 @@ export interface TestSite {
   readonly origin: string;
   readonly port: number;
   readonly requests: string[];
-  /** Resolves when the hanging page has been requested (the browser is waiting on it). */
-  hung(): Promise<void>;
+  /** Resolves when `/hang` is next requested (the browser is then waiting on it): call it before. */
+  nextHang(): Promise<void>;
+  /** Ends every hanging response (the connection is destroyed). */
+  releaseHanging(): void;
   close(): Promise<void>;
 }
 
@@ -32,17 +34,14 @@ const PAGES: Record<string, string> = {
 
 export async function startTestSite(): Promise<TestSite> {
   const requests: string[] = [];
-  let onHung: (() => void) | null = null;
-  const hungOnce = new Promise<void>((resolve) => {
-    onHung = resolve;
-  });
+  const onHang: (() => void)[] = [];
   const hanging = new Set<http.ServerResponse>();
   const server = http.createServer((req, res) => {
     const url = new URL(req.url ?? '/', 'http://site');
     requests.push(url.pathname);
     if (url.pathname === '/hang') {
       hanging.add(res);
-      onHung?.();
+      for (const resolve of onHang.splice(0)) resolve();
       return;
     }
     if (url.pathname === '/set-cookie') {
@@ -73,7 +72,11 @@ export async function startTestSite(): Promise<TestSite> {
     origin: `http://127.0.0.1:${port}`,
     port,
     requests,
-    hung: () => hungOnce,
+    nextHang: () => new Promise<void>((resolve) => onHang.push(resolve)),
+    releaseHanging() {
+      for (const res of hanging) res.destroy();
+      hanging.clear();
+    },
     async close() {
       for (const res of hanging) res.destroy();
       server.closeAllConnections();

@@ -26,14 +26,24 @@ export interface TestToolRuntime {
 }
 
 export async function openTestToolRuntime(
-  options: { readonly clock?: Clock; readonly secrets?: readonly SecretEnvEntry[] } = {},
+  options: {
+    readonly clock?: Clock;
+    readonly secrets?: readonly SecretEnvEntry[];
+    /** Also listen on loopback TCP (any free port), as a node with the browser role does. */
+    readonly egressTcp?: boolean;
+  } = {},
 ): Promise<TestToolRuntime> {
   const clock = options.clock ?? systemClock;
   // Short: the proxy's Unix socket paths must fit in 108 bytes.
   const dir = await mkdtemp(path.join(tmpdir(), 'astra-rt-'));
   const egressLog = createMemoryEgressSink();
   const artifacts = await createFsArtifactStore({ root: path.join(dir, 'artifacts'), clock });
-  const egress = await createEgressProxy({ socketDir: path.join(dir, 'egress'), sink: egressLog, clock });
+  const egress = await createEgressProxy({
+    socketDir: path.join(dir, 'egress'),
+    sink: egressLog,
+    clock,
+    ...(options.egressTcp === true ? { tcp: { port: 0 } } : {}),
+  });
   const secrets = createEnvSecretStore({ entries: options.secrets ?? [] });
   const logger = createLogger({ level: 'silent' });
   return {

@@ -97,7 +97,8 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     } catch (error) {
       if (error instanceof BrowserFailure) throw error;
       wakeOne();
-      const message = error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
+      const message =
+        error instanceof Error ? (error.message.split('\n')[0] ?? error.message) : String(error);
       throw new BrowserFailure('launch', `no browser could be started: ${message}`, {
         executable: launchOptions.executablePath,
       });
@@ -173,6 +174,7 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
 
     let slot: Slot | undefined;
     let context: BrowserContext | undefined;
+    let working = false;
     busy += 1;
     try {
       slot = await Promise.race([acquire(stop.signal), stopped]).catch((error: unknown) => {
@@ -198,15 +200,19 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
           stopped,
         ]);
         context.setDefaultTimeout(actionTimeoutMs);
-        context.setDefaultNavigationTimeout(actionTimeoutMs);
+        // A page load may take the call's whole wall time; the deadline bounds it.
+        context.setDefaultNavigationTimeout(session.timeoutMs);
         const page = await Promise.race([context.newPage(), stopped]);
         page.on('crash', () => stopWith(new BrowserFailure('crashed', 'the page crashed')));
+        working = true;
         const running = work(wrapPage(page));
         running.catch(() => {});
         return await Promise.race([running, stopped]);
       } catch (error) {
         // Once the call is stopped, whatever the work saw afterwards (a closed page) is a consequence.
         if (stop.signal.aborted) throw stop.signal.reason;
+        // The work's own errors are its caller's (the page's failures are BrowserFailures already).
+        if (working) throw error;
         throw failureOf(error, 'browser');
       } finally {
         held.browser.off('disconnected', onDisconnect);

@@ -1,5 +1,6 @@
 import type { Command } from 'commander';
 import { resolveAdminToken } from '../../app/admin-token.js';
+import { browserPresent } from '../../app/browser-runtime.js';
 import { ensureDataDir } from '../../app/data-dir/ensure-data-dir.js';
 import { ROLES, type Role, startNode } from '../../app/node.js';
 import { loadConfig } from '../../config/index.js';
@@ -23,7 +24,7 @@ export function registerUp(program: Command, context: CliContext): void {
       'start Astra with every role in this process (embedded unless --postgres/--redis are given)',
     );
   addSettingOptions(up, SERVER_SETTINGS).action((options: Record<string, unknown>) =>
-    runNode(context, options, [...ROLES]),
+    runNode(context, options, [...ROLES], { all: true }),
   );
   const serve = program
     .command('serve')
@@ -32,7 +33,7 @@ export function registerUp(program: Command, context: CliContext): void {
       'run only some roles in this process; needs --postgres and --redis shared with the other processes',
     );
   addSettingOptions(serve, SERVER_SETTINGS).action((roles: string[], options: Record<string, unknown>) =>
-    runNode(context, options, parseRoles(roles)),
+    runNode(context, options, parseRoles(roles), { all: false }),
   );
 }
 
@@ -46,9 +47,24 @@ function parseRoles(names: readonly string[]): Role[] {
   return [...new Set(names)] as Role[];
 }
 
-async function runNode(context: CliContext, options: Record<string, unknown>, roles: Role[]): Promise<void> {
+async function runNode(
+  context: CliContext,
+  options: Record<string, unknown>,
+  asked: Role[],
+  how: { readonly all: boolean },
+): Promise<void> {
   const { config, secretEnv } = loadConfig(configInput(options, context.env));
-  const split = roles.length < ROLES.length;
+  const split = !how.all && asked.length < ROLES.length;
+  // `astra up` drives a browser only where there is one; `astra serve browser` insists on it.
+  const roles = how.all && !browserPresent(config) ? asked.filter((role) => role !== 'browser') : asked;
+  if (how.all && roles.length < asked.length)
+    context.output.out(`astra: no browser at ${config.browserExecutable}: the browser role is off`);
+  if (!how.all && roles.includes('browser') && !browserPresent(config))
+    throw new AstraError(
+      'ASTRA_CONFIG_INVALID',
+      `the browser role needs Chromium at ${config.browserExecutable} (apt-get install chromium, or set browserExecutable)`,
+      { details: { setting: 'browserExecutable' } },
+    );
   if (split && (config.postgresUrl === undefined || config.redisUrl === undefined))
     throw new AstraError(
       'ASTRA_CONFIG_INVALID',
