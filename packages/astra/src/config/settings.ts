@@ -583,7 +583,7 @@ export const SETTINGS = {
     flag: 'egress-tcp-port',
     schema: port,
     description:
-      'A loopback TCP port for the egress proxy besides the sockets (0 picks one); sessions are known there by their credential. None when absent.',
+      'A loopback TCP port for the egress proxy besides the sockets (0 picks one); sessions are known there by their credential. None when absent, except with the browser role, which opens one on a free port.',
   },
   browserExecutable: {
     env: 'ASTRA_BROWSER_EXECUTABLE',

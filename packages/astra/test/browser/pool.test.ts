@@ -184,13 +184,15 @@ describe.skipIf(!present)('browser pool over Chromium', () => {
         .withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, (page) => page.goto(`${site.origin}/hang`))
         .catch((error: unknown) => error);
       await hang;
-      const cdp = await launched[0]!.newBrowserCDPSession();
+      const [browser] = launched;
+      if (browser === undefined) throw new Error('no browser was launched');
+      const cdp = await browser.newBrowserCDPSession();
       const { processInfo } = (await cdp.send('SystemInfo.getProcessInfo')) as {
         processInfo: { type: string; id: number }[];
       };
       const main = processInfo.find((info) => info.type === 'browser');
-      expect(main).toBeDefined();
-      process.kill(main!.id, 'SIGKILL');
+      if (main === undefined) throw new Error('no browser process in SystemInfo.getProcessInfo');
+      process.kill(main.id, 'SIGKILL');
       expect(await call).toMatchObject({ kind: 'crashed' });
       const title = await crashing.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
         await page.goto(`${site.origin}/`);
