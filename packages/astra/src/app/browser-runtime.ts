@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import { createBrowserPool } from '../adapters/browser/index.js';
 import type { AstraConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
-import { browserRunners, type ToolRunner } from '../services/tools/index.js';
+import { browserRunners, type CallerOf, type ToolRunner } from '../services/tools/index.js';
 import type { Clock } from '../time/clock.js';
 
 /**
@@ -23,7 +23,7 @@ export function browserPresent(config: AstraConfig): boolean {
 
 export function openBrowserRuntime(
   config: AstraConfig,
-  deps: { readonly clock: Clock; readonly logger: Logger },
+  deps: { readonly clock: Clock; readonly logger: Logger; readonly callerOf: CallerOf },
 ): BrowserRuntime {
   const pool = createBrowserPool({
     clock: deps.clock,
@@ -32,5 +32,5 @@ export function openBrowserRuntime(
     actionTimeoutMs: config.browserActionTimeoutMs,
     onError: (error, context) => deps.logger.warn({ err: error }, context),
   });
-  return { runners: browserRunners({ pool }), close: () => pool.close() };
+  return { runners: browserRunners({ pool, callerOf: deps.callerOf }), close: () => pool.close() };
 }

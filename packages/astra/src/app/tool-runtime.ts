@@ -80,7 +80,7 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     const present = await bubblewrap.available();
     if (present.ok) runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
     else deps.logger.info({ reason: present.reason }, 'bubblewrap is not available: no shell_exec here');
-    const browser = deps.browser === true ? openBrowserRuntime(config, deps) : null;
+    const browser = deps.browser === true ? openBrowserRuntime(config, { ...deps, callerOf }) : null;
     if (browser !== null) {
       closers.push(() => browser.close());
       for (const [name, runner] of browser.runners) runners.set(name, runner);

@@ -8,7 +8,7 @@ import { builtInHandlers } from '../../src/kernel/index.js';
 import { readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
 import type { BrowserPool } from '../../src/ports/browser.js';
-import { readProfile } from '../../src/services/agents/agent-store.js';
+import { readAgent, readProfile } from '../../src/services/agents/agent-store.js';
 import {
   browserRunners,
   readTool,
@@ -89,7 +89,7 @@ describe.skipIf(!present)('browser tools', () => {
       store: h.store,
       workspaces: new Workspaces(root),
       allowedTools: async (id) => (await readProfile(h.store, id))?.allowedTools ?? null,
-      runners: withQuick(browserRunners({ pool })),
+      runners: withQuick(browserRunners({ pool, callerOf: async (id) => readAgent(h.store, id) })),
       runtime: tools.runtime,
     });
     agentId = await h.createAgent();
@@ -234,24 +234,39 @@ describe.skipIf(!present)('browser tools', () => {
       tool('tls', 'browser_screenshot', { url: 'https://elsewhere.example/' }),
       tool('seeded', 'browser_navigate@1.0.0', { url: `${site.origin}/` }),
     ]);
-    expect(errorOf(tasks.get('port'))).toMatchObject({
-      code: 'ASTRA_EGRESS_DENIED',
-      details: { host: '127.0.0.1', port: site.port + 1 },
+    const refusal = (egressCode: string, details: Record<string, unknown> = {}) => ({
+      code: 'ASTRA_TOOL_EGRESS_REFUSED',
+      details: { egress_code: egressCode, ...details },
     });
-    expect(errorOf(tasks.get('name'))).toMatchObject({
-      code: 'ASTRA_EGRESS_DENIED',
-      details: { host: 'elsewhere.example' },
-    });
-    expect(errorOf(tasks.get('tls'))).toMatchObject({
-      code: 'ASTRA_EGRESS_DENIED',
-      details: { host: 'elsewhere.example', port: 443 },
-    });
+    expect(errorOf(tasks.get('port'))).toMatchObject(
+      refusal('ASTRA_EGRESS_DENIED', { host: '127.0.0.1', port: site.port + 1 }),
+    );
+    expect(errorOf(tasks.get('name'))).toMatchObject(
+      refusal('ASTRA_EGRESS_DENIED', { host: 'elsewhere.example' }),
+    );
+    expect(errorOf(tasks.get('tls'))).toMatchObject(
+      refusal('ASTRA_EGRESS_DENIED', { host: 'elsewhere.example', port: 443 }),
+    );
     // The seeded version grants no host at all.
-    expect(errorOf(tasks.get('seeded'))).toMatchObject({ code: 'ASTRA_EGRESS_DENIED' });
+    expect(errorOf(tasks.get('seeded'))).toMatchObject(refusal('ASTRA_EGRESS_DENIED'));
     const refused = tools.egressLog.entries.filter((entry) => entry.outcome === 'denied');
     expect(refused.map((entry) => entry.host)).toEqual(
       expect.arrayContaining(['127.0.0.1', 'elsewhere.example']),
     );
+  });
+
+  it("opens a host the task's own egress grants to the seeded version, which grants none", async () => {
+    const tasks = await run([
+      {
+        ...tool('granted', 'browser_navigate@1.0.0', { url: `${site.origin}/button` }),
+        payload: {
+          tool: 'browser_navigate@1.0.0',
+          input: { url: `${site.origin}/button` },
+          egress: [{ host: '127.0.0.1', ports: [site.port] }],
+        },
+      },
+    ]);
+    expect(tasks.get('granted')?.result).toMatchObject({ status: 200, title: 'Button' });
   });
 
   it('refuses input its schema does not allow: another scheme, an unknown step, an extra field', async () => {

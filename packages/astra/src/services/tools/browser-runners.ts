@@ -7,21 +7,26 @@ import {
   type BrowserPool,
   type BrowserProxy,
 } from '../../ports/browser.js';
-import type { EgressSession, EgressRule as ProxyRule } from '../../ports/egress.js';
+import type { EgressSession } from '../../ports/egress.js';
+import type { SecretRedactor } from '../../ports/secret-redactor.js';
+import { type CallerOf, openCallContext } from './call-context.js';
 import type { ToolManifest } from './manifest.js';
 import type { ToolCall, ToolRunner } from './tool-call.js';
-import { ToolCallError, type ToolErrorCode } from './tool-errors.js';
+import { ToolCallError } from './tool-errors.js';
 
 /**
- * Runners of the browser tools (docs/browser.md), given the node's browser pool. Each call opens an
- * egress session with the call's identity and allow-list, runs in a fresh browsing context of a
+ * Runners of the browser tools (docs/browser.md), given the node's browser pool. Each call opens its
+ * call context (call-context.ts: the egress session with the call's identity and allow-list — the
+ * manifest's hosts, the agent's `config.egress_allow`, the task's `payload.egress` — and the
+ * redactor of its secrets), runs in a fresh browsing context of a
  * pooled browser whose every request goes to that session (the proxy's loopback listener and the
  * session's credential), and closes both. In order: load `url`, run `steps` (click, fill, press,
  * wait_for), then the tool's own action.
  *
  * Failures, as the task's structured error:
- * - the egress proxy refused the navigation (a host or port outside the allow-list, an address it
- *   may not reach): its ASTRA_EGRESS_* code, with the host and port;
+ * - the egress proxy refused or could not complete the navigation (a host or port outside the
+ *   allow-list, an address it may not reach, an upstream failure): ASTRA_TOOL_EGRESS_REFUSED with the
+ *   proxy's code in `details.egress_code`, as http_request answers it;
  * - past the manifest's wall time, an action past the pool's action timeout, a network failure, a
  *   page script that threw, a crash: ASTRA_TOOL_FAILED with `details.browser_code`;
  * - no browser could start, or the egress proxy has no TCP listener: ASTRA_TOOL_UNAVAILABLE.
@@ -32,36 +37,11 @@ export type BrowserStep =
   | { readonly action: 'press'; readonly selector: string; readonly key: string }
   | { readonly action: 'wait_for'; readonly selector: string };
 
-/** Opens a call's egress session (its identity and allow-list); the runner closes it. */
-export type BrowserSessionOpener = (call: ToolCall) => Promise<EgressSession>;
-
 export interface BrowserRunnerOptions {
   readonly pool: BrowserPool;
-  /** Default: the manifest's egress rules as the only layer (manifestSession). */
-  readonly openSession?: BrowserSessionOpener;
+  /** The agent a call runs for (its organization, its egress grants). */
+  readonly callerOf: CallerOf;
 }
-
-const IP_LITERAL = /^\[?[0-9a-f:]*:[0-9a-f:.]*\]?$|^\d{1,3}(?:\.\d{1,3}){3}$/i;
-
-/** The manifest's `egress` as proxy rules: a rule naming an IP literal opens that address, whatever its class. */
-export function manifestEgressRules(manifest: Pick<ToolManifest, 'egress'>): ProxyRule[] {
-  return manifest.egress.map((rule) => ({
-    host: rule.host,
-    ports: [rule.port],
-    ...(IP_LITERAL.test(rule.host) ? { allowAddresses: ['loopback', 'private', 'link_local'] as const } : {}),
-  }));
-}
-
-export const manifestSession: BrowserSessionOpener = (call) =>
-  call.runtime.egress.open({
-    identity: {
-      orgId: 'unknown',
-      agentId: call.task.agentId,
-      taskId: call.task.id,
-      tool: `${call.manifest.name}@${call.manifest.version}`,
-    },
-    grants: { tool: manifestEgressRules(call.manifest) },
-  });
 
 function toolOf(manifest: ToolManifest): string {
   return `${manifest.name}@${manifest.version}`;
@@ -82,8 +62,7 @@ function proxyOf(session: EgressSession, tool: string): BrowserProxy {
   };
 }
 
-const isEgressCode = (code: string): code is ToolErrorCode =>
-  code.startsWith('ASTRA_EGRESS_') && isErrorCode(code);
+const isEgressCode = (code: string): boolean => code.startsWith('ASTRA_EGRESS_') && isErrorCode(code);
 
 function hostOf(url: string): string {
   try {
@@ -114,20 +93,25 @@ function refused(
   const where = last === null ? hostOf(url) : `${last.host}:${last.port}`;
   const denied = failedWith === null;
   return new ToolCallError(
-    code,
+    'ASTRA_TOOL_EGRESS_REFUSED',
     denied
-      ? `the egress proxy refused ${where}: it is not open to this tool (${code})`
+      ? `the egress proxy refused ${where}: it is not in this call's egress allow-list (${code})`
       : `the egress proxy could not load ${hostOf(url)} (${code})`,
-    { tool, url, ...(denied && last !== null ? { host: last.host, port: last.port } : {}) },
+    {
+      tool,
+      url,
+      egress_code: code,
+      ...(denied && last !== null ? { host: last.host, port: last.port } : {}),
+    },
   );
 }
 
-function failed(failure: BrowserFailure, tool: string): ToolCallError {
+function failed(failure: BrowserFailure, tool: string, redactor: SecretRedactor): ToolCallError {
   const code = failure.kind === 'launch' ? 'ASTRA_TOOL_UNAVAILABLE' : 'ASTRA_TOOL_FAILED';
-  return new ToolCallError(code, `${tool}: ${failure.message}`, {
+  return new ToolCallError(code, redactor.redact(`${tool}: ${failure.message}`), {
+    ...(redactor.redactJson({ ...failure.details } as never) as Record<string, unknown>),
     tool,
     browser_code: failure.kind,
-    ...failure.details,
   });
 }
 
@@ -152,15 +136,16 @@ function browserRunner(
   options: BrowserRunnerOptions,
   act: (call: ToolCall, loaded: Loaded) => Promise<JsonValue>,
 ): ToolRunner {
-  const openSession = options.openSession ?? manifestSession;
   return async (call) => {
     const tool = toolOf(call.manifest);
     const url = String(call.input.url);
     const steps = (call.input.steps ?? []) as readonly BrowserStep[];
-    const session = await openSession(call);
+    const context = await openCallContext(call, options.callerOf, 'always');
+    const { session, redactor } = context;
     try {
+      if (session === null) throw new Error('a browser call opened no egress session');
       const proxy = proxyOf(session, tool);
-      return await options.pool.withPage(
+      const result = await options.pool.withPage(
         { proxy, timeoutMs: call.manifest.limits.wallMs, signal: call.signal },
         async (page) => {
           const before = session.refusals();
@@ -177,15 +162,16 @@ function browserRunner(
             throw error;
           }
           await runSteps(page, steps);
-          const result = await act(call, { page, status, session, tool });
-          return result;
+          return act(call, { page, status, session, tool });
         },
       );
+      // A page may show what the proxy injected for it (a credential echoed back).
+      return redactor.redactJson(result as never) as JsonValue;
     } catch (error) {
-      if (error instanceof BrowserFailure) throw failed(error, tool);
+      if (error instanceof BrowserFailure) throw failed(error, tool, redactor);
       throw error;
     } finally {
-      await session.close();
+      await context.close();
     }
   };
 }

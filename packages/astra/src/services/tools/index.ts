@@ -4,14 +4,7 @@
  * registry's routes. Other services import this file only (tools/check-imports.mjs).
  */
 export { toolAllowed } from './allowed-tools.js';
-export {
-  type BrowserRunnerOptions,
-  type BrowserSessionOpener,
-  type BrowserStep,
-  browserRunners,
-  manifestEgressRules,
-  pngSize,
-} from './browser-runners.js';
+export { type BrowserRunnerOptions, type BrowserStep, browserRunners, pngSize } from './browser-runners.js';
 export { BUILTIN_RUNNERS } from './builtin-tools.js';
 export type { CallerInfo, CallerOf } from './call-context.js';
 export {

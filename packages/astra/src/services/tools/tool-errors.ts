@@ -7,8 +7,7 @@ import { TaskError } from '../../kernel/index.js';
  * specifics (the schema issues with their JSON Pointers, the path refused, the tool named) — so a
  * person reads it and a model can act on it. Never retried: the same call would fail the same way.
  */
-/** ASTRA_TOOL_*, or the ASTRA_EGRESS_* code of a request the egress proxy refused (a browser's navigation). */
-export type ToolErrorCode = Extract<ErrorCode, `ASTRA_TOOL_${string}` | `ASTRA_EGRESS_${string}`>;
+export type ToolErrorCode = Extract<ErrorCode, `ASTRA_TOOL_${string}`>;
 
 export class ToolCallError extends TaskError {
   readonly code: ToolErrorCode;
