@@ -127,4 +127,20 @@ describe.each(sqlBackends())('gates (%s)', (backend) => {
     expect((await patch(ADMIN_TOKEN, { config: {} })).statusCode).toBe(200);
     expect(await configNow()).toEqual({});
   });
+
+  it("lets only administrators open an agent's egress, not an edit collaborator", async () => {
+    const a = await org('A');
+    const editor = await member('egress-editor@test.example', a, 'org_member');
+    const agent = await agentIn(a, { visibility: 'private', config: {} });
+    await ok('POST', `/agents/${agent}/collaborators`, { user_id: editor.id, level: 'edit' });
+    const patch = (token: string, config: object) =>
+      gw.call('PATCH', `/agents/${agent}`, { token, body: { config } });
+    const grant = { egress_allow: [{ host: 'api.example.com' }] };
+    expect((await patch(editor.token, grant)).statusCode).toBe(403);
+    expect((await patch(editor.token, { egress_task_grants: true })).statusCode).toBe(403);
+    expect((await patch(ADMIN_TOKEN, grant)).statusCode).toBe(200);
+    // Taking the grant away is a change of it too.
+    expect((await patch(editor.token, {})).statusCode).toBe(403);
+    expect((await patch(editor.token, { ...grant, note: 'edited' })).statusCode).toBe(200);
+  });
 });

@@ -399,5 +399,8 @@ describe.each(backends)('approvals on %s', (backend) => {
     expect(waits('low', null, 'tool', 'unregistered')).toBe(false);
     // Changing it changes the approval policy: an agent admin's right, not an editor's.
     expect(changesApprovalPolicy({}, { approval_risk_tier: 'low' })).toBe(true);
+    // So does opening the agent's egress.
+    expect(changesApprovalPolicy({}, { egress_allow: [{ host: 'api.example.com' }] })).toBe(true);
+    expect(changesApprovalPolicy({ egress_task_grants: false }, {})).toBe(true);
   });
 });
