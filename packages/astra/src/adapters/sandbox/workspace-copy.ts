@@ -91,13 +91,18 @@ async function openRegular(
   return { fd: handle, info };
 }
 
-/** Copies the open file's bytes to `target` (created exclusively), at most `size` bytes. */
+/**
+ * Copies the open file's bytes to `target` (created exclusively), at most `size` bytes, owned by
+ * `owner` when given; answers the written file's own status (after the owner change, so its ctime
+ * is the one later compared).
+ */
 async function copyFrom(
   source: Awaited<ReturnType<typeof open>>,
   target: string,
   mode: number,
   size: number,
-): Promise<void> {
+  owner?: number,
+): Promise<Stats> {
   const out = await open(
     target,
     constants.O_WRONLY | constants.O_CREAT | constants.O_EXCL | constants.O_NOFOLLOW,
@@ -112,10 +117,38 @@ async function copyFrom(
       await out.write(buffer, 0, bytesRead);
       position += bytesRead;
     }
+    if (owner !== undefined) await out.chown(owner, owner);
+    return await out.stat();
   } finally {
     await out.close();
   }
 }
+
+/** Runs file copies a few at a time (the thread pool does the I/O); `drain` waits for them all. */
+class CopyPool {
+  readonly #running = new Set<Promise<void>>();
+  #failure: unknown;
+
+  constructor(private readonly width: number) {}
+
+  async add(work: () => Promise<void>): Promise<void> {
+    while (this.#running.size >= this.width) await Promise.race(this.#running);
+    if (this.#failure !== undefined) throw this.#failure;
+    const task: Promise<void> = work()
+      .catch((error: unknown) => {
+        this.#failure ??= error;
+      })
+      .finally(() => this.#running.delete(task));
+    this.#running.add(task);
+  }
+
+  async drain(): Promise<void> {
+    await Promise.all(this.#running);
+    if (this.#failure !== undefined) throw this.#failure;
+  }
+}
+
+const COPY_WIDTH = 16;
 
 const modeOf = (info: Stats): number => (info.mode & 0o100 ? 0o700 : 0o600);
 
@@ -140,6 +173,7 @@ export async function copyIn(
 
   await mkdir(copy, { mode: 0o700 });
   await own(copy);
+  const pool = new CopyPool(COPY_WIDTH);
   const walk = async (relative: string): Promise<void> => {
     const entries = await readdir(path.join(host, relative), { withFileTypes: true });
     for (const entry of entries) {
@@ -155,21 +189,27 @@ export async function copyIn(
         dirs.add(rel);
         await walk(rel);
       } else if (entry.isFile()) {
-        const opened = await openRegular(source);
-        if (opened === null) continue;
-        try {
-          spend(budget, opened.info.size);
-          await copyFrom(opened.fd, target, modeOf(opened.info), opened.info.size);
-        } finally {
-          await opened.fd.close();
-        }
-        await own(target);
-        files.set(rel, { copy: seen(await lstat(target)), host: seen(opened.info) });
+        await pool.add(async () => {
+          const opened = await openRegular(source);
+          if (opened === null) return;
+          try {
+            spend(budget, opened.info.size);
+            const written = await copyFrom(opened.fd, target, modeOf(opened.info), opened.info.size, owner);
+            files.set(rel, { copy: seen(written), host: seen(opened.info) });
+          } finally {
+            await opened.fd.close();
+          }
+        });
       }
       // Links, sockets, devices and fifos stay out of the copy.
     }
   };
-  await walk('');
+  try {
+    await walk('');
+  } finally {
+    // Every copy started has ended (or failed) before the run, or its removal, goes on.
+    await pool.drain();
+  }
 
   return {
     dir: copy,
@@ -221,22 +261,33 @@ async function applyBack(
   const written: string[] = [];
   const removed: string[] = [];
   for (const rel of plan.makeDirs) await ensureDir(host, rel);
+  // Parent directories first, one at a time (two writes never race to make one), then the files.
+  const parents = new Map<string, boolean>();
   for (const change of plan.write) {
-    const opened = await openRegular(path.join(copy, change.rel));
-    if (opened === null) continue;
-    try {
-      if (!(await ensureDir(host, path.posix.dirname(change.rel)))) continue;
-      const target = path.join(host, change.rel);
-      const existing = await lstat(target).catch(() => null);
-      if (existing !== null && !existing.isFile()) continue;
-      const temporary = `${target}.astra-${randomBytes(6).toString('hex')}.tmp`;
-      await copyFrom(opened.fd, temporary, change.mode, Math.min(change.size, opened.info.size));
-      await rename(temporary, target);
-      written.push(change.rel);
-    } finally {
-      await opened.fd.close();
-    }
+    const parent = path.posix.dirname(change.rel);
+    if (!parents.has(parent)) parents.set(parent, await ensureDir(host, parent));
   }
+  const pool = new CopyPool(COPY_WIDTH);
+  for (const change of plan.write) {
+    if (parents.get(path.posix.dirname(change.rel)) !== true) continue;
+    await pool.add(async () => {
+      const opened = await openRegular(path.join(copy, change.rel));
+      if (opened === null) return;
+      try {
+        const target = path.join(host, change.rel);
+        const existing = await lstat(target).catch(() => null);
+        if (existing !== null && !existing.isFile()) return;
+        const temporary = `${target}.astra-${randomBytes(6).toString('hex')}.tmp`;
+        await copyFrom(opened.fd, temporary, change.mode, Math.min(change.size, opened.info.size));
+        await rename(temporary, target);
+        written.push(change.rel);
+      } finally {
+        await opened.fd.close();
+      }
+    });
+  }
+  await pool.drain();
+  written.sort();
   for (const [rel, before] of files) {
     if (plan.present.has(rel)) continue;
     const target = path.join(host, rel);
