@@ -37,6 +37,8 @@ export interface TaskKernelOptions {
   readonly goalLifecycle?: GoalLifecycleHooks;
   /** Plans of more tasks are written in chunks (EngineOptions.stagedGraphMinTasks). */
   readonly stagedGraphMinTasks?: number;
+  /** Most children one completion statement readies (EngineOptions.readyChildrenPerStatement). */
+  readonly readyChildrenPerStatement?: number;
 }
 
 export interface TaskKernel {
@@ -71,6 +73,9 @@ export function createTaskKernel(options: TaskKernelOptions): TaskKernel {
     ...(options.stagedGraphMinTasks === undefined
       ? {}
       : { stagedGraphMinTasks: options.stagedGraphMinTasks }),
+    ...(options.readyChildrenPerStatement === undefined
+      ? {}
+      : { readyChildrenPerStatement: options.readyChildrenPerStatement }),
   };
   const interceptors = options.interceptors ?? [];
   const engine =

@@ -52,6 +52,7 @@ export interface HarnessOptions {
   readonly taskInterceptors?: readonly TaskInterceptor[];
   readonly shardCount?: number;
   readonly stagedGraphMinTasks?: number;
+  readonly readyChildrenPerStatement?: number;
 }
 
 export async function openKernel(
@@ -91,6 +92,9 @@ export async function openKernel(
     ...(options.stagedGraphMinTasks === undefined
       ? {}
       : { stagedGraphMinTasks: options.stagedGraphMinTasks }),
+    ...(options.readyChildrenPerStatement === undefined
+      ? {}
+      : { readyChildrenPerStatement: options.readyChildrenPerStatement }),
   });
   const executors: Executor[] = [];
   const waiters = new Map<string, (goal: GoalRecord) => void>();

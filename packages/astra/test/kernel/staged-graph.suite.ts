@@ -1,9 +1,11 @@
+import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import { startScheduler } from '../../src/kernel/scheduler/scheduler.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { replayGraph } from '../../src/kernel/tasks/replay.js';
 import { readGoal, readGoalTasks, readGraphEvents, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
+import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
 import { systemClock } from '../../src/time/clock.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
@@ -16,6 +18,18 @@ import { type KernelBackend, type KernelHarness, openKernel } from './harness.js
  */
 const ACTIVATION = "UPDATE goals g SET status = 'active', graph_id = $1";
 const ANNOUNCEMENT = 'SET staged = false';
+const READYING = 'FROM tasks WHERE id = $1 AND ready_cursor IS NOT NULL FOR UPDATE';
+
+/** A root with `width` children and a last task that waits on two of them. */
+function fanOut(width: number): { tasks: unknown[] } {
+  return {
+    tasks: [
+      { id: 'root', type: 'echo', payload: 'root' },
+      ...Array.from({ length: width }, (_, i) => ({ id: `c${i}`, type: 'noop', depends_on: ['root'] })),
+      { id: 'last', type: 'noop', depends_on: ['c0', `c${width - 1}`] },
+    ],
+  };
+}
 
 /** A fan-out wide enough for several chunks, a farther-ancestor `$from`, and a few independent tasks. */
 function largePlan(width = CHUNK.tasks * 2 + 10): { tasks: unknown[] } {
@@ -70,8 +84,21 @@ export function describeStagedGraphs(backend: KernelBackend): void {
       clock: systemClock,
       shardCount: 4,
       stagedGraphMinTasks: 4,
+      readyChildrenPerStatement: 50,
     });
     return side;
+  }
+
+  /** Each task of the graph queued once, every TaskQueued after the root's TaskCompleted. */
+  async function expectChildrenQueuedOnce(graphId: string): Promise<void> {
+    const events = await readGraphEvents(h.store, graphId);
+    const tasks = await readGraphTasks(h.store, graphId);
+    const root = tasks.find((task) => task.name === 'root');
+    const rootDone = events.findIndex((e) => e.type === 'TaskCompleted' && e.taskId === root?.id);
+    const queued = events.filter((e) => e.type === 'TaskQueued');
+    expect(new Set(queued.map((e) => e.taskId)).size).toBe(queued.length);
+    expect(queued).toHaveLength(tasks.length - 1);
+    expect(events.findIndex((e) => e.type === 'TaskQueued')).toBeGreaterThan(rootDone);
   }
 
   async function expectLogRebuildsGraph(graphId: string): Promise<void> {
@@ -234,5 +261,62 @@ export function describeStagedGraphs(backend: KernelBackend): void {
     expect((await h.waitForGoal(goalId)).status).toBe('completed');
     await expectLogRebuildsGraph(graphId);
     expect(await h.kernel.engine.recoverStagedGraphs(0)).toBe(0);
+  });
+
+  it('readies the many children of a completed task in chunks after its completion, each once', async () => {
+    h = await openKernel(backend, { readyChildrenPerStatement: 50 });
+    const agentId = await h.createAgent();
+    await h.startExecutor({ concurrency: 64 });
+    const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'wide', plan: fanOut(120) });
+    expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
+    await expectLogRebuildsGraph(submitted.graphId as string);
+    await expectChildrenQueuedOnce(submitted.graphId as string);
+    const { rows } = await h.store.query(
+      `SELECT 1 FROM tasks WHERE goal_id = $1 AND ready_cursor IS NOT NULL`,
+      [submitted.goalId],
+    );
+    expect(rows).toEqual([]);
+  });
+
+  it('resumes the chunked readying a dead process left; every child runs once and the goal completes', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'wide', plan: fanOut(120) });
+    const graphId = submitted.graphId as string;
+    const root = (await readGraphTasks(h.store, graphId)).find((task) => task.name === 'root');
+    const workerId = randomUUID();
+    await registerWorker(h.store, {
+      id: workerId,
+      hostname: 'dies',
+      capabilities: ['echo'],
+      concurrency: 1,
+      metadata: {},
+      now: new Date(),
+    });
+    let chunks = 0;
+    const kernel = kernelWith(async (text) => {
+      if (text.includes(READYING) && ++chunks === 2) throw new Error('the process died');
+    });
+    const [claimed] = await kernel.engine.claim(workerId, [root?.id as string], 60_000);
+    await expect(
+      kernel.engine.complete([
+        { taskId: root?.id as string, attempt: claimed?.attempt as number, result: 'root' },
+      ]),
+    ).rejects.toThrow('the process died');
+    const counts = await h.store.query<{ status: string; n: number }>(
+      `SELECT status, count(*)::int AS n FROM tasks WHERE graph_id = $1 GROUP BY status ORDER BY status`,
+      [graphId],
+    );
+    expect(counts.rows).toEqual([
+      { status: 'completed', n: 1 },
+      { status: 'created', n: 71 },
+      { status: 'queued', n: 50 },
+    ]);
+    expect(await h.kernel.engine.resumeReadying(60_000)).toBe(0);
+    expect(await h.kernel.engine.resumeReadying(0)).toBe(1);
+    await h.startExecutor({ concurrency: 64 });
+    expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
+    await expectLogRebuildsGraph(graphId);
+    await expectChildrenQueuedOnce(graphId);
   });
 }

@@ -23,7 +23,8 @@ import { balanceShards, releaseShards } from './shard-leases.js';
  * - stranded goals (holder of shard 0, same period): blocked goals whose dependencies ended but
  *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed;
  * - stalled staged graphs (holder of shard 0, same period): a large graph written in chunks whose
- *   writer died is deleted (never activated) or finished (activated), after stagingTimeoutMs;
+ *   writer died is deleted (never activated) or finished (activated), after stagingTimeoutMs; so
+ *   is the chunked readying of a completed task's many children (tasks/sql/ready-children.ts);
  * - expired approvals (holder of shard 0, every sweep): pending approval requests past their
  *   expiry end `expired`, failing their goal or task ("approval expired"), by the injected clock.
  * Duplicate messages cost nothing but a refused claim.
@@ -102,6 +103,8 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       if (held.includes(0)) await engine.cascadeStrandedGoals();
       if (held.includes(0))
         await engine.recoverStagedGraphs(options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs);
+      if (held.includes(0))
+        await engine.resumeReadying(options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs);
     }
     // Approvals are not sharded either: the holder of shard 0 expires them.
     const expiredApprovals = held.includes(0) ? await engine.expireApprovals() : 0;

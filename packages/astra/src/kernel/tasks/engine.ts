@@ -55,6 +55,7 @@ import {
   unblockableGoals,
 } from './sql/goals.js';
 import { goalTaskIds, readGoal, readGraph } from './sql/read.js';
+import { readyChildren, stalledReadying } from './sql/ready-children.js';
 import { stageGoal, stageGraph } from './sql/stage-graph.js';
 import { newTaskIds, recoverStagedGraphs, type StagedGraph, writeStagedGraph } from './staged-graph.js';
 import {
@@ -109,10 +110,17 @@ export interface EngineOptions {
    * whose one session a long statement would hold; never on Postgres, where it holds one connection.
    */
   readonly stagedGraphMinTasks?: number;
+  /**
+   * Most children one completion statement readies; a batch with more readies them after commit,
+   * in chunks of this many (sql/ready-children.ts). Default: 500 on PGlite, no limit on Postgres.
+   */
+  readonly readyChildrenPerStatement?: number;
 }
 
 /** Default of EngineOptions.stagedGraphMinTasks on PGlite. */
 export const STAGED_GRAPH_MIN_TASKS = 500;
+/** Default of EngineOptions.readyChildrenPerStatement on PGlite. */
+export const READY_CHILDREN_PER_STATEMENT = 500;
 
 export interface SubmitGoalInput {
   readonly agentId: string;
@@ -194,6 +202,37 @@ export class TaskEngine {
       this.#options.stagedGraphMinTasks ??
       (this.#options.store.kind === 'pglite' ? STAGED_GRAPH_MIN_TASKS : Number.POSITIVE_INFINITY);
     return plan.tasks.length > min;
+  }
+
+  #readyLimit(): number | undefined {
+    return (
+      this.#options.readyChildrenPerStatement ??
+      (this.#options.store.kind === 'pglite' ? READY_CHILDREN_PER_STATEMENT : undefined)
+    );
+  }
+
+  /** Readies a completed task's children chunk by chunk, publishing each chunk after its commit. */
+  async #readyChildren(parentId: string): Promise<void> {
+    const limit = this.#readyLimit() ?? READY_CHILDREN_PER_STATEMENT;
+    for (;;) {
+      const chunk = await readyChildren(this.#options.store, parentId, limit, this.#now());
+      await this.#publish({ ...newEffects(), dispatch: chunk.dispatch });
+      if (!chunk.more) return;
+    }
+  }
+
+  /**
+   * Recovery: completed tasks whose chunked readying has not moved for `staleAfterMs` (the process
+   * died after the completion) get their remaining children readied. Returns how many.
+   */
+  async resumeReadying(staleAfterMs: number, limit = 10): Promise<number> {
+    const stalled = await stalledReadying(
+      this.#options.store,
+      new Date(this.#options.clock.now() - staleAfterMs),
+      limit,
+    );
+    for (const parentId of stalled) await this.#readyChildren(parentId);
+    return stalled.length;
   }
 
   /** Writes a staged graph's tasks, activates and announces it, publishing after each step. */
@@ -518,12 +557,13 @@ export class TaskEngine {
    */
   async complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
     const now = this.#now();
-    const batch = await completeTasks(this.#options.store, completions, now);
+    const batch = await completeTasks(this.#options.store, completions, now, this.#readyLimit());
     const fx = newEffects();
     fx.dispatch.push(...batch.dispatch);
     fx.finishedGoals.push(...batch.finishedGoals);
     fx.goals = new Set(batch.goalIds);
     await this.#publish(fx);
+    for (const parentId of batch.deferred) await this.#readyChildren(parentId);
     if (batch.finishedGoals.length > 0) {
       // Read after the completion committed: a goal submitted meanwhile with one of these as a
       // dependency is visible now (its submission held the dependency's row until it committed).

@@ -12,6 +12,7 @@ import {
   graphOutcome,
 } from './graph-end.js';
 import { orderedEventsCte } from './ordered-events.js';
+import { NIL_UUID } from './ready-children.js';
 
 /**
  * complete-tasks: one statement completes a batch of tasks and makes their children ready.
@@ -33,20 +34,36 @@ import { orderedEventsCte } from './ordered-events.js';
  * Concurrent completions of two parents of one child serialize on the child's row lock, and each
  * decrement re-reads the row, so exactly one of them sees zero.
  */
-const SQL = `
+// With a limit ($5, `readyLimit`): when the batch's tasks have more children than that, none of
+// them is readied here; each completed parent with children keeps a ready_cursor (the nil uuid) and
+// its children are readied after commit, in chunks (ready-children.ts).
+const sql = (limited: boolean): string => `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS i(id, attempt, result)
-),
+),${
+  limited
+    ? `
+fanout AS (SELECT count(*)::int AS n FROM task_dependencies d JOIN input i ON d.depends_on = i.id),`
+    : ''
+}
 done AS (
   UPDATE tasks t
   SET status = 'completed', result = i.result::jsonb, error = NULL, completed_at = $4, updated_at = $4,
-      lease_owner = NULL, lease_expires_at = NULL
+      lease_owner = NULL, lease_expires_at = NULL${
+        limited
+          ? `,
+      ready_cursor = CASE WHEN (SELECT n FROM fanout) > $5
+                           AND EXISTS (SELECT 1 FROM task_dependencies c WHERE c.depends_on = t.id)
+                          THEN '${NIL_UUID}'::uuid END`
+          : ''
+      }
   FROM input i
   WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
-  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.result
+  RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.result${limited ? ', t.ready_cursor' : ''}
 ),
 decrements AS (
   SELECT d.task_id, count(*)::int AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
+  ${limited ? 'WHERE done.ready_cursor IS NULL' : ''}
   GROUP BY d.task_id
 ),
 children AS (
@@ -90,7 +107,8 @@ ${orderedEventsCte('logged', '$4', [
   GRAPH_END_EVENTS,
   GOAL_END_EVENTS,
 ])}
-SELECT 'done' AS kind, id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
+SELECT CASE WHEN ${limited ? 'ready_cursor IS NOT NULL' : 'false'} THEN 'deferred' ELSE 'done' END AS kind,
+       id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
        goal_id, NULL::int AS task_count, NULL::int AS failed_tasks, NULL::int AS cancelled_tasks,
        NULL::timestamptz AS created_at
 FROM done
@@ -98,6 +116,9 @@ UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id, NULL, NULL, 
 UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id, task_count, failed_tasks, cancelled_tasks,
                  created_at
 FROM goals_ended`;
+
+const UNLIMITED_SQL = sql(false);
+const LIMITED_SQL = sql(true);
 
 export interface Completion {
   readonly taskId: string;
@@ -111,9 +132,11 @@ export interface CompletedBatch {
   readonly finishedGoals: EndedGoal[];
   /** Goals whose tasks, graph or own row this statement changed (for read caches). */
   readonly goalIds: ReadonlySet<string>;
+  /** Completed tasks whose children are still to ready, in chunks (ready-children.ts). */
+  readonly deferred: readonly string[];
 }
 
-const rowKind = resultRow('complete-tasks', { kind: oneOf(['done', 'ready', 'goal']) });
+const rowKind = resultRow('complete-tasks', { kind: oneOf(['done', 'deferred', 'ready', 'goal']) });
 const doneTask = taskRow.pick('id', 'goalId');
 const readyTask = taskRow.pick('id', 'goalId', 'shard', 'priority');
 
@@ -121,23 +144,31 @@ export async function completeTasks(
   tx: SqlExecutor,
   completions: readonly Completion[],
   now: Date,
+  /** Most children one statement readies (absent: no limit). */
+  readyLimit?: number,
 ): Promise<CompletedBatch> {
-  const { rows } = await tx.query(SQL, [
+  const params = [
     completions.map((c) => c.taskId),
     completions.map((c) => c.attempt),
     completions.map((c) => JSON.stringify(c.result ?? null)),
     now,
-  ]);
+  ];
+  const { rows } =
+    readyLimit === undefined
+      ? await tx.query(UNLIMITED_SQL, params)
+      : await tx.query(LIMITED_SQL, [...params, readyLimit]);
+  const deferred: string[] = [];
   const completed = new Set<string>();
   const dispatch: Dispatch[] = [];
   const finishedGoals: EndedGoal[] = [];
   const goalIds = new Set<string>();
   for (const row of rows) {
     const { kind } = rowKind.decode(row);
-    if (kind === 'done') {
+    if (kind === 'done' || kind === 'deferred') {
       const task = doneTask.decode(row);
       completed.add(task.id);
       goalIds.add(task.goalId);
+      if (kind === 'deferred') deferred.push(task.id);
     } else if (kind === 'ready') {
       const task = readyTask.decode(row);
       dispatch.push({ taskId: task.id, shard: task.shard, priority: task.priority });
@@ -148,5 +179,5 @@ export async function completeTasks(
       goalIds.add(goal.goalId);
     }
   }
-  return { completed, dispatch, finishedGoals, goalIds };
+  return { completed, dispatch, finishedGoals, goalIds, deferred };
 }

@@ -270,7 +270,7 @@ export interface StalledStaging {
 const STALLED_SQL = `
 SELECT g.id AS graph_id, g.goal_id, g.agent_id, (o.graph_id IS NOT DISTINCT FROM g.id) AS activated
 FROM task_graphs g JOIN goals o ON o.id = g.goal_id
-WHERE g.staging_at IS NOT NULL AND g.staging_at < $1
+WHERE g.staging_at IS NOT NULL AND g.staging_at <= $1
 ORDER BY g.staging_at LIMIT $2`;
 
 const stalledRow = resultRow('stalled staging', {

@@ -1,0 +1,110 @@
+import { int, nullable, oneOf, resultRow, uuid } from '../../../ports/sql-rows.js';
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { Dispatch } from '../types.js';
+import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
+import { orderedEventsCte } from './ordered-events.js';
+
+/**
+ * ready-children: the children of a completed task readied in chunks, for a completion whose
+ * children were too many for its own statement (complete-tasks.ts with a limit; embedded mode,
+ * where one long statement holds PGlite's only session).
+ *
+ * The parent's `ready_cursor` is the last child handled, in child id order (the nil uuid before
+ * the first). One statement locks the parent, takes the next `limit` children after the cursor,
+ * decrements each one's pending_dependencies — a child reaching zero while `created` becomes
+ * `queued` (TaskQueued), or `waiting_approval` with its request — and moves the cursor on (NULL
+ * once fewer than `limit` were left). The parent's lock serializes concurrent runs (a slow writer
+ * and the recovery sweep), and each run reads the cursor the last one left: every child is
+ * decremented once. The children's events come after the parent's TaskCompleted, as when they are
+ * readied by its statement, and the graph cannot end before them: its children are unfinished.
+ */
+export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
+
+const SQL = `
+WITH parent AS (
+  SELECT id, ready_cursor FROM tasks WHERE id = $1 AND ready_cursor IS NOT NULL FOR UPDATE
+),
+batch AS (
+  SELECT d.task_id FROM task_dependencies d JOIN parent p ON d.depends_on = p.id
+  WHERE d.task_id > p.ready_cursor ORDER BY d.task_id LIMIT $2
+),
+advanced AS (
+  UPDATE tasks t
+  SET ready_cursor = CASE WHEN (SELECT count(*) FROM batch) < $2 THEN NULL
+                          ELSE (SELECT b.task_id FROM batch b ORDER BY b.task_id DESC LIMIT 1) END,
+      updated_at = $3
+  FROM parent p WHERE t.id = p.id
+  RETURNING t.ready_cursor
+),
+children AS (
+  UPDATE tasks c
+  SET pending_dependencies = c.pending_dependencies - 1,
+      status = CASE WHEN c.status = 'created' AND c.pending_dependencies = 1
+                    THEN CASE WHEN c.approval IS NULL THEN 'queued' ELSE 'waiting_approval' END
+                    ELSE c.status END,
+      updated_at = $3
+  FROM batch x
+  WHERE c.id = x.task_id
+  RETURNING c.id, c.name, c.type, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id,
+            c.pending_dependencies, c.approval
+),
+ready AS (SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0),
+gated AS (SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0),
+${approvalRequestCtes('gated', '$3')},
+${orderedEventsCte('logged', '$3', [
+  `SELECT 'TaskQueued' AS kind, agent_id, goal_id, graph_id, id AS task_id, jsonb_build_object('to', 'queued') AS body
+   FROM ready
+   UNION ALL
+   SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
+   FROM gated`,
+  APPROVAL_REQUEST_EVENTS,
+])}
+SELECT 'ready' AS kind, id, shard, priority, goal_id FROM ready
+UNION ALL SELECT 'cursor', ready_cursor, NULL, NULL, NULL FROM advanced`;
+
+const row = resultRow('ready-children', {
+  kind: oneOf(['ready', 'cursor']),
+  id: nullable(uuid),
+  shard: nullable(int),
+  priority: nullable(int),
+  goalId: nullable(uuid),
+});
+
+export interface ReadiedChunk {
+  readonly dispatch: Dispatch[];
+  /** Whether children are left to ready (the cursor moved on and is not NULL). */
+  readonly more: boolean;
+}
+
+export async function readyChildren(
+  db: SqlExecutor,
+  parentId: string,
+  limit: number,
+  now: Date,
+): Promise<ReadiedChunk> {
+  const { rows } = await db.query(SQL, [parentId, limit, now]);
+  const dispatch: Dispatch[] = [];
+  let more = false;
+  for (const raw of rows) {
+    const r = row.decode(raw);
+    if (r.kind === 'cursor') more = r.id !== null;
+    else
+      dispatch.push({
+        taskId: r.id as string,
+        shard: r.shard as number,
+        priority: r.priority as number,
+        goalId: r.goalId as string,
+      });
+  }
+  return { dispatch, more };
+}
+
+const STALLED_SQL = `
+SELECT id FROM tasks WHERE ready_cursor IS NOT NULL AND updated_at <= $1 ORDER BY updated_at LIMIT $2`;
+const stalledRow = resultRow('readying task', { id: uuid });
+
+/** Completed tasks whose chunked readying has not moved since `before` (its process died). */
+export async function stalledReadying(db: SqlExecutor, before: Date, limit: number): Promise<string[]> {
+  const { rows } = await db.query(STALLED_SQL, [before, limit]);
+  return rows.map((r) => stalledRow.decode(r).id);
+}
