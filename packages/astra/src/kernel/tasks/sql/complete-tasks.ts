@@ -33,6 +33,8 @@ import { NIL_UUID } from './ready-children.js';
  *   approval requests, then GraphFinished and the goal's end, so a goal's end is its last event.
  * Concurrent completions of two parents of one child serialize on the child's row lock, and each
  * decrement re-reads the row, so exactly one of them sees zero.
+ * With `readyLimit` (PGlite): a batch whose tasks have more children than that readies none here;
+ * its parents are returned `deferred` with a ready_cursor, and ready-children.ts readies them.
  */
 // With a limit ($5, `readyLimit`): when the batch's tasks have more children than that, none of
 // them is readied here; each completed parent with children keeps a ready_cursor (the nil uuid) and
