@@ -178,6 +178,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       kernelNow.close();
       await backends.close();
     });
+    // Before the store closes: the egress log writes its last records (closing twice is harmless).
+    stops.push(() => tools.close());
     let manager: WorkerManager | undefined;
     if (has('worker-manager')) {
       manager = startWorkerManager({

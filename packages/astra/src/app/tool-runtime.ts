@@ -43,11 +43,16 @@ export interface ToolRuntimeDeps {
 
 export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
   const closers: (() => Promise<void>)[] = [];
-  const close = async (): Promise<void> => {
-    for (const closeOne of closers.reverse())
-      await closeOne().catch((error: unknown) =>
-        deps.logger.warn({ err: error }, 'tool runtime close failed'),
-      );
+  let closing: Promise<void> | undefined;
+  // Idempotent: the node closes it before its store (the egress log's last write), and again on a failed start.
+  const close = (): Promise<void> => {
+    closing ??= (async () => {
+      for (const closeOne of closers.reverse())
+        await closeOne().catch((error: unknown) =>
+          deps.logger.warn({ err: error }, 'tool runtime close failed'),
+        );
+    })();
+    return closing;
   };
   try {
     const secrets = await openSecretStore(config, deps.secretEnv, deps);
