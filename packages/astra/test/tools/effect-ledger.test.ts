@@ -2,6 +2,7 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import {
   builtInHandlers,
   type EngineInterceptor,
+  isApprovalWait,
   type JsonValue,
   type TaskInterceptor,
 } from '../../src/kernel/index.js';
@@ -14,11 +15,13 @@ import {
   idempotencyKey,
   type SideEffect,
   ToolCallError,
+  type ToolManifest,
   type ToolRunner,
+  throughLedger,
   Workspaces,
   withToolTasks,
 } from '../../src/services/tools/index.js';
-import { registerTool } from '../../src/services/tools/tool-store.js';
+import { readTool, registerTool } from '../../src/services/tools/tool-store.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runtime.js';
 import { recorder } from '../support/waiting.js';
@@ -39,7 +42,7 @@ describe('the effect ledger', () => {
   let agentId: string;
   let acts: number;
   /** How the probe's calls go, in order; past the end, it succeeds. */
-  let script: ('crash' | 'refuse')[];
+  let script: ('crash' | 'refuse' | undefined)[];
   /** The attempts whose completion is lost after the handler answered. */
   let loseCompletionOf: Set<number>;
   const waits = recorder<string>();
@@ -74,6 +77,28 @@ describe('the effect ledger', () => {
       handlers,
       taskInterceptors: [loseCompletion],
       engineInterceptors: [watchWaits],
+    });
+    // A task making two calls, as a model's tool loop would: each through the ledger by its index.
+    handlers.register('two_calls', async ({ task, signal, clock }) => {
+      const results: JsonValue[] = [];
+      for (const [callIndex, name] of ['probe_idempotent', 'probe_irreversible'].entries()) {
+        const manifest = (await readTool(h.store, name, null)) as ToolManifest;
+        const outcome = await throughLedger(
+          {
+            store: h.store,
+            clock,
+            task,
+            callIndex,
+            manifest,
+            signal,
+            approvalRule: async () => ({ required: 1, approvers: [], ttlMs: null }),
+          },
+          () => probe({ input: {}, manifest, task, signal } as Parameters<ToolRunner>[0]),
+        );
+        if (isApprovalWait(outcome)) return outcome;
+        results.push(outcome);
+      }
+      return results;
     });
     withToolTasks(handlers, {
       store: h.store,
@@ -266,6 +291,52 @@ describe('the effect ledger', () => {
     expect(error.message).toContain('approval denied: it already ran');
     expect(acts).toBe(1);
     expect(await ledgerOf(task.id)).toMatchObject([{ status: 'started', runs: 1 }]);
+  });
+
+  it('keeps each call of a multi-call task apart: a replayed first call, an uncertain second one', async () => {
+    script = [undefined, 'crash']; // call 0 succeeds, call 1 dies mid-effect
+    const submitted = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'two calls',
+      plan: { tasks: [{ id: 'loop', type: 'two_calls', max_retries: 2 }] },
+    });
+    await waits.when(1);
+    const waiting = await taskOf(submitted.graphId as string);
+    expect(waiting.status).toBe('waiting_approval');
+    // Call 0 acted once and was answered from the ledger on the retry; call 1 is uncertain.
+    expect(acts).toBe(2);
+    const approval = await uncertainApproval(waiting.id);
+    await h.kernel.engine.decideApproval({
+      approvalId: approval.id,
+      approver: 'admin-token',
+      decision: 'approve',
+    });
+    await h.waitForGoal(submitted.goalId);
+    const task = await taskOf(submitted.graphId as string);
+    expect(task).toMatchObject({
+      status: 'completed',
+      result: [
+        { act: 1, attempt: 1 },
+        { act: 3, attempt: 3 },
+      ],
+    });
+    expect(acts).toBe(3);
+    const rows = (await ledgerOf(task.id)).sort((a, b) => a.callIndex - b.callIndex);
+    expect(rows).toMatchObject([
+      {
+        callIndex: 0,
+        idempotencyKey: idempotencyKey(submitted.goalId, task.id, 0),
+        status: 'succeeded',
+        runs: 1,
+      },
+      {
+        callIndex: 1,
+        idempotencyKey: idempotencyKey(submitted.goalId, task.id, 1),
+        status: 'succeeded',
+        runs: 2,
+        approvalId: approval.id,
+      },
+    ]);
   });
 
   it('keys each call of a task apart', () => {

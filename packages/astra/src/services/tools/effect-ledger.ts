@@ -133,13 +133,23 @@ const approvedRequest = approvalRow.pick('id');
 
 const UNCERTAIN: ToolCallError['code'] = 'ASTRA_TOOL_EFFECT_UNCERTAIN';
 
-/** The ledger's approval request of this task approved, made at or after `since`, if any. */
-async function approvalSince(db: SqlExecutor, taskId: string, since: string): Promise<string | null> {
+/**
+ * The newest approved request the ledger made about this call (its summary names the call's key)
+ * at or after `since` (the uncertain start), if any. Assumes the nodes' clocks agree to well within
+ * the worker deadline: the request is made only after the worker that started the call was lost.
+ */
+async function approvalSince(
+  db: SqlExecutor,
+  taskId: string,
+  key: string,
+  since: string,
+): Promise<string | null> {
   const { rows } = await db.query(
     `SELECT id FROM approvals
      WHERE task_id = $1 AND status = 'approved' AND refusal_code = $3 AND created_at >= $2
+       AND position($4 in action_summary) > 0
      ORDER BY created_at DESC LIMIT 1`,
-    [taskId, since, UNCERTAIN],
+    [taskId, since, UNCERTAIN, key],
   );
   return approvedRequest.first(rows)?.id ?? null;
 }
@@ -173,7 +183,7 @@ export async function throughLedger(
   let approvalId: string | null = null;
   if (seen?.status === 'started' && manifest.sideEffect === 'irreversible') {
     // Approved after the uncertain start: run once more under that approval; otherwise ask.
-    const approved = await approvalSince(store, task.id, seen.startedAt);
+    const approved = await approvalSince(store, task.id, key, seen.startedAt);
     if (approved === null || approved === seen.approvalId) return uncertain(call, seen);
     approvalId = approved;
   }
@@ -207,7 +217,7 @@ async function uncertain(call: LedgeredCall, seen: EffectRecord): Promise<Approv
   const tool = `${seen.toolName}@${seen.toolVersion}`;
   return awaitApproval({
     rule: await call.approvalRule(),
-    summary: `irreversible tool ${tool} (task ${call.task.name}) may have acted already: its run ${seen.runs} started at ${seen.startedAt} (attempt ${seen.attempt}) never finished; approve to run it once more`,
+    summary: `irreversible tool ${tool} (task ${call.task.name}, call ${seen.callIndex}, key ${seen.idempotencyKey}) may have acted already: its run ${seen.runs} started at ${seen.startedAt} (attempt ${seen.attempt}) never finished; approve to run it once more`,
     refusalCode: UNCERTAIN,
     checkpoint: call.task.checkpoint,
   });
