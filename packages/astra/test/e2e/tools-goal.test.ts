@@ -12,7 +12,8 @@ import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-proc
  * One goal submitted over REST to a real `astra up` (embedded) runs the tool runtime end to end:
  * `shell_exec` writes a file into the goal's workspace, `file_read` reads it back, `http_request`
  * reaches a loopback server the task grants and is refused where nothing grants it (a structured
- * error the model can read), `js_eval` runs the shell's output as its script, and the egress log names
+ * error the model can read), `js_eval` runs the shell's output as its script, `browser_screenshot`
+ * stores a PNG of a page as an artifact, and the egress log names
  * both requests. Every result is read back over the API.
  */
 const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-tools-e2e-'));
@@ -26,6 +27,11 @@ await probe.close();
 
 beforeAll(async () => {
   upstream = createServer((req, res) => {
+    if (req.url === '/page') {
+      res.setHeader('content-type', 'text/html');
+      res.end('<!doctype html><title>Report</title><h1 style="color:teal">Quarterly report</h1>');
+      return;
+    }
     res.setHeader('content-type', 'application/json');
     res.end(JSON.stringify({ path: req.url, method: req.method, greeting: 'hello from upstream' }));
   });
@@ -63,7 +69,7 @@ const tool = (id: string, name: string, input: unknown, extra: Record<string, un
 });
 
 describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to end', () => {
-  it('runs shell_exec, file_read, http_request (allowed and refused) and js_eval', async () => {
+  it('runs shell_exec, file_read, http_request (allowed and refused), js_eval and a browser screenshot', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'hands' });
     const loopback = '127.0.0.1';
     const submitted = await client.submitGoal(agentId, {
@@ -81,6 +87,16 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
             payload: {
               tool: 'http_request',
               input: { url: `http://${loopback}:${upstreamPort}/items?n=2`, method: 'GET' },
+              egress: [{ host: loopback, ports: [upstreamPort] }],
+            },
+          },
+          {
+            id: 'shot',
+            type: 'tool',
+            max_retries: 0,
+            payload: {
+              tool: 'browser_screenshot',
+              input: { url: `http://${loopback}:${upstreamPort}/page` },
               egress: [{ host: loopback, ports: [upstreamPort] }],
             },
           },
@@ -112,6 +128,13 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
       method: 'GET',
       greeting: 'hello from upstream',
     });
+
+    const shot = (await result('shot')) as {
+      artifact: { $artifact: string; media_type: string; size_bytes: number };
+      width: number;
+    };
+    expect(shot).toMatchObject({ width: 1280, artifact: { media_type: 'image/png' } });
+    expect(shot.artifact.$artifact).toMatch(/^astra:\/\/artifacts\/[0-9a-f]{64}$/);
 
     const refused = await client.getTask(byName.get('refused')?.id as string);
     expect(refused.status).toBe('dead_letter');
