@@ -113,7 +113,9 @@ function objectType(schema, indent) {
 function declaration(name, schema) {
   const type = typeOf(schema);
   const doc = docComment(schema.description, '');
-  return type.startsWith('{\n')
+  // A union of object types (a discriminated body) is a type alias; one object type is an interface.
+  const union = Array.isArray(schema.anyOf ?? schema.oneOf);
+  return type.startsWith('{\n') && !union
     ? `${doc}export interface ${name} ${type}\n`
     : `${doc}export type ${name} = ${type};\n`;
 }
@@ -145,7 +147,8 @@ function methodAndTypes({ method, path, op }) {
   const pathParams = parameters.filter((p) => p.in === 'path');
   const optionParams = parameters.filter((p) => p.in === 'query' || p.in === 'header');
   const successes = Object.entries(op.responses).filter(([, response]) => !isError(response));
-  if (successes.some(([status]) => status === '101')) return [];
+  // WebSocket upgrades, and operations that never succeed (a method a path does not take), get no method.
+  if (successes.length === 0 || successes.some(([status]) => status === '101')) return [];
   const declarations = [];
   const raw = successes.some(([, response]) =>
     Object.keys(response.content ?? {}).some((type) => type !== 'application/json'),
@@ -162,7 +165,10 @@ function methodAndTypes({ method, path, op }) {
   }
   const bodySchema = op.requestBody?.content?.['application/json']?.schema;
   const bodyOptional =
-    bodySchema !== undefined && (bodySchema.required ?? []).length === 0 && bodySchema.$ref === undefined;
+    bodySchema !== undefined &&
+    (bodySchema.required ?? []).length === 0 &&
+    bodySchema.$ref === undefined &&
+    (bodySchema.anyOf ?? bodySchema.oneOf) === undefined;
   if (bodySchema !== undefined) declarations.push(declaration(`${Name}Body`, bodySchema));
   const optionName = (/** @type {Parameter} */ p) => (p.in === 'header' ? camel(p.name) : p.name);
   if (optionParams.length > 0)

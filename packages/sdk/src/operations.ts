@@ -252,6 +252,7 @@ export interface Error {
       | 'ASTRA_VALIDATION_FAILED'
       | 'ASTRA_NOT_FOUND'
       | 'ASTRA_UNAUTHENTICATED'
+      | 'ASTRA_METHOD_NOT_ALLOWED'
       | 'ASTRA_CREDENTIAL_NOT_FOUND'
       | 'ASTRA_AUTH_TOKEN_EXPIRED'
       | 'ASTRA_FORBIDDEN'
@@ -416,6 +417,79 @@ export interface Invitation {
   readonly invited_by: string | null;
   readonly created_at: string;
   readonly expires_at: string;
+}
+
+export interface JsonRpcAnswer {
+  readonly jsonrpc: '2.0';
+  readonly id?: string | number;
+  readonly method?: string;
+  readonly params?: {
+    readonly [key: string]: unknown;
+  };
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+export interface JsonRpcMessage {
+  readonly jsonrpc: '2.0';
+  readonly id?: string | number;
+  readonly method?: string;
+  readonly params?: {
+    readonly [key: string]: unknown;
+  };
+  readonly result?: unknown;
+  readonly error?: unknown;
+}
+
+export type McpAnswer = JsonRpcAnswer | readonly JsonRpcAnswer[];
+
+export interface McpServer {
+  readonly name: string;
+  readonly transport: 'stdio' | 'http';
+  readonly command?: string;
+  readonly args?: readonly string[];
+  readonly env_names?: readonly string[];
+  readonly env_secrets?: {
+    readonly [key: string]: string;
+  };
+  readonly cwd?: string | null;
+  readonly url?: string;
+  readonly headers?: {
+    readonly [key: string]: {
+      readonly secret: string;
+      readonly prefix: string;
+    };
+  };
+  readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+  readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+  readonly timeout_ms?: number;
+  readonly tool_overrides: {
+    readonly [key: string]: {
+      readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+      readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+    };
+  };
+  readonly tools: readonly string[];
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly refreshed_at: string | null;
+}
+
+export interface McpServerSynced {
+  readonly server: McpServer;
+  readonly tools: ReadonlyArray<{
+    readonly name: string;
+    readonly version: string;
+    readonly mcp_tool: string;
+    readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
+    readonly side_effect: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+    readonly created: boolean;
+  }>;
+  readonly skipped: ReadonlyArray<{
+    readonly tool: string;
+    readonly reason: string;
+  }>;
+  readonly removed: readonly string[];
 }
 
 export interface Member {
@@ -1022,6 +1096,8 @@ export interface GetJwksResponse {
   }>;
 }
 
+export type GetMcpServerResponse = McpServer;
+
 /** An OpenAPI 3.1 document. */
 export interface GetOpenApiDocumentResponse {
   readonly [key: string]: unknown;
@@ -1140,6 +1216,10 @@ export interface ListGoalsOptions {
   readonly agent_id?: string;
 }
 
+export interface ListMcpServersResponse {
+  readonly servers: readonly McpServer[];
+}
+
 export interface ListMyInvitationsResponse {
   readonly invitations: readonly Invitation[];
 }
@@ -1223,6 +1303,10 @@ export interface ListWorkersOptions {
   readonly all?: 'true' | 'false';
 }
 
+export type McpResponse = McpAnswer | void;
+
+export type McpBody = JsonRpcMessage | readonly JsonRpcMessage[];
+
 export interface PutCollaboratorResponse {
   readonly agent_id: string;
   readonly user_id: string;
@@ -1260,11 +1344,59 @@ export interface PutTeamMemberBody {
 
 export type ReadyResponse = Readiness;
 
+export type RefreshMcpServerResponse = McpServerSynced;
+
 export type RefreshSessionResponse = Session;
 
 export interface RefreshSessionBody {
   readonly refresh_token: string;
 }
+
+export type RegisterMcpServerResponse = McpServerSynced;
+
+export type RegisterMcpServerBody =
+  | {
+      readonly name: string;
+      readonly transport: 'stdio';
+      readonly command: string;
+      readonly args?: readonly string[];
+      readonly env?: {
+        readonly [key: string]: string;
+      };
+      readonly env_secrets?: {
+        readonly [key: string]: string;
+      };
+      readonly cwd?: string;
+      readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+      readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+      readonly timeout_ms?: number;
+      readonly tools?: {
+        readonly [key: string]: {
+          readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+          readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+        };
+      };
+    }
+  | {
+      readonly name: string;
+      readonly transport: 'http';
+      readonly url: string;
+      readonly headers?: {
+        readonly [key: string]: {
+          readonly secret: string;
+          readonly prefix?: string;
+        };
+      };
+      readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+      readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+      readonly timeout_ms?: number;
+      readonly tools?: {
+        readonly [key: string]: {
+          readonly risk_tier?: 'low' | 'medium' | 'high' | 'critical';
+          readonly side_effect?: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+        };
+      };
+    };
 
 export type RegisterToolResponse = Tool;
 
@@ -1312,6 +1444,11 @@ export interface RegisterWorkerBody {
 }
 
 export type RemoveCollaboratorResponse = void;
+
+export interface RemoveMcpServerResponse {
+  readonly name: string;
+  readonly deleted: true;
+}
 
 export type RemoveOrgMemberResponse = void;
 
@@ -1462,7 +1599,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (91 operations). */
+/** Every operation of Astra's API, one method each (97 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -1937,6 +2074,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * One registered MCP server (platform viewers).
+   * `GET /mcp/servers/{name}`
+   */
+  getMcpServer(name: string): Promise<GetMcpServerResponse> {
+    return this.send<GetMcpServerResponse>({
+      method: 'GET',
+      path: `/mcp/servers/${encodeURIComponent(name)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * This OpenAPI 3.1 document (no credentials).
    * `GET /openapi.json`
    */
@@ -2137,6 +2286,14 @@ export abstract class AstraOperations {
   }
 
   /**
+   * The registered MCP servers, by name (platform viewers).
+   * `GET /mcp/servers`
+   */
+  listMcpServers(): Promise<ListMcpServersResponse> {
+    return this.send<ListMcpServersResponse>({ method: 'GET', path: `/mcp/servers`, statuses: [200] });
+  }
+
+  /**
    * The calling user's pending invitations to join organizations (expired ones are gone), newest first.
    * `GET /invitations`
    */
@@ -2293,6 +2450,14 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Astra as an MCP server (Streamable HTTP, stateless, JSON answers): tools list_agents, submit_goal, get_goal, list_tasks, get_task, list_approvals, decide_approval, each authorized as the REST route it calls.
+   * `POST /mcp`
+   */
+  mcp(body: McpBody): Promise<McpResponse> {
+    return this.send<McpResponse>({ method: 'POST', path: `/mcp`, body, statuses: [200, 202] });
+  }
+
+  /**
    * Make a member of the agent's organization a collaborator, or change their level.
    * `POST /agents/{id}/collaborators`
    */
@@ -2340,6 +2505,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * List the server's tools again (platform admins): a changed tool gets a new version, a tool no longer listed is removed.
+   * `POST /mcp/servers/{name}/refresh`
+   */
+  refreshMcpServer(name: string): Promise<RefreshMcpServerResponse> {
+    return this.send<RefreshMcpServerResponse>({
+      method: 'POST',
+      path: `/mcp/servers/${encodeURIComponent(name)}/refresh`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Exchange a refresh token for a new access token and a new refresh token; the presented one is spent.
    * `POST /auth/refresh`
    */
@@ -2350,6 +2527,19 @@ export abstract class AstraOperations {
       body,
       auth: false,
       statuses: [200],
+    });
+  }
+
+  /**
+   * Register an MCP server (platform admins): stdio (`command`, `args`, `env`, `env_secrets`) or Streamable HTTP (`url`, `headers` naming secrets). Astra connects, lists its tools and registers each as `mcp.<server>.<tool>`; risk tier and side effect follow the tools' annotations unless `risk_tier`, `side_effect` or `tools.<name>` override them.
+   * `POST /mcp/servers`
+   */
+  registerMcpServer(body: RegisterMcpServerBody): Promise<RegisterMcpServerResponse> {
+    return this.send<RegisterMcpServerResponse>({
+      method: 'POST',
+      path: `/mcp/servers`,
+      body,
+      statuses: [201],
     });
   }
 
@@ -2378,6 +2568,18 @@ export abstract class AstraOperations {
       method: 'DELETE',
       path: `/agents/${encodeURIComponent(id)}/collaborators/${encodeURIComponent(userId)}`,
       statuses: [204],
+    });
+  }
+
+  /**
+   * Remove an MCP server and every version of its tools (platform admins); its session ends.
+   * `DELETE /mcp/servers/{name}`
+   */
+  removeMcpServer(name: string): Promise<RemoveMcpServerResponse> {
+    return this.send<RemoveMcpServerResponse>({
+      method: 'DELETE',
+      path: `/mcp/servers/${encodeURIComponent(name)}`,
+      statuses: [200],
     });
   }
 

@@ -9,7 +9,7 @@ import type { AgentActors } from '../services/agents/agent-actors.js';
 import { agentRoutes } from '../services/agents/routes-agents.js';
 import { documentRoutes } from '../services/agents/routes-documents.js';
 import { revisionRoutes } from '../services/agents/routes-revisions.js';
-import { type ApiOptions, routePlugin } from '../services/api/index.js';
+import { type ApiOptions, type RoutePlugin, routePlugin } from '../services/api/index.js';
 import type { ApprovalSettings } from '../services/approvals/index.js';
 import { approvalRoutes } from '../services/approvals/routes-approvals.js';
 import { auditRoutes } from '../services/events/routes-audit.js';
@@ -47,6 +47,8 @@ export interface ApiParts {
   readonly clock: Clock;
   /** Remote workers claiming tasks over the API (docs/workers.md). */
   readonly remoteWorkers: RemoteWorkers;
+  /** More services' route plugins (MCP), registered after the tool registry's. */
+  readonly routes?: readonly RoutePlugin[];
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -117,6 +119,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(accessRoutes, { store, access }),
       routePlugin(toolRoutes, { store }),
       routePlugin(egressRoutes, { store }),
+      ...(parts.routes ?? []),
       routePlugin(eventRoutes, {
         store,
         clock,

@@ -1,6 +1,7 @@
 import Fastify from 'fastify';
 import { registerApi } from '../services/api/index.js';
 import { type ApiParts, wireApi } from './api-wiring.js';
+import { mcpRoutes } from './mcp-wiring.js';
 
 /**
  * The OpenAPI document without a running server, for the SDK generator (tools/generate-sdk.mjs)
@@ -20,6 +21,13 @@ export async function describeApi(version: string): Promise<object> {
     access: unused('access'),
     clock: unused('clock'),
     remoteWorkers: unused('remoteWorkers'),
+    routes: mcpRoutes({
+      store: unused('store'),
+      pool: unused('mcp pool'),
+      timeoutMs: 0,
+      stdioCommands: [],
+      version,
+    }),
   };
   try {
     const settings = { adminToken: 'unused: no request is served', corsOrigins: [], version };

@@ -41,6 +41,7 @@ import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
+import { openMcp } from './mcp-wiring.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { openToolRuntime } from './tool-runtime.js';
 
@@ -148,6 +149,13 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       onError,
     });
     stops.push(() => remote.stop());
+    const mcp = openMcp(config, {
+      store: backends.store,
+      secrets: tools.runtime.secrets,
+      logger: log,
+      version: ASTRA_VERSION,
+    });
+    stops.push(() => mcp.close());
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -158,8 +166,9 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         store: backends.store,
         workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
         allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-        runners:
+        runners: mcp.runners(
           deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
+        ),
         runtime: tools.runtime,
         approvalRule: async (agentId) =>
           approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
@@ -312,6 +321,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               hub: remote,
               clock: deps.clock,
             }),
+            routes: mcp.routes(requestStore),
           },
           {
             adminToken: deps.adminToken,

@@ -444,6 +444,27 @@ export const SETTINGS = {
     description:
       "Tool tasks whose tool's manifest is of this risk tier or above wait for approval before they run, for every agent (none: no tier waits); agents lower it with config.approval_risk_tier.",
   },
+  mcpStdioCommands: {
+    env: 'ASTRA_MCP_STDIO_COMMANDS',
+    flag: 'mcp-stdio-commands',
+    schema: z.string().transform((value) =>
+      value
+        .split(',')
+        .map((command) => command.trim())
+        .filter((command) => command.length > 0),
+    ),
+    default: '',
+    description:
+      'Commands a stdio MCP server may be registered with (comma-separated, exactly as registered; `*`: any). Empty: no stdio servers. They run on the host, unsandboxed (docs/mcp.md).',
+  },
+  mcpTimeoutMs: {
+    env: 'ASTRA_MCP_TIMEOUT_MS',
+    flag: 'mcp-timeout-ms',
+    schema: positiveInt.max(600_000),
+    default: 10_000,
+    description:
+      "How long connecting to an MCP server (its handshake) and listing its tools may take; a tool call's own limit is its manifest's wall time.",
+  },
   approvalTtlSeconds: {
     env: 'ASTRA_APPROVAL_TTL_SECONDS',
     flag: 'approval-ttl-seconds',

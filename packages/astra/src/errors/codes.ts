@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   ASTRA_VALIDATION_FAILED: spec('user', 400, false, 'The input does not match the expected shape.'),
   ASTRA_NOT_FOUND: spec('user', 404, false, 'The addressed resource does not exist or is not visible.'),
   ASTRA_UNAUTHENTICATED: spec('user', 401, false, 'No valid credentials were presented.'),
+  ASTRA_METHOD_NOT_ALLOWED: spec('user', 405, false, 'The path does not take this method.'),
   ASTRA_CREDENTIAL_NOT_FOUND: spec(
     'user',
     401,
@@ -183,7 +184,7 @@ export const ERROR_CODES = {
     'system',
     503,
     false,
-    'This node cannot run the tool: no runner for it, or its sandbox driver is not present here.',
+    'This node cannot run the tool: no runner for it, its sandbox driver is not present here, or its MCP server cannot be reached (a task retries that).',
   ),
   ASTRA_TOOL_FAILED: spec('user', 422, false, 'The tool ran and failed; the message says why.'),
   ASTRA_TOOL_EFFECT_UNCERTAIN: spec(

@@ -25,6 +25,7 @@ import { refreshTokenRow } from '../../src/services/identity/refresh-tokens.js';
 import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
+import { mcpServerRow } from '../../src/services/mcp/index.js';
 import { egressLogRow } from '../../src/services/tools/egress-log.js';
 import { effectRow } from '../../src/services/tools/index.js';
 import { toolRow } from '../../src/services/tools/tool-store.js';
@@ -69,6 +70,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   toolRow,
   effectRow,
   egressLogRow,
+  mcpServerRow,
 ];
 
 /** Tables no store reads a row of, and why. */

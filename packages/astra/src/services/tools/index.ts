@@ -7,6 +7,7 @@ export { toolAllowed } from './allowed-tools.js';
 export { type BrowserRunnerOptions, type BrowserStep, browserRunners, pngSize } from './browser-runners.js';
 export { BUILTIN_RUNNERS } from './builtin-tools.js';
 export type { CallerInfo, CallerOf } from './call-context.js';
+export { actorOf } from './change-actor.js';
 export {
   EFFECT_STATUSES,
   type EffectRecord,
@@ -26,7 +27,7 @@ export {
   readTaskEgress,
 } from './egress-log.js';
 export { httpRequestRunner } from './http-request.js';
-export { checkAgainst, type SchemaIssue } from './json-schema.js';
+export { checkAgainst, compileSchema, type SchemaIssue } from './json-schema.js';
 export {
   DEFAULT_TOOL_LIMITS,
   type EgressRule,
@@ -39,6 +40,7 @@ export {
   type SandboxKind,
   SIDE_EFFECTS,
   type SideEffect,
+  TOOL_NAME,
   type ToolLimits,
   type ToolManifest,
   type ToolRef,
@@ -47,6 +49,14 @@ export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-ru
 export { shellExecRunner } from './shell-exec.js';
 export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
-export { compareVersions, readTool, type ToolRecord, toolRiskTiers } from './tool-store.js';
+export {
+  compareVersions,
+  listVersions,
+  readTool,
+  registerTool,
+  removeTool,
+  type ToolRecord,
+  toolRiskTiers,
+} from './tool-store.js';
 export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';
 export { type Workspace, Workspaces } from './workspace.js';

@@ -4,8 +4,8 @@ import { AstraError } from '../../errors/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import { PLATFORM } from '../access/index.js';
 import { defineRoutes, parseInput, principalOf } from '../api/index.js';
-import type { Principal } from '../identity/index.js';
 import { Tool, ToolList, ToolRemoved, ToolVersions, toolAnswer } from './api-schemas.js';
+import { actorOf } from './change-actor.js';
 import { ManifestInput, manifestOf, TOOL_NAME, TOOL_VERSION } from './manifest.js';
 import { listTools, listVersions, readTool, registerTool, removeTool } from './tool-store.js';
 
@@ -24,14 +24,6 @@ const VersionParams = z.object({
   name: z.string().regex(TOOL_NAME),
   version: z.string().regex(TOOL_VERSION),
 });
-
-/** Who made a change, as the registry's events name them. */
-const actorOf = (principal: Principal): string =>
-  principal.kind === 'admin_token'
-    ? 'admin-token'
-    : principal.kind === 'agent'
-      ? `agent:${principal.agentId}`
-      : `user:${principal.userId}`;
 
 const params = <S extends z.ZodType>(schema: S, request: FastifyRequest): z.output<S> => {
   const parsed = schema.safeParse(request.params);

@@ -1,0 +1,107 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { type RunningNode, startNode } from '../../src/app/node.js';
+import { collectSecretEnv, loadConfig } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/logger.js';
+import { systemClock } from '../../src/time/clock.js';
+
+/**
+ * A whole embedded node in this process (every role, PGlite in a temporary data dir), for the MCP
+ * suites: its real HTTP API, its executor running tool tasks. `goalEnded` waits for the node's own
+ * "goal ended" log line of a goal (an event, not a poll). `call` sends JSON over real HTTP.
+ */
+export interface McpTestNode {
+  readonly url: string;
+  readonly node: RunningNode;
+  readonly adminToken: string;
+  call<T = Record<string, unknown>>(
+    method: string,
+    target: string,
+    bearer: string | undefined,
+    body?: unknown,
+  ): Promise<{ status: number; body: T }>;
+  admin<T = Record<string, unknown>>(method: string, target: string, body?: unknown): Promise<T>;
+  goalEnded(goalId: string): Promise<{ status: string }>;
+  stop(): Promise<void>;
+}
+
+export async function startMcpNode(options: {
+  readonly name: string;
+  readonly settings?: Readonly<Record<string, unknown>>;
+  /** `ASTRA_SECRET_<NAME>` variables for the node's secrets store. */
+  readonly secretEnv?: Readonly<Record<string, string>>;
+}): Promise<McpTestNode> {
+  const dataDir = mkdtempSync(path.join(tmpdir(), `astra-${options.name}-`));
+  const adminToken = `${options.name}-admin-${randomBytes(18).toString('hex')}`;
+  const ended = new Map<string, { status: string }>();
+  const waiters = new Map<string, (goal: { status: string }) => void>();
+  const logger = createLogger({
+    level: 'info',
+    destination: {
+      write: (line: string) => {
+        const entry = JSON.parse(line) as { msg?: string; goal_id?: string; status?: string; level?: number };
+        if ((entry.level ?? 0) >= 50) process.stderr.write(line);
+        if (entry.msg !== 'goal ended' || entry.goal_id === undefined) return;
+        const goal = { status: String(entry.status) };
+        ended.set(entry.goal_id, goal);
+        waiters.get(entry.goal_id)?.(goal);
+      },
+    },
+  });
+  const { config } = loadConfig({
+    env: {},
+    flags: {
+      host: '127.0.0.1',
+      port: 0,
+      dataDir,
+      adminToken,
+      adminPassword: `pw-admin-${randomBytes(12).toString('hex')}`,
+      keyEncryptionKey: randomBytes(32).toString('hex'),
+      adminEmail: `admin@${options.name}.test`,
+      checkResponses: 'true',
+      ...options.settings,
+    },
+  });
+  const node = await startNode(config, {
+    clock: systemClock,
+    logger,
+    adminToken,
+    secretEnv: collectSecretEnv(options.secretEnv ?? {}),
+  });
+  const url = node.url as string;
+  const call = async <T>(method: string, target: string, bearer: string | undefined, body?: unknown) => {
+    const response = await fetch(`${url}${target}`, {
+      method,
+      headers: {
+        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
+      },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    const text = await response.text();
+    return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
+  };
+  return {
+    url,
+    node,
+    adminToken,
+    call,
+    admin: async <T>(method: string, target: string, body?: unknown): Promise<T> => {
+      const answer = await call<T>(method, target, adminToken, body);
+      if (answer.status >= 300)
+        throw new Error(`${method} ${target} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+      return answer.body;
+    },
+    goalEnded: (goalId) => {
+      const known = ended.get(goalId);
+      if (known !== undefined) return Promise.resolve(known);
+      return new Promise((resolve) => waiters.set(goalId, resolve));
+    },
+    stop: async () => {
+      await node.stop();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
