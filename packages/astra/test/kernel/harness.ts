@@ -53,6 +53,8 @@ export interface HarnessOptions {
   readonly shardCount?: number;
   readonly stagedGraphMinTasks?: number;
   readonly readyChildrenPerStatement?: number;
+  /** Task types remote workers run (the kernel's remoteTypes). */
+  readonly remoteTypes?: () => ReadonlySet<string>;
 }
 
 export async function openKernel(
@@ -95,6 +97,7 @@ export async function openKernel(
     ...(options.readyChildrenPerStatement === undefined
       ? {}
       : { readyChildrenPerStatement: options.readyChildrenPerStatement }),
+    ...(options.remoteTypes === undefined ? {} : { remoteTypes: options.remoteTypes }),
   });
   const executors: Executor[] = [];
   const waiters = new Map<string, (goal: GoalRecord) => void>();

@@ -138,11 +138,11 @@ export class RemoteWorkers {
       // Listening before looking: a change committed during the look wakes the wait below.
       const woken = hub.nextWake(pause.signal);
       try {
+        // Declared dead or stopped while it waited: it must not take tasks it would not run.
+        const current = await readRemoteWorker(store, worker.id);
+        if (current === null || current.status === 'offline') throw lost(worker.id);
         const ids = await queuedCandidates(store, { orgId: worker.orgId, types, limit: max });
         if (ids.length > 0) {
-          // Declared dead while it waited: it must not take tasks it would not be told of.
-          const current = await readRemoteWorker(store, worker.id);
-          if (current === null || current.status === 'offline') throw lost(worker.id);
           const claimed = await engine.claim(worker.id, ids, settings.leaseMs, types);
           if (claimed.length > 0) return claimed;
         }
@@ -206,10 +206,12 @@ export class RemoteWorkers {
     await this.#options.engine.fail([failure]);
   }
 
-  /** Offline; its running tasks are handed back (due now, not counted as failures). */
+  /** Offline, a claim it still waits on ends; its running tasks are handed back (due now, not counted as failures). */
   async stop(worker: RemoteWorkerRow): Promise<number> {
     const { store, engine, clock } = this.#options;
     await setWorkerStatus(store, worker.id, 'offline', new Date(clock.now()));
+    // A claim of this worker still waiting ends now (409 ASTRA_WORKER_LOST).
+    this.#options.hub.wake();
     const running = await runningAttempts(store, worker.id);
     if (running.length > 0)
       await engine.defer(
