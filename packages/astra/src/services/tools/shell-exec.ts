@@ -48,6 +48,8 @@ export function shellExecRunner(driver: SandboxDriver, callerOf: CallerOf): Tool
       await context.close();
     }
     const { redactor } = context;
+    // Stopped by the task's own signal (its timeout, a cancellation, a drain): the kernel decides.
+    if (!outcome.ok && outcome.code === 'ASTRA_SANDBOX_CANCELLED' && signal.aborted) throw signal.reason;
     if (!outcome.ok)
       throw new ToolCallError('ASTRA_TOOL_FAILED', `${manifest.name}: ${redactor.redact(outcome.message)}`, {
         tool: `${manifest.name}@${manifest.version}`,
