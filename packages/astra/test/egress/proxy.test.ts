@@ -457,6 +457,34 @@ describe('egress proxy: the loopback TCP listener', () => {
   });
 });
 
+describe('egress proxy: what a browser needs of the TCP listener', () => {
+  it('challenges a CONNECT without credentials (Basic), and keeps the last refusal of a session', async () => {
+    await openProxy({ tcp: true });
+    const s = await session(loopbackGrant());
+    const proxy = new URL(s.proxyUrl ?? '');
+    const anonymous = await new Promise<http.IncomingMessage>((resolve, reject) => {
+      const req = http.request({
+        host: proxy.hostname,
+        port: Number(proxy.port),
+        method: 'CONNECT',
+        path: `127.0.0.1:${upstream.port}`,
+      });
+      req.on('error', reject);
+      req.on('connect', (res, socket) => {
+        socket.destroy();
+        resolve(res);
+      });
+      req.end();
+    });
+    expect(anonymous.statusCode).toBe(407);
+    expect(anonymous.headers['proxy-authenticate']).toBe('Basic realm="astra-egress"');
+    expect(s.lastRefusal()).toBeNull();
+    expect((await connect(s.socketPath, 'elsewhere.example:443')).status).toBe(403);
+    expect(s.lastRefusal()).toEqual({ code: 'ASTRA_EGRESS_DENIED', host: 'elsewhere.example', port: 443 });
+    expect(s.refusals()).toBe(1);
+  });
+});
+
 describe('egress fetch', () => {
   it('goes through the same allow-list, logging and answers as the proxy', async () => {
     await openProxy({ maxFetchResponseBytes: 1000 });
