@@ -45,6 +45,8 @@ describe('the effect ledger', () => {
   let script: ('crash' | 'refuse' | undefined)[];
   /** The attempts whose completion is lost after the handler answered. */
   let loseCompletionOf: Set<number>;
+  /** The expiry of the requests the ledger makes. */
+  let ttlMs: number | null;
   const waits = recorder<string>();
 
   const probe: ToolRunner = async ({ task }) => {
@@ -70,6 +72,7 @@ describe('the effect ledger', () => {
     acts = 0;
     script = [];
     loseCompletionOf = new Set();
+    ttlMs = null;
     waits.items.length = 0;
     tools = await openTestToolRuntime();
     const handlers = builtInHandlers();
@@ -110,7 +113,7 @@ describe('the effect ledger', () => {
         ['probe_read', probe],
       ]),
       runtime: tools.runtime,
-      approvalRule: async () => ({ required: 1, approvers: [], ttlMs: null }),
+      approvalRule: async () => ({ required: 1, approvers: [], ttlMs }),
     });
     for (const [name, sideEffect] of [
       ['probe_idempotent', 'idempotent'],
@@ -291,6 +294,23 @@ describe('the effect ledger', () => {
     expect(error.message).toContain('approval denied: it already ran');
     expect(acts).toBe(1);
     expect(await ledgerOf(task.id)).toMatchObject([{ status: 'started', runs: 1 }]);
+  });
+
+  it('fails the task with ASTRA_TOOL_EFFECT_UNCERTAIN when the approval expires', async () => {
+    script = ['crash'];
+    ttlMs = 1;
+    const { goalId, graphId } = await submit('probe_irreversible');
+    await waits.when(1);
+    // The scheduler's sweep does this; here the test runs it until the 1 ms request is overdue.
+    while ((await h.kernel.engine.expireApprovals()) === 0) await new Promise((r) => setImmediate(r));
+    await h.waitForGoal(goalId);
+    const task = await taskOf(graphId);
+    expect(task.status).toBe('failed');
+    expect(JSON.parse(task.error ?? 'null')).toMatchObject({
+      code: 'ASTRA_TOOL_EFFECT_UNCERTAIN',
+      details: { approval_status: 'expired' },
+    });
+    expect(acts).toBe(1);
   });
 
   it('keeps each call of a multi-call task apart: a replayed first call, an uncertain second one', async () => {

@@ -164,6 +164,8 @@ export interface LedgeredCall {
   readonly signal: AbortSignal;
   /** The rule of the approval an uncertain irreversible call asks for. */
   readonly approvalRule: () => Promise<ApprovalRule>;
+  /** Told when the ledger answers from a record or runs an uncertain call again (for the node's log). */
+  readonly note?: (level: 'info' | 'warn', message: string, fields: Record<string, unknown>) => void;
 }
 
 /**
@@ -179,7 +181,14 @@ export async function throughLedger(
   if (!ledgered(manifest.sideEffect)) return act();
   const key = idempotencyKey(task.goalId, task.id, call.callIndex);
   const seen = await readEffect(store, key);
-  if (seen?.status === 'succeeded') return seen.result;
+  const fields = { task_id: task.id, tool: `${manifest.name}@${manifest.version}`, idempotency_key: key };
+  if (seen?.status === 'succeeded') {
+    call.note?.('info', 'tool call answered from the effect ledger', {
+      ...fields,
+      recorded_attempt: seen.attempt,
+    });
+    return seen.result;
+  }
   let approvalId: string | null = null;
   if (seen?.status === 'started' && manifest.sideEffect === 'irreversible') {
     // Approved after the uncertain start: run once more under that approval; otherwise ask.
@@ -187,6 +196,13 @@ export async function throughLedger(
     if (approved === null || approved === seen.approvalId) return uncertain(call, seen);
     approvalId = approved;
   }
+  if (seen?.status === 'started')
+    call.note?.('warn', 'tool call that may have acted already runs again', {
+      ...fields,
+      side_effect: manifest.sideEffect,
+      runs: seen.runs,
+      approval_id: approvalId,
+    });
   const now = (): Date => new Date(clock.now());
   const started = await startEffect(store, {
     key,

@@ -111,6 +111,7 @@ export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
         manifest,
         signal,
         approvalRule: () => approvalRule(task.agentId),
+        note: (level, message, fields) => options.runtime.logger[level](fields, message),
       },
       () =>
         runner({
