@@ -6,7 +6,9 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createEgressProxy } from '../../src/adapters/egress/index.js';
 import type { EgressProxy, EgressRecord } from '../../src/ports/egress.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
+import { writeEgressRecords } from '../../src/services/tools/egress-log.js';
 import { createEgressLogSink, readTaskEgress } from '../../src/services/tools/index.js';
+import { ManualClock } from '../../src/time/clock.js';
 import { startHttpUpstream, type Upstream } from '../egress/upstream.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
 
@@ -15,13 +17,16 @@ import { createTestStore, sqlBackends } from '../support/sql.js';
  * a real proxy's records reach `egress_log` in batches and read back by task, oldest first, with
  * paging; `record` never throws, a failed write is reported and dropped, and the queue is bounded.
  */
-const record = (taskId: string, n: number): EgressRecord => ({
+/** Records are dated from now (a sink prunes what is past its retention). */
+const BASE_MS = Math.floor(Date.now() / 1000) * 1000;
+const DAY_MS = 86_400_000;
+const record = (taskId: string, n: number, atMs = BASE_MS + n * 1000): EgressRecord => ({
   orgId: randomUUID(),
   agentId: randomUUID(),
   taskId,
   tool: 'http_request@1.0.0',
   sessionId: `s${n}`,
-  at: new Date(Date.UTC(2026, 0, 1, 0, 0, n)).toISOString(),
+  at: new Date(atMs).toISOString(),
   method: 'GET',
   scheme: 'http',
   host: 'api.example.com',
@@ -122,7 +127,7 @@ describe.each(sqlBackends())('egress log on %s', (backend) => {
       's6',
       's7',
     ]);
-    expect(rest[0]?.at).toBe('2026-01-01T00:00:05.000Z');
+    expect(rest[0]?.at).toBe(new Date(BASE_MS + 5000).toISOString());
     // Closed: later records are ignored, never thrown.
     batched.record(record(taskId, 8));
     await batched.flush();
@@ -154,6 +159,36 @@ describe.each(sqlBackends())('egress log on %s', (backend) => {
     await odd.close();
     const [row] = await readTaskEgress(db.store, taskId, { after: 0, limit: 10 });
     expect(row).toMatchObject({ agentId: null, orgId: null, sessionId: 's9' });
+    expect(errors).toEqual([]);
+  });
+
+  it('deletes records past their retention after a write, at most once per interval', async () => {
+    const clock = new ManualClock(BASE_MS);
+    const fresh = (taskId: string, n: number): EgressRecord => record(taskId, n, clock.now());
+    const old = (taskId: string, n: number): EgressRecord => record(taskId, n, BASE_MS - 60 * DAY_MS);
+    const taskId = randomUUID();
+    await writeEgressRecords(db.store, [old(taskId, 1)]);
+    const kept = createEgressLogSink({
+      store: db.store,
+      onError: (error) => errors.push(error),
+      clock,
+      retentionDays: 30,
+      pruneEveryMs: 60_000,
+    });
+    const sessions = async () =>
+      (await readTaskEgress(db.store, taskId, { after: 0, limit: 100 })).map((row) => row.sessionId);
+    kept.record(fresh(taskId, 2));
+    await kept.flush();
+    expect(await sessions()).toEqual(['s2']);
+    // Within the interval nothing is pruned; the next write after it is.
+    await writeEgressRecords(db.store, [old(taskId, 3)]);
+    kept.record(fresh(taskId, 4));
+    await kept.flush();
+    expect(await sessions()).toEqual(['s2', 's3', 's4']);
+    await clock.advance(60_000);
+    kept.record(fresh(taskId, 5));
+    await kept.close();
+    expect(await sessions()).toEqual(['s2', 's4', 's5']);
     expect(errors).toEqual([]);
   });
 });

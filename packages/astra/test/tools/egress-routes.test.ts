@@ -46,10 +46,12 @@ describe('egress over the API', () => {
       bytesOut: 0,
       durationMs: 3,
     };
+    // Dated now: the node's sink deletes what is past the retention.
+    const firstAt = new Date(Math.floor(Date.now() / 1000) * 1000).toISOString();
     await writeEgressRecords(server.node.backends.store, [
       {
         ...base,
-        at: '2026-12-01T10:00:00.000Z',
+        at: firstAt,
         host: 'api.example.com',
         status: 200,
         outcome: 'allowed',
@@ -58,7 +60,7 @@ describe('egress over the API', () => {
       },
       {
         ...base,
-        at: '2026-12-01T10:00:01.000Z',
+        at: new Date(Date.parse(firstAt) + 1000).toISOString(),
         host: 'evil.example',
         status: 403,
         outcome: 'denied',
@@ -81,7 +83,7 @@ describe('egress over the API', () => {
         status: 200,
         outcome: 'allowed',
         bytes_in: 42,
-        at: '2026-12-01T10:00:00.000Z',
+        at: firstAt,
       }),
     ]);
     const rest = await server.admin<{ egress: Record<string, unknown>[] }>(

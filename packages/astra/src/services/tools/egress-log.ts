@@ -10,6 +10,7 @@ import {
   uuid,
 } from '../../ports/sql-rows.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import { type Clock, systemClock } from '../../time/clock.js';
 
 /**
  * The egress proxy's persistent sink: every request a tool run sent (allowed, refused or failed)
@@ -19,8 +20,19 @@ import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
  * past `maxQueued` (10,000) unwritten records the oldest are dropped and counted (`dropped`), so a
  * database outage cannot grow the node's memory. `close` flushes what is queued (await it at
  * shutdown so no record of a clean stop is lost).
+ *
+ * Retention: after a write, at most once per `pruneEveryMs` (an hour) by the clock, records older
+ * than `retentionDays` (30) are deleted, oldest first, in steps of `pruneBatch` (10,000) ids, so the
+ * table's size is held by its request rate times the retention.
  */
-export const EGRESS_LOG_DEFAULTS = { flushMs: 100, flushSize: 200, maxQueued: 10_000 } as const;
+export const EGRESS_LOG_DEFAULTS = {
+  flushMs: 100,
+  flushSize: 200,
+  maxQueued: 10_000,
+  retentionDays: 30,
+  pruneEveryMs: 3_600_000,
+  pruneBatch: 10_000,
+} as const;
 
 export interface EgressLogSinkOptions {
   readonly store: SqlStore;
@@ -28,6 +40,9 @@ export interface EgressLogSinkOptions {
   readonly flushMs?: number;
   readonly flushSize?: number;
   readonly maxQueued?: number;
+  readonly retentionDays?: number;
+  readonly pruneEveryMs?: number;
+  readonly clock?: Clock;
 }
 
 export interface EgressLogSink extends EgressSink {
@@ -53,12 +68,21 @@ export function createEgressLogSink(options: EgressLogSinkOptions): EgressLogSin
   let pending: EgressRecord[] = [];
   let timer: NodeJS.Timeout | undefined;
   let flushing: Promise<void> = Promise.resolve();
+  const clock = options.clock ?? systemClock;
+  const retentionMs = (options.retentionDays ?? EGRESS_LOG_DEFAULTS.retentionDays) * 86_400_000;
+  const pruneEveryMs = options.pruneEveryMs ?? EGRESS_LOG_DEFAULTS.pruneEveryMs;
+  let prunedAt = Number.NEGATIVE_INFINITY;
   let dropped = 0;
   let closed = false;
 
   const write = async (batch: readonly EgressRecord[]): Promise<void> => {
     try {
       await writeEgressRecords(options.store, batch);
+      const now = clock.now();
+      if (now - prunedAt >= pruneEveryMs) {
+        prunedAt = now;
+        await pruneEgressLog(options.store, new Date(now - retentionMs).toISOString());
+      }
     } catch (error) {
       options.onError(error);
     }
@@ -127,6 +151,26 @@ export async function writeEgressRecords(db: SqlExecutor, batch: readonly Egress
       batch.map((r) => r.at),
     ],
   );
+}
+
+/**
+ * Deletes records older than `before` (ISO time), oldest ids first, `batch` at a time; answers how
+ * many. Ids grow with time, so each step reads only the head of the primary key.
+ */
+export async function pruneEgressLog(
+  db: SqlExecutor,
+  before: string,
+  batch: number = EGRESS_LOG_DEFAULTS.pruneBatch,
+): Promise<number> {
+  let deleted = 0;
+  for (;;) {
+    const { rowCount } = await db.query(
+      `DELETE FROM egress_log WHERE id IN (SELECT id FROM egress_log ORDER BY id LIMIT $2) AND at < $1`,
+      [before, batch],
+    );
+    deleted += rowCount;
+    if (rowCount < batch) return deleted;
+  }
 }
 
 /** The table's one row decoder (test/conformance/table-rows.test.ts checks it against the schema). */
