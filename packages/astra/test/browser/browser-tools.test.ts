@@ -269,6 +269,24 @@ describe.skipIf(!present)('browser tools', () => {
     expect(tasks.get('granted')?.result).toMatchObject({ status: 200, title: 'Button' });
   });
 
+  it('retries a call this node has no runner for (another node may have the browser role)', async () => {
+    const seeded = await readTool(h.store, 'browser_navigate', '1.0.0');
+    if (seeded === null) throw new Error('no browser_navigate');
+    await registerTool(h.store, { ...seeded, name: 'browser_elsewhere' }, 'test');
+    const tasks = await run([
+      { ...tool('away', 'browser_elsewhere', { url: `${site.origin}/` }), max_retries: 2 },
+      // A refusal is final whatever the retries allow.
+      { ...tool('refused', 'browser_navigate', { url: 'http://elsewhere.example/' }), max_retries: 2 },
+    ]);
+    expect(errorOf(tasks.get('away'))).toMatchObject({
+      code: 'ASTRA_TOOL_UNAVAILABLE',
+      details: { sandbox: 'browser' },
+    });
+    // Every attempt the task allows was made; the refusal was not tried again.
+    expect(tasks.get('away')?.attempt).toBe(3);
+    expect(tasks.get('refused')?.attempt).toBe(1);
+  });
+
   it('refuses input its schema does not allow: another scheme, an unknown step, an extra field', async () => {
     const tasks = await run([
       tool('file', 'browser_navigate', { url: 'file:///etc/passwd' }),

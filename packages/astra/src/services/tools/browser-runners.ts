@@ -107,12 +107,18 @@ function refused(
 }
 
 function failed(failure: BrowserFailure, tool: string, redactor: SecretRedactor): ToolCallError {
-  const code = failure.kind === 'launch' ? 'ASTRA_TOOL_UNAVAILABLE' : 'ASTRA_TOOL_FAILED';
-  return new ToolCallError(code, redactor.redact(`${tool}: ${failure.message}`), {
-    ...(redactor.redactJson({ ...failure.details } as never) as Record<string, unknown>),
-    tool,
-    browser_code: failure.kind,
-  });
+  // No browser could start here: a retry may find one (here later, or on another node).
+  const unavailable = failure.kind === 'launch';
+  return new ToolCallError(
+    unavailable ? 'ASTRA_TOOL_UNAVAILABLE' : 'ASTRA_TOOL_FAILED',
+    redactor.redact(`${tool}: ${failure.message}`),
+    {
+      ...(redactor.redactJson({ ...failure.details } as never) as Record<string, unknown>),
+      tool,
+      browser_code: failure.kind,
+    },
+    { retryable: unavailable },
+  );
 }
 
 async function runSteps(page: BrowserPage, steps: readonly BrowserStep[]): Promise<void> {

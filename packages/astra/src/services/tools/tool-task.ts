@@ -99,6 +99,8 @@ export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
         'ASTRA_TOOL_UNAVAILABLE',
         `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
         { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
+        // Another node may have it (the browser role, bubblewrap): a retry may land there.
+        { retryable: true },
       );
     const approvalRule = options.approvalRule ?? (async () => ONE_APPROVAL);
     // A tool task makes one call, call 0; a tool that is not read_only runs under the ledger.
