@@ -29,7 +29,8 @@ import {
  *   the ledger leaves alone, acts twice — so the test can fail.
  * - mid-effect, for an `irreversible` tool: the server never answers the first call; the process
  *   is killed with the ledger row `started`. The executor taking over does not call again: the task
- *   waits for approval; denied, it fails with ASTRA_TOOL_EFFECT_UNCERTAIN, and the server saw one call.
+ *   waits for approval; denied, it fails with ASTRA_TOOL_EFFECT_UNCERTAIN, and the server saw one
+ *   call; approved, the call runs once more (two calls, the second's result recorded).
  */
 const PROBE_BIN = fileURLToPath(new URL('../fixtures/astra-with-probe.mjs', import.meta.url));
 /** Only the worker manager's fast path brings the task back (as in executor-kill.test.ts). */
@@ -218,42 +219,52 @@ describe.skipIf(crashSkipReason !== null)(`crash: the effect ledger under kill -
       }
     }, 90_000);
 
-  it('killed mid-effect, an irreversible tool does not act again; its task waits for approval, and a denial fails it', async () => {
-    const { c, control, victim, agentId } = await setUp('irreversible');
-    const first = deferred();
-    // The first call is never answered: the process dies inside it.
-    probe = await startProbeServer((n, _body, answer) => (n === 1 ? first.resolve() : answer()));
-    const goalId = await submit(c, control, agentId, probe.url);
-    await first.promise;
-    const [task] = await goalTasks(c.store, goalId);
-    const taskId = task?.id as string;
-    expect(await ledgerRows(c, taskId)).toEqual([{ status: 'started', attempt: 1, runs: 1, result: null }]);
-    await c.kill(victim);
+  for (const decision of ['deny', 'approve'] as const)
+    it(`killed mid-effect, an irreversible tool does not act again: its task waits for approval, and ${decision === 'deny' ? 'a denial fails it' : 'approved it runs once more'}`, async () => {
+      const { c, control, victim, agentId } = await setUp('irreversible');
+      const first = deferred();
+      // The first call is never answered: the process dies inside it.
+      probe = await startProbeServer((n, _body, answer) => (n === 1 ? first.resolve() : answer()));
+      const goalId = await submit(c, control, agentId, probe.url);
+      await first.promise;
+      const [task] = await goalTasks(c.store, goalId);
+      const taskId = task?.id as string;
+      expect(await ledgerRows(c, taskId)).toEqual([{ status: 'started', attempt: 1, runs: 1, result: null }]);
+      await c.kill(victim);
 
-    await c.start('survivor', ['serve', 'executor'], SLOW_PATHS_OFF, { bin: PROBE_BIN });
-    const client = c.client(control);
-    const pending = await waitUntil('the approval request of the uncertain call', async () => {
-      const { approvals } = await client.listPendingApprovals({
-        agent_id: agentId,
-        request_type: 'risky_task',
+      await c.start('survivor', ['serve', 'executor'], SLOW_PATHS_OFF, { bin: PROBE_BIN });
+      const client = c.client(control);
+      const pending = await waitUntil('the approval request of the uncertain call', async () => {
+        const { approvals } = await client.listPendingApprovals({
+          agent_id: agentId,
+          request_type: 'risky_task',
+        });
+        return approvals.find((approval) => approval.task_id === taskId);
       });
-      return approvals.find((approval) => approval.task_id === taskId);
-    });
-    expect((await client.getTask(taskId)).status).toBe('waiting_approval');
-    expect(probe.calls).toHaveLength(1);
+      expect((await client.getTask(taskId)).status).toBe('waiting_approval');
+      expect(probe.calls).toHaveLength(1);
 
-    await client.decideApproval(pending.id, { decision: 'deny', reason: 'it may have run already' });
-    await waitUntil('the goal to end', async () => (await goalStatus(c.store, goalId)) !== 'active');
-    const [ended] = await goalTasks(c.store, goalId);
-    expect(ended?.status).toBe('failed');
-    const { rows } = await c.store.query<{ error: string }>(`SELECT error FROM tasks WHERE id = $1`, [
-      taskId,
-    ]);
-    expect(JSON.parse(rows[0]?.error ?? 'null')).toMatchObject({
-      code: 'ASTRA_TOOL_EFFECT_UNCERTAIN',
-      details: { approval_id: pending.id, approval_status: 'denied' },
-    });
-    expect(probe.calls).toHaveLength(1);
-    expect(await ledgerRows(c, taskId)).toEqual([{ status: 'started', attempt: 1, runs: 1, result: null }]);
-  }, 90_000);
+      await client.decideApproval(pending.id, { decision, reason: 'people decided' });
+      await waitUntil('the goal to end', async () => (await goalStatus(c.store, goalId)) !== 'active');
+      const [ended] = await goalTasks(c.store, goalId);
+      if (decision === 'approve') {
+        // Once more, under the approval: the second call is answered and its result is the task's.
+        expect(ended).toMatchObject({ status: 'completed', attempt: 3, result: { call: 2, attempt: 3 } });
+        expect(probe.calls).toHaveLength(2);
+        expect(await ledgerRows(c, taskId)).toEqual([
+          { status: 'succeeded', attempt: 3, runs: 2, result: { call: 2, attempt: 3 } },
+        ]);
+        return;
+      }
+      expect(ended?.status).toBe('failed');
+      const { rows } = await c.store.query<{ error: string }>(`SELECT error FROM tasks WHERE id = $1`, [
+        taskId,
+      ]);
+      expect(JSON.parse(rows[0]?.error ?? 'null')).toMatchObject({
+        code: 'ASTRA_TOOL_EFFECT_UNCERTAIN',
+        details: { approval_id: pending.id, approval_status: 'denied' },
+      });
+      expect(probe.calls).toHaveLength(1);
+      expect(await ledgerRows(c, taskId)).toEqual([{ status: 'started', attempt: 1, runs: 1, result: null }]);
+    }, 90_000);
 });
