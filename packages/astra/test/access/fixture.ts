@@ -1,5 +1,16 @@
+import { fileURLToPath } from 'node:url';
 import { createServiceToken } from '../../src/services/identity/service-tokens.js';
 import type { MatrixServer } from './matrix-server.js';
+
+const PID_SERVER = fileURLToPath(new URL('../fixtures/mcp/pid-server.mjs', import.meta.url));
+
+/** A stdio MCP server's registration (the node allows process.execPath: matrix-server.ts). */
+export const mcpServerSpec = (name: string) => ({
+  name,
+  transport: 'stdio',
+  command: process.execPath,
+  args: [PID_SERVER],
+});
 
 /**
  * The world the access tests run in, created through the API as the super-admin (the admin token):
@@ -203,6 +214,8 @@ export class World {
   }
 
   /** A name no earlier call returned (organizations, teams and emails are unique). */
+  readonly #mcpServers = new Set<string>();
+
   unique(label: string): string {
     this.#sequence++;
     return `${label}-${this.#sequence}-${Math.random().toString(36).slice(2, 8)}`;
@@ -310,6 +323,15 @@ export class World {
     });
     const details = await s.admin<{ tasks: { id: string }[] }>('GET', `/goals/${goal.goal_id}/details`);
     return { goal: goal.goal_id, graph: goal.graph_id, task: details.tasks[0]?.id as string };
+  }
+
+  /** An MCP server registered under `name` (the small stdio server of test/fixtures/mcp), once. */
+  async mcpServer(name: string): Promise<string> {
+    if (!this.#mcpServers.has(name)) {
+      await this.#server.admin('POST', '/mcp/servers', mcpServerSpec(name));
+      this.#mcpServers.add(name);
+    }
+    return name;
   }
 
   /** A new pending plan approval on an agent. */

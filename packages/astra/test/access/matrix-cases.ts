@@ -10,7 +10,15 @@ import {
   isOwnAccount,
   type Outcome,
 } from './expected.js';
-import { type AgentName, MATRIX_AGENTS, PLAN, ROLES, type Role, type World } from './fixture.js';
+import {
+  type AgentName,
+  MATRIX_AGENTS,
+  mcpServerSpec,
+  PLAN,
+  ROLES,
+  type Role,
+  type World,
+} from './fixture.js';
 
 /**
  * The cases of the role × endpoint matrix, from the served OpenAPI document: every operation whose
@@ -199,6 +207,14 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
       params.version = tool.version;
       break;
     }
+    case 'GET /mcp/servers/{name}':
+    case 'POST /mcp/servers/{name}/refresh':
+      params.name = await world.mcpServer('matrix-mcp');
+      break;
+    case 'DELETE /mcp/servers/{name}':
+      // A server of its own, so removing it takes nothing from the other cases.
+      params.name = await world.mcpServer(world.unique('mcp'));
+      break;
     case 'DELETE /teams/{id}/members/{user_id}':
       await world.member('A', 'spare', 'org_member');
       await world.member('T', 'spare', 'team_member');
@@ -237,6 +253,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     'POST /users/{id}/reset-password': () => ({ password: 'another-password-123' }),
     'POST /policies': () => ({ policies: f.policies, description: 'matrix copy' }),
     'POST /tools': () => toolManifest(world.unique('matrix-tool')),
+    'POST /mcp/servers': () => mcpServerSpec(world.unique('mcp')),
   };
   const body = bodies[key]?.() ?? (c.op.method === 'POST' || c.op.method === 'PATCH' ? {} : undefined);
 

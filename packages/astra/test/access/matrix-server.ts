@@ -18,7 +18,12 @@ export interface MatrixServer extends TestGateway {
 }
 
 export async function startMatrixServer(): Promise<MatrixServer> {
-  const gateway = await startTestGateway({ name: 'access', adminEmail: 'root@access.test' });
+  const gateway = await startTestGateway({
+    name: 'access',
+    adminEmail: 'root@access.test',
+    // MCP servers registered by the matrix are the small stdio server of test/fixtures/mcp.
+    settings: { mcpStdioCommands: process.execPath },
+  });
   const issuer = new TokenIssuer({
     db: gateway.node.backends.store,
     clock: systemClock,

@@ -1,5 +1,5 @@
 import { ErrorCode, McpError } from '@modelcontextprotocol/sdk/types.js';
-import type { JsonValue } from '../../kernel/index.js';
+import { type JsonValue, TaskError } from '../../kernel/index.js';
 import type { Redactable } from '../../ports/secret-redactor.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { ToolCallError, type ToolManifest, type ToolRunner } from '../tools/index.js';
@@ -14,9 +14,14 @@ import { readServer } from './server-store.js';
  * - the tool answered: the task's result is `{content, structured_content?}` as the server gave
  *   it, redacted of the connection's secrets, within the manifest's output limit;
  * - the tool answered `isError`: ASTRA_TOOL_FAILED with the text of its content;
- * - the server refused the request (an MCP error) or did not answer in time: ASTRA_TOOL_FAILED;
- * - the server could not be reached, or the session broke: ASTRA_TOOL_UNAVAILABLE, retryable (the
- *   session is dropped, so the retry connects again).
+ * - the server refused the request (an MCP error): ASTRA_TOOL_FAILED;
+ * - no session could be opened: ASTRA_TOOL_UNAVAILABLE, retryable (nothing was sent);
+ * - the session broke during the call: ASTRA_TOOL_UNAVAILABLE, retryable, and no answer within the
+ *   wall time: ASTRA_TOOL_FAILED. The request had left, so whether the tool acted is unknown: these
+ *   two are not reported as the tool's outcome (a ToolCallError), so the effect ledger keeps the
+ *   call uncertain and an irreversible tool does not run again without a new approval. A broken
+ *   session is dropped, so the retry connects again.
+ * Every error is the task's JSON `{code, message, details}`, as ToolCallError writes it.
  */
 export interface McpRunnerOptions {
   readonly store: SqlExecutor;
@@ -34,6 +39,27 @@ function textOf(content: unknown): string {
     )
     .map((part) => part.text)
     .join('\n');
+}
+
+/** Errors of a connection that was refused or never resolved: the request never left. */
+const NEVER_SENT = new Set(['ECONNREFUSED', 'ENOTFOUND', 'EAI_AGAIN', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+function neverSent(error: unknown): boolean {
+  for (let cause = error, depth = 0; cause instanceof Error && depth < 4; depth++) {
+    if (NEVER_SENT.has(String((cause as Error & { code?: unknown }).code))) return true;
+    cause = cause.cause;
+  }
+  return false;
+}
+
+/** A call whose outcome is unknown: the same JSON error, not a ToolCallError (see above). */
+function uncertain(
+  code: 'ASTRA_TOOL_UNAVAILABLE' | 'ASTRA_TOOL_FAILED',
+  message: string,
+  details: Record<string, unknown>,
+  retryable: boolean,
+): TaskError {
+  return new TaskError(JSON.stringify({ code, message, details }), { retryable });
 }
 
 function unavailable(manifest: ToolManifest, server: string, message: string): ToolCallError {
@@ -76,10 +102,11 @@ export function mcpToolRunner(options: McpRunnerOptions): ToolRunner {
     } catch (error) {
       if (signal.aborted) throw error;
       if (error instanceof McpError && error.code === ErrorCode.RequestTimeout)
-        throw new ToolCallError(
+        throw uncertain(
           'ASTRA_TOOL_FAILED',
           `${manifest.name}: no answer within ${manifest.limits.wallMs} ms`,
           { tool: label(manifest), mcp_server: server, wall_ms: manifest.limits.wallMs },
+          false,
         );
       if (error instanceof McpError && error.code !== ErrorCode.ConnectionClosed)
         throw new ToolCallError('ASTRA_TOOL_FAILED', `${manifest.name}: ${redact(error.message)}`, {
@@ -89,7 +116,14 @@ export function mcpToolRunner(options: McpRunnerOptions): ToolRunner {
         });
       options.pool.drop(server);
       const reason = error instanceof Error ? error.message : String(error);
-      throw unavailable(manifest, server, `${server} could not be reached: ${redact(reason)}`);
+      if (neverSent(error))
+        throw unavailable(manifest, server, `${server} could not be reached: ${redact(reason)}`);
+      throw uncertain(
+        'ASTRA_TOOL_UNAVAILABLE',
+        `${server}: the session broke during the call: ${redact(reason)}`,
+        { tool: label(manifest), mcp_server: server },
+        true,
+      );
     }
     const answer = session.redactor.redactJson(
       JSON.parse(
