@@ -3,7 +3,7 @@ import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js'
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import type { Transport } from '@modelcontextprotocol/sdk/shared/transport.js';
 import type { Logger } from '../../log/logger.js';
-import type { RedactableSecret } from '../../ports/secret-redactor.js';
+import { createSecretRedactor, type RedactableSecret } from '../../ports/secret-redactor.js';
 import type { SecretStore } from '../../ports/secrets.js';
 import type { McpServerSpec } from './server-config.js';
 
@@ -95,8 +95,11 @@ export async function connectServer(spec: McpServerSpec, options: ConnectOptions
     await client.connect(transport, { timeout: options.timeoutMs });
   } catch (error) {
     await client.close().catch(() => undefined);
-    const reason = error instanceof Error ? error.message : String(error);
-    throw new McpConnectError(`${spec.name} did not answer the MCP handshake: ${reason}`, { cause: error });
+    // What the server said may hold what it was sent.
+    const reason = createSecretRedactor(secrets).redact(
+      error instanceof Error ? error.message : String(error),
+    );
+    throw new McpConnectError(`${spec.name} did not answer the MCP handshake: ${reason}`);
   }
   return { client, secrets };
 }

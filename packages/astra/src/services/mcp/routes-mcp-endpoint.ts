@@ -78,6 +78,7 @@ export const mcpEndpointRoutes: FastifyPluginAsync<McpEndpointOptions> = async (
       errors: { 400: 'ASTRA_VALIDATION_FAILED: not an MCP message, or one the MCP transport refuses' },
     },
     async (request, reply) => {
+      // The authentication hook let the request in; its credential is what the tools call with.
       principalOf(request);
       const body = parseInput(McpRequestBody, request.body ?? {}, 'body');
       const server = astraMcpServer(routeCaller(app, request), deps.version);
