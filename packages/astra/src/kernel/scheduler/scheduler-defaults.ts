@@ -5,8 +5,10 @@
  * - republishAfterMs: `queued` tasks untouched this long get their message published again
  *   (ASTRA_REPUBLISH_AFTER_MS);
  * - republishEveryMs: how often that check runs;
- * - stagingTimeoutMs: a graph written in chunks whose last step is older than this was left by a
- *   dead process: it is deleted (never activated) or its announcement finished (kernel/tasks/staged-graph.ts).
+ * - stagingTimeoutMs: a graph written in chunks, never activated, whose last step is older than
+ *   this was left by a dead process: it is deleted (kernel/tasks/staged-graph.ts);
+ * - chunkResumeAfterMs: chunked work that is safe to resume while its writer still runs (an
+ *   activated graph's announcement, a completed task's readying) is resumed after this long still.
  */
 export const SCHEDULER_DEFAULTS = {
   sweepMs: 1000,
@@ -14,4 +16,5 @@ export const SCHEDULER_DEFAULTS = {
   republishAfterMs: 30_000,
   republishEveryMs: 5000,
   stagingTimeoutMs: 60_000,
+  chunkResumeAfterMs: 2000,
 } as const;

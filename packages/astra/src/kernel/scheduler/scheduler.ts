@@ -23,8 +23,9 @@ import { balanceShards, releaseShards } from './shard-leases.js';
  * - stranded goals (holder of shard 0, same period): blocked goals whose dependencies ended but
  *   whose cascade never ran (a crash between a goal's end and its cascade) are started or failed;
  * - stalled staged graphs (holder of shard 0, same period): a large graph written in chunks whose
- *   writer died is deleted (never activated) or finished (activated), after stagingTimeoutMs; so
- *   is the chunked readying of a completed task's many children (tasks/sql/ready-children.ts);
+ *   writer died is deleted (never activated, after stagingTimeoutMs) or finished (activated,
+ *   after chunkResumeAfterMs); so is the chunked readying of a completed task's many children
+ *   (tasks/sql/ready-children.ts, after chunkResumeAfterMs);
  * - expired approvals (holder of shard 0, every sweep): pending approval requests past their
  *   expiry end `expired`, failing their goal or task ("approval expired"), by the injected clock.
  * Duplicate messages cost nothing but a refused claim.
@@ -43,6 +44,7 @@ export interface SchedulerOptions {
   readonly republishAfterMs?: number;
   readonly republishEveryMs?: number;
   readonly stagingTimeoutMs?: number;
+  readonly chunkResumeAfterMs?: number;
   readonly onError?: (error: unknown, context: string) => void;
   /** Called after each sweep with the shards held (observability and tests). */
   readonly onSweep?: (report: SweepReport) => void;
@@ -101,10 +103,14 @@ export function startScheduler(options: SchedulerOptions): Scheduler {
       republished += await engine.republishQueued(held, republishAfterMs);
       // Goals are not sharded: the holder of shard 0 finishes cascades a crash interrupted.
       if (held.includes(0)) await engine.cascadeStrandedGoals();
-      if (held.includes(0))
-        await engine.recoverStagedGraphs(options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs);
-      if (held.includes(0))
-        await engine.resumeReadying(options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs);
+      if (held.includes(0)) {
+        const resumeAfterMs = options.chunkResumeAfterMs ?? SCHEDULER_DEFAULTS.chunkResumeAfterMs;
+        await engine.recoverStagedGraphs(
+          options.stagingTimeoutMs ?? SCHEDULER_DEFAULTS.stagingTimeoutMs,
+          resumeAfterMs,
+        );
+        await engine.resumeReadying(resumeAfterMs);
+      }
     }
     // Approvals are not sharded either: the holder of shard 0 expires them.
     const expiredApprovals = held.includes(0) ? await engine.expireApprovals() : 0;

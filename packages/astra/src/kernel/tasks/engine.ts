@@ -243,12 +243,17 @@ export class TaskEngine {
   }
 
   /**
-   * Recovery: graphs whose chunked writing stalled before `staleAfterMs` ago (the process died)
-   * are deleted (never activated) or finished (activated). Returns how many.
+   * Recovery: graphs whose chunked writing stalled (the process died) are deleted when never
+   * activated and untouched for `abandonAfterMs`, or finished when activated and untouched for
+   * `resumeAfterMs`. Returns how many.
    */
-  recoverStagedGraphs(staleAfterMs: number): Promise<number> {
-    const before = new Date(this.#options.clock.now() - staleAfterMs);
-    return recoverStagedGraphs(this.#options.store, before, () => this.#now(), {
+  recoverStagedGraphs(abandonAfterMs: number, resumeAfterMs = abandonAfterMs): Promise<number> {
+    const now = this.#options.clock.now();
+    const stalled = {
+      abandonBefore: new Date(now - abandonAfterMs),
+      resumeBefore: new Date(now - resumeAfterMs),
+    };
+    return recoverStagedGraphs(this.#options.store, stalled, () => this.#now(), {
       published: (dispatch, goalId) => this.#publish({ ...newEffects(), dispatch, goals: new Set([goalId]) }),
     });
   }

@@ -39,11 +39,12 @@ import type { ApprovalRule, Dispatch, JsonValue, Plan } from './types.js';
  *    are only logged in another order). Each announcement is conditional (`staged`, `created`):
  *    once per task, and never for a task cancelled meanwhile.
  *
- * Recovery (`recoverStagedGraphs`, the scheduler's holder of shard 0): a graph whose last step is
- * older than the staging timeout was left by a dead process. Never activated, it is deleted —
+ * Recovery (`recoverStagedGraphs`, the scheduler's holder of shard 0). A graph never activated whose
+ * last step is older than the staging timeout was left by a dead process: it is deleted —
  * its goal first leaves `pending`, so a slow writer cannot activate it any more, then its tasks go in
- * chunks, then the goal and the graph; no event ever named it. Activated, its announcement is
- * finished (what is still staged is announced), so no ready task is lost.
+ * chunks, then the goal and the graph; no event ever named it. An activated graph whose last step
+ * is older than the (short) resume delay gets its announcement finished, so no ready task is lost
+ * and a restart does not wait long for it.
  */
 export const CHUNK = { tasks: 250, dependencies: 1000, announce: 500, deletes: 1000 } as const;
 
@@ -116,7 +117,11 @@ export async function writeStagedGraph(
     });
   await effects.published([], scope.goalId);
   const inner = plan.tasks.filter((task) => task.dependsOn.length > 0).map((task) => idOf(task.id));
-  const roots = plan.tasks.filter((task) => task.dependsOn.length === 0).map((task) => idOf(task.id));
+  // Highest priority first, as a graph written in one statement publishes them.
+  const roots = plan.tasks
+    .filter((task) => task.dependsOn.length === 0)
+    .sort((a, b) => b.priority - a.priority)
+    .map((task) => idOf(task.id));
   for (const ids of [inner, roots])
     for (let i = 0; i < ids.length; i += CHUNK.announce) {
       const chunk = await announceTasks(db, scope.graphId, { ids: ids.slice(i, i + CHUNK.announce) }, now());
@@ -126,18 +131,20 @@ export async function writeStagedGraph(
 }
 
 /**
- * Finishes or discards graphs whose staging stalled before `before` (their process died); returns
- * how many it handled. Every step is conditional, so a slow writer still at work loses nothing.
+ * Discards graphs never activated whose staging stalled before `abandonBefore` (their writer died,
+ * or is so slow that its submission now fails), and finishes the announcement of activated ones
+ * stalled before `resumeBefore` (harmless to a writer still at work: every announcement is
+ * conditional). Returns how many it handled.
  */
 export async function recoverStagedGraphs(
   db: SqlExecutor,
-  before: Date,
+  stalled: { readonly abandonBefore: Date; readonly resumeBefore: Date },
   now: () => Date,
   effects: StagingEffects,
   limit = 10,
 ): Promise<number> {
-  const stalled = await stalledStagings(db, before, limit);
-  for (const staging of stalled) {
+  const found = await stalledStagings(db, stalled.abandonBefore, stalled.resumeBefore, limit);
+  for (const staging of found) {
     if (!staging.activated) {
       if (!(await abandonStaging(db, staging.graphId, staging.goalId, now()))) continue;
       while ((await deleteStagedTasks(db, staging.graphId, CHUNK.deletes)) > 0);
@@ -153,5 +160,5 @@ export async function recoverStagedGraphs(
       }
     await endStaging(db, staging.graphId);
   }
-  return stalled.length;
+  return found.length;
 }

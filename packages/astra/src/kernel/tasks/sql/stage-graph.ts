@@ -270,7 +270,8 @@ export interface StalledStaging {
 const STALLED_SQL = `
 SELECT g.id AS graph_id, g.goal_id, g.agent_id, (o.graph_id IS NOT DISTINCT FROM g.id) AS activated
 FROM task_graphs g JOIN goals o ON o.id = g.goal_id
-WHERE g.staging_at IS NOT NULL AND g.staging_at <= $1
+WHERE g.staging_at IS NOT NULL
+  AND g.staging_at <= CASE WHEN o.graph_id IS NOT DISTINCT FROM g.id THEN $3::timestamptz ELSE $1::timestamptz END
 ORDER BY g.staging_at LIMIT $2`;
 
 const stalledRow = resultRow('stalled staging', {
@@ -280,12 +281,14 @@ const stalledRow = resultRow('stalled staging', {
   activated: boolean,
 });
 
+/** Never activated and untouched since `abandonBefore`, or activated and untouched since `resumeBefore`. */
 export async function stalledStagings(
   db: SqlExecutor,
-  before: Date,
+  abandonBefore: Date,
+  resumeBefore: Date,
   limit: number,
 ): Promise<StalledStaging[]> {
-  const { rows } = await db.query(STALLED_SQL, [before, limit]);
+  const { rows } = await db.query(STALLED_SQL, [abandonBefore, limit, resumeBefore]);
   return rows.map((row) => stalledRow.decode(row));
 }
 
