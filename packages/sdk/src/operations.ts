@@ -338,6 +338,17 @@ export interface Error {
   };
 }
 
+export interface ExecuteResult {
+  readonly output: string;
+  readonly exit_code: number;
+  readonly duration_ms: number;
+  readonly artifacts: readonly string[];
+  readonly tool: string;
+  readonly task_id: string;
+  readonly dry_run: boolean;
+  readonly approval_required?: boolean;
+}
+
 /** A goal with its progress. */
 export interface Goal {
   readonly id: string;
@@ -654,6 +665,18 @@ export interface Task {
   readonly started_at: string | null;
   readonly completed_at: string | null;
   readonly next_attempt_at: string | null;
+}
+
+export interface TaskArtifact {
+  readonly uri: string;
+  readonly sha256: string;
+  readonly media_type: string;
+  readonly size_bytes: number;
+  readonly task_id: string;
+  readonly goal_id: string;
+  readonly agent_id: string;
+  readonly created_at: string;
+  readonly expires_at: string | null;
 }
 
 /** Stands for the result of an ancestor task (a task reached through depends_on), or the part of it a JSON Pointer names; replaced by that value when the referencing task is claimed. Anywhere in a payload. */
@@ -1020,6 +1043,28 @@ export interface DenyBody {
   readonly decided_by?: string;
 }
 
+export type ExecuteToolResponse =
+  | ExecuteResult
+  | {
+      readonly status: 'pending_approval' | 'queued';
+      readonly approval_request_id: string | null;
+      readonly approval_id: string | null;
+      readonly goal_id: string;
+      readonly task_id: string | null;
+      readonly tool: string;
+    };
+
+export interface ExecuteToolBody {
+  readonly name: string;
+  readonly input?: string;
+  readonly timeout_seconds?: number;
+  readonly memory_limit?: string | number;
+  readonly cpu_limit?: string | number;
+  readonly task_id: string;
+  readonly worker_id?: string;
+  readonly dry_run?: boolean;
+}
+
 export interface ExportAuditOptions {
   readonly since?: string;
   readonly until?: string;
@@ -1256,6 +1301,11 @@ export interface ListRevisionsResponse {
 
 export interface ListServiceTokensResponse {
   readonly service_tokens: readonly ServiceToken[];
+}
+
+export interface ListTaskArtifactsResponse {
+  readonly task_id: string;
+  readonly artifacts: readonly TaskArtifact[];
 }
 
 export interface ListTaskEgressResponse {
@@ -1599,7 +1649,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (97 operations). */
+/** Every operation of Astra's API, one method each (100 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -1954,6 +2004,14 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Run a registered tool once as part of a task (upstream's tool-runtime call): the task's agent's allow-list, the input schema and approvals by risk tier apply; `dry_run` checks only.
+   * `POST /execute`
+   */
+  executeTool(body: ExecuteToolBody): Promise<ExecuteToolResponse> {
+    return this.send<ExecuteToolResponse>({ method: 'POST', path: `/execute`, body, statuses: [200, 202] });
+  }
+
+  /**
    * Export the audit trail as NDJSON, streamed: events (`kind: "event"`), then access decisions (`kind: "access_decision"`), each oldest first, with `at` in [since, until) (default: the last 7 days); `agent_id` narrows it to one agent.
    * `GET /audit.ndjson`
    */
@@ -2013,6 +2071,19 @@ export abstract class AstraOperations {
       method: 'GET',
       path: `/approvals/${encodeURIComponent(id)}`,
       statuses: [200],
+    });
+  }
+
+  /**
+   * An artifact's bytes (`Content-Type` its media type, `ETag` its SHA-256), for whoever may read a task that stored it; `If-None-Match` with the ETag answers 304.
+   * `GET /artifacts/{sha}`
+   */
+  getArtifact(sha: string): Promise<Response> {
+    return this.send<Response>({
+      method: 'GET',
+      path: `/artifacts/${encodeURIComponent(sha)}`,
+      statuses: [200, 304],
+      raw: true,
     });
   }
 
@@ -2374,6 +2445,18 @@ export abstract class AstraOperations {
     return this.send<ListServiceTokensResponse>({
       method: 'GET',
       path: `/agents/${encodeURIComponent(id)}/service-tokens`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * The artifacts a task stored (its tool calls), oldest first, each with its URI.
+   * `GET /tasks/{id}/artifacts`
+   */
+  listTaskArtifacts(id: string): Promise<ListTaskArtifactsResponse> {
+    return this.send<ListTaskArtifactsResponse>({
+      method: 'GET',
+      path: `/tasks/${encodeURIComponent(id)}/artifacts`,
       statuses: [200],
     });
   }

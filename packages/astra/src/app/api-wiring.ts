@@ -31,6 +31,7 @@ import type { RemoteWorkers } from '../services/workers/remote-workers.js';
 import { remoteWorkerRoutes } from '../services/workers/routes-remote-workers.js';
 import { workerRoutes } from '../services/workers/routes-workers.js';
 import type { Clock } from '../time/clock.js';
+import { type ApiToolParts, toolRuntimeRoutes } from './tool-routes.js';
 
 /** The parts of a node the public API stands on (startNode builds them). */
 export interface ApiParts {
@@ -49,6 +50,8 @@ export interface ApiParts {
   readonly remoteWorkers: RemoteWorkers;
   /** More services' route plugins (MCP), registered after the tool registry's. */
   readonly routes?: readonly RoutePlugin[];
+  /** The node's tool runners and runtime (artifacts, egress, secrets), for the tool runtime's routes. */
+  readonly tools: ApiToolParts;
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -120,6 +123,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(toolRoutes, { store }),
       routePlugin(egressRoutes, { store }),
       ...(parts.routes ?? []),
+      ...toolRuntimeRoutes(parts, submission),
       routePlugin(eventRoutes, {
         store,
         clock,

@@ -28,6 +28,7 @@ export async function describeApi(version: string): Promise<object> {
       stdioCommands: [],
       version,
     }),
+    tools: unused('tools'),
   };
   try {
     const settings = { adminToken: 'unused: no request is served', corsOrigins: [], version };

@@ -32,7 +32,12 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { ReadModel } from '../services/reads/read-model.js';
-import { type ToolRunner, Workspaces, withToolTasks } from '../services/tools/index.js';
+import {
+  startArtifactRetention,
+  type ToolRunner,
+  Workspaces,
+  withToolTasks,
+} from '../services/tools/index.js';
 import { startRemoteWorkerHub } from '../services/workers/remote-types.js';
 import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
@@ -156,23 +161,25 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       version: ASTRA_VERSION,
     });
     stops.push(() => mcp.close());
+    const toolTasks = {
+      store: backends.store,
+      workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
+      allowedTools: async (agentId: string) =>
+        (await readProfile(backends.store, agentId))?.allowedTools ?? null,
+      runners: mcp.runners(
+        deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
+      ),
+      runtime: tools.runtime,
+      approvalRule: async (agentId: string) =>
+        approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
+    };
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
       clock: deps.clock,
       shardCount: config.taskShardCount,
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
-      handlers: withToolTasks(deps.handlers ?? builtInHandlers(), {
-        store: backends.store,
-        workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
-        allowedTools: async (agentId) => (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-        runners: mcp.runners(
-          deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
-        ),
-        runtime: tools.runtime,
-        approvalRule: async (agentId) =>
-          approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
-      }),
+      handlers: withToolTasks(deps.handlers ?? builtInHandlers(), toolTasks),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
       remoteTypes: () => remote.types(),
@@ -217,6 +224,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       });
       const running = scheduler;
       stops.push(() => running.stop());
+      const retention = startArtifactRetention(
+        { store: tools.runtime.artifacts, db: backends.store, clock: deps.clock },
+        { everyMs: config.artifactsSweepMs, onError },
+      );
+      stops.push(() => retention.stop());
     }
     let executor: Executor | undefined;
     if (has('executor') || has('browser')) {
@@ -322,6 +334,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               clock: deps.clock,
             }),
             routes: mcp.routes(requestStore),
+            tools: toolTasks,
           },
           {
             adminToken: deps.adminToken,

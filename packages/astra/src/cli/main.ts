@@ -3,6 +3,7 @@ import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
 import { ASTRA_VERSION } from '../app/node.js';
 import { isAstraError } from '../errors/index.js';
+import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
 import type { CliContext } from './commands/context.js';
@@ -23,6 +24,7 @@ export function buildProgram(context: CliContext): Command {
   registerMigrate(program, context);
   registerConfig(program, context);
   registerClientCommands(program, context);
+  registerArtifactCommands(program, context);
   return program;
 }
 

@@ -22,6 +22,7 @@ import { GATEWAY_DEFAULTS } from '../services/gateway/gateway-defaults.js';
 import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
 import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
+import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retention.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -541,6 +542,14 @@ export const SETTINGS = {
     schema: positiveInt,
     default: ARTIFACTS_DEFAULTS.retentionDays,
     description: 'Days an artifact is kept unless its put asks otherwise; expired ones are swept.',
+  },
+  artifactsSweepMs: {
+    env: 'ASTRA_ARTIFACTS_SWEEP_MS',
+    flag: 'artifacts-sweep-ms',
+    schema: positiveInt,
+    default: ARTIFACT_RETENTION_DEFAULTS.sweepMs,
+    description:
+      'How often the node running the scheduler role deletes expired artifacts and their task records.',
   },
   artifactsMaxBytes: {
     env: 'ASTRA_ARTIFACTS_MAX_BYTES',

@@ -195,4 +195,47 @@ describe('upstream compatibility', () => {
         (await server.call('PATCH', `/agents/${agentId}/platform`, server.adminToken, body)).status,
       ).toBe(400);
   });
+
+  it("serves the tool runtime's POST /execute: base64 input and output, upstream's limits, 403 outside the allow-list", async () => {
+    const agentId = await newAgent('executes');
+    const goal = await server.admin<{ graph_id: string }>('POST', `/agents/${agentId}/goals`, {
+      goal_text: 'a task to call tools in',
+      plan,
+    });
+    const graph = await server.admin<{ tasks: { id: string }[] }>('GET', `/graphs/${goal.graph_id}`);
+    const taskId = String(graph.tasks[0]?.id);
+    const b64 = (value: unknown) => Buffer.from(JSON.stringify(value)).toString('base64');
+    const call = (name: string, input: unknown, extra: object = {}) =>
+      server.call<{ output: string; exit_code: number; duration_ms: number; artifacts: string[] }>(
+        'POST',
+        '/execute',
+        server.adminToken,
+        {
+          name,
+          input: b64(input),
+          timeout_seconds: 30,
+          memory_limit: '256Mi',
+          cpu_limit: 1,
+          task_id: taskId,
+          worker_id: 'upstream-worker',
+          dry_run: false,
+          ...extra,
+        },
+      );
+    const wrote = await call('file_write', { path: 'out.txt', content: 'from upstream' });
+    expect(wrote.status).toBe(200);
+    expect(wrote.body).toMatchObject({ exit_code: 0, artifacts: [] });
+    expect(typeof wrote.body.duration_ms).toBe('number');
+    const read = await call('file_read', { path: 'out.txt' });
+    expect(JSON.parse(Buffer.from(read.body.output, 'base64').toString('utf8'))).toMatchObject({
+      content: 'from upstream',
+    });
+    await server.admin('PATCH', `/agents/${agentId}/platform`, { allowed_tools: ['file_read'] });
+    const refused = await call('file_write', { path: 'out.txt', content: 'again' });
+    expect(refused.status).toBe(403);
+    expect((await call('file_read', { path: 'out.txt' }, { dry_run: true })).status).toBe(200);
+    expect(
+      (await server.call('POST', '/execute', undefined, { name: 'file_read', task_id: taskId })).status,
+    ).toBe(401);
+  });
 });

@@ -26,6 +26,7 @@ import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
 import { mcpServerRow } from '../../src/services/mcp/index.js';
+import { taskArtifactRow } from '../../src/services/tools/artifact-ledger.js';
 import { egressLogRow } from '../../src/services/tools/egress-log.js';
 import { effectRow } from '../../src/services/tools/index.js';
 import { toolRow } from '../../src/services/tools/tool-store.js';
@@ -71,6 +72,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   effectRow,
   egressLogRow,
   mcpServerRow,
+  taskArtifactRow,
 ];
 
 /** Tables no store reads a row of, and why. */

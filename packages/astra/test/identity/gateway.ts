@@ -1,4 +1,3 @@
-import { tmpdir } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { afterEach, beforeEach } from 'vitest';
@@ -19,7 +18,7 @@ import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
-import { Workspaces, withToolTasks } from '../../src/services/tools/index.js';
+import { type ToolTaskOptions, Workspaces, withToolTasks } from '../../src/services/tools/index.js';
 import { startRemoteWorkerHub } from '../../src/services/workers/remote-types.js';
 import { type Clock, ManualClock } from '../../src/time/clock.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
@@ -57,11 +56,22 @@ export interface TestGateway {
 export async function openGateway(
   store: SqlStore,
   clock: Clock,
-  options: { agentGoalsPerMinute?: number } = {},
+  options: {
+    agentGoalsPerMinute?: number;
+    /** The tool runners `POST /execute` finds (default none) and the allow-lists it applies (default none set). */
+    tools?: Partial<Pick<ToolTaskOptions, 'runners' | 'allowedTools'>>;
+  } = {},
 ): Promise<TestGateway> {
   const logs: string[] = [];
   const logger = createLogger({ level: 'trace', destination: { write: (line: string) => logs.push(line) } });
   const tools = await openTestToolRuntime({ clock });
+  const toolTasks: ToolTaskOptions = {
+    store,
+    workspaces: new Workspaces(path.join(tools.dir, 'workspaces')),
+    allowedTools: options.tools?.allowedTools ?? (async () => null),
+    runners: options.tools?.runners ?? new Map(),
+    runtime: tools.runtime,
+  };
   const reads = new ReadModel({
     store,
     cache: createLruCache({ clock, maxEntries: 1000, defaultTtlMs: 60_000 }),
@@ -75,13 +85,7 @@ export async function openGateway(
     shardCount: 2,
     retry: { baseMs: 5, maxMs: 20 },
     // As a node has: plans may hold tool tasks (this gateway runs none).
-    handlers: withToolTasks(builtInHandlers(), {
-      store,
-      workspaces: new Workspaces(path.join(tmpdir(), 'astra-test-gateway-workspaces')),
-      allowedTools: async () => null,
-      runners: new Map(),
-      runtime: tools.runtime,
-    }),
+    handlers: withToolTasks(builtInHandlers(), toolTasks),
   });
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
   const keySealer = TEST_KEY_SEALER;
@@ -118,6 +122,7 @@ export async function openGateway(
           hub: startRemoteWorkerHub({ store, clock, refreshMs: null }),
           clock,
         }),
+        tools: toolTasks,
       },
       {
         adminToken: ADMIN_TOKEN,

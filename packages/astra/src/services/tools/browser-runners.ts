@@ -1,6 +1,5 @@
 import { isErrorCode } from '../../errors/index.js';
-import type { ArtifactRef, JsonValue } from '../../kernel/index.js';
-import { artifactRefOf } from '../../ports/artifacts.js';
+import type { JsonValue } from '../../kernel/index.js';
 import {
   BrowserFailure,
   type BrowserPage,
@@ -226,20 +225,13 @@ function jsonOf(value: unknown, maxBytes: number, tool: string): JsonValue {
   return JSON.parse(json) as JsonValue;
 }
 
-/** Stores a screenshot; the helper that also records the owning task replaces this when present. */
-export type StoreArtifact = (call: ToolCall, png: Uint8Array) => Promise<ArtifactRef>;
-
-const putArtifact: StoreArtifact = async (call, png) =>
-  artifactRefOf(await call.runtime.artifacts.put(png, { mediaType: 'image/png' }));
-
-export function browserRunners(
-  options: BrowserRunnerOptions & { readonly storeArtifact?: StoreArtifact },
-): Map<string, ToolRunner> {
-  const store = options.storeArtifact ?? putArtifact;
+export function browserRunners(options: BrowserRunnerOptions): Map<string, ToolRunner> {
   const screenshot = browserRunner(options, async (call, { page }) => {
     const png = await page.screenshot(call.input.full_page === true);
     const { width, height } = pngSize(png);
-    return { url: page.url(), artifact: (await store(call, png)) as unknown as JsonValue, width, height };
+    // An artifact of the calling task: readable by whoever may read the task (call-artifacts.ts).
+    const artifact = await call.storeArtifact(png, { mediaType: 'image/png' });
+    return { url: page.url(), artifact, width, height };
   });
   return new Map<string, ToolRunner>([
     [

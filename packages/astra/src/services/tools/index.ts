@@ -4,8 +4,22 @@
  * registry's routes. Other services import this file only (tools/check-imports.mjs).
  */
 export { toolAllowed } from './allowed-tools.js';
+export { type ArtifactProducer, recordArtifact } from './artifact-ledger.js';
+export {
+  ARTIFACT_RETENTION_DEFAULTS,
+  type ArtifactRetention,
+  type SweepCounts,
+  startArtifactRetention,
+  sweepArtifacts,
+} from './artifact-retention.js';
 export { type BrowserRunnerOptions, type BrowserStep, browserRunners, pngSize } from './browser-runners.js';
 export { BUILTIN_RUNNERS } from './builtin-tools.js';
+export {
+  type ArtifactKeeper,
+  type CallArtifacts,
+  callArtifacts,
+  type StoreArtifact,
+} from './call-artifacts.js';
 export type { CallerInfo, CallerOf } from './call-context.js';
 export { actorOf } from './change-actor.js';
 export {
@@ -26,6 +40,7 @@ export {
   type EgressLogSink,
   readTaskEgress,
 } from './egress-log.js';
+export { readTaskApproval } from './execute-store.js';
 export { httpRequestRunner } from './http-request.js';
 export { checkAgainst, compileSchema, type SchemaIssue } from './json-schema.js';
 export {

@@ -4,6 +4,7 @@ import type { ArtifactStore } from '../../ports/artifacts.js';
 import type { EgressProxy } from '../../ports/egress.js';
 import type { SecretStore } from '../../ports/secrets.js';
 import type { Clock } from '../../time/clock.js';
+import type { StoreArtifact } from './call-artifacts.js';
 import type { ToolManifest } from './manifest.js';
 import type { Workspace } from './workspace.js';
 
@@ -30,6 +31,13 @@ export interface ToolCall {
   readonly task: ClaimedTask;
   readonly workspace: () => Promise<Workspace>;
   readonly runtime: ToolRuntime;
+  /**
+   * Stores bytes as an artifact of this task and answers its reference (`{"$artifact":
+   * "astra://artifacts/<sha256>", media_type, size_bytes}`) for the result: readable through the
+   * API by whoever may read the task (call-artifacts.ts). Runners store with this, never with
+   * `runtime.artifacts.put`, which records no owner (and so serves no one).
+   */
+  readonly storeArtifact: StoreArtifact;
   readonly signal: AbortSignal;
 }
 

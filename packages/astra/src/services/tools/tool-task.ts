@@ -7,13 +7,14 @@ import type {
 } from '../../kernel/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { toolAllowed } from './allowed-tools.js';
+import { callArtifacts } from './call-artifacts.js';
 import { throughLedger } from './effect-ledger.js';
 import { grantListProblem } from './egress-grants.js';
 import { checkAgainst } from './json-schema.js';
 import { parseToolRef } from './manifest.js';
 import type { ToolRunner, ToolRuntime } from './tool-call.js';
 import { ToolCallError } from './tool-errors.js';
-import { readTool } from './tool-store.js';
+import { readTool, type ToolRecord } from './tool-store.js';
 import type { Workspaces } from './workspace.js';
 
 /**
@@ -65,43 +66,75 @@ export function checkToolPayload(payload: JsonValue): PayloadIssue | null {
   return null;
 }
 
+/** A call that passed the checks: the manifest it runs under, its input, its runner. */
+export interface CheckedCall {
+  readonly manifest: ToolRecord;
+  readonly input: Record<string, unknown>;
+  /** Undefined only when the caller asked not to require one (a dry run). */
+  readonly runner: ToolRunner | undefined;
+}
+
+/**
+ * The checks every call of a tool goes through, in order, each refusal a ToolCallError: the tool
+ * is registered (the newest version when none is named), the agent's allow-list names it, the
+ * input matches its schema, and (unless `needRunner` is false) this node has a runner for it. The
+ * `tool` task type and `POST /execute` both call this.
+ */
+export async function checkCall(
+  options: Pick<ToolTaskOptions, 'store' | 'allowedTools' | 'runners'>,
+  call: { readonly tool: string; readonly agentId: string; readonly input: Record<string, unknown> },
+  needRunner = true,
+): Promise<CheckedCall> {
+  const ref = parseToolRef(call.tool);
+  if (ref === null) throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `not a tool reference: ${call.tool}`);
+  const manifest = await readTool(options.store, ref.name, ref.version);
+  const named = ref.version === null ? ref.name : `${ref.name}@${ref.version}`;
+  if (manifest === null)
+    throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `no tool ${named} is registered`, { tool: named });
+  const allowed = await options.allowedTools(call.agentId);
+  if (!toolAllowed(allowed, manifest.name, manifest.version))
+    throw new ToolCallError(
+      'ASTRA_TOOL_NOT_ALLOWED',
+      `this agent may not call ${manifest.name}@${manifest.version}`,
+      { tool: `${manifest.name}@${manifest.version}`, allowed_tools: allowed },
+    );
+  const issues = checkAgainst(manifest.inputSchema, call.input);
+  if (issues.length > 0)
+    throw new ToolCallError(
+      'ASTRA_TOOL_INPUT_INVALID',
+      `the input of ${manifest.name}@${manifest.version} does not match its schema: ${issues
+        .map((issue) => `${issue.path || '(the input)'} ${issue.message}`)
+        .join('; ')}`,
+      { tool: `${manifest.name}@${manifest.version}`, issues },
+    );
+  const runner = options.runners.get(manifest.name);
+  if (runner === undefined && needRunner)
+    throw new ToolCallError(
+      'ASTRA_TOOL_UNAVAILABLE',
+      `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
+      { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
+      // Another node may have it (the browser role, bubblewrap): a retry may land there.
+      { retryable: true },
+    );
+  return { manifest, input: call.input, runner };
+}
+
 export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
   return async ({ task, signal, clock }) => {
     // Its shape was checked at submission, and again at claim once its references were resolved.
     const payload = task.payload as { tool: string; input?: Record<string, unknown> };
-    const ref = parseToolRef(payload.tool);
-    if (ref === null)
-      throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `not a tool reference: ${payload.tool}`);
-    const manifest = await readTool(options.store, ref.name, ref.version);
-    const named = ref.version === null ? ref.name : `${ref.name}@${ref.version}`;
-    if (manifest === null)
-      throw new ToolCallError('ASTRA_TOOL_NOT_FOUND', `no tool ${named} is registered`, { tool: named });
-    const allowed = await options.allowedTools(task.agentId);
-    if (!toolAllowed(allowed, manifest.name, manifest.version))
-      throw new ToolCallError(
-        'ASTRA_TOOL_NOT_ALLOWED',
-        `this agent may not call ${manifest.name}@${manifest.version}`,
-        { tool: `${manifest.name}@${manifest.version}`, allowed_tools: allowed },
-      );
-    const input = payload.input ?? {};
-    const issues = checkAgainst(manifest.inputSchema, input);
-    if (issues.length > 0)
-      throw new ToolCallError(
-        'ASTRA_TOOL_INPUT_INVALID',
-        `the input of ${manifest.name}@${manifest.version} does not match its schema: ${issues
-          .map((issue) => `${issue.path || '(the input)'} ${issue.message}`)
-          .join('; ')}`,
-        { tool: `${manifest.name}@${manifest.version}`, issues },
-      );
-    const runner = options.runners.get(manifest.name);
-    if (runner === undefined)
-      throw new ToolCallError(
-        'ASTRA_TOOL_UNAVAILABLE',
-        `no runner for ${manifest.name} (sandbox ${manifest.sandbox}) on this node`,
-        { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
-        // Another node may have it (the browser role, bubblewrap): a retry may land there.
-        { retryable: true },
-      );
+    const { manifest, input, runner } = await checkCall(options, {
+      tool: payload.tool,
+      agentId: task.agentId,
+      input: payload.input ?? {},
+    });
+    if (runner === undefined) throw new Error('checkCall: a runner was required');
+    const { runtime } = options;
+    const { storeArtifact } = callArtifacts(
+      { store: runtime.artifacts, db: options.store, clock: runtime.clock },
+      { taskId: task.id, goalId: task.goalId, agentId: task.agentId },
+      `${manifest.name}@${manifest.version}`,
+    );
     const approvalRule = options.approvalRule ?? (async () => ONE_APPROVAL);
     // A tool task makes one call, call 0; a tool that is not read_only runs under the ledger.
     return throughLedger(
@@ -121,7 +154,8 @@ export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
           manifest,
           task,
           workspace: () => options.workspaces.of(task.goalId),
-          runtime: options.runtime,
+          runtime,
+          storeArtifact,
           signal,
         }),
     );
