@@ -29,6 +29,8 @@ export const REMOTE_WORKER_DEFAULTS = {
   refreshMs: 1000,
   /** How often a waiting claim looks for work without a wake-up (other processes' changes). */
   claimPollMs: 250,
+  /** Least time between two looks of one claim woken by commits (every commit of the process wakes it). */
+  minLookGapMs: 25,
   /** Longest `wait_ms` a claim may ask for; below the HTTP request timeout (30 s). */
   maxWaitMs: 20_000,
   /** Most tasks one claim returns. */

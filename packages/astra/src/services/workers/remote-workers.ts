@@ -131,18 +131,25 @@ export class RemoteWorkers {
     const { store, engine, hub, clock, settings } = this.#options;
     const deadline = clock.now() + Math.min(request.waitMs, REMOTE_WORKER_DEFAULTS.maxWaitMs);
     const max = Math.min(request.max, worker.concurrency, REMOTE_WORKER_DEFAULTS.maxClaim);
-    for (;;) {
+    // The first look trusts the row just read; later ones read it again after a wake-up (a stop
+    // or a death wakes waiting claims) and before claiming, so a worker declared dead or stopped
+    // meanwhile takes nothing it would not run.
+    let recheck = false;
+    for (let first = true; ; first = false) {
       const pause = new AbortController();
       const onGone = (): void => pause.abort();
       request.signal.addEventListener('abort', onGone, { once: true });
       // Listening before looking: a change committed during the look wakes the wait below.
-      const woken = hub.nextWake(pause.signal);
+      let wokenUp = false;
+      const woken = hub.nextWake(pause.signal).then(() => {
+        wokenUp = true;
+      });
       try {
-        // Declared dead or stopped while it waited: it must not take tasks it would not run.
-        const current = await readRemoteWorker(store, worker.id);
-        if (current === null || current.status === 'offline') throw lost(worker.id);
+        if (recheck) await requireStillLive(store, worker.id);
+        const lookedAt = clock.now();
         const ids = await queuedCandidates(store, { orgId: worker.orgId, types, limit: max });
         if (ids.length > 0) {
+          if (!recheck && !first) await requireStillLive(store, worker.id);
           const claimed = await engine.claim(worker.id, ids, settings.leaseMs, types);
           if (claimed.length > 0) return claimed;
         }
@@ -155,6 +162,10 @@ export class RemoteWorkers {
             .catch(() => undefined),
         ]);
         if (request.signal.aborted) return [];
+        recheck = wokenUp;
+        // Wake-ups come with every commit of this process: under load, at most one look per gap.
+        const early = REMOTE_WORKER_DEFAULTS.minLookGapMs - (clock.now() - lookedAt);
+        if (wokenUp && early > 0) await clock.sleep(early, pause.signal).catch(() => undefined);
       } finally {
         pause.abort();
         request.signal.removeEventListener('abort', onGone);
@@ -236,6 +247,11 @@ export class RemoteWorkers {
 
 function requireLive(worker: RemoteWorkerRow): void {
   if (worker.status === 'offline') throw lost(worker.id);
+}
+
+async function requireStillLive(store: SqlStore, workerId: string): Promise<void> {
+  const current = await readRemoteWorker(store, workerId);
+  if (current === null || current.status === 'offline') throw lost(workerId);
 }
 
 const lost = (workerId: string): AstraError =>
