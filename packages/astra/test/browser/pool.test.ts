@@ -205,4 +205,32 @@ describe.skipIf(!present)('browser pool over Chromium', () => {
       await crashing.close();
     }
   });
+
+  it('replaces a browser after its most sessions, and keeps one that started for a call that gave up', async () => {
+    const recycling = createBrowserPool({ clock: systemClock, size: 1, maxSessionsPerBrowser: 2 });
+    const session = await open('t-recycle');
+    const title = () =>
+      recycling.withPage({ proxy: proxyOf(session), timeoutMs: 30_000 }, async (page) => {
+        await page.goto(`${site.origin}/`);
+        return page.title();
+      });
+    try {
+      // Cancelled while its browser starts: the browser still joins the pool.
+      const abort = new AbortController();
+      const gaveUp = recycling
+        .withPage({ proxy: proxyOf(session), timeoutMs: 30_000, signal: abort.signal }, async () => 'never')
+        .catch((error: unknown) => error);
+      abort.abort();
+      expect(await gaveUp).toMatchObject({ kind: 'cancelled' });
+      expect(await title()).toBe('Astra test page');
+      expect(await title()).toBe('Astra test page');
+      expect(recycling.stats()).toMatchObject({ launches: 1 });
+      // Its two sessions served, the browser was closed: the third call starts another.
+      expect(await title()).toBe('Astra test page');
+      expect(recycling.stats()).toMatchObject({ launches: 2, browsers: 1 });
+    } finally {
+      await session.close();
+      await recycling.close();
+    }
+  });
 });

@@ -177,7 +177,10 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
     let working = false;
     busy += 1;
     try {
-      slot = await Promise.race([acquire(stop.signal), stopped]).catch((error: unknown) => {
+      const acquiring = acquire(stop.signal);
+      slot = await Promise.race([acquiring, stopped]).catch((error: unknown) => {
+        // Stopped while a browser was starting for this call: it goes to the pool once it is up.
+        acquiring.then(release, () => {});
         throw stop.signal.aborted ? stop.signal.reason : failureOf(error, 'start the browser');
       });
       const held = slot;
