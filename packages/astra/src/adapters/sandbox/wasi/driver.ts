@@ -13,7 +13,7 @@ import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import type { SandboxDriver, SandboxLimits, SandboxOutcome, SandboxRequest } from '../../../ports/sandbox.js';
 import { RunLifecycle } from '../lifecycle.js';
-import { failure, notRun, OutputCapture, outputOf, success } from '../outcome.js';
+import { failure, OutputCapture, outputOf, success } from '../outcome.js';
 import { invalidRequest, resolveRequest, SANDBOX_LIMIT_DEFAULTS } from '../request.js';
 import { createRunDir, DEFAULT_SANDBOX_ROOT } from '../run-dir.js';
 import { RunSlots } from '../slots.js';
