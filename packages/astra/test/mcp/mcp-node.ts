@@ -24,6 +24,8 @@ export interface McpTestNode {
   ): Promise<{ status: number; body: T }>;
   admin<T = Record<string, unknown>>(method: string, target: string, body?: unknown): Promise<T>;
   goalEnded(goalId: string): Promise<{ status: string }>;
+  /** The first event of `type` of a goal, read from the live event stream (replayed from the start). */
+  goalEvent(goalId: string, type: string): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
 }
 
@@ -98,6 +100,30 @@ export async function startMcpNode(options: {
       const known = ended.get(goalId);
       if (known !== undefined) return Promise.resolve(known);
       return new Promise((resolve) => waiters.set(goalId, resolve));
+    },
+    goalEvent: async (goalId, type) => {
+      const controller = new AbortController();
+      const response = await fetch(`${url}/events/stream?goal_id=${goalId}&last_event_id=0`, {
+        headers: { authorization: `Bearer ${adminToken}` },
+        signal: controller.signal,
+      });
+      const reader = (response.body as ReadableStream<Uint8Array>).getReader();
+      const decoder = new TextDecoder();
+      let buffer = '';
+      for (;;) {
+        const { value, done } = await reader.read();
+        if (done) throw new Error(`the event stream ended before a ${type} event`);
+        buffer += decoder.decode(value, { stream: true });
+        const messages = buffer.split('\n\n');
+        buffer = messages.pop() ?? '';
+        for (const message of messages) {
+          const data = message.split('\n').find((line) => line.startsWith('data: '));
+          const event = data === undefined ? null : (JSON.parse(data.slice(6)) as Record<string, unknown>);
+          if (event?.type !== type) continue;
+          controller.abort();
+          return event;
+        }
+      }
     },
     stop: async () => {
       await node.stop();

@@ -324,6 +324,23 @@ describe('a stdio MCP server', () => {
     expect(() => process.kill(first, 0)).toThrow();
   });
 
+  it('leaves a call that broke mid-effect uncertain: an irreversible tool waits for approval, denied it fails', async () => {
+    const goalId = await submit([{ ...tool('vanish', 'mcp.pids.vanish'), max_retries: 1 }]);
+    // The first run broke after the request left; the retry finds it started and asks people.
+    await astra.goalEvent(goalId, 'ApprovalRequested');
+    const { approvals } = await astra.admin<{ approvals: { id: string; goal_id: string }[] }>(
+      'GET',
+      `/approvals/pending?agent_id=${agentId}`,
+    );
+    const approval = approvals.find((a) => a.goal_id === goalId);
+    expect(approval).toBeDefined();
+    await astra.admin('POST', `/approvals/${approval?.id}/deny`, { reason: 'it may have happened' });
+    const tasks = await tasksOf(goalId);
+    const vanish = tasks.get('vanish');
+    expect(vanish?.status).toBe('failed');
+    expect(JSON.parse(vanish?.error ?? 'null')).toMatchObject({ code: 'ASTRA_TOOL_EFFECT_UNCERTAIN' });
+  });
+
   it('ends its child process when the node stops', async () => {
     const pid = Number(textOf((await run([tool('pid', 'mcp.pids.pid')])).get('pid')));
     expect(() => process.kill(pid, 0)).not.toThrow();
