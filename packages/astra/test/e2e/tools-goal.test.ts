@@ -13,7 +13,8 @@ import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-proc
  * `shell_exec` writes a file into the goal's workspace, `file_read` reads it back, `http_request`
  * reaches a loopback server the task grants and is refused where nothing grants it (a structured
  * error the model can read), `js_eval` runs the shell's output as its script, `browser_screenshot`
- * stores a PNG of a page as an artifact, and the egress log names
+ * stores a PNG of a page as an artifact that the API serves to whoever may read the task (and to
+ * no one else), and the egress log names
  * both requests. Every result is read back over the API.
  */
 const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-tools-e2e-'));
@@ -21,6 +22,7 @@ let astra: AstraProcess | undefined;
 let upstream: Server | undefined;
 let upstreamPort = 0;
 let client: AstraClient;
+let url: string;
 const probe = createBubblewrapDriver();
 const hasBubblewrap = (await probe.available()).ok;
 await probe.close();
@@ -38,7 +40,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => upstream?.listen(0, '127.0.0.1', resolve));
   upstreamPort = (upstream.address() as AddressInfo).port;
   astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
-  const url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
+  url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
   client = new AstraClient({ baseUrl: url, token: adminTokenOf(dataDir) });
 }, 120_000);
 
@@ -48,6 +50,18 @@ afterAll(async () => {
   await new Promise((resolve) => (upstream === undefined ? resolve(undefined) : upstream.close(resolve)));
   rmSync(dataDir, { recursive: true, force: true });
 });
+
+/** A signed-in user of another organization. */
+async function strangerClient(): Promise<AstraClient> {
+  const org = await client.createOrg({ name: 'elsewhere' });
+  const email = 'stranger@tools-e2e.test';
+  const password = 'pw-stranger-tools-e2e-1234';
+  const user = await client.createUser({ email, password });
+  await client.putOrgMember(org.id, { user_id: user.id, role: 'org_admin' });
+  const stranger = new AstraClient({ baseUrl: url });
+  await stranger.login(email, password);
+  return stranger;
+}
 
 /** Follows the goal's events until it ends; answers the final event's type. */
 async function ended(goalId: string): Promise<string> {
@@ -135,6 +149,18 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
     };
     expect(shot).toMatchObject({ width: 1280, artifact: { media_type: 'image/png' } });
     expect(shot.artifact.$artifact).toMatch(/^astra:\/\/artifacts\/[0-9a-f]{64}$/);
+    // The PNG is fetchable over the API by whoever may read the task, and by no one else.
+    const sha = shot.artifact.$artifact.slice('astra://artifacts/'.length);
+    const png = await client.getArtifact(sha);
+    expect(png.headers.get('content-type')).toBe('image/png');
+    const bytes = Buffer.from(await png.arrayBuffer());
+    expect(bytes.subarray(0, 8)).toEqual(Buffer.from([0x89, 0x50, 0x4e, 0x47, 0x0d, 0x0a, 0x1a, 0x0a]));
+    expect(bytes.length).toBe(shot.artifact.size_bytes);
+    const listed = await client.listTaskArtifacts(byName.get('shot')?.id as string);
+    expect(listed.artifacts.map((artifact) => artifact.sha256)).toEqual([sha]);
+    const stranger = await strangerClient();
+    await expect(stranger.getArtifact(sha)).rejects.toMatchObject({ status: 404 });
+    await expect(new AstraClient({ baseUrl: url }).getArtifact(sha)).rejects.toMatchObject({ status: 401 });
 
     const refused = await client.getTask(byName.get('refused')?.id as string);
     expect(refused.status).toBe('dead_letter');
