@@ -77,13 +77,23 @@ function startEmbedded(dataDir: string): { child: ChildProcess; url: Promise<str
 }
 
 async function api<T>(url: string, method: string, route: string, body?: unknown): Promise<T> {
-  const response = await fetch(`${url}${route}`, {
-    method,
-    headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
-  return (await response.json()) as T;
+  for (let attempt = 1; ; attempt++) {
+    const response = await fetch(`${url}${route}`, {
+      method,
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    });
+    // A node that sheds load (503 ASTRA_OVERLOADED, e.g. while it is still warming up) says when to
+    // come back; a client does, a few times.
+    const retryAfter = Number(response.headers.get('retry-after') ?? Number.NaN);
+    if (response.status === 503 && attempt < 5 && Number.isFinite(retryAfter)) {
+      await response.arrayBuffer();
+      await new Promise((resolve) => setTimeout(resolve, retryAfter * 1000));
+      continue;
+    }
+    if (!response.ok) throw new Error(`${method} ${route}: ${response.status} ${await response.text()}`);
+    return (await response.json()) as T;
+  }
 }
 
 const percentile = (sorted: readonly number[], p: number): number =>
