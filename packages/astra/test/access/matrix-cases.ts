@@ -244,6 +244,8 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     'POST /approvals/{id}/deny': () => ({ reason: 'matrix' }),
     'POST /approvals/{id}/decide': () => ({ decision: 'approve', reason: 'matrix' }),
     'POST /tasks/{id}/complete': () => ({ result: { ok: true } }),
+    // A dry run: the checks of the call, nothing run (the call runs as the task the body names).
+    'POST /execute': () => ({ name: 'list_files', task_id: agent?.task, dry_run: true }),
     'POST /orgs': () => ({ name: world.unique('org') }),
     'POST /orgs/{id}/members': () => ({ user_id: f.users.spare.id, role: 'org_member' }),
     'POST /orgs/{id}/teams': () => ({ name: world.unique('team') }),
