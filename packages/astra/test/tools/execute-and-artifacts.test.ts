@@ -25,6 +25,17 @@ const unb64 = (text: string): unknown => JSON.parse(Buffer.from(text, 'base64').
 const SNAP: ToolRunner = async ({ input, storeArtifact }) => ({
   image: await storeArtifact(String(input.text), { mediaType: 'image/png' }),
 });
+/** An idempotent tool whose runner counts its runs: the effect ledger's witness. */
+let stamps = 0;
+const STAMP: ToolRunner = async () => ({ n: ++stamps });
+const STAMP_MANIFEST = {
+  name: 'stamp',
+  version: '1.0.0',
+  risk_tier: 'low',
+  sandbox: 'none',
+  side_effect: 'idempotent',
+  input_schema: { type: 'object', properties: { k: { type: 'string' } } },
+};
 const SNAP_MANIFEST = {
   name: 'snap',
   version: '1.0.0',
@@ -45,11 +56,13 @@ beforeEach(async () => {
   db = await createTestPgliteStore();
   gw = await openGateway(db.store, new ManualClock(Date.now()), {
     tools: {
-      runners: new Map([...BUILTIN_RUNNERS, ['snap', SNAP]]),
+      runners: new Map([...BUILTIN_RUNNERS, ['snap', SNAP], ['stamp', STAMP]]),
       allowedTools: async (agentId) => (await readProfile(db.store, agentId))?.allowedTools ?? null,
     },
   });
   await ok('POST', '/tools', SNAP_MANIFEST);
+  await ok('POST', '/tools', STAMP_MANIFEST);
+  stamps = 0;
 });
 afterEach(async () => {
   await gw.close();
@@ -249,6 +262,34 @@ describe('POST /execute', () => {
       dry_run: true,
     });
     expect(other.json()).toMatchObject({ approval_required: false });
+  });
+
+  it("makes a tool task's own call under the effect ledger, once, and any other call each time", async () => {
+    const { actor_id: agentId } = await ok<{ actor_id: string }>('POST', '/agents', { name: 'ledgered' });
+    const { goal_id: goalId } = await ok<{ goal_id: string }>('POST', `/agents/${agentId}/goals`, {
+      goal_text: 'a tool task',
+      plan: { tasks: [{ id: 't', type: 'tool', payload: { tool: 'stamp', input: { k: 'a' } } }] },
+    });
+    const { rows } = await db.store.query<{ id: string }>('SELECT id FROM tasks WHERE goal_id = $1', [
+      goalId,
+    ]);
+    const taskId = String(rows[0]?.id);
+    const call = async (input: object) => {
+      const answer = await execute({ name: 'stamp', input: b64(input), task_id: taskId });
+      expect(answer.statusCode, answer.body).toBe(200);
+      return unb64(answer.json().output);
+    };
+    expect(await call({ k: 'a' })).toEqual({ n: 1 });
+    // The same call again answers the recorded result without acting.
+    expect(await call({ k: 'a' })).toEqual({ n: 1 });
+    // Another input is not the task's call: it acts each time.
+    expect(await call({ k: 'b' })).toEqual({ n: 2 });
+    expect(await call({ k: 'b' })).toEqual({ n: 3 });
+    const effects = await db.store.query<{ status: string; runs: number; call_index: number }>(
+      'SELECT status, runs, call_index FROM tool_effects WHERE task_id = $1',
+      [taskId],
+    );
+    expect(effects.rows).toEqual([{ status: 'succeeded', runs: 1, call_index: 0 }]);
   });
 
   it('answers malformed calls with 4xx and stable codes', async () => {
