@@ -19,6 +19,7 @@ export {
   readProfile,
   updateAgent,
 } from './agent-store.js';
+export { defaultOrgOf } from './default-org.js';
 export { DOC_TYPES, type DocType, deleteDocument, insertDocument, listDocuments } from './document-store.js';
 export { GoalDocument, insertGoalDocuments } from './goal-documents.js';
 export { countCall } from './rate-windows.js';

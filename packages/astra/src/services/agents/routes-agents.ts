@@ -15,18 +15,10 @@ import {
   snake,
   userIdOf,
 } from '../api/index.js';
-import type { Principal } from '../identity/index.js';
 import type { ReadModel } from '../reads/index.js';
 import { grantListProblem } from '../tools/index.js';
 import type { AgentActors } from './agent-actors.js';
-import {
-  type AgentPatch,
-  DEFAULT_ORG_ID,
-  deleteAgent,
-  insertAgent,
-  listAgents,
-  updateAgent,
-} from './agent-store.js';
+import { type AgentPatch, deleteAgent, insertAgent, listAgents, updateAgent } from './agent-store.js';
 import {
   Agent,
   AgentCreated,
@@ -36,6 +28,7 @@ import {
   AgentProfileWithUsage,
 } from './api-schemas.js';
 import { requireApprovalPolicyRight } from './approval-policy-right.js';
+import { defaultOrgOf } from './default-org.js';
 
 const Visibility = z.enum(['global', 'public', 'team', 'private']);
 
@@ -150,20 +143,6 @@ function parseConfigObject(config: Record<string, unknown> | string | undefined)
   throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.config: must be an object or a JSON object string', {
     details: { path: 'body.config', reason: 'not a JSON object' },
   });
-}
-
-/** The organization an agent is created in when the body names none. */
-async function defaultOrgOf(access: Pick<AccessControl, 'scopeOf'>, principal: Principal): Promise<string> {
-  const scope = await access.scopeOf(principal);
-  if (scope === null || scope.orgIds.length === 0) return DEFAULT_ORG_ID;
-  if (scope.orgIds.length === 1) return scope.orgIds[0] as string;
-  throw new AstraError(
-    'ASTRA_VALIDATION_FAILED',
-    'body.org_id: required when you belong to several organizations',
-    {
-      details: { path: 'body.org_id', reason: 'required' },
-    },
-  );
 }
 
 async function requireTeamIn(db: SqlExecutor, teamId: string, orgId: string): Promise<void> {

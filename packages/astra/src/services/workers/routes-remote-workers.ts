@@ -3,7 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import type { ClaimedTask as Claimed, JsonValue } from '../../kernel/index.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
-import { DEFAULT_ORG_ID } from '../agents/index.js';
+import { defaultOrgOf } from '../agents/index.js';
 import { defineRoutes, idParam, parseInput, principalOf } from '../api/index.js';
 import type { Principal } from '../identity/index.js';
 import {
@@ -244,19 +244,6 @@ function principalKey(principal: Principal): string {
     case 'agent':
       return `agent:${principal.agentId}`;
   }
-}
-
-async function defaultOrgOf(access: Pick<AccessControl, 'scopeOf'>, principal: Principal): Promise<string> {
-  const scope = await access.scopeOf(principal);
-  if (scope === null || scope.orgIds.length === 0) return DEFAULT_ORG_ID;
-  if (scope.orgIds.length === 1) return scope.orgIds[0] as string;
-  throw new AstraError(
-    'ASTRA_VALIDATION_FAILED',
-    'body.org_id: required when you belong to several organizations',
-    {
-      details: { path: 'body.org_id', reason: 'required' },
-    },
-  );
 }
 
 function claimedView(task: Claimed, leaseExpiresAt: string): Record<string, unknown> {
