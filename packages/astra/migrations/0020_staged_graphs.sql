@@ -7,8 +7,9 @@
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS staged boolean NOT NULL DEFAULT false;
 ALTER TABLE task_graphs ADD COLUMN IF NOT EXISTS staging_at timestamptz;
 CREATE INDEX IF NOT EXISTS task_graphs_staging_idx ON task_graphs (staging_at) WHERE staging_at IS NOT NULL;
--- A completed task whose children are too many for one statement readies them in chunks (in child
--- id order, kernel/tasks/sql/ready-children.ts): `ready_cursor` is the last child handled (the nil
--- uuid before the first), NULL once all are; a cursor left by a dead process is resumed by the sweep.
+-- A completed task whose children are too many for one statement readies them in chunks (highest
+-- priority first, then by id, kernel/tasks/sql/ready-children.ts): `ready_cursor` is the last child
+-- handled (the nil uuid before the first), NULL once all are; the sweep resumes one left by a dead
+-- process.
 ALTER TABLE tasks ADD COLUMN IF NOT EXISTS ready_cursor uuid;
 CREATE INDEX IF NOT EXISTS tasks_readying_idx ON tasks (updated_at) WHERE ready_cursor IS NOT NULL;
