@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BROWSER_DEFAULTS, createBrowserPool } from '../../src/adapters/browser/index.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
-import { readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
 import type { BrowserPool } from '../../src/ports/browser.js';
 import { readAgent, readProfile } from '../../src/services/agents/agent-store.js';
@@ -20,6 +19,7 @@ import { registerTool } from '../../src/services/tools/tool-store.js';
 import { systemClock } from '../../src/time/clock.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runtime.js';
+import { errorOf, runPlan, toolTask as tool } from '../support/tool-task-kit.js';
 import { startTestSite, type TestSite } from './site.js';
 
 /**
@@ -33,12 +33,6 @@ if (!present)
   console.warn(
     `browser tool tests skipped: no Chromium at ${BROWSER_DEFAULTS.executablePath} (apt-get install chromium)`,
   );
-
-interface ToolError {
-  readonly code: string;
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
 
 /** The runners, and browser_navigate's also under the name of the test's short-deadline tool. */
 function withQuick(runners: Map<string, ToolRunner>): Map<string, ToolRunner> {
@@ -103,29 +97,19 @@ describe.skipIf(!present)('browser tools', () => {
     if (root !== undefined) await rm(root, { recursive: true, force: true });
   });
 
-  async function run(tasks: unknown[]): Promise<Map<string, TaskRecord>> {
-    const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'browse', plan: { tasks } });
-    await h.waitForGoal(submitted.goalId);
-    const rows = await readGraphTasks(h.store, submitted.graphId as string);
-    return new Map(rows.map((row) => [row.name, row]));
-  }
-  const tool = (id: string, name: string, input: unknown, dependsOn: string[] = []) => ({
-    id,
-    type: 'tool',
-    payload: { tool: name, input },
-    max_retries: 0,
-    ...(dependsOn.length === 0 ? {} : { depends_on: dependsOn }),
-  });
-  const errorOf = (task: TaskRecord | undefined): ToolError => {
-    expect(task?.status).toBe('dead_letter');
-    return JSON.parse(task?.error ?? 'null') as ToolError;
-  };
+  const run = async (tasks: unknown[]): Promise<Map<string, TaskRecord>> =>
+    (await runPlan(h, agentId, tasks, 'browse')).tasks;
 
   it('navigates, extracts text, and drives a form and a button with steps', async () => {
     const tasks = await run([
       tool('nav', 'browser_navigate', { url: `${site.origin}/` }),
-      tool('all', 'browser_extract_text', { url: `${site.origin}/` }, ['nav']),
-      tool('intro', 'browser_extract_text', { url: `${site.origin}/`, selector: '.intro' }, ['all']),
+      tool('all', 'browser_extract_text', { url: `${site.origin}/` }, { dependsOn: ['nav'] }),
+      tool(
+        'intro',
+        'browser_extract_text',
+        { url: `${site.origin}/`, selector: '.intro' },
+        { dependsOn: ['all'] },
+      ),
       tool(
         'form',
         'browser_extract_text',
@@ -137,7 +121,7 @@ describe.skipIf(!present)('browser tools', () => {
             { action: 'click', selector: '#send' },
           ],
         },
-        ['intro'],
+        { dependsOn: ['intro'] },
       ),
       tool(
         'button',
@@ -149,7 +133,7 @@ describe.skipIf(!present)('browser tools', () => {
             { action: 'wait_for', selector: 'h2:text("after")' },
           ],
         },
-        ['form'],
+        { dependsOn: ['form'] },
       ),
       tool(
         'press',
@@ -162,7 +146,7 @@ describe.skipIf(!present)('browser tools', () => {
             { action: 'press', selector: '#name', key: 'Enter' },
           ],
         },
-        ['button'],
+        { dependsOn: ['button'] },
       ),
     ]);
     expect(tasks.get('nav')?.result).toEqual({
@@ -319,7 +303,12 @@ describe.skipIf(!present)('browser tools', () => {
     const before = pool.stats().launches;
     const tasks = await run([
       tool('set', 'browser_extract_text', { url: `${site.origin}/set-cookie` }),
-      tool('same', 'browser_extract_text', { url: `${site.origin}/cookies`, steps: [] }, ['set']),
+      tool(
+        'same',
+        'browser_extract_text',
+        { url: `${site.origin}/cookies`, steps: [] },
+        { dependsOn: ['set'] },
+      ),
       tool(
         'within',
         'browser_extract_text',
@@ -327,7 +316,7 @@ describe.skipIf(!present)('browser tools', () => {
           url: `${site.origin}/set-cookie`,
           steps: [{ action: 'click', selector: 'p' }],
         },
-        ['same'],
+        { dependsOn: ['same'] },
       ),
     ]);
     expect(tasks.get('set')?.result).toMatchObject({ text: 'set' });

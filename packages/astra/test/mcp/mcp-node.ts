@@ -29,6 +29,12 @@ export interface McpTestNode {
   stop(): Promise<void>;
 }
 
+/** The text parts of an MCP tool task's result (`content`), one a line. */
+export const textOf = (task: { readonly result: unknown } | undefined): string =>
+  ((task?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
+    .map((part) => part.text ?? '')
+    .join('\n');
+
 export async function startMcpNode(options: {
   readonly name: string;
   readonly settings?: Readonly<Record<string, unknown>>;

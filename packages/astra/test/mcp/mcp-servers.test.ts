@@ -3,7 +3,8 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type McpTestNode, startMcpNode } from './mcp-node.js';
+import { errorOf, toolTask as tool } from '../support/tool-task-kit.js';
+import { type McpTestNode, startMcpNode, textOf } from './mcp-node.js';
 
 /**
  * Astra's agents calling real third-party MCP servers from npm over stdio (docs/mcp.md):
@@ -40,13 +41,6 @@ afterAll(async () => {
   rmSync(files, { recursive: true, force: true });
 });
 
-const tool = (id: string, name: string, input: unknown) => ({
-  id,
-  type: 'tool',
-  payload: { tool: name, input },
-  max_retries: 0,
-});
-
 async function run(tasks: unknown[]): Promise<Map<string, TaskView>> {
   const goal = await astra.admin<{ goal_id: string }>('POST', `/agents/${agentId}/goals`, {
     goal_text: 'call MCP tools',
@@ -56,20 +50,6 @@ async function run(tasks: unknown[]): Promise<Map<string, TaskView>> {
   const details = await astra.admin<{ tasks: TaskView[] }>('GET', `/goals/${goal.goal_id}/details`);
   return new Map(details.tasks.map((task) => [task.name, task]));
 }
-
-const textOf = (task: TaskView | undefined): string =>
-  ((task?.result as { content?: { type: string; text?: string }[] } | undefined)?.content ?? [])
-    .map((part) => part.text ?? '')
-    .join('\n');
-
-const errorOf = (task: TaskView | undefined) => {
-  expect(task?.status).toBe('dead_letter');
-  return JSON.parse(task?.error ?? 'null') as {
-    code: string;
-    message: string;
-    details: Record<string, unknown>;
-  };
-};
 
 describe('stdio MCP servers', () => {
   it("registers server-everything's tools as manifests and runs echo and get-sum in a goal", async () => {

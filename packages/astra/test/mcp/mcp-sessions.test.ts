@@ -7,7 +7,8 @@ import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { z } from 'zod';
-import { type McpTestNode, startMcpNode } from './mcp-node.js';
+import { errorOf, toolTask as tool } from '../support/tool-task-kit.js';
+import { type McpTestNode, startMcpNode, textOf } from './mcp-node.js';
 
 /**
  * MCP servers' sessions and secrets (docs/mcp.md): a Streamable HTTP server built on the SDK's
@@ -140,13 +141,6 @@ afterAll(async () => {
   if (http.listening) await close(http);
 });
 
-const tool = (id: string, name: string, input: unknown = {}) => ({
-  id,
-  type: 'tool',
-  payload: { tool: name, input },
-  max_retries: 0,
-});
-
 async function submit(tasks: unknown[], agent = agentId): Promise<string> {
   const goal = await astra.admin<{ goal_id: string }>('POST', `/agents/${agent}/goals`, {
     goal_text: 'call MCP tools',
@@ -162,20 +156,6 @@ async function tasksOf(goalId: string): Promise<Map<string, TaskView>> {
 }
 
 const run = async (tasks: unknown[]) => tasksOf(await submit(tasks));
-
-const textOf = (task: TaskView | undefined): string =>
-  ((task?.result as { content?: { text?: string }[] } | undefined)?.content ?? [])
-    .map((p) => p.text ?? '')
-    .join('\n');
-
-const errorOf = (task: TaskView | undefined) => {
-  expect(task?.status).toBe('dead_letter');
-  return JSON.parse(task?.error ?? 'null') as {
-    code: string;
-    message: string;
-    details: Record<string, unknown>;
-  };
-};
 
 describe('a Streamable HTTP MCP server', () => {
   it('is reached with its header secret, and nothing it answers holds the secret', async () => {

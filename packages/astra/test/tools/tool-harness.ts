@@ -4,7 +4,6 @@ import path from 'node:path';
 import { expect } from 'vitest';
 import type { SecretEnvEntry } from '../../src/config/index.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
-import { readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
 import { readAgent, readProfile } from '../../src/services/agents/agent-store.js';
 import {
@@ -19,18 +18,15 @@ import { ManifestInput, manifestOf } from '../../src/services/tools/manifest.js'
 import { registerTool } from '../../src/services/tools/tool-store.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runtime.js';
+import { runPlan } from '../support/tool-task-kit.js';
+
+export { errorOf, resultOf, type ToolError, toolTask } from '../support/tool-task-kit.js';
 
 /**
  * A kernel with the `tool` task type over a real executor, the test tool runtime (egress proxy,
  * secrets, artifacts) and the runners given, for the tool-level tests of shell_exec and
  * http_request: `run` submits a plan of tasks and answers its tasks by plan id once the goal ends.
  */
-export interface ToolError {
-  readonly code: string;
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
-
 export interface ToolHarness {
   readonly kernel: KernelHarness;
   readonly tools: TestToolRuntime;
@@ -70,16 +66,7 @@ export async function openToolHarness(options: {
     tools,
     agentId,
     workspaces,
-    async run(tasks) {
-      const submitted = await kernel.kernel.engine.submitGoal({
-        agentId,
-        goalText: 'tools',
-        plan: { tasks },
-      });
-      await kernel.waitForGoal(submitted.goalId);
-      const rows = await readGraphTasks(kernel.store, submitted.graphId as string);
-      return { goalId: submitted.goalId, tasks: new Map(rows.map((row) => [row.name, row])) };
-    },
+    run: (tasks) => runPlan(kernel, agentId, tasks),
     async setConfig(config) {
       await kernel.store.query('UPDATE agents SET config = $2::jsonb WHERE id = $1', [
         agentId,
@@ -99,26 +86,3 @@ export async function openToolHarness(options: {
     },
   };
 }
-
-export const toolTask = (
-  id: string,
-  name: string,
-  input: unknown,
-  more: { dependsOn?: string[]; egress?: unknown } = {},
-) => ({
-  id,
-  type: 'tool',
-  payload: { tool: name, input, ...(more.egress === undefined ? {} : { egress: more.egress }) },
-  max_retries: 0,
-  ...(more.dependsOn === undefined ? {} : { depends_on: more.dependsOn }),
-});
-
-export const errorOf = (task: TaskRecord | undefined): ToolError => {
-  expect(task?.status, task?.error ?? '').toBe('dead_letter');
-  return JSON.parse(task?.error ?? 'null') as ToolError;
-};
-
-export const resultOf = (task: TaskRecord | undefined): Record<string, unknown> => {
-  expect(task?.status, task?.error ?? '').toBe('completed');
-  return task?.result as Record<string, unknown>;
-};

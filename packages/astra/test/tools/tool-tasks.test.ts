@@ -5,7 +5,6 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { createQuickJsDriver } from '../../src/adapters/sandbox/quickjs/driver.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
-import { readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
 import type { SandboxDriver } from '../../src/ports/sandbox.js';
 import { readProfile } from '../../src/services/agents/agent-store.js';
@@ -17,6 +16,7 @@ import {
 } from '../../src/services/tools/index.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runtime.js';
+import { errorOf, runPlan, toolTask as tool } from '../support/tool-task-kit.js';
 
 /**
  * The `tool` task type over a real kernel and executor (docs/tools.md): a goal's tasks share its
@@ -25,12 +25,6 @@ import { openTestToolRuntime, type TestToolRuntime } from '../support/tool-runti
  * runner here — ends the task with its structured error, and a malformed payload is refused when
  * the plan is submitted.
  */
-interface ToolError {
-  readonly code: string;
-  readonly message: string;
-  readonly details: Record<string, unknown>;
-}
-
 describe('tool tasks', () => {
   let h: KernelHarness;
   let agentId: string;
@@ -61,34 +55,15 @@ describe('tool tasks', () => {
     await rm(root, { recursive: true, force: true });
   });
 
-  async function run(tasks: unknown[], agent = agentId): Promise<Map<string, TaskRecord>> {
-    const submitted = await h.kernel.engine.submitGoal({
-      agentId: agent,
-      goalText: 'tools',
-      plan: { tasks },
-    });
-    await h.waitForGoal(submitted.goalId);
-    const rows = await readGraphTasks(h.store, submitted.graphId as string);
-    return new Map(rows.map((row) => [row.name, row]));
-  }
-  const tool = (id: string, name: string, input: unknown, dependsOn: string[] = []) => ({
-    id,
-    type: 'tool',
-    payload: { tool: name, input },
-    max_retries: 0,
-    ...(dependsOn.length === 0 ? {} : { depends_on: dependsOn }),
-  });
-  const errorOf = (task: TaskRecord | undefined): ToolError => {
-    expect(task?.status).toBe('dead_letter');
-    return JSON.parse(task?.error ?? 'null') as ToolError;
-  };
+  const run = async (tasks: unknown[], agent = agentId): Promise<Map<string, TaskRecord>> =>
+    (await runPlan(h, agent, tasks)).tasks;
 
   it("shares the goal's workspace between its tasks", async () => {
     const tasks = await run([
       tool('write', 'file_write', { path: 'notes/today.txt', content: 'héllo' }),
-      tool('read', 'file_read@1.0.0', { path: 'notes/today.txt' }, ['write']),
-      tool('list', 'list_files', { path: 'notes' }, ['write']),
-      tool('root', 'list_files', {}, ['write']),
+      tool('read', 'file_read@1.0.0', { path: 'notes/today.txt' }, { dependsOn: ['write'] }),
+      tool('list', 'list_files', { path: 'notes' }, { dependsOn: ['write'] }),
+      tool('root', 'list_files', {}, { dependsOn: ['write'] }),
     ]);
     expect(tasks.get('write')?.result).toEqual({ path: 'notes/today.txt', bytes: 6 });
     expect(tasks.get('read')?.result).toEqual({
