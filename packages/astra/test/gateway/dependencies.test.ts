@@ -4,9 +4,9 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningNode, startNode } from '../../src/app/node.js';
-import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
+import { testNodeConfig } from '../support/node-config.js';
 import {
   type PrivatePostgres,
   privatePostgresAvailable,
@@ -36,19 +36,14 @@ describe.skipIf(!runnable)('gateway dependencies', () => {
   beforeAll(async () => {
     [postgres, redis] = await Promise.all([startPrivatePostgres(), startPrivateServer('redis')]);
     dataDir = mkdtempSync(path.join(tmpdir(), 'astra-deps-'));
-    const { config } = loadConfig({
-      env: {},
-      flags: {
-        host: '127.0.0.1',
-        port: 0,
-        dataDir,
-        adminToken,
-        postgresUrl: postgres.url,
-        postgresMaxConnections: 4,
-        redisUrl: redis.address,
-        breakerThreshold: 3,
-        breakerCooldownMs: 1000,
-      },
+    const config = testNodeConfig({
+      dataDir,
+      adminToken,
+      postgresUrl: postgres.url,
+      postgresMaxConnections: 4,
+      redisUrl: redis.address,
+      breakerThreshold: 3,
+      breakerCooldownMs: 1000,
     });
     node = await startNode(config, {
       clock: systemClock,

@@ -6,10 +6,10 @@ import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import WebSocket from 'ws';
 import { type RunningNode, startNode } from '../../src/app/node.js';
-import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
 import { runAstra } from '../e2e/astra-process.js';
+import { postgresFlags, testNodeConfig } from '../support/node-config.js';
 import { testServices } from '../support/services.js';
 import { createTestPostgresStore, type TestPostgresStore } from '../support/sql.js';
 
@@ -36,19 +36,14 @@ beforeAll(async () => {
   database =
     testServices().postgresUrl === null ? undefined : await createTestPostgresStore({ maxConnections: 4 });
   dataDir = mkdtempSync(path.join(tmpdir(), 'astra-events-'));
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      adminToken,
-      corsOrigins: ALLOWED_ORIGIN,
-      bodyLimitBytes: 4096,
-      eventsPollMs: 20,
-      eventsHeartbeatMs: 1000,
-      ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 6 }),
-    },
+  const config = testNodeConfig({
+    dataDir,
+    adminToken,
+    corsOrigins: ALLOWED_ORIGIN,
+    bodyLimitBytes: 4096,
+    eventsPollMs: 20,
+    eventsHeartbeatMs: 1000,
+    ...postgresFlags(database),
   });
   node = await startNode(config, {
     clock: systemClock,

@@ -3,9 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningNode, startNode } from '../../src/app/node.js';
-import { collectSecretEnv, loadConfig } from '../../src/config/index.js';
+import { collectSecretEnv } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
+import { testNodeConfig } from '../support/node-config.js';
 
 /**
  * A whole embedded node in this process (every role, PGlite in a temporary data dir), for the MCP
@@ -58,19 +59,14 @@ export async function startMcpNode(options: {
       },
     },
   });
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      adminToken,
-      adminPassword: `pw-admin-${randomBytes(12).toString('hex')}`,
-      keyEncryptionKey: randomBytes(32).toString('hex'),
-      adminEmail: `admin@${options.name}.test`,
-      checkResponses: 'true',
-      ...options.settings,
-    },
+  const config = testNodeConfig({
+    dataDir,
+    adminToken,
+    adminPassword: `pw-admin-${randomBytes(12).toString('hex')}`,
+    keyEncryptionKey: randomBytes(32).toString('hex'),
+    adminEmail: `admin@${options.name}.test`,
+    checkResponses: 'true',
+    ...options.settings,
   });
   const node = await startNode(config, {
     clock: systemClock,

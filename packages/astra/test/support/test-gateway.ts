@@ -3,10 +3,10 @@ import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningNode, startNode } from '../../src/app/node.js';
-import { loadConfig } from '../../src/config/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { systemClock } from '../../src/time/clock.js';
+import { postgresFlags, testNodeConfig } from './node-config.js';
 import { testServices } from './services.js';
 import { createTestPostgresStore } from './sql.js';
 
@@ -63,21 +63,16 @@ export async function startTestGateway(options: {
     level: 'error',
     destination: { write: (line: string) => errors.push(line) },
   });
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir,
-      adminToken,
-      adminPassword,
-      keyEncryptionKey: keyEncryptionKey.toString('hex'),
-      adminEmail: options.adminEmail,
-      // Every answer is compared with its documented schema's serialization (response-check.ts).
-      checkResponses: 'true',
-      ...(database === undefined ? {} : { postgresUrl: database.url, postgresMaxConnections: 6 }),
-      ...options.settings,
-    },
+  const config = testNodeConfig({
+    dataDir,
+    adminToken,
+    adminPassword,
+    keyEncryptionKey: keyEncryptionKey.toString('hex'),
+    adminEmail: options.adminEmail,
+    // Every answer is compared with its documented schema's serialization (response-check.ts).
+    checkResponses: 'true',
+    ...postgresFlags(database),
+    ...options.settings,
   });
   const node = await startNode(config, { clock: systemClock, logger, roles: ['gateway'], adminToken });
   const url = node.url as string;
