@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerManager } from '../../src/kernel/index.js';
-import { type Clock, systemClock } from '../../src/time/clock.js';
 import { type Answer, startTestGateway, type TestGateway } from '../support/test-gateway.js';
+import { workersLostAnHourLater } from '../support/worker-checks.js';
 
 /**
  * The remote workers' API over real HTTP on a real gateway (docs/workers.md): registration under
@@ -170,19 +169,7 @@ describe('remote workers API', () => {
     const second = (await register(keyA, ['translate'])).body.worker_id;
     const waiting = claim(keyA, second, 15_000);
     // The worker manager judges by a clock an hour ahead: every worker is silent past its deadline.
-    const later: Clock = { now: () => systemClock.now() + 3_600_000, sleep: systemClock.sleep };
-    const manager = startWorkerManager({
-      store: gw.node.backends.store,
-      engine: gw.node.kernel.engine,
-      clock: later,
-      deadlineMs: 5000,
-      checkEveryMs: 3_600_000,
-    });
-    try {
-      expect(await manager.check()).toEqual(expect.arrayContaining([first, second]));
-    } finally {
-      await manager.stop();
-    }
+    expect(await workersLostAnHourLater(gw.node)).toEqual(expect.arrayContaining([first, second]));
     // The second worker was judged dead too: it registers again, as a lost worker does.
     await gw.call('POST', `/workers/${second}/claim`, keyA, {}).then((answer) => {
       expect(answer.status).toBe(409);

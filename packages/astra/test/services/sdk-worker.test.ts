@@ -1,8 +1,7 @@
 import { AstraClient, FatalTaskError, Worker, type WorkerEvent, type WorkerTask } from '@astra/sdk';
 import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
-import { startWorkerManager } from '../../src/kernel/index.js';
-import { type Clock, systemClock } from '../../src/time/clock.js';
 import { startTestGateway, type TestGateway } from '../support/test-gateway.js';
+import { workersLostAnHourLater } from '../support/worker-checks.js';
 
 /**
  * The SDK's Worker against a real gateway over real HTTP: its answers to what a handler does
@@ -179,19 +178,7 @@ describe('SDK Worker', () => {
     const goalId = await submit([{ id: 'once', type: 'sdk.once' }]);
     await log.next(kindIs('claimed', 'once'));
     // The worker manager judges by a clock an hour ahead: this worker is past its deadline.
-    const later: Clock = { now: () => systemClock.now() + 3_600_000, sleep: systemClock.sleep };
-    const manager = startWorkerManager({
-      store: gw.node.backends.store,
-      engine: gw.node.kernel.engine,
-      clock: later,
-      deadlineMs: 5000,
-      checkEveryMs: 3_600_000,
-    });
-    try {
-      expect(await manager.check()).toContain(before);
-    } finally {
-      await manager.stop();
-    }
+    expect(await workersLostAnHourLater(gw.node)).toContain(before);
     await log.next(kindIs('worker_lost'));
     await log.next(kindIs('lost', 'once'));
     await log.next(kindIs('registered'));
