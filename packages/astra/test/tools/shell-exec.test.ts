@@ -38,6 +38,17 @@ describe.skipIf(!availability.ok)(
       await driver.close();
     });
 
+    /** Registers a version of shell_exec: the same command schema, its own limits, filesystem and effect. */
+    const registerShell = (version: string, more: Record<string, unknown>) =>
+      h.register({
+        name: 'shell_exec',
+        version,
+        risk_tier: 'high',
+        sandbox: 'bubblewrap',
+        input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+        ...more,
+      });
+
     it("sees the goal's workspace as its working directory and writes back to it", async () => {
       const { goalId, tasks } = await h.run([
         toolTask('write', 'file_write', { path: 'in/a.txt', content: 'from file_write\n' }),
@@ -76,12 +87,7 @@ describe.skipIf(!availability.ok)(
     });
 
     it('ends a command past its wall time with a structured failure and applies nothing back', async () => {
-      await h.register({
-        name: 'shell_exec',
-        version: '0.1.0',
-        risk_tier: 'high',
-        sandbox: 'bubblewrap',
-        input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+      await registerShell('0.1.0', {
         filesystem: 'workspace',
         limits: { wall_ms: 500 },
         side_effect: 'irreversible',
@@ -99,12 +105,7 @@ describe.skipIf(!availability.ok)(
     });
 
     it('keeps a read-only workspace read-only and links out of it out of the host', async () => {
-      await h.register({
-        name: 'shell_exec',
-        version: '0.2.0',
-        risk_tier: 'high',
-        sandbox: 'bubblewrap',
-        input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+      await registerShell('0.2.0', {
         filesystem: 'workspace_read',
         side_effect: 'read_only',
       });
@@ -131,12 +132,7 @@ describe.skipIf(!availability.ok)(
     });
 
     it('gets its secrets as files and never hands their values back', async () => {
-      await h.register({
-        name: 'shell_exec',
-        version: '0.3.0',
-        risk_tier: 'high',
-        sandbox: 'bubblewrap',
-        input_schema: { type: 'object', properties: { command: { type: 'string' } }, required: ['command'] },
+      await registerShell('0.3.0', {
         filesystem: 'workspace',
         side_effect: 'irreversible',
         secrets: ['shell_token'],
