@@ -41,12 +41,24 @@ const NameParams = z.object({ name: z.string().regex(MCP_SERVER_NAME) });
 
 const nameOf = (request: FastifyRequest): string => {
   const parsed = NameParams.safeParse(request.params);
-  if (!parsed.success) throw new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
+  if (!parsed.success) throw noSuchServer();
   return parsed.data.name;
 };
 
+const noSuchServer = (): AstraError => new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
+
 const unreachable = (error: unknown): AstraError =>
   new AstraError('ASTRA_TOOL_UNAVAILABLE', error instanceof Error ? error.message : String(error));
+
+/** A session opened, or 503 ASTRA_TOOL_UNAVAILABLE when the server could not be reached. */
+async function reaching<T>(open: () => Promise<T>): Promise<T> {
+  try {
+    return await open();
+  } catch (error) {
+    if (error instanceof McpConnectError) throw unreachable(error);
+    throw error;
+  }
+}
 
 export const mcpServerRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app, deps) => {
   const define = defineRoutes(app);
@@ -107,13 +119,7 @@ export const mcpServerRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app,
           details: { name: input.name },
         });
       if ((await readServer(deps.store, input.name)) !== null) throw conflict();
-      let session: PooledSession;
-      try {
-        session = await deps.pool.open(serverOf(input).spec);
-      } catch (error) {
-        if (error instanceof McpConnectError) throw unreachable(error);
-        throw error;
-      }
+      const session = await reaching(() => deps.pool.open(serverOf(input).spec));
       try {
         const server = await insertServer(deps.store, input, by);
         if (server === null) throw conflict();
@@ -160,7 +166,7 @@ export const mcpServerRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app,
     },
     async (request) => {
       const server = await readServer(deps.store, nameOf(request));
-      if (server === null) throw new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
+      if (server === null) throw noSuchServer();
       return serverAnswer(server);
     },
   );
@@ -184,15 +190,9 @@ export const mcpServerRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app,
     async (request) => {
       const name = nameOf(request);
       const server = await readServer(deps.store, name);
-      if (server === null) throw new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
-      let session: PooledSession | null;
-      try {
-        session = await deps.pool.session(name, async () => server.spec);
-      } catch (error) {
-        if (error instanceof McpConnectError) throw unreachable(error);
-        throw error;
-      }
-      if (session === null) throw new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
+      if (server === null) throw noSuchServer();
+      const session = await reaching(() => deps.pool.session(name, async () => server.spec));
+      if (session === null) throw noSuchServer();
       try {
         return syncAnswer(await sync(session, server, actorOf(principalOf(request))));
       } catch (error) {
@@ -217,7 +217,7 @@ export const mcpServerRoutes: FastifyPluginAsync<McpRoutesOptions> = async (app,
       const name = nameOf(request);
       const by = actorOf(principalOf(request));
       const server = await deleteServer(deps.store, name, by);
-      if (server === null) throw new AstraError('ASTRA_NOT_FOUND', 'no such MCP server');
+      if (server === null) throw noSuchServer();
       await removeServerTools(deps.store, server, by);
       deps.pool.drop(name);
       return { name, deleted: true as const };
