@@ -25,6 +25,10 @@ export interface McpTestNode {
   ): Promise<{ status: number; body: T }>;
   admin<T = Record<string, unknown>>(method: string, target: string, body?: unknown): Promise<T>;
   goalEnded(goalId: string): Promise<{ status: string }>;
+  /** Submits a plan for an agent as the admin; answers the goal's id. */
+  submitPlan(agentId: string, tasks: unknown[]): Promise<string>;
+  /** A goal's tasks by plan id (`GET /goals/:id/details`), once the goal has ended. */
+  endedTasks<T extends { readonly name: string }>(goalId: string): Promise<Map<string, T>>;
   /** The first event of `type` of a goal, read from the live event stream (replayed from the start). */
   goalEvent(goalId: string, type: string): Promise<Record<string, unknown>>;
   stop(): Promise<void>;
@@ -87,21 +91,35 @@ export async function startMcpNode(options: {
     const text = await response.text();
     return { status: response.status, body: (text === '' ? null : JSON.parse(text)) as T };
   };
+  const admin = async <T>(method: string, target: string, body?: unknown): Promise<T> => {
+    const answer = await call<T>(method, target, adminToken, body);
+    if (answer.status >= 300)
+      throw new Error(`${method} ${target} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
+    return answer.body;
+  };
+  const goalEnded = (goalId: string): Promise<{ status: string }> => {
+    const known = ended.get(goalId);
+    if (known !== undefined) return Promise.resolve(known);
+    return new Promise((resolve) => waiters.set(goalId, resolve));
+  };
   return {
     url,
     node,
     adminToken,
     call,
-    admin: async <T>(method: string, target: string, body?: unknown): Promise<T> => {
-      const answer = await call<T>(method, target, adminToken, body);
-      if (answer.status >= 300)
-        throw new Error(`${method} ${target} answered ${answer.status}: ${JSON.stringify(answer.body)}`);
-      return answer.body;
+    admin,
+    goalEnded,
+    submitPlan: async (agentId, tasks) => {
+      const goal = await admin<{ goal_id: string }>('POST', `/agents/${agentId}/goals`, {
+        goal_text: 'call MCP tools',
+        plan: { tasks },
+      });
+      return goal.goal_id;
     },
-    goalEnded: (goalId) => {
-      const known = ended.get(goalId);
-      if (known !== undefined) return Promise.resolve(known);
-      return new Promise((resolve) => waiters.set(goalId, resolve));
+    endedTasks: async <T extends { readonly name: string }>(goalId: string) => {
+      await goalEnded(goalId);
+      const details = await admin<{ tasks: T[] }>('GET', `/goals/${goalId}/details`);
+      return new Map(details.tasks.map((task) => [task.name, task]));
     },
     goalEvent: async (goalId, type) => {
       const controller = new AbortController();

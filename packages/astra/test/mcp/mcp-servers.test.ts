@@ -41,15 +41,8 @@ afterAll(async () => {
   rmSync(files, { recursive: true, force: true });
 });
 
-async function run(tasks: unknown[]): Promise<Map<string, TaskView>> {
-  const goal = await astra.admin<{ goal_id: string }>('POST', `/agents/${agentId}/goals`, {
-    goal_text: 'call MCP tools',
-    plan: { tasks },
-  });
-  await astra.goalEnded(goal.goal_id);
-  const details = await astra.admin<{ tasks: TaskView[] }>('GET', `/goals/${goal.goal_id}/details`);
-  return new Map(details.tasks.map((task) => [task.name, task]));
-}
+const run = async (tasks: unknown[]): Promise<Map<string, TaskView>> =>
+  astra.endedTasks<TaskView>(await astra.submitPlan(agentId, tasks));
 
 describe('stdio MCP servers', () => {
   it("registers server-everything's tools as manifests and runs echo and get-sum in a goal", async () => {

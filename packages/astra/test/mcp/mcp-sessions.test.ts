@@ -141,19 +141,9 @@ afterAll(async () => {
   if (http.listening) await close(http);
 });
 
-async function submit(tasks: unknown[], agent = agentId): Promise<string> {
-  const goal = await astra.admin<{ goal_id: string }>('POST', `/agents/${agent}/goals`, {
-    goal_text: 'call MCP tools',
-    plan: { tasks },
-  });
-  return goal.goal_id;
-}
+const submit = (tasks: unknown[], agent = agentId): Promise<string> => astra.submitPlan(agent, tasks);
 
-async function tasksOf(goalId: string): Promise<Map<string, TaskView>> {
-  await astra.goalEnded(goalId);
-  const details = await astra.admin<{ tasks: TaskView[] }>('GET', `/goals/${goalId}/details`);
-  return new Map(details.tasks.map((task) => [task.name, task]));
-}
+const tasksOf = (goalId: string): Promise<Map<string, TaskView>> => astra.endedTasks<TaskView>(goalId);
 
 const run = async (tasks: unknown[]) => tasksOf(await submit(tasks));
 
