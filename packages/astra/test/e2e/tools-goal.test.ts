@@ -6,6 +6,7 @@ import path from 'node:path';
 import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBubblewrapDriver } from '../../src/adapters/sandbox/bubblewrap/driver.js';
+import { toolTask as tool } from '../support/tool-task-kit.js';
 import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
@@ -75,13 +76,6 @@ async function ended(goalId: string): Promise<string> {
   return 'stream ended';
 }
 
-const tool = (id: string, name: string, input: unknown, extra: Record<string, unknown> = {}) => ({
-  id,
-  type: 'tool',
-  payload: { tool: name, input, ...extra },
-  max_retries: 0,
-});
-
 describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to end', () => {
   it('runs shell_exec, file_read, http_request (allowed and refused), js_eval and a browser screenshot', async () => {
     const { actor_id: agentId } = await client.createAgent({ name: 'hands' });
@@ -93,35 +87,26 @@ describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to e
           tool('shell', 'shell_exec', {
             command: "echo 'from the shell' > notes.txt; printf '6 * 7'; exit 3",
           }),
-          { ...tool('read', 'file_read', { path: 'notes.txt' }), depends_on: ['shell'] },
-          {
-            id: 'fetch',
-            type: 'tool',
-            max_retries: 0,
-            payload: {
-              tool: 'http_request',
-              input: { url: `http://${loopback}:${upstreamPort}/items?n=2`, method: 'GET' },
-              egress: [{ host: loopback, ports: [upstreamPort] }],
-            },
-          },
-          {
-            id: 'shot',
-            type: 'tool',
-            max_retries: 0,
-            payload: {
-              tool: 'browser_screenshot',
-              input: { url: `http://${loopback}:${upstreamPort}/page` },
-              egress: [{ host: loopback, ports: [upstreamPort] }],
-            },
-          },
+          tool('read', 'file_read', { path: 'notes.txt' }, { dependsOn: ['shell'] }),
+          tool(
+            'fetch',
+            'http_request',
+            { url: `http://${loopback}:${upstreamPort}/items?n=2`, method: 'GET' },
+            { egress: [{ host: loopback, ports: [upstreamPort] }] },
+          ),
+          tool(
+            'shot',
+            'browser_screenshot',
+            { url: `http://${loopback}:${upstreamPort}/page` },
+            { egress: [{ host: loopback, ports: [upstreamPort] }] },
+          ),
           tool('refused', 'http_request', { url: `http://${loopback}:${upstreamPort}/nope`, method: 'GET' }),
-          {
-            id: 'compute',
-            type: 'tool',
-            max_retries: 0,
-            depends_on: ['shell'],
-            payload: { tool: 'js_eval', input: { code: { $from: 'shell', pointer: '/stdout' } } },
-          },
+          tool(
+            'compute',
+            'js_eval',
+            { code: { $from: 'shell', pointer: '/stdout' } },
+            { dependsOn: ['shell'] },
+          ),
         ],
       },
     });
