@@ -169,6 +169,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       runners: mcp.runners(
         deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
       ),
+      codeRunners: tools.codeRunners,
       runtime: tools.runtime,
       approvalRule: async (agentId: string) =>
         approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),

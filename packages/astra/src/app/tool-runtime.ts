@@ -1,5 +1,6 @@
 import { createBubblewrapDriver } from '../adapters/sandbox/bubblewrap/driver.js';
 import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
+import { createWasiDriver } from '../adapters/sandbox/wasi/driver.js';
 import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { SqlStore } from '../ports/sql-store.js';
@@ -7,6 +8,8 @@ import { readAgent } from '../services/agents/index.js';
 import {
   BUILTIN_RUNNERS,
   type CallerOf,
+  type CodeRunners,
+  codeToolRunners,
   createEgressLogSink,
   httpRequestRunner,
   sandboxRunners,
@@ -27,6 +30,8 @@ import { openArtifactStore, openEgressProxy, openSecretStore } from './tool-back
 export interface NodeToolRuntime {
   readonly runtime: ToolRuntime;
   readonly runners: ReadonlyMap<string, ToolRunner>;
+  /** Runners of tools whose manifest carries their code (QuickJS source, a WASI module). */
+  readonly codeRunners: CodeRunners;
   close(): Promise<void>;
 }
 
@@ -73,10 +78,13 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     closers.push(() => egress.close());
     const quickjs = createQuickJsDriver();
     closers.push(() => quickjs.close());
+    const wasi = createWasiDriver();
+    closers.push(() => wasi.close());
     const callerOf: CallerOf = async (agentId) => readAgent(deps.store, agentId);
+    const codeRunners = codeToolRunners({ quickjs, wasi }, callerOf);
     const runners = new Map([
       ...BUILTIN_RUNNERS,
-      ...sandboxRunners({ quickjs }),
+      ...sandboxRunners({ quickjs }, callerOf),
       ['http_request', httpRequestRunner(callerOf)] as const,
     ]);
     // bubblewrap's check runs one tiny sandbox; without it, shell_exec has no runner here.
@@ -93,6 +101,7 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     return {
       runtime: { artifacts, egress, secrets, clock: deps.clock, logger: deps.logger },
       runners,
+      codeRunners,
       close,
     };
   } catch (error) {

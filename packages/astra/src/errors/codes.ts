@@ -187,6 +187,12 @@ export const ERROR_CODES = {
     'This node cannot run the tool: no runner for it, its sandbox driver is not present here, or its MCP server cannot be reached (a task retries that).',
   ),
   ASTRA_TOOL_FAILED: spec('user', 422, false, 'The tool ran and failed; the message says why.'),
+  ASTRA_TOOL_OUTPUT_INVALID: spec(
+    'user',
+    422,
+    false,
+    "A tool's result does not match its output schema (`details.issues`, JSON Pointers) or is not JSON.",
+  ),
   ASTRA_TOOL_EFFECT_UNCERTAIN: spec(
     'user',
     409,

@@ -9,6 +9,7 @@ import { readAgent, readProfile } from '../../src/services/agents/agent-store.js
 import {
   BUILTIN_RUNNERS,
   type CallerOf,
+  type CodeRunners,
   type ToolManifest,
   type ToolRunner,
   Workspaces,
@@ -45,6 +46,8 @@ export const callerOfStore =
 
 export async function openToolHarness(options: {
   readonly runners: (callerOf: CallerOf) => ReadonlyMap<string, ToolRunner>;
+  /** Runners of code tools (code-tools.ts), for tools whose manifest carries their code. */
+  readonly codeRunners?: (callerOf: CallerOf) => CodeRunners;
   readonly secrets?: readonly SecretEnvEntry[];
 }): Promise<ToolHarness> {
   const tools = await openTestToolRuntime(options.secrets === undefined ? {} : { secrets: options.secrets });
@@ -57,6 +60,7 @@ export async function openToolHarness(options: {
     workspaces,
     allowedTools: async (id) => (await readProfile(kernel.store, id))?.allowedTools ?? null,
     runners: new Map([...BUILTIN_RUNNERS, ...options.runners(callerOfStore(kernel))]),
+    ...(options.codeRunners === undefined ? {} : { codeRunners: options.codeRunners(callerOfStore(kernel)) }),
     runtime: tools.runtime,
   });
   const agentId = await kernel.createAgent();

@@ -22,6 +22,7 @@ export {
 } from './call-artifacts.js';
 export type { CallerInfo, CallerOf } from './call-context.js';
 export { actorOf } from './change-actor.js';
+export { type CodeDrivers, type CodeRunners, codeToolRunners } from './code-tools.js';
 export {
   EFFECT_STATUSES,
   type EffectRecord,
@@ -63,6 +64,7 @@ export {
 export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
 export { shellExecRunner } from './shell-exec.js';
 export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';
+export { codeKindOf, MAX_CODE_BYTES } from './tool-code.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export {
   compareVersions,

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { injectionsProblem } from './egress-grants.js';
 import { compileSchema } from './json-schema.js';
+import { codeProblem } from './tool-code.js';
 
 /**
  * A tool's manifest: everything the runtime enforces about one version of a tool. A version is
@@ -157,6 +158,11 @@ export function manifestOf(input: z.output<typeof ManifestInput>): ToolManifest 
     secrets: input.secrets,
     metadata: input.metadata,
   };
+  const code = codeProblem(manifest);
+  if (code !== null)
+    throw new AstraError('ASTRA_VALIDATION_FAILED', `body.metadata.${code.path} ${code.reason}`, {
+      details: { path: `body.metadata.${code.path}`, reason: code.reason },
+    });
   const injections = injectionsProblem(manifest);
   if (injections !== null)
     throw new AstraError('ASTRA_VALIDATION_FAILED', `body.${injections}`, {

@@ -1,8 +1,10 @@
 import type { JsonValue } from '../../kernel/index.js';
-import type { SandboxDriver, SandboxLimits, SandboxOutcome } from '../../ports/sandbox.js';
-import type { ToolManifest } from './manifest.js';
+import type { SandboxDriver } from '../../ports/sandbox.js';
+import type { CallerOf } from './call-context.js';
+import { runInSandbox } from './sandbox-run.js';
 import type { ToolRunner } from './tool-call.js';
-import { ToolCallError } from './tool-errors.js';
+
+export { sandboxLimits } from './sandbox-run.js';
 
 /**
  * Runners for the built-in tools whose code runs in a sandbox driver (ports/sandbox.ts), given the
@@ -17,42 +19,31 @@ export interface SandboxDrivers {
 /** `js_eval`: the code is evaluated as a script; the value of its last expression is the result. */
 const JS_EVAL_MODULE = 'export default (input) => (0, eval)(input.code);';
 
-/** A manifest's per-call limits in the sandbox port's terms. */
-export function sandboxLimits(manifest: ToolManifest): Partial<SandboxLimits> {
-  return {
-    wallTimeMs: manifest.limits.wallMs,
-    cpuTimeMs: manifest.limits.cpuMs,
-    memoryBytes: manifest.limits.memoryMb * 1024 * 1024,
-    outputBytes: manifest.limits.outputBytes,
-  };
-}
+/** No agent known: the manifest's own grants only. */
+const NO_CALLER: CallerOf = async () => null;
 
-function settled(manifest: ToolManifest, outcome: SandboxOutcome): Extract<SandboxOutcome, { ok: true }> {
-  if (outcome.ok) return outcome;
-  throw new ToolCallError('ASTRA_TOOL_FAILED', `${manifest.name}: ${outcome.message}`, {
-    tool: `${manifest.name}@${manifest.version}`,
-    sandbox_code: outcome.code,
-    stdout: outcome.stdout,
-    stderr: outcome.stderr,
-  });
-}
-
-export function sandboxRunners(drivers: SandboxDrivers): Map<string, ToolRunner> {
+/**
+ * `js_eval {code}` in QuickJS: `{value, console}`. Like every sandboxed call it gets `fetch` (through
+ * the egress proxy) only when its allow-list grants a host, and its manifest's secrets as
+ * `astra.files`.
+ */
+export function sandboxRunners(
+  drivers: SandboxDrivers,
+  callerOf: CallerOf = NO_CALLER,
+): Map<string, ToolRunner> {
   const runners = new Map<string, ToolRunner>();
   const { quickjs } = drivers;
   if (quickjs !== undefined)
-    runners.set('js_eval', async ({ input, manifest, signal }) => {
-      const outcome = settled(
-        manifest,
-        await quickjs.run(
-          {
-            program: { kind: 'javascript', source: JS_EVAL_MODULE, input: { code: String(input.code) } },
-            limits: sandboxLimits(manifest),
-          },
-          signal,
-        ),
-      );
-      return { value: (outcome.value ?? null) as JsonValue, console: outcome.stdout };
+    runners.set('js_eval', async (call) => {
+      const { outcome, redactor } = await runInSandbox(quickjs, call, callerOf, {
+        kind: 'javascript',
+        source: JS_EVAL_MODULE,
+        input: { code: String(call.input.code) },
+      });
+      return {
+        value: JSON.parse(redactor.redact(JSON.stringify(outcome.value ?? null))) as JsonValue,
+        console: redactor.redact(outcome.stdout),
+      };
     });
   return runners;
 }

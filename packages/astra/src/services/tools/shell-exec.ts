@@ -1,8 +1,7 @@
-import type { SandboxDriver, SandboxOutcome } from '../../ports/sandbox.js';
-import { type CallerOf, openCallContext } from './call-context.js';
-import { sandboxLimits } from './sandbox-runners.js';
+import type { SandboxDriver } from '../../ports/sandbox.js';
+import type { CallerOf } from './call-context.js';
+import { runInSandbox } from './sandbox-run.js';
 import type { ToolRunner } from './tool-call.js';
-import { ToolCallError } from './tool-errors.js';
 
 /**
  * `shell_exec {command}` in the bubblewrap sandbox: `/bin/sh -c <command>` with the goal's workspace
@@ -19,45 +18,15 @@ import { ToolCallError } from './tool-errors.js';
  */
 export function shellExecRunner(driver: SandboxDriver, callerOf: CallerOf): ToolRunner {
   return async (call) => {
-    const { input, manifest, signal } = call;
-    const context = await openCallContext(call, callerOf, 'granted');
-    let outcome: SandboxOutcome;
-    try {
-      const scope = manifest.filesystem;
-      const workspace = scope === 'none' ? undefined : await call.workspace();
-      outcome = await driver.run(
-        {
-          program: { kind: 'process', argv: ['/bin/sh', '-c', String(input.command)] },
-          limits: sandboxLimits(manifest),
-          files: context.files,
-          ...(context.session === null
-            ? {}
-            : {
-                egress: {
-                  socketPath: context.session.socketPath,
-                  refusals: () => context.session?.refusals() ?? 0,
-                },
-              }),
-          ...(workspace === undefined
-            ? {}
-            : { workspace: { dir: workspace.dir, writable: scope === 'workspace' } }),
-        },
-        signal,
-      );
-    } finally {
-      await context.close();
-    }
-    const { redactor } = context;
-    // Stopped by the task's own signal (its timeout, a cancellation, a drain): the kernel decides.
-    if (!outcome.ok && outcome.code === 'ASTRA_SANDBOX_CANCELLED' && signal.aborted) throw signal.reason;
-    if (!outcome.ok)
-      throw new ToolCallError('ASTRA_TOOL_FAILED', `${manifest.name}: ${redactor.redact(outcome.message)}`, {
-        tool: `${manifest.name}@${manifest.version}`,
-        sandbox_code: outcome.code,
-        ...(outcome.exitCode === undefined ? {} : { exit_code: outcome.exitCode }),
-        stdout: redactor.redact(outcome.stdout),
-        stderr: redactor.redact(outcome.stderr),
-      });
+    const scope = call.manifest.filesystem;
+    const workspace = scope === 'none' ? undefined : await call.workspace();
+    const { outcome, redactor } = await runInSandbox(
+      driver,
+      call,
+      callerOf,
+      { kind: 'process', argv: ['/bin/sh', '-c', String(call.input.command)] },
+      workspace === undefined ? undefined : { dir: workspace.dir, writable: scope === 'workspace' },
+    );
     return {
       stdout: redactor.redact(outcome.stdout),
       stderr: redactor.redact(outcome.stderr),

@@ -8,11 +8,13 @@ import type {
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { toolAllowed } from './allowed-tools.js';
 import { callArtifacts } from './call-artifacts.js';
+import type { CodeRunners } from './code-tools.js';
 import { throughLedger } from './effect-ledger.js';
 import { grantListProblem } from './egress-grants.js';
 import { checkAgainst } from './json-schema.js';
 import { parseToolRef } from './manifest.js';
 import type { ToolRunner, ToolRuntime } from './tool-call.js';
+import { codeKindOf } from './tool-code.js';
 import { ToolCallError } from './tool-errors.js';
 import { readTool, type ToolRecord } from './tool-store.js';
 import type { Workspaces } from './workspace.js';
@@ -36,6 +38,8 @@ export interface ToolTaskOptions {
   readonly allowedTools: (agentId: string) => Promise<readonly string[] | null>;
   /** Runners by tool name (BUILTIN_RUNNERS, and those of the sandboxes present). */
   readonly runners: ReadonlyMap<string, ToolRunner>;
+  /** Runners of code tools (code-tools.ts) by sandbox kind, for tools whose manifest carries code. */
+  readonly codeRunners?: CodeRunners;
   /** The node's artifacts, egress and secrets, handed to every runner. */
   readonly runtime: ToolRuntime;
   /**
@@ -81,7 +85,7 @@ export interface CheckedCall {
  * `tool` task type and `POST /execute` both call this.
  */
 export async function checkCall(
-  options: Pick<ToolTaskOptions, 'store' | 'allowedTools' | 'runners'>,
+  options: Pick<ToolTaskOptions, 'store' | 'allowedTools' | 'runners' | 'codeRunners'>,
   call: { readonly tool: string; readonly agentId: string; readonly input: Record<string, unknown> },
   needRunner = true,
 ): Promise<CheckedCall> {
@@ -107,7 +111,9 @@ export async function checkCall(
         .join('; ')}`,
       { tool: `${manifest.name}@${manifest.version}`, issues },
     );
-  const runner = options.runners.get(manifest.name);
+  const kind = codeKindOf(manifest);
+  const runner =
+    options.runners.get(manifest.name) ?? (kind === null ? undefined : options.codeRunners?.[kind]);
   if (runner === undefined && needRunner)
     throw new ToolCallError(
       'ASTRA_TOOL_UNAVAILABLE',

@@ -1,5 +1,5 @@
-import type { EgressSession } from '../../ports/egress.js';
-import type { SandboxEgress, SandboxProgram } from '../../ports/sandbox.js';
+import type { EgressSession } from './egress.js';
+import type { SandboxEgress, SandboxProgram } from './sandbox.js';
 
 /**
  * A session as the sandbox port takes it, for the kind of program the tool runs: a process gets
