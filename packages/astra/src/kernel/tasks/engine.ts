@@ -433,6 +433,14 @@ export class TaskEngine {
   ): Promise<SubmittedGoal> {
     const goalId = randomUUID();
     const graphId = randomUUID();
+    const active: SubmittedGoal = {
+      goalId,
+      graphId,
+      taskCount: plan.tasks.length,
+      status: 'active',
+      existing: false,
+      approvalId: null,
+    };
     if (this.#staged(plan)) {
       const scope = {
         graphId,
@@ -456,14 +464,7 @@ export class TaskEngine {
         approvals,
         goalEvent: { to: 'active', task_count: plan.tasks.length },
       });
-      return {
-        goalId,
-        graphId,
-        taskCount: plan.tasks.length,
-        status: 'active',
-        existing: false,
-        approvalId: null,
-      };
+      return active;
     }
     const fx = newEffects();
     const created = await createGraph(
@@ -487,14 +488,7 @@ export class TaskEngine {
     );
     fx.dispatch.push(...created.dispatch);
     await this.#publish(fx);
-    return {
-      goalId,
-      graphId,
-      taskCount: plan.tasks.length,
-      status: 'active',
-      existing: false,
-      approvalId: null,
-    };
+    return active;
   }
 
   async #startGoal(
