@@ -87,12 +87,11 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
       ...sandboxRunners({ quickjs }, callerOf),
       ['http_request', httpRequestRunner(callerOf)] as const,
     ]);
-    // bubblewrap's check runs one tiny sandbox; without it, shell_exec has no runner here.
+    // bubblewrap checks itself on the first run (one tiny sandbox), not at start-up: where it is
+    // missing, a call answers ASTRA_TOOL_UNAVAILABLE with the reason (sandbox-run.ts).
     const bubblewrap = createBubblewrapDriver();
     closers.push(() => bubblewrap.close());
-    const present = await bubblewrap.available();
-    if (present.ok) runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
-    else deps.logger.info({ reason: present.reason }, 'bubblewrap is not available: no shell_exec here');
+    runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
     const browser = deps.browser === true ? openBrowserRuntime(config, { ...deps, callerOf }) : null;
     if (browser !== null) {
       closers.push(() => browser.close());

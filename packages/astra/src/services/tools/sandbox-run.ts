@@ -29,8 +29,9 @@ export const toolId = (manifest: ToolManifest): string => `${manifest.name}@${ma
  * manifest's secrets as read-only files, the egress proxy only when the call's allow-list grants
  * some host (`fetch` for JavaScript, the socket for a process, nothing for WASI), and the goal's
  * workspace when given (process drivers). A sandbox failure
- * is ASTRA_TOOL_FAILED with `details.sandbox_code` and the output redacted; a run stopped by the
- * task's own signal rethrows it for the kernel.
+ * is ASTRA_TOOL_FAILED with `details.sandbox_code` and the output redacted, a driver that cannot run
+ * here ASTRA_TOOL_UNAVAILABLE (retryable); a run stopped by the task's own signal rethrows it for
+ * the kernel.
  */
 export async function runInSandbox(
   driver: SandboxDriver,
@@ -59,6 +60,15 @@ export async function runInSandbox(
   const { redactor } = context;
   // Stopped by the task's own signal (its timeout, a cancellation, a drain): the kernel decides.
   if (!outcome.ok && outcome.code === 'ASTRA_SANDBOX_CANCELLED' && signal.aborted) throw signal.reason;
+  // The driver cannot run here (bubblewrap missing, say): as for a tool with no runner, another
+  // node, or this one later, may run it.
+  if (!outcome.ok && outcome.code === 'ASTRA_SANDBOX_UNAVAILABLE')
+    throw new ToolCallError(
+      'ASTRA_TOOL_UNAVAILABLE',
+      `${manifest.name}: ${outcome.message}`,
+      { tool: toolId(manifest), sandbox: manifest.sandbox, reason: outcome.message },
+      { retryable: true },
+    );
   if (!outcome.ok)
     throw new ToolCallError('ASTRA_TOOL_FAILED', `${manifest.name}: ${redactor.redact(outcome.message)}`, {
       tool: toolId(manifest),
