@@ -425,6 +425,72 @@ export const ERROR_CODES = {
     true,
     'The artifact store could not be reached or written (S3 down, a disk full or unwritable).',
   ),
+  ASTRA_LLM_NO_PROVIDER: spec(
+    'user',
+    400,
+    false,
+    'No LLM provider is configured on this node: set OPENAI_API_KEY (and OPENAI_BASE_URL), ANTHROPIC_API_KEY, OLLAMA_HOST, or providers in the config file.',
+  ),
+  ASTRA_LLM_NO_CAPABLE_MODEL: spec(
+    'user',
+    422,
+    false,
+    'No configured model can serve the request (tools, JSON schema output or its context length).',
+  ),
+  ASTRA_LLM_UNAVAILABLE: spec(
+    'upstream',
+    503,
+    true,
+    'Every model the call could use failed or is behind an open circuit; details list the attempts.',
+  ),
+  ASTRA_LLM_RATE_LIMITED: spec(
+    'upstream',
+    429,
+    true,
+    "The providers rate-limited the call (or Astra's own request, token or in-flight limits did); retry after details.retryAfterMs.",
+  ),
+  ASTRA_LLM_REQUEST_INVALID: spec(
+    'user',
+    400,
+    false,
+    "The provider rejected the request as invalid (a 4xx other than 429), or it is over the model's context length.",
+  ),
+  ASTRA_LLM_AUTH_FAILED: spec(
+    'upstream',
+    502,
+    false,
+    "The provider refused Astra's credentials (401/403): check the provider's API key.",
+  ),
+  ASTRA_LLM_OUTPUT_INVALID: spec(
+    'upstream',
+    502,
+    true,
+    "The model's structured answer is not valid JSON under the requested schema (details.issues, JSON Pointers).",
+  ),
+  ASTRA_LLM_BUDGET_EXCEEDED: spec(
+    'user',
+    429,
+    false,
+    'The call would overrun a token or dollar budget (org, agent daily, or goal); nothing was sent to the provider.',
+  ),
+  ASTRA_LLM_CANCELLED: spec(
+    'user',
+    409,
+    false,
+    'The LLM call was cancelled (the task or request was cancelled); usage counted so far was settled.',
+  ),
+  ASTRA_PLAN_REJECTED: spec(
+    'user',
+    422,
+    false,
+    "The planner could not produce a valid plan within its repair attempts; details carry the validator's last errors.",
+  ),
+  ASTRA_PROMPT_VARIABLES_INVALID: spec(
+    'user',
+    400,
+    false,
+    'The variables given to a prompt template do not match its variables schema (details.issues).',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
