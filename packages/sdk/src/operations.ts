@@ -332,7 +332,18 @@ export interface Error {
       | 'ASTRA_SECRETS_FORBIDDEN'
       | 'ASTRA_ARTIFACT_NOT_FOUND'
       | 'ASTRA_ARTIFACT_TOO_LARGE'
-      | 'ASTRA_ARTIFACTS_UNAVAILABLE';
+      | 'ASTRA_ARTIFACTS_UNAVAILABLE'
+      | 'ASTRA_LLM_NO_PROVIDER'
+      | 'ASTRA_LLM_NO_CAPABLE_MODEL'
+      | 'ASTRA_LLM_UNAVAILABLE'
+      | 'ASTRA_LLM_RATE_LIMITED'
+      | 'ASTRA_LLM_REQUEST_INVALID'
+      | 'ASTRA_LLM_AUTH_FAILED'
+      | 'ASTRA_LLM_OUTPUT_INVALID'
+      | 'ASTRA_LLM_BUDGET_EXCEEDED'
+      | 'ASTRA_LLM_CANCELLED'
+      | 'ASTRA_PLAN_REJECTED'
+      | 'ASTRA_PROMPT_VARIABLES_INVALID';
     readonly message: string;
     readonly retryable: boolean;
     readonly details: Record<string, unknown>;
