@@ -48,6 +48,7 @@ import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
 import { openMcp } from './mcp-wiring.js';
 import { remoteWorkersOf } from './remote-workers.js';
+import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
 
 /**
@@ -161,6 +162,27 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       version: ASTRA_VERSION,
     });
     stops.push(() => mcp.close());
+    // What requests read and write (credentials, access facts, the API's own statements) goes
+    // through a breaker: a dead database costs callers a fast 503, not a connect timeout each.
+    const sqlBreaker = new CircuitBreaker(
+      'sql',
+      {
+        threshold: config.breakerThreshold,
+        windowMs: config.breakerWindowMs,
+        cooldownMs: config.breakerCooldownMs,
+      },
+      deps.clock,
+    );
+    const requestStore = guardStore(backends.store, sqlBreaker);
+    // Who may do what: the API's requests, and the policies on tool calls (docs/tools.md) wherever
+    // tasks run, so an activated policy set holds for both at once.
+    const access = new AccessControl({
+      store: requestStore,
+      clock: deps.clock,
+      onAuditError: (error) => log.error({ err: error }, 'could not write access decisions'),
+      cache: { cache: backends.cache, ttlMs: config.cacheTtlMs, onError },
+    });
+    await access.start();
     const toolTasks = {
       store: backends.store,
       workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
@@ -171,6 +193,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ),
       codeRunners: tools.codeRunners,
       runtime: tools.runtime,
+      policy: toolPolicyOf(access),
       approvalRule: async (agentId: string) =>
         approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
     };
@@ -195,8 +218,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       kernelNow.close();
       await backends.close();
     });
-    // Before the store closes: the egress log writes its last records (closing twice is harmless).
+    // Before the store closes: the egress log writes its last records (closing twice is harmless),
+    // and so do the tool calls' decisions.
     stops.push(() => tools.close());
+    stops.push(() => access.close());
     let manager: WorkerManager | undefined;
     if (has('worker-manager')) {
       manager = startWorkerManager({
@@ -269,18 +294,6 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         mailboxCapacity: config.mailboxCapacity,
       });
       for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
-      // What requests read and write (credentials, access facts, the API's own statements) goes
-      // through a breaker: a dead database costs callers a fast 503, not a connect timeout each.
-      const sqlBreaker = new CircuitBreaker(
-        'sql',
-        {
-          threshold: config.breakerThreshold,
-          windowMs: config.breakerWindowMs,
-          cooldownMs: config.breakerCooldownMs,
-        },
-        deps.clock,
-      );
-      const requestStore = guardStore(backends.store, sqlBreaker);
       const identity = new Identity({
         store: requestStore,
         clock: deps.clock,
@@ -296,13 +309,6 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           config.adminEmail,
           await writeAdminPassword(config.dataDir, created.generatedPassword),
         );
-      const access = new AccessControl({
-        store: requestStore,
-        clock: deps.clock,
-        onAuditError: (error) => log.error({ err: error }, 'could not write access decisions'),
-        cache: { cache: backends.cache, ttlMs: config.cacheTtlMs, onError },
-      });
-      await access.start();
       stops.push(() => actors.stop());
       gateway = await createGateway({
         logger: log,

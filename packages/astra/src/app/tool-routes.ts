@@ -14,7 +14,7 @@ import type { Clock } from '../time/clock.js';
 /** What the tool runtime's routes stand on beyond the store: the node's runners and runtime. */
 export type ApiToolParts = Pick<
   ToolTaskOptions,
-  'runtime' | 'runners' | 'workspaces' | 'allowedTools' | 'approvalRule'
+  'runtime' | 'runners' | 'workspaces' | 'allowedTools' | 'approvalRule' | 'policy'
 >;
 
 /**

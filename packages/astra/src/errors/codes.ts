@@ -166,7 +166,7 @@ export const ERROR_CODES = {
     'user',
     403,
     false,
-    "The tool is not in the agent's allowed_tools, or the agent refuses the egress grant the call carries.",
+    "The tool is not in the agent's allowed_tools, a policy forbids the call or its approval was denied, or the agent refuses the egress grant the call carries.",
   ),
   ASTRA_TOOL_INPUT_INVALID: spec(
     'user',

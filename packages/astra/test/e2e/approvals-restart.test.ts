@@ -3,13 +3,16 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { AstraClient, type Goal } from '@astra/sdk';
 import { afterAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICIES } from '../../src/services/access/policies.js';
 import { type AstraProcess, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * Approvals survive a restart: a real `astra up` (embedded) gets a goal whose plan needs approval
  * and a goal with a risky task; the process stops while both wait; a new process on the same data
  * directory takes the votes, and both goals run to completion. The same for a `tool` task held for
- * its tool's risk tier: approved after the restart, the tool runs and the next task reads its work.
+ * its tool's risk tier: approved after the restart, the tool runs and the next task reads its work;
+ * and for a tool call a Cedar policy holds by its tool's risk tier (docs/tools.md, "Policies on
+ * tool calls"): the task waits at call time, the node restarts, the approval resumes it.
  */
 const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-approvals-'));
 let astra: AstraProcess | undefined;
@@ -154,6 +157,57 @@ describe('approvals across a restart', () => {
     const { tasks } = await client.getGraph(done.graph_id as string);
     const read = tasks.find((task) => task.name === 'read');
     expect(read?.result).toMatchObject({ path: 'ok.txt', content: 'yes' });
+    await stop();
+  }, 180_000);
+
+  it('a tool call a policy holds by risk tier waits across a restart, and runs once approved', async () => {
+    let client = await start();
+    const { version } = await client.createPolicyVersion({
+      description: 'medium and riskier tools that change things wait for a person',
+      policies: `${DEFAULT_POLICIES}
+@id("changes-need-approval")
+@require_approval
+permit (principal is Astra::Agent, action == Astra::Action::"tool.call", resource is Astra::Tool)
+when { resource.riskRank >= 1 && resource.sideEffect != "read_only" };
+`,
+    });
+    await client.activatePolicyVersion(version);
+    const { actor_id: agentId } = await client.createAgent({ name: 'policy-bound' });
+    const goal = await client.submitGoal(agentId, {
+      goal_text: 'write once a person agrees',
+      plan: {
+        tasks: [
+          { id: 'look', type: 'tool', payload: { tool: 'list_files', input: {} } },
+          {
+            id: 'write',
+            type: 'tool',
+            payload: { tool: 'file_write', input: { path: 'policy.txt', content: 'agreed' } },
+            depends_on: ['look'],
+          },
+        ],
+      },
+    });
+    // Nothing waits at submission: the policy holds the call when the task makes it.
+    expect(goal.status).toBe('active');
+    const waiting = await eventually(
+      () => client.listPendingApprovals({ agent_id: agentId, request_type: 'risky_task' }),
+      (list) => list.approvals.length === 1,
+    );
+    const request = waiting.approvals[0];
+    expect(request?.refusal_code).toBe('ASTRA_TOOL_NOT_ALLOWED');
+    expect(request?.action_summary).toContain('changes-need-approval');
+    const writeId = request?.task_id as string;
+    expect((await client.getTask(writeId)).status).toBe('waiting_approval');
+    await stop();
+
+    client = await start();
+    expect((await client.getTask(writeId)).status).toBe('waiting_approval');
+    expect(await client.approve(request?.id as string, { reason: 'agreed' })).toMatchObject({
+      status: 'approved',
+    });
+    const ended = (g: Goal) => ['completed', 'failed', 'cancelled'].includes(g.status);
+    expect((await eventually(() => client.getGoal(goal.goal_id), ended)).status).toBe('completed');
+    expect((await client.getTask(writeId)).result).toEqual({ path: 'policy.txt', bytes: 6 });
     await stop();
   }, 180_000);
 });

@@ -33,6 +33,7 @@ import { type CedarRequest, type Decision, PolicyEngine } from './policy-engine.
 import { ensureDefaultPolicies, readActivePolicies, readActiveVersion } from './policy-store.js';
 import type { Action } from './rules.js';
 import { scopeError, scopeRefusal } from './scopes.js';
+import { type ToolCallDecision, type ToolFacts, toolEntity } from './tool-policy.js';
 
 /**
  * Access control: every request's action on a resource is decided by the active Cedar policy set
@@ -247,6 +248,47 @@ export class AccessControl {
     if (subject.user === null)
       return { orgIds: subject.agentOrgId === undefined ? [] : [subject.agentOrgId], userId: null };
     return { orgIds: subject.user.orgs.map((m) => m.orgId), userId: subject.user.userId };
+  }
+
+  /**
+   * The active policies' answer to an agent's call of a tool (`tool.call`, access/tool-policy.ts),
+   * audited as `agent:<id>` on `tool` `name@version`, with the policies that decided.
+   */
+  async decideToolCall(agentId: string, tool: ToolFacts): Promise<ToolCallDecision> {
+    await this.#fresh();
+    const agent = await this.#agentFacts('agent', agentId);
+    const version = this.engine.version;
+    if (agent === null)
+      return {
+        allowed: false,
+        reasons: [],
+        approval: [],
+        errors: ['the agent does not exist'],
+        policyVersion: version,
+      };
+    const principal = agentEntity(agent);
+    const resource = toolEntity(tool);
+    const decision = this.engine.decide(
+      {
+        principal: principal.uid,
+        action: 'tool.call',
+        resource: resource.uid,
+        entities: [principal, resource],
+      },
+      `tool.call\nagent:${JSON.stringify(agent)}\n${JSON.stringify(tool)}`,
+    );
+    const approval = decision.allowed ? this.engine.approvalsAmong(decision.reasons) : [];
+    this.decisions.record({
+      principal: `agent:${agentId}`,
+      action: 'tool.call',
+      resourceType: 'tool',
+      resourceId: `${tool.name}@${tool.version}`,
+      orgId: agent.orgId,
+      allowed: decision.allowed,
+      policyVersion: decision.policyVersion,
+      reasons: decision.allowed ? decision.reasons : [...decision.reasons, ...decision.errors],
+    });
+    return { ...decision, approval };
   }
 
   #decide(

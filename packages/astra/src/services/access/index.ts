@@ -51,3 +51,4 @@ export {
   type ResourceType,
 } from './rules.js';
 export { requireScope, requireScopesWithin, SCOPES } from './scopes.js';
+export type { ToolCallDecision, ToolFacts } from './tool-policy.js';

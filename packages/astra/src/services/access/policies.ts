@@ -13,6 +13,10 @@
  *   calls with a service token (agent-to-agent goals).
  * - `Astra::Org`, `Astra::Team` (with its `org`), `Astra::Account` (a user as the subject of a
  *   request, with its `orgs`), `Astra::Platform` (workers, stats, users, policies, the audit).
+ * - `Astra::Tool`: a tool version an agent's task calls (`tool.call`, decided when the call is
+ *   made): its `name`, `version`, `riskTier` (low|medium|high|critical) and `riskRank` (0…3, to
+ *   compare tiers), `sideEffect` and `sandbox`. A permit of `tool.call` annotated
+ *   `@require_approval` that matches makes the call wait for people's approval (access/tool-policy.ts).
  * Context: `approvers` (the users named on an approval, for `approval.decide`).
  */
 export const CEDAR_SCHEMA = `
@@ -38,6 +42,14 @@ namespace Astra {
     adminBy: Set<User>,
   };
   entity Account = { user: User, orgs: Set<Org> };
+  entity Tool = {
+    name: String,
+    version: String,
+    riskTier: String,
+    riskRank: Long,
+    sideEffect: String,
+    sandbox: String,
+  };
 
   action "org.view", "org.admin", "agent.create", "worker.run" appliesTo { principal: [User], resource: [Org] };
   action "team.admin" appliesTo { principal: [User], resource: [Team] };
@@ -50,6 +62,7 @@ namespace Astra {
   };
   action "user.view", "user.admin" appliesTo { principal: [User], resource: [Account] };
   action "platform.view", "platform.admin" appliesTo { principal: [User], resource: [Platform] };
+  action "tool.call" appliesTo { principal: [Agent], resource: [Tool] };
 }
 `;
 
@@ -219,4 +232,10 @@ when {
   resource.visibility == "global" ||
   (resource.org == principal.org && resource.visibility != "private")
 };
+
+// Tool calls: an agent's tasks may call the tools its allowed_tools names (checked before this).
+// Add forbids to refuse calls, and permits annotated @require_approval to make calls wait for
+// people's approval (docs/tools.md, "Policies on tool calls").
+@id("agent-tools")
+permit (principal is Astra::Agent, action == Astra::Action::"tool.call", resource is Astra::Tool);
 `;

@@ -41,20 +41,36 @@ export function validatePolicies(text: string): string[] {
   }
 }
 
+/** The annotation that makes a matching permit of `tool.call` require people's approval (access/tool-policy.ts). */
+export const REQUIRE_APPROVAL = 'require_approval';
+
+interface NamedPolicies {
+  readonly named: Record<string, string>;
+  /** The ids of the permits annotated `@require_approval`. */
+  readonly requireApproval: ReadonlySet<string>;
+}
+
 /**
  * The policies of a text by their `@id` annotation (Cedar itself numbers them `policy0`…), so a
- * decision names the rules that made it. Policies without an `@id` keep Cedar's number.
+ * decision names the rules that made it. Policies without an `@id` keep Cedar's number. A
+ * `@require_approval` annotation is for permits only: on a forbid it would mean nothing.
  */
-function namedPolicies(text: string): Record<string, string> {
+function namedPolicies(text: string): NamedPolicies {
   const parts = cedar.policySetTextToParts(text);
   if (parts.type === 'failure') throw new Error(messages(parts.errors).join('; '));
   const named: Record<string, string> = {};
+  const requireApproval = new Set<string>();
   parts.policies.forEach((policy, index) => {
     const id = /@id\(\s*"((?:[^"\\]|\\.)*)"\s*\)/.exec(policy)?.[1] ?? `policy${index}`;
     if (id in named) throw new Error(`two policies have the id ${id}`);
     named[id] = policy;
+    const json = cedar.policyToJson(policy);
+    if (json.type === 'failure') throw new Error(messages(json.errors).join('; '));
+    if (json.json.annotations === undefined || !(REQUIRE_APPROVAL in json.json.annotations)) return;
+    if (json.json.effect !== 'permit') throw new Error(`${id}: only a permit can be @${REQUIRE_APPROVAL}`);
+    requireApproval.add(id);
   });
-  return named;
+  return { named, requireApproval };
 }
 
 /**
@@ -88,6 +104,7 @@ function evaluate(request: CedarRequest, version: number): Decision {
 
 export class PolicyEngine {
   #version = 0;
+  #requireApproval: ReadonlySet<string> = new Set();
   readonly #memo = new LRUCache<string, Decision>({ max: 50_000 });
 
   get version(): number {
@@ -98,9 +115,18 @@ export class PolicyEngine {
   load(version: number, text: string): void {
     const errors = validatePolicies(text);
     if (errors.length > 0) throw new Error(`policy set ${version} is invalid: ${errors.join('; ')}`);
-    const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: namedPolicies(text) });
+    const { named, requireApproval } = namedPolicies(text);
+    const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: named });
     if (parsed.type === 'failure') throw new Error(messages(parsed.errors).join('; '));
     this.#version = version;
+    this.#requireApproval = requireApproval;
+  }
+
+  /** Those of a decision's reasons (the permits that matched) annotated `@require_approval`. */
+  approvalsAmong(reasons: readonly string[]): string[] {
+    const found: string[] = [];
+    for (const id of reasons) if (this.#requireApproval.has(id)) found.push(id);
+    return found;
   }
 
   /**

@@ -66,6 +66,7 @@ export { shellExecRunner } from './shell-exec.js';
 export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';
 export { codeKindOf, MAX_CODE_BYTES } from './tool-code.js';
 export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
+export type { ToolPolicy, ToolPolicyAnswer } from './tool-policy.js';
 export {
   compareVersions,
   listVersions,

@@ -33,7 +33,8 @@ import { checkCall, type ToolTaskOptions } from './tool-task.js';
  *   `cpu_limit` and `worker_id` are accepted and checked, not used (limits are the manifest's).
  * - A call that needs approval and is not covered by one is not run: it is held as a goal of one
  *   `tool` task for the same agent, created waiting with its approval request, and answered 202
- *   `{status: "pending_approval", approval_request_id, goal_id, task_id}`; once approved, that
+ *   `{status: "pending_approval", approval_request_id, goal_id, task_id}` (`queued`, without a
+ *   request yet, when only a policy holds it: the task asks when it runs); once approved, that
  *   task runs on an executor and its result and artifacts are read as any task's. The task's own
  *   call (the tool and input its payload names), once its approval was granted, is covered; it
  *   runs under the effect ledger as the task's call 0, so it acts once whoever makes it.
@@ -59,7 +60,7 @@ export interface ExecuteRoutesOptions {
   /** The node's runners, runtime, workspaces and allow-lists (read when a request is served). */
   readonly tools: Pick<
     ToolTaskOptions,
-    'runners' | 'runtime' | 'workspaces' | 'allowedTools' | 'approvalRule'
+    'runners' | 'runtime' | 'workspaces' | 'allowedTools' | 'approvalRule' | 'policy'
   >;
   readonly approvals: ExecuteApprovals;
 }
@@ -174,7 +175,7 @@ export const executeRoutes: FastifyPluginAsync<ExecuteRoutesOptions> = async (ap
       const own = isOwnCall(task, manifest.name, input);
       const needed =
         !(own && (await readTaskApproval(deps.store, task.id))?.status === 'approved') &&
-        (await deps.approvals.needed(task.agentId, manifest));
+        (checked.approvalPolicies.length > 0 || (await deps.approvals.needed(task.agentId, manifest)));
       const limits = narrowedLimits(manifest.limits, asked);
       if (body.dry_run === true)
         return {

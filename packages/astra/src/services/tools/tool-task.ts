@@ -16,6 +16,7 @@ import { parseToolRef } from './manifest.js';
 import type { ToolRunner, ToolRuntime } from './tool-call.js';
 import { codeKindOf } from './tool-code.js';
 import { ToolCallError } from './tool-errors.js';
+import { awaitPolicyApproval, policyRefusal, type ToolPolicy } from './tool-policy.js';
 import { readTool, type ToolRecord } from './tool-store.js';
 import type { Workspaces } from './workspace.js';
 
@@ -36,6 +37,11 @@ export interface ToolTaskOptions {
   readonly workspaces: Workspaces;
   /** The agent's `allowed_tools` (null: not set). */
   readonly allowedTools: (agentId: string) => Promise<readonly string[] | null>;
+  /**
+   * The policy set's answer to a call (access control's `decideToolCall`, tool-policy.ts): a
+   * refusal ends the call, a required approval makes the task wait. None: no policy applies.
+   */
+  readonly policy?: ToolPolicy;
   /** Runners by tool name (BUILTIN_RUNNERS, and those of the sandboxes present). */
   readonly runners: ReadonlyMap<string, ToolRunner>;
   /** Runners of code tools (code-tools.ts) by sandbox kind, for tools whose manifest carries code. */
@@ -76,16 +82,19 @@ export interface CheckedCall {
   readonly input: Record<string, unknown>;
   /** Undefined only when the caller asked not to require one (a dry run). */
   readonly runner: ToolRunner | undefined;
+  /** The policies that make this call wait for people's approval (empty: none). */
+  readonly approvalPolicies: readonly string[];
 }
 
 /**
  * The checks every call of a tool goes through, in order, each refusal a ToolCallError: the tool
  * is registered (the newest version when none is named), the agent's allow-list names it, the
- * input matches its schema, and (unless `needRunner` is false) this node has a runner for it. The
- * `tool` task type and `POST /execute` both call this.
+ * policy set does not refuse it (tool-policy.ts), the input matches its schema, and (unless
+ * `needRunner` is false) this node has a runner for it. The `tool` task type and `POST /execute`
+ * both call this; the policies that require an approval are in the answer, for the caller to ask.
  */
 export async function checkCall(
-  options: Pick<ToolTaskOptions, 'store' | 'allowedTools' | 'runners' | 'codeRunners'>,
+  options: Pick<ToolTaskOptions, 'store' | 'allowedTools' | 'runners' | 'codeRunners' | 'policy'>,
   call: { readonly tool: string; readonly agentId: string; readonly input: Record<string, unknown> },
   needRunner = true,
 ): Promise<CheckedCall> {
@@ -102,6 +111,8 @@ export async function checkCall(
       `this agent may not call ${manifest.name}@${manifest.version}`,
       { tool: `${manifest.name}@${manifest.version}`, allowed_tools: allowed },
     );
+  const ruling = options.policy === undefined ? null : await options.policy(call.agentId, manifest);
+  if (ruling !== null && !ruling.allowed) throw policyRefusal(manifest, ruling);
   const issues = checkAgainst(manifest.inputSchema, call.input);
   if (issues.length > 0)
     throw new ToolCallError(
@@ -122,26 +133,29 @@ export async function checkCall(
       // Another node may have it (the browser role, bubblewrap): a retry may land there.
       { retryable: true },
     );
-  return { manifest, input: call.input, runner };
+  return { manifest, input: call.input, runner, approvalPolicies: ruling?.approval ?? [] };
 }
 
 export function toolTaskHandler(options: ToolTaskOptions): TaskHandler {
   return async ({ task, signal, clock }) => {
     // Its shape was checked at submission, and again at claim once its references were resolved.
     const payload = task.payload as { tool: string; input?: Record<string, unknown> };
-    const { manifest, input, runner } = await checkCall(options, {
+    const checked = await checkCall(options, {
       tool: payload.tool,
       agentId: task.agentId,
       input: payload.input ?? {},
     });
+    const { manifest, input, runner } = checked;
     if (runner === undefined) throw new Error('checkCall: a runner was required');
+    const approvalRule = options.approvalRule ?? (async () => ONE_APPROVAL);
+    const wait = await awaitPolicyApproval(options.store, task, checked, () => approvalRule(task.agentId));
+    if (wait !== null) return wait;
     const { runtime } = options;
     const { storeArtifact } = callArtifacts(
       { store: runtime.artifacts, db: options.store, clock: runtime.clock },
       { taskId: task.id, goalId: task.goalId, agentId: task.agentId },
       `${manifest.name}@${manifest.version}`,
     );
-    const approvalRule = options.approvalRule ?? (async () => ONE_APPROVAL);
     // A tool task makes one call, call 0; a tool that is not read_only runs under the ledger.
     return throughLedger(
       {
