@@ -20,7 +20,14 @@ export {
   updateAgent,
 } from './agent-store.js';
 export { defaultOrgOf } from './default-org.js';
-export { DOC_TYPES, type DocType, deleteDocument, insertDocument, listDocuments } from './document-store.js';
+export {
+  DOC_TYPES,
+  type DocType,
+  type DocumentRecord,
+  deleteDocument,
+  insertDocument,
+  listDocuments,
+} from './document-store.js';
 export { GoalDocument, insertGoalDocuments } from './goal-documents.js';
 export { countCall } from './rate-windows.js';
-export { activateRevision, createRevision, listRevisions } from './revision-store.js';
+export { activateRevision, createRevision, listRevisions, type RevisionRecord } from './revision-store.js';

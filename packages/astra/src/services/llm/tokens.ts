@@ -1,4 +1,4 @@
-import { countTokens as countO200k } from 'gpt-tokenizer';
+import { countTokens as countO200k, decode, encode } from 'gpt-tokenizer';
 import type { LlmMessage, LlmRequest } from '../../ports/llm.js';
 
 /**
@@ -8,6 +8,22 @@ import type { LlmMessage, LlmRequest } from '../../ports/llm.js';
  */
 export function countTokens(text: string): number {
   return text.length === 0 ? 0 : countO200k(text);
+}
+
+/**
+ * The longest prefix of `text` found within `maxTokens` tokens by this counter: the first
+ * `maxTokens` tokens decoded, stepped back a token while the decoding is not a prefix of the text
+ * (a character split across tokens) or recounts over the limit (BPE is not additive).
+ */
+export function truncateToTokens(text: string, maxTokens: number): string {
+  if (maxTokens <= 0) return '';
+  const ids = encode(text);
+  if (ids.length <= maxTokens) return text;
+  for (let n = maxTokens; n > 0; n--) {
+    const prefix = decode(ids.slice(0, n));
+    if (text.startsWith(prefix) && countTokens(prefix) <= maxTokens) return prefix;
+  }
+  return '';
 }
 
 /** Tokens a chat message costs beyond its text (role and separators), as OpenAI documents it. */
