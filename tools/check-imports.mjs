@@ -22,6 +22,8 @@ const DRIVERS = [
   '@aws-sdk/lib-storage',
   'quickjs-emscripten-core',
   'playwright-core',
+  'openai',
+  '@anthropic-ai/sdk',
 ];
 // A statement run from a route file: a driver call, or SQL text.
 const SQL_RE = /\.query\s*[(<]|\b(?:SELECT\s|INSERT\s+INTO|DELETE\s+FROM|UPDATE\s+\w+\s+SET)\b/;

@@ -42,6 +42,11 @@ export interface AnswerStep {
   readonly chunkDelayMs?: number;
   /** Delay before the response headers (a server that does not answer). */
   readonly headersDelayMs?: number;
+  /**
+   * The stream stops after its first chunk until this settles: a test resolves it on seeing the
+   * first delta, which proves the client yields deltas as they arrive (a buffering client hangs).
+   */
+  readonly holdAfterFirstChunk?: Promise<unknown>;
   /** Destroys the socket after this many content chunks (a stream broken halfway). */
   readonly abortAfterChunks?: number;
 }
@@ -190,6 +195,8 @@ export async function streamPieces<T>(
   let sent = 0;
   for (const piece of pieces) {
     if (step.abortAfterChunks !== undefined && sent >= step.abortAfterChunks) {
+      // What was written reaches the client first; then the connection closes mid-body.
+      await new Promise<void>((resolve) => exchange.res.write('', () => resolve()));
       exchange.res.socket?.destroy();
       return false;
     }
@@ -197,6 +204,7 @@ export async function streamPieces<T>(
     if (exchange.res.destroyed) return false;
     write(piece);
     sent += 1;
+    if (sent === 1 && step.holdAfterFirstChunk !== undefined) await step.holdAfterFirstChunk;
   }
   return true;
 }
