@@ -50,6 +50,8 @@ export {
 export type { PayloadCheck, PayloadIssue } from './executor/payload-checks.js';
 export { resultSizeProblem } from './executor/result-limit.js';
 export type { TaskInterceptor } from './executor/task-interceptor.js';
+// Many callers' small writes as one batch write (the bus consumer's acks, usage rows).
+export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 // The one shape of every interceptor chain.
 export { chain, type Interceptor, type Next } from './interceptors.js';
 export {

@@ -15,11 +15,11 @@ import {
   teamMembershipRow,
   teamRow,
 } from '../../src/services/access/rows.js';
-import { tokenUsageRow } from '../../src/services/agents/admission.js';
 import { agentRow } from '../../src/services/agents/agent-store.js';
 import { documentRow } from '../../src/services/agents/document-store.js';
 import { rateWindowRow } from '../../src/services/agents/rate-windows.js';
 import { revisionRow } from '../../src/services/agents/revision-store.js';
+import { budgetCounterRow, budgetReservationRow, usageRow } from '../../src/services/cost/index.js';
 import { apiKeyRow } from '../../src/services/identity/api-keys.js';
 import { refreshTokenRow } from '../../src/services/identity/refresh-tokens.js';
 import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
@@ -53,7 +53,9 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   agentRow,
   documentRow,
   revisionRow,
-  tokenUsageRow,
+  budgetCounterRow,
+  budgetReservationRow,
+  usageRow,
   rateWindowRow,
   userRow,
   apiKeyRow,

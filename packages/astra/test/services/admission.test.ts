@@ -2,6 +2,14 @@ import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { isAstraError } from '../../src/errors/index.js';
 import { admissionFor, recordTokenUsage } from '../../src/services/agents/admission.js';
 import { updateAgent } from '../../src/services/agents/agent-store.js';
+import {
+  agentBudgetLimits,
+  BudgetLedger,
+  budgetInterceptor,
+  createPriceTable,
+} from '../../src/services/cost/index.js';
+import { systemClock } from '../../src/time/clock.js';
+import { attemptOf, resultOf, scopeOf } from '../cost/attempts.js';
 import { type KernelBackend, type KernelHarness, openKernel } from '../kernel/harness.js';
 import { testServices } from '../support/services.js';
 
@@ -57,6 +65,26 @@ describe.each(backends)('goal admission on %s', (backend) => {
     ).rows;
     await h.kernel.engine.cancelGoal(open?.id as string);
     expect(await codeOf(submit('a slot freed'))).toBe('admitted');
+  });
+
+  it('refuses goals once the LLM calls the budgets settled reach daily_token_budget', async () => {
+    await updateAgent(h.store, agentId, { dailyTokenBudget: 1000 });
+    const clock = systemClock;
+    const guard = budgetInterceptor({
+      ledger: new BudgetLedger(h.store, { clock }),
+      prices: createPriceTable(),
+      clock,
+      limits: agentBudgetLimits(h.store),
+    });
+    const scope = scopeOf({ agentId });
+    await guard(attemptOf(scope, { inputTokens: 400, maxOutputTokens: 400 }), async () =>
+      resultOf({ inputTokens: 400, outputTokens: 300 }),
+    );
+    expect(await codeOf(submit('within budget'))).toBe('admitted');
+    await guard(attemptOf(scope, { inputTokens: 200, maxOutputTokens: 100 }), async () =>
+      resultOf({ inputTokens: 200, outputTokens: 100 }),
+    );
+    expect(await codeOf(submit('over budget'))).toBe('ASTRA_TOKEN_BUDGET_EXCEEDED');
   });
 
   it('refuses goals once the day’s tokens reach daily_token_budget', async () => {

@@ -1,6 +1,7 @@
 import { AstraError } from '../../errors/index.js';
-import { bigintAsNumber, int, resultRow, tableRow, uuid } from '../../ports/sql-rows.js';
+import { int, resultRow } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import { tokensUsedToday } from '../cost/index.js';
 import { agentRow } from './agent-store.js';
 
 /**
@@ -10,14 +11,10 @@ import { agentRow } from './agent-store.js';
  * - drain_mode → ASTRA_AGENT_DRAINING (503);
  * - max_concurrent_goals: goals pending, waiting for plan approval, blocked or active ≥ the limit → ASTRA_GOAL_LIMIT_REACHED (429);
  * - daily_token_budget: tokens used today (UTC) ≥ the budget → ASTRA_TOKEN_BUDGET_EXCEEDED (429).
- * `recordTokenUsage` is the accounting hook the LLM service feeds.
+ * The tokens are the budgets' ledger's (services/cost): every LLM call settles there.
  */
 const agentLimits = agentRow.pick('drainMode', 'maxConcurrentGoals', 'dailyTokenBudget');
 const openGoals = resultRow('goals count', { n: int });
-
-/** The one decoder of an `agent_token_usage` row (its `day` is only ever a filter). */
-export const tokenUsageRow = tableRow('agent_token_usage', { agentId: uuid, tokens: bigintAsNumber });
-const tokensUsed = tokenUsageRow.pick('tokens');
 
 export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor) => Promise<void> {
   return async (tx) => {
@@ -60,26 +57,4 @@ export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor
   };
 }
 
-const utcDay = (at: Date): string => at.toISOString().slice(0, 10);
-
-export async function tokensUsedToday(db: SqlExecutor, agentId: string, now: Date): Promise<number> {
-  const { rows } = await db.query(
-    `SELECT tokens FROM agent_token_usage WHERE agent_id = $1 AND day = $2::date`,
-    [agentId, utcDay(now)],
-  );
-  return tokensUsed.first(rows)?.tokens ?? 0;
-}
-
-/** Adds tokens to the agent's count for the UTC day of `now`. */
-export async function recordTokenUsage(
-  db: SqlExecutor,
-  agentId: string,
-  tokens: number,
-  now: Date,
-): Promise<void> {
-  await db.query(
-    `INSERT INTO agent_token_usage (agent_id, day, tokens) VALUES ($1, $2::date, $3)
-     ON CONFLICT (agent_id, day) DO UPDATE SET tokens = agent_token_usage.tokens + EXCLUDED.tokens`,
-    [agentId, utcDay(now), tokens],
-  );
-}
+export { recordTokenUsage, tokensUsedToday } from '../cost/index.js';
