@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LlmProviderError, type LlmScope, type LlmUsage } from '../../src/ports/llm.js';
-import type { LlmAttempt, LlmAttemptResult } from '../../src/services/cost/index.js';
+import type { LlmAttempt, LlmAttemptResult } from '../../src/services/llm/index.js';
 
 /** Attempts and their outcomes as the router hands them to its attempt interceptors. */
 export const DEFAULT_ORG = '00000000-0000-4000-8000-000000000001';
@@ -17,7 +17,13 @@ export function attemptOf(
   const [provider = '', name = ''] = ref.split('/');
   return {
     call: { scope, messages: [{ role: 'user', content: 'hi' }] },
-    model: { ref, provider, name, tier: 'standard' },
+    model: {
+      ref,
+      provider,
+      name,
+      tier: 'standard',
+      capabilities: { tools: true, jsonSchema: true, contextTokens: 128_000, maxOutputTokens: 16_384 },
+    },
     request: { model: name, messages: [{ role: 'user', content: 'hi' }] },
     estimate: { inputTokens: options.inputTokens ?? 100, maxOutputTokens: options.maxOutputTokens ?? 100 },
     index: 0,

@@ -4,7 +4,6 @@
  * the agent's daily token count goal admission reads. Other services import this file only.
  */
 export { recordTokenUsage, tokensUsedToday } from './agent-usage.js';
-export type { AttemptModel, LlmAttempt, LlmAttemptResult } from './attempt.js';
 export { type BudgetInterceptorOptions, budgetInterceptor, budgetLines } from './budget-interceptor.js';
 export {
   type BudgetAmount,
