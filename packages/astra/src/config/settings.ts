@@ -23,6 +23,7 @@ import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
 import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
 import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retention.js';
+import { LLM_SETTINGS } from './llm-settings.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -646,6 +647,7 @@ export const SETTINGS = {
     default: EXECUTOR_DEFAULTS.drainTimeoutMs,
     description: 'How long shutdown waits for in-flight work.',
   },
+  ...LLM_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -27,13 +27,13 @@ export interface LlmLimit {
   /** The provider name, model ref or key it applies to; `*` gives each one its own counters. */
   readonly match: string;
   /** Attempts per window. */
-  readonly requests?: number;
+  readonly requests?: number | undefined;
   /** Tokens (input + output) per window. */
-  readonly tokens?: number;
+  readonly tokens?: number | undefined;
   /** Default 60 000. */
-  readonly windowMs?: number;
+  readonly windowMs?: number | undefined;
   /** Attempts running at once. */
-  readonly maxInFlight?: number;
+  readonly maxInFlight?: number | undefined;
 }
 
 export interface LimitRequest {

@@ -14,10 +14,10 @@ export interface ModelSpec {
   /** `provider/name`. */
   readonly ref: string;
   readonly tier: ModelTier;
-  readonly tools?: boolean;
-  readonly jsonSchema?: boolean;
-  readonly contextTokens?: number;
-  readonly maxOutputTokens?: number;
+  readonly tools?: boolean | undefined;
+  readonly jsonSchema?: boolean | undefined;
+  readonly contextTokens?: number | undefined;
+  readonly maxOutputTokens?: number | undefined;
 }
 
 export function parseModelRef(ref: string): { provider: string; name: string } | null {

@@ -15,14 +15,16 @@ import type { ModelCatalog } from './catalog.js';
  * (ASTRA_LLM_NO_CAPABLE_MODEL).
  */
 export interface RoutingRule {
-  readonly name?: string;
-  readonly when?: {
-    readonly taskType?: string | readonly string[];
-    readonly tier?: ModelTier | readonly ModelTier[];
-    readonly minInputTokens?: number;
-    readonly maxInputTokens?: number;
-    readonly agentId?: string | readonly string[];
-  };
+  readonly name?: string | undefined;
+  readonly when?:
+    | {
+        readonly taskType?: string | readonly string[] | undefined;
+        readonly tier?: ModelTier | readonly ModelTier[] | undefined;
+        readonly minInputTokens?: number | undefined;
+        readonly maxInputTokens?: number | undefined;
+        readonly agentId?: string | readonly string[] | undefined;
+      }
+    | undefined;
   /** Model refs, aliases or tiers, tried in this order. */
   readonly use: readonly string[];
 }
