@@ -224,6 +224,39 @@ export interface ClaimedTask {
   readonly lease_expires_at: string;
 }
 
+export interface DailyCost {
+  readonly days: number;
+  readonly rows: readonly DailyCostRow[];
+}
+
+/** One day's LLM usage of one agent on one model. */
+export interface DailyCostRow {
+  /** The UTC day, `YYYY-MM-DD`. */
+  readonly day: string;
+  readonly org_id: string;
+  readonly agent_id: string | null;
+  /** `provider/model`. */
+  readonly model: string;
+  /** Attempts recorded (retries and fallbacks each count). */
+  readonly calls: number;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+  readonly cached_tokens: number;
+  readonly cost_dollars: number;
+  /** The same as `day` (upstream name). */
+  readonly Day: string;
+  /** The same as `agent_id`, '' when none (upstream name). */
+  readonly AgentID: string;
+  /** The same as `model` (upstream name). */
+  readonly Model: string;
+  /** The same as `tokens_in` (upstream name). */
+  readonly TokensIn: number;
+  /** The same as `tokens_out` (upstream name). */
+  readonly TokensOut: number;
+  /** The same as `cost_dollars` (upstream name). */
+  readonly CostDollars: number;
+}
+
 export interface EgressRecord {
   readonly id: number;
   readonly task_id: string | null;
@@ -380,6 +413,28 @@ export interface Goal {
   readonly progress: {
     readonly [key: string]: number;
   };
+}
+
+/** A goal's LLM spend: the ledger's totals and the recorded usage by model. */
+export interface GoalCost {
+  readonly goal_id: string;
+  /** Tokens the goal's LLM calls used (the budgets' ledger). */
+  readonly tokens_used: number;
+  readonly cost_dollars: number;
+  /** Held by calls in flight. */
+  readonly tokens_reserved: number;
+  readonly dollars_reserved: number;
+  /** The limit its last call was checked against; null: none. */
+  readonly token_budget: number | null;
+  readonly dollar_budget: number | null;
+  readonly by_model: ReadonlyArray<{
+    readonly model: string;
+    readonly calls: number;
+    readonly tokens_in: number;
+    readonly tokens_out: number;
+    readonly cached_tokens: number;
+    readonly cost_dollars: number;
+  }>;
 }
 
 /** A goal as stored. */
@@ -1134,7 +1189,16 @@ export interface GetAgentProfileResponse {
 
 export type GetApprovalResponse = ApprovalDetails;
 
+export type GetDailyCostResponse = DailyCost;
+
+export interface GetDailyCostOptions {
+  readonly days?: number;
+  readonly org_id?: string;
+}
+
 export type GetGoalResponse = Goal;
+
+export type GetGoalCostResponse = GoalCost;
 
 export interface GetGoalDetailsResponse {
   readonly goal: GoalRecord;
@@ -1661,7 +1725,7 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (100 operations). */
+/** Every operation of Astra's API, one method each (102 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2100,6 +2164,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * LLM usage by UTC day, agent and model over the last `days` days (default 7, today included), newest first: the rows of the agents the caller may see, and the agent-less calls of the caller's organizations; `org_id` narrows to one organization. Rows carry upstream's field names too.
+   * `GET /cost/daily`
+   */
+  getDailyCost(options: GetDailyCostOptions = {}): Promise<GetDailyCostResponse> {
+    return this.send<GetDailyCostResponse>({
+      method: 'GET',
+      path: `/cost/daily`,
+      query: { days: options.days, org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
    * A page that shows this document (no credentials: it holds no data, only the contract).
    * `GET /docs`
    */
@@ -2115,6 +2192,18 @@ export abstract class AstraOperations {
     return this.send<GetGoalResponse>({
       method: 'GET',
       path: `/goals/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * A goal's LLM spend: tokens and dollars used and held by calls in flight (the budgets' ledger), its budget, and the recorded usage by model.
+   * `GET /goals/{id}/cost`
+   */
+  getGoalCost(id: string): Promise<GetGoalCostResponse> {
+    return this.send<GetGoalCostResponse>({
+      method: 'GET',
+      path: `/goals/${encodeURIComponent(id)}/cost`,
       statuses: [200],
     });
   }

@@ -12,6 +12,7 @@ import { revisionRoutes } from '../services/agents/routes-revisions.js';
 import { type ApiOptions, type RoutePlugin, routePlugin } from '../services/api/index.js';
 import type { ApprovalSettings } from '../services/approvals/index.js';
 import { approvalRoutes } from '../services/approvals/routes-approvals.js';
+import { costRoutes } from '../services/cost/routes-cost.js';
 import { auditRoutes } from '../services/events/routes-audit.js';
 import { eventRoutes } from '../services/events/routes-events.js';
 import { goalRoutes } from '../services/goals/routes-goals.js';
@@ -106,6 +107,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(documentRoutes, { store }),
       routePlugin(revisionRoutes, { store, access, reads }),
       routePlugin(goalRoutes, { ...submission, access, engine, reads }),
+      routePlugin(costRoutes, { store, access, clock }),
       routePlugin(taskRoutes, { store, engine, reads }),
       routePlugin(workerRoutes, { store }),
       routePlugin(remoteWorkerRoutes, { workers: parts.remoteWorkers, access, clock }),
