@@ -87,6 +87,18 @@ export const TOOL_RUNTIME_SETTINGS: readonly SettingKey[] = [
   'browserActionTimeoutMs',
 ];
 
+/** Where LLM providers come from (app/llm-providers.ts). */
+const LLM_PROVIDER_SETTINGS: readonly SettingKey[] = [
+  'llmProviders',
+  'openaiApiKey',
+  'openaiBaseUrl',
+  'anthropicApiKey',
+  'anthropicBaseUrl',
+  'ollamaHost',
+  'llmDetectOllama',
+  'llmDetectTimeoutMs',
+];
+
 export const SERVER_SETTINGS: readonly SettingKey[] = [
   'host',
   'port',
@@ -119,4 +131,5 @@ export const SERVER_SETTINGS: readonly SettingKey[] = [
   'admissionConcurrency',
   'admissionMaxWaitMs',
   ...TOOL_RUNTIME_SETTINGS,
+  ...LLM_PROVIDER_SETTINGS,
 ];

@@ -12,8 +12,15 @@ export function registerConfig(program: Command, context: CliContext): void {
     const shown = describeConfig(loadConfig(configInput(options, context.env)));
     for (const key of Object.keys(SETTINGS) as SettingKey[]) {
       const entry = shown[key];
-      const value = entry === undefined ? '(unset)' : `${String(entry.value)}  [${entry.source}]`;
+      const value = entry === undefined ? '(unset)' : `${shownValue(entry.value)}  [${entry.source}]`;
       context.output.out(`${key.padEnd(24)} ${SETTINGS[key].env.padEnd(32)} ${value}`);
     }
   });
+}
+
+/** Lists of objects (llmProviders) print as JSON, their secrets as [redacted] (Secret.toJSON). */
+function shownValue(value: unknown): string {
+  return Array.isArray(value) && value.some((item) => typeof item === 'object')
+    ? JSON.stringify(value)
+    : String(value);
 }

@@ -2,6 +2,7 @@ import type { Command } from 'commander';
 import { resolveAdminToken } from '../../app/admin-token.js';
 import { browserPresent } from '../../app/browser-runtime.js';
 import { ensureDataDir } from '../../app/data-dir/ensure-data-dir.js';
+import { describeLlmProviders, openLlmProviders } from '../../app/llm-providers.js';
 import { ROLES, type Role, startNode } from '../../app/node.js';
 import { loadConfig } from '../../config/index.js';
 import { AstraError } from '../../errors/index.js';
@@ -73,6 +74,8 @@ async function runNode(
   const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
   const mode = config.postgresUrl === undefined ? 'embedded' : 'single-node';
   context.output.out(`astra: starting ${roles.join(', ')} (${mode}, data dir ${config.dataDir})`);
+  const llm = await openLlmProviders(config, { logger });
+  for (const line of describeLlmProviders(llm.found)) context.output.out(line);
   useOwnerOnlyUmask();
   let adminToken: string | undefined;
   if (roles.includes('gateway')) {
@@ -106,5 +109,6 @@ async function runNode(
   const signal = await stopRequested;
   context.output.out(`astra: ${signal} received, shutting down`);
   await node.stop();
+  await Promise.all(llm.providers.map((provider) => provider.close()));
   context.output.out('astra: stopped');
 }
