@@ -618,6 +618,34 @@ export interface PolicyVersion {
   readonly active: boolean;
 }
 
+export interface Prompt {
+  readonly org_id: string;
+  readonly name: string;
+  readonly version: number;
+  readonly body: string;
+  readonly variables_schema: {
+    readonly [key: string]: unknown;
+  };
+  readonly created_by: string;
+  readonly created_at: string;
+}
+
+export interface PromptExperiment {
+  readonly id: string;
+  readonly org_id: string;
+  readonly prompt_name: string;
+  readonly description: string;
+  readonly subject: 'agent' | 'goal';
+  readonly variants: ReadonlyArray<{
+    readonly version: number;
+    readonly weight: number;
+  }>;
+  readonly status: 'running' | 'stopped';
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly stopped_at: string | null;
+}
+
 export interface Readiness {
   readonly ready: boolean;
   readonly checks: {
@@ -1095,6 +1123,17 @@ export interface DeleteDocumentResponse {
   readonly deleted: true;
 }
 
+export interface DeletePromptResponse {
+  readonly name: string;
+  readonly version: number;
+  readonly deleted: true;
+}
+
+export interface DeletePromptOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+}
+
 export interface DeleteSessionResponse {
   readonly logged_out: true;
 }
@@ -1237,6 +1276,31 @@ export interface GetPolicyVersionResponse {
   readonly policies: string;
 }
 
+export type GetPromptResponse = Prompt;
+
+export interface GetPromptOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+}
+
+export type GetPromptExperimentResponse = PromptExperiment;
+
+export interface GetPromptExperimentReportResponse {
+  readonly experiment: PromptExperiment;
+  readonly variants: ReadonlyArray<{
+    readonly version: number;
+    readonly weight: number;
+    /** Subjects assigned to it. */
+    readonly assigned: number;
+    /** Outcomes recorded. */
+    readonly count: number;
+    /** Successes over outcomes; null before any. */
+    readonly success_rate: number | null;
+    readonly mean_cost_usd: number | null;
+    readonly mean_score: number | null;
+  }>;
+}
+
 export interface GetStatsResponse {
   readonly goals: {
     readonly [key: string]: number;
@@ -1369,6 +1433,36 @@ export interface ListPendingApprovalsOptions {
 
 export interface ListPolicyVersionsResponse {
   readonly versions: readonly PolicyVersion[];
+}
+
+export interface ListPromptExperimentsResponse {
+  readonly experiments: readonly PromptExperiment[];
+}
+
+export interface ListPromptExperimentsOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+  readonly status?: 'running' | 'stopped';
+  readonly prompt_name?: string;
+}
+
+export interface ListPromptsResponse {
+  readonly prompts: readonly Prompt[];
+}
+
+export interface ListPromptsOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+}
+
+export interface ListPromptVersionsResponse {
+  readonly name: string;
+  readonly versions: readonly Prompt[];
+}
+
+export interface ListPromptVersionsOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
 }
 
 export interface ListRevisionsResponse {
@@ -1586,6 +1680,23 @@ export interface RemoveToolVersionResponse {
   readonly deleted: true;
 }
 
+export interface RenderPromptResponse {
+  readonly name: string;
+  readonly version: number;
+  readonly text: string;
+  /** Tokens of the text (o200k). */
+  readonly tokens: number;
+}
+
+export interface RenderPromptBody {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+  /** Default {}. */
+  readonly variables?: {
+    readonly [key: string]: unknown;
+  };
+}
+
 export interface ResetUserPasswordResponse {
   readonly id: string;
   /** Only when the password was generated. */
@@ -1605,6 +1716,23 @@ export interface RevokeServiceTokenResponse {
   readonly id: string;
   readonly revoked: true;
 }
+
+export type StartPromptExperimentResponse = PromptExperiment;
+
+export interface StartPromptExperimentBody {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+  readonly prompt_name: string;
+  readonly description?: string;
+  /** Assign a variant per agent or per goal. */
+  readonly subject: 'agent' | 'goal';
+  readonly variants: ReadonlyArray<{
+    readonly version: number;
+    readonly weight: number;
+  }>;
+}
+
+export type StopPromptExperimentResponse = PromptExperiment;
 
 export interface StopWorkerResponse {
   readonly worker_id: string;
@@ -1725,7 +1853,21 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
-/** Every operation of Astra's API, one method each (102 operations). */
+export type WritePromptResponse = Prompt;
+
+export interface WritePromptBody {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+  readonly name: string;
+  readonly version: number;
+  readonly body: string;
+  /** JSON Schema of the variables; default {"type": "object"}. */
+  readonly variables_schema?: {
+    readonly [key: string]: unknown;
+  };
+}
+
+/** Every operation of Astra's API, one method each (113 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2053,6 +2195,23 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Delete a template version (the organization's admins); refused while a running experiment has it as a variant. The deletion is an event naming who made it.
+   * `DELETE /prompts/{name}/{version}`
+   */
+  deletePrompt(
+    name: string,
+    version: number,
+    options: DeletePromptOptions = {},
+  ): Promise<DeletePromptResponse> {
+    return this.send<DeletePromptResponse>({
+      method: 'DELETE',
+      path: `/prompts/${encodeURIComponent(name)}/${encodeURIComponent(version)}`,
+      query: { org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
    * End a session: every refresh token of the login that issued this one stops working (access tokens lapse within 15 minutes).
    * `POST /logout`
    */
@@ -2295,6 +2454,43 @@ export abstract class AstraOperations {
   }
 
   /**
+   * One version of a template (upstream's shape); `latest` for the highest version.
+   * `GET /prompts/{name}/{version}`
+   */
+  getPrompt(name: string, version: number, options: GetPromptOptions = {}): Promise<GetPromptResponse> {
+    return this.send<GetPromptResponse>({
+      method: 'GET',
+      path: `/prompts/${encodeURIComponent(name)}/${encodeURIComponent(version)}`,
+      query: { org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * One experiment (members of its organization).
+   * `GET /prompts/experiments/{id}`
+   */
+  getPromptExperiment(id: string): Promise<GetPromptExperimentResponse> {
+    return this.send<GetPromptExperimentResponse>({
+      method: 'GET',
+      path: `/prompts/experiments/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Per variant: subjects assigned, outcomes recorded, success rate, mean cost and mean evaluation score.
+   * `GET /prompts/experiments/{id}/report`
+   */
+  getPromptExperimentReport(id: string): Promise<GetPromptExperimentReportResponse> {
+    return this.send<GetPromptExperimentReportResponse>({
+      method: 'GET',
+      path: `/prompts/experiments/${encodeURIComponent(id)}/report`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Counts of goals, tasks, agents and workers by status.
    * `GET /stats`
    */
@@ -2524,6 +2720,48 @@ export abstract class AstraOperations {
    */
   listPolicyVersions(): Promise<ListPolicyVersionsResponse> {
     return this.send<ListPolicyVersionsResponse>({ method: 'GET', path: `/policies`, statuses: [200] });
+  }
+
+  /**
+   * The organization's experiments, newest first; optionally by status or template.
+   * `GET /prompts/experiments`
+   */
+  listPromptExperiments(options: ListPromptExperimentsOptions = {}): Promise<ListPromptExperimentsResponse> {
+    return this.send<ListPromptExperimentsResponse>({
+      method: 'GET',
+      path: `/prompts/experiments`,
+      query: { org_id: options.org_id, status: options.status, prompt_name: options.prompt_name },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * The organization's templates: the latest version of each, by name (its members).
+   * `GET /prompts`
+   */
+  listPrompts(options: ListPromptsOptions = {}): Promise<ListPromptsResponse> {
+    return this.send<ListPromptsResponse>({
+      method: 'GET',
+      path: `/prompts`,
+      query: { org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Every version of a template, newest first.
+   * `GET /prompts/{name}`
+   */
+  listPromptVersions(
+    name: string,
+    options: ListPromptVersionsOptions = {},
+  ): Promise<ListPromptVersionsResponse> {
+    return this.send<ListPromptVersionsResponse>({
+      method: 'GET',
+      path: `/prompts/${encodeURIComponent(name)}`,
+      query: { org_id: options.org_id },
+      statuses: [200],
+    });
   }
 
   /**
@@ -2804,6 +3042,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * A version (or `latest`) rendered with variables, checked against its `variables_schema`.
+   * `POST /prompts/{name}/{version}/render`
+   */
+  renderPrompt(name: string, version: number, body: RenderPromptBody = {}): Promise<RenderPromptResponse> {
+    return this.send<RenderPromptResponse>({
+      method: 'POST',
+      path: `/prompts/${encodeURIComponent(name)}/${encodeURIComponent(version)}/render`,
+      body,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Set a new password for a user (super-admin): the given one, or a generated one returned in this answer only. Ends the user's sessions.
    * `POST /users/{id}/reset-password`
    */
@@ -2836,6 +3087,31 @@ export abstract class AstraOperations {
     return this.send<RevokeServiceTokenResponse>({
       method: 'DELETE',
       path: `/agents/${encodeURIComponent(id)}/service-tokens/${encodeURIComponent(tokenId)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Start an A/B experiment over a template's versions (the organization's admins): each agent or goal (`subject`) gets a variant by weight, the same one every time. At most one runs per template.
+   * `POST /prompts/experiments`
+   */
+  startPromptExperiment(body: StartPromptExperimentBody): Promise<StartPromptExperimentResponse> {
+    return this.send<StartPromptExperimentResponse>({
+      method: 'POST',
+      path: `/prompts/experiments`,
+      body,
+      statuses: [201],
+    });
+  }
+
+  /**
+   * Stop an experiment (the organization's admins): calls go back to the template's latest version; assignments and outcomes stay for the report. Stopping a stopped one answers it as it is.
+   * `POST /prompts/experiments/{id}/stop`
+   */
+  stopPromptExperiment(id: string): Promise<StopPromptExperimentResponse> {
+    return this.send<StopPromptExperimentResponse>({
+      method: 'POST',
+      path: `/prompts/experiments/${encodeURIComponent(id)}/stop`,
       statuses: [200],
     });
   }
@@ -2935,5 +3211,13 @@ export abstract class AstraOperations {
       body,
       statuses: [200],
     });
+  }
+
+  /**
+   * Write a template version (the organization's admins; upstream's upsert shape). Versions are immutable: the same body and schema again answer the stored version (200); another under a written version is refused (409). Every placeholder must be declared by `variables_schema`.
+   * `POST /prompts`
+   */
+  writePrompt(body: WritePromptBody): Promise<WritePromptResponse> {
+    return this.send<WritePromptResponse>({ method: 'POST', path: `/prompts`, body, statuses: [200, 201] });
   }
 }

@@ -1,4 +1,5 @@
 import type { TaskEngine } from '../kernel/index.js';
+import type { Cache } from '../ports/cache.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import type { AccessControl } from '../services/access/access-control.js';
 import { accessRoutes } from '../services/access/routes-access.js';
@@ -24,6 +25,9 @@ import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import { PromptLibrary } from '../services/prompts/index.js';
+import { experimentRoutes } from '../services/prompts/routes-experiments.js';
+import { promptRoutes } from '../services/prompts/routes-prompts.js';
 import type { ReadModel } from '../services/reads/read-model.js';
 import { taskRoutes } from '../services/tasks/routes-tasks.js';
 import { egressRoutes } from '../services/tools/routes-egress.js';
@@ -53,6 +57,8 @@ export interface ApiParts {
   readonly routes?: readonly RoutePlugin[];
   /** The node's tool runners and runtime (artifacts, egress, secrets), for the tool runtime's routes. */
   readonly tools: ApiToolParts;
+  /** The node's cache, for reads of prompt versions (none: they go to SQL). */
+  readonly cache?: Cache;
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -79,6 +85,7 @@ export interface ApiSettings {
  */
 export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
   const { store, engine, reads, actors, identity, access, clock } = parts;
+  const prompts = new PromptLibrary({ store, ...(parts.cache === undefined ? {} : { cache: parts.cache }) });
   const submission: GoalSubmissionOptions = {
     store,
     actors,
@@ -124,6 +131,8 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(accessRoutes, { store, access }),
       routePlugin(toolRoutes, { store }),
       routePlugin(egressRoutes, { store }),
+      routePlugin(promptRoutes, { store, access, library: prompts }),
+      routePlugin(experimentRoutes, { store, access }),
       ...(parts.routes ?? []),
       ...toolRuntimeRoutes(parts, submission),
       routePlugin(eventRoutes, {

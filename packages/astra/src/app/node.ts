@@ -328,6 +328,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             store: requestStore,
             engine: kernelNow.engine,
             reads,
+            cache: backends.cache,
             actors,
             admission,
             identity,

@@ -4,6 +4,7 @@ import { expectedOnAgent, expectedOnOrgA, isUnauthenticated, type Outcome } from
 import { AGENTS, type Fixture, INVITATION_STATES, PASSWORD, PLAN, ROLES, World } from './fixture.js';
 import { type Case, casesOf, type Operation, operationsOf, prepare } from './matrix-cases.js';
 import { type MatrixServer, startMatrixServer } from './matrix-server.js';
+import { preparePrompts, promptCases } from './prompt-cases.js';
 
 /**
  * The role × endpoint access matrix: every operation of the served OpenAPI document whose access
@@ -518,6 +519,23 @@ describe('filtered and self routes', () => {
             );
         }
     }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('prompt routes (filtered: the organization they name)', () => {
+  it('answers every role on each prompt route with A named as the rule on A says', async () => {
+    const cases = promptCases(server, world, f, await preparePrompts(server, f));
+    const failures: string[] = [];
+    for (const c of cases)
+      for (const role of ROLES) {
+        const { method, target, body } = await c.request();
+        const answer = await server.call(method, target, f.credentials[role], body);
+        const expected = expectedOnOrgA(role, c.action);
+        const got = outcomeOf(answer.status, answer.body);
+        if (got !== expected)
+          failures.push(`${c.label} ${role}: expected ${expected}, got ${got} (${answer.status})`);
+      }
     expect(failures).toEqual([]);
   });
 });

@@ -26,6 +26,12 @@ import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
 import { mcpServerRow } from '../../src/services/mcp/index.js';
+import {
+  assignmentRow,
+  experimentRow,
+  outcomeRow,
+  promptTemplateRow,
+} from '../../src/services/prompts/index.js';
 import { taskArtifactRow } from '../../src/services/tools/artifact-ledger.js';
 import { egressLogRow } from '../../src/services/tools/egress-log.js';
 import { effectRow } from '../../src/services/tools/index.js';
@@ -75,6 +81,10 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   egressLogRow,
   mcpServerRow,
   taskArtifactRow,
+  promptTemplateRow,
+  experimentRow,
+  assignmentRow,
+  outcomeRow,
 ];
 
 /** Tables no store reads a row of, and why. */
