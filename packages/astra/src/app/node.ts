@@ -46,6 +46,8 @@ import { type Backends, openBackends, type RunMode } from './backends.js';
 import { goalLogs } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
+import type { OpenedLlmProviders } from './llm-providers.js';
+import { type LlmRuntime, openLlmRuntime } from './llm-runtime.js';
 import { openMcp } from './mcp-wiring.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { toolPolicyOf } from './tool-policy.js';
@@ -72,6 +74,8 @@ export interface RunningNode {
   readonly backends: Backends;
   readonly kernel: TaskKernel;
   readonly workerId: string | null;
+  /** The LLM router every model call of this node goes through (llm-runtime.ts). */
+  readonly llm: LlmRuntime['router'];
   stop(): Promise<void>;
 }
 
@@ -96,6 +100,8 @@ export interface NodeDeps {
   readonly toolRunners?: ReadonlyMap<string, ToolRunner>;
   /** `ASTRA_SECRET_<NAME>[_FILE]` entries from the environment, for the env secret store. */
   readonly secretEnv?: readonly SecretEnvEntry[];
+  /** LLM providers opened already (`astra up` prints them first); default: found from the config. */
+  readonly llmProviders?: OpenedLlmProviders;
   /** Called with each migration file as it is applied, for progress output. */
   readonly onMigration?: (name: string) => void;
   /**
@@ -142,6 +148,17 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       browser: has('browser'),
     });
     stops.push(() => tools.close());
+    const llm = await openLlmRuntime(config, {
+      clock: deps.clock,
+      logger: log,
+      store: backends.store,
+      bus: backends.bus,
+      cache: backends.cache,
+      ...(deps.llmProviders === undefined ? {} : { providers: deps.llmProviders }),
+      consume: has('executor'),
+      consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+    });
+    stops.push(() => llm.close());
     const approvalSettings: ApprovalSettings = {
       riskyTaskTypes: config.riskyTaskTypes,
       ttlSeconds: config.approvalTtlSeconds,
@@ -381,6 +398,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       backends,
       kernel: kernelNow,
       workerId: executor?.workerId ?? null,
+      llm: llm.router,
       stop: stopAll,
     };
   } catch (error) {

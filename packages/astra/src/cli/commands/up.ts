@@ -96,6 +96,7 @@ async function runNode(
     logger,
     roles,
     secretEnv,
+    llmProviders: llm,
     ...(context.toolRunners === undefined ? {} : { toolRunners: context.toolRunners }),
     ...(adminToken === undefined ? {} : { adminToken }),
     onMigration: (name) => context.output.out(`astra: applied migration ${name}`),
