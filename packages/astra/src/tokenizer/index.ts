@@ -4,10 +4,13 @@ import type { LlmMessage, LlmRequest } from '../ports/llm.js';
 /**
  * Token counts with a real BPE tokenizer (o200k, the encoding of OpenAI's current models). Other
  * providers' tokenizers differ by a few percent; budgets reserve on this count and settle on what
- * the provider reports, so the difference is never spent unaccounted.
+ * the provider reports, so the difference is never spent unaccounted. A special token written in a
+ * text (`<|endoftext|>` in a user's document) counts as the plain text it is, never as an error.
  */
+const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
+
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : countO200k(text);
+  return text.length === 0 ? 0 : countO200k(text, PLAIN_TEXT);
 }
 
 /**
@@ -17,7 +20,7 @@ export function countTokens(text: string): number {
  */
 export function truncateToTokens(text: string, maxTokens: number): string {
   if (maxTokens <= 0) return '';
-  const ids = encode(text);
+  const ids = encode(text, PLAIN_TEXT);
   if (ids.length <= maxTokens) return text;
   for (let n = maxTokens; n > 0; n--) {
     const prefix = decode(ids.slice(0, n));

@@ -77,4 +77,4 @@ export {
   toolRiskTiers,
 } from './tool-store.js';
 export { checkToolPayload, type ToolTaskOptions, toolTaskHandler, withToolTasks } from './tool-task.js';
-export { type Workspace, Workspaces } from './workspace.js';
+export { type Workspace, Workspaces, workspacePathProblem } from './workspace.js';

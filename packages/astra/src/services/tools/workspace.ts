@@ -27,6 +27,14 @@ export class Workspaces {
   }
 }
 
+/** Why a path is not a workspace-relative one (before any link is followed), or null when it is. */
+export function workspacePathProblem(relative: string): string | null {
+  if (relative.includes('\0') || relative.includes('\\')) return 'holds a NUL or a backslash';
+  if (path.isAbsolute(relative)) return 'is absolute: paths are relative to the goal workspace';
+  if (relative.split('/').includes('..')) return 'has a .. segment';
+  return null;
+}
+
 export interface WorkspaceEntry {
   readonly name: string;
   readonly type: 'file' | 'directory' | 'other';
@@ -42,14 +50,7 @@ export class Workspace {
 
   /** The absolute path of a workspace-relative one; ASTRA_TOOL_PATH_INVALID when it is not one. */
   resolve(relative: string): string {
-    const problem =
-      relative.includes('\0') || relative.includes('\\')
-        ? 'holds a NUL or a backslash'
-        : path.isAbsolute(relative)
-          ? 'is absolute: paths are relative to the goal workspace'
-          : relative.split('/').includes('..')
-            ? 'has a .. segment'
-            : null;
+    const problem = workspacePathProblem(relative);
     if (problem !== null) throw pathError(relative, problem);
     return path.join(this.dir, relative);
   }
