@@ -140,7 +140,10 @@ export function codeGenerateHandler(options: LlmTaskOptions): TaskHandler {
       result = await ask(format);
     } catch (error) {
       // No model here answers under a schema: ask for fenced blocks instead.
-      const incapable = error instanceof LlmTaskError && error.code === 'ASTRA_LLM_NO_CAPABLE_MODEL';
+      const incapable =
+        error instanceof LlmTaskError &&
+        error.code === 'ASTRA_LLM_NO_CAPABLE_MODEL' &&
+        String(error.details.needs ?? '').includes('json_schema');
       if (!incapable || (payload.format !== undefined && payload.format !== 'auto')) throw error;
       format = 'fenced';
       result = await ask(format);
