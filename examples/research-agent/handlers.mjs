@@ -43,6 +43,43 @@ export const handlers = {
   },
 };
 
+/**
+ * The tool the worker serves (docs/workers.md, "Tools served by a worker"): `research.page_words`
+ * fetches a page and answers its word count. Astra registers its manifest when the worker
+ * registers, checks every call's input against the schema before the worker sees it, and checks
+ * the output against the output schema.
+ */
+export const tools = [
+  {
+    spec: {
+      name: 'research.page_words',
+      version: '1.0.0',
+      description: 'Fetches a page and counts the words it uses (stop words left out).',
+      inputSchema: {
+        type: 'object',
+        properties: { url: { type: 'string', pattern: '^https?://' } },
+        required: ['url'],
+        additionalProperties: false,
+      },
+      outputSchema: {
+        type: 'object',
+        properties: { url: { type: 'string' }, words: { type: 'integer', minimum: 0 } },
+        required: ['url', 'words'],
+      },
+      riskTier: 'low',
+      sideEffect: 'read_only',
+    },
+    handler: async ({ url }, { signal }) => {
+      const response = await fetch(url, { signal });
+      const text = await response.text();
+      if (response.status >= 400 && response.status < 500)
+        throw new FatalTaskError(`${url} answered ${response.status}`);
+      if (!response.ok) throw new Error(`${url} answered ${response.status}`);
+      return { url, words: words(text).length };
+    },
+  },
+];
+
 function words(text) {
   return (text.toLowerCase().match(/[a-z]+/g) ?? []).filter((word) => !STOP_WORDS.has(word));
 }

@@ -1,11 +1,11 @@
 #!/usr/bin/env node
 import { AstraClient, Worker } from '@astra/sdk';
-import { handlers } from './handlers.mjs';
+import { handlers, tools } from './handlers.mjs';
 
 /**
  * The research agent's worker: runs `research.fetch` and `research.summarize` for the tasks of
- * your organization's agents until SIGTERM or SIGINT, then drains (running tasks finish, or go
- * back to the queue) and exits.
+ * your organization's agents, and serves the tool `research.page_words` to their `tool` tasks,
+ * until SIGTERM or SIGINT, then drains (running tasks finish, or go back to the queue) and exits.
  *
  *   ASTRA_URL=http://127.0.0.1:8080 ASTRA_API_KEY=ak_... node examples/research-agent/worker.mjs
  *
@@ -41,6 +41,7 @@ const worker = new Worker({
     console.error(`worker: ${context}: ${error instanceof Error ? error.message : error}`),
 });
 
+for (const { spec, handler } of tools) worker.tool(spec, handler);
 await worker.start();
 // stop() runs on SIGTERM/SIGINT (handleSignals); the process ends when it has drained.
 

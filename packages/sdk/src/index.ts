@@ -5,10 +5,13 @@ export * from './operations.js';
 export type { ApprovalStatus, GoalDocument, NewAgent, NewGoal } from './resources.js';
 export {
   FatalTaskError,
+  type ToolCallContext,
+  type ToolHandler,
   Worker,
   type WorkerContext,
   type WorkerEvent,
   type WorkerHandler,
   type WorkerOptions,
   type WorkerTask,
+  type WorkerToolSpec,
 } from './worker.js';

@@ -656,6 +656,26 @@ export interface Readiness {
   };
 }
 
+export interface RemoteToolManifest {
+  readonly name: string;
+  readonly version: string;
+  readonly description?: string;
+  readonly input_schema?: {
+    readonly [key: string]: unknown;
+  };
+  readonly output_schema?: {
+    readonly [key: string]: unknown;
+  } | null;
+  readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
+  readonly limits?: {
+    readonly wall_ms?: number;
+    readonly cpu_ms?: number;
+    readonly memory_mb?: number;
+    readonly output_bytes?: number;
+  };
+  readonly side_effect: 'read_only' | 'idempotent' | 'compensatable' | 'irreversible';
+}
+
 export interface RemoteWorkerRegistered {
   readonly worker_id: string;
   readonly org_id: string;
@@ -812,7 +832,7 @@ export interface Tool {
     readonly [key: string]: unknown;
   } | null;
   readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
-  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp';
+  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp' | 'remote';
   readonly egress: ReadonlyArray<{
     readonly host: string;
     readonly port: number;
@@ -1631,7 +1651,7 @@ export interface RegisterToolBody {
     readonly [key: string]: unknown;
   } | null;
   readonly risk_tier: 'low' | 'medium' | 'high' | 'critical';
-  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp';
+  readonly sandbox: 'none' | 'quickjs' | 'wasi' | 'bubblewrap' | 'docker' | 'browser' | 'mcp' | 'remote';
   readonly egress?: ReadonlyArray<{
     readonly host: string;
     readonly port: number;
@@ -1657,8 +1677,10 @@ export interface RegisterWorkerBody {
   readonly name: string;
   /** The organization whose agents' tasks it runs; default the caller's only one. */
   readonly org_id?: string;
-  /** The task types it runs. */
-  readonly types: readonly string[];
+  /** The task types it runs (with `tools`, none is needed). */
+  readonly types?: readonly string[];
+  /** Tools it serves, by manifest: each is registered for the worker's organization (sandbox `remote`), and its tool tasks reach the worker as tasks of type `tool:<name>` (docs/workers.md). */
+  readonly tools?: readonly RemoteToolManifest[];
   /** Tasks it runs at once; default 1. */
   readonly concurrency?: number;
 }

@@ -1,6 +1,6 @@
 import type { AstraClient } from './client.js';
 import { AstraApiError } from './errors.js';
-import type { ClaimedTask, ClaimTasksResponse } from './operations.js';
+import type { ClaimedTask, ClaimTasksResponse, RemoteToolManifest } from './operations.js';
 
 /**
  * A remote worker: your process runs task types of its own, claimed from Astra over the API under
@@ -21,6 +21,13 @@ import type { ClaimedTask, ClaimTasksResponse } from './operations.js';
  * results, and registers again under a new id. Execution is at-least-once: a handler may run
  * again for the same task after a crash, so side effects should carry `task.id` and
  * `task.attempt` as an idempotency key.
+ *
+ * A worker may also serve tools (`worker.tool(manifest, handler)` before start()): it declares
+ * their manifests when it registers, Astra registers them for the worker's organization, and the
+ * `tool` tasks of its agents that name them reach the worker (as tasks of type `tool:<name>`)
+ * once Astra checked the call — allow-list, policies and approvals, the input schema, the effect
+ * ledger. The handler gets the call's input and answers its output, which Astra checks against
+ * the output schema.
  */
 
 /** A claimed task as a handler sees it. */
@@ -52,6 +59,37 @@ export interface WorkerContext {
 /** Returns the task's result (JSON; undefined is null) or throws to fail the attempt. */
 export type WorkerHandler = (task: WorkerTask, ctx: WorkerContext) => unknown;
 
+/** A tool's manifest as a worker declares it (docs/workers.md, "Tools served by a worker"). */
+export interface WorkerToolSpec {
+  /** Lower case letters, digits and `_ . : -`, starting with a letter. */
+  readonly name: string;
+  /** A semantic version (1.0.0): a registered version is immutable. */
+  readonly version: string;
+  readonly description?: string;
+  /** JSON Schema of the input; default any object. A call that breaks it never reaches the worker. */
+  readonly inputSchema?: Record<string, unknown>;
+  /** JSON Schema of the output; null or absent: not checked. */
+  readonly outputSchema?: Record<string, unknown> | null;
+  readonly riskTier: RemoteToolManifest['risk_tier'];
+  /** How the effect ledger treats a retry (an irreversible call never runs twice without an approval). */
+  readonly sideEffect: RemoteToolManifest['side_effect'];
+  readonly limits?: RemoteToolManifest['limits'];
+}
+
+/** A tool call as its handler sees it: the task it belongs to beside the worker's context. */
+export interface ToolCallContext extends WorkerContext {
+  readonly task: WorkerTask;
+  /** The tool reference the task named (`name` or `name@version`). */
+  readonly tool: string;
+}
+
+/** Returns the call's output (JSON; undefined is null) or throws to fail it. */
+// biome-ignore lint/suspicious/noExplicitAny: the input is what the tool's input schema says.
+export type ToolHandler = (input: any, ctx: ToolCallContext) => unknown;
+
+/** The task type a served tool's tasks reach the worker as. */
+const TOOL_TYPE = 'tool:';
+
 /** Thrown by a handler: the task is dead-lettered at once instead of retried. */
 export class FatalTaskError extends Error {
   readonly retryable = false;
@@ -80,8 +118,8 @@ export type WorkerEvent =
 
 export interface WorkerOptions {
   readonly client: AstraClient;
-  /** Handlers by task type: the types this worker declares. */
-  readonly types: Readonly<Record<string, WorkerHandler>>;
+  /** Handlers by task type: the types this worker declares (none needed when it serves tools). */
+  readonly types?: Readonly<Record<string, WorkerHandler>>;
   /** Tasks run at once; default 1. */
   readonly concurrency?: number;
   /** Shown in `GET /workers`; default `sdk-worker`. */
@@ -121,6 +159,8 @@ export class Worker {
   readonly #client: AstraClient;
   readonly #concurrency: number;
   readonly #running = new Map<string, Running>();
+  readonly #types: Readonly<Record<string, WorkerHandler>>;
+  readonly #tools = new Map<string, { spec: WorkerToolSpec; handler: ToolHandler }>();
   #workerId: string | null = null;
   #heartbeatMs = 1000;
   #stopping = false;
@@ -133,8 +173,8 @@ export class Worker {
   readonly #onSignal = (): void => void this.stop();
 
   constructor(options: WorkerOptions) {
-    if (Object.keys(options.types).length === 0) throw new Error('Worker: give at least one task type');
     this.#options = options;
+    this.#types = options.types ?? {};
     this.#client = options.client;
     this.#concurrency = options.concurrency ?? 1;
   }
@@ -149,9 +189,19 @@ export class Worker {
     return this.#running.size;
   }
 
+  /** Serves a tool: its manifest is declared when the worker registers (call before start()). */
+  tool(spec: WorkerToolSpec, handler: ToolHandler): this {
+    if (this.#loops !== null) throw new Error('Worker: declare tools before start()');
+    if (this.#tools.has(spec.name)) throw new Error(`Worker: tool ${spec.name} is declared already`);
+    this.#tools.set(spec.name, { spec, handler });
+    return this;
+  }
+
   /** Registers, then claims and runs tasks until stop(); resolves once registered. */
   async start(): Promise<void> {
     if (this.#loops !== null) throw new Error('Worker: already started');
+    if (Object.keys(this.#types).length === 0 && this.#tools.size === 0)
+      throw new Error('Worker: give at least one task type or tool');
     await this.#register();
     if (this.#options.handleSignals === true) {
       processSignals()?.once('SIGTERM', this.#onSignal);
@@ -195,7 +245,10 @@ export class Worker {
   async #register(): Promise<void> {
     const registered = await this.#client.registerWorker({
       name: this.#options.name ?? 'sdk-worker',
-      types: Object.keys(this.#options.types),
+      types: Object.keys(this.#types),
+      ...(this.#tools.size === 0
+        ? {}
+        : { tools: [...this.#tools.values()].map(({ spec }) => manifestOf(spec)) }),
       concurrency: this.#concurrency,
       ...(this.#options.orgId === undefined ? {} : { org_id: this.#options.orgId }),
     });
@@ -284,7 +337,7 @@ export class Worker {
 
   async #execute(workerId: string, task: WorkerTask, controller: AbortController): Promise<void> {
     this.#emit({ kind: 'claimed', task });
-    const handler = this.#options.types[task.type];
+    const handler = this.#handlerOf(task.type);
     const timer =
       task.timeoutMs === null
         ? undefined
@@ -333,6 +386,18 @@ export class Worker {
     if (sent) this.#emit({ kind: 'failed', task, error: message, retryable });
   }
 
+  /** A task type's handler: its own, or a served tool's (type `tool:<name>`, the payload its call). */
+  #handlerOf(type: string): WorkerHandler | undefined {
+    const own = this.#types[type];
+    if (own !== undefined || !type.startsWith(TOOL_TYPE)) return own;
+    const tool = this.#tools.get(type.slice(TOOL_TYPE.length));
+    if (tool === undefined) return undefined;
+    return (task, ctx) => {
+      const call = (task.payload ?? {}) as { tool?: unknown; input?: unknown };
+      return tool.handler(call.input ?? {}, { ...ctx, task, tool: String(call.tool ?? tool.spec.name) });
+    };
+  }
+
   /**
    * Sends a completion or failure; true when accepted. A refused one (the attempt is no longer
    * this worker's) is reported as lost; an unreachable server leaves the lease to run out, and
@@ -369,6 +434,19 @@ export class Worker {
   #report(error: unknown, context: string): void {
     this.#options.onError?.(error, context);
   }
+}
+
+function manifestOf(spec: WorkerToolSpec): RemoteToolManifest {
+  return {
+    name: spec.name,
+    version: spec.version,
+    ...(spec.description === undefined ? {} : { description: spec.description }),
+    ...(spec.inputSchema === undefined ? {} : { input_schema: spec.inputSchema }),
+    ...(spec.outputSchema === undefined ? {} : { output_schema: spec.outputSchema }),
+    risk_tier: spec.riskTier,
+    side_effect: spec.sideEffect,
+    ...(spec.limits === undefined ? {} : { limits: spec.limits }),
+  };
 }
 
 function taskOf(claimed: ClaimedTask): WorkerTask {

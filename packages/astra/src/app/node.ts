@@ -357,6 +357,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               kernel: kernelNow,
               hub: remote,
               clock: deps.clock,
+              tools: toolTasks,
             }),
             routes: mcp.routes(requestStore),
             tools: toolTasks,

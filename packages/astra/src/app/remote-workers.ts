@@ -1,6 +1,7 @@
 import type { AstraConfig } from '../config/index.js';
 import { EXECUTOR_DEFAULTS, type TaskKernel } from '../kernel/index.js';
 import type { SqlStore } from '../ports/sql-store.js';
+import { type RemoteToolGateOptions, remoteToolGate } from '../services/tools/index.js';
 import type { RemoteWorkerHub } from '../services/workers/remote-types.js';
 import { RemoteWorkers } from '../services/workers/remote-workers.js';
 import type { Clock } from '../time/clock.js';
@@ -16,6 +17,8 @@ export function remoteWorkersOf(parts: {
   kernel: TaskKernel;
   hub: RemoteWorkerHub;
   clock: Clock;
+  /** The checks of tool calls (the node's tool task options), for the tools workers serve. */
+  tools: Pick<RemoteToolGateOptions, 'allowedTools' | 'policy' | 'approvalRule'>;
 }): RemoteWorkers {
   const { config, kernel } = parts;
   return new RemoteWorkers({
@@ -23,6 +26,7 @@ export function remoteWorkersOf(parts: {
     engine: kernel.engine,
     hub: parts.hub,
     clock: parts.clock,
+    tools: remoteToolGate({ ...parts.tools, store: parts.store, engine: kernel.engine, clock: parts.clock }),
     settings: {
       heartbeatMs: config.workerHeartbeatMs,
       leaseMs: config.taskLeaseMs,

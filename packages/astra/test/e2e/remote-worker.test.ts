@@ -13,6 +13,9 @@ import { type AstraProcess, adminTokenOf, runAstra, runNode, urlFrom } from './a
  * worker in its own process (the SDK's Worker over real HTTP), and the example's agent script
  * submitting a goal of custom task types. Then a worker is killed (SIGKILL) while it holds a task:
  * Astra declares it dead after its deadline, and the task runs again in a second worker process.
+ * The same worker serves the example's tool, `research.page_words`: a goal's `tool` task for it runs
+ * in the worker process, an input that breaks its schema is refused before the worker sees it,
+ * and a worker killed while it runs the tool's task has that task dispatched again to another.
  * Short heartbeats and deadline (settings) keep it fast; every wait is on a printed line or a
  * request arriving, never a sleep.
  */
@@ -170,6 +173,76 @@ describe('the research agent example, with its worker in its own process', () =>
     expect(idsOf(second)).toContain(slow?.worker_id);
     const workers = await admin.listWorkers({ all: 'true' });
     expect(workers.workers.find((w) => w.id === doomedId)?.status).toBe('offline');
+    second.child.kill('SIGTERM');
+    expect(await second.exited).toBe(0);
+  }, 60_000);
+});
+
+describe("the example worker's tool, in its own process", () => {
+  /** Submits a goal of the given tasks for a new agent of the researcher's, and waits for its end. */
+  const runGoal = async (tasks: object[]) => {
+    const researcher = new AstraClient({ baseUrl: url, token: agentKey });
+    const agentId = (await researcher.createAgent({ name: 'page-counter' })).id;
+    const { goal_id: goalId } = await researcher.submitGoal(agentId, {
+      goal_text: 'count the words of pages',
+      plan: { tasks } as never,
+    });
+    const stop = new AbortController();
+    for await (const event of researcher.events({ goalId, afterId: 0, signal: stop.signal }))
+      if (['GoalCompleted', 'GoalFailed', 'GoalCancelled'].includes(event.type)) {
+        stop.abort();
+        break;
+      }
+    const goal = await admin.getGoal(goalId);
+    const graph = await admin.getGraph(goal.graph_id as string);
+    return { goal, tasks: new Map(graph.tasks.map((task) => [task.name, task])) };
+  };
+  const pageWords = (id: string, input: unknown) => ({
+    id,
+    type: 'tool',
+    payload: { tool: 'research.page_words', input },
+    max_retries: 3,
+  });
+
+  it('runs a tool task in the worker; an input that breaks the schema never reaches it', async () => {
+    const first = worker();
+    await registeredId(first);
+    const { tasks } = await runGoal([
+      pageWords('count', { url: `${pagesUrl}/rivers` }),
+      pageWords('bad', { address: `${pagesUrl}/rivers` }),
+    ]);
+    const count = tasks.get('count');
+    expect(count).toMatchObject({ type: 'tool:research.page_words', status: 'completed' });
+    expect(count?.result).toEqual({ url: `${pagesUrl}/rivers`, words: 9 });
+    expect(idsOf(first)).toContain(count?.worker_id);
+    const bad = tasks.get('bad');
+    expect(bad?.status).toBe('dead_letter');
+    expect(JSON.parse(bad?.error ?? 'null')).toMatchObject({ code: 'ASTRA_TOOL_INPUT_INVALID' });
+    expect(first.stdout.some((line) => line.includes(bad?.id as string))).toBe(false);
+    expect((await admin.getToolVersion('research.page_words', '1.0.0' as never)).sandbox).toBe('remote');
+    first.child.kill('SIGTERM');
+    expect(await first.exited).toBe(0);
+  }, 60_000);
+
+  it('dispatches the tool task of a killed worker again to a second worker process', async () => {
+    const arrived = new Promise<void>((resolve) => {
+      slowArrived = resolve;
+    });
+    const doomed = worker();
+    await registeredId(doomed);
+    const outcome = runGoal([pageWords('slow', { url: `${pagesUrl}/slow` })]);
+    await arrived;
+    await doomed.waitForLine(/^task claimed \S+ tool:research\.page_words attempt 1/);
+    doomed.child.kill('SIGKILL');
+    await doomed.exited;
+    const second = worker();
+    await registeredId(second);
+    const { goal, tasks } = await outcome;
+    expect(goal.status).toBe('completed');
+    const slow = tasks.get('slow');
+    expect(slow?.result).toEqual({ url: `${pagesUrl}/slow`, words: 8 });
+    expect(slow?.attempt).toBeGreaterThanOrEqual(2);
+    expect(idsOf(second)).toContain(slow?.worker_id);
     second.child.kill('SIGTERM');
     expect(await second.exited).toBe(0);
   }, 60_000);

@@ -121,6 +121,7 @@ export async function openGateway(
           kernel,
           hub: startRemoteWorkerHub({ store, clock, refreshMs: null }),
           clock,
+          tools: toolTasks,
         }),
         tools: toolTasks,
       },

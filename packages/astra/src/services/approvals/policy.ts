@@ -119,7 +119,9 @@ export function isRisky(
   const risky = new Set([...settings.riskyTaskTypes, ...strings(agent.config.risky_task_types)]);
   if (risky.has(task.type) || (tool !== undefined && risky.has(tool))) return true;
   const waiting = waitingTier(agent, settings);
-  const tier = task.type === 'tool' && tool !== undefined ? tiers.get(tool) : undefined;
+  // A tool task, or one routed to the remote workers that serve its tool (`tool:<name>`).
+  const toolTask = task.type === 'tool' || task.type.startsWith('tool:');
+  const tier = toolTask && tool !== undefined ? tiers.get(tool) : undefined;
   return waiting !== null && tier !== undefined && RISK_TIERS.indexOf(tier) >= RISK_TIERS.indexOf(waiting);
 }
 

@@ -15,7 +15,7 @@ import {
 import { describedAs, isUuid, Plan, parseInput } from '../api/index.js';
 import { type ApprovalSettings, approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
-import { toolRiskTiers } from '../tools/index.js';
+import { routeRemoteTools, toolRiskTiers } from '../tools/index.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
 
@@ -98,7 +98,8 @@ export async function submitGoalTo(
   return actors.submitGoal({
     agentId,
     goalText: body.goal_text,
-    plan: body.plan,
+    // Tool tasks of a tool the agent's organization's workers serve go to those workers.
+    plan: await routeRemoteTools(deps.store, body.plan, agent.orgId),
     ...(body.priority === undefined ? {} : { priority: body.priority }),
     ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),

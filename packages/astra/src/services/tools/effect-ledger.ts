@@ -169,16 +169,20 @@ export interface LedgeredCall {
 }
 
 /**
- * Runs `act` (the tool's runner) under the ledger: its answer, the recorded answer of a call that
- * already succeeded, or an ApprovalWait for an irreversible call whose effect is uncertain (the
- * handler returns it; the kernel makes the task wait).
+ * What the ledger says before a call acts: `answer` (a success is recorded: that is the call's
+ * answer, it does not act), `wait` (an irreversible call whose effect is uncertain: the task waits
+ * for an approval), or `run` (recorded `started`; `finish` records its outcome). A call of a
+ * read_only tool always runs, unrecorded.
  */
-export async function throughLedger(
-  call: LedgeredCall,
-  act: () => Promise<JsonValue>,
-): Promise<JsonValue | ApprovalWait> {
+export type LedgerStart =
+  | { readonly kind: 'answer'; readonly result: JsonValue }
+  | { readonly kind: 'wait'; readonly wait: ApprovalWait }
+  | { readonly kind: 'run'; readonly key: string | null };
+
+/** The first half of a call under the ledger (throughLedger; a remote worker's tool acts in between). */
+export async function beginLedgered(call: LedgeredCall): Promise<LedgerStart> {
   const { store, clock, task, manifest } = call;
-  if (!ledgered(manifest.sideEffect)) return act();
+  if (!ledgered(manifest.sideEffect)) return { kind: 'run', key: null };
   const key = idempotencyKey(task.goalId, task.id, call.callIndex);
   const seen = await readEffect(store, key);
   const fields = { task_id: task.id, tool: `${manifest.name}@${manifest.version}`, idempotency_key: key };
@@ -187,13 +191,14 @@ export async function throughLedger(
       ...fields,
       recorded_attempt: seen.attempt,
     });
-    return seen.result;
+    return { kind: 'answer', result: seen.result };
   }
   let approvalId: string | null = null;
   if (seen?.status === 'started' && manifest.sideEffect === 'irreversible') {
     // Approved after the uncertain start: run once more under that approval; otherwise ask.
     const approved = await approvalSince(store, task.id, key, seen.startedAt);
-    if (approved === null || approved === seen.approvalId) return uncertain(call, seen);
+    if (approved === null || approved === seen.approvalId)
+      return { kind: 'wait', wait: await uncertain(call, seen) };
     approvalId = approved;
   }
   if (seen?.status === 'started')
@@ -203,29 +208,65 @@ export async function throughLedger(
       runs: seen.runs,
       approval_id: approvalId,
     });
-  const now = (): Date => new Date(clock.now());
   const started = await startEffect(store, {
     key,
     task,
     callIndex: call.callIndex,
     manifest,
     approvalId,
-    now: now(),
+    now: new Date(clock.now()),
   });
   if (started === null) {
     // Another run recorded its success between the read and the start.
     const done = await readEffect(store, key);
-    if (done?.status === 'succeeded') return done.result;
+    if (done?.status === 'succeeded') return { kind: 'answer', result: done.result };
   }
+  return { kind: 'run', key };
+}
+
+/**
+ * The second half: a success records the result; a definite failure (a ToolCallError, the call
+ * not aborted) records `failed`; anything else leaves the call `started` (its effect uncertain).
+ */
+export async function finishLedgered(
+  db: SqlExecutor,
+  clock: Clock,
+  key: string | null,
+  outcome:
+    | { readonly ok: true; readonly result: JsonValue }
+    | { readonly ok: false; readonly error: string; readonly definite: boolean },
+): Promise<void> {
+  if (key === null) return;
+  const now = new Date(clock.now());
+  if (outcome.ok) await finishEffect(db, key, { status: 'succeeded', result: outcome.result }, now);
+  else if (outcome.definite) await finishEffect(db, key, { status: 'failed', error: outcome.error }, now);
+}
+
+/**
+ * Runs `act` (the tool's runner) under the ledger: its answer, the recorded answer of a call that
+ * already succeeded, or an ApprovalWait for an irreversible call whose effect is uncertain (the
+ * handler returns it; the kernel makes the task wait).
+ */
+export async function throughLedger(
+  call: LedgeredCall,
+  act: () => Promise<JsonValue>,
+): Promise<JsonValue | ApprovalWait> {
+  const start = await beginLedgered(call);
+  if (start.kind === 'answer') return start.result;
+  if (start.kind === 'wait') return start.wait;
   let result: JsonValue;
   try {
     result = await act();
   } catch (error) {
-    if (error instanceof ToolCallError && !call.signal.aborted)
-      await finishEffect(store, key, { status: 'failed', error: error.message }, now());
+    const definite = error instanceof ToolCallError && !call.signal.aborted;
+    await finishLedgered(call.store, call.clock, start.key, {
+      ok: false,
+      error: (error as Error).message,
+      definite,
+    });
     throw error;
   }
-  await finishEffect(store, key, { status: 'succeeded', result }, now());
+  await finishLedgered(call.store, call.clock, start.key, { ok: true, result });
   return result;
 }
 

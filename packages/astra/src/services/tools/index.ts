@@ -61,6 +61,15 @@ export {
   type ToolManifest,
   type ToolRef,
 } from './manifest.js';
+export { type RemoteToolGate, type RemoteToolGateOptions, remoteToolGate } from './remote-tool-calls.js';
+export {
+  isRemoteToolType,
+  type RemoteToolInput,
+  RemoteToolManifest,
+  registerRemoteTools,
+  remoteToolType,
+  routeRemoteTools,
+} from './remote-tools.js';
 export { type SandboxDrivers, sandboxLimits, sandboxRunners } from './sandbox-runners.js';
 export { shellExecRunner } from './shell-exec.js';
 export type { ToolCall, ToolRunner, ToolRuntime } from './tool-call.js';

@@ -11,7 +11,8 @@ import { codeProblem } from './tool-code.js';
  *
  * - `risk_tier` feeds approval policies (a tier may require people's approval before a call runs).
  * - `sandbox` is where the tool's code runs: `none` for built-in tools whose host code touches only
- *   what the runtime hands it (the goal's workspace, the egress proxy), or a sandbox driver.
+ *   what the runtime hands it (the goal's workspace, the egress proxy), or a sandbox driver;
+ *   `remote` for a tool a remote worker serves (remote-tools.ts): it runs in that user's process.
  * - `egress`: the hosts (exact, or `*.suffix`) and ports a call may reach, through the egress proxy
  *   only; empty: no network.
  * - `filesystem`: `none`, `workspace_read` (the goal's workspace, read only) or `workspace`.
@@ -22,7 +23,16 @@ import { codeProblem } from './tool-code.js';
  */
 export const RISK_TIERS = ['low', 'medium', 'high', 'critical'] as const;
 export type RiskTier = (typeof RISK_TIERS)[number];
-export const SANDBOX_KINDS = ['none', 'quickjs', 'wasi', 'bubblewrap', 'docker', 'browser', 'mcp'] as const;
+export const SANDBOX_KINDS = [
+  'none',
+  'quickjs',
+  'wasi',
+  'bubblewrap',
+  'docker',
+  'browser',
+  'mcp',
+  'remote',
+] as const;
 export type SandboxKind = (typeof SANDBOX_KINDS)[number];
 export const SIDE_EFFECTS = ['read_only', 'idempotent', 'compensatable', 'irreversible'] as const;
 export type SideEffect = (typeof SIDE_EFFECTS)[number];

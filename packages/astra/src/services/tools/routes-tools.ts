@@ -108,6 +108,12 @@ export const toolRoutes: FastifyPluginAsync<ToolRoutesOptions> = async (app, dep
     },
     async (request, reply) => {
       const manifest = manifestOf(parseInput(ManifestInput, request.body ?? {}, 'body'));
+      if (manifest.sandbox === 'remote')
+        throw new AstraError(
+          'ASTRA_VALIDATION_FAILED',
+          'body.sandbox: remote tools are declared by the remote workers that serve them (POST /workers)',
+          { details: { path: 'body.sandbox', reason: 'remote' } },
+        );
       const { outcome, tool } = await registerTool(deps.store, manifest, actorOf(principalOf(request)));
       if (outcome === 'conflict')
         throw new AstraError(

@@ -122,6 +122,12 @@ export async function checkCall(
         .join('; ')}`,
       { tool: `${manifest.name}@${manifest.version}`, issues },
     );
+  if (manifest.sandbox === 'remote' && needRunner)
+    throw new ToolCallError(
+      'ASTRA_TOOL_UNAVAILABLE',
+      `${manifest.name}@${manifest.version} is served by remote workers: only tool tasks of its organization's agents, submitted through the API, reach them`,
+      { tool: `${manifest.name}@${manifest.version}`, sandbox: manifest.sandbox },
+    );
   const kind = codeKindOf(manifest);
   const runner =
     options.runners.get(manifest.name) ?? (kind === null ? undefined : options.codeRunners?.[kind]);

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { JsonObject, Timestamp } from '../api/index.js';
+import { RemoteToolManifest } from '../tools/index.js';
 
 export const Worker = z
   .object({
@@ -30,7 +31,15 @@ export const RegisterRemoteWorker = z.object({
     .uuid()
     .optional()
     .meta({ description: "The organization whose agents' tasks it runs; default the caller's only one." }),
-  types: z.array(TaskType).min(1).max(100).meta({ description: 'The task types it runs.' }),
+  types: z
+    .array(TaskType)
+    .max(100)
+    .default([])
+    .meta({ description: 'The task types it runs (with `tools`, none is needed).' }),
+  tools: z.array(RemoteToolManifest).max(100).optional().meta({
+    description:
+      "Tools it serves, by manifest: each is registered for the worker's organization (sandbox `remote`), and its tool tasks reach the worker as tasks of type `tool:<name>` (docs/workers.md).",
+  }),
   concurrency: z
     .number()
     .int()

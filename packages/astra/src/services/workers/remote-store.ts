@@ -121,7 +121,7 @@ export async function liveRemoteTypes(db: SqlExecutor): Promise<Set<string>> {
 
 const typeRow = taskRow.pick('type');
 
-const holderRow = taskRow.pick('status', 'attempt', 'workerId');
+const holderRow = taskRow.pick('status', 'attempt', 'workerId', 'type');
 
 /** Who holds the task now, when it belongs to an agent of the organization; null otherwise. */
 export async function taskHolder(
@@ -130,7 +130,7 @@ export async function taskHolder(
   orgId: string,
 ): Promise<ReturnType<typeof holderRow.decode> | null> {
   const { rows } = await db.query(
-    `SELECT t.status, t.attempt, t.worker_id FROM tasks t JOIN agents a ON a.id = t.agent_id
+    `SELECT t.status, t.attempt, t.worker_id, t.type FROM tasks t JOIN agents a ON a.id = t.agent_id
      WHERE t.id = $1 AND a.org_id = $2`,
     [taskId, orgId],
   );

@@ -23,6 +23,18 @@ import {
 import { REMOTE_WORKER_DEFAULTS, type RemoteWorkerHub } from './remote-types.js';
 
 /**
+ * Tools served by remote workers (services/tools, remote-tool-calls.ts): their manifests, and the
+ * checks of their calls around the worker's run. A structural type: the tools service's gate.
+ */
+export interface RemoteToolCalls {
+  register(orgId: string, by: string, tools: readonly unknown[]): Promise<string[]>;
+  handOut(tasks: readonly ClaimedTask[]): Promise<ClaimedTask[]>;
+  /** Throws an error with a `code` and `message` (a ToolCallError) the task must fail with. */
+  completed(taskId: string, result: JsonValue): Promise<void>;
+  failed(taskId: string, failure: { readonly error: string; readonly retryable: boolean }): Promise<void>;
+}
+
+/**
  * Remote workers: a user's process that runs task types of its own, claiming them over the API
  * under the same leases, heartbeats, retries, timeouts and failure detection as the built-in
  * executor (docs/workers.md).
@@ -53,6 +65,8 @@ export interface RemoteWorkersOptions {
   readonly store: SqlStore;
   readonly engine: Pick<TaskEngine, 'claim' | 'complete' | 'fail' | 'defer'>;
   readonly hub: RemoteWorkerHub;
+  /** Tools workers serve; absent: a worker that declares tools is refused. */
+  readonly tools?: RemoteToolCalls;
   readonly clock: Clock;
   readonly settings: RemoteWorkerSettings;
 }
@@ -77,34 +91,50 @@ export class RemoteWorkers {
     return this.#options.settings;
   }
 
+  /** Registers a worker and the tools it serves; answers its id and types (theirs included). */
   async register(input: {
     name: string;
     orgId: string;
     principal: string;
     types: readonly string[];
+    tools: readonly unknown[];
     concurrency: number;
-  }): Promise<string> {
+  }): Promise<{ workerId: string; types: string[] }> {
     const builtIn = this.#options.settings.builtInTypes();
-    const taken = input.types.find((type) => builtIn.has(type));
+    const taken = input.types.find((type) => builtIn.has(type) || type.startsWith('tool:'));
     if (taken !== undefined)
       throw new AstraError(
         'ASTRA_VALIDATION_FAILED',
-        `body.types: "${taken}" is run by the built-in executor`,
+        `body.types: "${taken}" is ${taken.startsWith('tool:') ? "a tool's type: declare the tool in `tools`" : 'run by the built-in executor'}`,
         {
-          details: { path: 'body.types', reason: 'built-in type' },
+          details: { path: 'body.types', reason: taken.startsWith('tool:') ? 'tool type' : 'built-in type' },
         },
       );
+    if (input.types.length === 0 && input.tools.length === 0)
+      throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.types: give at least one task type or tool', {
+        details: { path: 'body.types', reason: 'empty' },
+      });
+    const { tools } = this.#options;
+    if (input.tools.length > 0 && tools === undefined)
+      throw new AstraError('ASTRA_VALIDATION_FAILED', 'body.tools: this node serves no remote tools', {
+        details: { path: 'body.tools', reason: 'unsupported' },
+      });
+    const toolTypes =
+      input.tools.length === 0
+        ? []
+        : await (tools as RemoteToolCalls).register(input.orgId, input.principal, input.tools);
+    const types = [...new Set([...input.types, ...toolTypes])];
     const id = randomUUID();
     await registerWorker(this.#options.store, {
       id,
       hostname: input.name,
-      capabilities: [...new Set(input.types)],
+      capabilities: types,
       concurrency: input.concurrency,
       metadata: { remote: true, org_id: input.orgId, principal: input.principal, shards: [] },
       now: new Date(this.#options.clock.now()),
     });
-    this.#options.hub.declare(input.types);
-    return id;
+    this.#options.hub.declare(types);
+    return { workerId: id, types };
   }
 
   /** The worker, if the caller registered it; 404 otherwise (another caller's worker stays invisible). */
@@ -151,7 +181,10 @@ export class RemoteWorkers {
         if (ids.length > 0) {
           if (!recheck && !first) await requireStillLive(store, worker.id);
           const claimed = await engine.claim(worker.id, ids, settings.leaseMs, types);
-          if (claimed.length > 0) return claimed;
+          // A tool's tasks are checked first: a refused, held or answered one is not handed out.
+          const handed =
+            this.#options.tools === undefined ? claimed : await this.#options.tools.handOut(claimed);
+          if (handed.length > 0) return handed;
         }
         const left = deadline - clock.now();
         if (left <= 0 || request.signal.aborted) return [];
@@ -204,7 +237,21 @@ export class RemoteWorkers {
     const tooLarge = resultSizeProblem(result, this.#options.settings.maxResultBytes);
     if (tooLarge !== null)
       throw new AstraError('ASTRA_VALIDATION_FAILED', tooLarge, { details: { field: 'result' } });
-    await this.#held(worker, taskId, attempt);
+    const { type } = await this.#held(worker, taskId, attempt);
+    const tools = type.startsWith('tool:') ? this.#options.tools : undefined;
+    const refusal = await tools?.completed(taskId, result).then(
+      () => null,
+      (error: unknown) => error,
+    );
+    if (refusal !== null && refusal !== undefined) {
+      // A tool's result that breaks its output schema fails the task (ASTRA_TOOL_OUTPUT_INVALID).
+      const { code, message } = refusal as { code?: string; message?: string };
+      if (code === undefined || !code.startsWith('ASTRA_TOOL_')) throw refusal;
+      await this.#options.engine.fail([{ taskId, attempt, error: message ?? code, retryable: false }]);
+      throw new AstraError(code as 'ASTRA_TOOL_OUTPUT_INVALID', toolMessage(message ?? code), {
+        details: { task_id: taskId },
+      });
+    }
     const accepted = await this.#options.engine.complete([{ taskId, attempt, result }]);
     if (!accepted.has(taskId)) throw leaseLost(taskId, attempt, 'changed');
   }
@@ -213,7 +260,8 @@ export class RemoteWorkers {
     worker: RemoteWorkerRow,
     failure: { taskId: string; attempt: number; error: string; retryable: boolean },
   ): Promise<void> {
-    await this.#held(worker, failure.taskId, failure.attempt);
+    const { type } = await this.#held(worker, failure.taskId, failure.attempt);
+    if (type.startsWith('tool:')) await this.#options.tools?.failed(failure.taskId, failure);
     await this.#options.engine.fail([failure]);
   }
 
@@ -237,11 +285,21 @@ export class RemoteWorkers {
   }
 
   /** Throws 409 ASTRA_TASK_LEASE_LOST unless this worker runs this attempt of the task now. */
-  async #held(worker: RemoteWorkerRow, taskId: string, attempt: number): Promise<void> {
+  async #held(worker: RemoteWorkerRow, taskId: string, attempt: number): Promise<{ type: string }> {
     const task = await taskHolder(this.#options.store, taskId, worker.orgId);
     if (task === null) throw new AstraError('ASTRA_NOT_FOUND', 'task does not exist');
     if (task.workerId !== worker.id || task.status !== 'running' || task.attempt !== attempt)
       throw leaseLost(taskId, attempt, task.status);
+    return { type: task.type };
+  }
+}
+
+/** The sentence of a tool error (its message is the task's JSON error text). */
+function toolMessage(text: string): string {
+  try {
+    return (JSON.parse(text) as { message?: string }).message ?? text;
+  } catch {
+    return text;
   }
 }
 

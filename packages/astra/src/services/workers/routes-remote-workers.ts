@@ -63,7 +63,10 @@ export const remoteWorkerRoutes: FastifyPluginAsync<RemoteWorkerRoutesOptions> =
           body: RemoteWorkerRegistered,
         },
       },
-      errors: { 400: 'ASTRA_VALIDATION_FAILED: a type the built-in executor runs, or a bad field' },
+      errors: {
+        400: 'ASTRA_VALIDATION_FAILED: a type the built-in executor runs, no type and no tool, or a bad field or manifest',
+        409: 'ASTRA_STATE_CONFLICT: a tool version registered with another manifest, or a tool name another organization serves',
+      },
     },
     async (request, reply) => {
       const body = parseInput(RegisterRemoteWorker, request.body ?? {}, 'body');
@@ -75,18 +78,19 @@ export const remoteWorkerRoutes: FastifyPluginAsync<RemoteWorkerRoutesOptions> =
       const orgId = body.org_id ?? (await defaultOrgOf(deps.access, principal));
       await deps.access.require(principal, 'worker.run', { type: 'org', id: orgId });
       const concurrency = body.concurrency ?? 1;
-      const workerId = await workers.register({
+      const { workerId, types } = await workers.register({
         name: body.name,
         orgId,
         principal: principalKey(principal),
         types: body.types,
+        tools: body.tools ?? [],
         concurrency,
       });
       const { heartbeatMs, leaseMs, deadlineMs } = workers.settings;
       return reply.status(201).send({
         worker_id: workerId,
         org_id: orgId,
-        types: [...new Set(body.types)],
+        types,
         concurrency,
         heartbeat_ms: heartbeatMs,
         lease_ms: leaseMs,
