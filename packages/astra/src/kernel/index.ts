@@ -69,8 +69,11 @@ export {
   type TaskKernelOptions,
 } from './task-kernel.js';
 export type {
+  AbandonReplanInput,
   ApprovalVote,
   EngineOptions,
+  GraphPatchInput,
+  GraphPatchResult,
   SubmitGoalInput,
   SubmittedGoal,
   TaskEngine,
@@ -86,7 +89,14 @@ export {
   type EngineCommands,
   type EngineInterceptor,
 } from './tasks/engine-interceptors.js';
-export type { GoalEndedReport, GoalLifecycleHooks, GoalStartedReport } from './tasks/goal-lifecycle.js';
+export type {
+  DeadLetterReport,
+  GoalEndedReport,
+  GoalLifecycleHooks,
+  GoalStartedReport,
+} from './tasks/goal-lifecycle.js';
+export { MAX_PATCH_TASKS } from './tasks/graph-patch.js';
+export { diffPlans, type PlanDiff } from './tasks/plan-diff.js';
 // The row decoders of the kernel's tables, for services that read those tables.
 export { approvalRow, eventRow, goalRow, graphRow, taskRow } from './tasks/rows.js';
 export type { ApprovalWaitInput } from './tasks/sql/approval-waits.js';
@@ -100,6 +110,13 @@ export {
   readApprovalEvents,
   readDecisions,
 } from './tasks/sql/approvals.js';
+export {
+  type PlanVersion,
+  type PlanVersionSummary,
+  readAwaitingReplans,
+  readPlanVersion,
+  readPlanVersions,
+} from './tasks/sql/plan-versions.js';
 export {
   ATTACHED_GRAPH,
   type GraphEvent,

@@ -1,11 +1,14 @@
 import { chain, type Interceptor, type Next } from '../interceptors.js';
 import {
+  type AbandonReplanInput,
   type ApprovalRecord,
   type ApprovalVote,
   type AttemptFailure,
   type Completion,
   type Deferral,
   type EngineOptions,
+  type GraphPatchInput,
+  type GraphPatchResult,
   type SubmitGoalInput,
   type SubmittedGoal,
   TaskEngine,
@@ -15,7 +18,8 @@ import type { ClaimedTask, GoalStatus } from './types.js';
 
 /**
  * Interceptors around the engine's commands: the calls that change state on a caller's behalf
- * (submit a goal, claim, complete, fail, defer, wait for approval, cancel, decide an approval). Recovery sweeps
+ * (submit a goal, claim, complete, fail, defer, wait for approval, cancel, decide an approval,
+ * patch a live graph, give up a re-plan). Recovery sweeps
  * (dispatching due work, republishing, releasing leases, expiring approvals) are the kernel's own
  * repairs and are not intercepted. Each command has its typed input and output; an
  * `EngineInterceptor` wraps the commands it names, and `aroundEveryCommand` builds one that wraps
@@ -51,6 +55,8 @@ export interface EngineCommands {
   cancelTask(input: CancelTaskCommand): Promise<boolean>;
   cancelGoal(input: CancelGoalCommand): Promise<GoalStatus>;
   decideApproval(input: ApprovalVote): Promise<ApprovalRecord>;
+  extendGraph(input: GraphPatchInput): Promise<GraphPatchResult>;
+  abandonReplan(input: AbandonReplanInput): Promise<number>;
 }
 
 export type CommandName = keyof EngineCommands;
@@ -75,6 +81,8 @@ export const COMMAND_NAMES: readonly CommandName[] = [
   'cancelTask',
   'cancelGoal',
   'decideApproval',
+  'extendGraph',
+  'abandonReplan',
 ];
 
 /** One interceptor for every command, told which command it wraps. */
@@ -116,6 +124,8 @@ export class InterceptedTaskEngine extends TaskEngine {
   readonly #cancelTask: Next<CancelTaskCommand, boolean>;
   readonly #cancelGoal: Next<CancelGoalCommand, GoalStatus>;
   readonly #decideApproval: Next<ApprovalVote, ApprovalRecord>;
+  readonly #extendGraph: Next<GraphPatchInput, GraphPatchResult>;
+  readonly #abandonReplan: Next<AbandonReplanInput, number>;
 
   constructor(options: EngineOptions, interceptors: readonly EngineInterceptor[]) {
     super(options);
@@ -134,6 +144,8 @@ export class InterceptedTaskEngine extends TaskEngine {
     this.#cancelTask = around('cancelTask', (input) => super.cancelTask(input.taskId, input.reason));
     this.#cancelGoal = around('cancelGoal', (input) => super.cancelGoal(input.goalId, input.reason));
     this.#decideApproval = around('decideApproval', (input) => super.decideApproval(input));
+    this.#extendGraph = around('extendGraph', (input) => super.extendGraph(input));
+    this.#abandonReplan = around('abandonReplan', (input) => super.abandonReplan(input));
   }
 
   override submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
@@ -175,5 +187,13 @@ export class InterceptedTaskEngine extends TaskEngine {
 
   override decideApproval(vote: ApprovalVote): Promise<ApprovalRecord> {
     return this.#decideApproval(vote);
+  }
+
+  override extendGraph(input: GraphPatchInput): Promise<GraphPatchResult> {
+    return this.#extendGraph(input);
+  }
+
+  override abandonReplan(input: AbandonReplanInput): Promise<number> {
+    return this.#abandonReplan(input);
   }
 }

@@ -4,7 +4,13 @@ import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import { isReferencePath, scanReferences } from '../dataflow/references.js';
-import { endedReport, type GoalEndCounts, type GoalLifecycleHooks } from './goal-lifecycle.js';
+import {
+  type DeadLetterReport,
+  endedReport,
+  type GoalEndCounts,
+  type GoalLifecycleHooks,
+} from './goal-lifecycle.js';
+import { isUnstarted, parsePatch } from './graph-patch.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
@@ -40,6 +46,21 @@ import {
   workerTasks,
 } from './sql/dispatch.js';
 import { cancelTasks, endDescendants } from './sql/end-tasks.js';
+import {
+  awaitingReplanOf,
+  insertPatchTasks,
+  lockGraph,
+  lockTasks,
+  type PatchTaskRow,
+  planAt,
+  readGraphState,
+  readPatchGoal,
+  recordedPatch,
+  recordPlanVersion,
+  recountPending,
+  resolveReplans,
+  supersedeTasks,
+} from './sql/extend-graph.js';
 import { type AttemptFailure, failTasks, type RetryPolicy } from './sql/fail-tasks.js';
 import {
   appendGoalEvent,
@@ -148,6 +169,52 @@ export interface SubmitGoalInput {
     readonly plan: ApprovalRule | null;
     readonly task: (task: PlanTask) => ApprovalRule | null;
   };
+  /**
+   * A dead-lettered task waits for a re-plan (its dependents stay `created`, the goal active)
+   * instead of failing its dependents and the goal (docs/plans.md). Default false.
+   */
+  readonly replan?: boolean;
+}
+
+/**
+ * A patch to a goal's live graph (docs/plans.md): tasks added, unstarted tasks superseded, dead
+ * letters re-planned, in one transaction, recorded as plan version `expectedVersion + 1`.
+ */
+export interface GraphPatchInput {
+  readonly goalId: string;
+  /** The goal's plan version the patch was made against (1: as submitted); else ASTRA_STATE_CONFLICT. */
+  readonly expectedVersion: number;
+  readonly reason: string;
+  /**
+   * The running task that makes the patch (a `plan` task); null: the host's own (a re-plan decided
+   * outside a task). The same source and version again answers the recorded patch.
+   */
+  readonly source: { readonly taskId: string } | null;
+  /** Tasks in a declared plan's form (unvalidated): `depends_on` may name tasks of the graph. */
+  readonly add: unknown;
+  /** Ids of unstarted tasks to cancel; every unfinished task below them goes with them. */
+  readonly supersede?: readonly string[];
+  /** Ids of dead letters waiting for a re-plan that this patch replaces; their unfinished dependents are superseded. */
+  readonly replanned?: readonly string[];
+  /** The approval rule of each added task that needs one (as at submission); absent: none. */
+  readonly approval?: (task: PlanTask) => ApprovalRule | null;
+}
+
+export interface GraphPatchResult {
+  /** The plan version the patch made. */
+  readonly version: number;
+  /** Task ids of the added tasks, by plan id. */
+  readonly added: Readonly<Record<string, string>>;
+  /** Ids of the tasks superseded. */
+  readonly superseded: readonly string[];
+  /** True when this source's patch of this version was already recorded: nothing was written. */
+  readonly existing: boolean;
+}
+
+export interface AbandonReplanInput {
+  /** Dead letters waiting for a re-plan. */
+  readonly taskIds: readonly string[];
+  readonly reason?: string;
 }
 
 /** One vote on an approval request. */
@@ -174,13 +241,20 @@ export interface SubmittedGoal {
 
 interface Effects {
   dispatch: Dispatch[];
+  deadLetters: DeadLetterReport[];
   finishedGoals: { goalId: string; agentId: string; status: GoalStatus; counts?: GoalEndCounts }[];
   due: { taskId: string; dueAt: number; shard: number }[];
   /** Goals changed (beyond those named in dispatch and finishedGoals), for onChanged. */
   goals: Set<string>;
 }
 
-const newEffects = (): Effects => ({ dispatch: [], finishedGoals: [], due: [], goals: new Set() });
+const newEffects = (): Effects => ({
+  dispatch: [],
+  deadLetters: [],
+  finishedGoals: [],
+  due: [],
+  goals: new Set(),
+});
 
 export class TaskEngine {
   readonly #options: EngineOptions;
@@ -258,25 +332,30 @@ export class TaskEngine {
     });
   }
 
+  #planLimits(): PlanLimits {
+    return { ...DEFAULT_PLAN_LIMITS, ...this.#options.planLimits, knownTypes: this.#options.knownTypes() };
+  }
+
   validatePlan(raw: unknown): Plan {
-    const plan = parsePlan(raw, {
-      ...DEFAULT_PLAN_LIMITS,
-      ...this.#options.planLimits,
-      knownTypes: this.#options.knownTypes(),
-    });
+    const plan = parsePlan(raw, this.#planLimits());
+    this.#checkPayloads(plan.tasks, 'tasks');
+    return plan;
+  }
+
+  /** Each task's payload against its type's rules; `list` names the array in errors. */
+  #checkPayloads(tasks: readonly PlanTask[], list: string): void {
     const check = this.#options.checkPayload;
-    for (const [index, task] of check === undefined ? [] : plan.tasks.entries()) {
+    for (const [index, task] of check === undefined ? [] : tasks.entries()) {
       const issue = check?.(task.type, task.payload) ?? null;
       if (issue === null) continue;
-      const path = `tasks[${index}].payload${issue.path}`;
+      const path = `${list}[${index}].payload${issue.path}`;
       // A field given by a `$from` reference is known only at claim, where the resolved payload is
       // checked again (resolve-claimed.ts).
-      if (isReferencePath(scanReferences(task.payload, `tasks[${index}].payload`), path)) continue;
+      if (isReferencePath(scanReferences(task.payload, `${list}[${index}].payload`), path)) continue;
       throw new AstraError('ASTRA_PLAN_INVALID', `plan ${path}: ${issue.reason}`, {
         details: { path, reason: issue.reason },
       });
     }
-    return plan;
   }
 
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
@@ -316,7 +395,8 @@ export class TaskEngine {
       (input.idempotencyKey ?? null) === null &&
       input.admit === undefined &&
       input.withGoal === undefined &&
-      planRule === null
+      planRule === null &&
+      input.replan !== true
     )
       return this.#submitSimple(input, plan, taskRules);
     let staged: StagedGraph | null = null;
@@ -361,6 +441,7 @@ export class TaskEngine {
           taskRules.size === 0
             ? null
             : Object.fromEntries([...taskRules].map(([name, rule]) => [name, ruleToJson(rule)])),
+        replan: input.replan === true,
       });
       if (inserted === null)
         return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string, now)) as string);
@@ -602,6 +683,7 @@ export class TaskEngine {
     for (const retry of batch.retried)
       fx.due.push({ taskId: retry.taskId, dueAt: retry.dueAt, shard: retry.dispatch.shard });
     const below = await endDescendants(tx, batch.deadLettered, now);
+    fx.deadLetters.push(...batch.deadLetters);
     for (const goalId of batch.goalIds) fx.goals.add(goalId);
     const unfinished = new Map([...batch.graphUnfinished, ...below.graphUnfinished]);
     await this.#settle(tx, fx, finished(unfinished), now);
@@ -679,6 +761,254 @@ export class TaskEngine {
     });
   }
 
+  /**
+   * Patches a goal's live graph (docs/plans.md): validates the added tasks against the graph,
+   * then in one transaction writes them (readied and published like a new graph's when nothing they
+   * depend on is unfinished; failed or skipped at once when one ended without completing), cancels
+   * the superseded unstarted tasks, re-plans the named dead letters and records plan version
+   * `expectedVersion + 1`. Refused: an unknown goal (404); a goal not active, a graph that ended, a
+   * stale `expectedVersion`, a source task not running, a superseded task that has started (409);
+   * an invalid task (400 ASTRA_PLAN_INVALID, `add[i]…` paths). The same source and version again
+   * (a retried plan task) answers the recorded patch without writing.
+   */
+  async extendGraph(input: GraphPatchInput): Promise<GraphPatchResult> {
+    if (!Number.isInteger(input.expectedVersion) || input.expectedVersion < 1)
+      throw new AstraError('ASTRA_VALIDATION_FAILED', 'expectedVersion must be an integer from 1', {
+        details: { field: 'expectedVersion' },
+      });
+    let repair: { taskIds: string[]; parents: string[] } | null = null;
+    const result = await this.#run(async (tx, fx) => {
+      repair = null; // a retried transaction decides again
+      const patched = await this.#extendIn(tx, fx, input);
+      repair = patched.repair;
+      return patched.result;
+    });
+    const pending = repair as { taskIds: string[]; parents: string[] } | null;
+    if (pending !== null)
+      await this.#run(async (tx, fx) => {
+        fx.dispatch.push(...(await recountPending(tx, pending.taskIds, pending.parents, this.#now())));
+        fx.goals.add(input.goalId);
+      });
+    return result;
+  }
+
+  async #extendIn(
+    tx: SqlExecutor,
+    fx: Effects,
+    input: GraphPatchInput,
+  ): Promise<{ result: GraphPatchResult; repair: { taskIds: string[]; parents: string[] } | null }> {
+    const { goalId } = input;
+    const now = this.#now();
+    const version = input.expectedVersion + 1;
+    const seen = await readPatchGoal(tx, goalId);
+    if (seen === null) throw new AstraError('ASTRA_NOT_FOUND', `goal ${goalId} does not exist`);
+    if (input.source !== null) {
+      const prior = await recordedPatch(tx, goalId, version);
+      if (prior !== null && prior.sourceTaskId === input.source.taskId)
+        return {
+          result: {
+            version,
+            added: (prior.taskIds ?? {}) as Record<string, string>,
+            superseded: prior.superseded,
+            existing: true,
+          },
+          repair: null,
+        };
+    }
+    const ended = (status: string): AstraError =>
+      new AstraError(
+        'ASTRA_STATE_CONFLICT',
+        status === 'pending'
+          ? `goal ${goalId} is still being written; try again`
+          : `goal ${goalId} is ${status}: only an active goal's graph can be extended`,
+        { details: { status } },
+      );
+    if (seen.status !== 'active' || seen.graphId === null) throw ended(seen.status);
+    const graphId = seen.graphId;
+    const state = await readGraphState(tx, graphId);
+    const patch = parsePatch(
+      { add: input.add, supersede: input.supersede ?? [], replanned: input.replanned ?? [] },
+      state,
+      this.#planLimits(),
+    );
+    this.#checkPayloads(patch.tasks, 'add');
+    const byName = new Map(state.map((task) => [task.name, task]));
+    const newNames = new Set(patch.tasks.map((task) => task.id));
+    const parentIds = new Set<string>();
+    for (const task of patch.tasks)
+      for (const name of task.dependsOn)
+        if (!newNames.has(name)) parentIds.add(byName.get(name)?.id as string);
+    const sourceId = input.source?.taskId ?? null;
+    const locked = await lockTasks(tx, [
+      ...new Set([
+        ...parentIds,
+        ...patch.superseded.map((task) => task.id),
+        ...patch.replanned.map((task) => task.id),
+        ...(sourceId === null ? [] : [sourceId]),
+      ]),
+    ]);
+    if (sourceId !== null) {
+      const source = locked.get(sourceId);
+      if (source === undefined || source.graphId !== graphId)
+        throw new AstraError(
+          'ASTRA_VALIDATION_FAILED',
+          `source task ${sourceId} is not a task of goal ${goalId}`,
+          {
+            details: { field: 'source.task_id' },
+          },
+        );
+      if (source.status !== 'running')
+        throw new AstraError(
+          'ASTRA_STATE_CONFLICT',
+          `source task ${sourceId} is ${source.status}, not running`,
+          {
+            details: { task_id: sourceId, status: source.status },
+          },
+        );
+    }
+    for (const task of patch.superseded) {
+      const now = locked.get(task.id);
+      if (now === undefined || !isUnstarted(now))
+        throw new AstraError('ASTRA_STATE_CONFLICT', `task ${task.name} (${task.id}) has started`, {
+          details: { task_id: task.id, status: now?.status ?? null },
+        });
+    }
+    for (const task of patch.replanned)
+      if (locked.get(task.id)?.awaitingReplan !== true)
+        throw new AstraError('ASTRA_STATE_CONFLICT', `task ${task.id} is not waiting for a re-plan`, {
+          details: { task_id: task.id },
+        });
+    const graph = await lockGraph(tx, graphId);
+    if (graph?.status !== 'active') throw ended(graph?.status ?? 'gone');
+    const goal = await readPatchGoal(tx, goalId, { forUpdate: true });
+    if (goal?.status !== 'active' || goal.graphId !== graphId) throw ended(goal?.status ?? 'gone');
+    if (goal.planVersion !== input.expectedVersion)
+      throw new AstraError(
+        'ASTRA_STATE_CONFLICT',
+        `goal ${goalId} is at plan version ${goal.planVersion}, not ${input.expectedVersion}`,
+        { details: { expected_version: input.expectedVersion, current_version: goal.planVersion } },
+      );
+    const ids = new Map(patch.tasks.map((task) => [task.id, randomUUID()]));
+    const idOf = (name: string): string => ids.get(name) ?? (byName.get(name)?.id as string);
+    const statusOf = (name: string) => locked.get(idOf(name));
+    const doomedParents = new Set<string>();
+    const raceParents = new Set<string>();
+    const raced: string[] = [];
+    const rows: PatchTaskRow[] = patch.tasks.map((task) => {
+      let pending = 0;
+      let mayRace = false;
+      for (const name of task.dependsOn) {
+        if (ids.has(name)) {
+          pending += 1;
+          continue;
+        }
+        const parent = statusOf(name);
+        if (parent?.status === 'completed') continue;
+        pending += 1;
+        const parentId = idOf(name);
+        if (parent !== undefined && ['failed', 'cancelled'].includes(parent.status))
+          doomedParents.add(parentId);
+        else if (parent?.status === 'dead_letter' && !parent.awaitingReplan) doomedParents.add(parentId);
+        else if (parentId !== sourceId && parent?.status !== 'dead_letter') {
+          mayRace = true;
+          raceParents.add(parentId);
+        }
+      }
+      const rule = input.approval?.(task) ?? null;
+      if (mayRace) raced.push(idOf(task.id));
+      return {
+        id: idOf(task.id),
+        name: task.id,
+        type: task.type,
+        status: pending > 0 ? 'created' : rule === null ? 'queued' : 'waiting_approval',
+        payload: task.payload,
+        priority: task.priority,
+        maxRetries: task.maxRetries,
+        timeoutMs: task.timeoutMs,
+        pending,
+        onDependencyFailure: task.onDependencyFailure,
+        approval: rule === null ? null : ruleToJson(rule),
+      };
+    });
+    const dependencyTask: string[] = [];
+    const dependencyOn: string[] = [];
+    for (const task of patch.tasks)
+      for (const name of task.dependsOn) {
+        dependencyTask.push(idOf(task.id));
+        dependencyOn.push(idOf(name));
+      }
+    fx.goals.add(goalId);
+    const shard = shardOf(goal.agentId, this.#options.shardCount);
+    if (rows.length > 0)
+      fx.dispatch.push(
+        ...(await insertPatchTasks(tx, {
+          graphId,
+          goalId,
+          agentId: goal.agentId,
+          shard,
+          version,
+          reason: input.reason,
+          tasks: rows,
+          dependencyTask,
+          dependencyOn,
+          now,
+        })),
+      );
+    const superseded = patch.superseded.map((task) => task.id);
+    await supersedeTasks(tx, superseded, version, now);
+    const replanned = patch.replanned.map((task) => task.id);
+    await resolveReplans(tx, replanned, { replanned: true, version, reason: input.reason }, now);
+    // New tasks under a parent that ended without completing end as its dependents did.
+    await endDescendants(tx, [...doomedParents], now);
+    const gone = new Set(patch.superseded.map((task) => task.name));
+    const before = await planAt(tx, goalId, input.expectedVersion);
+    const kept =
+      (before as { tasks?: { id: string }[] } | null)?.tasks?.filter((task) => !gone.has(task.id)) ?? [];
+    const added = planToJson({ tasks: patch.tasks }) as { tasks: JsonValue[] };
+    const taskIds = Object.fromEntries(patch.tasks.map((task) => [task.id, idOf(task.id)]));
+    await recordPlanVersion(tx, {
+      goalId,
+      version,
+      sourceTaskId: sourceId,
+      reason: input.reason,
+      added: added.tasks,
+      taskIds,
+      superseded,
+      replanned,
+      plan: { tasks: [...(kept as JsonValue[]), ...added.tasks] },
+      now,
+    });
+    const after = await lockGraph(tx, graphId);
+    if (after?.unfinishedTasks === 0) await this.#settle(tx, fx, [graphId], now);
+    return {
+      result: { version, added: taskIds, superseded, existing: false },
+      repair: raced.length === 0 ? null : { taskIds: raced, parents: [...raceParents] },
+    };
+  }
+
+  /**
+   * Gives up re-planning dead letters waiting for one: each counts as failed now and the tasks
+   * below it end as below any dead letter (failed, or skipped under `skip`); a graph with nothing
+   * left ends (failed). Returns how many stopped waiting.
+   */
+  abandonReplan(input: AbandonReplanInput): Promise<number> {
+    return this.#run(async (tx, fx) => {
+      const now = this.#now();
+      const reason = input.reason ?? 're-plan given up';
+      const resolved = await resolveReplans(
+        tx,
+        input.taskIds,
+        { replanned: false, version: null, reason },
+        now,
+      );
+      for (const goalId of resolved.goalIds) fx.goals.add(goalId);
+      const below = await endDescendants(tx, resolved.taskIds, now);
+      const unfinished = new Map([...resolved.graphUnfinished, ...below.graphUnfinished]);
+      await this.#settle(tx, fx, finished(unfinished), now);
+      return resolved.taskIds.length;
+    });
+  }
+
   /** Cancels one task (and fails or skips what depends on it). */
   cancelTask(taskId: string, reason = 'cancelled by request'): Promise<boolean> {
     return this.#run(async (tx, fx) => {
@@ -715,6 +1045,13 @@ export class TaskEngine {
         [goalId, reason, now],
       );
       await cancelPlanApproval(tx, goalId, reason, now);
+      // Dead letters waiting for a re-plan wait no more: they count as failed, as without re-planning.
+      const gaveUp = await resolveReplans(
+        tx,
+        await awaitingReplanOf(tx, goalId),
+        { replanned: false, version: null, reason },
+        now,
+      );
       const cancelled = { goalId, agentId: goal.agentId, status: 'cancelled' as const };
       // The goal is no longer active, so finalizing its graph leaves the goal's status as it is.
       const ended = await cancelTasks(tx, await goalTaskIds(tx, goalId), reason, now);
@@ -728,7 +1065,7 @@ export class TaskEngine {
           createdAtMs: Date.parse(goal.createdAt),
         },
       });
-      await finalizeGraphs(tx, finished(ended.graphUnfinished), now);
+      await finalizeGraphs(tx, finished(new Map([...gaveUp.graphUnfinished, ...ended.graphUnfinished])), now);
       // Logged last: a goal's end comes after every event of its tasks and its graph.
       await appendGoalEvent(tx, {
         type: 'GoalCancelled',
@@ -981,6 +1318,8 @@ export class TaskEngine {
     );
     await changed;
     const { goalLifecycle } = this.#options;
+    if (goalLifecycle?.deadLettered !== undefined)
+      for (const report of fx.deadLetters) this.#report(() => goalLifecycle.deadLettered?.(report));
     if (goalLifecycle?.ended !== undefined) {
       const nowMs = this.#options.clock.now();
       for (const goal of fx.finishedGoals)

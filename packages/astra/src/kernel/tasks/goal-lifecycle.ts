@@ -36,9 +36,29 @@ export interface GoalEndedReport {
   readonly durationMs: number | null;
 }
 
+/**
+ * A task dead-lettered (failed with no retry left, or with an error that is not retryable). In a
+ * goal submitted with `replan: true` it is `awaitingReplan`: its dependents stay `created` and
+ * its goal stays active until a patch re-plans it (engine.extendGraph with `replanned`) or the
+ * re-plan is given up (engine.abandonReplan). The state is in the task row (tasks.awaiting_replan):
+ * a report lost with its process is found again by `readAwaitingReplans`.
+ */
+export interface DeadLetterReport {
+  readonly goalId: string;
+  readonly agentId: string;
+  readonly taskId: string;
+  /** The task's plan id. */
+  readonly name: string;
+  readonly type: string;
+  readonly error: string | null;
+  readonly awaitingReplan: boolean;
+}
+
 export interface GoalLifecycleHooks {
   readonly started?: (report: GoalStartedReport) => void;
   readonly ended?: (report: GoalEndedReport) => void;
+  /** Each dead-lettered task, after the commit that dead-lettered it. */
+  readonly deadLettered?: (report: DeadLetterReport) => void;
 }
 
 /** The report of an ended goal, from what the ending statement returned. */

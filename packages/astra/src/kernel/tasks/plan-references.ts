@@ -19,21 +19,26 @@ interface FarReference {
   readonly reference: TaskReference;
 }
 
-function referencesOf(task: PlanTask, index: number): TaskReference[] {
+function referencesOf(task: PlanTask, at: string): TaskReference[] {
   try {
-    return scanReferences(task.payload, `tasks[${index}].payload`);
+    return scanReferences(task.payload, `${at}.payload`);
   } catch (error) {
     if (error instanceof ReferenceShapeError) throw planInvalid(error.path, error.reason);
     throw error;
   }
 }
 
-export function assertReferences(tasks: readonly PlanTask[], order: readonly PlanTask[]): void {
+/** `pathOf` names the task at an index in errors (default `tasks[i]`). */
+export function assertReferences(
+  tasks: readonly PlanTask[],
+  order: readonly PlanTask[],
+  pathOf: (index: number) => string = (index) => `tasks[${index}]`,
+): void {
   const ids = new Set(tasks.map((task) => task.id));
   const far: FarReference[] = [];
   for (const [index, task] of tasks.entries()) {
     const direct = new Set(task.dependsOn);
-    for (const reference of referencesOf(task, index)) {
+    for (const reference of referencesOf(task, pathOf(index))) {
       const { from, path } = reference;
       if (!ids.has(from)) throw planInvalid(path, `"$from" names unknown task "${from.slice(0, 128)}"`);
       if (from === task.id) throw planInvalid(path, `"$from" names the task itself ("${from}")`);

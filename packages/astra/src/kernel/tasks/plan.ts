@@ -44,7 +44,8 @@ function integerIn(value: unknown, path: string, min: number, max: number): numb
   return value;
 }
 
-function parseTask(raw: unknown, path: string, limits: PlanLimits): PlanTask {
+/** One task of a plan (or of a patch, graph-patch.ts), its fields checked; `path` names it in errors. */
+export function parseTask(raw: unknown, path: string, limits: PlanLimits): PlanTask {
   if (!isRecord(raw)) throw invalid(path, 'must be an object');
   const known = new Set([
     'id',
@@ -105,7 +106,7 @@ function parseTask(raw: unknown, path: string, limits: PlanLimits): PlanTask {
 }
 
 /** Kahn's algorithm: every task must be reachable in some topological order, which is returned. */
-function topologicalOrder(tasks: readonly PlanTask[]): PlanTask[] {
+export function topologicalOrder(tasks: readonly PlanTask[]): PlanTask[] {
   const remaining = new Map(tasks.map((task) => [task.id, task.dependsOn.length]));
   const children = new Map<string, PlanTask[]>();
   for (const task of tasks)

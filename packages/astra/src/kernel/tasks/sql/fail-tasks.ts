@@ -1,6 +1,7 @@
-import { oneOf, resultRow } from '../../../ports/sql-rows.js';
+import { boolean, oneOf, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import { isoTimestampSql } from '../../../time/iso.js';
+import type { DeadLetterReport } from '../goal-lifecycle.js';
 import { graphRow, taskRow } from '../rows.js';
 import type { Dispatch } from '../types.js';
 
@@ -12,7 +13,10 @@ import type { Dispatch } from '../types.js';
  * Writes: each task still `running` in that attempt counts a retry. With retries left and a
  *   retryable error it goes back to `pending` with next_attempt_at = now + min(base·2^retries, cap)
  *   ·jitter (TaskFailed then TaskRetryScheduled); otherwise it ends `dead_letter` (TaskFailed then
- *   TaskDeadLettered) and its graph counts one failed task and one unfinished task fewer.
+ *   TaskDeadLettered) and its graph counts one failed task and one unfinished task fewer — unless
+ *   its goal is a `replan` goal: then it is `awaiting_replan` (TaskDeadLettered says so), still
+ *   counted unfinished and not failed, until a patch re-plans it or the re-plan is given up
+ *   (extend-graph.ts resolveReplans).
  * Returns: per accepted task its new status, next_attempt_at, shard and priority; `finishedGraphs`
  *   maps graph ids touched by a dead letter to their unfinished count after this statement.
  * The retry's dispatch happens when next_attempt_at passes (a timer, or the scheduler's sweep).
@@ -30,11 +34,13 @@ failed AS (
         THEN $6::timestamptz + make_interval(secs => LEAST($7::float8 * power(2, t.retries), $8::float8) * i.jitter / 1000.0)
         END,
       completed_at = CASE WHEN i.retryable AND t.retries < t.max_retries THEN NULL ELSE $6::timestamptz END,
+      awaiting_replan = CASE WHEN i.retryable AND t.retries < t.max_retries THEN false
+                             ELSE EXISTS (SELECT 1 FROM goals o WHERE o.id = t.goal_id AND o.replan) END,
       error = i.error, lease_owner = NULL, lease_expires_at = NULL, updated_at = $6
   FROM input i
   WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
   RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.status, t.retries, t.next_attempt_at,
-            t.shard, t.priority, t.error
+            t.shard, t.priority, t.error, t.awaiting_replan, t.name, t.type
 ),
 logged AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
@@ -46,18 +52,23 @@ logged AS (
     SELECT 2, CASE WHEN status = 'pending' THEN 'TaskRetryScheduled' ELSE 'TaskDeadLettered' END,
            agent_id, goal_id, graph_id, id,
            jsonb_build_object('to', status, 'next_attempt_at', ${isoTimestampSql('next_attempt_at')})
+             || CASE WHEN awaiting_replan THEN '{"awaiting_replan": true}'::jsonb ELSE '{}'::jsonb END
     FROM failed
   ) e ORDER BY step
 ),
 graphs AS (
   UPDATE task_graphs g
   SET unfinished_tasks = g.unfinished_tasks - x.n, failed_tasks = g.failed_tasks + x.n
-  FROM (SELECT graph_id, count(*)::int AS n FROM failed WHERE status = 'dead_letter' GROUP BY graph_id) x
+  FROM (SELECT graph_id, count(*)::int AS n FROM failed WHERE status = 'dead_letter' AND NOT awaiting_replan
+        GROUP BY graph_id) x
   WHERE g.id = x.graph_id
   RETURNING g.id, g.unfinished_tasks, g.goal_id
 )
-SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished_tasks, goal_id FROM failed
-UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks, goal_id FROM graphs`;
+SELECT 'task' AS kind, id, status, next_attempt_at, shard, priority, NULL::int AS unfinished_tasks, goal_id,
+       agent_id, awaiting_replan, name, type, error
+FROM failed
+UNION ALL SELECT 'graph', id, NULL, NULL, NULL, NULL, unfinished_tasks, goal_id, NULL, NULL, NULL, NULL, NULL
+FROM graphs`;
 
 export interface AttemptFailure {
   readonly taskId: string;
@@ -75,16 +86,23 @@ export interface RetryPolicy {
   readonly jitter?: () => number;
 }
 
+/** A task dead-lettered by this statement, for the goal lifecycle's `deadLettered` hook. */
+export type DeadLetter = DeadLetterReport;
+
 export interface FailedBatch {
   readonly retried: { readonly taskId: string; readonly dueAt: number; readonly dispatch: Dispatch }[];
+  /** Dead letters whose dependents end now (not those waiting for a re-plan). */
   readonly deadLettered: string[];
+  readonly deadLetters: DeadLetter[];
   readonly graphUnfinished: Map<string, number>;
   /** Goals of the tasks failed here (for read caches to forget). */
   readonly goalIds: Set<string>;
 }
 
 const rowKind = resultRow('fail-tasks', { kind: oneOf(['task', 'graph']) });
-const failedTask = taskRow.pick('id', 'status', 'nextAttemptAt', 'shard', 'priority', 'goalId');
+const failedTask = taskRow
+  .pick('id', 'status', 'nextAttemptAt', 'shard', 'priority', 'goalId', 'agentId', 'name', 'type', 'error')
+  .extend({ awaitingReplan: boolean });
 const touchedGraph = graphRow.pick('id', 'unfinishedTasks', 'goalId');
 
 export async function failTasks(
@@ -107,6 +125,7 @@ export async function failTasks(
   const batch: FailedBatch = {
     retried: [],
     deadLettered: [],
+    deadLetters: [],
     graphUnfinished: new Map(),
     goalIds: new Set(),
   };
@@ -119,8 +138,18 @@ export async function failTasks(
     }
     const task = failedTask.decode(row);
     batch.goalIds.add(task.goalId);
-    if (task.status === 'dead_letter') batch.deadLettered.push(task.id);
-    else
+    if (task.status === 'dead_letter') {
+      if (!task.awaitingReplan) batch.deadLettered.push(task.id);
+      batch.deadLetters.push({
+        taskId: task.id,
+        goalId: task.goalId,
+        agentId: task.agentId,
+        name: task.name,
+        type: task.type,
+        error: task.error,
+        awaitingReplan: task.awaitingReplan,
+      });
+    } else
       batch.retried.push({
         taskId: task.id,
         dueAt: task.nextAttemptAt === null ? now.getTime() : Date.parse(task.nextAttemptAt),

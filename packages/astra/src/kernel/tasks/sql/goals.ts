@@ -28,9 +28,9 @@ import { orderedEventsCte } from './ordered-events.js';
  */
 const INSERT_SQL = `
 INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, idempotency_key, plan,
-                   graph_id, error, created_at, updated_at, started_at, task_approvals)
+                   graph_id, error, created_at, updated_at, started_at, task_approvals, replan)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHEN $5 = 'active' THEN $11::timestamptz END,
-        $12::jsonb)
+        $12::jsonb, $13)
 ON CONFLICT (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id`;
 
@@ -110,6 +110,8 @@ export interface GoalInsert {
   readonly now: Date;
   /** Approval rules of the risky tasks by plan task id, for a graph built later (null: none). */
   readonly taskApprovals: JsonValue | null;
+  /** A dead-lettered task waits for a re-plan instead of failing the goal (docs/plans.md). */
+  readonly replan: boolean;
 }
 
 /** Inserts the goal; returns null when the idempotency key already names a goal (then `existingGoal`). */
@@ -134,6 +136,7 @@ export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<str
     goal.error,
     goal.now,
     goal.taskApprovals === null ? null : JSON.stringify(goal.taskApprovals),
+    goal.replan,
   ]);
   return goalId.first(rows)?.id ?? null;
 }
