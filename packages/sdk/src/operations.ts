@@ -589,6 +589,22 @@ export interface Plan {
   readonly tasks: readonly PlanTask[];
 }
 
+export interface PlanDiff {
+  readonly version: number;
+  /** The version compared with (0: the empty plan). */
+  readonly against: number;
+  /** Tasks in `version` and not in `against`. */
+  readonly added: readonly PlanTask[];
+  /** Tasks in `against` and not in `version`: superseded between the two (or added, when `against` is the later one). */
+  readonly removed: readonly PlanTask[];
+  /** Tasks in both whose declaration differs. */
+  readonly changed: ReadonlyArray<{
+    readonly id: string;
+    readonly before: PlanTask;
+    readonly after: PlanTask;
+  }>;
+}
+
 /** One task of a declared plan. */
 export interface PlanTask {
   /** Unique in the plan: 1-128 letters, digits, `_ . : -`, starting alphanumeric. */
@@ -607,6 +623,54 @@ export interface PlanTask {
   readonly timeout_ms?: number | null;
   /** When a dependency ends without completing: fail this task too (default) or skip it. */
   readonly on_dependency_failure?: 'fail' | 'skip';
+}
+
+/** One version of a goal's plan: the whole plan and the patch that made it. */
+export interface PlanVersion {
+  /** 1: the plan as submitted; each patch of the live graph adds one. */
+  readonly version: number;
+  readonly created_at: string;
+  /** `submitted` for version 1; else the patch's reason. */
+  readonly reason: string;
+  /** The running task that patched the graph (a `plan` task); null for version 1 and a re-plan decided outside a task. */
+  readonly source_task_id: string | null;
+  /** Tasks this version added (version 1: the whole plan). */
+  readonly added_tasks: number;
+  /** Unstarted tasks this version cancelled. */
+  readonly superseded_tasks: number;
+  /** Dead-lettered tasks this version re-planned. */
+  readonly replanned_tasks: number;
+  /** Tasks in the whole plan after this version. */
+  readonly task_count: number;
+  readonly plan: StoredPlan;
+  /** The tasks this version added. */
+  readonly added: readonly PlanTask[];
+  /** Task ids of the added tasks by plan id; null for version 1 (read the goal's tasks). */
+  readonly task_ids: {
+    readonly [key: string]: string;
+  } | null;
+  /** Ids of the tasks this version superseded. */
+  readonly superseded: readonly string[];
+  /** Ids of the dead-lettered tasks this version re-planned. */
+  readonly replanned: readonly string[];
+}
+
+export interface PlanVersionSummary {
+  /** 1: the plan as submitted; each patch of the live graph adds one. */
+  readonly version: number;
+  readonly created_at: string;
+  /** `submitted` for version 1; else the patch's reason. */
+  readonly reason: string;
+  /** The running task that patched the graph (a `plan` task); null for version 1 and a re-plan decided outside a task. */
+  readonly source_task_id: string | null;
+  /** Tasks this version added (version 1: the whole plan). */
+  readonly added_tasks: number;
+  /** Unstarted tasks this version cancelled. */
+  readonly superseded_tasks: number;
+  /** Dead-lettered tasks this version re-planned. */
+  readonly replanned_tasks: number;
+  /** Tasks in the whole plan after this version. */
+  readonly task_count: number;
 }
 
 export interface PolicyVersion {
@@ -727,6 +791,11 @@ export interface Session {
   /** Gets the next access token at `POST /auth/refresh`, once. */
   readonly refresh_token: string;
   readonly refresh_expires_at: string;
+}
+
+/** A whole plan as stored (every task field filled in). */
+export interface StoredPlan {
+  readonly tasks: readonly PlanTask[];
 }
 
 export interface StreamedEvent {
@@ -1046,6 +1115,8 @@ export interface CreateGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
     readonly name: string;
@@ -1169,6 +1240,12 @@ export interface DenyBody {
   readonly decided_by?: string;
 }
 
+export type DiffPlanVersionsResponse = PlanDiff;
+
+export interface DiffPlanVersionsOptions {
+  readonly against?: number;
+}
+
 export type ExecuteToolResponse =
   | ExecuteResult
   | {
@@ -1289,6 +1366,8 @@ export interface GetOrgResponse {
   readonly created_at: string;
   readonly teams: readonly Team[];
 }
+
+export type GetPlanVersionResponse = PlanVersion;
 
 export interface GetPolicyVersionResponse {
   readonly version: number;
@@ -1449,6 +1528,10 @@ export interface ListPendingApprovalsOptions {
   readonly agent_id?: string;
   readonly request_type?: 'plan' | 'risky_task';
   readonly limit?: number;
+}
+
+export interface ListPlanVersionsResponse {
+  readonly versions: readonly PlanVersionSummary[];
 }
 
 export interface ListPolicyVersionsResponse {
@@ -1781,6 +1864,8 @@ export interface SubmitGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
     readonly name: string;
@@ -1808,6 +1893,8 @@ export interface SubmitInternalGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
     readonly name: string;
@@ -1889,7 +1976,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (113 operations). */
+/** Every operation of Astra's API, one method each (116 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2261,6 +2348,23 @@ export abstract class AstraOperations {
   }
 
   /**
+   * What changed between two versions of a goal's plan, by plan task id: tasks added, removed (superseded) and changed. `against` defaults to the version before (0: the empty plan).
+   * `GET /goals/{id}/plans/{version}/diff`
+   */
+  diffPlanVersions(
+    id: string,
+    version: number,
+    options: DiffPlanVersionsOptions = {},
+  ): Promise<DiffPlanVersionsResponse> {
+    return this.send<DiffPlanVersionsResponse>({
+      method: 'GET',
+      path: `/goals/${encodeURIComponent(id)}/plans/${encodeURIComponent(version)}/diff`,
+      query: { against: options.against },
+      statuses: [200],
+    });
+  }
+
+  /**
    * Run a registered tool once as part of a task (upstream's tool-runtime call): the task's agent's allow-list, the input schema and approvals by risk tier apply; `dry_run` checks only.
    * `POST /execute`
    */
@@ -2459,6 +2563,18 @@ export abstract class AstraOperations {
     return this.send<GetOrgResponse>({
       method: 'GET',
       path: `/orgs/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * One version of a goal's plan: the whole plan after it, and the patch that made it (tasks added with their ids, tasks superseded, dead letters re-planned).
+   * `GET /goals/{id}/plans/{version}`
+   */
+  getPlanVersion(id: string, version: number): Promise<GetPlanVersionResponse> {
+    return this.send<GetPlanVersionResponse>({
+      method: 'GET',
+      path: `/goals/${encodeURIComponent(id)}/plans/${encodeURIComponent(version)}`,
       statuses: [200],
     });
   }
@@ -2732,6 +2848,18 @@ export abstract class AstraOperations {
       method: 'GET',
       path: `/approvals/pending`,
       query: { agent_id: options.agent_id, request_type: options.request_type, limit: options.limit },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * A goal's plan versions, oldest first: when, why, by which task, and how many tasks each added, superseded and re-planned.
+   * `GET /goals/{id}/plans`
+   */
+  listPlanVersions(id: string): Promise<ListPlanVersionsResponse> {
+    return this.send<ListPlanVersionsResponse>({
+      method: 'GET',
+      path: `/goals/${encodeURIComponent(id)}/plans`,
       statuses: [200],
     });
   }

@@ -18,6 +18,7 @@ import { auditRoutes } from '../services/events/routes-audit.js';
 import { eventRoutes } from '../services/events/routes-events.js';
 import { goalRoutes } from '../services/goals/routes-goals.js';
 import { internalGoalRoutes } from '../services/goals/routes-internal.js';
+import { planRoutes } from '../services/goals/routes-plans.js';
 import type { GoalSubmissionOptions } from '../services/goals/submit-goal.js';
 import type { Identity } from '../services/identity/identity.js';
 import { apiKeyRoutes } from '../services/identity/routes-api-keys.js';
@@ -115,6 +116,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(revisionRoutes, { store, access, reads }),
       routePlugin(goalRoutes, { ...submission, access, engine, reads }),
       routePlugin(costRoutes, { store, access, clock }),
+      routePlugin(planRoutes, { store }),
       routePlugin(taskRoutes, { store, engine, reads }),
       routePlugin(workerRoutes, { store }),
       routePlugin(remoteWorkerRoutes, { workers: parts.remoteWorkers, access, clock }),

@@ -4,6 +4,7 @@ import { isAstraError } from '../../src/errors/index.js';
 import type { DeadLetterReport } from '../../src/kernel/tasks/goal-lifecycle.js';
 import { MAX_PATCH_TASKS } from '../../src/kernel/tasks/graph-patch.js';
 import { diffPlans } from '../../src/kernel/tasks/plan-diff.js';
+import { replayGraph } from '../../src/kernel/tasks/replay.js';
 import {
   readAwaitingReplans,
   readPlanVersion,
@@ -116,6 +117,9 @@ export function describeGraphPatch(backend: KernelBackend): void {
     const events = (await readGraphEvents(harness.store, graphId)).map((e) => e.type);
     expect(events.indexOf('GraphExtended')).toBeLessThan(events.lastIndexOf('TaskCreated'));
     expect(events.slice(-2)).toEqual(['GraphFinished', 'GoalCompleted']);
+    const replayed = replayGraph(await readGraphEvents(harness.store, graphId));
+    expect(replayed.taskCount).toBe(3);
+    for (const task of tasks.values()) expect(replayed.tasks.get(task.id)?.status).toBe(task.status);
   });
 
   it('records every plan version: version 1 at submission, each patch after it, with its diff', async () => {

@@ -25,6 +25,8 @@ export function replayGraph(events: readonly GraphEvent[]): ReplayedGraph {
   for (const event of events) {
     const to = event.payload.to as string | undefined;
     if (event.type === 'GraphCreated') graph.taskCount = Number(event.payload.task_count);
+    // A patch of the live graph (docs/plans.md) adds tasks; their TaskCreated events follow.
+    if (event.type === 'GraphExtended') graph.taskCount += Number(event.payload.added);
     if (event.type === 'GraphFinished' && to !== undefined) graph.status = to as GraphStatus;
     if (event.taskId === null || to === undefined) continue;
     const task = graph.tasks.get(event.taskId) ?? {

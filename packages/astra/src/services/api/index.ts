@@ -13,7 +13,7 @@ export { drained } from './drained.js';
 export { describedAs } from './json-schema.js';
 export { type DefineRoute, defineRoutes } from './route-definer.js';
 export { Deleted, JsonObject, Revoked, Timestamp, Uuid } from './schemas/common.js';
-export { Plan } from './schemas/plan.js';
+export { Plan, PlanTask } from './schemas/plan.js';
 export { GoalStatus } from './schemas/statuses.js';
 export { Task } from './schemas/task.js';
 export { assertStorable, idParam, isUuid, parseInput, snake } from './validation.js';

@@ -30,6 +30,10 @@ export const SubmitGoal = z.object({
   workspace: z.string().max(500).optional(),
   /** The plan waits for approval (`pending_approval`, 202) even when the agent does not require it. */
   require_approval: z.boolean().optional(),
+  replan: z.boolean().optional().meta({
+    description:
+      'A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false.',
+  }),
   /** Documents for this goal only (rules, skills, context, references), stored with the goal. */
   documents: z.array(GoalDocument).max(50).optional(),
 });
@@ -105,6 +109,7 @@ export async function submitGoalTo(
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
+    ...(body.replan === true ? { replan: true } : {}),
     ...approvalInput(
       agent,
       { requireApproval: body.require_approval === true },
