@@ -19,18 +19,19 @@ import { COST_DEFAULTS } from './cost-defaults.js';
  * worst case on every counter of its scope before it is sent, atomically and across processes,
  * and settles on what it used when it ends.
  *
- * - `reserve`: one conditional upsert over all the call's counters (in key order, so concurrent
- *   reservations lock rows in one order), each kept only while used + reserved + amount stays
- *   within its limit, and the reservation row, in one statement of one transaction; if any counter
- *   would overrun, the transaction is rolled back (nothing held anywhere) and the call fails with
+ * - `reserve`: one statement, autocommitted: it locks the call's counters in key order (so
+ *   concurrent reservations, settlements and sweeps never deadlock), checks that on every one
+ *   used + reserved + amount stays within its limit, and only if all fit adds the hold to each and
+ *   writes the reservation row; otherwise it changes nothing and the call fails with
  *   ASTRA_LLM_BUDGET_EXCEEDED (details: scope, scope_id, period, unit, limit, used, reserved,
- *   requested).
+ *   requested). Row locks last one statement. The first call on a counter (a new day, a new goal)
+ *   makes the missing rows first (one more statement).
  * - `settle`: deletes the reservation and, in the same statement, moves what it held off
  *   `reserved` and adds the actual usage to `used`. Deleting the row is what makes the hold go
  *   away exactly once: a reservation the sweep already returned releases nothing more.
  *   `release` is settling with nothing used.
- * - `sweep`: returns the holds of reservations past `expires_at` (a process that died between
- *   reserving and settling), on the injected clock.
+ * - `sweep`: releases reservations past `expires_at` (a process that died between reserving and
+ *   settling), on the injected clock, each through the same statement as `settle`.
  * Amounts are integers: tokens, and billionths of a dollar.
  */
 export type BudgetScopeKind = 'org' | 'agent' | 'goal';
@@ -101,35 +102,55 @@ const keyOrder = (a: BudgetKey, b: BudgetKey): number =>
       ? -1
       : 1;
 
-const RESERVE = `
-WITH lines AS (
+const LINES = `lines AS (
   SELECT * FROM unnest($1::text[], $2::uuid[], $3::text[], $4::bigint[], $5::bigint[])
     AS l(scope_kind, scope_id, period, limit_tokens, limit_nano_usd)
+)`;
+
+/**
+ * One statement, autocommitted: lock the call's counters in key order, check every one, and only
+ * if all fit add the hold to each and write the reservation. The row locks last one statement.
+ */
+const RESERVE = `
+WITH ${LINES},
+locked AS (
+  SELECT c.scope_kind, c.scope_id, c.period, c.used_tokens, c.reserved_tokens, c.used_nano_usd, c.reserved_nano_usd
+  FROM llm_budget_counters c JOIN lines l USING (scope_kind, scope_id, period)
+  ORDER BY c.scope_kind, c.scope_id, c.period
+  FOR UPDATE OF c
+),
+verdict AS (
+  SELECT count(*)::int AS found, coalesce(bool_and(
+      (l.limit_tokens IS NULL OR k.used_tokens + k.reserved_tokens + $6::bigint <= l.limit_tokens)
+      AND (l.limit_nano_usd IS NULL OR k.used_nano_usd + k.reserved_nano_usd + $7::bigint <= l.limit_nano_usd)
+    ), true) AS fits
+  FROM locked k JOIN lines l USING (scope_kind, scope_id, period)
 ),
 held AS (
-  INSERT INTO llm_budget_counters AS c
-    (scope_kind, scope_id, period, reserved_tokens, reserved_nano_usd, limit_tokens, limit_nano_usd)
-  SELECT scope_kind, scope_id, period, $6::bigint, $7::bigint, limit_tokens, limit_nano_usd FROM lines
-  WHERE (limit_tokens IS NULL OR $6::bigint <= limit_tokens)
-    AND (limit_nano_usd IS NULL OR $7::bigint <= limit_nano_usd)
-  ON CONFLICT (scope_kind, scope_id, period) DO UPDATE SET
-    reserved_tokens = c.reserved_tokens + EXCLUDED.reserved_tokens,
-    reserved_nano_usd = c.reserved_nano_usd + EXCLUDED.reserved_nano_usd,
-    limit_tokens = EXCLUDED.limit_tokens,
-    limit_nano_usd = EXCLUDED.limit_nano_usd
-  WHERE (EXCLUDED.limit_tokens IS NULL
-         OR c.used_tokens + c.reserved_tokens + EXCLUDED.reserved_tokens <= EXCLUDED.limit_tokens)
-    AND (EXCLUDED.limit_nano_usd IS NULL
-         OR c.used_nano_usd + c.reserved_nano_usd + EXCLUDED.reserved_nano_usd <= EXCLUDED.limit_nano_usd)
+  UPDATE llm_budget_counters c SET
+    reserved_tokens = c.reserved_tokens + $6::bigint,
+    reserved_nano_usd = c.reserved_nano_usd + $7::bigint,
+    limit_tokens = l.limit_tokens,
+    limit_nano_usd = l.limit_nano_usd
+  FROM lines l, verdict v
+  WHERE c.scope_kind = l.scope_kind AND c.scope_id = l.scope_id AND c.period = l.period
+    AND v.found = cardinality($1::text[]) AND v.fits
   RETURNING 1
 ),
 reservation AS (
   INSERT INTO llm_budget_reservations (id, scope_kinds, scope_ids, periods, tokens, nano_usd, expires_at)
   SELECT $8::uuid, $1::text[], $2::uuid[], $3::text[], $6::bigint, $7::bigint, $9::timestamptz
-  WHERE (SELECT count(*) FROM held) = cardinality($1::text[])
+  FROM verdict v WHERE v.found = cardinality($1::text[]) AND v.fits
   RETURNING 1
 )
-SELECT (SELECT count(*)::int FROM held) AS held`;
+SELECT v.found, v.fits, (SELECT count(*)::int FROM held) AS held FROM verdict v`;
+
+/** The counters a first call of the day (or of a goal) needs, made before it reserves. */
+const ENSURE = `
+WITH ${LINES}
+INSERT INTO llm_budget_counters (scope_kind, scope_id, period)
+SELECT scope_kind, scope_id, period FROM lines
+ON CONFLICT (scope_kind, scope_id, period) DO NOTHING`;
 
 const SETTLE = `
 WITH gone AS (DELETE FROM llm_budget_reservations WHERE id = $1::uuid RETURNING tokens, nano_usd),
@@ -142,27 +163,9 @@ ON CONFLICT (scope_kind, scope_id, period) DO UPDATE SET
   reserved_tokens = c.reserved_tokens - coalesce((SELECT tokens FROM gone), 0),
   reserved_nano_usd = c.reserved_nano_usd - coalesce((SELECT nano_usd FROM gone), 0)`;
 
-const SWEEP = `
-WITH gone AS (
-  DELETE FROM llm_budget_reservations WHERE id IN (
-    SELECT id FROM llm_budget_reservations WHERE expires_at <= $1::timestamptz
-    ORDER BY expires_at LIMIT $2 FOR UPDATE SKIP LOCKED)
-  RETURNING scope_kinds, scope_ids, periods, tokens, nano_usd
-),
-lines AS (
-  SELECT u.scope_kind, u.scope_id, u.period, sum(g.tokens) AS tokens, sum(g.nano_usd) AS nano_usd
-  FROM gone g CROSS JOIN LATERAL unnest(g.scope_kinds, g.scope_ids, g.periods) AS u(scope_kind, scope_id, period)
-  GROUP BY 1, 2, 3
-),
-returned AS (
-  UPDATE llm_budget_counters c SET
-    reserved_tokens = c.reserved_tokens - l.tokens,
-    reserved_nano_usd = c.reserved_nano_usd - l.nano_usd
-  FROM lines l
-  WHERE c.scope_kind = l.scope_kind AND c.scope_id = l.scope_id AND c.period = l.period
-  RETURNING 1
-)
-SELECT (SELECT count(*)::int FROM gone) AS swept, (SELECT count(*)::int FROM returned) AS counters`;
+const EXPIRED = `
+SELECT ${budgetReservationRow.columns()} FROM llm_budget_reservations
+WHERE expires_at <= $1::timestamptz ORDER BY expires_at LIMIT $2`;
 
 export interface BudgetLedgerOptions {
   readonly clock: Clock;
@@ -202,15 +205,16 @@ export class BudgetLedger {
       id,
       expiresAt,
     ];
-    const overrun = Symbol('overrun');
-    try {
-      await this.#store.transaction(async (tx) => {
-        const { rows } = await tx.query<{ held: number }>(RESERVE, params);
-        if ((rows[0]?.held ?? 0) !== keys.length) throw overrun;
-      });
-    } catch (error) {
-      if (error !== overrun) throw error;
-      throw await this.#exceeded(sorted, amount);
+    for (let round = 0; ; round++) {
+      const { rows } = await this.#store.query<{ found: number; fits: boolean }>(RESERVE, params);
+      const verdict = rows[0];
+      if (verdict !== undefined && verdict.found === keys.length) {
+        if (!verdict.fits) throw await this.#exceeded(sorted, amount);
+        break;
+      }
+      if (round > 0)
+        throw new AstraError('ASTRA_INTERNAL', 'a budget counter vanished while a call reserved on it');
+      await this.#store.query(ENSURE, params.slice(0, 5));
     }
     return { id, keys, amount };
   }
@@ -218,7 +222,7 @@ export class BudgetLedger {
   /** Ends a reservation: its hold goes, `used` (what the call actually used) is counted. */
   async settle(reservation: Reservation, used: BudgetAmount): Promise<void> {
     const params = [reservation.id, ...asArrays(reservation.keys), used.tokens, used.nanoUsd];
-    await this.#store.transaction((tx) => tx.query(SETTLE, params).then(() => undefined));
+    await this.#store.query(SETTLE, params);
   }
 
   release(reservation: Reservation): Promise<void> {
@@ -228,8 +232,17 @@ export class BudgetLedger {
   /** Returns the holds of expired reservations (at most `limit` per call); how many it returned. */
   async sweep(limit = 1000): Promise<number> {
     const now = new Date(this.#clock.now()).toISOString();
-    const { rows } = await this.#store.transaction((tx) => tx.query<{ swept: number }>(SWEEP, [now, limit]));
-    return rows[0]?.swept ?? 0;
+    const { rows } = await this.#store.query(EXPIRED, [now, limit]);
+    for (const row of rows.map(budgetReservationRow.decode)) {
+      const keys = row.scopeKinds.map((kind, i) => ({
+        kind: kind as BudgetScopeKind,
+        id: row.scopeIds[i] as string,
+        period: row.periods[i] as string,
+      }));
+      // Settling with nothing used: the hold goes once, whoever (a late settle, another sweep) comes first.
+      await this.release({ id: row.id, keys, amount: { tokens: row.tokens, nanoUsd: row.nanoUsd } });
+    }
+    return rows.length;
   }
 
   /** The counters of `keys` that exist. */
