@@ -23,6 +23,7 @@ import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
 import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
 import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retention.js';
+import { COST_SETTINGS } from './cost-settings.js';
 import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
 import { LLM_SETTINGS } from './llm-settings.js';
 import type { Secret } from './secret.js';
@@ -650,6 +651,7 @@ export const SETTINGS = {
   },
   ...LLM_SETTINGS,
   ...LLM_PROVIDER_SETTINGS,
+  ...COST_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;
