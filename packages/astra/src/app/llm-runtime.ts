@@ -73,7 +73,7 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
         : await createRedisLimiter({ url: config.redisUrl.reveal(), limits: config.llmLimits, clock });
     closers.push(() => limiter.close());
     const prices = createPriceTable();
-    const ledger = new BudgetLedger(deps.store, { clock });
+    const ledger = new BudgetLedger(deps.store, { clock, reservationTtlMs: config.llmReservationTtlMs });
     const router = createLlmRouter({
       providers: opened.providers,
       models: config.llmModels ?? catalog.models,
@@ -95,7 +95,12 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
       attemptInterceptors: [
         budgetInterceptor({
           ledger,
-          limits: agentBudgetLimits(deps.store),
+          limits: agentBudgetLimits(deps.store, {
+            orgDailyTokens: config.llmOrgDailyTokenBudget ?? null,
+            orgDailyUsd: config.llmOrgDailyCostBudget ?? null,
+            goalTokens: config.llmGoalTokenBudget ?? null,
+            goalUsd: config.llmGoalCostBudget ?? null,
+          }),
           prices,
           clock,
           onError: (error) => onError(error, 'LLM budget settlement failed'),
