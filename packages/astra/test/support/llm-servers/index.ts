@@ -8,6 +8,7 @@
  *   await server.close();
  */
 export { startAnthropicServer } from './anthropic.js';
+export { serverVector } from './embeddings.js';
 export { startOllamaServer } from './ollama.js';
 export { startOpenAiServer } from './openai.js';
 export type {

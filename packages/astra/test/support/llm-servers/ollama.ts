@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { ollamaEmbed } from './embeddings.js';
 import {
   type AnswerStep,
   argumentPieces,
@@ -105,6 +106,8 @@ const ollamaProtocol: Protocol = {
     const { method, path } = exchange.request;
     if (method === 'POST' && path === '/api/chat') await chat(exchange);
     else if (method === 'GET' && path === '/api/tags') tags(exchange);
+    else if (method === 'POST' && path === '/api/embed')
+      ollamaEmbed(exchange, (step) => sendFault(exchange.res, step));
     else if (method === 'GET' && path === '/api/version')
       sendJson(exchange.res, 200, { version: OLLAMA_VERSION });
     else return false;

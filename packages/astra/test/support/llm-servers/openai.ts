@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from 'node:http';
+import { openAiEmbeddings } from './embeddings.js';
 import {
   type AnswerStep,
   argumentPieces,
@@ -311,6 +312,8 @@ const openAiProtocol: Protocol = {
     if (method === 'POST' && path === '/v1/chat/completions') await chat(exchange);
     else if (method === 'POST' && path === '/v1/responses') await responses(exchange);
     else if (method === 'GET' && path === '/v1/models') models(exchange);
+    else if (method === 'POST' && path === '/v1/embeddings')
+      openAiEmbeddings(exchange, (step) => sendFault(exchange.res, step));
     else return false;
     return true;
   },
