@@ -64,6 +64,41 @@ describe('router routing', () => {
     expect(result.attempts.map((attempt) => attempt.model)).toEqual(['a/mini', 'b/large']);
   });
 
+  it("caps the output asked for at the call's, the model's, and what the window leaves", async () => {
+    const c = scriptedProvider('c');
+    const { router } = routerOver(
+      [c],
+      [
+        { ref: 'c/small', tier: 'standard', contextTokens: 1000, maxOutputTokens: 4000 },
+        { ref: 'c/big', tier: 'standard', contextTokens: 100_000, maxOutputTokens: 2000 },
+      ],
+      { maxOutputTokens: 4096 },
+    );
+    const estimates: number[] = [];
+    const recorded = routerOver(
+      [c],
+      [{ ref: 'c/big', tier: 'standard', contextTokens: 100_000, maxOutputTokens: 2000 }],
+      {
+        attemptInterceptors: [
+          (attempt, next) => {
+            estimates.push(attempt.estimate.maxOutputTokens);
+            return next(attempt);
+          },
+        ],
+      },
+    ).router;
+    await router.complete(call({ model: 'c/small' }));
+    await router.complete(call({ model: 'c/big' }));
+    await router.complete(call({ model: 'c/big', maxOutputTokens: 50 }));
+    await recorded.complete(call());
+    const asked = c.requests.map((request) => request.maxOutputTokens);
+    // c/small: 1000 - the input estimate (~14) left; c/big: its own 2000; the call's 50.
+    expect(asked[0]).toBeGreaterThan(900);
+    expect(asked[0]).toBeLessThan(1000);
+    expect(asked.slice(1)).toEqual([2000, 50, 2000]);
+    expect(estimates).toEqual([2000]);
+  });
+
   it('builds a default catalog from discovered providers', () => {
     const built = defaultCatalog(
       [
@@ -77,5 +112,19 @@ describe('router routing', () => {
     expect(built.models.map((model) => model.ref)).toContain('anthropic/claude-sonnet-4-5');
     expect(built.models.find((model) => model.ref === 'ollama/llama3.2:3b')?.tier).toBe('local');
     expect(built.aliases.fast).toBe('openai/gpt-4o-mini');
+    // OPENAI_BASE_URL at a compatible server: its listed models, as local ones.
+    const compatible = defaultCatalog(
+      [{ name: 'openai', kind: 'openai', baseUrl: 'http://127.0.0.1:8000/v1' }],
+      {
+        openai: ['meta-llama/Llama-3.1-8B-Instruct'],
+      },
+    );
+    expect(compatible.models).toEqual([
+      expect.objectContaining({ ref: 'openai/meta-llama/Llama-3.1-8B-Instruct', tier: 'local' }),
+    ]);
+    expect(compatible.aliases).toEqual({
+      fast: 'openai/meta-llama/Llama-3.1-8B-Instruct',
+      smart: 'openai/meta-llama/Llama-3.1-8B-Instruct',
+    });
   });
 });

@@ -4,8 +4,9 @@ import type { ModelSpec } from './catalog.js';
 /**
  * A catalog for the providers a node discovered, when the configuration lists no models.
  *
- * - A provider named `openai` of kind `openai` gets OpenAI's current models (the table below).
- * - A provider named `anthropic` gets Anthropic's.
+ * - A provider named `openai` of kind `openai` on OpenAI's own API (no `baseUrl`, or one on
+ *   api.openai.com) gets OpenAI's current models (the table below).
+ * - A provider named `anthropic` of kind `anthropic` on Anthropic's API gets Anthropic's.
  * - Any other provider (Ollama, vLLM, llama.cpp, LM Studio: self-hosted) gets the models it lists,
  *   tier `local`, with tools and JSON schema output (the OpenAI-compatible servers and Ollama take
  *   both) and a conservative 8k context; configure `llmModels` for larger windows.
@@ -15,6 +16,17 @@ import type { ModelSpec } from './catalog.js';
 export interface DiscoveredProvider {
   readonly name: string;
   readonly kind: LlmProviderKind;
+  /** Where it is served (the discovery's `baseUrl`); absent: the vendor's own API. */
+  readonly baseUrl?: string | undefined;
+}
+
+function onHost(provider: DiscoveredProvider, host: string): boolean {
+  if (provider.baseUrl === undefined) return true;
+  try {
+    return new URL(provider.baseUrl).hostname === host;
+  } catch {
+    return false;
+  }
 }
 
 const OPENAI_MODELS: readonly ModelSpec[] = [
@@ -38,8 +50,14 @@ export function defaultCatalog(
 ): { models: ModelSpec[]; aliases: Record<string, string> } {
   const models: ModelSpec[] = [];
   for (const provider of providers) {
-    if (provider.name === 'openai' && provider.kind === 'openai') models.push(...OPENAI_MODELS);
-    else if (provider.name === 'anthropic' && provider.kind === 'anthropic') models.push(...ANTHROPIC_MODELS);
+    if (provider.name === 'openai' && provider.kind === 'openai' && onHost(provider, 'api.openai.com'))
+      models.push(...OPENAI_MODELS);
+    else if (
+      provider.name === 'anthropic' &&
+      provider.kind === 'anthropic' &&
+      onHost(provider, 'api.anthropic.com')
+    )
+      models.push(...ANTHROPIC_MODELS);
     else
       for (const name of listedModels[provider.name] ?? [])
         models.push({

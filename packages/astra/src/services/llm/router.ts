@@ -157,7 +157,16 @@ export function createLlmRouter(options: LlmRouterOptions): LlmRouter {
     return capable;
   }
 
-  function requestFor(call: LlmCall, model: ModelEntry): LlmRequest {
+  /**
+   * What the provider is sent. The output cap is the call's (or the router's default when it sets
+   * none, then also cut to what the model's window leaves after the input), never above the model's.
+   */
+  function requestFor(call: LlmCall, model: ModelEntry, inputTokens: number): LlmRequest {
+    const room = Math.max(1, model.capabilities.contextTokens - inputTokens);
+    const cap = Math.min(
+      call.maxOutputTokens ?? Math.min(maxOutputTokens, room),
+      model.capabilities.maxOutputTokens,
+    );
     return {
       model: model.name,
       messages: call.messages,
@@ -166,7 +175,7 @@ export function createLlmRouter(options: LlmRouterOptions): LlmRouter {
       ...(call.responseFormat === undefined ? {} : { responseFormat: call.responseFormat }),
       ...(call.temperature === undefined ? {} : { temperature: call.temperature }),
       ...(call.stop === undefined ? {} : { stop: call.stop }),
-      maxOutputTokens: Math.min(call.maxOutputTokens ?? maxOutputTokens, model.capabilities.maxOutputTokens),
+      maxOutputTokens: cap,
     };
   }
 
@@ -198,12 +207,12 @@ export function createLlmRouter(options: LlmRouterOptions): LlmRouter {
           due.set(model.ref, { model, atMs: clock.now() + reopensInMs });
           continue;
         }
-        const maxOutput = requestFor(call, model).maxOutputTokens as number;
+        const request = requestFor(call, model, inputTokens);
         const attempt: LlmAttempt = {
           call,
           model,
-          request: requestFor(call, model),
-          estimate: { inputTokens, maxOutputTokens: maxOutput },
+          request,
+          estimate: { inputTokens, maxOutputTokens: request.maxOutputTokens as number },
           index: index++,
         };
         const state = { forwarded: false };
