@@ -5,6 +5,7 @@ import type { DeadLetterReport } from '../../src/kernel/tasks/goal-lifecycle.js'
 import { MAX_PATCH_TASKS } from '../../src/kernel/tasks/graph-patch.js';
 import { diffPlans } from '../../src/kernel/tasks/plan-diff.js';
 import { replayGraph } from '../../src/kernel/tasks/replay.js';
+import { recountPending } from '../../src/kernel/tasks/sql/extend-graph.js';
 import {
   readAwaitingReplans,
   readPlanVersion,
@@ -281,6 +282,59 @@ export function describeGraphPatch(backend: KernelBackend): void {
     expect(await refusal(engine.extendGraph({ ...base, goalId: randomUUID(), add: [] }))).toMatchObject({
       code: 'ASTRA_NOT_FOUND',
     });
+  });
+
+  it('counts a running parent besides the source as pending, and recounts a decrement a completion missed', async () => {
+    const { harness, agentId } = await open();
+    const { goalId, graphId } = await submit(harness, agentId, [
+      { id: 'plan', type: 'noop' },
+      { id: 'other', type: 'echo', payload: { v: 1 } },
+    ]);
+    const plan = await claim(harness, graphId, 'plan');
+    const other = await claim(harness, graphId, 'other');
+    const patched = await harness.kernel.engine.extendGraph({
+      goalId,
+      expectedVersion: 1,
+      reason: 'r',
+      source: { taskId: plan.id },
+      add: [
+        {
+          id: 'after',
+          type: 'echo',
+          payload: { v: { $from: 'other', pointer: '/v' } },
+          depends_on: ['other'],
+        },
+      ],
+    });
+    const after = patched.added.after as string;
+    expect((await tasksOf(harness, graphId)).get('after')).toMatchObject({
+      status: 'created',
+      pendingDependencies: 1,
+    });
+    await complete(harness, other, { v: 1 });
+    expect((await tasksOf(harness, graphId)).get('after')?.status).toBe('queued');
+    // As if a completion that began before the patch committed had missed the new dependency row:
+    // the recount after commit lowers the count to the unfinished parents and readies the task.
+    await harness.store.query(`UPDATE tasks SET status = 'created', pending_dependencies = 1 WHERE id = $1`, [
+      after,
+    ]);
+    const ready = await harness.store.transaction((tx) =>
+      recountPending(tx, [after], [other.id], new Date()),
+    );
+    expect(ready.map((d) => d.taskId)).toEqual([after]);
+    expect((await tasksOf(harness, graphId)).get('after')).toMatchObject({
+      status: 'queued',
+      pendingDependencies: 0,
+    });
+    // It never raises a count: run again, it changes nothing.
+    expect(
+      await harness.store.transaction((tx) => recountPending(tx, [after], [other.id], new Date())),
+    ).toEqual([]);
+    await harness.startExecutor();
+    // Its message from the first readying is still on its shard stream.
+    await complete(harness, plan);
+    expect((await harness.waitForGoal(goalId)).status).toBe('completed');
+    expect((await tasksOf(harness, graphId)).get('after')?.result).toEqual({ v: 1 });
   });
 
   it('answers a retried plan task with the recorded patch and writes nothing again', async () => {
