@@ -16,6 +16,7 @@ import {
 } from '../../src/services/cost/index.js';
 import { createLlmRouter, type ModelSpec } from '../../src/services/llm/index.js';
 import { type LlmTaskLimits, withLlmTasks } from '../../src/services/llm-tasks/index.js';
+import { PromptLibrary } from '../../src/services/prompts/index.js';
 import { Workspaces } from '../../src/services/tools/index.js';
 import { systemClock } from '../../src/time/clock.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
@@ -84,6 +85,7 @@ export async function openLlmTaskHarness(
     ...(options.context === undefined ? {} : { context: async () => options.context ?? '' }),
     workspaces,
     artifacts: { store: tools.runtime.artifacts, db: kernel.store, clock: systemClock },
+    prompts: { db: kernel.store, library: new PromptLibrary({ store: kernel.store }) },
     ...(options.limits === undefined ? {} : { limits: options.limits }),
   });
   const agentId = await kernel.createAgent();

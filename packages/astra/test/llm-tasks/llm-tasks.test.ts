@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { isAstraError } from '../../src/errors/index.js';
+import { readAgent } from '../../src/services/agents/agent-store.js';
+import { writePromptVersion } from '../../src/services/prompts/index.js';
 import { fault } from '../support/llm-servers/index.js';
 import { errorOf, resultOf } from '../support/tool-task-kit.js';
 import { type LlmTaskHarness, llmTask, MODEL, openLlmTaskHarness, price } from './llm-task-harness.js';
@@ -78,6 +80,40 @@ describe('LLM tasks', () => {
     expect(body?.response_format).toMatchObject({ type: 'json_schema', json_schema: { schema } });
     const error = errorOf(tasks.get('bad'));
     expect(error.code).toBe('ASTRA_LLM_OUTPUT_INVALID');
+  });
+
+  it('llm: renders a prompt template named by prompt_ref, and refuses variables that break its schema', async () => {
+    const orgId = (await readAgent(h.kernel.store, h.agentId))?.orgId ?? '';
+    for (const version of [1, 2])
+      await writePromptVersion(h.kernel.store, {
+        orgId,
+        name: 'greet',
+        version,
+        body: `v${version}: Greet {{who}}.`,
+        variablesSchema: { type: 'object', required: ['who'], properties: { who: { type: 'string' } } },
+        createdBy: 'test',
+      });
+    h.server.script({ text: 'Hello, Ada.' }, { text: 'Hi.' });
+    const { tasks } = await h.run([
+      llmTask('latest', 'llm', { prompt_ref: { name: 'greet', variables: { who: 'Ada' } }, context: false }),
+      llmTask('pinned', 'llm', {
+        prompt_ref: { name: 'greet', version: 1, variables: { who: 'Bo' } },
+        context: false,
+      }),
+      llmTask('broken', 'llm', { prompt_ref: { name: 'greet', variables: { who: 7 } } }, { maxRetries: 2 }),
+    ]);
+    expect(resultOf(tasks.get('latest'))).toMatchObject({
+      text: 'Hello, Ada.',
+      prompt: { name: 'greet', version: 2, experiment_id: null },
+    });
+    expect(resultOf(tasks.get('pinned'))).toMatchObject({ prompt: { name: 'greet', version: 1 } });
+    const asked = sent(h).map(
+      (request) => (request.body?.messages as { content: string }[] | undefined)?.[0]?.content,
+    );
+    expect(asked.sort()).toEqual(['v1: Greet Bo.', 'v2: Greet Ada.']);
+    const error = errorOf(tasks.get('broken'));
+    expect(error.code).toBe('ASTRA_PROMPT_VARIABLES_INVALID');
+    expect(tasks.get('broken')?.attempt).toBe(1);
   });
 
   it('llm: a router error that may pass is retried, and the model that answered is recorded', async () => {
@@ -190,6 +226,7 @@ describe('LLM tasks', () => {
     const cases: [string, unknown, string][] = [
       ['llm', { prompt: 'x', temperature: 3 }, 'tasks[0].payload.temperature'],
       ['llm', { prompt: 'x', messages: [] }, 'tasks[0].payload.messages'],
+      ['llm', { prompt_ref: { name: 'greet', version: 0 } }, 'tasks[0].payload.prompt_ref.version'],
       ['llm', { prompt: 'x', schema: { type: 'no-such-type' } }, 'tasks[0].payload.schema'],
       [
         'code_generate',

@@ -16,5 +16,6 @@ export { checkLlmPayload, llmTaskHandler } from './llm-task.js';
 export { LlmTaskError } from './llm-task-error.js';
 export type { ModelCaller } from './model-call.js';
 export { LLM_TASK_DEFAULTS, type LlmTaskLimits, type LlmTaskOptions } from './options.js';
+export type { PromptRef, PromptSource } from './prompt-ref.js';
 export { LLM_TASK_TYPES, withLlmTasks } from './register.js';
 export { checkSummarizePayload, summarizeHandler } from './summarize.js';

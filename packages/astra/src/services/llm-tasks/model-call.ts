@@ -19,12 +19,8 @@ export interface ModelCaller {
 
 export type TaskCall = Omit<LlmCall, 'scope' | 'signal'>;
 
-export async function callModel(
-  caller: ModelCaller,
-  run: { readonly task: ClaimedTask; readonly signal: AbortSignal },
-  call: TaskCall,
-): Promise<LlmResult> {
-  const { task, signal } = run;
+/** The organization of the task's agent; ASTRA_NOT_FOUND (not retried) when the agent is gone. */
+export async function orgOfTask(caller: ModelCaller, task: ClaimedTask): Promise<string> {
   const orgId = await caller.orgOf(task.agentId);
   if (orgId === null)
     throw new LlmTaskError(
@@ -33,6 +29,16 @@ export async function callModel(
       { agent_id: task.agentId },
       { retryable: false },
     );
+  return orgId;
+}
+
+export async function callModel(
+  caller: ModelCaller,
+  run: { readonly task: ClaimedTask; readonly signal: AbortSignal; readonly orgId?: string },
+  call: TaskCall,
+): Promise<LlmResult> {
+  const { task, signal } = run;
+  const orgId = run.orgId ?? (await orgOfTask(caller, task));
   try {
     return await caller.llm.complete({
       ...call,

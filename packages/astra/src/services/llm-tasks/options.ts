@@ -1,15 +1,18 @@
 import type { ArtifactKeeper, Workspaces } from '../tools/index.js';
 import type { ModelCaller } from './model-call.js';
+import type { PromptSource } from './prompt-ref.js';
 
 /**
  * What the LLM task types (`llm`, `code_generate`, `summarize`) are built with: the router's
  * client, the organization of an agent (the scope every call is counted against), the agent's
  * assembled context, the goals' workspaces (code_generate writes there), and optionally the
- * artifact store (code_generate keeps a bundle of the files it wrote).
+ * artifact store (code_generate keeps a bundle of the files it wrote) and the prompt templates.
  */
 export interface LlmTaskOptions extends ModelCaller {
   readonly workspaces: Workspaces;
   readonly artifacts?: ArtifactKeeper;
+  /** The prompts service's templates, for `llm` tasks that name a `prompt_ref`. */
+  readonly prompts?: PromptSource;
   readonly limits?: Partial<LlmTaskLimits>;
 }
 

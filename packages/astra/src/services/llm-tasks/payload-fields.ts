@@ -75,12 +75,12 @@ export function flag(fields: Fields, name: string): PayloadIssue | null {
 }
 
 /** Exactly one of the fields is given. */
-export function exactlyOne(fields: Fields, names: readonly [string, string]): PayloadIssue | null {
+export function exactlyOne(fields: Fields, names: readonly string[]): PayloadIssue | null {
   const given = names.filter((name) => fields[name] !== undefined);
   if (given.length === 1) return null;
   return {
-    path: given.length === 0 ? '' : `.${names[1]}`,
-    reason: `gives exactly one of ${names.join(' and ')}`,
+    path: given.length === 0 ? '' : `.${given[1]}`,
+    reason: `gives exactly one of ${names.join(', ')}`,
   };
 }
 
