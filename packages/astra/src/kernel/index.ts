@@ -133,6 +133,8 @@ export {
 } from './tasks/sql/read.js';
 // Types and stream names.
 export * from './tasks/types.js';
+// The whole validation of a declared plan, as the engine runs it (the planner checks models' plans with it).
+export { type PlanValidation, validatePlan } from './tasks/validate-plan.js';
 export {
   startWorkerManager,
   type WorkerManager,

@@ -3,7 +3,6 @@ import { AstraError } from '../../errors/index.js';
 import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
-import { isReferencePath, scanReferences } from '../dataflow/references.js';
 import {
   type DeadLetterReport,
   endedReport,
@@ -92,6 +91,7 @@ import {
   shardOf,
   taskStream,
 } from './types.js';
+import { checkTaskPayloads } from './validate-plan.js';
 
 /**
  * The task graph engine: every task and goal state change, each one a transaction of conditional
@@ -344,18 +344,7 @@ export class TaskEngine {
 
   /** Each task's payload against its type's rules; `list` names the array in errors. */
   #checkPayloads(tasks: readonly PlanTask[], list: string): void {
-    const check = this.#options.checkPayload;
-    for (const [index, task] of check === undefined ? [] : tasks.entries()) {
-      const issue = check?.(task.type, task.payload) ?? null;
-      if (issue === null) continue;
-      const path = `${list}[${index}].payload${issue.path}`;
-      // A field given by a `$from` reference is known only at claim, where the resolved payload is
-      // checked again (resolve-claimed.ts).
-      if (isReferencePath(scanReferences(task.payload, `${list}[${index}].payload`), path)) continue;
-      throw new AstraError('ASTRA_PLAN_INVALID', `plan ${path}: ${issue.reason}`, {
-        details: { path, reason: issue.reason },
-      });
-    }
+    checkTaskPayloads(tasks, list, this.#options.checkPayload);
   }
 
   async submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal> {
