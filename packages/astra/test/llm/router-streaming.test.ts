@@ -112,6 +112,26 @@ describe('router streaming', () => {
     expect(b.requests).toHaveLength(0);
   });
 
+  it("lets an error of the caller's onEvent through as thrown, without fallback", async () => {
+    const a = scriptedProvider('a');
+    const b = scriptedProvider('b');
+    a.script({ text: ['one', 'two'] });
+    const { router } = routerOver([a, b], models, { breaker: { threshold: 1 } });
+    const mine = new Error('the reader broke');
+    const error = await router
+      .complete(
+        call({
+          onEvent: () => {
+            throw mine;
+          },
+        }),
+      )
+      .catch((thrown: unknown) => thrown);
+    expect(error).toBe(mine);
+    expect(b.requests).toHaveLength(0);
+    expect(router.stats().breakers.a).toBe('closed');
+  });
+
   it('passes responseFormat to the provider and checks the answer against its schema', async () => {
     const a = scriptedProvider('a');
     const schema = {

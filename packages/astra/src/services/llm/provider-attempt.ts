@@ -16,6 +16,8 @@ import { countTokens } from './tokens.js';
  * name, the rest extend the arguments). Whatever the provider throws leaves as an LlmProviderError:
  * a stream that ends without `done` is a `network` failure, and a broken stream whose error carries
  * no usage gets Astra's own count of what was exchanged (flagged `estimated`), so it is settled.
+ * An error thrown by `onEvent` itself stops the stream and leaves as thrown (the caller's fault,
+ * not the provider's: no fallback, no breaker failure).
  */
 export interface AttemptStreamState {
   /** Whether any event reached `onEvent` (the caller has seen part of this answer). */
@@ -35,6 +37,8 @@ export async function streamAttempt(
   const text: string[] = [];
   const calls = new Map<number, { id: string; name: string; arguments: string }>();
   let done: Extract<LlmStreamEvent, { type: 'done' }> | null = null;
+  // An error of the caller's own `onEvent` is the caller's: it leaves as it was thrown.
+  let callerError: { error: unknown } | null = null;
   try {
     for await (const event of provider.stream(attempt.request, attempt.call.signal)) {
       if (event.type === 'text') text.push(event.delta);
@@ -47,13 +51,19 @@ export async function streamAttempt(
       } else done = event;
       if (options.onEvent !== undefined) {
         options.state.forwarded = true;
-        options.onEvent(event);
+        try {
+          options.onEvent(event);
+        } catch (error) {
+          callerError = { error };
+          break;
+        }
       }
       if (done !== null) break;
     }
   } catch (error) {
     throw withUsage(asProviderError(error), attempt, text.join(''), calls);
   }
+  if (callerError !== null) throw callerError.error;
   if (done === null)
     throw withUsage(
       new LlmProviderError('network', `${provider.name} ended its stream without a final event`),
