@@ -26,6 +26,7 @@ import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
 import { mcpServerRow } from '../../src/services/mcp/index.js';
+import { memoryRow } from '../../src/services/memory/index.js';
 import {
   assignmentRow,
   experimentRow,
@@ -62,6 +63,7 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   budgetCounterRow,
   budgetReservationRow,
   usageRow,
+  memoryRow,
   rateWindowRow,
   userRow,
   apiKeyRow,

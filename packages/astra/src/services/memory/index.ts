@@ -4,3 +4,18 @@
  * import this file only.
  */
 export { type AccountedEmbedder, accountedEmbedder } from './accounted-embedder.js';
+export { type DedupJudge, type DedupVerdict, llmDedupJudge } from './dedup.js';
+export { MEMORY_DEFAULTS } from './memory-defaults.js';
+export { type Memory, memoryRow } from './memory-store.js';
+export { normalizeMemoryText } from './memory-text.js';
+export {
+  type DedupTier,
+  fuse,
+  type SearchHit,
+  type SearchInput,
+  type SearchMode,
+  SemanticMemory,
+  type SemanticMemoryOptions,
+  type WriteMemoryInput,
+  type WriteOutcome,
+} from './semantic-memory.js';

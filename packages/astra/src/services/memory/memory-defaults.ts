@@ -1,0 +1,20 @@
+/** The memory service's defaults (docs/memory.md). */
+export const MEMORY_DEFAULTS = {
+  /** Cosine at or above which a new fact is the same as a stored one (no model asked). */
+  duplicateThreshold: 0.95,
+  /** Cosine from which up to the duplicate threshold a pair is ambiguous (the judge, or marked). */
+  ambiguousThreshold: 0.8,
+  /** Stored facts compared with a new one by embedding. */
+  dedupCandidates: 5,
+  /** Results of a search when `k` is not given, and the most it may ask. */
+  searchK: 10,
+  maxSearchK: 100,
+  /** Each retrieval list's length before fusion: max(k × this, 20). */
+  candidateFactor: 4,
+  /** Reciprocal rank fusion: score = Σ weight / (rrfK + rank). */
+  rrfK: 60,
+  weights: { vector: 1, text: 1, recency: 0.25 },
+  maxContentChars: 8000,
+  /** Working memory: how long an agent's entries live after the last write. */
+  workingTtlMs: 3_600_000,
+};

@@ -1,0 +1,207 @@
+import { jsonObject, nullable, oneOf, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
+import type { SqlExecutor } from '../../ports/sql-store.js';
+
+/**
+ * The `memories` table (migration 0028): insert, read, the candidates of each retrieval mode,
+ * supersede, forget. Vector candidates are ranked exactly in SQL (dot product of the stored real[]
+ * with the query's, both L2-normalised: the cosine) over the agent's facts of the same embedding
+ * model; text candidates by `ts_rank_cd` of the english tsvector against the query parsed with
+ * `websearch_to_tsquery` whose AND-ed terms are turned into OR (a question's words rarely all
+ * appear in the fact that answers it; negations and phrases keep their meaning).
+ */
+export const memoryRow = tableRow('memories', {
+  id: uuid,
+  orgId: uuid,
+  agentId: uuid,
+  kind: oneOf(['fact'] as const),
+  content: text,
+  contentHash: text,
+  normalizedHash: text,
+  embeddingModel: nullable(text),
+  sourceTaskId: nullable(uuid),
+  sourceGoalId: nullable(uuid),
+  sourceMessageId: nullable(text),
+  metadata: jsonObject,
+  validFrom: timestamp,
+  validTo: nullable(timestamp),
+  supersededBy: nullable(uuid),
+  possibleDuplicateOf: nullable(uuid),
+  createdAt: timestamp,
+});
+
+export type Memory = ReturnType<typeof memoryRow.decode>;
+
+const COLUMNS = memoryRow.columns();
+const M_COLUMNS = memoryRow.columns('m');
+
+export interface NewMemory {
+  readonly orgId: string;
+  readonly agentId: string;
+  readonly content: string;
+  readonly normalized: string;
+  readonly contentHash: string;
+  readonly normalizedHash: string;
+  readonly embedding: Float32Array | null;
+  readonly embeddingModel: string | null;
+  readonly sourceTaskId: string | null;
+  readonly sourceGoalId: string | null;
+  readonly sourceMessageId: string | null;
+  readonly metadata: Readonly<Record<string, unknown>>;
+  readonly validFrom: string;
+  readonly validTo: string | null;
+  readonly possibleDuplicateOf: string | null;
+  readonly createdAt: string;
+}
+
+/** Inserts a fact; null when a live fact with the same normalised text exists (a concurrent write). */
+export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<Memory | null> {
+  const { rows } = await db.query(
+    `INSERT INTO memories (org_id, agent_id, content, normalized, content_hash, normalized_hash, embedding,
+       embedding_model, source_task_id, source_goal_id, source_message_id, metadata, valid_from, valid_to,
+       possible_duplicate_of, created_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)
+     ON CONFLICT (org_id, agent_id, normalized_hash) WHERE superseded_by IS NULL AND valid_to IS NULL
+     DO NOTHING
+     RETURNING ${COLUMNS}`,
+    [
+      input.orgId,
+      input.agentId,
+      input.content,
+      input.normalized,
+      input.contentHash,
+      input.normalizedHash,
+      input.embedding === null ? null : Array.from(input.embedding),
+      input.embeddingModel,
+      input.sourceTaskId,
+      input.sourceGoalId,
+      input.sourceMessageId,
+      JSON.stringify(input.metadata),
+      input.validFrom,
+      input.validTo,
+      input.possibleDuplicateOf,
+      input.createdAt,
+    ],
+  );
+  return memoryRow.first(rows);
+}
+
+/** The agent's fact with this text (as written, or normalised) that is still live; null when none. */
+export async function findSameText(
+  db: SqlExecutor,
+  scope: { orgId: string; agentId: string },
+  hashes: { contentHash: string; normalizedHash: string },
+): Promise<Memory | null> {
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM memories
+     WHERE org_id = $1 AND agent_id = $2 AND superseded_by IS NULL AND valid_to IS NULL
+       AND (content_hash = $3 OR normalized_hash = $4)
+     ORDER BY (content_hash = $3) DESC, created_at LIMIT 1`,
+    [scope.orgId, scope.agentId, hashes.contentHash, hashes.normalizedHash],
+  );
+  return memoryRow.first(rows);
+}
+
+export async function getMemory(db: SqlExecutor, orgId: string, id: string): Promise<Memory | null> {
+  const { rows } = await db.query(`SELECT ${COLUMNS} FROM memories WHERE org_id = $1 AND id = $2`, [
+    orgId,
+    id,
+  ]);
+  return memoryRow.first(rows);
+}
+
+export async function getMemories(db: SqlExecutor, orgId: string, ids: readonly string[]): Promise<Memory[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query(
+    `SELECT ${COLUMNS} FROM memories WHERE org_id = $1 AND id = ANY($2::uuid[])`,
+    [orgId, ids],
+  );
+  return rows.map(memoryRow.decode);
+}
+
+export interface CandidateScope {
+  readonly orgId: string;
+  readonly agentId: string;
+  /** ISO instant the facts must be valid at; null: every fact, superseded and expired included. */
+  readonly validAt: string | null;
+  readonly limit: number;
+}
+
+const VALID = `($3::timestamptz IS NULL OR (m.superseded_by IS NULL AND m.valid_from <= $3::timestamptz
+  AND (m.valid_to IS NULL OR m.valid_to > $3::timestamptz)))`;
+
+export interface Candidate {
+  readonly id: string;
+  readonly score: number;
+}
+
+const candidates = (rows: readonly Record<string, unknown>[]): Candidate[] =>
+  rows.map((row) => ({ id: String(row.id), score: Number(row.score) }));
+
+/** The agent's facts of `model` nearest the query vector, exactly (cosine), best first. */
+export async function vectorCandidates(
+  db: SqlExecutor,
+  scope: CandidateScope,
+  query: { vector: Float32Array; model: string },
+): Promise<Candidate[]> {
+  const { rows } = await db.query(
+    `SELECT m.id, (SELECT sum(a * b) FROM unnest(m.embedding, $4::real[]) AS v(a, b))::float8 AS score
+     FROM memories m
+     WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5 AND m.embedding IS NOT NULL
+     ORDER BY score DESC NULLS LAST, m.created_at DESC LIMIT $6`,
+    [scope.orgId, scope.agentId, scope.validAt, Array.from(query.vector), query.model, scope.limit],
+  );
+  return candidates(rows);
+}
+
+/** The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first. */
+export async function textCandidates(
+  db: SqlExecutor,
+  scope: CandidateScope,
+  query: string,
+): Promise<Candidate[]> {
+  const { rows } = await db.query(
+    `WITH q AS (
+       SELECT regexp_replace(websearch_to_tsquery('english', $4)::text, ' & (?!!)', ' | ', 'g') AS t
+     )
+     SELECT m.id, ts_rank_cd(m.search, q.t::tsquery)::float8 AS score
+     FROM memories m, q
+     WHERE q.t <> '' AND m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.search @@ q.t::tsquery
+     ORDER BY score DESC, m.created_at DESC LIMIT $5`,
+    [scope.orgId, scope.agentId, scope.validAt, query, scope.limit],
+  );
+  return candidates(rows);
+}
+
+/** Marks `oldId` superseded by `newId` (its validity ends at `at`); false when it was not live. */
+export async function supersedeMemory(
+  db: SqlExecutor,
+  orgId: string,
+  oldId: string,
+  newId: string,
+  at: string,
+): Promise<boolean> {
+  const { rowCount } = await db.query(
+    `UPDATE memories SET superseded_by = $3, valid_to = GREATEST(valid_from, $4::timestamptz)
+     WHERE org_id = $1 AND id = $2 AND superseded_by IS NULL AND id <> $3`,
+    [orgId, oldId, newId, at],
+  );
+  return (rowCount ?? 0) > 0;
+}
+
+/** Deletes one fact (and returns it); null when there was none in the organization. */
+export async function deleteMemory(db: SqlExecutor, orgId: string, id: string): Promise<Memory | null> {
+  const { rows } = await db.query(
+    `DELETE FROM memories m WHERE m.org_id = $1 AND m.id = $2 RETURNING ${M_COLUMNS}`,
+    [orgId, id],
+  );
+  return memoryRow.first(rows);
+}
+
+/** Deletes every fact of an agent; the number deleted. */
+export async function deleteAgentMemories(db: SqlExecutor, orgId: string, agentId: string): Promise<number> {
+  const { rowCount } = await db.query(`DELETE FROM memories WHERE org_id = $1 AND agent_id = $2`, [
+    orgId,
+    agentId,
+  ]);
+  return rowCount ?? 0;
+}
