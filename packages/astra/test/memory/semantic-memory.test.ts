@@ -118,7 +118,7 @@ describe.each(sqlBackends())('semantic memory on %s', (backend) => {
   it('a superseded or expired fact is not found unless asked for', async () => {
     const memory = memoryWith();
     const old = await memory.write({ ...agent, content: 'The on-call engineer is Dana.' });
-    tick();
+    await tick();
     const next = await memory.write({
       ...agent,
       content: 'The on-call engineer is Lee.',
@@ -133,13 +133,13 @@ describe.each(sqlBackends())('semantic memory on %s', (backend) => {
       content: 'The on-call rota ends Friday.',
       validTo: new Date(clock.now() + 5000).toISOString(),
     });
-    tick();
+    await tick();
     const live = await memory.search({ ...agent, query: 'on-call', mode: 'text' });
     expect(live.map((h) => h.memory.content).sort()).toEqual([
       'The on-call engineer is Lee.',
       'The on-call rota ends Friday.',
     ]);
-    clock.advance(10_000);
+    await clock.advance(10_000);
     const later = await memory.search({ ...agent, query: 'on-call', mode: 'text' });
     expect(later.map((h) => h.memory.content)).toEqual(['The on-call engineer is Lee.']);
     const all = await memory.search({ ...agent, query: 'on-call', mode: 'text', includeInvalid: true });
@@ -159,7 +159,7 @@ describe.each(sqlBackends())('semantic memory on %s', (backend) => {
     ];
     for (const content of facts) {
       await memory.write({ ...agent, content });
-      tick();
+      await tick();
     }
     const other = await seedAgent(store, `other-${randomUUID().slice(0, 8)}`);
     await memory.write({ ...other, content: 'Billing runs on Stripe for the other agent' });

@@ -280,13 +280,13 @@ export function fuse(
     hit.ranks[list] = rank;
     hits.set(id, hit);
   };
-  vector.forEach((c, i) => add(c.id, 'vector', i + 1));
-  text.forEach((c, i) => add(c.id, 'text', i + 1));
+  for (const [i, c] of vector.entries()) add(c.id, 'vector', i + 1);
+  for (const [i, c] of text.entries()) add(c.id, 'text', i + 1);
   const recent = [...hits.keys()]
     .map((id) => rows.get(id))
     .filter((m): m is Memory => m !== undefined)
     .sort((a, b) => Date.parse(b.createdAt) - Date.parse(a.createdAt) || a.id.localeCompare(b.id));
-  recent.forEach((m, i) => add(m.id, 'recency', i + 1));
+  for (const [i, m] of recent.entries()) add(m.id, 'recency', i + 1);
   return [...hits.entries()]
     .flatMap(([id, hit]) => {
       const memory = rows.get(id);
