@@ -10,11 +10,13 @@ import {
   NO_LIMIT,
   readCounters,
   type ScopeLimits,
+  startBudgetSweep,
   tokensUsedToday,
   utcDay,
 } from '../../src/services/cost/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
+import { recorder, settled } from '../support/waiting.js';
 import { attemptOf, brokenStream, newId, resultOf, scopeOf } from './attempts.js';
 
 /** Budgets on both backends: reserve before the call, fail closed, settle, release, expire. */
@@ -161,6 +163,31 @@ describe.each(sqlBackends())('LLM budgets on %s', (backend) => {
     expect(await counter('agent', key.id)).toMatchObject({ reservedTokens: 800, usedTokens: 100 });
     await ledger.settle(live, { tokens: 50, nanoUsd: 0 });
     expect(await counter('agent', key.id)).toMatchObject({ reservedTokens: 0, usedTokens: 150 });
+  });
+
+  it("runs the sweep on the clock: a dead process's hold comes back at the first sweep after it expires", async () => {
+    const key = { kind: 'goal' as const, id: newId(), period: 'total' };
+    await ledger.reserve([{ key, limit: NO_LIMIT }], { tokens: 500, nanoUsd: 7 });
+    const passes = recorder<number>();
+    const sweeper = startBudgetSweep(ledger, { clock, everyMs: 30_000, onSwept: (n) => passes.push(n) });
+    try {
+      // The sweeper parks on the clock after each pass; the clock moves only once it has.
+      const parked = async () => {
+        while (clock.pendingSleeps === 0) await settled();
+      };
+      await passes.when(1);
+      expect(passes.items).toEqual([0]);
+      await parked();
+      await clock.advance(30_000);
+      await passes.when(2);
+      await parked();
+      await clock.advance(30_000);
+      await passes.when(3);
+      expect(passes.items).toEqual([0, 0, 1]);
+      expect(await counter('goal', key.id, 'total')).toMatchObject({ reservedTokens: 0, reservedNanoUsd: 0 });
+    } finally {
+      await sweeper.stop();
+    }
   });
 
   it("reads the agent's daily_token_budget and config budgets, and goal admission counts the ledger", async () => {

@@ -12,13 +12,22 @@ export interface BudgetSweeper {
 
 export function startBudgetSweep(
   ledger: BudgetLedger,
-  options: { readonly clock: Clock; readonly everyMs?: number; readonly onError?: (error: unknown) => void },
+  options: {
+    readonly clock: Clock;
+    readonly everyMs?: number;
+    readonly onError?: (error: unknown) => void;
+    /** Told after each pass how many reservations it released. */
+    readonly onSwept?: (released: number) => void;
+  },
 ): BudgetSweeper {
   const stop = new AbortController();
   const everyMs = options.everyMs ?? COST_DEFAULTS.sweepEveryMs;
   const loop = (async () => {
     while (!stop.signal.aborted) {
-      await ledger.sweep().catch((error: unknown) => options.onError?.(error));
+      await ledger
+        .sweep()
+        .then((released) => options.onSwept?.(released))
+        .catch((error: unknown) => options.onError?.(error));
       await options.clock.sleep(everyMs, stop.signal).catch(() => undefined);
     }
   })();
