@@ -3,6 +3,7 @@ import type { AstraConfig } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Bus } from '../ports/bus.js';
 import type { Cache } from '../ports/cache.js';
+import type { LlmScope } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import {
   agentBudgetLimits,
@@ -47,6 +48,8 @@ export interface LlmRuntimeDeps {
   readonly cache: Cache;
   /** Providers opened already (`astra up` prints them first); default: found from the config now. */
   readonly providers?: OpenedLlmProviders;
+  /** The agent's own model, alias or tier (its `config.llm`), for calls that name none. */
+  readonly agentModel?: (agentId: string) => Promise<string | null>;
   /** Consume `astra:usage` and sweep reservations in this process (the executor's node does). */
   readonly consume: boolean;
   /** This process's consumer name on the usage stream. */
@@ -66,7 +69,17 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
     return closing;
   };
   try {
-    const catalog = defaultCatalog(opened.found.map(({ name, kind }) => ({ name, kind })));
+    // What each endpoint serves (a vLLM or Ollama server's own models); an endpoint that cannot
+    // list them adds none (the default catalog still names the hosted providers' models).
+    const listed = Object.fromEntries(
+      await Promise.all(
+        opened.providers.map(async (provider) => [
+          provider.name,
+          await provider.listModels().catch(() => []),
+        ]),
+      ),
+    );
+    const catalog = defaultCatalog(opened.found, listed);
     const limiter: LlmLimiter =
       config.redisUrl === undefined
         ? createMemoryLimiter({ limits: config.llmLimits, clock })
@@ -86,6 +99,12 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
       logger,
       price: (model, usage) => prices.priceOf(model, usage).costUsd,
       maxOutputTokens: config.llmMaxOutputTokens,
+      ...(deps.agentModel === undefined
+        ? {}
+        : {
+            agentModel: (scope: LlmScope) =>
+              scope.agentId === null ? null : (deps.agentModel?.(scope.agentId) ?? null),
+          }),
       retry: {
         maxRetries: config.llmRetryMaxRetries,
         maxWaitMs: config.llmRetryMaxWaitMs,

@@ -24,13 +24,15 @@ import type { Logger } from '../log/logger.js';
 import { AccessControl } from '../services/access/access-control.js';
 import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
-import { activeAgentIds, readProfile } from '../services/agents/agent-store.js';
+import { activeAgentIds, readAgent, readProfile } from '../services/agents/agent-store.js';
 import { type ApprovalSettings, approvalRuleFor } from '../services/approvals/index.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
+import { withLlmTasks } from '../services/llm-tasks/index.js';
+import { assembleContext, PromptLibrary } from '../services/prompts/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import {
   startArtifactRetention,
@@ -155,6 +157,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       bus: backends.bus,
       cache: backends.cache,
       ...(deps.llmProviders === undefined ? {} : { providers: deps.llmProviders }),
+      agentModel: async (agentId) => {
+        const model = (await readAgent(backends.store, agentId))?.config.llm;
+        return typeof model === 'string' && model.length > 0 ? model : null;
+      },
       consume: has('executor'),
       consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     });
@@ -220,7 +226,25 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       clock: deps.clock,
       shardCount: config.taskShardCount,
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
-      handlers: withToolTasks(deps.handlers ?? builtInHandlers(), toolTasks),
+      handlers: withLlmTasks(withToolTasks(deps.handlers ?? builtInHandlers(), toolTasks), {
+        llm: llm.router,
+        orgOf: async (agentId) => (await readAgent(backends.store, agentId))?.orgId ?? null,
+        context: async (agentId, goalId) =>
+          (
+            await assembleContext({
+              store: backends.store,
+              agentId,
+              goalId,
+              tokenBudget: config.llmContextTokens,
+            })
+          ).system,
+        workspaces: toolTasks.workspaces,
+        artifacts: { store: tools.runtime.artifacts, db: backends.store, clock: deps.clock },
+        prompts: {
+          db: backends.store,
+          library: new PromptLibrary({ store: backends.store, cache: backends.cache }),
+        },
+      }),
       ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
       onError,
       remoteTypes: () => remote.types(),

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { LLM_LIMITER_DEFAULTS } from '../ports/llm-limiter.js';
 import { LLM_ROUTER_DEFAULTS } from '../services/llm/router-defaults.js';
+import { PROMPTS_DEFAULTS } from '../services/prompts/prompts-defaults.js';
 
 /**
  * The LLM router's settings (services/llm/router.ts): the catalog, aliases, routing rules, cache
@@ -107,6 +108,14 @@ export const LLM_SETTINGS = {
     schema: positiveInt,
     default: LLM_ROUTER_DEFAULTS.maxOutputTokens,
     description: "Output tokens asked for when a call does not say (capped at the model's maximum).",
+  },
+  llmContextTokens: {
+    env: 'ASTRA_LLM_CONTEXT_TOKENS',
+    flag: 'llm-context-tokens',
+    schema: positiveInt,
+    default: PROMPTS_DEFAULTS.contextTokens,
+    description:
+      "Token budget of the agent's context (system prompt, rules, skills, documents) that LLM tasks send; lower-priority parts are cut first (docs/prompts.md).",
   },
   llmLimits: {
     env: 'ASTRA_LLM_LIMITS',

@@ -96,12 +96,12 @@ describe('remote workers API', () => {
       'ASTRA_VALIDATION_FAILED',
     );
     // A plain member may not run the organization's workers; another organization is invisible.
-    expect((await register(memberKey, ['summarize'], orgA)).status).toBe(403);
-    expect((await register(keyB, ['summarize'], orgA)).status).toBe(404);
+    expect((await register(memberKey, ['digest'], orgA)).status).toBe(403);
+    expect((await register(keyB, ['digest'], orgA)).status).toBe(404);
   });
 
   it('claims by long-poll, completes with the attempt, and the goal finishes', async () => {
-    const worker = await register(keyA, ['fetch', 'summarize']);
+    const worker = await register(keyA, ['fetch', 'digest']);
     expect(worker.status).toBe(201);
     const id = worker.body.worker_id;
     // The claim waits; the submission's commit wakes it.
@@ -110,7 +110,7 @@ describe('remote workers API', () => {
       { id: 'in', type: 'fetch', payload: { url: 'x' } },
       {
         id: 'sum',
-        type: 'summarize',
+        type: 'digest',
         payload: { text: { $from: 'in', pointer: '/text' } },
         depends_on: ['in'],
       },
@@ -129,7 +129,7 @@ describe('remote workers API', () => {
     const [claimed] = got.body.tasks as [Claimed];
     expect(claimed).toMatchObject({
       name: 'sum',
-      type: 'summarize',
+      type: 'digest',
       attempt: 1,
       payload: { text: 'hello' },
       dependencies: { in: { text: 'hello' } },
