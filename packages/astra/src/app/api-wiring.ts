@@ -1,5 +1,6 @@
 import type { TaskEngine } from '../kernel/index.js';
 import type { Cache } from '../ports/cache.js';
+import type { LlmClient } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import type { AccessControl } from '../services/access/access-control.js';
 import { accessRoutes } from '../services/access/routes-access.js';
@@ -56,6 +57,8 @@ export interface ApiParts {
   readonly remoteWorkers: RemoteWorkers;
   /** More services' route plugins (MCP), registered after the tool registry's. */
   readonly routes?: readonly RoutePlugin[];
+  /** The node's LLM client (the router): goals given only in words need one with a provider. */
+  readonly llm?: Pick<LlmClient, 'providers'>;
   /** The node's tool runners and runtime (artifacts, egress, secrets), for the tool runtime's routes. */
   readonly tools: ApiToolParts;
   /** The node's cache, for reads of prompt versions (none: they go to SQL). */
@@ -92,6 +95,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
     actors,
     access,
     clock,
+    ...(parts.llm === undefined ? {} : { llm: parts.llm }),
     ...(settings.approvals === undefined ? {} : { approvals: settings.approvals }),
     ...(settings.agentGoalsPerMinute === undefined
       ? {}

@@ -32,6 +32,7 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { withLlmTasks } from '../services/llm-tasks/index.js';
+import { withPlanTasks } from '../services/planner/index.js';
 import { assembleContext, PromptLibrary } from '../services/prompts/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import {
@@ -220,13 +221,23 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       approvalRule: async (agentId: string) =>
         approvalRuleFor((await readProfile(backends.store, agentId)) ?? { config: {} }, approvalSettings),
     };
+    // The `plan` task type: goals given only in words are planned through the router (docs/planner.md).
+    const handlers = withToolTasks(deps.handlers ?? builtInHandlers(), toolTasks);
+    withPlanTasks(handlers, {
+      store: backends.store,
+      llm: llm.router,
+      extendGraph: (patch) => kernelNow.engine.extendGraph(patch),
+      validatePlan: (raw) => kernelNow.engine.validatePlan(raw),
+      taskTypes: () => handlers.types(),
+      approvals: approvalSettings,
+    });
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
       clock: deps.clock,
       shardCount: config.taskShardCount,
       retry: { baseMs: config.retryBaseMs, maxMs: config.retryMaxMs },
-      handlers: withLlmTasks(withToolTasks(deps.handlers ?? builtInHandlers(), toolTasks), {
+      handlers: withLlmTasks(handlers, {
         llm: llm.router,
         orgOf: async (agentId) => (await readAgent(backends.store, agentId))?.orgId ?? null,
         context: async (agentId, goalId) =>
@@ -385,6 +396,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             }),
             routes: mcp.routes(requestStore),
             tools: toolTasks,
+            llm: llm.router,
           },
           {
             adminToken: deps.adminToken,

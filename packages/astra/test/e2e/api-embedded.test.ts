@@ -114,7 +114,7 @@ describe('public API and CLI, embedded mode', () => {
         400,
         'ASTRA_PLAN_INVALID',
       ],
-      ['no plan', { goal_text: 'x' }, 400, 'ASTRA_PLAN_INVALID'],
+      ['no plan and no LLM provider', { goal_text: 'x' }, 400, 'ASTRA_LLM_NO_PROVIDER'],
       [
         'a sleep past any timestamp',
         { goal_text: 'x', plan: { tasks: [{ id: 'a', type: 'sleep', payload: { ms: 1e300 } }] } },

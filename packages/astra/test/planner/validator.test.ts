@@ -116,10 +116,7 @@ describe('validatePlannedPlan', () => {
 
   it('refuses a plan whose estimated cost is over the budget', () => {
     const plan = {
-      tasks: [
-        task('a', 'llm', { prompt: 'x' }),
-        task('b', 'llm', { prompt: 'y', max_output_tokens: 10_000 }),
-      ],
+      tasks: [task('a', 'llm', { prompt: 'x' }), task('b', 'llm', { prompt: 'y', max_tokens: 10_000 })],
     };
     expect(checkPlannedPlan(plan, corpusEnv()).estimate).toEqual({ tokens: 15_000, usd: 0.12 });
     const issues = validatePlannedPlan(plan, corpusEnv({ tokens: 10_000, usd: 0.05 }));

@@ -5,6 +5,7 @@
 export {
   type ApprovalSettings,
   approvalInput,
+  approvalPolicyFor,
   approvalRuleFor,
   approverOf,
   approversOf,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SubmittedGoal } from '../../kernel/index.js';
+import type { LlmClient } from '../../ports/llm.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
@@ -15,6 +16,7 @@ import {
 import { describedAs, isUuid, Plan, parseInput } from '../api/index.js';
 import { type ApprovalSettings, approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
+import { plannedGoalPlan } from '../planner/index.js';
 import { routeRemoteTools, toolRiskTiers } from '../tools/index.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
@@ -50,6 +52,8 @@ export interface GoalSubmissionOptions {
   readonly clock: Clock;
   /** What needs approval beyond each agent's own config (services/approvals/policy.ts); default APPROVAL_DEFAULTS. */
   readonly approvals?: ApprovalSettings;
+  /** The node's LLM client: a goal without a plan is planned only when it has a provider. */
+  readonly llm?: Pick<LlmClient, 'providers'>;
   /** Goals one agent may send per minute with its service tokens, on every goal route; default GOALS_DEFAULTS. */
   readonly agentGoalsPerMinute?: number;
 }
@@ -83,14 +87,18 @@ export async function submitGoalTo(
       deps.clock.now(),
     );
   const key = parseInput(IdempotencyKey, submission.idempotencyKey, 'header.idempotency-key');
-  if (body.plan === undefined)
+  const planned = body.plan === undefined;
+  if (planned && (deps.llm?.providers().length ?? 0) === 0)
     throw new AstraError(
-      'ASTRA_PLAN_INVALID',
-      'plan: a declared plan is required (planning from text arrives with the planner)',
-      {
-        details: { path: 'plan', reason: 'required' },
-      },
+      'ASTRA_LLM_NO_PROVIDER',
+      'a goal without a plan is planned by a model, and no LLM provider is configured on this node: set OPENAI_API_KEY (with OPENAI_BASE_URL for a compatible server such as vLLM or llama.cpp), ANTHROPIC_API_KEY, OLLAMA_HOST, or llm.providers in the config file; or submit the goal with a declared plan',
+      { details: { path: 'plan', reason: 'required when no LLM provider is configured' } },
     );
+  // A goal in words runs the planner's one `plan` task; plan approval is asked by that task once
+  // the plan exists (services/planner/plan-task.ts), so the submission itself waits for nothing.
+  const plan =
+    body.plan ??
+    plannedGoalPlan(body.goal_text, body.require_approval === true ? { require_approval: true } : {});
   const agent = await readAgent(deps.store, agentId);
   if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
   if (agent.status !== 'active')
@@ -103,19 +111,21 @@ export async function submitGoalTo(
     agentId,
     goalText: body.goal_text,
     // Tool tasks of a tool the agent's organization's workers serve go to those workers.
-    plan: await routeRemoteTools(deps.store, body.plan, agent.orgId),
+    plan: await routeRemoteTools(deps.store, plan, agent.orgId),
     ...(body.priority === undefined ? {} : { priority: body.priority }),
     ...(body.depends_on_goal_ids === undefined ? {} : { dependsOnGoalIds: body.depends_on_goal_ids }),
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
     ...(body.replan === true ? { replan: true } : {}),
-    ...approvalInput(
-      agent,
-      { requireApproval: body.require_approval === true },
-      deps.approvals,
-      await toolRiskTiers(deps.store, toolRefsOf(body.plan)),
-    ),
+    ...(planned
+      ? {}
+      : approvalInput(
+          agent,
+          { requireApproval: body.require_approval === true },
+          deps.approvals,
+          await toolRiskTiers(deps.store, toolRefsOf(plan)),
+        )),
     admit: admissionFor(agentId, () => new Date(deps.clock.now())),
     ...(body.documents === undefined || body.documents.length === 0
       ? {}

@@ -5,7 +5,7 @@ import type { JsonValue } from '../../kernel/index.js';
  * back to the model instead of failing halfway. Estimates per task type: the tokens of one LLM task
  * of that type (input and output), priced at the standard tier's list price below. Tool tasks and
  * the kernel's own types cost no tokens. A task's payload that caps its answer
- * (`max_output_tokens`) is estimated at that cap. These are orders of magnitude, not bills: the
+ * (`max_tokens`, as the LLM task types take it) is estimated at that cap. These are orders of magnitude, not bills: the
  * router reserves and settles the real cost of every call (docs/planner.md).
  */
 export interface TaskCostEstimate {
@@ -37,7 +37,8 @@ function taskEstimate(
   const payload = task.payload;
   const cap =
     typeof payload === 'object' && payload !== null && !Array.isArray(payload)
-      ? (payload as Record<string, unknown>).max_output_tokens
+      ? ((payload as Record<string, unknown>).max_tokens ??
+        (payload as Record<string, unknown>).max_output_tokens)
       : undefined;
   return typeof cap === 'number' && Number.isFinite(cap) && cap > 0 ? { ...base, outputTokens: cap } : base;
 }

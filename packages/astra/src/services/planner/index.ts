@@ -2,6 +2,8 @@
  * The planner: a goal in words → a validated task graph, through the LLM router (docs/planner.md).
  * Other services import this file only (tools/check-imports.mjs).
  */
+
+export { agentTools, tiersOf } from './agent-tools.js';
 export {
   ESTIMATE_PRICE,
   estimatePlanCost,
@@ -12,6 +14,14 @@ export {
 export { type PlanGoalInput, type PlannedGoal, planGoal } from './plan-goal.js';
 export { PlanRejected } from './plan-rejected.js';
 export { PLAN_TASK_ID_PATTERN, plannedPlanSchema } from './plan-schema.js';
+export {
+  checkPlanPayload,
+  type PlannerOptions,
+  type PlanTaskOptions,
+  plannedGoalPlan,
+  planTaskHandler,
+  withPlanTasks,
+} from './plan-task.js';
 export { PLANNER_DEFAULTS } from './planner-defaults.js';
 export { kernelPathToPointer } from './pointers.js';
 export { planMessages, type ReplanFacts, repairMessage, TASK_TYPE_GUIDE } from './prompt.js';

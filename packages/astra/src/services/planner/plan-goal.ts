@@ -40,6 +40,8 @@ export interface PlanGoalInput extends Omit<PlanCheckEnv, 'tools'> {
 
 export interface PlannedGoal {
   readonly plan: Plan;
+  /** The plan's tasks as the model wrote them (a declared plan's form, for a graph patch). */
+  readonly tasks: unknown[];
   readonly attempts: readonly PlanAttempt[];
   /** The usage of every attempt, summed. */
   readonly usage: LlmUsage;
@@ -140,6 +142,7 @@ export async function planGoal(input: PlanGoalInput): Promise<PlannedGoal> {
     if (check?.plan != null)
       return {
         plan: check.plan,
+        tasks: (answer as { value: { tasks: unknown[] } }).value.tasks,
         attempts,
         usage,
         costUsd,

@@ -8,6 +8,8 @@ export const PLANNER_DEFAULTS = {
   maxIssuesPerRepair: 20,
   /** Task types never offered to the model: the planner itself and the failure drill. */
   hiddenTaskTypes: ['plan', 'fail'] as readonly string[],
+  /** Tokens of the agent's assembled context in the planner's system message. */
+  contextTokens: 8_000,
   /** The cap on the planning call's answer. */
   maxOutputTokens: 8_000,
 } as const;

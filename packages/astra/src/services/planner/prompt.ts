@@ -9,10 +9,11 @@ import type { PlanBudget, PlanIssue, PlannerTool } from './types.js';
  */
 export const TASK_TYPE_GUIDE: Readonly<Record<string, string>> = {
   tool: 'calls one tool: payload {"tool": "<name>" or "<name>@<version>", "input": {…matching the tool\'s input_schema}}',
-  llm: 'asks a model: payload {"prompt": "<text>"}, optionally "system", "json_schema" (an answer under that schema), "max_output_tokens"',
-  summarize: 'summarizes text: payload {"text": "<text or a $from reference>"}, optionally "max_words"',
+  llm: 'asks a model: payload {"prompt": "<text>"}, optionally "system", "schema" (a JSON answer under that schema), "max_tokens"',
+  summarize:
+    'summarizes text: payload {"text": "<text>"} or {"from": {"$from": "<task id>"}}, optionally "max_words", "style" (paragraph, bullets, headline)',
   code_generate:
-    'writes files into the goal\'s workspace: payload {"instructions": "<what to write>"}, optionally "paths"',
+    'writes files into the goal\'s workspace: payload {"instructions": "<what to write>"}, optionally "language", "output_files"',
   echo: "completes with its payload as its result (combine or reshape earlier tasks' results)",
   noop: 'does nothing (a join point)',
   sleep: 'waits: payload {"ms": <milliseconds>}',

@@ -30,6 +30,8 @@ export interface PlanCheckEnv extends ToolCheckEnv {
   /** The kernel's validation of a declared plan (TaskEngine.validatePlan): throws ASTRA_PLAN_INVALID. */
   readonly validatePlan: (raw: unknown) => Plan;
   readonly approval?: PlanApprovalPolicy;
+  /** Ids already taken in the goal's graph (the `plan` task's own): planned ids must differ. */
+  readonly existingTaskIds?: ReadonlySet<string>;
   /** Estimates per task type; default PLAN_COST_ESTIMATES. */
   readonly costEstimates?: Readonly<Record<string, TaskCostEstimate>>;
 }
@@ -121,6 +123,12 @@ export function checkPlannedPlan(raw: unknown, env: PlanCheckEnv): PlanCheck {
   if (!isRecord(raw) || !Array.isArray(raw.tasks)) return { issues, plan: null, estimate: none, flagged: [] };
   const tasks = raw.tasks.map((task) => (isRecord(task) ? task : { id: undefined }));
   issues.push(...graphIssues(tasks));
+  for (const [index, task] of tasks.entries())
+    if (typeof task.id === 'string' && env.existingTaskIds?.has(task.id) === true)
+      issues.push({
+        path: pointerOf(['tasks', index, 'id']),
+        reason: `"${task.id}" is taken by a task already in the goal's graph`,
+      });
   for (const [index, task] of raw.tasks.entries())
     if (isRecord(task) && task.type === 'tool' && isRecord(task.payload))
       issues.push(...toolTaskIssues(task.payload, index, env));

@@ -78,6 +78,7 @@ export { ToolCallError, type ToolErrorCode } from './tool-errors.js';
 export type { ToolPolicy, ToolPolicyAnswer } from './tool-policy.js';
 export {
   compareVersions,
+  listTools,
   listVersions,
   readTool,
   registerTool,
