@@ -1,0 +1,230 @@
+// `npm run bench:memory`: the semantic memory's retrieval quality and latency (docs/memory.md).
+// 1. Recall@k (k = 1, 3, 5) of each retrieval mode (vector with the offline lexical embedder, text,
+//    hybrid) on the fixture the repository ships (memory-fixtures/: 40 facts, 30 questions with
+//    their evidence): Recall@k = the share of a question's evidence found in the top k, averaged.
+// 2. Write and search latency with N facts stored for one agent (default 10000; `--sizes
+//    10000,100000`), on PGlite and on Postgres (`--postgres URL`, `--only pglite|postgres`):
+//    p50/p95 of 50 writes through dedup and of 30 searches per mode.
+import { randomUUID } from 'node:crypto';
+import { availableParallelism, cpus, loadavg } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { createLexicalEmbedder } from '../adapters/embedder/index.js';
+import { migrate } from '../adapters/sql/migrate.js';
+import { createPgliteStore } from '../adapters/sql/pglite.js';
+import { createPostgresStore } from '../adapters/sql/postgres.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import {
+  accountedEmbedder,
+  normalizeMemoryText,
+  type SearchMode,
+  SemanticMemory,
+} from '../services/memory/index.js';
+import { systemClock } from '../time/clock.js';
+import { insertMemoryRows } from './memory-fill.js';
+import { FACTS, QUESTIONS } from './memory-fixtures/index.js';
+
+const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
+const MODES: readonly SearchMode[] = ['vector', 'text', 'hybrid'];
+const log = (line: string): void => console.log(line);
+
+interface Args {
+  sizes: number[];
+  postgresUrl: string;
+  only: 'all' | 'pglite' | 'postgres';
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = {
+    sizes: [10_000],
+    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
+    only: 'all',
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value = ''] = [argv[i], argv[i + 1]];
+    if (flag === '--sizes') args.sizes = value.split(',').map(Number);
+    else if (flag === '--postgres') args.postgresUrl = value;
+    else if (flag === '--only' && ['all', 'pglite', 'postgres'].includes(value))
+      args.only = value as Args['only'];
+    else throw new Error(`unknown argument ${flag} ${value}`);
+  }
+  return args;
+}
+
+async function seedAgent(store: SqlStore): Promise<{ orgId: string; agentId: string }> {
+  const org = await store.query<{ id: string }>(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [
+    `bench-${randomUUID().slice(0, 8)}`,
+  ]);
+  const orgId = org.rows[0]?.id as string;
+  const agent = await store.query<{ id: string }>(
+    `INSERT INTO agents (name, org_id) VALUES ($1, $2) RETURNING id`,
+    [`bench-${randomUUID().slice(0, 8)}`, orgId],
+  );
+  return { orgId, agentId: agent.rows[0]?.id as string };
+}
+
+const memoryOn = (store: SqlStore) =>
+  new SemanticMemory({
+    store,
+    clock: systemClock,
+    embedder: accountedEmbedder(createLexicalEmbedder(), { interceptors: [], clock: systemClock }),
+  });
+
+async function recall(store: SqlStore): Promise<Record<SearchMode, Record<string, number>>> {
+  const memory = memoryOn(store);
+  const agent = await seedAgent(store);
+  const ids = new Map<string, string>();
+  for (const fact of FACTS) {
+    const { memory: m } = await memory.write({ ...agent, content: fact.content });
+    ids.set(m.id, fact.id);
+  }
+  const out = {} as Record<SearchMode, Record<string, number>>;
+  for (const mode of MODES) {
+    const sums = { 1: 0, 3: 0, 5: 0 };
+    for (const question of QUESTIONS) {
+      const hits = (await memory.search({ ...agent, query: question.q, k: 5, mode })).map((h) =>
+        ids.get(h.memory.id),
+      );
+      for (const k of [1, 3, 5] as const) {
+        const found = question.evidence.filter((id) => hits.slice(0, k).includes(id)).length;
+        sums[k] += found / question.evidence.length;
+      }
+    }
+    out[mode] = Object.fromEntries(
+      Object.entries(sums).map(([k, sum]) => [`recall@${k}`, Number((sum / QUESTIONS.length).toFixed(3))]),
+    );
+  }
+  return out;
+}
+
+const WORDS = (
+  'service cluster deploy database queue invoice team region backup metric alert ticket customer release ' +
+  'config token budget report schedule incident owner policy storage cache index review partner model ' +
+  'pipeline dashboard contract vendor office holiday laptop network printer calendar meeting roadmap'
+).split(' ');
+
+function syntheticFact(i: number): string {
+  let x = (i + 1) * 2654435761;
+  const pick = () => {
+    x = (x ^ (x >>> 13)) * 1274126177;
+    return WORDS[Math.abs(x) % WORDS.length] as string;
+  };
+  return `Fact ${i}: the ${pick()} ${pick()} of the ${pick()} ${pick()} is ${pick()} number ${i % 997}.`;
+}
+
+async function fill(store: SqlStore, agent: { orgId: string; agentId: string }, n: number): Promise<void> {
+  const embedder = createLexicalEmbedder();
+
+  for (let start = 0; start < n; start += 500) {
+    const texts = Array.from({ length: Math.min(500, n - start) }, (_, j) => syntheticFact(start + j));
+    const { vectors } = await embedder.embed(texts);
+    await insertMemoryRows(
+      store,
+      agent,
+      texts.map((content, j) => ({
+        content,
+        normalized: normalizeMemoryText(content),
+        embedding: vectors[j] as Float32Array,
+        model: embedder.model,
+      })),
+    );
+  }
+}
+
+const pct = (sorted: readonly number[], p: number) =>
+  Number(
+    (sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN).toFixed(2),
+  );
+
+async function timed(
+  n: number,
+  run: (i: number) => Promise<unknown>,
+): Promise<{ p50Ms: number; p95Ms: number }> {
+  const samples: number[] = [];
+  for (let i = 0; i < n; i += 1) {
+    const started = performance.now();
+    await run(i);
+    samples.push(performance.now() - started);
+  }
+  samples.sort((a, b) => a - b);
+  return { p50Ms: pct(samples, 50), p95Ms: pct(samples, 95) };
+}
+
+async function latency(store: SqlStore, size: number): Promise<Record<string, unknown>> {
+  const memory = memoryOn(store);
+  const agent = await seedAgent(store);
+  const filling = performance.now();
+  await fill(store, agent, size);
+  const fillS = Number(((performance.now() - filling) / 1000).toFixed(1));
+  await store.query('ANALYZE memories');
+  const write = await timed(50, (i) =>
+    memory.write({ ...agent, content: `A new fact ${i} about the ${WORDS[i % WORDS.length]} rota` }),
+  );
+  const search: Record<string, unknown> = {};
+  for (const mode of MODES)
+    search[mode] = await timed(30, (i) =>
+      memory.search({
+        ...agent,
+        query: `${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} owner`,
+        k: 10,
+        mode,
+      }),
+    );
+  return { size, fillS, write, search };
+}
+
+async function onBackend(
+  name: string,
+  open: () => Promise<{ store: SqlStore; close(): Promise<void> }>,
+  args: Args,
+) {
+  const { store, close } = await open();
+  try {
+    await migrate(store, { dir: migrations });
+    log(JSON.stringify({ backend: name, vectors: 'exact (real[] in SQL)', recall: await recall(store) }));
+    for (const size of args.sizes)
+      log(JSON.stringify({ backend: name, latency: await latency(store, size) }));
+  } finally {
+    await close();
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  log(
+    `bench:memory: ${cpus()[0]?.model ?? 'cpu'} ×${availableParallelism()}, load ${loadavg()
+      .map((l) => l.toFixed(1))
+      .join(' ')}, node ${process.version}; offline lexical embedder (512 dimensions)`,
+  );
+  if (args.only !== 'postgres')
+    await onBackend(
+      'pglite',
+      async () => {
+        const store = await createPgliteStore({ memory: true });
+        return { store, close: () => store.close() };
+      },
+      args,
+    );
+  if (args.only !== 'pglite') {
+    const database = `bench_memory_${randomUUID().slice(0, 8)}`;
+    const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+    await admin.query(`CREATE DATABASE ${database}`);
+    const url = new URL(args.postgresUrl);
+    url.pathname = `/${database}`;
+    try {
+      await onBackend(
+        'postgres',
+        async () => {
+          const store = await createPostgresStore({ url: url.href, maxConnections: 4 });
+          return { store, close: () => store.close() };
+        },
+        args,
+      );
+    } finally {
+      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
+      await admin.close();
+    }
+  }
+}
+
+await main();
