@@ -4,7 +4,7 @@ import path from 'node:path';
 import { createOpenAiProvider } from '../../src/adapters/llm/index.js';
 import { builtInHandlers } from '../../src/kernel/index.js';
 import type { TaskRecord } from '../../src/kernel/tasks/types.js';
-import type { LlmProvider } from '../../src/ports/llm.js';
+import type { LlmClient, LlmProvider } from '../../src/ports/llm.js';
 import { readAgent } from '../../src/services/agents/agent-store.js';
 import {
   BudgetLedger,
@@ -32,6 +32,8 @@ import { runPlan } from '../support/tool-task-kit.js';
 export interface LlmTaskHarness {
   readonly kernel: KernelHarness;
   readonly server: LlmServer;
+  /** The router every call of the harness goes through. */
+  readonly llm: LlmClient;
   readonly agentId: string;
   readonly workspaces: Workspaces;
   readonly tools: TestToolRuntime;
@@ -93,6 +95,7 @@ export async function openLlmTaskHarness(
   return {
     kernel,
     server,
+    llm: router,
     agentId,
     workspaces,
     tools,

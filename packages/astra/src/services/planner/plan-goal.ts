@@ -69,22 +69,21 @@ type Answer =
     }
   | {
       readonly text: string;
-      readonly issue: PlanIssue;
+      readonly issues: PlanIssue[];
       readonly model: string | null;
       usage: LlmUsage;
       costUsd: number;
     };
 
-function parsed(text: string): { value: unknown } | { issue: PlanIssue } {
+function parsed(text: string): { value: unknown } | { issues: PlanIssue[] } {
   try {
     return { value: JSON.parse(text) };
   } catch (error) {
     const reason = error instanceof Error ? error.message : String(error);
     return {
-      issue: {
-        path: '',
-        reason: `the answer is not JSON (${reason.slice(0, 200)}): answer with one JSON object`,
-      },
+      issues: [
+        { path: '', reason: `the answer is not JSON (${reason.slice(0, 200)}): answer with one JSON object` },
+      ],
     };
   }
 }
@@ -109,9 +108,44 @@ async function ask(
     return result.json !== undefined ? { ...base, value: result.json } : { ...base, ...parsed(result.text) };
   } catch (error) {
     if (!isAstraError(error, 'ASTRA_LLM_OUTPUT_INVALID')) throw error;
-    const reason = `the answer is not JSON under the plan schema: ${error.message}`;
-    return { text: '', issue: { path: '', reason }, model: null, usage: ZERO, costUsd: 0 };
+    return {
+      text: '',
+      issues: routerIssues(error.details.issues, error.message, input.taskTypes),
+      model: null,
+      usage: ZERO,
+      costUsd: 0,
+    };
   }
+}
+
+/**
+ * The router's schema issues (details.issues, JSON text of {path, message}) as the planner's, an
+ * unknown type's naming the types there are; without them, one issue at the answer's root.
+ */
+function routerIssues(raw: unknown, message: string, taskTypes: readonly string[]): PlanIssue[] {
+  let listed: unknown;
+  try {
+    listed = typeof raw === 'string' ? JSON.parse(raw) : undefined;
+  } catch {
+    listed = undefined;
+  }
+  const issues = Array.isArray(listed)
+    ? listed.flatMap((item: { path?: unknown; message?: unknown }) =>
+        typeof item?.path === 'string' && typeof item.message === 'string'
+          ? [
+              {
+                path: item.path,
+                reason: /^\/tasks\/\d+\/type$/.test(item.path)
+                  ? `${item.message}: the types you may use are ${taskTypes.join(', ')}`
+                  : item.message,
+              },
+            ]
+          : [],
+      )
+    : [];
+  return issues.length > 0
+    ? issues
+    : [{ path: '', reason: `the answer is not JSON under the plan schema: ${message}` }];
 }
 
 export async function planGoal(input: PlanGoalInput): Promise<PlannedGoal> {
@@ -136,8 +170,8 @@ export async function planGoal(input: PlanGoalInput): Promise<PlannedGoal> {
     const answer = await ask(input, messages, schema);
     usage = add(usage, answer.usage);
     costUsd += answer.costUsd;
-    const check = 'issue' in answer ? null : checkPlannedPlan(answer.value, env);
-    const issues = check === null ? [(answer as { issue: PlanIssue }).issue] : check.issues;
+    const check = 'issues' in answer ? null : checkPlannedPlan(answer.value, env);
+    const issues = check === null ? (answer as { issues: PlanIssue[] }).issues : check.issues;
     attempts.push({ attempt, model: answer.model, issues, usage: answer.usage, costUsd: answer.costUsd });
     if (check?.plan != null)
       return {
