@@ -4,6 +4,7 @@ import { builtInHandlers, type HandlerRegistry } from '../../src/kernel/index.js
 import { readGoalTasks } from '../../src/kernel/tasks/sql/read.js';
 import { plannedGoalPlan, withPlanTasks } from '../../src/services/planner/index.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
+import { deferred } from '../support/waiting.js';
 
 /**
  * The `plan` task over a real kernel and executor, its model answers replayed: a goal in words is
@@ -88,5 +89,68 @@ describe('the plan task', () => {
     expect(error.code).toBe('ASTRA_PLAN_REJECTED');
     expect(error.details.issues.map((issue) => issue.path)).toEqual(['/tasks/0/id']);
     expect(tasks.size).toBe(1);
+  });
+});
+
+describe('the plan task of an agent whose plans need approval', () => {
+  it('asks for approval with the planned tasks, and once approved extends the graph without asking the model again', async () => {
+    const waited = deferred();
+    const handlers = builtInHandlers();
+    const h = await openKernel('embedded', {
+      handlers,
+      engineInterceptors: [
+        {
+          awaitApproval: async (input, next) => {
+            await next(input);
+            waited.resolve();
+          },
+        },
+      ],
+    });
+    try {
+      const llm = recordedLlm([
+        JSON.stringify({ tasks: [{ id: 'hi', type: 'echo', payload: { hi: 1 }, depends_on: [] }] }),
+      ]);
+      withPlanTasks(handlers, {
+        store: h.store,
+        llm,
+        extendGraph: (patch) => h.kernel.engine.extendGraph(patch),
+        validatePlan: (raw) => h.kernel.engine.validatePlan(raw),
+        taskTypes: () => handlers.types(),
+      });
+      const agentId = await h.createAgent();
+      await h.store.query(
+        `UPDATE agents SET config = '{"require_plan_approval": true}'::jsonb WHERE id = $1`,
+        [agentId],
+      );
+      await h.startExecutor();
+      const submitted = await h.kernel.engine.submitGoal({
+        agentId,
+        goalText: 'greet',
+        plan: plannedGoalPlan('greet'),
+      });
+      expect(submitted.status).toBe('active');
+      await waited.promise;
+      const [plan] = await readGoalTasks(h.store, submitted.goalId);
+      expect(plan?.status).toBe('waiting_approval');
+      const { rows } = await h.store.query<{ id: string }>(
+        `SELECT id FROM approvals WHERE task_id = $1 AND status = 'pending'`,
+        [plan?.id],
+      );
+      await h.kernel.engine.decideApproval({
+        approvalId: rows[0]?.id as string,
+        approver: 'admin-token',
+        decision: 'approve',
+      });
+      const goal = await h.waitForGoal(submitted.goalId);
+      expect(goal.status, goal.error ?? '').toBe('completed');
+      const tasks = new Map(
+        (await readGoalTasks(h.store, submitted.goalId)).map((task) => [task.name, task]),
+      );
+      expect(tasks.get('hi')?.result).toEqual({ hi: 1 });
+      expect(llm.calls).toHaveLength(1);
+    } finally {
+      await h.dispose();
+    }
   });
 });
