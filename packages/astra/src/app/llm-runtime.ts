@@ -1,5 +1,6 @@
 import { createRedisLimiter } from '../adapters/llm-limits/redis-limiter.js';
 import type { AstraConfig } from '../config/index.js';
+import type { Interceptor } from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Bus } from '../ports/bus.js';
 import type { Cache } from '../ports/cache.js';
@@ -18,6 +19,8 @@ import {
   createLlmRouter,
   createMemoryLimiter,
   defaultCatalog,
+  type LlmAttempt,
+  type LlmAttemptResult,
   type LlmLimiter,
   type LlmRouter,
 } from '../services/llm/index.js';
@@ -36,6 +39,8 @@ import { type FoundLlmProvider, type OpenedLlmProviders, openLlmProviders } from
 export interface LlmRuntime {
   readonly router: LlmRouter;
   readonly found: readonly FoundLlmProvider[];
+  /** The router's attempt interceptors (budgets, usage), for calls made beside it: `accountedEmbedder`. */
+  readonly attemptInterceptors: readonly Interceptor<LlmAttempt, LlmAttemptResult>[];
   /** Idempotent: stops the usage consumer and sweep, closes the limiter and providers. */
   close(): Promise<void>;
 }
@@ -87,6 +92,26 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
     closers.push(() => limiter.close());
     const prices = createPriceTable();
     const ledger = new BudgetLedger(deps.store, { clock, reservationTtlMs: config.llmReservationTtlMs });
+    const attemptInterceptors: Interceptor<LlmAttempt, LlmAttemptResult>[] = [
+      budgetInterceptor({
+        ledger,
+        limits: agentBudgetLimits(deps.store, {
+          orgDailyTokens: config.llmOrgDailyTokenBudget ?? null,
+          orgDailyUsd: config.llmOrgDailyCostBudget ?? null,
+          goalTokens: config.llmGoalTokenBudget ?? null,
+          goalUsd: config.llmGoalCostBudget ?? null,
+        }),
+        prices,
+        clock,
+        onError: (error) => onError(error, 'LLM budget settlement failed'),
+      }),
+      usageInterceptor({
+        bus: deps.bus,
+        prices,
+        clock,
+        onError: (error) => onError(error, 'LLM usage not published'),
+      }),
+    ];
     const router = createLlmRouter({
       providers: opened.providers,
       models: config.llmModels ?? catalog.models,
@@ -111,26 +136,7 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
         backoffMs: config.llmRetryBackoffMs,
       },
       breaker: { threshold: config.llmBreakerThreshold, cooldownMs: config.llmBreakerCooldownMs },
-      attemptInterceptors: [
-        budgetInterceptor({
-          ledger,
-          limits: agentBudgetLimits(deps.store, {
-            orgDailyTokens: config.llmOrgDailyTokenBudget ?? null,
-            orgDailyUsd: config.llmOrgDailyCostBudget ?? null,
-            goalTokens: config.llmGoalTokenBudget ?? null,
-            goalUsd: config.llmGoalCostBudget ?? null,
-          }),
-          prices,
-          clock,
-          onError: (error) => onError(error, 'LLM budget settlement failed'),
-        }),
-        usageInterceptor({
-          bus: deps.bus,
-          prices,
-          clock,
-          onError: (error) => onError(error, 'LLM usage not published'),
-        }),
-      ],
+      attemptInterceptors,
     });
     if (deps.consume) {
       const consumer = await startUsageConsumer({
@@ -144,7 +150,7 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
       const sweep = startBudgetSweep(ledger, { clock, onError: (error) => onError(error, 'budget sweep') });
       closers.push(() => sweep.stop());
     }
-    return { router, found: opened.found, close };
+    return { router, found: opened.found, attemptInterceptors, close };
   } catch (error) {
     await close();
     throw error;
