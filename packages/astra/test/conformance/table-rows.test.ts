@@ -94,6 +94,8 @@ const UNDECODED: Readonly<Record<string, string>> = {
   schema_migrations: "the migration runner's own (adapters/sql/migrate.ts)",
   task_dependencies: 'read only through aggregates (array_agg, jsonb_object_agg) of the tasks it links',
   scheduler_instances: 'only counted',
+  plan_versions:
+    'read only joined with its goal (version 1 takes the plan from goals.plan): kernel/tasks/sql/plan-versions.ts decodes those results',
 };
 
 interface SchemaColumn {

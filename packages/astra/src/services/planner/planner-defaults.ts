@@ -8,8 +8,12 @@ export const PLANNER_DEFAULTS = {
   maxIssuesPerRepair: 20,
   /** Task types never offered to the model: the planner itself and the failure drill. */
   hiddenTaskTypes: ['plan', 'fail'] as readonly string[],
-  /** Tokens of the agent's assembled context in the planner's system message. */
-  contextTokens: 8_000,
-  /** The cap on the planning call's answer. */
-  maxOutputTokens: 8_000,
+  /**
+   * Tokens of the agent's assembled context in the planner's system message. With the answer's
+   * cap, the planning call fits a local model's 8k window (a call that needs more context than a
+   * model has never goes to it, docs/llm.md).
+   */
+  contextTokens: 2_500,
+  /** The cap on the planning call's answer (about 60 planned tasks of plain payloads). */
+  maxOutputTokens: 4_096,
 } as const;
