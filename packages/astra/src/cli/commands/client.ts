@@ -109,10 +109,14 @@ function registerAgentCommands(program: Command, context: CliContext): void {
 
 function registerGoalCommands(program: Command, context: CliContext): void {
   const goal = program.command('goal').description('submit, follow, inspect and cancel goals');
-  withClientOptions(goal.command('submit').description('submit a goal with a declared plan (a JSON file)'))
+  withClientOptions(
+    goal
+      .command('submit')
+      .description('submit a goal: in words (--text, planned by a model) or with a declared plan (--plan)'),
+  )
     .requiredOption('--agent <agent>', 'agent (id or name) that pursues the goal')
-    .requiredOption('--plan <file>', 'plan file: {"tasks": [{"id", "type", "payload", "depends_on", ...}]}')
-    .option('--text <goalText>', 'goal text', 'declared plan')
+    .option('--plan <file>', 'plan file: {"tasks": [{"id", "type", "payload", "depends_on", ...}]}')
+    .option('--text <goalText>', 'the goal in words; without --plan the planner turns it into tasks')
     .option('--priority <n>', 'goal priority', (value) => Number.parseInt(value, 10))
     .option('--idempotency-key <key>', 'the same key answers the same goal')
     .option('--follow', 'show progress until the goal ends; exit 1 unless it completed')
@@ -120,20 +124,25 @@ function registerGoalCommands(program: Command, context: CliContext): void {
       (
         flags: ClientFlags & {
           agent: string;
-          plan: string;
-          text: string;
+          plan?: string;
+          text?: string;
           priority?: number;
           idempotencyKey?: string;
           follow?: boolean;
         },
       ) =>
         withClient(context, flags, async (client) => {
-          const plan = await readPlan(flags.plan);
+          if (flags.plan === undefined && flags.text === undefined)
+            throw new AstraError(
+              'ASTRA_VALIDATION_FAILED',
+              'give the goal in words (--text "…", planned by a model) or a declared plan (--plan file.json)',
+            );
+          const plan = flags.plan === undefined ? undefined : await readPlan(flags.plan);
           const submitted = await client.submitGoal(
             await resolveAgentId(client, flags.agent),
             {
-              goal_text: flags.text,
-              plan,
+              goal_text: flags.text ?? 'declared plan',
+              ...(plan === undefined ? {} : { plan }),
               ...(flags.priority === undefined ? {} : { priority: flags.priority }),
             },
             flags.idempotencyKey === undefined ? {} : { idempotencyKey: flags.idempotencyKey },
