@@ -84,6 +84,17 @@ describe('astra client commands', () => {
     expect(unknown.stderr[0]).toMatch(/ASTRA_NOT_FOUND: no agent is named "nobody-by-this-name"/);
   });
 
+  it('takes a goal in words with --text, and says how to configure a provider when there is none', async () => {
+    await client.createAgent({ name: 'wordsmith' });
+    const words = cli(['goal', 'submit', '--agent', 'wordsmith', '--text', 'Summarize the release notes']);
+    expect(await words.exited).toBe(1);
+    expect(words.stderr).toHaveLength(1);
+    expect(words.stderr[0]).toMatch(/ASTRA_LLM_NO_PROVIDER: .*OPENAI_API_KEY/);
+    const neither = cli(['goal', 'submit', '--agent', 'wordsmith']);
+    expect(await neither.exited).toBe(1);
+    expect(neither.stderr[0]).toMatch(/ASTRA_VALIDATION_FAILED: give the goal in words \(--text/);
+  });
+
   it('--follow shows waiting_approval with the approval id of the plan, then of each held task', async () => {
     await client.createAgent({ name: 'careful', config: { require_plan_approval: true } });
     const plan = planFile('careful', {
