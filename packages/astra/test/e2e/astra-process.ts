@@ -2,6 +2,7 @@ import { type ChildProcess, spawn } from 'node:child_process';
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import type { AstraClient } from '@astra/sdk';
 
 const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
 
@@ -100,4 +101,16 @@ export function urlFrom(readyLine: string): string {
 /** The admin token a first start generated into the data dir (it prints only the file's path). */
 export function adminTokenOf(dataDir: string): string {
   return readFileSync(path.join(dataDir, 'admin-token'), 'utf8').trim();
+}
+
+/** Follows a goal's events until it ends; answers the final event's type. */
+export async function goalEnded(client: AstraClient, goalId: string): Promise<string> {
+  const stop = new AbortController();
+  try {
+    for await (const event of client.events({ goalId, afterId: 0, signal: stop.signal }))
+      if (['GoalCompleted', 'GoalFailed', 'GoalCancelled'].includes(event.type)) return event.type;
+  } finally {
+    stop.abort();
+  }
+  return 'stream ended';
 }

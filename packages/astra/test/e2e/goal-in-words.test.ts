@@ -4,7 +4,7 @@ import path from 'node:path';
 import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
-import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, goalEnded, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * Issue 10's "done when", on a real `astra up` (embedded) over REST, with the OpenAI protocol
@@ -38,17 +38,7 @@ afterAll(async () => {
   rmSync(dataDir, { recursive: true, force: true });
 });
 
-/** Follows the goal's events until it ends; answers the final event's type. */
-async function ended(goalId: string): Promise<string> {
-  const stop = new AbortController();
-  try {
-    for await (const event of client.events({ goalId, afterId: 0, signal: stop.signal }))
-      if (['GoalCompleted', 'GoalFailed', 'GoalCancelled'].includes(event.type)) return event.type;
-  } finally {
-    stop.abort();
-  }
-  return 'stream ended';
-}
+const ended = (goalId: string): Promise<string> => goalEnded(client, goalId);
 
 const chatRequests = (): number =>
   server.requests.filter((request) => request.path.endsWith('/chat/completions')).length;

@@ -7,7 +7,7 @@ import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createBubblewrapDriver } from '../../src/adapters/sandbox/bubblewrap/driver.js';
 import { toolTask as tool } from '../support/tool-task-kit.js';
-import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
+import { type AstraProcess, adminTokenOf, goalEnded, runAstra, urlFrom } from './astra-process.js';
 
 /**
  * One goal submitted over REST to a real `astra up` (embedded) runs the tool runtime end to end:
@@ -64,17 +64,7 @@ async function strangerClient(): Promise<AstraClient> {
   return stranger;
 }
 
-/** Follows the goal's events until it ends; answers the final event's type. */
-async function ended(goalId: string): Promise<string> {
-  const stop = new AbortController();
-  try {
-    for await (const event of client.events({ goalId, afterId: 0, signal: stop.signal }))
-      if (['GoalCompleted', 'GoalFailed', 'GoalCancelled'].includes(event.type)) return event.type;
-  } finally {
-    stop.abort();
-  }
-  return 'stream ended';
-}
+const ended = (goalId: string): Promise<string> => goalEnded(client, goalId);
 
 describe.skipIf(!hasBubblewrap)('a goal over REST runs the tool runtime end to end', () => {
   it('runs shell_exec, file_read, http_request (allowed and refused), js_eval and a browser screenshot', async () => {

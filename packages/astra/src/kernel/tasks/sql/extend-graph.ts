@@ -15,6 +15,7 @@ import { goalRow, graphRow, taskRow } from '../rows.js';
 import { type Dispatch, type JsonValue, TASK_STATUSES } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
 import { orderedEventsCte } from './ordered-events.js';
+import { readiedChildrenCtes } from './ready-children.js';
 
 /**
  * extend-graph: the statements of a patch to a live graph (engine.ts extendGraph, docs/plans.md),
@@ -418,17 +419,7 @@ children AS (
   RETURNING c.id, c.name, c.type, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id,
             c.pending_dependencies, c.approval
 ),
-ready AS (SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0),
-gated AS (SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0),
-${approvalRequestCtes('gated', '$2')},
-${orderedEventsCte('logged', '$2', [
-  `SELECT 'TaskQueued' AS kind, agent_id, goal_id, graph_id, id AS task_id, jsonb_build_object('to', 'queued') AS body
-   FROM ready
-   UNION ALL
-   SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
-   FROM gated`,
-  APPROVAL_REQUEST_EVENTS,
-])}
+${readiedChildrenCtes('$2')}
 SELECT id, shard, priority, goal_id FROM ready`;
 
 const readyRow = taskRow.pick('id', 'shard', 'priority', 'goalId');

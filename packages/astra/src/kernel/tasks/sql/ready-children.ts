@@ -21,6 +21,26 @@ import { orderedEventsCte } from './ordered-events.js';
  */
 export const NIL_UUID = '00000000-0000-0000-0000-000000000000';
 
+/**
+ * The CTEs after a `children` CTE of tasks whose pending count just changed (RETURNING id, name,
+ * type, status, shard, priority, graph_id, goal_id, agent_id, pending_dependencies, approval):
+ * `ready` (queued, nothing pending), `gated` (waiting for approval, nothing pending, with their
+ * approval requests) and their events, logged at `now` (a parameter).
+ */
+export function readiedChildrenCtes(now: string): string {
+  return `ready AS (SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0),
+gated AS (SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0),
+${approvalRequestCtes('gated', now)},
+${orderedEventsCte('logged', now, [
+  `SELECT 'TaskQueued' AS kind, agent_id, goal_id, graph_id, id AS task_id, jsonb_build_object('to', 'queued') AS body
+   FROM ready
+   UNION ALL
+   SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
+   FROM gated`,
+  APPROVAL_REQUEST_EVENTS,
+])}`;
+}
+
 const SQL = `
 WITH parent AS (
   SELECT id, ready_cursor FROM tasks WHERE id = $1 AND ready_cursor IS NOT NULL FOR UPDATE
@@ -52,17 +72,7 @@ children AS (
   RETURNING c.id, c.name, c.type, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id,
             c.pending_dependencies, c.approval
 ),
-ready AS (SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0),
-gated AS (SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0),
-${approvalRequestCtes('gated', '$3')},
-${orderedEventsCte('logged', '$3', [
-  `SELECT 'TaskQueued' AS kind, agent_id, goal_id, graph_id, id AS task_id, jsonb_build_object('to', 'queued') AS body
-   FROM ready
-   UNION ALL
-   SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
-   FROM gated`,
-  APPROVAL_REQUEST_EVENTS,
-])}
+${readiedChildrenCtes('$3')}
 SELECT 'ready' AS kind, id, shard, priority, goal_id FROM ready
 UNION ALL SELECT 'cursor', ready_cursor, NULL, NULL, NULL FROM advanced`;
 
