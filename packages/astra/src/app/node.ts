@@ -271,9 +271,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       await backends.close();
     });
     // Before the store closes: the egress log writes its last records (closing twice is harmless),
-    // and so do the tool calls' decisions.
+    // and so do the tool calls' decisions and the LLM usage consumer.
     stops.push(() => tools.close());
     stops.push(() => access.close());
+    stops.push(() => llm.close());
     let manager: WorkerManager | undefined;
     if (has('worker-manager')) {
       manager = startWorkerManager({
