@@ -52,6 +52,7 @@ import { listenError } from './listen-error.js';
 import type { OpenedLlmProviders } from './llm-providers.js';
 import { type LlmRuntime, openLlmRuntime } from './llm-runtime.js';
 import { openMcp } from './mcp-wiring.js';
+import { type MemoryRuntime, openMemoryRuntime } from './memory-runtime.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
@@ -79,6 +80,8 @@ export interface RunningNode {
   readonly workerId: string | null;
   /** The LLM router every model call of this node goes through (llm-runtime.ts). */
   readonly llm: LlmRuntime['router'];
+  /** Semantic and working memory (memory-runtime.ts). */
+  readonly memory: MemoryRuntime;
   stop(): Promise<void>;
 }
 
@@ -166,6 +169,15 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
     });
     stops.push(() => llm.close());
+    const memory = await openMemoryRuntime(config, {
+      mode: backends.mode,
+      store: backends.store,
+      clock: deps.clock,
+      logger: log,
+      interceptors: llm.attemptInterceptors,
+      llm: llm.found.length === 0 ? null : llm.router,
+    });
+    stops.push(() => memory.close());
     const approvalSettings: ApprovalSettings = {
       riskyTaskTypes: config.riskyTaskTypes,
       ttlSeconds: config.approvalTtlSeconds,
@@ -230,6 +242,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       validatePlan: (raw) => kernelNow.engine.validatePlan(raw),
       taskTypes: () => handlers.types(),
       approvals: approvalSettings,
+      memories: memory.recall,
     });
     const kernelNow = createTaskKernel({
       store: backends.store,
@@ -247,6 +260,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               agentId,
               goalId,
               tokenBudget: config.llmContextTokens,
+              memories: memory.recall,
             })
           ).system,
         workspaces: toolTasks.workspaces,
@@ -437,6 +451,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       kernel: kernelNow,
       workerId: executor?.workerId ?? null,
       llm: llm.router,
+      memory,
       stop: stopAll,
     };
   } catch (error) {

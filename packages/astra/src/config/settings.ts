@@ -26,6 +26,7 @@ import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retentio
 import { COST_SETTINGS } from './cost-settings.js';
 import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
 import { LLM_SETTINGS } from './llm-settings.js';
+import { MEMORY_SETTINGS } from './memory-settings.js';
 import type { Secret } from './secret.js';
 
 /**
@@ -652,6 +653,7 @@ export const SETTINGS = {
   ...LLM_SETTINGS,
   ...LLM_PROVIDER_SETTINGS,
   ...COST_SETTINGS,
+  ...MEMORY_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

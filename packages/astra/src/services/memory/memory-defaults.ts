@@ -17,4 +17,11 @@ export const MEMORY_DEFAULTS = {
   maxContentChars: 8000,
   /** Working memory: how long an agent's entries live after the last write. */
   workingTtlMs: 3_600_000,
+  /** Facts recalled into an LLM call's context (hybrid search on the goal's text). */
+  contextK: 5,
+  /** The providers' embedding models when none is configured, with their vectors' length. */
+  embeddingModels: {
+    openai: { model: 'text-embedding-3-small', dimensions: 1536 },
+    ollama: { model: 'nomic-embed-text', dimensions: 768 },
+  },
 };

@@ -14,7 +14,7 @@ import type { LlmClient } from '../../ports/llm.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import { readProfile } from '../agents/index.js';
 import { type ApprovalSettings, approvalPolicyFor } from '../approvals/index.js';
-import { assembleContext } from '../prompts/index.js';
+import { assembleContext, type MemoryRecall } from '../prompts/index.js';
 import { agentTools, tiersOf } from './agent-tools.js';
 import { planGoal } from './plan-goal.js';
 import { PlanRejected } from './plan-rejected.js';
@@ -52,6 +52,8 @@ export interface PlanTaskOptions {
   readonly approvals?: ApprovalSettings;
   /** Tokens of assembled context (default PLANNER_DEFAULTS.contextTokens). */
   readonly contextTokens?: number;
+  /** The agent's memories recalled on the goal's text into its context (memory service). */
+  readonly memories?: MemoryRecall;
 }
 
 export interface PlannerOptions {
@@ -124,6 +126,9 @@ export function planTaskHandler(options: PlanTaskOptions): TaskHandler {
           agentId: agent.id,
           goalId: task.goalId,
           tokenBudget: options.contextTokens ?? PLANNER_DEFAULTS.contextTokens,
+          ...(options.memories === undefined
+            ? {}
+            : { memories: options.memories, query: payload.goal_text, taskId: task.id }),
         });
         const hidden = new Set(PLANNER_DEFAULTS.hiddenTaskTypes);
         const result = await planGoal({

@@ -1,4 +1,5 @@
 import { AstraError } from '../../errors/index.js';
+import { readGoal } from '../../kernel/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import {
   type DocType,
@@ -13,9 +14,11 @@ import { countTokens, truncateToTokens } from '../llm/index.js';
  * Context assembly: the system message of an LLM call made for an agent (and a goal), built from
  * what the agents service stores and cut to a token budget with the one tokenizer (llm/tokens.ts).
  *
- * Order (docs/prompts.md): the system prompt first; then rules, skills, context documents and
- * references, in that order of kind; within a kind by the documents' `priority` (lower first), a
- * goal's own documents before the agent-wide ones at the same priority, then oldest first.
+ * Order (docs/prompts.md): the system prompt first; then rules and skills; then the agent's
+ * memories recalled for the goal (when the caller passes `memories`: most relevant first, each with
+ * where it came from); then context documents and references. Within a kind of document by the
+ * documents' `priority` (lower first), a goal's own documents before the agent-wide ones at the
+ * same priority, then oldest first.
  *
  * The system prompt is the agent's active config revision's, or its latest revision's when none is
  * active, or else the agent's `system_prompt` (a revision whose payload sets no system prompt
@@ -28,7 +31,26 @@ import { countTokens, truncateToTokens } from '../llm/index.js';
  * says so (`systemPromptTruncated`, and its section's `truncated`). Every section is reported,
  * included or not.
  */
-export type SectionKind = 'system_prompt' | DocType;
+export type SectionKind = 'system_prompt' | DocType | 'memory';
+
+/** A fact the agent remembers, as the context writes it: its text and its provenance. */
+export interface ContextMemory {
+  readonly id: string;
+  readonly content: string;
+  readonly createdAt: string;
+  readonly sourceGoalId: string | null;
+  readonly sourceTaskId: string | null;
+  readonly sourceMessageId: string | null;
+}
+
+/** The agent's facts relevant to a query (the goal's text), most relevant first (memory service). */
+export type MemoryRecall = (request: {
+  readonly orgId: string;
+  readonly agentId: string;
+  readonly goalId: string | null;
+  readonly taskId: string | null;
+  readonly query: string;
+}) => Promise<readonly ContextMemory[]>;
 
 export interface ContextSection {
   readonly kind: SectionKind;
@@ -37,6 +59,8 @@ export interface ContextSection {
   /** Where it comes from: the agent (its prompt or an agent-wide document) or the goal. */
   readonly scope: 'agent' | 'goal';
   readonly documentId: string | null;
+  /** A recalled memory's id (memory sections only). */
+  readonly memoryId?: string;
   readonly priority: number | null;
   /** Tokens of its text as written into `system` (0 when dropped). */
   readonly tokens: number;
@@ -67,17 +91,23 @@ export interface ContextRequest {
   readonly goalId?: string | null;
   /** At most this many tokens in `system`. */
   readonly tokenBudget: number;
+  /** Recalls the agent's memories; absent: the context has none. */
+  readonly memories?: MemoryRecall;
+  /** What memories are recalled for (default: the goal's text); the task asking, for accounting. */
+  readonly query?: string;
+  readonly taskId?: string | null;
 }
 
 /** Below this many tokens of room, a section is dropped rather than cut to a stub. */
 export const MIN_TRUNCATED_TOKENS = 32;
 
 const KIND_ORDER: readonly DocType[] = ['rule', 'skill', 'context_doc', 'reference'];
-const HEADINGS: Record<DocType, string> = {
+const HEADINGS: Record<DocType | 'memory', string> = {
   rule: 'Rules',
   skill: 'Skills',
   context_doc: 'Context',
   reference: 'References',
+  memory: 'Memories',
 };
 const SEPARATOR = '\n\n';
 
@@ -86,6 +116,7 @@ interface Candidate {
   readonly title: string;
   readonly scope: 'agent' | 'goal';
   readonly documentId: string | null;
+  readonly memoryId?: string;
   readonly priority: number | null;
   readonly text: string;
 }
@@ -102,6 +133,9 @@ export async function assembleContext(request: ContextRequest): Promise<Assemble
     agentId: agent.id,
     ...(request.goalId == null ? {} : { goalId: request.goalId }),
   });
+  const ordered = orderDocuments(documents).map(documentCandidate);
+  const beforeMemories = ordered.filter((c) => c.kind === 'rule' || c.kind === 'skill');
+  const memories = await recalled(request, agent.orgId);
   const candidates: Candidate[] = [
     {
       kind: 'system_prompt',
@@ -111,7 +145,9 @@ export async function assembleContext(request: ContextRequest): Promise<Assemble
       priority: null,
       text: prompt.text,
     },
-    ...orderDocuments(documents).map(documentCandidate),
+    ...beforeMemories,
+    ...memories.map(memoryCandidate),
+    ...ordered.slice(beforeMemories.length),
   ];
   return { ...cut(candidates, request.tokenBudget), revision: prompt.revision };
 }
@@ -153,6 +189,44 @@ function documentCandidate(doc: DocumentRecord): Candidate {
     documentId: doc.id,
     priority: doc.priority,
     text: `## ${doc.name}\n${body}`,
+  };
+}
+
+/** The memories recalled for the request's query, or the goal's text; none without a recall. */
+async function recalled(request: ContextRequest, orgId: string): Promise<readonly ContextMemory[]> {
+  if (request.memories === undefined) return [];
+  const goalId = request.goalId ?? null;
+  const query =
+    request.query ?? (goalId === null ? undefined : (await readGoal(request.store, goalId))?.goalText);
+  if (query === undefined || query.trim() === '') return [];
+  return request.memories({
+    orgId,
+    agentId: request.agentId,
+    goalId,
+    taskId: request.taskId ?? null,
+    query,
+  });
+}
+
+/**
+ * One remembered fact, written with where it came from so a model (and a person reading the
+ * prompt) can weigh it: `- {content} (memory {id}; from goal …, task …, message …; {created_at})`.
+ */
+function memoryCandidate(memory: ContextMemory): Candidate {
+  const sources = [
+    memory.sourceGoalId === null ? null : `goal ${memory.sourceGoalId}`,
+    memory.sourceTaskId === null ? null : `task ${memory.sourceTaskId}`,
+    memory.sourceMessageId === null ? null : `message ${memory.sourceMessageId}`,
+  ].filter((s): s is string => s !== null);
+  const from = sources.length === 0 ? '' : `; from ${sources.join(', ')}`;
+  return {
+    kind: 'memory',
+    title: `memory ${memory.id}`,
+    scope: 'agent',
+    documentId: null,
+    memoryId: memory.id,
+    priority: null,
+    text: `- ${memory.content} (memory ${memory.id}${from}; ${memory.createdAt})`,
   };
 }
 

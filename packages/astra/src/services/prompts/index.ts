@@ -6,8 +6,10 @@
 export {
   type AssembledContext,
   assembleContext,
+  type ContextMemory,
   type ContextRequest,
   type ContextSection,
+  type MemoryRecall,
   MIN_TRUNCATED_TOKENS,
   type SectionKind,
 } from './context.js';
