@@ -1115,7 +1115,7 @@ export interface CreateGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
-  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal, and the node's re-planner plans the rest (docs/planner.md). Default: the agent's config.planner.replan, else false. */
   readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
@@ -1864,7 +1864,7 @@ export interface SubmitGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
-  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal, and the node's re-planner plans the rest (docs/planner.md). Default: the agent's config.planner.replan, else false. */
   readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';
@@ -1893,7 +1893,7 @@ export interface SubmitInternalGoalBody {
   readonly cascade_id?: string | null;
   readonly workspace?: string;
   readonly require_approval?: boolean;
-  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false. */
+  /** A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal, and the node's re-planner plans the rest (docs/planner.md). Default: the agent's config.planner.replan, else false. */
   readonly replan?: boolean;
   readonly documents?: ReadonlyArray<{
     readonly doc_type: 'rule' | 'skill' | 'context_doc' | 'reference';

@@ -1,5 +1,6 @@
 import type { GoalLifecycleHooks } from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
+import type { ReplanOutcome } from '../services/planner/index.js';
 
 /**
  * The server's info-level log of each goal's start and end: one line each, with the goal, its
@@ -26,4 +27,17 @@ export function goalLogs(log: Logger): GoalLifecycleHooks {
         'goal ended',
       ),
   };
+}
+
+/**
+ * The server's log of each re-plan's outcome (services/planner/replan.ts): a re-planned dead
+ * letter at info, one given up or left waiting by a transient error at warn, one skipped (another
+ * process or a cancellation resolved it first) at debug.
+ */
+export function replanLog(log: Logger, outcome: ReplanOutcome): void {
+  const { kind, goalId, taskId, ...rest } = outcome;
+  const fields = { goal_id: goalId, task_id: taskId, outcome: kind, ...rest };
+  if (kind === 'replanned') log.info(fields, 'dead letter re-planned');
+  else if (kind === 'skipped') log.debug(fields, 're-plan skipped');
+  else log.warn(fields, kind === 'abandoned' ? 're-plan given up' : 're-plan deferred to the next sweep');
 }

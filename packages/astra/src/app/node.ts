@@ -32,7 +32,7 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { withLlmTasks } from '../services/llm-tasks/index.js';
-import { withPlanTasks } from '../services/planner/index.js';
+import { createReplanner, startReplanSweeps, withPlanTasks } from '../services/planner/index.js';
 import { assembleContext, PromptLibrary } from '../services/prompts/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import {
@@ -46,7 +46,7 @@ import type { Clock } from '../time/clock.js';
 import { writeAdminPassword } from './admin-password.js';
 import { wireApi } from './api-wiring.js';
 import { type Backends, openBackends, type RunMode } from './backends.js';
-import { goalLogs } from './goal-logs.js';
+import { goalLogs, replanLog } from './goal-logs.js';
 import { loadKeySealer } from './key-encryption-key.js';
 import { listenError } from './listen-error.js';
 import type { OpenedLlmProviders } from './llm-providers.js';
@@ -244,6 +244,20 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       approvals: approvalSettings,
       memories: memory.recall,
     });
+    // The re-planner: a dead letter of a `replan` goal is re-planned through the router, here
+    // whichever role committed it; the scheduler role also sweeps for those whose report was lost.
+    const replanner = createReplanner({
+      store: backends.store,
+      llm: llm.router,
+      extendGraph: (patch) => kernelNow.engine.extendGraph(patch),
+      abandonReplan: (input) => kernelNow.engine.abandonReplan(input),
+      validatePlan: (raw) => kernelNow.engine.validatePlan(raw),
+      taskTypes: () => handlers.types(),
+      approvals: approvalSettings,
+      memories: memory.recall,
+      onOutcome: (outcome) => replanLog(log, outcome),
+      onError,
+    });
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -277,7 +291,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         remote.wake();
         return reads.forgetGoals(goals);
       },
-      goalLifecycle: goalLogs(log),
+      goalLifecycle: { ...goalLogs(log), deadLettered: (report) => replanner.deadLettered(report) },
     });
     kernel = kernelNow;
     stops.push(async () => {
@@ -289,6 +303,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
     stops.push(() => tools.close());
     stops.push(() => access.close());
     stops.push(() => llm.close());
+    // First of these to stop: a re-plan under way is cut short (its dead letter keeps waiting).
+    stops.push(() => replanner.close());
     let manager: WorkerManager | undefined;
     if (has('worker-manager')) {
       manager = startWorkerManager({
@@ -322,6 +338,11 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         { everyMs: config.artifactsSweepMs, onError },
       );
       stops.push(() => retention.stop());
+      const replans = startReplanSweeps(
+        { store: backends.store, replanner, clock: deps.clock },
+        { everyMs: config.replanSweepMs, onError },
+      );
+      stops.push(() => replans.stop());
     }
     let executor: Executor | undefined;
     if (has('executor') || has('browser')) {

@@ -22,6 +22,7 @@ import { GATEWAY_DEFAULTS } from '../services/gateway/gateway-defaults.js';
 import { DEFAULT_HTTP_TIMEOUTS } from '../services/gateway/http-limits.js';
 import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
+import { PLANNER_DEFAULTS } from '../services/planner/planner-defaults.js';
 import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retention.js';
 import { COST_SETTINGS } from './cost-settings.js';
 import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
@@ -554,6 +555,14 @@ export const SETTINGS = {
     default: ARTIFACT_RETENTION_DEFAULTS.sweepMs,
     description:
       'How often the node running the scheduler role deletes expired artifacts and their task records.',
+  },
+  replanSweepMs: {
+    env: 'ASTRA_REPLAN_SWEEP_MS',
+    flag: 'replan-sweep-ms',
+    schema: positiveInt,
+    default: PLANNER_DEFAULTS.replanSweepMs,
+    description:
+      'How often the node running the scheduler role re-plans dead letters still waiting for a re-plan (besides once at its start).',
   },
   artifactsMaxBytes: {
     env: 'ASTRA_ARTIFACTS_MAX_BYTES',

@@ -16,7 +16,7 @@ import {
 import { describedAs, isUuid, Plan, parseInput } from '../api/index.js';
 import { type ApprovalSettings, approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
-import { plannedGoalPlan } from '../planner/index.js';
+import { plannedGoalPlan, replanPolicy } from '../planner/index.js';
 import { routeRemoteTools, toolRiskTiers } from '../tools/index.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
@@ -34,7 +34,7 @@ export const SubmitGoal = z.object({
   require_approval: z.boolean().optional(),
   replan: z.boolean().optional().meta({
     description:
-      'A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal (docs/plans.md). Default false.',
+      "A dead-lettered task waits for a re-plan instead of failing what depends on it and the goal, and the node's re-planner plans the rest (docs/planner.md). Default: the agent's config.planner.replan, else false.",
   }),
   /** Documents for this goal only (rules, skills, context, references), stored with the goal. */
   documents: z.array(GoalDocument).max(50).optional(),
@@ -117,7 +117,7 @@ export async function submitGoalTo(
     ...(body.cascade_id === undefined ? {} : { cascadeId: body.cascade_id }),
     ...(key === undefined ? {} : { idempotencyKey: key }),
     ...(sourceAgentId === null ? {} : { sourceAgentId }),
-    ...(body.replan === true ? { replan: true } : {}),
+    ...(replanPolicy(body.replan, agent.config) ? { replan: true } : {}),
     ...(planned
       ? {}
       : approvalInput(

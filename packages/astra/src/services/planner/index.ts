@@ -25,6 +25,9 @@ export {
 export { PLANNER_DEFAULTS } from './planner-defaults.js';
 export { kernelPathToPointer } from './pointers.js';
 export { planMessages, type ReplanFacts, repairMessage, TASK_TYPE_GUIDE } from './prompt.js';
+export { createReplanner, type Replanner, type ReplannerOptions, type ReplanOutcome } from './replan.js';
+export { replanPolicy } from './replan-policy.js';
+export { type ReplanSweeps, startReplanSweeps, sweepAwaitingReplans } from './replan-sweep.js';
 export type {
   FlaggedTask,
   PlanApprovalPolicy,

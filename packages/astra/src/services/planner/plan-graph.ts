@@ -3,8 +3,9 @@ import type { PlanIssue } from './types.js';
 
 /**
  * The graph rules of a planned plan, every broken one reported (the kernel stops at the first): ids
- * unique, every dependency names another task of the plan, no cycle. Tasks are the answer's task
- * objects, as far as they have a string id and a list of dependencies.
+ * unique, every dependency names another task of the plan (or, in a re-plan, a finished task of the
+ * graph in `dependable`), no cycle. Tasks are the answer's task objects, as far as they have a
+ * string id and a list of dependencies.
  */
 export interface GraphTask {
   readonly id?: unknown;
@@ -14,7 +15,10 @@ export interface GraphTask {
 const dependenciesOf = (task: GraphTask): unknown[] =>
   Array.isArray(task.depends_on) ? task.depends_on : [];
 
-export function graphIssues(tasks: readonly GraphTask[]): PlanIssue[] {
+export function graphIssues(
+  tasks: readonly GraphTask[],
+  dependable: ReadonlySet<string> = new Set(),
+): PlanIssue[] {
   const issues: PlanIssue[] = [];
   const indexOf = new Map<string, number>();
   for (const [index, task] of tasks.entries()) {
@@ -32,8 +36,14 @@ export function graphIssues(tasks: readonly GraphTask[]): PlanIssue[] {
       if (typeof dependency !== 'string') continue;
       const path = pointerOf(['tasks', index, 'depends_on', position]);
       if (dependency === task.id) issues.push({ path, reason: 'a task cannot depend on itself' });
-      else if (!indexOf.has(dependency))
-        issues.push({ path, reason: `names no task of the plan ("${dependency.slice(0, 128)}")` });
+      else if (!indexOf.has(dependency) && !dependable.has(dependency))
+        issues.push({
+          path,
+          reason:
+            dependable.size === 0
+              ? `names no task of the plan ("${dependency.slice(0, 128)}")`
+              : `names no task of the plan nor a completed task ("${dependency.slice(0, 128)}")`,
+        });
     }
   const cycle = findCycle(tasks, indexOf);
   if (cycle !== null) {

@@ -16,4 +16,17 @@ export const PLANNER_DEFAULTS = {
   contextTokens: 2_500,
   /** The cap on the planning call's answer (about 60 planned tasks of plain payloads). */
   maxOutputTokens: 4_096,
+  /** Re-planning: the start of each completed task's result shown to the model, in characters. */
+  replanResultChars: 400,
+  /** Re-planning: the start of the dead letter's error shown to the model, in characters. */
+  replanErrorChars: 1_000,
+  /** How often the node that runs the scheduler sweeps for dead letters still waiting (replan-sweep.ts). */
+  replanSweepMs: 60_000,
+  /** Dead letters re-planned per sweep (oldest first; the rest wait for the next sweep). */
+  replanSweepLimit: 20,
+  /**
+   * Re-plans of one dead letter that may end in a transient error (a provider unavailable, a rate
+   * limit, the database) before the re-plan is given up; until then each sweep tries again.
+   */
+  replanTransientAttempts: 3,
 } as const;

@@ -47,10 +47,24 @@ export interface PromptInput {
   readonly replan?: ReplanFacts;
 }
 
+/** What a re-plan tells the model (replan.ts gathers it from the graph). */
 export interface ReplanFacts {
+  /** The plan id of the task that failed for good. */
   readonly failedTask: string;
   readonly error: string;
-  readonly completed: readonly { readonly id: string; readonly type: string }[];
+  /** Completed tasks: they stay, and planned tasks may depend on them and use their results. */
+  readonly completed: readonly {
+    readonly id: string;
+    readonly type: string;
+    /** The start of the task's result as JSON text. */
+    readonly result?: string;
+  }[];
+  /** The unstarted tasks below the failed one, which the new tasks replace (they will not run). */
+  readonly replaced?: readonly {
+    readonly id: string;
+    readonly type: string;
+    readonly depends_on: readonly string[];
+  }[];
 }
 
 function limits(input: PromptInput): string {
@@ -85,12 +99,18 @@ export function planMessages(input: PromptInput): LlmMessage[] {
 }
 
 function replanSection(replan: ReplanFacts): string {
+  const replaced = replan.replaced ?? [];
   return [
     '# Re-planning',
     '',
-    `Task "${replan.failedTask}" failed for good: ${replan.error}`,
-    `These tasks completed and stay: ${JSON.stringify(replan.completed)}. Plan only the remaining work, as new`,
-    'tasks with new ids; they may depend on the completed tasks and use their results.',
+    `This goal is already running. Task "${replan.failedTask}" failed for good: ${replan.error}`,
+    `These tasks completed and stay (with the start of each result): ${JSON.stringify(replan.completed)}.`,
+    replaced.length === 0
+      ? 'Nothing was waiting on the failed task.'
+      : `These tasks waited on it and will not run; your plan replaces them: ${JSON.stringify(replaced)}.`,
+    'Plan only the remaining work, as new tasks with new ids (not the ids above). A new task may depend on a',
+    'completed task (name it in depends_on) and use its result with {"$from": "<completed task id>"}; it may',
+    'not depend on the failed task or on the tasks it replaces.',
   ].join('\n');
 }
 

@@ -20,6 +20,10 @@ import type { FlaggedTask, PlanApprovalPolicy, PlanBudget, PlanIssue } from './t
  * 5. then, when nothing above is broken, the kernel's own plan validation (`validatePlan`, the
  *    engine's: `$from` references naming ancestors, sizes, each type's payload rules), whose first
  *    refusal becomes the one issue.
+ * In a re-plan (replan.ts), `dependable` names the graph's completed tasks: planned tasks may
+ * depend on them and use their results (`$from`); the kernel's check sees each as a payload-less
+ * `noop` root after the planned tasks (only its id and its place in the graph matter; it will not
+ * run again). Without `dependable` a dependency must name a task of the plan.
  * A valid plan's tasks that need approval are flagged (not an issue): the approvals service's
  * policy decides which (`approval`).
  */
@@ -32,6 +36,11 @@ export interface PlanCheckEnv extends ToolCheckEnv {
   readonly approval?: PlanApprovalPolicy;
   /** Ids already taken in the goal's graph (the `plan` task's own): planned ids must differ. */
   readonly existingTaskIds?: ReadonlySet<string>;
+  /**
+   * Re-planning: plan ids of the graph's completed tasks, which planned tasks may depend on and
+   * name in `$from` (absent: none; a dependency names a task of the plan).
+   */
+  readonly dependable?: ReadonlySet<string>;
   /** Estimates per task type; default PLAN_COST_ESTIMATES. */
   readonly costEstimates?: Readonly<Record<string, TaskCostEstimate>>;
 }
@@ -83,8 +92,14 @@ function budgetIssues(estimate: PlanCostEstimate, budget: PlanBudget | undefined
 }
 
 function kernelIssue(raw: unknown, env: PlanCheckEnv): { plan: Plan } | { issue: PlanIssue } {
+  const tasks = (raw as { tasks: unknown[] }).tasks;
+  const dependable = env.dependable ?? new Set<string>();
+  const stubs = [...dependable].map((id) => ({ id, type: 'noop', payload: {}, depends_on: [] }));
   try {
-    return { plan: env.validatePlan({ tasks: (raw as { tasks: unknown }).tasks }) };
+    const plan = env.validatePlan({ tasks: [...tasks, ...stubs] });
+    return stubs.length === 0
+      ? { plan }
+      : { plan: { ...plan, tasks: plan.tasks.filter((task) => !dependable.has(task.id)) } };
   } catch (error) {
     if (!isAstraError(error, 'ASTRA_PLAN_INVALID')) throw error;
     const { path, reason } = error.details;
@@ -122,7 +137,7 @@ export function checkPlannedPlan(raw: unknown, env: PlanCheckEnv): PlanCheck {
   const issues = schemaIssues(raw, env);
   if (!isRecord(raw) || !Array.isArray(raw.tasks)) return { issues, plan: null, estimate: none, flagged: [] };
   const tasks = raw.tasks.map((task) => (isRecord(task) ? task : { id: undefined }));
-  issues.push(...graphIssues(tasks));
+  issues.push(...graphIssues(tasks, env.dependable));
   for (const [index, task] of tasks.entries())
     if (typeof task.id === 'string' && env.existingTaskIds?.has(task.id) === true)
       issues.push({
