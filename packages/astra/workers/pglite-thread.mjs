@@ -6,6 +6,7 @@
 // (tests) and the build, which sit at the same depth (src/… and dist/…).
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
+import { vector } from '@electric-sql/pglite-pgvector';
 
 const port = parentPort;
 if (port === null) throw new Error('pglite-thread.mjs runs only as a worker thread');
@@ -13,11 +14,16 @@ if (port === null) throw new Error('pglite-thread.mjs runs only as a worker thre
 /** @param {unknown} error */
 const messageOf = (error) => (error instanceof Error ? error.message : String(error));
 
+// pgvector's bundle, so semantic memory searches through an HNSW index (docs/memory.md); the
+// extension is created only when a node prepares it (services/memory/vector-index.ts).
+const extensions = { vector };
+
 /** @param {{dataDir?: string, memory?: true, dump?: ArrayBuffer}} location */
 async function open(location) {
-  if (location.dump !== undefined) return PGlite.create({ loadDataDir: new Blob([location.dump]) });
-  if (location.dataDir !== undefined) return PGlite.create(location.dataDir);
-  return PGlite.create();
+  if (location.dump !== undefined)
+    return PGlite.create({ loadDataDir: new Blob([location.dump]), extensions });
+  if (location.dataDir !== undefined) return PGlite.create(location.dataDir, { extensions });
+  return PGlite.create({ extensions });
 }
 
 /** A copy the thread can give away: PGlite's answer may be a view into the WASM memory. */

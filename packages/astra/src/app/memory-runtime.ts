@@ -17,7 +17,9 @@ import {
   accountedEmbedder,
   llmDedupJudge,
   MEMORY_DEFAULTS,
+  prepareVectorSearch,
   SemanticMemory,
+  type VectorPath,
 } from '../services/memory/index.js';
 import type { ContextMemory, MemoryRecall } from '../services/prompts/index.js';
 import type { Clock } from '../time/clock.js';
@@ -41,6 +43,8 @@ export interface MemoryRuntime {
   readonly semantic: SemanticMemory;
   readonly working: WorkingMemory;
   readonly embedder: { readonly kind: EmbedderKind; readonly model: string; readonly dimensions: number };
+  /** `pgvector` (an HNSW index; PGlite, or a Postgres with the extension) or `exact` (Postgres 15 here). */
+  readonly vectorPath: VectorPath['kind'];
   /** Facts for an LLM call's context (hybrid search on the goal's text), for assembleContext. */
   readonly recall: MemoryRecall;
   close(): Promise<void>;
@@ -129,8 +133,10 @@ export async function openMemoryRuntime(
   deps: MemoryRuntimeDeps,
 ): Promise<MemoryRuntime> {
   const { kind, embedder } = openEmbedder(config, deps.mode);
+  const vectors = await prepareVectorSearch(deps.store, embedder);
   const semantic = new SemanticMemory({
     store: deps.store,
+    vectors,
     clock: deps.clock,
     embedder: accountedEmbedder(embedder, { interceptors: deps.interceptors, clock: deps.clock }),
     ...(config.memoryDedupJudge && deps.llm !== null ? { judge: llmDedupJudge(deps.llm) } : {}),
@@ -165,6 +171,7 @@ export async function openMemoryRuntime(
     semantic,
     working,
     embedder: { kind, model: embedder.model, dimensions: embedder.dimensions },
+    vectorPath: vectors.kind,
     recall,
     close: () => working.close(),
   };

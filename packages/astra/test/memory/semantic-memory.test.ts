@@ -3,14 +3,36 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLexicalEmbedder } from '../../src/adapters/embedder/index.js';
 import type { Embedder } from '../../src/ports/embedder.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
-import { accountedEmbedder, type DedupJudge, SemanticMemory } from '../../src/services/memory/index.js';
+import {
+  accountedEmbedder,
+  type DedupJudge,
+  prepareVectorSearch,
+  SemanticMemory,
+  type VectorPath,
+  vectorIndexName,
+} from '../../src/services/memory/index.js';
 import { ManualClock } from '../../src/time/clock.js';
-import { createTestStore, sqlBackends } from '../support/sql.js';
+import { createTestStore, type SqlBackend, sqlBackends } from '../support/sql.js';
 import { seedAgent } from './memory-fixture.js';
 
-/** Semantic memory on PGlite and on Postgres (both: the exact vector fallback), one suite. */
-describe.each(sqlBackends())('semantic memory on %s', (backend) => {
+/**
+ * Semantic memory, one suite for each vector path: PGlite with pgvector (HNSW index), PGlite
+ * exact, and Postgres 15 exact (no pgvector there; were it installed, the path is checked to be
+ * pgvector instead).
+ */
+type Path = { backend: SqlBackend; prefer: 'pgvector' | 'exact' };
+const paths: Path[] = sqlBackends().flatMap((backend): Path[] =>
+  backend === 'embedded'
+    ? [
+        { backend, prefer: 'pgvector' },
+        { backend, prefer: 'exact' },
+      ]
+    : [{ backend, prefer: 'pgvector' }],
+);
+
+describe.each(paths)('semantic memory on $backend, $prefer vectors', ({ backend, prefer }) => {
   let store: SqlStore;
+  let vectors: VectorPath;
   let drop: () => Promise<void>;
   const clock = new ManualClock(Date.parse('2026-03-01T12:00:00Z'));
   let agent: { orgId: string; agentId: string };
@@ -28,11 +50,18 @@ describe.each(sqlBackends())('semantic memory on %s', (backend) => {
       store,
       clock,
       embedder: accountedEmbedder(counting, { interceptors: [], clock }),
+      vectors,
       ...(judge === undefined ? {} : { judge }),
     });
 
   beforeAll(async () => {
     ({ store, drop } = await createTestStore(backend));
+    vectors = await prepareVectorSearch(store, lexical, { prefer });
+    const available = (await store.query(`SELECT 1 FROM pg_available_extensions WHERE name = 'vector'`)).rows
+      .length;
+    // PGlite ships pgvector; Debian's Postgres 15 here does not.
+    expect(vectors.kind).toBe(prefer === 'pgvector' && available > 0 ? 'pgvector' : 'exact');
+    if (backend === 'embedded') expect(available).toBe(1);
   });
   afterAll(async () => {
     await drop?.();
@@ -147,6 +176,75 @@ describe.each(sqlBackends())('semantic memory on %s', (backend) => {
     await expect(
       memory.write({ ...agent, content: 'x y z', supersedes: old.memory.id }),
     ).rejects.toMatchObject({ code: 'ASTRA_NOT_FOUND' });
+  });
+
+  it('forgets a fact at its expiry: not found, not a duplicate, and the same text can be written again', async () => {
+    const memory = memoryWith();
+    const first = await memory.write({
+      ...agent,
+      content: 'The build cache lives in bucket b-17.',
+      expiresAt: new Date(clock.now() + 60_000).toISOString(),
+    });
+    expect(first.memory.expiresAt).not.toBeNull();
+    expect((await memory.search({ ...agent, query: 'build cache bucket', mode: 'vector' })).length).toBe(1);
+    await clock.advance(61_000);
+    for (const mode of ['vector', 'text', 'hybrid'] as const)
+      expect(await memory.search({ ...agent, query: 'build cache bucket', mode })).toEqual([]);
+    const again = await memory.write({ ...agent, content: 'The build cache lives in bucket b-17.' });
+    expect(again.outcome).toBe('created');
+    expect(await memory.get(agent.orgId, first.memory.id)).toBeNull();
+    await expect(
+      memory.write({ ...agent, content: 'past', expiresAt: new Date(clock.now() - 1).toISOString() }),
+    ).rejects.toMatchObject({ code: 'ASTRA_VALIDATION_FAILED', details: { field: 'expires_at' } });
+  });
+
+  it('filters a search by provenance and by when the fact was written', async () => {
+    const memory = memoryWith();
+    const goalA = randomUUID();
+    const goalB = randomUUID();
+    const a = await memory.write({ ...agent, content: 'Region eu-west hosts the API.', sourceGoalId: goalA });
+    await tick();
+    const b = await memory.write({
+      ...agent,
+      content: 'Region us-east hosts the API replica.',
+      sourceGoalId: goalB,
+    });
+    for (const mode of ['vector', 'text', 'hybrid'] as const) {
+      const byGoal = await memory.search({
+        ...agent,
+        query: 'region hosts API',
+        mode,
+        filters: { sourceGoalId: goalB },
+      });
+      expect(byGoal.map((h) => h.memory.id)).toEqual([b.memory.id]);
+      const before = await memory.search({
+        ...agent,
+        query: 'region hosts API',
+        mode,
+        filters: { createdBefore: b.memory.createdAt, kind: 'fact' },
+      });
+      expect(before.map((h) => h.memory.id)).toEqual([a.memory.id]);
+    }
+  });
+
+  it("searches through the model's HNSW index on the pgvector path", async () => {
+    if (vectors.kind !== 'pgvector') return;
+    const memory = memoryWith();
+    await memory.write({ ...agent, content: 'Backups run nightly at 02:00.' });
+    const index = vectorIndexName(lexical.model, lexical.dimensions);
+    const scans = async (): Promise<number> => {
+      await store.query('SELECT pg_stat_force_next_flush()');
+      await store.query('SELECT pg_stat_clear_snapshot()');
+      const { rows } = await store.query<{ idx_scan: string }>(
+        'SELECT idx_scan FROM pg_stat_user_indexes WHERE indexrelname = $1',
+        [index],
+      );
+      return Number(rows[0]?.idx_scan);
+    };
+    const before = await scans();
+    const hits = await memory.search({ ...agent, query: 'when do backups run', mode: 'vector' });
+    expect(hits[0]?.memory.content).toBe('Backups run nightly at 02:00.');
+    expect(await scans()).toBe(before + 1);
   });
 
   it('ranks by vector, by text and fused, within the agent only', async () => {

@@ -5,6 +5,7 @@
  */
 export { type AccountedEmbedder, accountedEmbedder } from './accounted-embedder.js';
 export { type DedupJudge, type DedupVerdict, llmDedupJudge } from './dedup.js';
+export type { SearchFilters } from './memory-candidates.js';
 export { MEMORY_DEFAULTS } from './memory-defaults.js';
 export { type Memory, memoryRow } from './memory-store.js';
 export { normalizeMemoryText } from './memory-text.js';
@@ -19,3 +20,4 @@ export {
   type WriteMemoryInput,
   type WriteOutcome,
 } from './semantic-memory.js';
+export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';

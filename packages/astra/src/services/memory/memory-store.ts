@@ -26,6 +26,7 @@ export const memoryRow = tableRow('memories', {
   validTo: nullable(timestamp),
   supersededBy: nullable(uuid),
   possibleDuplicateOf: nullable(uuid),
+  expiresAt: nullable(timestamp),
   createdAt: timestamp,
 });
 
@@ -50,6 +51,7 @@ export interface NewMemory {
   readonly validFrom: string;
   readonly validTo: string | null;
   readonly possibleDuplicateOf: string | null;
+  readonly expiresAt: string | null;
   readonly createdAt: string;
 }
 
@@ -58,8 +60,8 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
   const { rows } = await db.query(
     `INSERT INTO memories (org_id, agent_id, content, normalized, content_hash, normalized_hash, embedding,
        embedding_model, source_task_id, source_goal_id, source_message_id, metadata, valid_from, valid_to,
-       possible_duplicate_of, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16)
+       possible_duplicate_of, created_at, expires_at)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17)
      ON CONFLICT (org_id, agent_id, normalized_hash) WHERE superseded_by IS NULL AND valid_to IS NULL
      DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -80,25 +82,48 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
       input.validTo,
       input.possibleDuplicateOf,
       input.createdAt,
+      input.expiresAt,
     ],
   );
   return memoryRow.first(rows);
 }
 
-/** The agent's fact with this text (as written, or normalised) that is still live; null when none. */
+/**
+ * The agent's fact with this text (as written, or normalised) that is still live (open-ended and
+ * not expired at `now`); null when none.
+ */
 export async function findSameText(
   db: SqlExecutor,
-  scope: { orgId: string; agentId: string },
+  scope: { orgId: string; agentId: string; now: string },
   hashes: { contentHash: string; normalizedHash: string },
 ): Promise<Memory | null> {
   const { rows } = await db.query(
     `SELECT ${COLUMNS} FROM memories
      WHERE org_id = $1 AND agent_id = $2 AND superseded_by IS NULL AND valid_to IS NULL
+       AND (expires_at IS NULL OR expires_at > $5::timestamptz)
        AND (content_hash = $3 OR normalized_hash = $4)
      ORDER BY (content_hash = $3) DESC, created_at LIMIT 1`,
-    [scope.orgId, scope.agentId, hashes.contentHash, hashes.normalizedHash],
+    [scope.orgId, scope.agentId, hashes.contentHash, hashes.normalizedHash, scope.now],
   );
   return memoryRow.first(rows);
+}
+
+/**
+ * Deletes the agent's expired open-ended fact with this normalised text (forgotten already, it
+ * would hold the one-live-fact-per-text slot a new write of the same text takes); the number deleted.
+ */
+export async function deleteExpiredSameText(
+  db: SqlExecutor,
+  scope: { orgId: string; agentId: string; now: string },
+  normalizedHash: string,
+): Promise<number> {
+  const { rowCount } = await db.query(
+    `DELETE FROM memories
+     WHERE org_id = $1 AND agent_id = $2 AND normalized_hash = $3 AND superseded_by IS NULL
+       AND valid_to IS NULL AND expires_at <= $4::timestamptz`,
+    [scope.orgId, scope.agentId, normalizedHash, scope.now],
+  );
+  return rowCount ?? 0;
 }
 
 export async function getMemory(db: SqlExecutor, orgId: string, id: string): Promise<Memory | null> {
@@ -116,60 +141,6 @@ export async function getMemories(db: SqlExecutor, orgId: string, ids: readonly 
     [orgId, ids],
   );
   return rows.map(memoryRow.decode);
-}
-
-export interface CandidateScope {
-  readonly orgId: string;
-  readonly agentId: string;
-  /** ISO instant the facts must be valid at; null: every fact, superseded and expired included. */
-  readonly validAt: string | null;
-  readonly limit: number;
-}
-
-const VALID = `($3::timestamptz IS NULL OR (m.superseded_by IS NULL AND m.valid_from <= $3::timestamptz
-  AND (m.valid_to IS NULL OR m.valid_to > $3::timestamptz)))`;
-
-export interface Candidate {
-  readonly id: string;
-  readonly score: number;
-}
-
-const candidates = (rows: readonly Record<string, unknown>[]): Candidate[] =>
-  rows.map((row) => ({ id: String(row.id), score: Number(row.score) }));
-
-/** The agent's facts of `model` nearest the query vector, exactly (cosine), best first. */
-export async function vectorCandidates(
-  db: SqlExecutor,
-  scope: CandidateScope,
-  query: { vector: Float32Array; model: string },
-): Promise<Candidate[]> {
-  const { rows } = await db.query(
-    `SELECT m.id, (SELECT sum(a * b) FROM unnest(m.embedding, $4::real[]) AS v(a, b))::float8 AS score
-     FROM memories m
-     WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5 AND m.embedding IS NOT NULL
-     ORDER BY score DESC NULLS LAST, m.created_at DESC LIMIT $6`,
-    [scope.orgId, scope.agentId, scope.validAt, Array.from(query.vector), query.model, scope.limit],
-  );
-  return candidates(rows);
-}
-
-/** The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first. */
-export async function textCandidates(
-  db: SqlExecutor,
-  scope: CandidateScope,
-  query: string,
-): Promise<Candidate[]> {
-  const { rows } = await db.query(
-    `WITH q AS (
-       SELECT regexp_replace(websearch_to_tsquery('english', $4)::text, ' & (?!!)', ' | ', 'g') AS t
-     )
-     SELECT m.id, ts_rank_cd(m.search, q.t::tsquery)::float8 AS score
-     FROM memories m, q
-     WHERE q.t <> '' AND m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.search @@ q.t::tsquery
-     ORDER BY score DESC, m.created_at DESC LIMIT $5`,
-    [scope.orgId, scope.agentId, scope.validAt, query, scope.limit],
-  );
-  return candidates(rows);
 }
 
 /** Marks `oldId` superseded by `newId` (its validity ends at `at`); false when it was not live. */

@@ -5,10 +5,11 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccountedEmbedder } from './accounted-embedder.js';
 import type { DedupJudge } from './dedup.js';
+import { type Candidate, type SearchFilters, textCandidates, vectorCandidates } from './memory-candidates.js';
 import { MEMORY_DEFAULTS } from './memory-defaults.js';
 import {
-  type Candidate,
   deleteAgentMemories,
+  deleteExpiredSameText,
   deleteMemory,
   findSameText,
   getMemories,
@@ -16,10 +17,9 @@ import {
   insertMemory,
   type Memory,
   supersedeMemory,
-  textCandidates,
-  vectorCandidates,
 } from './memory-store.js';
 import { normalizeMemoryText, sha256 } from './memory-text.js';
+import { EXACT, type VectorPath } from './vector-index.js';
 
 /**
  * Semantic memory: facts per organization and agent, written through dedup and searched by
@@ -44,6 +44,8 @@ export interface WriteMemoryInput {
   /** ISO instants; default now and open-ended. */
   readonly validFrom?: string;
   readonly validTo?: string | null;
+  /** When the fact is forgotten (a TTL's end): no longer found, then deleted by the janitor. */
+  readonly expiresAt?: string | null;
   /** A stored fact this one replaces (its validity ends now). */
   readonly supersedes?: string;
 }
@@ -67,6 +69,7 @@ export interface SearchInput {
   readonly mode?: SearchMode;
   /** Superseded and expired facts too. */
   readonly includeInvalid?: boolean;
+  readonly filters?: SearchFilters;
   /** Who the embedding call is for (task, goal); the org and agent are the search's. */
   readonly scope?: Partial<Pick<LlmScope, 'goalId' | 'taskId'>>;
   readonly signal?: AbortSignal;
@@ -84,6 +87,8 @@ export interface SemanticMemoryOptions {
   readonly embedder: AccountedEmbedder;
   readonly clock: Clock;
   readonly judge?: DedupJudge;
+  /** How vectors are searched (vector-index.ts, prepareVectorSearch); default exact. */
+  readonly vectors?: VectorPath;
   readonly duplicateThreshold?: number;
   readonly ambiguousThreshold?: number;
 }
@@ -95,15 +100,22 @@ export class SemanticMemory {
   readonly #o: SemanticMemoryOptions;
   readonly #dup: number;
   readonly #ambiguous: number;
+  readonly #vectors: VectorPath;
 
   constructor(options: SemanticMemoryOptions) {
     this.#o = options;
+    this.#vectors = options.vectors ?? EXACT;
     this.#dup = options.duplicateThreshold ?? MEMORY_DEFAULTS.duplicateThreshold;
     this.#ambiguous = options.ambiguousThreshold ?? MEMORY_DEFAULTS.ambiguousThreshold;
   }
 
   get embeddingModel(): string {
     return this.#o.embedder.model;
+  }
+
+  /** The vector search path this memory takes: `pgvector` (an HNSW index) or `exact`. */
+  get vectorPath(): VectorPath['kind'] {
+    return this.#vectors.kind;
   }
 
   async write(input: WriteMemoryInput, signal?: AbortSignal): Promise<WriteOutcome> {
@@ -117,10 +129,13 @@ export class SemanticMemory {
     const validTo = input.validTo ?? null;
     if (validTo !== null && Date.parse(validTo) < Date.parse(validFrom))
       throw invalid('valid_to is before valid_from', 'valid_to');
+    const expiresAt = input.expiresAt ?? null;
+    if (expiresAt !== null && Date.parse(expiresAt) <= Date.parse(now))
+      throw invalid('expires_at is not in the future', 'expires_at');
     const normalized = normalizeMemoryText(content);
     const hashes = { contentHash: sha256(content), normalizedHash: sha256(normalized) };
     const where = { orgId: input.orgId, agentId: input.agentId };
-    const same = await findSameText(store, where, hashes);
+    const same = await findSameText(store, { ...where, now }, hashes);
     if (same !== null)
       return {
         outcome: 'duplicate',
@@ -142,6 +157,7 @@ export class SemanticMemory {
     if (embedding !== null) {
       const near = await vectorCandidates(
         store,
+        this.#vectors,
         { ...where, validAt: now, limit: MEMORY_DEFAULTS.dedupCandidates },
         { vector: embedding, model: embedder.model },
       );
@@ -165,6 +181,7 @@ export class SemanticMemory {
       }
     }
     return store.transaction(async (tx) => {
+      await deleteExpiredSameText(tx, { ...where, now }, hashes.normalizedHash);
       const created = await insertMemory(tx, {
         ...where,
         content,
@@ -179,11 +196,12 @@ export class SemanticMemory {
         validFrom,
         validTo,
         possibleDuplicateOf,
+        expiresAt,
         createdAt: now,
       });
       if (created === null) {
         // A concurrent write of the same normalised text committed first.
-        const winner = await findSameText(tx, where, hashes);
+        const winner = await findSameText(tx, { ...where, now }, hashes);
         if (winner === null)
           throw new AstraError('ASTRA_STATE_CONFLICT', 'the same fact is being written concurrently');
         return { outcome: 'duplicate' as const, memory: winner, tier: 'normalized' as const, superseded: [] };
@@ -212,6 +230,7 @@ export class SemanticMemory {
       agentId: input.agentId,
       validAt: input.includeInvalid === true ? null : new Date(clock.now()).toISOString(),
       limit: mode === 'hybrid' ? Math.max(k * MEMORY_DEFAULTS.candidateFactor, 20) : k,
+      ...(input.filters === undefined ? {} : { filters: input.filters }),
     };
     let vector: Candidate[] = [];
     let text: Candidate[] = [];
@@ -230,7 +249,10 @@ export class SemanticMemory {
         )
       ).vectors;
       if (queryVector !== undefined && dot(queryVector, queryVector) > 0)
-        vector = await vectorCandidates(store, scope, { vector: queryVector, model: embedder.model });
+        vector = await vectorCandidates(store, this.#vectors, scope, {
+          vector: queryVector,
+          model: embedder.model,
+        });
     }
     if (mode !== 'vector') text = await textCandidates(store, scope, query);
     const ids = [...new Set([...vector, ...text].map((c) => c.id))];

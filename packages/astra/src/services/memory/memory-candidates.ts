@@ -1,0 +1,142 @@
+import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import { sqlLiteral, type VectorPath } from './vector-index.js';
+
+/**
+ * The candidates of each retrieval mode, best first, from the `memories` table.
+ *
+ * Vector, two paths (vector-index.ts decides which a node takes):
+ * - `exact`: the dot product of the stored real[] with the query's, in SQL (`unnest` of both; the
+ *   vectors are L2-normalised, so it is the cosine), over the agent's facts of the same model.
+ *   Correct everywhere; linear in the agent's facts.
+ * - `pgvector`: the same ranking with pgvector's inner product (`<#>`) on the generated
+ *   `embedding_vec` column cast to the model's dimension, the expression a partial HNSW index per
+ *   model covers. The planner takes the index when it pays (many facts) and the agent's own rows
+ *   otherwise; iterative index scans (`hnsw.iterative_scan = strict_order`) keep filtering by
+ *   agent from returning fewer than `limit` rows. HNSW is approximate: at large sizes a true
+ *   neighbour can be missed (recall measured in docs/memory.md).
+ * Text: `ts_rank_cd` of the english tsvector against the query parsed with `websearch_to_tsquery`
+ * whose AND-ed terms are turned into OR (a question's words rarely all appear in the fact that
+ * answers it; negations and phrases keep their meaning).
+ *
+ * Both modes see only facts valid at `validAt` (not superseded, inside valid_from..valid_to, not
+ * expired) unless it is null, and the search's filters.
+ */
+export interface CandidateScope {
+  readonly orgId: string;
+  readonly agentId: string;
+  /** ISO instant the facts must be valid at; null: every fact, superseded and expired included. */
+  readonly validAt: string | null;
+  readonly limit: number;
+  readonly filters?: SearchFilters;
+}
+
+/** Narrowing of a search: provenance, kind, and when the fact was written. */
+export interface SearchFilters {
+  readonly kind?: string;
+  readonly sourceGoalId?: string;
+  readonly sourceTaskId?: string;
+  readonly sourceMessageId?: string;
+  /** ISO instants: written at or after, and before. */
+  readonly createdAfter?: string;
+  readonly createdBefore?: string;
+}
+
+export interface Candidate {
+  readonly id: string;
+  readonly score: number;
+}
+
+const VALID = `($3::timestamptz IS NULL OR (m.superseded_by IS NULL AND m.valid_from <= $3::timestamptz
+  AND (m.valid_to IS NULL OR m.valid_to > $3::timestamptz)
+  AND (m.expires_at IS NULL OR m.expires_at > $3::timestamptz)))`;
+
+const FILTER_COLUMNS: readonly [keyof SearchFilters, string][] = [
+  ['kind', 'm.kind = $?::text'],
+  ['sourceGoalId', 'm.source_goal_id = $?::uuid'],
+  ['sourceTaskId', 'm.source_task_id = $?::uuid'],
+  ['sourceMessageId', 'm.source_message_id = $?::text'],
+  ['createdAfter', 'm.created_at >= $?::timestamptz'],
+  ['createdBefore', 'm.created_at < $?::timestamptz'],
+];
+
+/** The filters' SQL (` AND …`), numbered from `first`, and their values. */
+function filterSql(filters: SearchFilters | undefined, first: number): { sql: string; params: unknown[] } {
+  let sql = '';
+  const params: unknown[] = [];
+  for (const [key, condition] of FILTER_COLUMNS) {
+    const value = filters?.[key];
+    if (value === undefined) continue;
+    params.push(value);
+    sql += ` AND ${condition.replace('$?', `$${first + params.length - 1}`)}`;
+  }
+  return { sql, params };
+}
+
+const candidates = (rows: readonly Record<string, unknown>[]): Candidate[] =>
+  rows.map((row) => ({ id: String(row.id), score: Number(row.score) }));
+
+/** The agent's facts of `model` nearest the query vector (cosine), best first. */
+export async function vectorCandidates(
+  db: SqlStore,
+  path: VectorPath,
+  scope: CandidateScope,
+  query: { vector: Float32Array; model: string },
+): Promise<Candidate[]> {
+  const filters = filterSql(scope.filters, 7);
+  const params = [
+    scope.orgId,
+    scope.agentId,
+    scope.validAt,
+    Array.from(query.vector),
+    query.model,
+    scope.limit,
+    ...filters.params,
+  ];
+  if (path.kind === 'exact' || path.model !== query.model) {
+    const { rows } = await db.query(
+      `SELECT m.id, (SELECT sum(a * b) FROM unnest(m.embedding, $4::real[]) AS v(a, b))::float8 AS score
+       FROM memories m
+       WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5
+         AND m.embedding IS NOT NULL${filters.sql}
+       ORDER BY score DESC NULLS LAST, m.created_at DESC LIMIT $6`,
+      params,
+    );
+    return candidates(rows);
+  }
+  const vec = `m.embedding_vec::vector(${path.dimensions})`;
+  const q = `$4::real[]::vector(${path.dimensions})`;
+  return db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL hnsw.iterative_scan = strict_order`);
+    const { rows } = await tx.query(
+      `SELECT m.id, (-(${vec} <#> ${q}))::float8 AS score
+       FROM memories m
+       WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5
+         AND m.embedding_model = ${sqlLiteral(path.model)}
+         AND array_length(m.embedding, 1) = ${path.dimensions}${filters.sql}
+       ORDER BY ${vec} <#> ${q}, m.created_at DESC LIMIT $6`,
+      params,
+    );
+    return candidates(rows);
+  });
+}
+
+/** The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first. */
+export async function textCandidates(
+  db: SqlExecutor,
+  scope: CandidateScope,
+  query: string,
+): Promise<Candidate[]> {
+  const filters = filterSql(scope.filters, 6);
+  const { rows } = await db.query(
+    `WITH q AS (
+       SELECT regexp_replace(websearch_to_tsquery('english', $4)::text, ' & (?!!)', ' | ', 'g') AS t
+     )
+     SELECT m.id, ts_rank_cd(m.search, q.t::tsquery)::float8 AS score
+     FROM memories m, q
+     WHERE q.t <> '' AND m.org_id = $1 AND m.agent_id = $2 AND ${VALID}
+       AND m.search @@ q.t::tsquery${filters.sql}
+     ORDER BY score DESC, m.created_at DESC LIMIT $5`,
+    [scope.orgId, scope.agentId, scope.validAt, query, scope.limit, ...filters.params],
+  );
+  return candidates(rows);
+}
