@@ -6,6 +6,7 @@ import {
   kernelPathToPointer,
   PlanRejected,
   planGoal,
+  replanPolicy,
   validatePlannedPlan,
 } from '../../src/services/planner/index.js';
 
@@ -214,5 +215,57 @@ describe('planGoal', () => {
   it('throws router errors other than an invalid answer as they are', async () => {
     const { input: planInput } = input([]);
     await expect(planGoal(planInput)).rejects.toThrow('the recording has 0 answers');
+  });
+});
+
+describe('a re-plan (dependable finished tasks)', () => {
+  const uses = (from: string, pointer?: string) =>
+    task('redo', 'summarize', { text: { $from: from, ...(pointer === undefined ? {} : { pointer }) } }, [
+      from,
+    ]);
+
+  it('lets new tasks depend on a finished task and use its result, and only then', () => {
+    const env = {
+      ...corpusEnv(),
+      dependable: new Set(['fetch']),
+      existingTaskIds: new Set(['fetch', 'gone']),
+    };
+    const check = checkPlannedPlan({ tasks: [uses('fetch', '/body')] }, env);
+    expect(check.issues).toEqual([]);
+    // The finished task is not part of the plan the patch adds.
+    expect(check.plan?.tasks.map((t) => [t.id, t.dependsOn])).toEqual([['redo', ['fetch']]]);
+    // Ordinary planning: the same plan names a task that is not in it.
+    expect(validatePlannedPlan({ tasks: [uses('fetch')] }, corpusEnv())).toEqual([
+      { path: '/tasks/0/depends_on/0', reason: 'names no task of the plan ("fetch")' },
+    ]);
+  });
+
+  it('refuses a dependency on a task that did not finish, a taken id, and $from onto a non-ancestor', () => {
+    const env = {
+      ...corpusEnv(),
+      dependable: new Set(['fetch']),
+      existingTaskIds: new Set(['fetch', 'gone']),
+    };
+    expect(validatePlannedPlan({ tasks: [uses('gone'), task('fetch', 'noop')] }, env)).toEqual([
+      { path: '/tasks/0/depends_on/0', reason: 'names no task of the plan nor a completed task ("gone")' },
+      { path: '/tasks/1/id', reason: '"fetch" is taken by a task already in the goal\'s graph' },
+    ]);
+    const far = task('redo', 'summarize', { text: { $from: 'fetch' } });
+    expect(validatePlannedPlan({ tasks: [far] }, env)).toEqual([
+      {
+        path: '/tasks/0/payload/text',
+        reason: expect.stringContaining('"$from" names task "fetch", which is not an ancestor of "redo"'),
+      },
+    ]);
+  });
+});
+
+describe('replanPolicy', () => {
+  it("takes the submission's flag, else the agent's config.planner.replan, else no", () => {
+    expect(replanPolicy(true, {})).toBe(true);
+    expect(replanPolicy(false, { planner: { replan: true } })).toBe(false);
+    expect(replanPolicy(undefined, { planner: { replan: true } })).toBe(true);
+    expect(replanPolicy(undefined, { planner: { replan: 'yes' } })).toBe(false);
+    expect(replanPolicy(undefined, {})).toBe(false);
   });
 });
