@@ -4,7 +4,7 @@ import type { Interceptor } from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
 import type { Bus } from '../ports/bus.js';
 import type { Cache } from '../ports/cache.js';
-import type { LlmScope } from '../ports/llm.js';
+import type { LlmScope, LlmUsage } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import {
   agentBudgetLimits,
@@ -59,6 +59,13 @@ export interface LlmRuntimeDeps {
   readonly consume: boolean;
   /** This process's consumer name on the usage stream. */
   readonly consumer: string;
+  /**
+   * Interceptors outside the cost service's (tracing), given the price of a model's usage in US
+   * dollars; default none.
+   */
+  readonly attemptInterceptors?: (
+    priceOf: (modelRef: string, usage: LlmUsage) => number,
+  ) => readonly Interceptor<LlmAttempt, LlmAttemptResult>[];
 }
 
 export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps): Promise<LlmRuntime> {
@@ -93,6 +100,7 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
     const prices = createPriceTable();
     const ledger = new BudgetLedger(deps.store, { clock, reservationTtlMs: config.llmReservationTtlMs });
     const attemptInterceptors: Interceptor<LlmAttempt, LlmAttemptResult>[] = [
+      ...(deps.attemptInterceptors?.((model, usage) => prices.priceOf(model, usage).costUsd) ?? []),
       budgetInterceptor({
         ledger,
         limits: agentBudgetLimits(deps.store, {

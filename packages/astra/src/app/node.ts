@@ -56,6 +56,7 @@ import { type MemoryRuntime, openMemoryRuntime } from './memory-runtime.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
+import { allGoalHooks, openTracing } from './tracing.js';
 
 /**
  * A node: one process running some or all of Astra's roles over one set of backends.
@@ -146,12 +147,15 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       ttlMs: config.cacheTtlMs,
       onError,
     });
+    // Off unless an OTLP endpoint is configured (docs/tracing.md); closed before the store.
+    const tracing = openTracing(config, { db: backends.store, version: ASTRA_VERSION, onError });
     const tools = await openToolRuntime(config, {
       clock: deps.clock,
       logger: log,
       secretEnv: deps.secretEnv ?? [],
       store: backends.store,
       browser: has('browser'),
+      ...(tracing === null ? {} : { egressSink: tracing.tools.egressSink }),
     });
     stops.push(() => tools.close());
     const llm = await openLlmRuntime(config, {
@@ -167,6 +171,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       },
       consume: has('executor'),
       consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
+      ...(tracing === null ? {} : { attemptInterceptors: (priceOf) => [tracing.llmAttempts(priceOf)] }),
     });
     stops.push(() => llm.close());
     const memory = await openMemoryRuntime(config, {
@@ -219,15 +224,19 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       cache: { cache: backends.cache, ttlMs: config.cacheTtlMs, onError },
     });
     await access.start();
+    const traced = (runners: ReadonlyMap<string, ToolRunner>): ReadonlyMap<string, ToolRunner> =>
+      tracing === null ? runners : tracing.tools.runners(runners);
     const toolTasks = {
       store: backends.store,
       workspaces: new Workspaces(config.workspaceRoot ?? path.join(config.dataDir, 'workspaces')),
       allowedTools: async (agentId: string) =>
         (await readProfile(backends.store, agentId))?.allowedTools ?? null,
-      runners: mcp.runners(
-        deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
+      runners: traced(
+        mcp.runners(
+          deps.toolRunners === undefined ? tools.runners : new Map([...tools.runners, ...deps.toolRunners]),
+        ),
       ),
-      codeRunners: tools.codeRunners,
+      codeRunners: tracing === null ? tools.codeRunners : tracing.tools.codeRunners(tools.codeRunners),
       runtime: tools.runtime,
       policy: toolPolicyOf(access),
       approvalRule: async (agentId: string) =>
@@ -284,20 +293,25 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           library: new PromptLibrary({ store: backends.store, cache: backends.cache }),
         },
       }),
-      ...(deps.interceptors?.engine === undefined ? {} : { interceptors: deps.interceptors.engine }),
+      interceptors: [...(tracing?.engine ?? []), ...(deps.interceptors?.engine ?? [])],
       onError,
       remoteTypes: () => remote.types(),
       onChanged: ({ goals }) => {
         remote.wake();
         return reads.forgetGoals(goals);
       },
-      goalLifecycle: { ...goalLogs(log), deadLettered: (report) => replanner.deadLettered(report) },
+      goalLifecycle: allGoalHooks(
+        { ...goalLogs(log), deadLettered: (report) => replanner.deadLettered(report) },
+        ...(tracing === null ? [] : [tracing.goalHooks]),
+      ),
     });
     kernel = kernelNow;
     stops.push(async () => {
       kernelNow.close();
       await backends.close();
     });
+    // After the executor has stopped, before the store closes: the last goal spans read it.
+    if (tracing !== null) stops.push(() => tracing.close());
     // Before the store closes: the egress log writes its last records (closing twice is harmless),
     // and so do the tool calls' decisions and the LLM usage consumer.
     stops.push(() => tools.close());
@@ -359,7 +373,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         leaseMs: config.taskLeaseMs,
         reclaimIdleMs: config.busMinIdleMs,
         drainTimeoutMs: config.shutdownTimeoutMs,
-        ...(deps.interceptors?.task === undefined ? {} : { interceptors: deps.interceptors.task }),
+        interceptors: [...(tracing === null ? [] : [tracing.task]), ...(deps.interceptors?.task ?? [])],
         onError,
       });
       const running = executor;

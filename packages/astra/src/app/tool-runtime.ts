@@ -3,6 +3,7 @@ import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
 import { createWasiDriver } from '../adapters/sandbox/wasi/driver.js';
 import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
+import type { EgressSink } from '../ports/egress.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import { readAgent } from '../services/agents/index.js';
 import {
@@ -44,6 +45,8 @@ export interface ToolRuntimeDeps {
   readonly store: SqlStore;
   /** The browser role: browser tool runners over a Chromium pool (the egress proxy then listens on loopback TCP). */
   readonly browser?: boolean;
+  /** Another sink every egress record also goes to (tracing's); default none. */
+  readonly egressSink?: EgressSink;
 }
 
 export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
@@ -70,10 +73,20 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
       onError: (error) => deps.logger.warn({ err: error }, 'egress log write failed'),
     });
     closers.push(() => sink.close());
+    const extra = deps.egressSink;
+    const sinks: EgressSink =
+      extra === undefined
+        ? sink
+        : {
+            record: (entry) => {
+              sink.record(entry);
+              extra.record(entry);
+            },
+          };
     // A browser reaches the proxy over TCP only: the role opens the listener (any free port) when none is set.
     const egress = await openEgressProxy(
       deps.browser === true ? { ...config, egressTcpPort: config.egressTcpPort ?? 0 } : config,
-      { ...deps, sink },
+      { ...deps, sink: sinks },
     );
     closers.push(() => egress.close());
     const quickjs = createQuickJsDriver();

@@ -29,6 +29,7 @@ import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
 import { LLM_SETTINGS } from './llm-settings.js';
 import { MEMORY_SETTINGS } from './memory-settings.js';
 import type { Secret } from './secret.js';
+import { TRACING_SETTINGS } from './tracing-settings.js';
 
 /**
  * Every setting Astra reads, in one typed table: its key in the config file, its environment
@@ -663,6 +664,7 @@ export const SETTINGS = {
   ...LLM_PROVIDER_SETTINGS,
   ...COST_SETTINGS,
   ...MEMORY_SETTINGS,
+  ...TRACING_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

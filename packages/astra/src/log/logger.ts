@@ -1,3 +1,4 @@
+import { context, trace } from '@opentelemetry/api';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
 
 export type { Logger } from 'pino';
@@ -44,8 +45,19 @@ export interface LoggerSettings {
   readonly destination?: DestinationStream;
 }
 
+/**
+ * The ids of the span active where a line is logged (a task's, an LLM call's, an HTTP request's
+ * when tracing is on, docs/tracing.md), so a line leads to its trace; nothing when none is.
+ */
+function traceIds(): { trace_id?: string; span_id?: string } {
+  const span = trace.getSpan(context.active())?.spanContext();
+  if (span === undefined || !trace.isSpanContextValid(span)) return {};
+  return { trace_id: span.traceId, span_id: span.spanId };
+}
+
 export function createLogger(settings: LoggerSettings): Logger {
   const options: LoggerOptions = {
+    mixin: traceIds,
     level: settings.level,
     base: { service: settings.name ?? 'astra' },
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
