@@ -184,3 +184,28 @@ it('takes one patch when two processes re-plan the same dead letter', async () =
   ]);
   await Promise.all([one.close(), two.close()]);
 }, 60_000);
+
+it('gives the re-plan up when the node has no LLM provider, and the goal fails with that reason', async () => {
+  const dead = await failingGoal('no provider');
+  const engine = h.kernel.engine;
+  const replanner = createReplanner({
+    store: h.store,
+    llm: createLlmRouter({ providers: [], models: [], rules: [], clock: systemClock, price: () => 0 }),
+    extendGraph: (patch) => engine.extendGraph(patch),
+    abandonReplan: (input) => engine.abandonReplan(input),
+    validatePlan: (raw) => engine.validatePlan(raw),
+    taskTypes: () => handlers.types(),
+  });
+  const outcome = await replanner.replan(dead);
+  expect(outcome).toMatchObject({
+    kind: 'abandoned',
+    reason: expect.stringContaining('ASTRA_LLM_NO_PROVIDER'),
+  });
+  expect((await h.waitForGoal(dead.goalId)).status).toBe('failed');
+  const { rows } = await h.store.query<{ payload: { reason: string } }>(
+    `SELECT payload FROM events WHERE task_id = $1 AND event_type = 'TaskReplanAbandoned'`,
+    [dead.taskId],
+  );
+  expect(rows.map((row) => row.payload.reason)).toEqual([outcome.kind === 'abandoned' ? outcome.reason : '']);
+  await replanner.close();
+}, 60_000);
