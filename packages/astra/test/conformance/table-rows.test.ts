@@ -26,7 +26,7 @@ import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
 import { signingKeyRow } from '../../src/services/identity/signing-keys-at-rest.js';
 import { userRow } from '../../src/services/identity/user-store.js';
 import { mcpServerRow } from '../../src/services/mcp/index.js';
-import { memoryRow } from '../../src/services/memory/index.js';
+import { episodeRow, janitorStateRow, memoryRow, retentionRow } from '../../src/services/memory/index.js';
 import {
   assignmentRow,
   experimentRow,
@@ -64,6 +64,9 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   budgetReservationRow,
   usageRow,
   memoryRow,
+  episodeRow,
+  retentionRow,
+  janitorStateRow,
   rateWindowRow,
   userRow,
   apiKeyRow,

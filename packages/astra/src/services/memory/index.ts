@@ -21,3 +21,4 @@ export {
   type WriteOutcome,
 } from './semantic-memory.js';
 export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';
+export * from './tasks/index.js';

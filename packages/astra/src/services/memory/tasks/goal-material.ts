@@ -1,0 +1,110 @@
+import {
+  type GoalRecord,
+  type JsonValue,
+  readGoal,
+  readGoalTasks,
+  readGraphEvents,
+  type TaskRecord,
+} from '../../../kernel/index.js';
+import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { MEMORY_TASK_DEFAULTS } from './task-defaults.js';
+
+/**
+ * What an episode of a goal is made of, read through the kernel's public queries: the goal, its
+ * tasks and its events. Events are condensed to `{type, task, at}` (the task by its plan id), and
+ * a long history keeps its first and last events with the number left out between them.
+ */
+export interface EpisodeEvent {
+  readonly type: string;
+  readonly task?: string;
+  readonly at?: string;
+  readonly omitted?: number;
+}
+
+export interface GoalMaterial {
+  readonly goal: GoalRecord;
+  readonly tasks: readonly TaskRecord[];
+  readonly events: readonly EpisodeEvent[];
+}
+
+export async function readGoalMaterial(
+  db: SqlExecutor,
+  goalId: string,
+  maxEvents: number = MEMORY_TASK_DEFAULTS.episodeEvents,
+): Promise<GoalMaterial | null> {
+  const goal = await readGoal(db, goalId);
+  if (goal === null) return null;
+  const tasks = await readGoalTasks(db, goalId);
+  const names = new Map(tasks.map((t) => [t.id, t.name]));
+  const all = goal.graphId === null ? [] : await readGraphEvents(db, goal.graphId);
+  const condensed: EpisodeEvent[] = all.map((e) => {
+    const task = e.taskId === null ? undefined : names.get(e.taskId);
+    return { type: e.type, ...(task === undefined ? {} : { task }), at: e.createdAt };
+  });
+  return { goal, tasks, events: condense(condensed, maxEvents) };
+}
+
+/** The first quarter and the last three quarters of `max` events, the rest counted between them. */
+export function condense(events: readonly EpisodeEvent[], max: number): EpisodeEvent[] {
+  if (events.length <= max) return [...events];
+  const head = Math.floor(max / 4);
+  const tail = max - head;
+  return [
+    ...events.slice(0, head),
+    { type: 'Omitted', omitted: events.length - max },
+    ...events.slice(events.length - tail),
+  ];
+}
+
+const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
+
+const asText = (value: JsonValue | null): string =>
+  value === null ? '' : typeof value === 'string' ? value : JSON.stringify(value);
+
+/** Milliseconds from the goal's creation to its end; null while it has not ended. */
+export const durationMs = (goal: GoalRecord): number | null =>
+  goal.completedAt === null ? null : Math.max(0, Date.parse(goal.completedAt) - Date.parse(goal.createdAt));
+
+/**
+ * The summary written when no model is configured (or the call may not be made): one sentence of
+ * the goal's outcome and counts, then the failed tasks with their errors. Deterministic: the same
+ * goal gives the same text.
+ */
+export function plainGoalSummary(material: GoalMaterial): string {
+  const { goal, tasks } = material;
+  const by = (statuses: readonly string[]) => tasks.filter((t) => statuses.includes(t.status));
+  const failed = by(['failed', 'dead_letter']);
+  const duration = durationMs(goal);
+  const parts = [
+    `Goal "${cut(goal.goalText, 200)}" ${goal.status}`,
+    duration === null ? '' : ` after ${(duration / 1000).toFixed(1)} s`,
+    `: ${tasks.length} task${tasks.length === 1 ? '' : 's'}, ${by(['completed']).length} completed`,
+    failed.length > 0 ? `, ${failed.length} failed` : '',
+    by(['cancelled']).length > 0 ? `, ${by(['cancelled']).length} cancelled` : '',
+    '.',
+  ];
+  const errors = failed
+    .slice(0, 5)
+    .map((t) => ` ${t.name} (${t.type}) failed: ${cut(t.error ?? 'no error recorded', 200)}.`);
+  // The goal's own error says more only when no task's does (a dependency or an approval failed it).
+  const goalError = goal.error === null || failed.length > 0 ? '' : ` ${cut(goal.error, 200)}.`;
+  return `${parts.join('')}${errors.join('')}${goalError}`;
+}
+
+/** The goal as the summarizing model reads it: its text, outcome and each task with its result or error. */
+export function goalMaterialText(material: GoalMaterial, maxChars: number): string {
+  const { goal, tasks } = material;
+  const lines = [
+    `Goal: ${goal.goalText}`,
+    `Outcome: ${goal.status}${goal.error === null ? '' : ` (${goal.error})`}`,
+    'Tasks:',
+    ...tasks.map((t) => {
+      const detail =
+        t.status === 'completed'
+          ? `result ${cut(asText(t.result), 600)}`
+          : `error ${cut(t.error ?? '', 600)}`;
+      return `- ${t.name} (${t.type}) ${t.status}: ${detail}`;
+    }),
+  ];
+  return cut(lines.join('\n'), maxChars);
+}
