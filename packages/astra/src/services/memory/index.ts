@@ -20,5 +20,5 @@ export {
   type WriteMemoryInput,
   type WriteOutcome,
 } from './semantic-memory.js';
-export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';
 export * from './tasks/index.js';
+export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';
