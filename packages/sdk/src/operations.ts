@@ -200,6 +200,63 @@ export interface ArtifactRef {
   readonly size_bytes?: number;
 }
 
+/** One message of a chat session, with its usage when the model wrote it. */
+export interface ChatMessage {
+  readonly id: string;
+  /** The same as `id` (upstream name). */
+  readonly message_id: string;
+  readonly session_id: string;
+  readonly seq: number;
+  readonly role: 'user' | 'assistant' | 'system';
+  readonly content: string;
+  readonly tool_calls: ReadonlyArray<{
+    readonly id: string;
+    readonly name: string;
+    readonly arguments: string;
+  }> | null;
+  readonly tool_results: ReadonlyArray<{
+    readonly call_id: string;
+    readonly content: string;
+  }> | null;
+  readonly tokens_in: number;
+  readonly tokens_out: number;
+  readonly model: string | null;
+  readonly status: 'complete' | 'cancelled' | 'failed';
+  readonly created_at: string;
+}
+
+/** A chat between its owner and a chat-capable agent. */
+export interface ChatSession {
+  readonly id: string;
+  /** The same as `id` (upstream name). */
+  readonly session_id: string;
+  /** The owner: `user:<id>`, `agent:<id>` or `admin`. */
+  readonly user_id: string;
+  readonly agent_id: string;
+  readonly title: string;
+  readonly status: 'active' | 'closed';
+  /** Tokens of every model call of the session (the token cap). */
+  readonly tokens_used: number;
+  /** The model-written summary of the messages older than the history window. */
+  readonly summary: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+}
+
+export interface ChatTurn {
+  readonly message: ChatMessage;
+  readonly usage: {
+    readonly tokens_in: number;
+    readonly tokens_out: number;
+    readonly estimated: boolean;
+  };
+  /** Why the turn failed after it started (a provider failure); null otherwise. */
+  readonly error: {
+    readonly code: string;
+    readonly message: string;
+  } | null;
+}
+
 export interface ClaimedTask {
   readonly id: string;
   /** The task's id in its plan. */
@@ -375,6 +432,12 @@ export interface Error {
       | 'ASTRA_LLM_OUTPUT_INVALID'
       | 'ASTRA_LLM_BUDGET_EXCEEDED'
       | 'ASTRA_LLM_CANCELLED'
+      | 'ASTRA_CHAT_NOT_CAPABLE'
+      | 'ASTRA_CHAT_MESSAGE_TOO_LONG'
+      | 'ASTRA_CHAT_RATE_LIMITED'
+      | 'ASTRA_CHAT_TOKEN_CAP'
+      | 'ASTRA_CHAT_SESSION_CLOSED'
+      | 'ASTRA_CHAT_TURN_IN_PROGRESS'
       | 'ASTRA_PLAN_REJECTED'
       | 'ASTRA_PROMPT_VARIABLES_INVALID';
     readonly message: string;
@@ -576,6 +639,25 @@ export interface Member {
   /** The role (organization, team) or the collaboration level (agent). */
   readonly role: string;
   readonly created_at: string;
+}
+
+export interface OpenedChatSession {
+  readonly id: string;
+  /** The same as `id` (upstream name). */
+  readonly session_id: string;
+  /** The owner: `user:<id>`, `agent:<id>` or `admin`. */
+  readonly user_id: string;
+  readonly agent_id: string;
+  readonly title: string;
+  readonly status: 'active' | 'closed';
+  /** Tokens of every model call of the session (the token cap). */
+  readonly tokens_used: number;
+  /** The model-written summary of the messages older than the history window. */
+  readonly summary: string | null;
+  readonly created_at: string;
+  readonly updated_at: string;
+  /** `ws(s)://<host>/chat/ws?session_id=<id>`; add the token as `token` or `access_token`, or send it as a header. */
+  readonly websocket_url: string;
 }
 
 export interface Organization {
@@ -1036,6 +1118,8 @@ export interface ClaimTasksBody {
   readonly types?: readonly string[];
 }
 
+export type CloseChatSessionResponse = ChatSession;
+
 export interface CompleteClaimedTaskResponse {
   readonly task_id: string;
   readonly status: 'completed' | 'failed';
@@ -1325,6 +1409,8 @@ export interface GetAgentProfileResponse {
 
 export type GetApprovalResponse = ApprovalDetails;
 
+export type GetChatSessionResponse = ChatSession;
+
 export type GetDailyCostResponse = DailyCost;
 
 export interface GetDailyCostOptions {
@@ -1434,6 +1520,17 @@ export interface HeartbeatWorkerBody {
   readonly task_ids?: readonly string[];
 }
 
+export interface InjectChatMessageResponse {
+  readonly message_id: string;
+  readonly status: 'injected';
+}
+
+export interface InjectChatMessageBody {
+  readonly content: string;
+  /** Default `system`. */
+  readonly role?: 'system' | 'user' | 'assistant';
+}
+
 export interface ListAccessDecisionsResponse {
   readonly decisions: readonly AccessDecision[];
   /** Allowed reads are counted, not listed. */
@@ -1476,6 +1573,24 @@ export interface ListAgentsOptions {
 
 export interface ListApiKeysResponse {
   readonly api_keys: readonly ApiKey[];
+}
+
+export interface ListChatMessagesResponse {
+  readonly messages: readonly ChatMessage[];
+}
+
+export interface ListChatMessagesOptions {
+  readonly after_seq?: number;
+  readonly limit?: number;
+}
+
+export interface ListChatSessionsResponse {
+  readonly sessions: readonly ChatSession[];
+}
+
+export interface ListChatSessionsOptions {
+  readonly agent_id?: string;
+  readonly limit?: number;
 }
 
 export interface ListCollaboratorsResponse {
@@ -1629,6 +1744,13 @@ export interface ListWorkersOptions {
 export type McpResponse = McpAnswer | void;
 
 export type McpBody = JsonRpcMessage | readonly JsonRpcMessage[];
+
+export type OpenChatSessionResponse = OpenedChatSession;
+
+export interface OpenChatSessionBody {
+  readonly agent_id: string;
+  readonly title?: string;
+}
 
 export interface PutCollaboratorResponse {
   readonly agent_id: string;
@@ -1822,6 +1944,19 @@ export interface RevokeServiceTokenResponse {
   readonly revoked: true;
 }
 
+export type SendChatMessageResponse = ChatTurn;
+
+export interface SendChatMessageBody {
+  readonly content: string;
+  /** The client's id of the message (upstream), not stored. */
+  readonly id?: string;
+}
+
+export interface SendChatMessageOptions {
+  /** `text/event-stream` streams the turn as Server-Sent Events. */
+  readonly accept?: string;
+}
+
 export type StartPromptExperimentResponse = PromptExperiment;
 
 export interface StartPromptExperimentBody {
@@ -1976,7 +2111,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (116 operations). */
+/** Every operation of Astra's API, one method each (123 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2095,6 +2230,18 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/workers/${encodeURIComponent(id)}/claim`,
       body,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Closes the session (a running turn is cancelled); its messages stay readable.
+   * `DELETE /chat/sessions/{id}`
+   */
+  closeChatSession(id: string): Promise<CloseChatSessionResponse> {
+    return this.send<CloseChatSessionResponse>({
+      method: 'DELETE',
+      path: `/chat/sessions/${encodeURIComponent(id)}`,
       statuses: [200],
     });
   }
@@ -2449,6 +2596,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * One of the caller's chat sessions (another caller's answers 404).
+   * `GET /chat/sessions/{id}`
+   */
+  getChatSession(id: string): Promise<GetChatSessionResponse> {
+    return this.send<GetChatSessionResponse>({
+      method: 'GET',
+      path: `/chat/sessions/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * LLM usage by UTC day, agent and model over the last `days` days (default 7, today included), newest first: the rows of the agents the caller may see, and the agent-less calls of the caller's organizations; `org_id` narrows to one organization. Rows carry upstream's field names too.
    * `GET /cost/daily`
    */
@@ -2694,6 +2853,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Adds a message to the caller's session without a turn (upstream's inject; role default `system`): the model sees it in the next turn's history. Needs `agent.edit` on the agent.
+   * `POST /chat/sessions/{id}/inject`
+   */
+  injectChatMessage(id: string, body: InjectChatMessageBody): Promise<InjectChatMessageResponse> {
+    return this.send<InjectChatMessageResponse>({
+      method: 'POST',
+      path: `/chat/sessions/${encodeURIComponent(id)}/inject`,
+      body,
+      statuses: [201],
+    });
+  }
+
+  /**
    * The decision audit: denials and allowed changes, oldest first after `since_id`.
    * `GET /access/decisions`
    */
@@ -2751,6 +2923,32 @@ export abstract class AstraOperations {
    */
   listApiKeys(): Promise<ListApiKeysResponse> {
     return this.send<ListApiKeysResponse>({ method: 'GET', path: `/api-keys`, statuses: [200] });
+  }
+
+  /**
+   * A session's messages in order, with each assistant message's tool calls, results and tokens; `after_seq` pages.
+   * `GET /chat/sessions/{id}/messages`
+   */
+  listChatMessages(id: string, options: ListChatMessagesOptions = {}): Promise<ListChatMessagesResponse> {
+    return this.send<ListChatMessagesResponse>({
+      method: 'GET',
+      path: `/chat/sessions/${encodeURIComponent(id)}/messages`,
+      query: { after_seq: options.after_seq, limit: options.limit },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * The caller's own chat sessions, most recently active first; `agent_id` narrows to one agent.
+   * `GET /chat/sessions`
+   */
+  listChatSessions(options: ListChatSessionsOptions = {}): Promise<ListChatSessionsResponse> {
+    return this.send<ListChatSessionsResponse>({
+      method: 'GET',
+      path: `/chat/sessions`,
+      query: { agent_id: options.agent_id, limit: options.limit },
+      statuses: [200],
+    });
   }
 
   /**
@@ -3030,6 +3228,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Opens a chat session with a chat-capable agent, owned by the caller; the answer names the WebSocket to talk on.
+   * `POST /chat/sessions`
+   */
+  openChatSession(body: OpenChatSessionBody): Promise<OpenChatSessionResponse> {
+    return this.send<OpenChatSessionResponse>({
+      method: 'POST',
+      path: `/chat/sessions`,
+      body,
+      statuses: [201],
+    });
+  }
+
+  /**
    * Make a member of the agent's organization a collaborator, or change their level.
    * `POST /agents/{id}/collaborators`
    */
@@ -3237,6 +3448,24 @@ export abstract class AstraOperations {
     return this.send<RevokeServiceTokenResponse>({
       method: 'DELETE',
       path: `/agents/${encodeURIComponent(id)}/service-tokens/${encodeURIComponent(tokenId)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Sends a message and runs the turn: answered when it is over with the assistant's message and usage, or, with `Accept: text/event-stream`, streamed as frames (docs/chat.md). Hanging up cancels the turn.
+   * `POST /chat/sessions/{id}/messages`
+   */
+  sendChatMessage(
+    id: string,
+    body: SendChatMessageBody,
+    options: SendChatMessageOptions = {},
+  ): Promise<SendChatMessageResponse> {
+    return this.send<SendChatMessageResponse>({
+      method: 'POST',
+      path: `/chat/sessions/${encodeURIComponent(id)}/messages`,
+      headers: { accept: options.accept },
+      body,
       statuses: [200],
     });
   }

@@ -38,6 +38,7 @@ import type { RemoteWorkers } from '../services/workers/remote-workers.js';
 import { remoteWorkerRoutes } from '../services/workers/routes-remote-workers.js';
 import { workerRoutes } from '../services/workers/routes-workers.js';
 import type { Clock } from '../time/clock.js';
+import { type ChatParts, chatRoutePlugins } from './chat-wiring.js';
 import { type ApiToolParts, toolRuntimeRoutes } from './tool-routes.js';
 
 /** The parts of a node the public API stands on (startNode builds them). */
@@ -63,6 +64,8 @@ export interface ApiParts {
   readonly tools: ApiToolParts;
   /** The node's cache, for reads of prompt versions (none: they go to SQL). */
   readonly cache?: Cache;
+  /** The chat's router, settings and memory (services/chat); none: chat turns fail ASTRA_LLM_NO_PROVIDER. */
+  readonly chat?: ChatParts;
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -141,6 +144,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(experimentRoutes, { store, access }),
       ...(parts.routes ?? []),
       ...toolRuntimeRoutes(parts, submission),
+      ...chatRoutePlugins(parts, submission, settings.corsOrigins),
       routePlugin(eventRoutes, {
         store,
         clock,

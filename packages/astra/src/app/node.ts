@@ -447,6 +447,18 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             routes: mcp.routes(requestStore),
             tools: toolTasks,
             llm: llm.router,
+            chat: {
+              llm: llm.router,
+              settings: {
+                ratePerMinute: config.chatRateLimit,
+                tokenCap: config.chatTokenCap,
+                maxMessageLength: config.chatMaxMessageLength,
+                historyMessages: config.chatHistoryMessages,
+                historyTokens: config.chatHistoryTokens,
+                maxSteps: config.chatMaxSteps,
+                contextTokens: config.llmContextTokens,
+              },
+            },
           },
           {
             adminToken: deps.adminToken,

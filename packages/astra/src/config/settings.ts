@@ -24,6 +24,7 @@ import { GOALS_DEFAULTS } from '../services/goals/goals-defaults.js';
 import { DEFAULT_REFRESH_TTL_MS } from '../services/identity/refresh-tokens.js';
 import { PLANNER_DEFAULTS } from '../services/planner/planner-defaults.js';
 import { ARTIFACT_RETENTION_DEFAULTS } from '../services/tools/artifact-retention.js';
+import { CHAT_SETTINGS } from './chat-settings.js';
 import { COST_SETTINGS } from './cost-settings.js';
 import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
 import { LLM_SETTINGS } from './llm-settings.js';
@@ -665,6 +666,7 @@ export const SETTINGS = {
   ...COST_SETTINGS,
   ...MEMORY_SETTINGS,
   ...TRACING_SETTINGS,
+  ...CHAT_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

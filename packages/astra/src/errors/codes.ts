@@ -479,6 +479,22 @@ export const ERROR_CODES = {
     false,
     'The LLM call was cancelled (the task or request was cancelled); usage counted so far was settled.',
   ),
+  ASTRA_CHAT_NOT_CAPABLE: spec('user', 409, false, 'The agent is not chat-capable (chat_capable is false).'),
+  ASTRA_CHAT_MESSAGE_TOO_LONG: spec(
+    'user',
+    413,
+    false,
+    'A chat message is longer than ASTRA_CHAT_MAX_MESSAGE_LENGTH.',
+  ),
+  ASTRA_CHAT_RATE_LIMITED: spec(
+    'user',
+    429,
+    true,
+    'A chat session sent more messages this minute than ASTRA_CHAT_RATE_LIMIT.',
+  ),
+  ASTRA_CHAT_TOKEN_CAP: spec('user', 409, false, 'A chat session has used its ASTRA_CHAT_TOKEN_CAP tokens.'),
+  ASTRA_CHAT_SESSION_CLOSED: spec('user', 409, false, 'The chat session is closed.'),
+  ASTRA_CHAT_TURN_IN_PROGRESS: spec('user', 409, true, 'A turn of this chat session is still running.'),
   ASTRA_PLAN_REJECTED: spec(
     'user',
     422,

@@ -19,6 +19,7 @@ import { agentRow } from '../../src/services/agents/agent-store.js';
 import { documentRow } from '../../src/services/agents/document-store.js';
 import { rateWindowRow } from '../../src/services/agents/rate-windows.js';
 import { revisionRow } from '../../src/services/agents/revision-store.js';
+import { chatMessageRow, chatSessionRow } from '../../src/services/chat/index.js';
 import { budgetCounterRow, budgetReservationRow, usageRow } from '../../src/services/cost/index.js';
 import { apiKeyRow } from '../../src/services/identity/api-keys.js';
 import { refreshTokenRow } from '../../src/services/identity/refresh-tokens.js';
@@ -58,6 +59,8 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   workerRow,
   shardLeaseRow,
   agentRow,
+  chatSessionRow,
+  chatMessageRow,
   documentRow,
   revisionRow,
   budgetCounterRow,

@@ -64,16 +64,18 @@ async function asTheyStandNow(principal: Principal, currentUser: CurrentUser): P
 }
 
 /**
- * `?access_token=` on the paths that allow it; the parameter is then cut from the request URL, so
+ * `?access_token=` (or upstream's `?token=`) on the paths that allow it; the parameter is then cut from the request URL, so
  * nothing that logs or echoes the URL later can carry the credential.
  */
 function takeQueryToken(request: FastifyRequest, paths: ReadonlySet<string> | undefined): string | undefined {
   const [path, search] = request.raw.url?.split('?', 2) ?? [];
   if (paths === undefined || search === undefined || !paths.has(path ?? '')) return undefined;
   const params = new URLSearchParams(search);
-  const token = params.get('access_token');
+  // `token` is upstream's name for it (the chat WebSocket).
+  const token = params.get('access_token') ?? params.get('token');
   if (token === null || token.length === 0) return undefined;
   params.delete('access_token');
+  params.delete('token');
   const rest = params.toString();
   request.raw.url = rest.length === 0 ? (path as string) : `${path}?${rest}`;
   return token;

@@ -49,6 +49,8 @@ export interface AnswerStep {
   readonly holdAfterFirstChunk?: Promise<unknown>;
   /** Destroys the socket after this many content chunks (a stream broken halfway). */
   readonly abortAfterChunks?: number;
+  /** Called when the client closes the connection before the answer ended (an aborted stream). */
+  readonly onClientGone?: () => void;
 }
 
 /** An HTTP error answer in the protocol's error shape. */
@@ -252,7 +254,15 @@ export async function startLlmServer(protocol: Protocol, options: LlmServerOptio
         res,
         request,
         options,
-        next: () => queue.shift() ?? fallback,
+        next: () => {
+          const step = queue.shift() ?? fallback;
+          const gone = step.type === 'fault' ? undefined : step.onClientGone;
+          if (gone !== undefined)
+            res.once('close', () => {
+              if (!res.writableFinished) gone();
+            });
+          return step;
+        },
         id: (prefix) => {
           counter += 1;
           return `${prefix}${counter}`;
