@@ -209,3 +209,31 @@ it('gives the re-plan up when the node has no LLM provider, and the goal fails w
   expect(rows.map((row) => row.payload.reason)).toEqual([outcome.kind === 'abandoned' ? outcome.reason : '']);
   await replanner.close();
 }, 60_000);
+
+it('gives the re-plan up without a model call once the goal was re-planned its most times', async () => {
+  const dead = await failingGoal('re-planned enough');
+  const engine = h.kernel.engine;
+  const asked = server.requests.length;
+  const replanner = createReplanner({
+    store: h.store,
+    llm: createLlmRouter({
+      providers: [provider],
+      models: [],
+      rules: [],
+      clock: systemClock,
+      price: () => 0,
+    }),
+    extendGraph: (patch) => engine.extendGraph(patch),
+    abandonReplan: (input) => engine.abandonReplan(input),
+    validatePlan: (raw) => engine.validatePlan(raw),
+    taskTypes: () => handlers.types(),
+    maxReplansPerGoal: 0,
+  });
+  expect(await replanner.replan(dead)).toMatchObject({
+    kind: 'abandoned',
+    reason: 're-plan given up: the goal was re-planned 0 times already (at most 0)',
+  });
+  expect((await h.waitForGoal(dead.goalId)).status).toBe('failed');
+  expect(server.requests.length).toBe(asked);
+  await replanner.close();
+}, 60_000);

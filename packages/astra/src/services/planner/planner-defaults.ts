@@ -20,6 +20,11 @@ export const PLANNER_DEFAULTS = {
   replanResultChars: 400,
   /** Re-planning: the start of the dead letter's error shown to the model, in characters. */
   replanErrorChars: 1_000,
+  /**
+   * Re-plans one goal may have (plan versions that re-planned a dead letter); past them a further
+   * dead letter is given up, so a plan that keeps failing cannot spend model calls without end.
+   */
+  maxReplansPerGoal: 5,
   /** How often the node that runs the scheduler sweeps for dead letters still waiting (replan-sweep.ts). */
   replanSweepMs: 60_000,
   /** Dead letters re-planned per sweep (oldest first; the rest wait for the next sweep). */

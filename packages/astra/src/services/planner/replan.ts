@@ -41,7 +41,7 @@ import { replanGraph } from './replan-facts.js';
  *    between) is retried against the new one while the dead letter still waits.
  *
  * Given up (engine.abandonReplan, the reason on TaskReplanAbandoned, the goal fails when nothing
- * else is left): the model's plans still broke rules after every attempt (ASTRA_PLAN_REJECTED with
+ * else is left): the goal re-planned `maxReplansPerGoal` times already, the model's plans still broke rules after every attempt (ASTRA_PLAN_REJECTED with
  * the validator's last issues), a router error that will not pass (no provider, budget exceeded,
  * no capable model, credentials refused), the agent gone, the kernel refusing the patch, or
  * `replanTransientAttempts` transient errors in a row. A transient error below that (a provider
@@ -69,6 +69,8 @@ export interface ReplannerOptions {
   readonly approvals?: ApprovalSettings;
   /** Tokens of assembled context (default PLANNER_DEFAULTS.contextTokens). */
   readonly contextTokens?: number;
+  /** Re-plans one goal may have (default PLANNER_DEFAULTS.maxReplansPerGoal). */
+  readonly maxReplansPerGoal?: number;
   /** The agent's memories recalled on the goal's text into its context (memory service). */
   readonly memories?: MemoryRecall;
   /** Each re-plan's outcome (the node logs them). */
@@ -161,6 +163,15 @@ export function createReplanner(options: ReplannerOptions): Replanner {
     if (!(await stillWaiting(dead))) return { ...base, kind: 'skipped', why: 'not_waiting' };
     const goal = await readGoal(options.store, dead.goalId);
     if (goal?.status !== 'active') return { ...base, kind: 'skipped', why: 'goal_not_active' };
+    const maxReplans = options.maxReplansPerGoal ?? PLANNER_DEFAULTS.maxReplansPerGoal;
+    const replans = (await readPlanVersions(options.store, dead.goalId)).filter(
+      (version) => version.replannedTasks > 0,
+    ).length;
+    if (replans >= maxReplans)
+      return abandon(
+        dead,
+        `re-plan given up: the goal was re-planned ${replans} time${replans === 1 ? '' : 's'} already (at most ${maxReplans})`,
+      );
     const tasks = await readGoalTasks(options.store, dead.goalId);
     const graph = replanGraph(tasks, dead.taskId);
     if (graph === null) return { ...base, kind: 'skipped', why: 'not_waiting' };
