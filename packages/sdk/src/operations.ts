@@ -439,7 +439,11 @@ export interface Error {
       | 'ASTRA_CHAT_SESSION_CLOSED'
       | 'ASTRA_CHAT_TURN_IN_PROGRESS'
       | 'ASTRA_PLAN_REJECTED'
-      | 'ASTRA_PROMPT_VARIABLES_INVALID';
+      | 'ASTRA_PROMPT_VARIABLES_INVALID'
+      | 'ASTRA_EVALUATION_INVALID'
+      | 'ASTRA_EVALUATION_FAILED'
+      | 'ASTRA_EVALUATION_UNAVAILABLE'
+      | 'ASTRA_EXPERIMENTS_NOT_COMPARABLE';
     readonly message: string;
     readonly retryable: boolean;
     readonly details: Record<string, unknown>;

@@ -26,6 +26,7 @@ import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds, readAgent, readProfile } from '../services/agents/agent-store.js';
 import { type ApprovalSettings, approvalRuleFor } from '../services/approvals/index.js';
+import { evaluationInterceptor, evaluationPlanInterceptor } from '../services/evaluation/index.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
 import { LoopDelay } from '../services/gateway/loop-delay.js';
@@ -293,7 +294,12 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           library: new PromptLibrary({ store: backends.store, cache: backends.cache }),
         },
       }),
-      interceptors: [...(tracing?.engine ?? []), ...(deps.interceptors?.engine ?? [])],
+      // Tasks' `evaluate` specs leave the plan here, checked, and are stored with the goal (docs/evaluation.md).
+      interceptors: [
+        ...(tracing?.engine ?? []),
+        ...(deps.interceptors?.engine ?? []),
+        evaluationPlanInterceptor(backends.store),
+      ],
       onError,
       remoteTypes: () => remote.types(),
       onChanged: ({ goals }) => {
@@ -373,7 +379,20 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         leaseMs: config.taskLeaseMs,
         reclaimIdleMs: config.busMinIdleMs,
         drainTimeoutMs: config.shutdownTimeoutMs,
-        interceptors: [...(tracing === null ? [] : [tracing.task]), ...(deps.interceptors?.task ?? [])],
+        // Innermost: a task's result is evaluated before the executor completes it (docs/evaluation.md).
+        interceptors: [
+          ...(tracing === null ? [] : [tracing.task]),
+          ...(deps.interceptors?.task ?? []),
+          evaluationInterceptor({
+            store: backends.store,
+            bus: backends.bus,
+            clock: deps.clock,
+            llm: llm.router,
+            sandbox: tools.processSandbox,
+            orgOf: async (agentId) => (await readAgent(backends.store, agentId))?.orgId ?? null,
+            onError,
+          }),
+        ],
         onError,
       });
       const running = executor;

@@ -4,6 +4,7 @@ import { createWasiDriver } from '../adapters/sandbox/wasi/driver.js';
 import type { AstraConfig, SecretEnvEntry } from '../config/index.js';
 import type { Logger } from '../log/logger.js';
 import type { EgressSink } from '../ports/egress.js';
+import type { SandboxDriver } from '../ports/sandbox.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import { readAgent } from '../services/agents/index.js';
 import {
@@ -33,6 +34,8 @@ export interface NodeToolRuntime {
   readonly runners: ReadonlyMap<string, ToolRunner>;
   /** Runners of tools whose manifest carries their code (QuickJS source, a WASI module). */
   readonly codeRunners: CodeRunners;
+  /** The process sandbox (bubblewrap), for programs other services run (evaluation's `command`). */
+  readonly processSandbox: SandboxDriver;
   close(): Promise<void>;
 }
 
@@ -114,6 +117,7 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
       runtime: { artifacts, egress, secrets, clock: deps.clock, logger: deps.logger },
       runners,
       codeRunners,
+      processSandbox: bubblewrap,
       close,
     };
   } catch (error) {

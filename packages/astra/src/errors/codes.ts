@@ -507,6 +507,30 @@ export const ERROR_CODES = {
     false,
     'The variables given to a prompt template do not match its variables schema (details.issues).',
   ),
+  ASTRA_EVALUATION_INVALID: spec(
+    'user',
+    400,
+    false,
+    "A task's or goal's `evaluate` spec breaks its rules (details.path names the field).",
+  ),
+  ASTRA_EVALUATION_FAILED: spec(
+    'user',
+    422,
+    true,
+    "A task's result failed its evaluation; details name the evaluation and the validators that failed.",
+  ),
+  ASTRA_EVALUATION_UNAVAILABLE: spec(
+    'system',
+    503,
+    true,
+    'A validator could not run (no sandbox driver, no LLM provider, the judge failed); the attempt is retried.',
+  ),
+  ASTRA_EXPERIMENTS_NOT_COMPARABLE: spec(
+    'user',
+    409,
+    false,
+    'Two experiments compared do not run over the same dataset.',
+  ),
 } as const satisfies Record<string, ErrorSpec>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

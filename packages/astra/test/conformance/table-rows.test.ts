@@ -21,6 +21,14 @@ import { rateWindowRow } from '../../src/services/agents/rate-windows.js';
 import { revisionRow } from '../../src/services/agents/revision-store.js';
 import { chatMessageRow, chatSessionRow } from '../../src/services/chat/index.js';
 import { budgetCounterRow, budgetReservationRow, usageRow } from '../../src/services/cost/index.js';
+import {
+  datasetItemRow,
+  datasetRow,
+  evalExperimentItemRow,
+  evalExperimentRow,
+  evaluationRow,
+  evaluationSpecRow,
+} from '../../src/services/evaluation/index.js';
 import { apiKeyRow } from '../../src/services/identity/api-keys.js';
 import { refreshTokenRow } from '../../src/services/identity/refresh-tokens.js';
 import { serviceTokenRow } from '../../src/services/identity/service-tokens.js';
@@ -93,6 +101,12 @@ const DECODERS: readonly RowDecoder<unknown>[] = [
   experimentRow,
   assignmentRow,
   outcomeRow,
+  evaluationSpecRow,
+  evaluationRow,
+  datasetRow,
+  datasetItemRow,
+  evalExperimentRow,
+  evalExperimentItemRow,
 ];
 
 /** Tables no store reads a row of, and why. */
