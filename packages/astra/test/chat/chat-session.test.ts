@@ -27,7 +27,12 @@ when { resource.name == "js_eval" };
 `;
 
 beforeAll(async () => {
-  chat = await startChatNode({ chatTokenCap: 50_000 });
+  chat = await startChatNode({
+    chatTokenCap: 50_000,
+    chatRateLimit: 3,
+    chatMaxMessageLength: 2000,
+    chatHistoryMessages: 4,
+  });
   agentId = (
     await chat.admin<{ actor_id: string }>('POST', '/agents', { name: 'talker', chat_capable: true })
   ).actor_id;
