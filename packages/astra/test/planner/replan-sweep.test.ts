@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import { createOpenAiProvider } from '../../src/adapters/llm/index.js';
-import { builtInHandlers, type DeadLetterReport, readPlanVersions } from '../../src/kernel/index.js';
+import {
+  builtInHandlers,
+  type DeadLetterReport,
+  readAwaitingReplans,
+  readPlanVersions,
+} from '../../src/kernel/index.js';
 import { readGoalTasks } from '../../src/kernel/tasks/sql/read.js';
 import type { LlmProvider } from '../../src/ports/llm.js';
 import { createLlmRouter } from '../../src/services/llm/index.js';
@@ -12,7 +17,7 @@ import {
 } from '../../src/services/planner/index.js';
 import { ManualClock, systemClock } from '../../src/time/clock.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
-import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
+import { fault, type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
 
 /**
  * Dead letters whose `deadLettered` report was lost with its process (here: the kernel's hook
@@ -235,5 +240,44 @@ it('gives the re-plan up without a model call once the goal was re-planned its m
   });
   expect((await h.waitForGoal(dead.goalId)).status).toBe('failed');
   expect(server.requests.length).toBe(asked);
+  await replanner.close();
+}, 60_000);
+
+// Last in the file: faults left in the script would answer later calls.
+it('leaves the dead letter waiting on a transient router error, and gives up after three in a row', async () => {
+  const dead = await failingGoal('provider down');
+  const engine = h.kernel.engine;
+  const replanner = createReplanner({
+    store: h.store,
+    llm: createLlmRouter({
+      providers: [provider],
+      models: [{ ref: MODEL, tier: 'standard', jsonSchema: true, contextTokens: 128_000 }],
+      rules: [{ use: [MODEL] }],
+      clock: systemClock,
+      price: () => 0,
+      retry: { maxRetries: 0 },
+    }),
+    extendGraph: (patch) => engine.extendGraph(patch),
+    abandonReplan: (input) => engine.abandonReplan(input),
+    validatePlan: (raw) => engine.validatePlan(raw),
+    taskTypes: () => handlers.types(),
+  });
+  server.script(...Array.from({ length: 20 }, () => fault(503)));
+  const waiting = async () =>
+    (await readAwaitingReplans(h.store, { goalId: dead.goalId })).map((task) => task.taskId);
+  const first = await replanner.replan(dead);
+  expect(first).toMatchObject({ kind: 'deferred', error: expect.stringContaining('ASTRA_LLM_UNAVAILABLE') });
+  expect(await waiting()).toEqual([dead.taskId]);
+  expect(await replanner.replan(dead)).toMatchObject({ kind: 'deferred' });
+  expect(await waiting()).toEqual([dead.taskId]);
+  const third = await replanner.replan(dead);
+  expect(third).toMatchObject({
+    kind: 'abandoned',
+    reason: expect.stringMatching(
+      /^re-plan given up after 3 transient errors, the last: .*ASTRA_LLM_UNAVAILABLE/,
+    ),
+  });
+  expect(await waiting()).toEqual([]);
+  expect((await h.waitForGoal(dead.goalId)).status).toBe('failed');
   await replanner.close();
 }, 60_000);
