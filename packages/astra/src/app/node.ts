@@ -443,6 +443,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         },
         checkResponses: config.checkResponses,
+        ...(tracing === null ? {} : { plugins: [tracing.httpPlugin] }),
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: wireApi(
           {

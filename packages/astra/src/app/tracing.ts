@@ -1,3 +1,4 @@
+import type { FastifyPluginCallback } from 'fastify';
 import { openNodeTracer, parseKeyValues } from '../adapters/tracing/index.js';
 import type { AstraConfig } from '../config/index.js';
 import type { GoalLifecycleHooks } from '../kernel/index.js';
@@ -10,6 +11,8 @@ import { createGoalTracing, type GoalTracing } from '../services/tracing/index.j
  * OTEL_EXPORTER_OTLP_ENDPOINT + `/v1/traces`; the traces headers win over the general ones.
  */
 export interface NodeTracing extends GoalTracing {
+  /** The gateway's HTTP server spans (a Fastify plugin on this node's tracer). */
+  readonly httpPlugin: FastifyPluginCallback;
   /** Records what is pending, exports it and stops the node's tracer provider. */
   close(): Promise<void>;
 }
@@ -47,6 +50,7 @@ export function openTracing(
   let closing: Promise<void> | undefined;
   return {
     ...tracing,
+    httpPlugin: tracer.httpPlugin(),
     close: () => {
       closing ??= (async () => {
         await tracing.settle();

@@ -20,13 +20,15 @@ import { createTestPostgresStore } from '../support/sql.js';
  * words is planned by the OpenAI protocol server, runs a `js_eval` tool task and an `llm` task, and
  * the receiver gets one trace for it — the goal's root span, its submission, a span per task with
  * its attributes, the LLM attempts under the plan and llm tasks, the tool run under the tool task —
- * each linked to its parent; and the node's log lines made inside the trace carry its ids.
+ * each linked to its parent; the HTTP requests have server spans (a caller's traceparent continued);
+ * and the node's log lines made inside the trace carry its ids.
  */
 let receiver: OtlpReceiver;
 let llm: LlmServer;
 let node: RunningNode;
 let client: AstraClient;
 let database: Awaited<ReturnType<typeof createTestPostgresStore>> | undefined;
+const adminToken = `traces-admin-${randomBytes(18).toString('hex')}`;
 const lines: string[] = [];
 const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-traces-'));
 
@@ -37,7 +39,6 @@ beforeAll(async () => {
   ]);
   database =
     testServices().postgresUrl === null ? undefined : await createTestPostgresStore({ maxConnections: 6 });
-  const adminToken = `traces-admin-${randomBytes(18).toString('hex')}`;
   const config = testNodeConfig({
     dataDir,
     adminToken,
@@ -88,6 +89,12 @@ describe('a goal traced to a local OTLP receiver', () => {
     expect(end, JSON.stringify(tasks.map((task) => [task.name, task.status, task.error]))).toBe(
       'GoalCompleted',
     );
+    const headers = { authorization: `Bearer ${adminToken}` };
+    await fetch(`${node.url}/health`, { headers });
+    const traced = await fetch(`${node.url}/agents/${agentId}`, {
+      headers: { ...headers, traceparent: '00-0af7651916cd43dd8448eb211c80319c-b7ad6b7169203331-01' },
+    });
+    expect(traced.status).toBe(200);
     // The goal's span is recorded once the goal ended; stopping the node exports what is queued.
     await node.stop();
 
@@ -174,6 +181,22 @@ describe('a goal traced to a local OTLP receiver', () => {
         expect(span.startNs >= parent.startNs, span.name).toBe(true);
     }
     expect(receiver.refused).toEqual([]);
+
+    // The HTTP request that submitted the goal has its server span, linked from the submission.
+    const post = spanNamed('POST /agents/:id/goals', () => true);
+    expect(post.kind).toBe(2); // server
+    expect(post.attributes).toMatchObject({
+      'http.route': '/agents/:id/goals',
+      'http.response.status_code': 201,
+    });
+    expect(submit.links).toEqual([{ traceId: post.traceId, spanId: post.spanId }]);
+    // A caller's traceparent is continued.
+    const caller = spanNamed('GET /agents/:id', () => true);
+    expect(caller).toMatchObject({
+      traceId: '0af7651916cd43dd8448eb211c80319c',
+      parentSpanId: 'b7ad6b7169203331',
+    });
+    expect(receiver.spans.filter((span) => span.attributes['url.path'] === '/health')).toEqual([]);
 
     // Log lines made inside the trace carry its ids.
     const logged = lines.map((line) => JSON.parse(line) as Record<string, unknown>);

@@ -1,5 +1,6 @@
 import { AsyncLocalStorage } from 'node:async_hooks';
-import { type Context, type ContextManager, context, ROOT_CONTEXT } from '@opentelemetry/api';
+import { type Context, type ContextManager, context, propagation, ROOT_CONTEXT } from '@opentelemetry/api';
+import { W3CTraceContextPropagator } from '@opentelemetry/core';
 
 /**
  * The active OpenTelemetry context carried along async calls: one AsyncLocalStorage store holding
@@ -8,7 +9,9 @@ import { type Context, type ContextManager, context, ROOT_CONTEXT } from '@opent
  *
  * The context manager is process-wide by nature (async continuity is the process's), unlike the
  * tracer providers, which are one per node: registered once by the first node that traces and
- * kept for the process's life (a context manager a host registered first is used as it is).
+ * kept for the process's life (a context manager a host registered first is used as it is). The
+ * W3C trace-context propagator is registered alike: HTTP requests carrying a `traceparent` header
+ * continue the caller's trace.
  */
 class AsyncContextManager implements ContextManager {
   readonly #storage = new AsyncLocalStorage<Context>();
@@ -48,9 +51,10 @@ class AsyncContextManager implements ContextManager {
 
 let registered = false;
 
-/** Registers the async context manager unless one is registered already; idempotent. */
+/** Registers the async context manager and the propagator unless some are already; idempotent. */
 export function ensureContextManager(): void {
   if (registered) return;
   registered = true;
   context.setGlobalContextManager(new AsyncContextManager());
+  propagation.setGlobalPropagator(new W3CTraceContextPropagator());
 }

@@ -11,8 +11,10 @@ import {
 import { OTLPTraceExporter } from '@opentelemetry/exporter-trace-otlp-http';
 import { resourceFromAttributes } from '@opentelemetry/resources';
 import { BasicTracerProvider, BatchSpanProcessor, SamplingDecision } from '@opentelemetry/sdk-trace-base';
+import type { FastifyPluginCallback } from 'fastify';
 import { ensureContextManager } from './context-manager.js';
 import { ForcedIdGenerator } from './forced-ids.js';
+import { httpSpansPlugin } from './http-spans.js';
 import { samplerOf, type TracesSamplerName } from './sampler.js';
 
 /**
@@ -44,6 +46,8 @@ export interface NodeTracer {
   newRootContext(name: string): SpanContext;
   /** A root span started with the ids given (a goal's span, recorded at its end). */
   startRootWithIds(ids: SpanContext, name: string, options: SpanOptions): Span;
+  /** A Fastify plugin for HTTP server spans on this tracer (http-spans.ts), registered before any route. */
+  httpPlugin(): FastifyPluginCallback;
   /** Exports what is queued, then stops; later spans are dropped. Idempotent. */
   shutdown(): Promise<void>;
 }
@@ -84,6 +88,7 @@ export function openNodeTracer(settings: TracerSettings): NodeTracer {
     },
     startRootWithIds: (context, name, options) =>
       ids.withIds(context, () => tracer.startSpan(name, { ...options, root: true }, ROOT_CONTEXT)),
+    httpPlugin: () => httpSpansPlugin(provider),
     shutdown: () => {
       stopping ??= provider.shutdown();
       return stopping;

@@ -1,4 +1,9 @@
-import Fastify, { type FastifyBaseLogger, type FastifyInstance, LogController } from 'fastify';
+import Fastify, {
+  type FastifyBaseLogger,
+  type FastifyInstance,
+  type FastifyPluginCallback,
+  LogController,
+} from 'fastify';
 import type { Logger } from '../../log/logger.js';
 import { type ApiOptions, registerApi } from '../api/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
@@ -27,6 +32,8 @@ export interface GatewayOptions {
   readonly api?: ApiOptions;
   /** Compare each schema-serialized answer with the handler's value (response-check.ts); default off. */
   readonly checkResponses?: boolean;
+  /** Registered before any hook or route, on the root instance (tracing's HTTP spans); default none. */
+  readonly plugins?: readonly FastifyPluginCallback[];
 }
 
 /**
@@ -50,6 +57,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   });
   // Few legitimate requests carry more than a handful of headers.
   app.server.maxHeadersCount = 100;
+  for (const plugin of options.plugins ?? []) await app.register(plugin);
   const readiness = [...options.readiness, ...(options.breakers ?? []).map(breakerCheck)];
   installErrorHandling(app, options.logger);
   acceptEmptyJsonBodies(app);
