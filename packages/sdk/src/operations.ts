@@ -2115,7 +2115,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (123 operations). */
+/** Every operation of Astra's API, one method each (124 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -3454,6 +3454,14 @@ export abstract class AstraOperations {
       path: `/agents/${encodeURIComponent(id)}/service-tokens/${encodeURIComponent(tokenId)}`,
       statuses: [200],
     });
+  }
+
+  /**
+   * This node's metrics in the Prometheus text format (docs/metrics.md lists every series).
+   * `GET /metrics`
+   */
+  scrapeMetrics(): Promise<Response> {
+    return this.send<Response>({ method: 'GET', path: `/metrics`, statuses: [200], raw: true });
   }
 
   /**

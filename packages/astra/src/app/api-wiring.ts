@@ -1,3 +1,4 @@
+import type { Registry } from 'prom-client';
 import type { TaskEngine } from '../kernel/index.js';
 import type { Cache } from '../ports/cache.js';
 import type { LlmClient } from '../ports/llm.js';
@@ -27,6 +28,7 @@ import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import { metricsRoutes } from '../services/metrics/routes-metrics.js';
 import { PromptLibrary } from '../services/prompts/index.js';
 import { experimentRoutes } from '../services/prompts/routes-experiments.js';
 import { promptRoutes } from '../services/prompts/routes-prompts.js';
@@ -66,6 +68,8 @@ export interface ApiParts {
   readonly cache?: Cache;
   /** The chat's router, settings and memory (services/chat); none: chat turns fail ASTRA_LLM_NO_PROVIDER. */
   readonly chat?: ChatParts;
+  /** The node's metrics registry, served at GET /metrics (none: the route is not registered). */
+  readonly metrics?: Registry;
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -153,6 +157,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
         ...(settings.streams === undefined ? {} : { streams: settings.streams }),
       }),
       routePlugin(auditRoutes, { store, clock }),
+      ...(parts.metrics === undefined ? [] : [routePlugin(metricsRoutes, { registry: parts.metrics })]),
     ],
   };
 }

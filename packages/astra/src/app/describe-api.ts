@@ -29,6 +29,7 @@ export async function describeApi(version: string): Promise<object> {
       version,
     }),
     tools: unused('tools'),
+    metrics: unused('metrics'),
   };
   try {
     const settings = { adminToken: 'unused: no request is served', corsOrigins: [], version };

@@ -66,6 +66,10 @@ export interface LlmRuntimeDeps {
   readonly attemptInterceptors?: (
     priceOf: (modelRef: string, usage: LlmUsage) => number,
   ) => readonly Interceptor<LlmAttempt, LlmAttemptResult>[];
+  /** The metrics' attempt interceptor (innermost), given the price of a model's usage; default none. */
+  readonly attemptMetrics?: (
+    price: (model: string, usage: LlmUsage) => number,
+  ) => Interceptor<LlmAttempt, LlmAttemptResult>;
 }
 
 export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps): Promise<LlmRuntime> {
@@ -119,6 +123,9 @@ export async function openLlmRuntime(config: AstraConfig, deps: LlmRuntimeDeps):
         clock,
         onError: (error) => onError(error, 'LLM usage not published'),
       }),
+      ...(deps.attemptMetrics === undefined
+        ? []
+        : [deps.attemptMetrics((model, usage) => prices.priceOf(model, usage).costUsd)]),
     ];
     const router = createLlmRouter({
       providers: opened.providers,

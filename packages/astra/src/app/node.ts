@@ -54,6 +54,7 @@ import type { OpenedLlmProviders } from './llm-providers.js';
 import { type LlmRuntime, openLlmRuntime } from './llm-runtime.js';
 import { openMcp } from './mcp-wiring.js';
 import { type MemoryRuntime, openMemoryRuntime } from './memory-runtime.js';
+import { openNodeMetrics } from './node-metrics.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
@@ -84,6 +85,8 @@ export interface RunningNode {
   readonly llm: LlmRuntime['router'];
   /** Semantic and working memory (memory-runtime.ts). */
   readonly memory: MemoryRuntime;
+  /** Where `/metrics` is served on a port of its own (ASTRA_METRICS_PORT); null: none. */
+  readonly metricsUrl: string | null;
   stop(): Promise<void>;
 }
 
@@ -132,7 +135,9 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       `executorShards names shard ${outside.join(', ')}, but ASTRA_TASK_SHARD_COUNT is ${config.taskShardCount}`,
     );
   const has = (role: Role): boolean => roles.includes(role);
-  const backends = await openBackends(config, deps);
+  const metrics = openNodeMetrics(config, deps.clock);
+  const opened = await openBackends(config, deps);
+  const backends = metrics?.meterBackends(opened) ?? opened;
   const log = deps.logger;
   const onError = (error: unknown, context: string): void => log.warn({ err: error }, context);
   const stops: (() => Promise<void>)[] = [];
@@ -157,6 +162,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       store: backends.store,
       browser: has('browser'),
       ...(tracing === null ? {} : { egressSink: tracing.tools.egressSink }),
+      ...(metrics === null ? {} : { metrics: metrics.tools }),
     });
     stops.push(() => tools.close());
     const llm = await openLlmRuntime(config, {
@@ -171,6 +177,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         return typeof model === 'string' && model.length > 0 ? model : null;
       },
       consume: has('executor'),
+      ...(metrics === null ? {} : { attemptMetrics: metrics.llmAttempts }),
       consumer: `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`,
       ...(tracing === null ? {} : { attemptInterceptors: (priceOf) => [tracing.llmAttempts(priceOf)] }),
     });
@@ -296,6 +303,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       }),
       // Tasks' `evaluate` specs leave the plan here, checked, and are stored with the goal (docs/evaluation.md).
       interceptors: [
+        ...(metrics === null ? [] : [metrics.engineInterceptor]),
         ...(tracing?.engine ?? []),
         ...(deps.interceptors?.engine ?? []),
         evaluationPlanInterceptor(backends.store),
@@ -309,6 +317,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       goalLifecycle: allGoalHooks(
         { ...goalLogs(log), deadLettered: (report) => replanner.deadLettered(report) },
         ...(tracing === null ? [] : [tracing.goalHooks]),
+        ...(metrics === null ? [] : [metrics.goalHooks]),
       ),
     });
     kernel = kernelNow;
@@ -333,8 +342,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         deadlineMs: config.workerDeadlineMs,
         onError,
-        onWorkersLost: (ids, counts) =>
-          log.warn({ workers: ids, ...counts }, 'workers lost; their tasks were released and republished'),
+        onWorkersLost: (ids, counts) => {
+          metrics?.workers.lost(ids.length, counts.released);
+          log.warn({ workers: ids, ...counts }, 'workers lost; their tasks were released and republished');
+        },
       });
       const running = manager;
       stops.push(() => running.stop());
@@ -381,6 +392,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         drainTimeoutMs: config.shutdownTimeoutMs,
         // Innermost: a task's result is evaluated before the executor completes it (docs/evaluation.md).
         interceptors: [
+          ...(metrics === null ? [] : [metrics.taskInterceptor]),
           ...(tracing === null ? [] : [tracing.task]),
           ...(deps.interceptors?.task ?? []),
           evaluationInterceptor({
@@ -393,6 +405,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             onError,
           }),
         ],
+        ...(metrics === null ? {} : { onHeartbeat: metrics.workers.heartbeat }),
         onError,
       });
       const running = executor;
@@ -400,6 +413,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
     }
     let gateway: FastifyInstance | undefined;
     let url: string | null = null;
+    let agentActors: AgentActors | undefined;
     if (has('gateway')) {
       if (deps.adminToken === undefined) throw new Error('the gateway role needs an admin token');
       const loopDelay = new LoopDelay();
@@ -415,6 +429,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         mailboxCapacity: config.mailboxCapacity,
       });
       for (const agentId of await activeAgentIds(backends.store)) actors.ensure(agentId);
+      agentActors = actors;
       const identity = new Identity({
         store: requestStore,
         clock: deps.clock,
@@ -479,6 +494,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
                 contextTokens: config.llmContextTokens,
               },
             },
+            ...(metrics?.servesApi === true ? { metrics: metrics.registry } : {}),
           },
           {
             adminToken: deps.adminToken,
@@ -510,6 +526,19 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       });
       await backends.dataDirLock?.announce({ port: Number(new URL(url).port) });
     }
+    let metricsUrl: string | null = null;
+    if (metrics !== null) {
+      metrics.observe({
+        roles: { scheduler: has('scheduler'), workerManager: has('worker-manager'), gateway: has('gateway') },
+        clock: deps.clock,
+        backends,
+        shardCount: config.taskShardCount,
+        router: llm.router,
+        ...(agentActors === undefined ? {} : { actors: agentActors }),
+      });
+      stops.push(() => metrics.close());
+      metricsUrl = await metrics.listen();
+    }
     return {
       url,
       mode: backends.mode,
@@ -519,6 +548,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       workerId: executor?.workerId ?? null,
       llm: llm.router,
       memory,
+      metricsUrl,
       stop: stopAll,
     };
   } catch (error) {

@@ -7,6 +7,7 @@ import type { EgressSink } from '../ports/egress.js';
 import type { SandboxDriver } from '../ports/sandbox.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import { readAgent } from '../services/agents/index.js';
+import type { ToolMetrics } from '../services/metrics/index.js';
 import {
   BUILTIN_RUNNERS,
   type CallerOf,
@@ -50,6 +51,8 @@ export interface ToolRuntimeDeps {
   readonly browser?: boolean;
   /** Another sink every egress record also goes to (tracing's); default none. */
   readonly egressSink?: EgressSink;
+  /** Sandbox runs and egress requests counted (services/metrics); default none. */
+  readonly metrics?: ToolMetrics;
 }
 
 export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps): Promise<NodeToolRuntime> {
@@ -89,12 +92,13 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     // A browser reaches the proxy over TCP only: the role opens the listener (any free port) when none is set.
     const egress = await openEgressProxy(
       deps.browser === true ? { ...config, egressTcpPort: config.egressTcpPort ?? 0 } : config,
-      { ...deps, sink: sinks },
+      { ...deps, sink: deps.metrics?.egressSink(sinks) ?? sinks },
     );
     closers.push(() => egress.close());
-    const quickjs = createQuickJsDriver();
+    const meter = (driver: SandboxDriver): SandboxDriver => deps.metrics?.sandbox(driver) ?? driver;
+    const quickjs = meter(createQuickJsDriver());
     closers.push(() => quickjs.close());
-    const wasi = createWasiDriver();
+    const wasi = meter(createWasiDriver());
     closers.push(() => wasi.close());
     const callerOf: CallerOf = async (agentId) => readAgent(deps.store, agentId);
     const codeRunners = codeToolRunners({ quickjs, wasi }, callerOf);
@@ -105,7 +109,7 @@ export async function openToolRuntime(config: AstraConfig, deps: ToolRuntimeDeps
     ]);
     // bubblewrap checks itself on the first run (one tiny sandbox), not at start-up: where it is
     // missing, a call answers ASTRA_TOOL_UNAVAILABLE with the reason (sandbox-run.ts).
-    const bubblewrap = createBubblewrapDriver();
+    const bubblewrap = meter(createBubblewrapDriver());
     closers.push(() => bubblewrap.close());
     runners.set('shell_exec', shellExecRunner(bubblewrap, callerOf));
     const browser = deps.browser === true ? openBrowserRuntime(config, { ...deps, callerOf }) : null;

@@ -51,8 +51,18 @@ export interface TransactionOptions {
 
 export type SqlStoreKind = 'postgres' | 'pglite';
 
+/** A connection pool's state now: connections open, idle among them, callers waiting, the limit. */
+export interface SqlPoolStats {
+  readonly total: number;
+  readonly idle: number;
+  readonly waiting: number;
+  readonly max: number;
+}
+
 export interface SqlStore extends SqlExecutor {
   readonly kind: SqlStoreKind;
+  /** The pool's state, for metrics; a store without a pool of its own leaves it out. */
+  poolStats?(): SqlPoolStats;
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
   /** Resolves when a trivial statement round-trips; throws ASTRA_STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;

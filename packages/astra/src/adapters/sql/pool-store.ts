@@ -5,6 +5,7 @@ import { AstraError } from '../../errors/index.js';
 import type {
   SqlExecutor,
   SqlParams,
+  SqlPoolStats,
   SqlResult,
   SqlRow,
   SqlStore,
@@ -97,6 +98,16 @@ export class PoolStore implements SqlStore {
     // Without a listener, an idle connection dying (server restart, pg_terminate_backend) would
     // crash the process with an unhandled 'error' event.
     this.#pool.on('error', (error) => onIdleError(error));
+  }
+
+  poolStats(): SqlPoolStats {
+    const pool = this.#pool;
+    return {
+      total: pool.totalCount,
+      idle: pool.idleCount,
+      waiting: pool.waitingCount,
+      max: pool.options.max ?? 10,
+    };
   }
 
   query<R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> {

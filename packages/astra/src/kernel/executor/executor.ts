@@ -71,6 +71,8 @@ export interface ExecutorOptions {
   /** Largest result JSON, in bytes (result-limit.ts). */
   readonly maxResultBytes?: number;
   readonly onError?: (error: unknown, context: string) => void;
+  /** After each heartbeat written (alive false: the worker had been declared dead); must not throw. */
+  readonly onHeartbeat?: (alive: boolean) => void;
 }
 
 export interface Executor {
@@ -213,6 +215,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       leaseMs,
       () => [...running.keys()],
     );
+    options.onHeartbeat?.(alive);
     if (!alive) {
       // Declared dead: the tasks running here were released to other workers.
       for (const entry of running.values())

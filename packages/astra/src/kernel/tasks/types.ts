@@ -202,6 +202,11 @@ export interface ClaimedTask {
   readonly timeoutMs: number | null;
   readonly priority: number;
   readonly checkpoint: JsonValue | null;
+  /**
+   * When the task was queued for this run (epoch ms; a republished task: its republication), set
+   * by the claim: ready → running is the scheduling latency. Absent on tasks not claimed here.
+   */
+  readonly queuedAtMs?: number;
 }
 
 export const TASK_STREAM_PREFIX = 'astra:tasks:shard:';

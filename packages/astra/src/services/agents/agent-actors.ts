@@ -1,5 +1,6 @@
 import { AstraError } from '../../errors/index.js';
 import {
+  type ActorStats,
   type ActorSystem,
   createActorSystem,
   type SubmitGoalInput,
@@ -27,6 +28,8 @@ export interface AgentActors {
   retire(agentId: string): Promise<void>;
   submitGoal(input: SubmitGoalInput): Promise<SubmittedGoal>;
   count(): number;
+  /** The actor system's counters and gauges (metrics read them on scrape). */
+  stats(): ActorStats;
   stop(): Promise<void>;
 }
 
@@ -71,6 +74,7 @@ export function createAgentActors(options: {
         actor.send({ input, resolve, reject });
       }),
     count: () => system.count(),
+    stats: () => system.stats(),
     stop: () => system.stopAll(),
   };
 }

@@ -1,4 +1,4 @@
-import { jsonObject, nullable } from '../../../ports/sql-rows.js';
+import { jsonObject, nullable, timestampMs } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import { taskRow } from '../rows.js';
 import type { ClaimedTask } from '../types.js';
@@ -12,7 +12,8 @@ import type { ClaimedTask } from '../types.js';
  *   lease owner and worker_id, lease_expires_at, started_at; a TaskStarted event each.
  * Returns: the claimed tasks, each with its plan id (`name`) and the results of its direct
  *   dependencies keyed by their plan ids (`dependencies`; one probe of task_dependencies' primary
- *   key per claimed task, so a task without dependencies costs an empty index scan). Payloads are
+ *   key per claimed task, so a task without dependencies costs an empty index scan), and when it
+ *   was queued (`queued_at`, its updated_at before the claim: the scheduling latency's start). Payloads are
  *   returned as stored: their `$from` references are resolved by the engine (resolve-claimed.ts).
  *   An id not returned was not claimable (already claimed from a
  *   duplicate message, cancelled, finished, or of a type this worker does not run — a remote
@@ -22,7 +23,7 @@ import type { ClaimedTask } from '../types.js';
  */
 const SQL = `
 WITH claimable AS (
-  SELECT id FROM tasks
+  SELECT id, updated_at AS queued_at FROM tasks
   WHERE id = ANY($1::uuid[]) AND status = 'queued' AND ($6::text[] IS NULL OR type = ANY($6::text[]))
   FOR UPDATE SKIP LOCKED
 ),
@@ -32,7 +33,7 @@ claimed AS (
       lease_expires_at = $4, started_at = $5, updated_at = $5
   FROM claimable c WHERE t.id = c.id
   RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.name, t.type, t.payload, t.attempt, t.retries, t.max_retries,
-            t.timeout_ms, t.priority, t.checkpoint
+            t.timeout_ms, t.priority, t.checkpoint, c.queued_at
 ),
 started AS (
   INSERT INTO events (event_type, actor_id, goal_id, graph_id, task_id, payload, created_at)
@@ -63,7 +64,7 @@ const claimedTask = taskRow
     'priority',
     'checkpoint',
   )
-  .extend({ dependencies: nullable(jsonObject) });
+  .extend({ dependencies: nullable(jsonObject), queuedAt: timestampMs });
 
 export interface ClaimInput {
   readonly taskIds: readonly string[];
@@ -84,7 +85,7 @@ export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<Cl
     input.types ?? null,
   ]);
   return rows.map((row) => {
-    const task = claimedTask.decode(row);
-    return { ...task, dependencies: task.dependencies ?? {} };
+    const { queuedAt, ...task } = claimedTask.decode(row);
+    return { ...task, dependencies: task.dependencies ?? {}, queuedAtMs: queuedAt };
   });
 }
