@@ -137,7 +137,7 @@ export function createReplanner(options: ReplannerOptions): Replanner {
   const transient = new Map<string, number>();
   const closing = new AbortController();
   const report = (outcome: ReplanOutcome): ReplanOutcome => {
-    if (outcome.kind === 'replanned' || outcome.kind === 'abandoned') transient.delete(outcome.taskId);
+    if (outcome.kind !== 'deferred') transient.delete(outcome.taskId);
     try {
       options.onOutcome?.(outcome);
     } catch (error) {
