@@ -18,6 +18,7 @@ import type {
   TransactionOptions,
 } from '../ports/sql-store.js';
 import { ReadModel } from '../services/reads/read-model.js';
+import type { GoalTracing } from '../services/tracing/index.js';
 import { systemClock } from '../time/clock.js';
 import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summarize } from './peers/common.js';
 
@@ -83,6 +84,8 @@ export interface AstraBenchTarget {
    * forgets its goals' cached views there, as in a node. Absent: no read cache is kept coherent.
    */
   readonly readCache?: Cache;
+  /** A node's tracing around the kernel (bench-tracing.ts, `--tracing on`); absent: none. */
+  readonly tracing?: GoalTracing;
 }
 
 const PLAN_LIMIT = 10_000;
@@ -112,6 +115,9 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     handlers,
     retry: { baseMs: 100, maxMs: 1000 },
     ...(target.readCache === undefined ? {} : { onChanged: reads(target.readCache, target.store) }),
+    ...(target.tracing === undefined
+      ? {}
+      : { interceptors: target.tracing.engine, goalLifecycle: target.tracing.goalHooks }),
   });
   const { rows } = await store.query<{ id: string }>(
     `INSERT INTO agents (name) VALUES ('bench') RETURNING id`,
@@ -132,6 +138,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     workerId: randomUUID(),
     concurrency: target.concurrency,
     batchSize: 256,
+    ...(target.tracing === undefined ? {} : { interceptors: [target.tracing.task] }),
   });
   const done = await goalEndWatcher(target.bus);
   const figures: PeerFigures = {};

@@ -5,7 +5,8 @@
 // --only all|astra|embedded|pg_redis|peers|reads (default all; `reads` is the hot-read scenario:
 // GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
 // route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000), --read-cache on|off
-// (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure).
+// (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
+// --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -23,6 +24,7 @@ import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
 import { systemClock } from '../time/clock.js';
 import { runAstraShapes } from './astra-shapes.js';
+import { openBenchTracing } from './bench-tracing.js';
 import { runHotReads } from './hot-reads.js';
 import { loopbackUrl } from './peers/common.js';
 import { type PeerFigures, runBullmq, runGraphile, type Scale, sizesFor } from './peers/index.js';
@@ -35,6 +37,8 @@ interface Args {
   readsRate: number;
   /** Keep a read cache coherent in the kernel shapes (on, as a node does; off for the before figure). */
   readCache: boolean;
+  /** A node's tracing around the kernel shapes, exporting to a loopback receiver (bench-tracing.ts). */
+  tracing: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -45,6 +49,7 @@ function parseArgs(argv: readonly string[]): Args {
     only: 'all',
     readsRate: 10_000,
     readCache: true,
+    tracing: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -57,6 +62,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
       args.readsRate = Number(value);
     else if (flag === '--read-cache' && (value === 'on' || value === 'off')) args.readCache = value === 'on';
+    else if (flag === '--tracing' && (value === 'on' || value === 'off')) args.tracing = value === 'on';
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -73,6 +79,7 @@ async function embedded(args: Args): Promise<PeerFigures> {
   // PGlite runs every statement on this one thread: smaller shapes keep the run short.
   const sizes = { ...full, independentJobs: Math.min(full.independentJobs, 5000), latencyHighRate: null };
   const readCache = args.readCache ? createLruCache({ maxEntries: 50_000 }) : undefined;
+  const tracing = args.tracing ? await openBenchTracing(store) : undefined;
   try {
     return await runAstraShapes(
       {
@@ -82,10 +89,13 @@ async function embedded(args: Args): Promise<PeerFigures> {
         sizes,
         concurrency: 64,
         ...(readCache === undefined ? {} : { readCache }),
+        ...(tracing === undefined ? {} : { tracing: tracing.tracing }),
       },
       log,
     );
   } finally {
+    await tracing?.close();
+    if (tracing !== undefined) log(`tracing: ${tracing.exported()} spans exported`);
     await readCache?.close();
     await bus.close();
     await store.close();
@@ -112,6 +122,7 @@ async function pgRedis(args: Args): Promise<PeerFigures> {
         localTtlCapMs: 60_000,
       })
     : undefined;
+  const tracing = args.tracing ? await openBenchTracing(store) : undefined;
   try {
     await migrate(store, { dir: migrations });
     return await runAstraShapes(
@@ -122,10 +133,13 @@ async function pgRedis(args: Args): Promise<PeerFigures> {
         sizes: sizesFor(args.scale),
         concurrency: 128,
         ...(readCache === undefined ? {} : { readCache }),
+        ...(tracing === undefined ? {} : { tracing: tracing.tracing }),
       },
       log,
     );
   } finally {
+    await tracing?.close();
+    if (tracing !== undefined) log(`tracing: ${tracing.exported()} spans exported`);
     await readCache?.close();
     await bus.close();
     await store.close();
