@@ -1793,6 +1793,8 @@ export interface PutTeamMemberBody {
 
 export type ReadyResponse = Readiness;
 
+export type RedirectToDashboardResponse = void;
+
 export type RefreshMcpServerResponse = McpServerSynced;
 
 export type RefreshSessionResponse = Session;
@@ -2115,7 +2117,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (124 operations). */
+/** Every operation of Astra's API, one method each (127 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2621,6 +2623,34 @@ export abstract class AstraOperations {
       path: `/cost/daily`,
       query: { days: options.days, org_id: options.org_id },
       statuses: [200],
+    });
+  }
+
+  /**
+   * The web dashboard (no credentials: the page holds no data; it signs in with `POST /login` and calls this API).
+   * `GET /superadmin/dashboard/`
+   */
+  getDashboard(): Promise<Response> {
+    return this.send<Response>({
+      method: 'GET',
+      path: `/superadmin/dashboard/`,
+      auth: false,
+      statuses: [200, 304],
+      raw: true,
+    });
+  }
+
+  /**
+   * One of the dashboard's built files, named by its content hash (cached for a year).
+   * `GET /superadmin/dashboard/assets/{file}`
+   */
+  getDashboardAsset(file: string): Promise<Response> {
+    return this.send<Response>({
+      method: 'GET',
+      path: `/superadmin/dashboard/assets/${encodeURIComponent(file)}`,
+      auth: false,
+      statuses: [200, 304],
+      raw: true,
     });
   }
 
@@ -3289,6 +3319,19 @@ export abstract class AstraOperations {
    */
   ready(): Promise<ReadyResponse> {
     return this.send<ReadyResponse>({ method: 'GET', path: `/ready`, auth: false, statuses: [200, 503] });
+  }
+
+  /**
+   * Redirects to the dashboard page (`/superadmin/dashboard/`).
+   * `GET /superadmin/dashboard`
+   */
+  redirectToDashboard(): Promise<RedirectToDashboardResponse> {
+    return this.send<RedirectToDashboardResponse>({
+      method: 'GET',
+      path: `/superadmin/dashboard`,
+      auth: false,
+      statuses: [308],
+    });
   }
 
   /**

@@ -1,3 +1,4 @@
+import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { TaskEngine } from '../kernel/index.js';
 import type { Cache } from '../ports/cache.js';
@@ -16,6 +17,7 @@ import { type ApiOptions, type RoutePlugin, routePlugin } from '../services/api/
 import type { ApprovalSettings } from '../services/approvals/index.js';
 import { approvalRoutes } from '../services/approvals/routes-approvals.js';
 import { costRoutes } from '../services/cost/routes-cost.js';
+import { dashboardRoutes } from '../services/dashboard/routes-dashboard.js';
 import { auditRoutes } from '../services/events/routes-audit.js';
 import { eventRoutes } from '../services/events/routes-events.js';
 import { goalRoutes } from '../services/goals/routes-goals.js';
@@ -42,6 +44,9 @@ import { workerRoutes } from '../services/workers/routes-workers.js';
 import type { Clock } from '../time/clock.js';
 import { type ChatParts, chatRoutePlugins } from './chat-wiring.js';
 import { type ApiToolParts, toolRuntimeRoutes } from './tool-routes.js';
+
+/** The built dashboard (tools/build-dashboard.mjs), from src/app and from dist/app alike. */
+const DASHBOARD_DIR = fileURLToPath(new URL('../../dist/dashboard/', import.meta.url));
 
 /** The parts of a node the public API stands on (startNode builds them). */
 export interface ApiParts {
@@ -158,6 +163,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       }),
       routePlugin(auditRoutes, { store, clock }),
       ...(parts.metrics === undefined ? [] : [routePlugin(metricsRoutes, { registry: parts.metrics })]),
+      routePlugin(dashboardRoutes, { dir: DASHBOARD_DIR }),
     ],
   };
 }

@@ -37,7 +37,8 @@ export function installAuthentication(
   const expected = digest(options.adminToken);
   app.decorateRequest('astraPrincipal', undefined);
   app.addHook('onRequest', async (request) => {
-    if (options.publicPaths.has(request.url.split('?')[0] ?? '')) return;
+    // By the matched route's path, so a public route with a path parameter (a dashboard asset) is public.
+    if (options.publicPaths.has(request.routeOptions.url ?? '')) return;
     const header = request.headers.authorization;
     const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
     const credential = match?.[1] ?? takeQueryToken(request, options.queryTokenPaths);

@@ -119,7 +119,9 @@ export class ApiDocs {
           schema:
             match[1] === 'rev' || match[1] === 'version'
               ? { type: 'integer', minimum: 1 }
-              : { type: 'string', format: 'uuid' },
+              : match[1] === 'file'
+                ? { type: 'string' }
+                : { type: 'string', format: 'uuid' },
         })),
         ...queryParameters(route.query),
         ...Object.entries(route.headers ?? {}).map(([name, description]) => ({
