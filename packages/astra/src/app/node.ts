@@ -33,6 +33,7 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { withLlmTasks } from '../services/llm-tasks/index.js';
+import { createEpisodeRecorder, type EpisodeRecorder, withMemoryTasks } from '../services/memory/index.js';
 import { createReplanner, startReplanSweeps, withPlanTasks } from '../services/planner/index.js';
 import { assembleContext, PromptLibrary } from '../services/prompts/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
@@ -87,6 +88,8 @@ export interface RunningNode {
   readonly memory: MemoryRuntime;
   /** Where `/metrics` is served on a port of its own (ASTRA_METRICS_PORT); null: none. */
   readonly metricsUrl: string | null;
+  /** Episodic memory's recorder: a chat session's end is handed to `chatEnded` (docs/memory.md). */
+  readonly episodes: EpisodeRecorder;
   stop(): Promise<void>;
 }
 
@@ -275,6 +278,21 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       onOutcome: (outcome) => replanLog(log, outcome),
       onError,
     });
+    // Episodic memory and reflect (docs/memory.md): ended goals are batched into background
+    // `memory_episode` tasks; `reflect` writes facts to semantic memory.
+    const episodes = createEpisodeRecorder({
+      store: backends.store,
+      submit: (input) => kernelNow.engine.submitGoal(input),
+      clock: deps.clock,
+      onError,
+    });
+    withMemoryTasks(handlers, {
+      store: backends.store,
+      clock: deps.clock,
+      llm: llm.router,
+      orgOf: async (agentId) => (await readAgent(backends.store, agentId))?.orgId ?? null,
+      memory: memory.semantic,
+    });
     const kernelNow = createTaskKernel({
       store: backends.store,
       bus: backends.bus,
@@ -316,6 +334,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       },
       goalLifecycle: allGoalHooks(
         { ...goalLogs(log), deadLettered: (report) => replanner.deadLettered(report) },
+        config.memoryEpisodes ? { ended: (report) => episodes.goalEnded(report) } : {},
         ...(tracing === null ? [] : [tracing.goalHooks]),
         ...(metrics === null ? [] : [metrics.goalHooks]),
       ),
@@ -334,6 +353,8 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
     stops.push(() => llm.close());
     // First of these to stop: a re-plan under way is cut short (its dead letter keeps waiting).
     stops.push(() => replanner.close());
+    // Before the kernel closes: ended goals still waiting are submitted (their episodes run later).
+    stops.push(() => episodes.close());
     let manager: WorkerManager | undefined;
     if (has('worker-manager')) {
       manager = startWorkerManager({
@@ -549,6 +570,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       llm: llm.router,
       memory,
       metricsUrl,
+      episodes,
       stop: stopAll,
     };
   } catch (error) {

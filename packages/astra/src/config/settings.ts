@@ -29,6 +29,7 @@ import { COST_SETTINGS } from './cost-settings.js';
 import { LLM_PROVIDER_SETTINGS } from './llm-providers.js';
 import { LLM_SETTINGS } from './llm-settings.js';
 import { MEMORY_SETTINGS } from './memory-settings.js';
+import { MEMORY_TASK_SETTINGS } from './memory-task-settings.js';
 import { METRICS_SETTINGS } from './metrics-settings.js';
 import type { Secret } from './secret.js';
 import { TRACING_SETTINGS } from './tracing-settings.js';
@@ -666,6 +667,7 @@ export const SETTINGS = {
   ...LLM_PROVIDER_SETTINGS,
   ...COST_SETTINGS,
   ...MEMORY_SETTINGS,
+  ...MEMORY_TASK_SETTINGS,
   ...TRACING_SETTINGS,
   ...CHAT_SETTINGS,
   ...METRICS_SETTINGS,

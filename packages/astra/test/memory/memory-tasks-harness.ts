@@ -9,6 +9,7 @@ import {
   accountedEmbedder,
   createEpisodeRecorder,
   type EpisodeRecorder,
+  llmDedupJudge,
   SemanticMemory,
   withMemoryTasks,
 } from '../../src/services/memory/index.js';
@@ -20,7 +21,8 @@ import { runPlan } from '../support/tool-task-kit.js';
 /**
  * A kernel (PGlite, in-process bus) with the memory task types over the real router, the real
  * OpenAI adapter and the OpenAI protocol server on loopback (no router retries: a fault fails the
- * attempt and the kernel retries the task), semantic memory on the offline embedder, and the
+ * attempt and the kernel retries the task), semantic memory on the offline embedder with the
+ * dedup judge through the router, and the
  * episode recorder on the kernel's goal-ended hook. The recorder's timer runs on a manual clock
  * that never moves: tests flush it themselves.
  */
@@ -74,6 +76,7 @@ export async function openMemoryTasksHarness(
     store: kernel.store,
     clock: systemClock,
     embedder: accountedEmbedder(createLexicalEmbedder(), { interceptors: [], clock: systemClock }),
+    judge: llmDedupJudge(llm),
   });
   const orgOf = async (agentId: string) => (await readAgent(kernel.store, agentId))?.orgId ?? null;
   withMemoryTasks(handlers, { store: kernel.store, clock: systemClock, llm, orgOf, memory });

@@ -11,7 +11,8 @@ export {
 } from './episode-recorder.js';
 export { type Episode, episodeRow, listEpisodes } from './episode-store.js';
 export { checkEpisodePayload, type EpisodeTaskOptions, episodeHandler } from './episode-task.js';
-export { type MemoryTaskOptions, withMemoryTasks } from './register.js';
+export { checkReflectPayload, type ReflectTaskOptions, reflectHandler } from './reflect-task.js';
+export { MEMORY_TASK_TYPES, type MemoryTaskOptions, withMemoryTasks } from './register.js';
 export {
   janitorStateRow,
   type RetentionSettings,

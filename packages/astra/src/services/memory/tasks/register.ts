@@ -1,6 +1,7 @@
 import type { HandlerRegistry } from '../../../kernel/index.js';
 import type { SemanticMemory } from '../semantic-memory.js';
 import { checkEpisodePayload, type EpisodeTaskOptions, episodeHandler } from './episode-task.js';
+import { checkReflectPayload, reflectHandler } from './reflect-task.js';
 
 /** What the memory task types are built with (each names what it uses). */
 export interface MemoryTaskOptions extends EpisodeTaskOptions {
@@ -8,9 +9,14 @@ export interface MemoryTaskOptions extends EpisodeTaskOptions {
   readonly memory: SemanticMemory;
 }
 
-/** The registry with the memory task types added: `memory_episode`. */
+/** The memory task types: the episode writer and `reflect`. */
+export const MEMORY_TASK_TYPES = ['memory_episode', 'reflect'] as const;
+
+/** The registry with the memory task types added (each unless the caller registered its own). */
 export function withMemoryTasks(handlers: HandlerRegistry, options: MemoryTaskOptions): HandlerRegistry {
   if (handlers.get('memory_episode') === undefined)
     handlers.register('memory_episode', episodeHandler(options), { checkPayload: checkEpisodePayload });
+  if (handlers.get('reflect') === undefined)
+    handlers.register('reflect', reflectHandler(options), { checkPayload: checkReflectPayload });
   return handlers;
 }
