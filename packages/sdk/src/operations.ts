@@ -314,6 +314,23 @@ export interface DailyCostRow {
   readonly CostDollars: number;
 }
 
+export interface Dataset {
+  readonly id: string;
+  readonly org_id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly created_by: string;
+  readonly created_at: string;
+}
+
+export interface DatasetItem {
+  readonly id: string;
+  readonly position: number;
+  readonly input: unknown;
+  readonly expected: unknown;
+  readonly created_at: string;
+}
+
 export interface EgressRecord {
   readonly id: number;
   readonly task_id: string | null;
@@ -448,6 +465,22 @@ export interface Error {
     readonly retryable: boolean;
     readonly details: Record<string, unknown>;
   };
+}
+
+/** One attempt's evaluation. */
+export interface Evaluation {
+  readonly id: string;
+  readonly task_id: string;
+  readonly goal_id: string;
+  readonly agent_id: string;
+  readonly task_name: string;
+  readonly attempt: number;
+  readonly passed: boolean;
+  readonly score: number;
+  readonly on_fail: 'retry' | 'replan' | 'record';
+  readonly action: 'passed' | 'retried' | 'dead_lettered' | 'recorded';
+  readonly results: readonly ValidatorResult[];
+  readonly created_at: string;
 }
 
 export interface ExecuteResult {
@@ -1019,6 +1052,17 @@ export interface User {
   readonly last_login_at: string | null;
 }
 
+export interface ValidatorResult {
+  readonly name: string;
+  readonly kind: 'json_schema' | 'regex' | 'contains' | 'command' | 'llm_judge' | 'pairwise';
+  readonly pass: boolean;
+  readonly score: number;
+  readonly reason: string;
+  readonly details: {
+    readonly [key: string]: unknown;
+  };
+}
+
 export interface Worker {
   readonly id: string;
   readonly hostname: string;
@@ -1044,6 +1088,19 @@ export interface ActivatePolicyVersionResponse {
 export interface ActivateRevisionResponse {
   readonly agent_id: string;
   readonly active_config_revision: number;
+}
+
+export interface AddDatasetItemsResponse {
+  readonly items: readonly DatasetItem[];
+}
+
+export interface AddDatasetItemsBody {
+  readonly items: ReadonlyArray<{
+    /** What the target is given (any JSON; a prompt target takes an object of variables). */
+    readonly input: unknown;
+    /** What validators may compare with, as `"$expected"`. */
+    readonly expected?: unknown;
+  }>;
 }
 
 export type ApproveResponse = Approval;
@@ -1124,6 +1181,31 @@ export interface ClaimTasksBody {
 
 export type CloseChatSessionResponse = ChatSession;
 
+export interface CompareEvalExperimentsResponse {
+  readonly a: string;
+  readonly b: string;
+  readonly dataset_id: string;
+  readonly counts: {
+    readonly improved: number;
+    readonly regressed: number;
+    readonly unchanged: number;
+    readonly missing: number;
+  };
+  readonly items: ReadonlyArray<{
+    readonly item_id: string;
+    readonly position: number;
+    readonly change: 'improved' | 'regressed' | 'unchanged' | 'missing';
+    readonly a: {
+      readonly passed: boolean;
+      readonly score: number;
+    } | null;
+    readonly b: {
+      readonly passed: boolean;
+      readonly score: number;
+    } | null;
+  }>;
+}
+
 export interface CompleteClaimedTaskResponse {
   readonly task_id: string;
   readonly status: 'completed' | 'failed';
@@ -1177,6 +1259,15 @@ export interface CreateApiKeyBody {
   readonly name: string;
   readonly scopes?: ReadonlyArray<'read' | 'use' | 'edit' | 'admin'>;
   readonly expires_in_days?: number;
+}
+
+export type CreateDatasetResponse = Dataset;
+
+export interface CreateDatasetBody {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+  readonly name: string;
+  readonly description?: string;
 }
 
 export type CreateDocumentResponse = AgentDocument;
@@ -1422,6 +1513,52 @@ export interface GetDailyCostOptions {
   readonly org_id?: string;
 }
 
+export interface GetDatasetResponse {
+  readonly id: string;
+  readonly org_id: string;
+  readonly name: string;
+  readonly description: string;
+  readonly created_by: string;
+  readonly created_at: string;
+  readonly items: readonly DatasetItem[];
+}
+
+export interface GetEvalExperimentResponse {
+  readonly id: string;
+  readonly org_id: string;
+  readonly dataset_id: string;
+  readonly agent_id: string;
+  readonly goal_id: string | null;
+  readonly name: string;
+  readonly target: unknown;
+  readonly validators: unknown;
+  readonly prompt_experiment_id: string | null;
+  readonly created_by: string;
+  readonly created_at: string;
+  /** The goal's status: `active` while items run. */
+  readonly status: string;
+  readonly summary: {
+    readonly items: number;
+    readonly evaluated: number;
+    readonly passed: number;
+    readonly pass_rate: number | null;
+    readonly mean_score: number | null;
+    readonly cost_dollars: number;
+  };
+  readonly items: ReadonlyArray<{
+    readonly item_id: string;
+    readonly position: number;
+    readonly input: unknown;
+    readonly expected: unknown;
+    readonly task_id: string | null;
+    readonly status: string;
+    readonly output: unknown;
+    readonly error: string | null;
+    readonly cost_dollars: number | null;
+    readonly evaluation: Evaluation | null;
+  }>;
+}
+
 export type GetGoalResponse = Goal;
 
 export type GetGoalCostResponse = GoalCost;
@@ -1601,6 +1738,15 @@ export interface ListCollaboratorsResponse {
   readonly collaborators: readonly Member[];
 }
 
+export interface ListDatasetsResponse {
+  readonly datasets: readonly Dataset[];
+}
+
+export interface ListDatasetsOptions {
+  /** The organization; default: the caller's only one. */
+  readonly org_id?: string;
+}
+
 export interface ListDocumentsResponse {
   readonly documents: readonly AgentDocument[];
 }
@@ -1608,6 +1754,10 @@ export interface ListDocumentsResponse {
 export interface ListDocumentsOptions {
   readonly doc_type?: 'rule' | 'skill' | 'context_doc' | 'reference';
   readonly goal_id?: string;
+}
+
+export interface ListGoalEvaluationsResponse {
+  readonly evaluations: readonly Evaluation[];
 }
 
 export interface ListGoalsResponse {
@@ -1709,6 +1859,10 @@ export interface ListTaskEgressResponse {
 export interface ListTaskEgressOptions {
   readonly since?: number;
   readonly limit?: number;
+}
+
+export interface ListTaskEvaluationsResponse {
+  readonly evaluations: readonly Evaluation[];
 }
 
 export interface ListTeamMembersResponse {
@@ -1963,6 +2117,63 @@ export interface SendChatMessageOptions {
   readonly accept?: string;
 }
 
+export interface StartEvalExperimentResponse {
+  readonly id: string;
+  readonly org_id: string;
+  readonly dataset_id: string;
+  readonly agent_id: string;
+  readonly goal_id: string | null;
+  readonly name: string;
+  readonly target: unknown;
+  readonly validators: unknown;
+  readonly prompt_experiment_id: string | null;
+  readonly created_by: string;
+  readonly created_at: string;
+  /** The goal's status: `active` while items run. */
+  readonly status: string;
+  readonly summary: {
+    readonly items: number;
+    readonly evaluated: number;
+    readonly passed: number;
+    readonly pass_rate: number | null;
+    readonly mean_score: number | null;
+    readonly cost_dollars: number;
+  };
+  readonly items: ReadonlyArray<{
+    readonly item_id: string;
+    readonly position: number;
+    readonly input: unknown;
+    readonly expected: unknown;
+    readonly task_id: string | null;
+    readonly status: string;
+    readonly output: unknown;
+    readonly error: string | null;
+    readonly cost_dollars: number | null;
+    readonly evaluation: Evaluation | null;
+  }>;
+}
+
+export interface StartEvalExperimentBody {
+  readonly dataset_id: string;
+  /** The agent whose goal runs the items (its organization is the dataset’s). */
+  readonly agent_id: string;
+  readonly name: string;
+  readonly target:
+    | {
+        readonly kind: 'prompt';
+        readonly name: string;
+        readonly version: number;
+      }
+    | {
+        readonly kind: 'agent';
+        readonly model?: string;
+      };
+  /** Validators as in a task’s `evaluate` (docs/evaluation.md); `"$expected"` is the item’s expected. */
+  readonly validators: readonly unknown[];
+  /** A prompt A/B experiment whose variant the target is: each item’s evaluation is recorded as its outcome. */
+  readonly prompt_experiment_id?: string;
+}
+
 export type StartPromptExperimentResponse = PromptExperiment;
 
 export interface StartPromptExperimentBody {
@@ -2117,7 +2328,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (127 operations). */
+/** Every operation of Astra's API, one method each (136 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2155,6 +2366,19 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/agents/${encodeURIComponent(id)}/revisions/${encodeURIComponent(rev)}/activate`,
       statuses: [200],
+    });
+  }
+
+  /**
+   * Append items `{input, expected?}` after the dataset's last (its organization's admins); at most 1000 per dataset.
+   * `POST /datasets/{id}/items`
+   */
+  addDatasetItems(id: string, body: AddDatasetItemsBody): Promise<AddDatasetItemsResponse> {
+    return this.send<AddDatasetItemsResponse>({
+      method: 'POST',
+      path: `/datasets/${encodeURIComponent(id)}/items`,
+      body,
+      statuses: [201],
     });
   }
 
@@ -2253,6 +2477,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Experiment `b` against experiment `a` over their one dataset, item by item: improved (failed → passed, or a higher score), regressed, unchanged, or missing (not evaluated in one of them).
+   * `GET /experiments/{a}/compare/{b}`
+   */
+  compareEvalExperiments(a: string, b: string): Promise<CompareEvalExperimentsResponse> {
+    return this.send<CompareEvalExperimentsResponse>({
+      method: 'GET',
+      path: `/experiments/${encodeURIComponent(a)}/compare/${encodeURIComponent(b)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Complete an attempt the worker claimed, with its result; its children become ready.
    * `POST /workers/{id}/tasks/{task}/complete`
    */
@@ -2296,6 +2532,14 @@ export abstract class AstraOperations {
    */
   createApiKey(body: CreateApiKeyBody): Promise<CreateApiKeyResponse> {
     return this.send<CreateApiKeyResponse>({ method: 'POST', path: `/api-keys`, body, statuses: [201] });
+  }
+
+  /**
+   * Create a dataset in an organization (its admins); its name is unique there.
+   * `POST /datasets`
+   */
+  createDataset(body: CreateDatasetBody): Promise<CreateDatasetResponse> {
+    return this.send<CreateDatasetResponse>({ method: 'POST', path: `/datasets`, body, statuses: [201] });
   }
 
   /**
@@ -2655,11 +2899,35 @@ export abstract class AstraOperations {
   }
 
   /**
+   * A dataset with its items in order (members of its organization).
+   * `GET /datasets/{id}`
+   */
+  getDataset(id: string): Promise<GetDatasetResponse> {
+    return this.send<GetDatasetResponse>({
+      method: 'GET',
+      path: `/datasets/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * A page that shows this document (no credentials: it holds no data, only the contract).
    * `GET /docs`
    */
   getDocsPage(): Promise<Response> {
     return this.send<Response>({ method: 'GET', path: `/docs`, auth: false, statuses: [200], raw: true });
+  }
+
+  /**
+   * An experiment with its per-item results (the item's task status, output, cost and last evaluation) and a summary (pass rate, mean score, cost).
+   * `GET /experiments/{id}`
+   */
+  getEvalExperiment(id: string): Promise<GetEvalExperimentResponse> {
+    return this.send<GetEvalExperimentResponse>({
+      method: 'GET',
+      path: `/experiments/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
   }
 
   /**
@@ -2998,6 +3266,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * The organization's datasets, newest first.
+   * `GET /datasets`
+   */
+  listDatasets(options: ListDatasetsOptions = {}): Promise<ListDatasetsResponse> {
+    return this.send<ListDatasetsResponse>({
+      method: 'GET',
+      path: `/datasets`,
+      query: { org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
    * An agent's documents, lowest priority first; with goal_id also that goal's; optionally one doc_type.
    * `GET /agents/{id}/documents`
    */
@@ -3006,6 +3287,18 @@ export abstract class AstraOperations {
       method: 'GET',
       path: `/agents/${encodeURIComponent(id)}/documents`,
       query: { doc_type: options.doc_type, goal_id: options.goal_id },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Every evaluation of a goal's tasks, by task and attempt.
+   * `GET /goals/{id}/evaluations`
+   */
+  listGoalEvaluations(id: string): Promise<ListGoalEvaluationsResponse> {
+    return this.send<ListGoalEvaluationsResponse>({
+      method: 'GET',
+      path: `/goals/${encodeURIComponent(id)}/evaluations`,
       statuses: [200],
     });
   }
@@ -3191,6 +3484,18 @@ export abstract class AstraOperations {
       method: 'GET',
       path: `/tasks/${encodeURIComponent(id)}/egress`,
       query: { since: options.since, limit: options.limit },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * A task's evaluations, one per evaluated attempt (oldest first): each validator's result, whether it passed, and what it did to the task.
+   * `GET /tasks/{id}/evaluations`
+   */
+  listTaskEvaluations(id: string): Promise<ListTaskEvaluationsResponse> {
+    return this.send<ListTaskEvaluationsResponse>({
+      method: 'GET',
+      path: `/tasks/${encodeURIComponent(id)}/evaluations`,
       statuses: [200],
     });
   }
@@ -3522,6 +3827,19 @@ export abstract class AstraOperations {
       headers: { accept: options.accept },
       body,
       statuses: [200],
+    });
+  }
+
+  /**
+   * Run a prompt version or an agent over a dataset: one goal of the agent with an `llm` task per item, each scored by the validators (recorded, never retried). Needs `org.view` on the dataset's organization and `agent.use` on the agent.
+   * `POST /experiments`
+   */
+  startEvalExperiment(body: StartEvalExperimentBody): Promise<StartEvalExperimentResponse> {
+    return this.send<StartEvalExperimentResponse>({
+      method: 'POST',
+      path: `/experiments`,
+      body,
+      statuses: [201],
     });
   }
 

@@ -18,6 +18,9 @@ import type { ApprovalSettings } from '../services/approvals/index.js';
 import { approvalRoutes } from '../services/approvals/routes-approvals.js';
 import { costRoutes } from '../services/cost/routes-cost.js';
 import { dashboardRoutes } from '../services/dashboard/routes-dashboard.js';
+import { datasetRoutes } from '../services/evaluation/routes-datasets.js';
+import { evaluationRoutes } from '../services/evaluation/routes-evaluations.js';
+import { evalExperimentRoutes } from '../services/evaluation/routes-experiments.js';
 import { auditRoutes } from '../services/events/routes-audit.js';
 import { eventRoutes } from '../services/events/routes-events.js';
 import { goalRoutes } from '../services/goals/routes-goals.js';
@@ -151,6 +154,9 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(egressRoutes, { store }),
       routePlugin(promptRoutes, { store, access, library: prompts }),
       routePlugin(experimentRoutes, { store, access }),
+      routePlugin(evaluationRoutes, { store }),
+      routePlugin(datasetRoutes, { store, access, clock }),
+      routePlugin(evalExperimentRoutes, { store, engine, access, clock }),
       ...(parts.routes ?? []),
       ...toolRuntimeRoutes(parts, submission),
       ...chatRoutePlugins(parts, submission, settings.corsOrigins),
