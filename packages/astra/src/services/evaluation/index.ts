@@ -35,6 +35,16 @@ export {
   evalExperimentRow,
   readEvalExperiment,
 } from './experiment-store.js';
+export {
+  type Change,
+  compareExperiments,
+  type ExperimentResults,
+  type ExperimentTarget,
+  experimentResults,
+  type ItemComparison,
+  type ItemResult,
+  startEvalExperiment,
+} from './experiments.js';
 export { evaluationPlanInterceptor } from './plan-specs.js';
 export {
   type EvaluationSpec,
