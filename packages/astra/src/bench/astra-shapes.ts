@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Registry } from 'prom-client';
+import { allGoalHooks } from '../app/tracing.js';
 import {
   builtInHandlers,
   createTaskKernel,
@@ -17,6 +19,7 @@ import type {
   SqlStore,
   TransactionOptions,
 } from '../ports/sql-store.js';
+import { engineMetrics, meteredBus, meteredStore, taskMetrics } from '../services/metrics/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
 import type { GoalTracing } from '../services/tracing/index.js';
 import { systemClock } from '../time/clock.js';
@@ -86,6 +89,11 @@ export interface AstraBenchTarget {
   readonly readCache?: Cache;
   /** A node's tracing around the kernel (bench-tracing.ts, `--tracing on`); absent: none. */
   readonly tracing?: GoalTracing;
+  /**
+   * A node's metrics on the kernel (services/metrics): the task and engine interceptors, the goal
+   * hooks, the metered store and bus, as startNode installs them. Absent: no metrics.
+   */
+  readonly metrics?: Registry;
 }
 
 const PLAN_LIMIT = 10_000;
@@ -100,7 +108,12 @@ function reads(cache: Cache, store: SqlStore): (changed: { goals: ReadonlySet<st
 }
 
 export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Promise<PeerFigures> {
-  const store = new CountingStore(target.store);
+  const registry = target.metrics;
+  const metered = registry === undefined ? undefined : taskMetrics(registry, systemClock);
+  const store = new CountingStore(
+    registry === undefined ? target.store : meteredStore(target.store, registry),
+  );
+  const bus = registry === undefined ? target.bus : meteredBus(target.bus, registry);
   // The bench task carries its submit time (performance.now() of this process) and records the delay.
   const samples: number[] = [];
   const handlers = builtInHandlers().register('bench', async ({ task }) => {
@@ -109,15 +122,21 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
   });
   const kernel: TaskKernel = createTaskKernel({
     store,
-    bus: target.bus,
+    bus,
+    // As startNode orders them: metrics outermost, then tracing.
+    interceptors: [
+      ...(registry === undefined ? [] : [engineMetrics(registry)]),
+      ...(target.tracing?.engine ?? []),
+    ],
+    goalLifecycle: allGoalHooks(
+      ...(metered === undefined ? [] : [metered.lifecycle]),
+      ...(target.tracing === undefined ? [] : [target.tracing.goalHooks]),
+    ),
     clock: systemClock,
     shardCount: 8,
     handlers,
     retry: { baseMs: 100, maxMs: 1000 },
     ...(target.readCache === undefined ? {} : { onChanged: reads(target.readCache, target.store) }),
-    ...(target.tracing === undefined
-      ? {}
-      : { interceptors: target.tracing.engine, goalLifecycle: target.tracing.goalHooks }),
   });
   const { rows } = await store.query<{ id: string }>(
     `INSERT INTO agents (name) VALUES ('bench') RETURNING id`,
@@ -131,16 +150,21 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
   }
   const executor: Executor = await startExecutor({
     store,
-    bus: target.bus,
+    bus,
+    interceptors: [
+      ...(metered === undefined ? [] : [metered.interceptor]),
+      ...(target.tracing === undefined ? [] : [target.tracing.task]),
+    ],
     engine: kernel.engine,
     handlers,
     clock: systemClock,
     workerId: randomUUID(),
     concurrency: target.concurrency,
     batchSize: 256,
-    ...(target.tracing === undefined ? {} : { interceptors: [target.tracing.task] }),
   });
   const done = await goalEndWatcher(target.bus);
+  // A scrape a second while the shapes run (Prometheus' default is one per 15 s).
+  const scrapes = setInterval(() => void registry?.metrics(), 1000);
   const figures: PeerFigures = {};
   const key = (shape: string, figure: string): string => `${target.mode}.${shape}.${figure}`;
   const submit = (agent: number, tasks: object[]) =>
@@ -242,6 +266,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
       );
     }
   } finally {
+    clearInterval(scrapes);
     await executor.stop();
     done.close();
     kernel.close();

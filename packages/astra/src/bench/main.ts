@@ -7,6 +7,8 @@
 // route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000), --read-cache on|off
 // (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
 // --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
+// --metrics off|on|both (default off; both: the kernel shapes without, then with a node's metrics,
+// and `metrics_on_off.*` the ratio of each figure).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -22,6 +24,7 @@ import { createTwoTierCache } from '../adapters/cache/two-tier-cache.js';
 import { migrate } from '../adapters/sql/migrate.js';
 import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
+import { createMetricsRegistry } from '../services/metrics/index.js';
 import { systemClock } from '../time/clock.js';
 import { runAstraShapes } from './astra-shapes.js';
 import { openBenchTracing } from './bench-tracing.js';
@@ -39,6 +42,8 @@ interface Args {
   readCache: boolean;
   /** A node's tracing around the kernel shapes, exporting to a loopback receiver (bench-tracing.ts). */
   tracing: boolean;
+  /** The kernel shapes without metrics (off), with a node's metrics (on), or both in turn with their ratios. */
+  metrics: 'off' | 'on' | 'both';
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -50,6 +55,7 @@ function parseArgs(argv: readonly string[]): Args {
     readsRate: 10_000,
     readCache: true,
     tracing: false,
+    metrics: 'off',
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -63,6 +69,8 @@ function parseArgs(argv: readonly string[]): Args {
       args.readsRate = Number(value);
     else if (flag === '--read-cache' && (value === 'on' || value === 'off')) args.readCache = value === 'on';
     else if (flag === '--tracing' && (value === 'on' || value === 'off')) args.tracing = value === 'on';
+    else if (flag === '--metrics' && (value === 'on' || value === 'off' || value === 'both'))
+      args.metrics = value;
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -71,7 +79,7 @@ function parseArgs(argv: readonly string[]): Args {
 const log = (line: string): void => console.log(line);
 const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 
-async function embedded(args: Args): Promise<PeerFigures> {
+async function embedded(args: Args, metrics: boolean): Promise<PeerFigures> {
   const store = await createPgliteStore({ memory: true });
   await migrate(store, { dir: migrations });
   const bus = new MemoryBus(systemClock, resolveBusOptions());
@@ -83,7 +91,8 @@ async function embedded(args: Args): Promise<PeerFigures> {
   try {
     return await runAstraShapes(
       {
-        mode: 'embedded',
+        mode: metrics ? 'embedded_metrics' : 'embedded',
+        ...(metrics ? { metrics: createMetricsRegistry({ processMetrics: false }) } : {}),
         store,
         bus,
         sizes,
@@ -102,7 +111,7 @@ async function embedded(args: Args): Promise<PeerFigures> {
   }
 }
 
-async function pgRedis(args: Args): Promise<PeerFigures> {
+async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
   const database = `bench_astra_${randomUUID().slice(0, 8)}`;
   const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
   await admin.query(`CREATE DATABASE ${database}`);
@@ -127,7 +136,8 @@ async function pgRedis(args: Args): Promise<PeerFigures> {
     await migrate(store, { dir: migrations });
     return await runAstraShapes(
       {
-        mode: 'pg_redis',
+        mode: metrics ? 'pg_redis_metrics' : 'pg_redis',
+        ...(metrics ? { metrics: createMetricsRegistry({ processMetrics: false }) } : {}),
         store,
         bus,
         sizes: sizesFor(args.scale),
@@ -178,8 +188,20 @@ async function main(): Promise<void> {
     args.only === 'all' ||
     args.only === part ||
     (args.only === 'astra' && (part === 'embedded' || part === 'pg_redis'));
-  if (wants('embedded')) await run('astra embedded', () => embedded(args));
-  if (wants('pg_redis')) await run('astra pg_redis', () => pgRedis(args));
+  const metricsRuns = args.metrics === 'both' ? [false, true] : [args.metrics === 'on'];
+  for (const metrics of metricsRuns) {
+    const suffix = metrics ? ' with metrics' : '';
+    if (wants('embedded')) await run(`astra embedded${suffix}`, () => embedded(args, metrics));
+    if (wants('pg_redis')) await run(`astra pg_redis${suffix}`, () => pgRedis(args, metrics));
+  }
+  // Metrics on / off for each figure both runs have (throughput: below 1 is a cost; latency: above 1).
+  for (const [name, value] of Object.entries({ ...figures }))
+    for (const mode of ['embedded', 'pg_redis'])
+      if (name.startsWith(`${mode}.`)) {
+        const on = figures[`${mode}_metrics.${name.slice(mode.length + 1)}`];
+        if (on !== undefined && value !== 0)
+          figures[`metrics_on_off.${name}`] = Math.round((on / value) * 1000) / 1000;
+      }
   if (wants('reads'))
     for (const mode of ['embedded', 'pg_redis'] as const)
       await run(`hot reads ${mode}`, () =>
