@@ -1,3 +1,4 @@
+import { ChatConnection, type ChatConnectOptions } from './chat.js';
 import { AstraApiError } from './errors.js';
 import { type EventStreamOptions, streamEvents } from './events.js';
 import { AstraOperations, type OperationRequest, type Session, type StreamedEvent } from './operations.js';
@@ -58,6 +59,14 @@ export class AstraClient extends AstraOperations {
   /** Live events (SSE), optionally of one goal or agent; reconnects by itself, resuming after the last event. */
   events(options: EventStreamOptions = {}): AsyncGenerator<StreamedEvent, void, undefined> {
     return streamEvents({ baseUrl: this.#baseUrl, token: this.#token, fetch: this.#fetch }, options);
+  }
+
+  /**
+   * A chat session's WebSocket (docs/chat.md): `turn(content)` yields the turn's frames. Node 20
+   * has no global WebSocket: pass `webSocket` (a factory over the `ws` package).
+   */
+  connectChatSession(sessionId: string, options: ChatConnectOptions = {}): Promise<ChatConnection> {
+    return ChatConnection.open({ baseUrl: this.#baseUrl, token: this.#token }, sessionId, options);
   }
 
   protected send<T>(request: OperationRequest): Promise<T> {

@@ -1,3 +1,11 @@
+export {
+  ChatConnection,
+  type ChatConnectOptions,
+  ChatError,
+  type ChatFrame,
+  type ChatWebSocket,
+  type ChatWebSocketFactory,
+} from './chat.js';
 export { AstraClient, type ClientOptions } from './client.js';
 export { AstraApiError } from './errors.js';
 export type { EventStreamOptions } from './events.js';

@@ -4,6 +4,7 @@ import { pino } from 'pino';
 import { ASTRA_VERSION } from '../app/node.js';
 import { isAstraError } from '../errors/index.js';
 import { registerArtifactCommands } from './commands/artifacts.js';
+import { registerChatCommand } from './commands/chat.js';
 import { registerClientCommands } from './commands/client.js';
 import { registerConfig } from './commands/config.js';
 import type { CliContext } from './commands/context.js';
@@ -25,6 +26,7 @@ export function buildProgram(context: CliContext): Command {
   registerConfig(program, context);
   registerClientCommands(program, context);
   registerArtifactCommands(program, context);
+  registerChatCommand(program, context);
   return program;
 }
 

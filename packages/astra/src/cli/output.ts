@@ -4,6 +4,8 @@ import type { Writable } from 'node:stream';
 export interface CliOutput {
   out(line: string): void;
   err(line: string): void;
+  /** Text without a line end (a chat's streamed answer); without it, `out` writes each piece as a line. */
+  readonly write?: (text: string) => void;
 }
 
 /**
@@ -22,9 +24,11 @@ export function createStreamOutput(
       if (error.code !== 'EPIPE') throw error;
       open = false;
     });
-    return (line) => {
-      if (open && !stream.destroyed) stream.write(`${line}\n`);
+    return (text) => {
+      if (open && !stream.destroyed) stream.write(text);
     };
   };
-  return { out: writer(stdout), err: writer(stderr) };
+  const out = writer(stdout);
+  const err = writer(stderr);
+  return { out: (line) => out(`${line}\n`), err: (line) => err(`${line}\n`), write: out };
 }
