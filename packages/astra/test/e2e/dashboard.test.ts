@@ -363,6 +363,37 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     expect((await viewer.getByRole('alert').textContent())?.length).toBeGreaterThan(0);
     await shot(viewer, 'viewer-workers-refused');
     await context.close();
+  });
+
+  it('renews a refused access token with the refresh token, and signing out ends the session', async () => {
+    await page.goto(`${url}/superadmin/dashboard/#/agents`);
+    await page.getByRole('row', { name: /dashboard-agent/ }).waitFor();
+    // An access token the API refuses (as an expired one is): the next call renews it once.
+    const before = await page.evaluate(() => {
+      const stored = JSON.parse(sessionStorage.getItem('astra.session') ?? '{}') as Record<string, unknown>;
+      sessionStorage.setItem('astra.session', JSON.stringify({ ...stored, token: 'not-a-token' }));
+      return stored as { refreshToken: string };
+    });
+    await page.reload();
+    await page.getByRole('row', { name: /dashboard-agent/ }).waitFor();
+    const renewed = await page.evaluate(
+      () =>
+        JSON.parse(sessionStorage.getItem('astra.session') ?? '{}') as {
+          token: string;
+          refreshToken: string;
+        },
+    );
+    expect(renewed.token).not.toBe('not-a-token');
+    expect(renewed.refreshToken).not.toBe(before.refreshToken);
+    await page.getByRole('button', { name: 'Sign out' }).click();
+    await page.getByRole('button', { name: 'Sign in' }).waitFor();
+    expect(await page.evaluate(() => sessionStorage.getItem('astra.session'))).toBeNull();
+    const reuse = await fetch(`${url}/auth/refresh`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ refresh_token: renewed.refreshToken }),
+    });
+    expect(reuse.status).toBe(401);
     expect(problems).toEqual([]);
   });
 });
