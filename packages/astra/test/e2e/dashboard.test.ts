@@ -229,6 +229,10 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
           type: 'tool',
           payload: { tool: 'js_eval', input: { code: '2 * 42' } },
           depends_on: ['gate'],
+          evaluate: {
+            validators: [{ kind: 'json_schema', pointer: '/value', schema: { const: 84 } }],
+            on_fail: 'record',
+          },
         },
         { id: 'side', type: 'noop', depends_on: ['compute'] },
       ],
@@ -284,6 +288,8 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     await detail.getByText('TaskCompleted').first().waitFor();
     // The detail reads the task again when selected: its result arrives with that answer.
     await detail.locator('pre[title="Result"]', { hasText: '84' }).waitFor();
+    await detail.getByText('Attempt 1: passed').waitFor();
+    await detail.getByText('json_schema#0: pass').waitFor();
     await shot(page, 'goal-completed');
     await expectAccessible(page, 'goal page with task detail');
   });

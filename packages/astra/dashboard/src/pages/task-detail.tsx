@@ -1,4 +1,4 @@
-import type { StreamedEvent, Task, TaskArtifact } from '@astra/sdk';
+import type { Evaluation, StreamedEvent, Task, TaskArtifact } from '@astra/sdk';
 import type { JSX } from 'preact';
 import { api, authorized } from '../api';
 import { useData } from '../hooks';
@@ -14,11 +14,15 @@ async function download(artifact: TaskArtifact): Promise<void> {
   URL.revokeObjectURL(link.href);
 }
 
-/** A task as the API has it now (read again when its status changes): payload, result, its events, artifacts. */
+/** A task as the API has it now (read again when its status changes): payload, result, its events, evaluations, artifacts. */
 export function TaskDetail({ task, events }: { task: Task; events: readonly StreamedEvent[] }): JSX.Element {
   const fresh = useData(() => api<Task>('GET', `/tasks/${task.id}`), [task.id, task.status]);
   const artifacts = useData(
     () => api<{ artifacts: TaskArtifact[] }>('GET', `/tasks/${task.id}/artifacts`),
+    [task.id, task.status],
+  );
+  const evaluations = useData(
+    () => api<{ evaluations: Evaluation[] }>('GET', `/tasks/${task.id}/evaluations`),
     [task.id, task.status],
   );
   const shown = fresh.data ?? task;
@@ -67,6 +71,27 @@ export function TaskDetail({ task, events }: { task: Task; events: readonly Stre
             </li>
           ))}
         </ol>
+      )}
+      <h3>Evaluations</h3>
+      {evaluations.data === undefined || evaluations.data.evaluations.length === 0 ? (
+        <p class="muted">None.</p>
+      ) : (
+        <ul class="evaluations">
+          {evaluations.data.evaluations.map((evaluation) => (
+            <li key={evaluation.id}>
+              Attempt {evaluation.attempt}: <Badge status={evaluation.passed ? 'passed' : 'failed'} /> score{' '}
+              {evaluation.score}, {evaluation.action.replace(/_/g, ' ')}
+              <ul>
+                {evaluation.results.map((result) => (
+                  <li key={result.name}>
+                    {result.name}: {result.pass ? 'pass' : 'fail'}
+                    {result.reason.length === 0 ? '' : ` (${result.reason})`}
+                  </li>
+                ))}
+              </ul>
+            </li>
+          ))}
+        </ul>
       )}
       <h3>Artifacts</h3>
       {artifacts.data === undefined || artifacts.data.artifacts.length === 0 ? (
