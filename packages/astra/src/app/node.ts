@@ -33,7 +33,12 @@ import { LoopDelay } from '../services/gateway/loop-delay.js';
 import { createGateway } from '../services/gateway/server.js';
 import { Identity } from '../services/identity/identity.js';
 import { withLlmTasks } from '../services/llm-tasks/index.js';
-import { createEpisodeRecorder, type EpisodeRecorder, withMemoryTasks } from '../services/memory/index.js';
+import {
+  createEpisodeRecorder,
+  type EpisodeRecorder,
+  startMemoryJanitor,
+  withMemoryTasks,
+} from '../services/memory/index.js';
 import { createReplanner, startReplanSweeps, withPlanTasks } from '../services/planner/index.js';
 import { assembleContext, PromptLibrary } from '../services/prompts/index.js';
 import { ReadModel } from '../services/reads/read-model.js';
@@ -390,6 +395,17 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         { everyMs: config.artifactsSweepMs, onError },
       );
       stops.push(() => retention.stop());
+      // The memory janitor: a round per period submits one memory_janitor task per agent with work.
+      if (config.memoryJanitorEveryMs > 0) {
+        const janitor = startMemoryJanitor({
+          store: backends.store,
+          submit: (input) => kernelNow.engine.submitGoal(input),
+          clock: deps.clock,
+          everyMs: config.memoryJanitorEveryMs,
+          onError,
+        });
+        stops.push(() => janitor.stop());
+      }
       const replans = startReplanSweeps(
         { store: backends.store, replanner, clock: deps.clock },
         { everyMs: config.replanSweepMs, onError },

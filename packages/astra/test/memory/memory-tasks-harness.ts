@@ -32,6 +32,8 @@ export interface MemoryTasksHarness {
   readonly llm: LlmRouter;
   readonly memory: SemanticMemory;
   readonly recorder: EpisodeRecorder;
+  /** The memory tasks' clock (the kernel's is the system's). */
+  readonly clock: ManualClock;
   readonly agentId: string;
   readonly orgId: string;
   /** Every goal-ended report the kernel made. */
@@ -79,7 +81,8 @@ export async function openMemoryTasksHarness(
     judge: llmDedupJudge(llm),
   });
   const orgOf = async (agentId: string) => (await readAgent(kernel.store, agentId))?.orgId ?? null;
-  withMemoryTasks(handlers, { store: kernel.store, clock: systemClock, llm, orgOf, memory });
+  const clock = new ManualClock(Date.now());
+  withMemoryTasks(handlers, { store: kernel.store, clock, llm, orgOf, memory });
   recorder = createEpisodeRecorder({
     store: kernel.store,
     submit: async (input) => {
@@ -101,6 +104,7 @@ export async function openMemoryTasksHarness(
     llm,
     memory,
     recorder,
+    clock,
     agentId,
     orgId,
     ended,

@@ -11,6 +11,14 @@ export {
 } from './episode-recorder.js';
 export { type Episode, episodeRow, listEpisodes } from './episode-store.js';
 export { checkEpisodePayload, type EpisodeTaskOptions, episodeHandler } from './episode-task.js';
+export {
+  type JanitorRoundOptions,
+  type JanitorTaskOptions,
+  janitorHandler,
+  type MemoryJanitor,
+  runJanitorRound,
+  startMemoryJanitor,
+} from './janitor.js';
 export { checkReflectPayload, type ReflectTaskOptions, reflectHandler } from './reflect-task.js';
 export { MEMORY_TASK_TYPES, type MemoryTaskOptions, withMemoryTasks } from './register.js';
 export {
