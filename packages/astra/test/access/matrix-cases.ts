@@ -236,6 +236,8 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     'POST /agents/{id}/goals': () => goal,
     'POST /goals': () => ({ ...goal, agent_id: agent?.id }),
     'POST /internal/goals': () => ({ ...goal, agent_id: agent?.id }),
+    // Allowed: 201, or 409 ASTRA_CHAT_NOT_CAPABLE for the agents that do not chat (past access control).
+    'POST /chat/sessions': () => ({ agent_id: agent?.id, title: 'matrix' }),
     'POST /agents/{id}/documents': () => ({ doc_type: 'rule', name: world.unique('doc'), content: 'x' }),
     'POST /agents/{id}/revisions': () => ({ payload: { system_prompt: 'matrix prompt' } }),
     'POST /agents/{id}/collaborators': () => ({ user_id: collaborator, level: 'use' }),

@@ -9,7 +9,7 @@ import { type AstraConfig, type ConfigInput, loadConfig } from '../../src/config
 export function testNodeConfig(
   flags: NonNullable<ConfigInput['flags']> & { readonly dataDir: string; readonly adminToken: string },
 ): AstraConfig {
-  return loadConfig({ env: {}, flags: { host: '127.0.0.1', port: 0, memoryEpisodes: false, ...flags } })
+  return loadConfig({ env: {}, flags: { host: '127.0.0.1', port: 0, memoryEpisodes: 'false', ...flags } })
     .config;
 }
 
