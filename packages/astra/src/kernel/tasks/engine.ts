@@ -174,6 +174,11 @@ export interface SubmitGoalInput {
    * instead of failing its dependents and the goal (docs/plans.md). Default false.
    */
   readonly replan?: boolean;
+  /**
+   * An opaque value stored with the goal (goals.trace_context): the host's trace context, a W3C
+   * traceparent, so every process working on the goal continues its trace (docs/tracing.md).
+   */
+  readonly traceContext?: string | null;
 }
 
 /**
@@ -431,6 +436,7 @@ export class TaskEngine {
             ? null
             : Object.fromEntries([...taskRules].map(([name, rule]) => [name, ruleToJson(rule)])),
         replan: input.replan === true,
+        traceContext: input.traceContext ?? null,
       });
       if (inserted === null)
         return this.#existing(tx, (await existingGoal(tx, input.agentId, key as string, now)) as string);
@@ -527,6 +533,7 @@ export class TaskEngine {
         plan: planToJson(plan),
         taskCount: plan.tasks.length,
         now: this.#now(),
+        traceContext: input.traceContext ?? null,
       });
       await this.#writeStaged({
         scope,
@@ -554,6 +561,7 @@ export class TaskEngine {
         cascadeId: input.cascadeId ?? null,
         sourceAgentId: input.sourceAgentId ?? null,
         plan: planToJson(plan),
+        traceContext: input.traceContext ?? null,
       },
     );
     fx.dispatch.push(...created.dispatch);

@@ -3,12 +3,12 @@ import type { EngineInterceptor, GoalEndedReport, GoalLifecycleHooks } from '../
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { GoalTraces } from './goal-traces.js';
 import { fromTraceparent, isSampled, toTraceparent } from './trace-context.js';
-import { readGoalTrace, writeGoalTrace } from './trace-store.js';
+import { readGoalTrace } from './trace-store.js';
 import { errorType, type GoalTracer, messageOf } from './tracer.js';
 
 /**
- * One trace per goal. At submission a fresh root context is sampled and stored with the goal, in
- * its own transaction (goals.trace_context); a `goal submit` span covers the submit command, linked
+ * One trace per goal. At submission a fresh root context is sampled and stored with the goal by
+ * the statement that writes it (the engine's `traceContext`, goals.trace_context); a `goal submit` span covers the submit command, linked
  * to the span active then (the HTTP request's). Every process that runs one of the goal's tasks
  * reads that context and parents the task's span on it. The `goal` span itself (the trace's root)
  * is recorded by the process whose statement ended the goal, with the stored ids, from the goal's
@@ -52,13 +52,7 @@ export function goalSpans(deps: GoalSpanDeps): { engine: EngineInterceptor; hook
       );
       try {
         const submitted = await context.with(trace.setSpan(context.active(), span), () =>
-          next({
-            ...input,
-            withGoal: async (tx, goalId) => {
-              await input.withGoal?.(tx, goalId);
-              await writeGoalTrace(tx, goalId, traceparent);
-            },
-          }),
+          next({ ...input, traceContext: traceparent }),
         );
         span.setAttributes({
           'astra.goal.id': submitted.goalId,

@@ -2,14 +2,11 @@ import { resultRow, text, timestampMs } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 
 /**
- * The goal's trace context (migration 0034: goals.trace_context, a W3C traceparent): written in the
- * goal's own transaction at submission, read by whichever process runs its tasks or ends it.
+ * The goal's trace context (migration 0034: goals.trace_context, a W3C traceparent): written with
+ * the goal at submission (the engine's `traceContext`), read by whichever process runs its tasks
+ * or ends it.
  */
 const goalTrace = resultRow('goal trace context', { traceContext: text, createdAtMs: timestampMs });
-
-export async function writeGoalTrace(tx: SqlExecutor, goalId: string, traceparent: string): Promise<void> {
-  await tx.query('UPDATE goals SET trace_context = $2 WHERE id = $1', [goalId, traceparent]);
-}
 
 /** The goal's traceparent and creation time; null when the goal is gone or was not traced. */
 export async function readGoalTrace(

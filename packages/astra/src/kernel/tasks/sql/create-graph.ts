@@ -39,6 +39,8 @@ export interface NewGoalRow {
   readonly cascadeId: string | null;
   readonly sourceAgentId: string | null;
   readonly plan: unknown;
+  /** The host's trace context stored with the goal (goals.trace_context, docs/tracing.md); null: none. */
+  readonly traceContext: string | null;
 }
 
 export interface CreatedGraph {
@@ -49,8 +51,8 @@ export interface CreatedGraph {
 const GOAL_CTE = `
 goal AS (
   INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
-                     created_at, updated_at, started_at)
-  VALUES ($2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6)
+                     created_at, updated_at, started_at, trace_context)
+  VALUES ($2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6, $25)
 ),`;
 
 const GOAL_EVENT = `
@@ -125,7 +127,14 @@ export async function createGraph(
   const goalParams =
     goal === undefined
       ? []
-      : [goal.goalText, goal.priority, goal.cascadeId, goal.sourceAgentId, JSON.stringify(goal.plan)];
+      : [
+          goal.goalText,
+          goal.priority,
+          goal.cascadeId,
+          goal.sourceAgentId,
+          JSON.stringify(goal.plan),
+          goal.traceContext,
+        ];
   await tx.query(goal === undefined ? SQL_GRAPH_ONLY : SQL_WITH_GOAL, [
     input.graphId,
     input.goalId,

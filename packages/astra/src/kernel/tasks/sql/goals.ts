@@ -28,9 +28,9 @@ import { orderedEventsCte } from './ordered-events.js';
  */
 const INSERT_SQL = `
 INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, idempotency_key, plan,
-                   graph_id, error, created_at, updated_at, started_at, task_approvals, replan)
+                   graph_id, error, created_at, updated_at, started_at, task_approvals, replan, trace_context)
 VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, NULL, $10, $11, $11, CASE WHEN $5 = 'active' THEN $11::timestamptz END,
-        $12::jsonb, $13)
+        $12::jsonb, $13, $14)
 ON CONFLICT (agent_id, idempotency_key) WHERE idempotency_key IS NOT NULL DO NOTHING
 RETURNING id`;
 
@@ -112,6 +112,8 @@ export interface GoalInsert {
   readonly taskApprovals: JsonValue | null;
   /** A dead-lettered task waits for a re-plan instead of failing the goal (docs/plans.md). */
   readonly replan: boolean;
+  /** The host's trace context stored with the goal (goals.trace_context, docs/tracing.md); null: none. */
+  readonly traceContext: string | null;
 }
 
 /** Inserts the goal; returns null when the idempotency key already names a goal (then `existingGoal`). */
@@ -137,6 +139,7 @@ export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<str
     goal.now,
     goal.taskApprovals === null ? null : JSON.stringify(goal.taskApprovals),
     goal.replan,
+    goal.traceContext,
   ]);
   return goalId.first(rows)?.id ?? null;
 }

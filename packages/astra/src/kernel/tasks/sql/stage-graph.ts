@@ -34,12 +34,15 @@ export interface StagedGoalRow {
   readonly plan: unknown;
   readonly taskCount: number;
   readonly now: Date;
+  /** The host's trace context stored with the goal (goals.trace_context, docs/tracing.md); null: none. */
+  readonly traceContext: string | null;
 }
 
 const STAGE_GOAL_SQL = `
 WITH goal AS (
-  INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, created_at, updated_at)
-  VALUES ($1, $3, $4, $5, 'pending', $6, $7, $8::jsonb, $10, $10)
+  INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, created_at, updated_at,
+                     trace_context)
+  VALUES ($1, $3, $4, $5, 'pending', $6, $7, $8::jsonb, $10, $10, $11)
   RETURNING id
 )
 INSERT INTO task_graphs (id, goal_id, agent_id, task_count, unfinished_tasks, created_at, staging_at)
@@ -57,6 +60,7 @@ export async function stageGoal(db: SqlExecutor, row: StagedGoalRow): Promise<vo
     JSON.stringify(row.plan),
     row.taskCount,
     row.now,
+    row.traceContext,
   ]);
 }
 
