@@ -47,6 +47,7 @@ beforeAll(async () => {
     llmDetectOllama: 'false',
     // Memory's embeddings would take the scripted answers: the built-in embedder needs no server.
     memoryEmbedder: 'offline',
+    memoryEpisodes: 'false',
     otelExporterOtlpEndpoint: receiver.url,
     otelServiceName: 'astra-trace-test',
     otelResourceAttributes: 'deployment.environment=test,team=a%20b',
