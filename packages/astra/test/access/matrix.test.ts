@@ -1,5 +1,6 @@
 import { decodeJwt, decodeProtectedHeader, generateKeyPair, SignJWT } from 'jose';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { evaluationCases, prepareEvaluation } from './evaluation-cases.js';
 import { expectedOnAgent, expectedOnOrgA, isUnauthenticated, type Outcome } from './expected.js';
 import { AGENTS, type Fixture, INVITATION_STATES, PASSWORD, PLAN, ROLES, World } from './fixture.js';
 import { type Case, casesOf, type Operation, operationsOf, prepare } from './matrix-cases.js';
@@ -527,6 +528,23 @@ describe('filtered and self routes', () => {
 describe('prompt routes (filtered: the organization they name)', () => {
   it('answers every role on each prompt route with A named as the rule on A says', async () => {
     const cases = promptCases(server, world, f, await preparePrompts(server, f));
+    const failures: string[] = [];
+    for (const c of cases)
+      for (const role of ROLES) {
+        const { method, target, body } = await c.request();
+        const answer = await server.call(method, target, f.credentials[role], body);
+        const expected = expectedOnOrgA(role, c.action);
+        const got = outcomeOf(answer.status, answer.body);
+        if (got !== expected)
+          failures.push(`${c.label} ${role}: expected ${expected}, got ${got} (${answer.status})`);
+      }
+    expect(failures).toEqual([]);
+  });
+});
+
+describe('dataset and experiment routes (filtered: the organization they act in)', () => {
+  it('answers every role on each route with A named as the rule on A says', async () => {
+    const cases = evaluationCases(world, f, await prepareEvaluation(server, world, f));
     const failures: string[] = [];
     for (const c of cases)
       for (const role of ROLES) {
