@@ -456,6 +456,7 @@ export interface Error {
       | 'ASTRA_CHAT_SESSION_CLOSED'
       | 'ASTRA_CHAT_TURN_IN_PROGRESS'
       | 'ASTRA_PLAN_REJECTED'
+      | 'ASTRA_MEMORY_EMBEDDER_FAILED'
       | 'ASTRA_PROMPT_VARIABLES_INVALID'
       | 'ASTRA_EVALUATION_INVALID'
       | 'ASTRA_EVALUATION_FAILED'
@@ -675,6 +676,29 @@ export interface Member {
   readonly email: string;
   /** The role (organization, team) or the collaboration level (agent). */
   readonly role: string;
+  readonly created_at: string;
+}
+
+/** A fact an agent remembers, with its provenance and validity. */
+export interface Memory {
+  readonly id: string;
+  readonly org_id: string;
+  readonly agent_id: string;
+  readonly kind: 'fact';
+  readonly content: string;
+  readonly content_hash: string;
+  readonly embedding_model: string | null;
+  readonly source_task_id: string | null;
+  readonly source_goal_id: string | null;
+  readonly source_message_id: string | null;
+  readonly metadata: {
+    readonly [key: string]: unknown;
+  };
+  readonly valid_from: string;
+  readonly valid_to: string | null;
+  readonly superseded_by: string | null;
+  readonly possible_duplicate_of: string | null;
+  readonly expires_at: string | null;
   readonly created_at: string;
 }
 
@@ -1393,6 +1417,11 @@ export interface DeleteDocumentResponse {
   readonly deleted: true;
 }
 
+export interface DeleteMemoryResponse {
+  readonly id: string;
+  readonly deleted: true;
+}
+
 export interface DeletePromptResponse {
   readonly name: string;
   readonly version: number;
@@ -1463,6 +1492,12 @@ export interface FailClaimedTaskBody {
   readonly error: string;
   /** Default true: retried with backoff while retries last. */
   readonly retryable?: boolean;
+}
+
+export interface ForgetAgentResponse {
+  readonly agent_id: string;
+  readonly memories_deleted: number;
+  readonly working_memory_cleared: boolean;
 }
 
 export type GetAgentResponse = Agent;
@@ -1581,6 +1616,8 @@ export interface GetJwksResponse {
 }
 
 export type GetMcpServerResponse = McpServer;
+
+export type GetMemoryResponse = Memory;
 
 /** An OpenAPI 3.1 document. */
 export interface GetOpenApiDocumentResponse {
@@ -2104,6 +2141,36 @@ export interface RevokeServiceTokenResponse {
   readonly revoked: true;
 }
 
+export interface SearchMemoriesResponse {
+  readonly mode: 'hybrid' | 'vector' | 'text';
+  readonly vector_path: 'pgvector' | 'exact';
+  readonly embedding_model: string;
+  readonly hits: ReadonlyArray<{
+    readonly memory: Memory;
+    readonly score: number;
+    readonly ranks: {
+      readonly vector?: number;
+      readonly text?: number;
+      readonly recency?: number;
+    };
+  }>;
+}
+
+export interface SearchMemoriesBody {
+  readonly query: string;
+  readonly mode?: 'hybrid' | 'vector' | 'text';
+  readonly k?: number;
+  readonly include_invalid?: boolean;
+  readonly filters?: {
+    readonly kind?: 'fact';
+    readonly source_goal_id?: string;
+    readonly source_task_id?: string;
+    readonly source_message_id?: string;
+    readonly created_after?: string;
+    readonly created_before?: string;
+  };
+}
+
 export type SendChatMessageResponse = ChatTurn;
 
 export interface SendChatMessageBody {
@@ -2314,6 +2381,28 @@ export interface UpdateUserBody {
   readonly password?: string;
 }
 
+export type WriteMemoryResponse = {
+  readonly outcome: 'created' | 'duplicate';
+  readonly tier?: 'hash' | 'normalized' | 'embedding' | 'judge';
+  readonly memory: Memory;
+  readonly superseded: readonly string[];
+};
+
+export interface WriteMemoryBody {
+  readonly content: string;
+  readonly kind?: 'fact';
+  readonly source_task_id?: string;
+  readonly source_goal_id?: string;
+  readonly source_message_id?: string;
+  readonly valid_from?: string;
+  readonly valid_to?: string | null;
+  readonly ttl_seconds?: number;
+  readonly supersedes?: string;
+  readonly metadata?: {
+    readonly [key: string]: unknown;
+  };
+}
+
 export type WritePromptResponse = Prompt;
 
 export interface WritePromptBody {
@@ -2328,7 +2417,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (136 operations). */
+/** Every operation of Astra's API, one method each (141 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -2701,6 +2790,18 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Forget one fact (deleted; facts it superseded or that named it as a possible duplicate lose the link).
+   * `DELETE /memories/{id}`
+   */
+  deleteMemory(id: string): Promise<DeleteMemoryResponse> {
+    return this.send<DeleteMemoryResponse>({
+      method: 'DELETE',
+      path: `/memories/${encodeURIComponent(id)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Delete a template version (the organization's admins); refused while a running experiment has it as a variant. The deletion is an event naming who made it.
    * `DELETE /prompts/{name}/{version}`
    */
@@ -2792,6 +2893,18 @@ export abstract class AstraOperations {
       method: 'POST',
       path: `/workers/${encodeURIComponent(id)}/tasks/${encodeURIComponent(task)}/fail`,
       body,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * Forget everything the agent remembers: every fact of its semantic memory and its working memory.
+   * `POST /agents/{id}/forget`
+   */
+  forgetAgent(id: string): Promise<ForgetAgentResponse> {
+    return this.send<ForgetAgentResponse>({
+      method: 'POST',
+      path: `/agents/${encodeURIComponent(id)}/forget`,
       statuses: [200],
     });
   }
@@ -2999,6 +3112,18 @@ export abstract class AstraOperations {
     return this.send<GetMcpServerResponse>({
       method: 'GET',
       path: `/mcp/servers/${encodeURIComponent(name)}`,
+      statuses: [200],
+    });
+  }
+
+  /**
+   * One fact, superseded or expired ones included.
+   * `GET /memories/{id}`
+   */
+  getMemory(id: string): Promise<GetMemoryResponse> {
+    return this.send<GetMemoryResponse>({
+      method: 'GET',
+      path: `/memories/${encodeURIComponent(id)}`,
       statuses: [200],
     });
   }
@@ -3813,6 +3938,19 @@ export abstract class AstraOperations {
   }
 
   /**
+   * Search the agent's facts valid now (or all with include_invalid): `mode` vector, text or hybrid (default: vectors + full text + recency, fused by reciprocal rank), the best `k` (default 10, at most 100), narrowed by `filters` (kind, source goal, task or message, created_after / created_before).
+   * `POST /agents/{id}/memories/search`
+   */
+  searchMemories(id: string, body: SearchMemoriesBody): Promise<SearchMemoriesResponse> {
+    return this.send<SearchMemoriesResponse>({
+      method: 'POST',
+      path: `/agents/${encodeURIComponent(id)}/memories/search`,
+      body,
+      statuses: [200],
+    });
+  }
+
+  /**
    * Sends a message and runs the turn: answered when it is over with the assistant's message and usage, or, with `Accept: text/event-stream`, streamed as frames (docs/chat.md). Hanging up cancels the turn.
    * `POST /chat/sessions/{id}/messages`
    */
@@ -3962,6 +4100,19 @@ export abstract class AstraOperations {
       path: `/users/${encodeURIComponent(id)}`,
       body,
       statuses: [200],
+    });
+  }
+
+  /**
+   * Write a fact to the agent's semantic memory, with its provenance (source task, goal, message), validity (valid_from, valid_to) and an optional TTL; dedup answers the stored fact when it is the same (hash, normalised text, embedding, or the judge), `supersedes` ends another fact's validity.
+   * `POST /agents/{id}/memories`
+   */
+  writeMemory(id: string, body: WriteMemoryBody): Promise<WriteMemoryResponse> {
+    return this.send<WriteMemoryResponse>({
+      method: 'POST',
+      path: `/agents/${encodeURIComponent(id)}/memories`,
+      body,
+      statuses: [200, 201],
     });
   }
 

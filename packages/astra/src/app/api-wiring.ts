@@ -4,6 +4,7 @@ import type { TaskEngine } from '../kernel/index.js';
 import type { Cache } from '../ports/cache.js';
 import type { LlmClient } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
+import type { WorkingMemory } from '../ports/working-memory.js';
 import type { AccessControl } from '../services/access/access-control.js';
 import { accessRoutes } from '../services/access/routes-access.js';
 import { invitationRoutes } from '../services/access/routes-invitations.js';
@@ -33,6 +34,8 @@ import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import type { SemanticMemory } from '../services/memory/index.js';
+import { memoryRoutes } from '../services/memory/routes-memories.js';
 import { metricsRoutes } from '../services/metrics/routes-metrics.js';
 import { PromptLibrary } from '../services/prompts/index.js';
 import { experimentRoutes } from '../services/prompts/routes-experiments.js';
@@ -78,6 +81,8 @@ export interface ApiParts {
   readonly chat?: ChatParts;
   /** The node's metrics registry, served at GET /metrics (none: the route is not registered). */
   readonly metrics?: Registry;
+  /** The node's semantic and working memory (app/memory-runtime.ts), for the memory routes. */
+  readonly memory: { readonly semantic: SemanticMemory; readonly working: WorkingMemory };
 }
 
 /** The public API's settings, from the node's configuration. */
@@ -157,6 +162,12 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       routePlugin(evaluationRoutes, { store }),
       routePlugin(datasetRoutes, { store, access, clock }),
       routePlugin(evalExperimentRoutes, { store, engine, access, clock }),
+      routePlugin(memoryRoutes, {
+        store,
+        memory: parts.memory.semantic,
+        working: parts.memory.working,
+        clock,
+      }),
       ...(parts.routes ?? []),
       ...toolRuntimeRoutes(parts, submission),
       ...chatRoutePlugins(parts, submission, settings.corsOrigins),

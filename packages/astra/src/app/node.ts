@@ -532,6 +532,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               },
             },
             ...(metrics?.servesApi === true ? { metrics: metrics.registry } : {}),
+            memory,
           },
           {
             adminToken: deps.adminToken,

@@ -4,7 +4,10 @@
 //    their evidence): Recall@k = the share of a question's evidence found in the top k, averaged.
 // 2. Write and search latency with N facts stored for one agent (default 10000; `--sizes
 //    10000,100000`), on PGlite and on Postgres (`--postgres URL`, `--only pglite|postgres`):
-//    p50/p95 of 50 writes through dedup and of 30 searches per mode.
+//    p50/p95 of `--writes` writes through dedup (default 50) and `--searches` searches per mode
+//    (default 30), for each vector path the backend has (`--paths pgvector,exact`; PGlite has both,
+//    Postgres 15 here only exact), and for pgvector the share of the exact top 10 its HNSW index
+//    finds (ANN recall@10, over the searches' queries).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -17,8 +20,10 @@ import type { SqlStore } from '../ports/sql-store.js';
 import {
   accountedEmbedder,
   normalizeMemoryText,
+  prepareVectorSearch,
   type SearchMode,
   SemanticMemory,
+  type VectorPath,
 } from '../services/memory/index.js';
 import { systemClock } from '../time/clock.js';
 import { insertMemoryRows } from './memory-fill.js';
@@ -28,10 +33,15 @@ const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const MODES: readonly SearchMode[] = ['vector', 'text', 'hybrid'];
 const log = (line: string): void => console.log(line);
 
+type PathKind = VectorPath['kind'];
+
 interface Args {
   sizes: number[];
   postgresUrl: string;
   only: 'all' | 'pglite' | 'postgres';
+  paths: PathKind[];
+  writes: number;
+  searches: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -39,11 +49,18 @@ function parseArgs(argv: readonly string[]): Args {
     sizes: [10_000],
     postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
     only: 'all',
+    paths: ['pgvector', 'exact'],
+    writes: 50,
+    searches: 30,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value = ''] = [argv[i], argv[i + 1]];
     if (flag === '--sizes') args.sizes = value.split(',').map(Number);
     else if (flag === '--postgres') args.postgresUrl = value;
+    else if (flag === '--paths')
+      args.paths = value.split(',').filter((p): p is PathKind => p === 'pgvector' || p === 'exact');
+    else if (flag === '--writes') args.writes = Number(value);
+    else if (flag === '--searches') args.searches = Number(value);
     else if (flag === '--only' && ['all', 'pglite', 'postgres'].includes(value))
       args.only = value as Args['only'];
     else throw new Error(`unknown argument ${flag} ${value}`);
@@ -63,15 +80,19 @@ async function seedAgent(store: SqlStore): Promise<{ orgId: string; agentId: str
   return { orgId, agentId: agent.rows[0]?.id as string };
 }
 
-const memoryOn = (store: SqlStore) =>
+const memoryOn = (store: SqlStore, vectors: VectorPath) =>
   new SemanticMemory({
     store,
     clock: systemClock,
+    vectors,
     embedder: accountedEmbedder(createLexicalEmbedder(), { interceptors: [], clock: systemClock }),
   });
 
-async function recall(store: SqlStore): Promise<Record<SearchMode, Record<string, number>>> {
-  const memory = memoryOn(store);
+async function recall(
+  store: SqlStore,
+  vectors: VectorPath,
+): Promise<Record<SearchMode, Record<string, number>>> {
+  const memory = memoryOn(store, vectors);
   const agent = await seedAgent(store);
   const ids = new Map<string, string>();
   for (const fact of FACTS) {
@@ -150,27 +171,61 @@ async function timed(
   return { p50Ms: pct(samples, 50), p95Ms: pct(samples, 95) };
 }
 
-async function latency(store: SqlStore, size: number): Promise<Record<string, unknown>> {
-  const memory = memoryOn(store);
+const queryOf = (i: number): string => `${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} owner`;
+
+async function latency(
+  store: SqlStore,
+  size: number,
+  paths: readonly VectorPath[],
+  args: Args,
+): Promise<Record<string, unknown>[]> {
   const agent = await seedAgent(store);
   const filling = performance.now();
   await fill(store, agent, size);
   const fillS = Number(((performance.now() - filling) / 1000).toFixed(1));
   await store.query('ANALYZE memories');
-  const write = await timed(50, (i) =>
-    memory.write({ ...agent, content: `A new fact ${i} about the ${WORDS[i % WORDS.length]} rota` }),
-  );
-  const search: Record<string, unknown> = {};
-  for (const mode of MODES)
-    search[mode] = await timed(30, (i) =>
-      memory.search({
+  const out: Record<string, unknown>[] = [];
+  const exact = memoryOn(store, { kind: 'exact' });
+  for (const vectors of paths) {
+    const memory = memoryOn(store, vectors);
+    const write = await timed(args.writes, (i) =>
+      memory.write({
         ...agent,
-        query: `${WORDS[i % WORDS.length]} ${WORDS[(i * 7) % WORDS.length]} owner`,
-        k: 10,
-        mode,
+        content: `A new fact ${i} about the ${WORDS[i % WORDS.length]} rota (${vectors.kind})`,
       }),
     );
-  return { size, fillS, write, search };
+    const search: Record<string, unknown> = {};
+    for (const mode of MODES)
+      search[mode] = await timed(args.searches, (i) =>
+        memory.search({ ...agent, query: queryOf(i), k: 10, mode }),
+      );
+    let annRecallAt10: number | undefined;
+    if (vectors.kind === 'pgvector') {
+      let sum = 0;
+      for (let i = 0; i < args.searches; i += 1) {
+        const truth = (await exact.search({ ...agent, query: queryOf(i), k: 10, mode: 'vector' })).map(
+          (h) => h.memory.id,
+        );
+        const got = new Set(
+          (await memory.search({ ...agent, query: queryOf(i), k: 10, mode: 'vector' })).map(
+            (h) => h.memory.id,
+          ),
+        );
+        sum += truth.length === 0 ? 1 : truth.filter((id) => got.has(id)).length / truth.length;
+      }
+      annRecallAt10 = Number((sum / args.searches).toFixed(3));
+    }
+    out.push({
+      size,
+      vectors: vectors.kind,
+      fillS,
+      write,
+      search,
+      ...(annRecallAt10 === undefined ? {} : { annRecallAt10 }),
+      load: loadavg()[0]?.toFixed(1),
+    });
+  }
+  return out;
 }
 
 async function onBackend(
@@ -181,9 +236,20 @@ async function onBackend(
   const { store, close } = await open();
   try {
     await migrate(store, { dir: migrations });
-    log(JSON.stringify({ backend: name, vectors: 'exact (real[] in SQL)', recall: await recall(store) }));
+    // The pgvector path where the backend has it (the column and index exist before the facts are
+    // written, as on a node); the exact path reads the same rows.
+    const prepared = await prepareVectorSearch(store, createLexicalEmbedder(), {
+      prefer: args.paths.includes('pgvector') ? 'pgvector' : 'exact',
+    });
+    const paths: VectorPath[] = [
+      ...(prepared.kind === 'pgvector' ? [prepared] : []),
+      ...(args.paths.includes('exact') || prepared.kind === 'exact' ? [{ kind: 'exact' as const }] : []),
+    ];
+    for (const vectors of paths)
+      log(JSON.stringify({ backend: name, vectors: vectors.kind, recall: await recall(store, vectors) }));
     for (const size of args.sizes)
-      log(JSON.stringify({ backend: name, latency: await latency(store, size) }));
+      for (const line of await latency(store, size, paths, args))
+        log(JSON.stringify({ backend: name, latency: line }));
   } finally {
     await close();
   }

@@ -501,6 +501,12 @@ export const ERROR_CODES = {
     false,
     "The planner could not produce a valid plan within its repair attempts; details carry the validator's last errors.",
   ),
+  ASTRA_MEMORY_EMBEDDER_FAILED: spec(
+    'upstream',
+    503,
+    true,
+    "Semantic memory's embedder failed (provider down, rate-limited, refused the key, timed out); details.kind says how.",
+  ),
   ASTRA_PROMPT_VARIABLES_INVALID: spec(
     'user',
     400,

@@ -120,6 +120,7 @@ export interface AgentFixture {
   readonly task: string;
   readonly approval: string;
   readonly document: string;
+  readonly memory: string;
   readonly revision: number;
 }
 
@@ -345,6 +346,15 @@ export class World {
     return answer.approval_id;
   }
 
+  /** A new fact in the agent's semantic memory. */
+  async memoryOn(agentId: string): Promise<string> {
+    return (
+      await this.#server.admin<{ memory: { id: string } }>('POST', `/agents/${agentId}/memories`, {
+        content: `fixture fact ${this.unique('fact')}`,
+      })
+    ).memory.id;
+  }
+
   async documentOn(agentId: string): Promise<string> {
     return (
       await this.#server.admin<{ id: string }>('POST', `/agents/${agentId}/documents`, {
@@ -414,10 +424,11 @@ export class World {
     const goal = await this.goalOn(id);
     const approval = await this.approvalOn(id);
     const document = await this.documentOn(id);
+    const memory = await this.memoryOn(id);
     const revision = await this.#server.admin<{ revision: number }>('POST', `/agents/${id}/revisions`, {
       payload: { system_prompt: 'fixture prompt' },
     });
-    return { id, ...goal, approval, document, revision: revision.revision };
+    return { id, ...goal, approval, document, memory, revision: revision.revision };
   }
 
   async #ok<T>(method: string, target: string, bearer: string, body?: unknown): Promise<T> {

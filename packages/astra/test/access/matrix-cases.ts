@@ -54,6 +54,8 @@ export interface Case {
 export interface Prepared {
   readonly target: string;
   readonly body?: unknown;
+  /** Undoes what the preparation made that would change other cases' answers (run after the request). */
+  readonly after?: () => Promise<void>;
 }
 
 export function operationsOf(document: unknown): Operation[] {
@@ -76,7 +78,7 @@ const toolManifest = (unique: string) => ({
   side_effect: 'read_only',
 });
 
-const AGENT_OWNED = new Set(['agent', 'goal', 'graph', 'task', 'approval']);
+const AGENT_OWNED = new Set(['agent', 'goal', 'graph', 'task', 'approval', 'memory']);
 
 /** Routes whose handler narrows the rule further, on purpose (documented in their summaries). */
 function narrowed(op: Operation, role: Role, outcome: Outcome): Outcome {
@@ -139,6 +141,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
   const inB = c.agent === 'glob';
   const collaborator = inB ? f.users.spareB.id : f.users.helper.id;
   const params: Params = {};
+  let after: (() => Promise<void>) | undefined;
 
   // The resource the rule names.
   if (resource?.param !== undefined && agent !== undefined) {
@@ -148,6 +151,7 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
       graph: agent.graph,
       task: agent.task,
       approval: agent.approval,
+      memory: agent.memory,
     };
     params[resource.param] = ids[resource.type] as string;
   } else if (resource?.param !== undefined) {
@@ -163,6 +167,17 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
   switch (key) {
     case 'DELETE /agents/{id}':
       params.id = await world.agentLike(c.agent as AgentName);
+      break;
+    case 'POST /agents/{id}/forget': {
+      // It forgets everything: an agent of its own keeps the fixture's memories for the others,
+      // deleted afterwards so the agent lists stay as the fixture made them.
+      const id = await world.agentLike(c.agent as AgentName);
+      params.id = id;
+      after = async () => void (await world.call('DELETE', `/agents/${id}`));
+      break;
+    }
+    case 'DELETE /memories/{id}':
+      params.id = await world.memoryOn(agent?.id as string);
       break;
     case 'DELETE /agents/{id}/documents/{doc_id}':
       params.doc_id = await world.documentOn(agent?.id as string);
@@ -239,6 +254,8 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
     // Allowed: 201, or 409 ASTRA_CHAT_NOT_CAPABLE for the agents that do not chat (past access control).
     'POST /chat/sessions': () => ({ agent_id: agent?.id, title: 'matrix' }),
     'POST /agents/{id}/documents': () => ({ doc_type: 'rule', name: world.unique('doc'), content: 'x' }),
+    'POST /agents/{id}/memories': () => ({ content: `matrix fact ${world.unique('fact')}` }),
+    'POST /agents/{id}/memories/search': () => ({ query: 'fixture fact' }),
     'POST /agents/{id}/revisions': () => ({ payload: { system_prompt: 'matrix prompt' } }),
     'POST /agents/{id}/collaborators': () => ({ user_id: collaborator, level: 'use' }),
     'POST /agents/{id}/service-tokens': () => ({ name: 'matrix', ttl_seconds: 600 }),
@@ -267,5 +284,9 @@ export async function prepare(world: World, c: Case): Promise<Prepared> {
       throw new Error(`${key}: no value for path parameter {${name}} (add one in matrix-cases.ts)`);
     return value;
   });
-  return body === undefined ? { target } : { target, body };
+  return {
+    target,
+    ...(body === undefined ? {} : { body }),
+    ...(after === undefined ? {} : { after }),
+  };
 }

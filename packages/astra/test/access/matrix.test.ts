@@ -90,6 +90,7 @@ describe('access matrix', () => {
     const run = async (c: Case): Promise<void> => {
       const prepared = await prepare(world, c);
       const answer = await server.call(c.op.method, prepared.target, f.credentials[c.role], prepared.body);
+      await prepared.after?.();
       const got = outcomeOf(answer.status, answer.body);
       counts[c.expected] = (counts[c.expected] ?? 0) + 1;
       if (got !== c.expected)
@@ -121,7 +122,11 @@ describe('access matrix', () => {
 /** Every id of organization A's data: the organization, its team, its agents and what they own. */
 function idsOfA(): string[] {
   const agents = [f.agents.pub, f.agents.team, f.agents.priv];
-  return [f.orgA, f.team, ...agents.flatMap((a) => [a.id, a.goal, a.graph, a.task, a.approval, a.document])];
+  return [
+    f.orgA,
+    f.team,
+    ...agents.flatMap((a) => [a.id, a.goal, a.graph, a.task, a.approval, a.document, a.memory]),
+  ];
 }
 
 /** Reads an event stream until `marker` shows up (or 15 s pass), then hangs up. */
@@ -193,6 +198,7 @@ describe('isolation between organizations', () => {
           `/graphs/${a.graph}`,
           `/tasks/${a.task}`,
           `/approvals/${a.approval}`,
+          `/memories/${a.memory}`,
         );
       for (const target of targets) {
         const answer = await server.call('GET', target, f.credentials[role]);

@@ -4,6 +4,8 @@ import { afterEach, beforeEach } from 'vitest';
 import { resolveBusOptions } from '../../src/adapters/bus/bus-options.js';
 import { MemoryBus } from '../../src/adapters/bus/memory/memory-bus.js';
 import { createLruCache } from '../../src/adapters/cache/lru-cache.js';
+import { createLexicalEmbedder } from '../../src/adapters/embedder/index.js';
+import { createMemoryWorkingMemory } from '../../src/adapters/working-memory/index.js';
 import { wireApi } from '../../src/app/api-wiring.js';
 import { remoteWorkersOf } from '../../src/app/remote-workers.js';
 import { loadConfig } from '../../src/config/index.js';
@@ -11,12 +13,14 @@ import { builtInHandlers } from '../../src/kernel/index.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { createLogger } from '../../src/log/logger.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
+import type { WorkingMemory } from '../../src/ports/working-memory.js';
 import { AccessControl } from '../../src/services/access/access-control.js';
 import { AdmissionGate } from '../../src/services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../../src/services/agents/agent-actors.js';
 import { createGateway } from '../../src/services/gateway/server.js';
 import { Identity } from '../../src/services/identity/identity.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
+import { accountedEmbedder, SemanticMemory } from '../../src/services/memory/index.js';
 import { ReadModel } from '../../src/services/reads/read-model.js';
 import { type ToolTaskOptions, Workspaces, withToolTasks } from '../../src/services/tools/index.js';
 import { startRemoteWorkerHub } from '../../src/services/workers/remote-types.js';
@@ -43,6 +47,8 @@ export interface TestGateway {
   readonly keySealer: KeySealer;
   readonly kernel: TaskKernel;
   readonly actors: AgentActors;
+  /** Semantic memory (offline embedder, exact vectors) and in-process working memory. */
+  readonly memory: { readonly semantic: SemanticMemory; readonly working: WorkingMemory };
   /** Every log line written so far, raw JSON. */
   readonly logs: string[];
   call(
@@ -99,6 +105,14 @@ export async function openGateway(
     cache: { cache: createLruCache({ clock, maxEntries: 1000, defaultTtlMs: 60_000 }), ttlMs: 60_000 },
   });
   await access.start();
+  const memory = {
+    semantic: new SemanticMemory({
+      store,
+      clock,
+      embedder: accountedEmbedder(createLexicalEmbedder(), { interceptors: [], clock }),
+    }),
+    working: createMemoryWorkingMemory({ ttlMs: 3_600_000, clock }),
+  };
   const app = await createGateway({
     logger,
     readiness: [],
@@ -124,6 +138,7 @@ export async function openGateway(
           tools: toolTasks,
         }),
         tools: toolTasks,
+        memory,
       },
       {
         adminToken: ADMIN_TOKEN,
@@ -141,6 +156,7 @@ export async function openGateway(
     keySealer,
     kernel,
     actors,
+    memory,
     logs,
     call: (method, url, { token, body, headers } = {}) =>
       app.inject({

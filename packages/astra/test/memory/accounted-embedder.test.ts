@@ -12,7 +12,7 @@ import {
 import { accountedEmbedder } from '../../src/services/memory/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { newId, scopeOf } from '../cost/attempts.js';
-import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
+import { fault, type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
 
 /** Remote embedding calls go through the cost service's budget and usage interceptors, purpose `embed`. */
@@ -84,6 +84,15 @@ describe('accounted embedder', () => {
       code: 'ASTRA_LLM_BUDGET_EXCEEDED',
     });
     expect(server.requests.length).toBe(before);
+  });
+
+  it("answers a provider's failure as ASTRA_MEMORY_EMBEDDER_FAILED with its kind and retry hint", async () => {
+    server.script(fault(429, { retryAfterS: 2 }));
+    await expect(wrap(null).embed(['rate limited'], scopeOf({ agentId: newId() }))).rejects.toMatchObject({
+      code: 'ASTRA_MEMORY_EMBEDDER_FAILED',
+      retryable: true,
+      details: { kind: 'rate_limited', status: 429, retryAfterMs: 2000, model: 'openai/emb-test' },
+    });
   });
 
   it('does not account the offline embedder', async () => {

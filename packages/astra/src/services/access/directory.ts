@@ -83,7 +83,7 @@ export async function readUserFacts(db: SqlExecutor, userId: string): Promise<Us
 
 /** Where the agent id of each owned resource kind is found, and the decoder of that column. */
 const AGENT_OF: Record<
-  'agent' | 'goal' | 'graph' | 'task' | 'approval',
+  'agent' | 'goal' | 'graph' | 'task' | 'approval' | 'memory',
   { readonly sql: string; readonly row: RowDecoder<{ readonly agentId: string }> }
 > = {
   agent: { sql: 'SELECT $1::uuid AS agent_id', row: resultRow('the named agent', { agentId: uuid }) },
@@ -91,6 +91,10 @@ const AGENT_OF: Record<
   graph: { sql: 'SELECT agent_id FROM task_graphs WHERE id = $1', row: graphRow.pick('agentId') },
   task: { sql: 'SELECT agent_id FROM tasks WHERE id = $1', row: taskRow.pick('agentId') },
   approval: { sql: 'SELECT agent_id FROM approvals WHERE id = $1', row: approvalRow.pick('agentId') },
+  memory: {
+    sql: 'SELECT agent_id FROM memories WHERE id = $1',
+    row: resultRow('the memory', { agentId: uuid }),
+  },
 };
 
 export type OwnedType = keyof typeof AGENT_OF;

@@ -14,7 +14,8 @@ export const ACTIONS = [
   'worker.run',
   // On a team.
   'team.admin',
-  // On an agent (and everything that belongs to it: goals, graphs, tasks, documents, approvals).
+  // On an agent (and everything that belongs to it: goals, graphs, tasks, documents, approvals,
+  // memories).
   'agent.view',
   'agent.use',
   'agent.edit',
@@ -29,7 +30,16 @@ export const ACTIONS = [
 ] as const;
 export type Action = (typeof ACTIONS)[number];
 
-export type ResourceType = 'org' | 'team' | 'agent' | 'goal' | 'graph' | 'task' | 'approval' | 'user';
+export type ResourceType =
+  | 'org'
+  | 'team'
+  | 'agent'
+  | 'goal'
+  | 'graph'
+  | 'task'
+  | 'approval'
+  | 'memory'
+  | 'user';
 
 /** Where the resource's id is read from: a path parameter (default `id`) or a body field. */
 export type ResourceRef =

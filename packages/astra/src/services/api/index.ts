@@ -7,6 +7,7 @@
  * Other services import this file only (tools/check-imports.mjs).
  */
 
+export { allowedOf } from './access-hook.js';
 export { type ApiOptions, type RoutePlugin, registerApi, routePlugin } from './api.js';
 export { principalOf, requireSuperAdmin, userIdOf } from './auth.js';
 export { drained } from './drained.js';

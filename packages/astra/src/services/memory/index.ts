@@ -7,7 +7,7 @@ export { type AccountedEmbedder, accountedEmbedder } from './accounted-embedder.
 export { type DedupJudge, type DedupVerdict, llmDedupJudge } from './dedup.js';
 export type { SearchFilters } from './memory-candidates.js';
 export { MEMORY_DEFAULTS } from './memory-defaults.js';
-export { type Memory, memoryRow } from './memory-store.js';
+export { MEMORY_KINDS, type Memory, type MemoryKind, memoryRow } from './memory-store.js';
 export { normalizeMemoryText } from './memory-text.js';
 export {
   type DedupTier,

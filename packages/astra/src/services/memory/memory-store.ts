@@ -9,11 +9,15 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
  * `websearch_to_tsquery` whose AND-ed terms are turned into OR (a question's words rarely all
  * appear in the fact that answers it; negations and phrases keep their meaning).
  */
+/** What a memory is; the table's check lists the same (migration 0028). */
+export const MEMORY_KINDS = ['fact'] as const;
+export type MemoryKind = (typeof MEMORY_KINDS)[number];
+
 export const memoryRow = tableRow('memories', {
   id: uuid,
   orgId: uuid,
   agentId: uuid,
-  kind: oneOf(['fact'] as const),
+  kind: oneOf(MEMORY_KINDS),
   content: text,
   contentHash: text,
   normalizedHash: text,
@@ -38,6 +42,7 @@ const M_COLUMNS = memoryRow.columns('m');
 export interface NewMemory {
   readonly orgId: string;
   readonly agentId: string;
+  readonly kind: MemoryKind;
   readonly content: string;
   readonly normalized: string;
   readonly contentHash: string;
@@ -60,8 +65,8 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
   const { rows } = await db.query(
     `INSERT INTO memories (org_id, agent_id, content, normalized, content_hash, normalized_hash, embedding,
        embedding_model, source_task_id, source_goal_id, source_message_id, metadata, valid_from, valid_to,
-       possible_duplicate_of, created_at, expires_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17)
+       possible_duplicate_of, created_at, expires_at, kind)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18)
      ON CONFLICT (org_id, agent_id, normalized_hash) WHERE superseded_by IS NULL AND valid_to IS NULL
      DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -83,6 +88,7 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
       input.possibleDuplicateOf,
       input.createdAt,
       input.expiresAt,
+      input.kind,
     ],
   );
   return memoryRow.first(rows);

@@ -16,6 +16,7 @@ import {
   getMemory,
   insertMemory,
   type Memory,
+  type MemoryKind,
   supersedeMemory,
 } from './memory-store.js';
 import { normalizeMemoryText, sha256 } from './memory-text.js';
@@ -37,6 +38,8 @@ export interface WriteMemoryInput {
   readonly orgId: string;
   readonly agentId: string;
   readonly content: string;
+  /** Default `fact`. */
+  readonly kind?: MemoryKind;
   readonly sourceTaskId?: string | null;
   readonly sourceGoalId?: string | null;
   readonly sourceMessageId?: string | null;
@@ -184,6 +187,7 @@ export class SemanticMemory {
       await deleteExpiredSameText(tx, { ...where, now }, hashes.normalizedHash);
       const created = await insertMemory(tx, {
         ...where,
+        kind: input.kind ?? 'fact',
         content,
         normalized,
         ...hashes,
