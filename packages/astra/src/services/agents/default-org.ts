@@ -21,3 +21,22 @@ export async function defaultOrgOf<P>(
     },
   );
 }
+
+/**
+ * The organization an org-scoped request (prompts, datasets, experiments) acts in — the one it
+ * names (`org_id`), else defaultOrgOf — checked against the access rules: 404 when the caller may
+ * not see it, 403 when they may see it but not do this.
+ */
+export async function orgFor<P, A>(
+  access: {
+    scopeOf(principal: P): Promise<{ readonly orgIds: readonly string[] } | null>;
+    require(principal: P, action: A, target: { type: 'org'; id: string }): Promise<unknown>;
+  },
+  principal: P,
+  action: A,
+  orgId: string | undefined,
+): Promise<string> {
+  const id = orgId ?? (await defaultOrgOf(access, principal));
+  await access.require(principal, action, { type: 'org', id });
+  return id;
+}

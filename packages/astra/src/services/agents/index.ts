@@ -19,7 +19,7 @@ export {
   readProfile,
   updateAgent,
 } from './agent-store.js';
-export { defaultOrgOf } from './default-org.js';
+export { defaultOrgOf, orgFor } from './default-org.js';
 export {
   DOC_TYPES,
   type DocType,

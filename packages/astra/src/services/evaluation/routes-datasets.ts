@@ -4,6 +4,7 @@ import type { JsonValue } from '../../kernel/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
+import { orgFor } from '../agents/index.js';
 import { assertStorable, defineRoutes, idParam, parseInput, principalOf } from '../api/index.js';
 import { actorOf } from '../tools/index.js';
 import {
@@ -25,7 +26,6 @@ import {
   MAX_DATASET_ITEMS,
   readDataset,
 } from './dataset-store.js';
-import { orgFor } from './org-access.js';
 
 /**
  * Datasets (docs/evaluation.md): an organization's admins create them and append items; its

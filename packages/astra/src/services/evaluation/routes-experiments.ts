@@ -4,7 +4,7 @@ import type { TaskEngine } from '../../kernel/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
-import { readAgent } from '../agents/index.js';
+import { orgFor, readAgent } from '../agents/index.js';
 import { defineRoutes, idParam, parseInput, principalOf } from '../api/index.js';
 import { actorOf } from '../tools/index.js';
 import {
@@ -17,7 +17,6 @@ import {
 import { readDataset } from './dataset-store.js';
 import { readEvalExperiment } from './experiment-store.js';
 import { compareExperiments, experimentResults, startEvalExperiment } from './experiments.js';
-import { orgFor } from './org-access.js';
 
 /**
  * Experiments over datasets (docs/evaluation.md): started by whoever may read the dataset's

@@ -2,6 +2,7 @@ import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { AccessControl } from '../access/index.js';
+import { orgFor } from '../agents/index.js';
 import { defineRoutes, idParam, parseInput, principalOf } from '../api/index.js';
 import { actorOf } from '../tools/index.js';
 import {
@@ -15,7 +16,6 @@ import {
 } from './api-schemas.js';
 import { listExperiments, readExperiment, startExperiment, stopExperiment } from './experiment-store.js';
 import { experimentReport } from './experiments.js';
-import { orgFor } from './org-scope.js';
 
 /**
  * A/B experiments over a template's versions (docs/prompts.md): an organization's admins start and

@@ -3,6 +3,7 @@ import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { AccessControl } from '../access/index.js';
+import { orgFor } from '../agents/index.js';
 import { defineRoutes, parseInput, principalOf } from '../api/index.js';
 import { countTokens } from '../llm/index.js';
 import { actorOf } from '../tools/index.js';
@@ -18,7 +19,6 @@ import {
   Rendered,
   WritePromptBody,
 } from './api-schemas.js';
-import { orgFor } from './org-scope.js';
 import type { PromptLibrary } from './prompt-library.js';
 import { checkTemplate, renderPrompt } from './render.js';
 import {
