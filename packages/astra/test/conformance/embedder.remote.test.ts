@@ -77,7 +77,7 @@ describe('remote embedders on the wire', () => {
         model: 'm',
         dimensions: 8,
       });
-      server.script(fault(429, { retryAfterS: 2 }));
+      server.scriptEmbeddings(fault(429, { retryAfterS: 2 }));
       await expect(good.embed(['x'])).rejects.toMatchObject({ kind: 'rate_limited', retryAfterMs: 2000 });
     } finally {
       await server.close();
@@ -104,7 +104,7 @@ describe('remote embedders on the wire', () => {
         body: { model: 'nomic-test', input: ['a', 'bb'] },
       });
       expect(usage).toMatchObject({ inputTokens: 2, estimated: false });
-      server.script(fault(500, { message: 'model crashed' }));
+      server.scriptEmbeddings(fault(500, { message: 'model crashed' }));
       await expect(embedder.embed(['x'])).rejects.toMatchObject({ kind: 'server' });
     } finally {
       await server.close();

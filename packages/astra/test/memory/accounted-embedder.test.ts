@@ -87,7 +87,7 @@ describe('accounted embedder', () => {
   });
 
   it("answers a provider's failure as ASTRA_MEMORY_EMBEDDER_FAILED with its kind and retry hint", async () => {
-    server.script(fault(429, { retryAfterS: 2 }));
+    server.scriptEmbeddings(fault(429, { retryAfterS: 2 }));
     await expect(wrap(null).embed(['rate limited'], scopeOf({ agentId: newId() }))).rejects.toMatchObject({
       code: 'ASTRA_MEMORY_EMBEDDER_FAILED',
       retryable: true,

@@ -45,7 +45,7 @@ beforeAll(async () => {
     openaiApiKey: 'sk-traces',
     openaiBaseUrl: `${llm.url}/v1`,
     llmDetectOllama: 'false',
-    // Memory's embeddings would take the scripted answers: the built-in embedder needs no server.
+    // The built-in embedder: memory recall adds no embedding calls to the trace.
     memoryEmbedder: 'offline',
     memoryEpisodes: 'false',
     otelExporterOtlpEndpoint: receiver.url,

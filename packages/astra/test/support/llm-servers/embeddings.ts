@@ -3,8 +3,9 @@ import { type Exchange, type FaultStep, sendJson } from './script.js';
 
 /**
  * The embeddings endpoints of the protocol servers: OpenAI's `POST /v1/embeddings` and Ollama's
- * `POST /api/embed`. Each request takes the next script step: a fault is sent as the protocol's
- * error, anything else answers with `serverVector` of each input (deterministic: the SHA-256 of the
+ * `POST /api/embed`. Each request takes the next fault of the embeddings queue
+ * (`scriptEmbeddings`, apart from the model calls' script) and sends it as the protocol's error;
+ * with none queued it answers with `serverVector` of each input (deterministic: the SHA-256 of the
  * text spread over the dimensions, not normalised, so clients must normalise). Dimensions: the
  * request's `dimensions`, else 8. Usage: one token per 4 characters of input, rounded up.
  */
@@ -29,8 +30,8 @@ function inputsOf(exchange: Exchange): { inputs: string[]; dimensions: number } 
 const tokensOf = (inputs: readonly string[]) => inputs.reduce((n, t) => n + Math.ceil(t.length / 4), 0);
 
 export function openAiEmbeddings(exchange: Exchange, sendFault: (step: FaultStep) => void): void {
-  const step = exchange.next();
-  if (step.type === 'fault') {
+  const step = exchange.nextEmbeddingFault();
+  if (step !== undefined) {
     sendFault(step);
     return;
   }
@@ -49,8 +50,8 @@ export function openAiEmbeddings(exchange: Exchange, sendFault: (step: FaultStep
 }
 
 export function ollamaEmbed(exchange: Exchange, sendFault: (step: FaultStep) => void): void {
-  const step = exchange.next();
-  if (step.type === 'fault') {
+  const step = exchange.nextEmbeddingFault();
+  if (step !== undefined) {
     sendFault(step);
     return;
   }

@@ -94,8 +94,13 @@ export interface LlmServer {
   readonly port: number;
   /** Every request received, in order. */
   readonly requests: RecordedRequest[];
-  /** Queues steps: each model request takes the next one. */
+  /** Queues steps: each chat/generation request takes the next one (embedding requests do not). */
   script(...steps: ScriptStep[]): void;
+  /**
+   * Queues faults for the embeddings endpoint, a queue of its own, so that embedding calls (memory
+   * recall, dedup) never take the answers scripted for model calls; an empty queue answers vectors.
+   */
+  scriptEmbeddings(...steps: FaultStep[]): void;
   /** Steps not yet taken. */
   pending(): number;
   /** Resolves once `count` requests in all have been received. */
@@ -121,6 +126,8 @@ export interface Exchange {
   readonly options: LlmServerOptions;
   /** The next scripted step. */
   next(): ScriptStep;
+  /** The next scripted embeddings fault, if any. */
+  nextEmbeddingFault(): FaultStep | undefined;
   /** A counter for ids (`call_1`, `msg_2`…), per server. */
   id(prefix: string): string;
 }
@@ -229,6 +236,7 @@ function parseJson(text: string): Record<string, unknown> | undefined {
 
 export async function startLlmServer(protocol: Protocol, options: LlmServerOptions = {}): Promise<LlmServer> {
   const queue: ScriptStep[] = [];
+  const embeddingFaults: FaultStep[] = [];
   const requests: RecordedRequest[] = [];
   const waiters: { count: number; resolve: () => void }[] = [];
   let counter = 0;
@@ -263,6 +271,7 @@ export async function startLlmServer(protocol: Protocol, options: LlmServerOptio
             });
           return step;
         },
+        nextEmbeddingFault: () => embeddingFaults.shift(),
         id: (prefix) => {
           counter += 1;
           return `${prefix}${counter}`;
@@ -292,6 +301,9 @@ export async function startLlmServer(protocol: Protocol, options: LlmServerOptio
     requests,
     script: (...steps) => {
       queue.push(...steps);
+    },
+    scriptEmbeddings: (...steps) => {
+      embeddingFaults.push(...steps);
     },
     pending: () => queue.length,
     whenRequests: (count) =>
