@@ -4,10 +4,11 @@ import type { LlmClient } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import type { AccessControl } from '../services/access/access-control.js';
 import { type RoutePlugin, routePlugin } from '../services/api/index.js';
-import { CHAT_DEFAULTS, type ChatMemory, ChatService, type ChatSettings } from '../services/chat/index.js';
+import { CHAT_DEFAULTS, ChatService, type ChatSettings } from '../services/chat/index.js';
 import { chatRoutes } from '../services/chat/routes-chat.js';
 import { chatWsRoutes } from '../services/chat/routes-chat-ws.js';
 import type { GoalSubmissionOptions } from '../services/goals/submit-goal.js';
+import type { MemoryRecall } from '../services/prompts/index.js';
 import type { Clock } from '../time/clock.js';
 import { chatToolsOf } from './chat-tools.js';
 
@@ -15,7 +16,7 @@ import { chatToolsOf } from './chat-tools.js';
 export interface ChatParts {
   readonly llm: Pick<LlmClient, 'complete'>;
   readonly settings?: Partial<ChatSettings>;
-  readonly memory?: ChatMemory;
+  readonly memories?: MemoryRecall;
 }
 
 const NO_LLM: Pick<LlmClient, 'complete'> = {
@@ -49,7 +50,7 @@ export function chatRoutePlugins(
       clock,
       pollMs: parts.chat?.settings?.toolPollMs ?? CHAT_DEFAULTS.toolPollMs,
     }),
-    ...(parts.chat?.memory === undefined ? {} : { memory: parts.chat.memory }),
+    ...(parts.chat?.memories === undefined ? {} : { memories: parts.chat.memories }),
     ...(parts.chat?.settings === undefined ? {} : { settings: parts.chat.settings }),
   });
   return [routePlugin(chatRoutes, { chat, store }), routePlugin(chatWsRoutes, { chat, corsOrigins })];

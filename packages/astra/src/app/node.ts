@@ -521,6 +521,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             llm: llm.router,
             chat: {
               llm: llm.router,
+              memories: memory.recall,
               settings: {
                 ratePerMinute: config.chatRateLimit,
                 tokenCap: config.chatTokenCap,

@@ -6,7 +6,8 @@ import { type ChatNode, startChatNode } from './chat-node.js';
  * The chat's refusals, each with its stable code over REST (and as an `error` frame on the
  * WebSocket), before anything is stored or sent to the provider: the per-session rate limit, the
  * token cap, the message length, an agent that is not chat-capable, and another user's session.
- * Also a turn streamed as Server-Sent Events, and the history window's summary of older messages.
+ * Also a turn streamed as Server-Sent Events, the history window's summary of older messages, and
+ * the agent's memories recalled into the system prompt.
  */
 let chat: ChatNode;
 let agentId: string;
@@ -164,6 +165,25 @@ describe('a turn over REST', () => {
     expect(frames[3]).toMatchObject({ usage: { tokens_in: 30, tokens_out: 2 }, status: 'complete' });
   });
 
+  it("recalls the agent's memories relevant to the message into the system prompt, with provenance", async () => {
+    const written = await chat.api<{ memory: { id: string } }>('POST', `/agents/${agentId}/memories`, {
+      content: 'The staging database is called heron.',
+    });
+    expect(written.status, JSON.stringify(written.body)).toBe(201);
+    const sessionId = await openSession();
+    const before = chat.server.requests.length;
+    chat.server.script({ text: 'It is heron.' });
+    expect((await send(sessionId, 'What is the staging database called?')).body.message?.content).toBe(
+      'It is heron.',
+    );
+    const [turn] = chat.server.requests.slice(before).filter((r) => r.path.endsWith('/chat/completions'));
+    const system = ((turn?.body?.messages ?? []) as { role: string; content: string }[]).find(
+      (m) => m.role === 'system',
+    );
+    expect(system?.content).toContain('The staging database is called heron.');
+    expect(system?.content).toContain(written.body.memory.id);
+  });
+
   it('summarizes what falls out of the history window, and the model sees the summary', async () => {
     const sessionId = await openSession();
     chat.server.script({ text: 'Noted: blue.' }, { text: 'Noted: Oslo.' });
@@ -175,7 +195,10 @@ describe('a turn over REST', () => {
       { text: 'Blue.' },
     );
     expect((await send(sessionId, 'What colour do I like?')).body.message?.content).toBe('Blue.');
-    const [summaryCall, turnCall] = chat.server.requests.slice(before).map((r) => JSON.stringify(r.body));
+    const [summaryCall, turnCall] = chat.server.requests
+      .slice(before)
+      .filter((r) => r.path.endsWith('/chat/completions'))
+      .map((r) => JSON.stringify(r.body));
     // The window holds four messages: the first user message is the one folded into the summary.
     expect(summaryCall).toContain('Messages to add');
     expect(summaryCall).toContain('My favourite colour is blue.');

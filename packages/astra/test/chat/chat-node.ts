@@ -59,6 +59,8 @@ export async function startChatNode(settings: Readonly<Record<string, unknown>>)
     openaiBaseUrl: `${server.url}/v1`,
     llmDetectOllama: 'false',
     checkResponses: 'true',
+    // The built-in embedder: recall needs no embeddings from the protocol server.
+    memoryEmbedder: 'offline',
     ...postgresFlags(database),
     ...settings,
   });

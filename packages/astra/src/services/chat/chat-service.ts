@@ -4,9 +4,10 @@ import type { Clock } from '../../time/clock.js';
 import type { AccessControl, Action } from '../access/index.js';
 import { countCall, readAgent } from '../agents/index.js';
 import type { Principal } from '../identity/index.js';
+import type { MemoryRecall } from '../prompts/index.js';
 import { CHAT_DEFAULTS, type ChatSettings } from './chat-defaults.js';
 import { type ChatSession, closeSession, insertSession, readSession } from './chat-store.js';
-import type { ChatMemory, ChatTools } from './chat-tools.js';
+import type { ChatTools } from './chat-tools.js';
 import { runTurn, type TurnOutcome, tokenCapError } from './chat-turn.js';
 import type { ChatFrame } from './frames.js';
 
@@ -29,7 +30,8 @@ export interface ChatServiceOptions {
   readonly access: Pick<AccessControl, 'require'>;
   readonly clock: Clock;
   readonly tools?: ChatTools;
-  readonly memory?: ChatMemory;
+  /** The agent's memories, recalled on each user message into the system prompt (services/memory). */
+  readonly memories?: MemoryRecall;
   /** Default CHAT_DEFAULTS. */
   readonly settings?: Partial<ChatSettings>;
 }
@@ -137,7 +139,7 @@ export class ChatService {
           llm: this.#options.llm,
           settings,
           ...(this.#options.tools === undefined ? {} : { tools: this.#options.tools }),
-          ...(this.#options.memory === undefined ? {} : { memory: this.#options.memory }),
+          ...(this.#options.memories === undefined ? {} : { memories: this.#options.memories }),
         },
         {
           principal: request.principal,

@@ -43,9 +43,3 @@ export interface ChatTools {
   offers(agentId: string): Promise<readonly ChatToolOffer[]>;
   run(call: ChatToolRun): Promise<ChatToolOutcome>;
 }
-
-/** What a chat remembers beyond its session (services/memory); optional. */
-export interface ChatMemory {
-  /** Facts relevant to the user's message, for the system prompt. */
-  recall(agentId: string, query: string): Promise<readonly string[]>;
-}

@@ -4,10 +4,10 @@ import type { LlmClient, LlmMessage, LlmToolCall } from '../../ports/llm.js';
 import type { JsonValue } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { Principal } from '../identity/index.js';
-import { assembleContext } from '../prompts/index.js';
+import { assembleContext, type MemoryRecall } from '../prompts/index.js';
 import type { ChatSettings } from './chat-defaults.js';
 import { type ChatMessage, type ChatMessageStatus, type ChatSession, insertMessage } from './chat-store.js';
-import type { ChatMemory, ChatToolOffer, ChatTools } from './chat-tools.js';
+import type { ChatToolOffer, ChatTools } from './chat-tools.js';
 import { type ChatFrame, type ChatUsage, upstreamCodeOf } from './frames.js';
 import { historyOf, type StoredToolCall, type StoredToolResult } from './history.js';
 
@@ -33,7 +33,7 @@ export interface ChatTurnDeps {
   readonly store: SqlExecutor;
   readonly llm: Pick<LlmClient, 'complete'>;
   readonly tools?: ChatTools;
-  readonly memory?: ChatMemory;
+  readonly memories?: MemoryRecall;
   readonly settings: ChatSettings;
 }
 
@@ -128,15 +128,15 @@ export function errorFrame(error: AstraError): ChatFrame {
 }
 
 async function systemPrompt(deps: ChatTurnDeps, request: TurnRequest): Promise<string> {
+  // The agent's memories relevant to the user's message come in as a section of the context,
+  // with their provenance, cut to the same token budget as the documents.
   const context = await assembleContext({
     store: deps.store,
     agentId: request.agent.id,
     tokenBudget: deps.settings.contextTokens,
+    ...(deps.memories === undefined ? {} : { memories: deps.memories, query: request.content }),
   });
-  const facts = deps.memory === undefined ? [] : await deps.memory.recall(request.agent.id, request.content);
-  return facts.length === 0
-    ? context.system
-    : `${context.system}\n\nWhat you remember that may be relevant:\n${facts.map((fact) => `- ${fact}`).join('\n')}`;
+  return context.system;
 }
 
 async function converse(

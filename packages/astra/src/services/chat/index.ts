@@ -11,5 +11,5 @@ export {
   chatMessageRow,
   chatSessionRow,
 } from './chat-store.js';
-export type { ChatMemory, ChatToolOffer, ChatToolOutcome, ChatToolRun, ChatTools } from './chat-tools.js';
+export type { ChatToolOffer, ChatToolOutcome, ChatToolRun, ChatTools } from './chat-tools.js';
 export type { ChatFrame, ChatUsage } from './frames.js';
