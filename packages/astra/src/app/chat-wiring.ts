@@ -4,7 +4,7 @@ import type { LlmClient } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import type { AccessControl } from '../services/access/access-control.js';
 import { type RoutePlugin, routePlugin } from '../services/api/index.js';
-import { CHAT_DEFAULTS, ChatService, type ChatSettings } from '../services/chat/index.js';
+import { CHAT_DEFAULTS, ChatService, type ChatSettings, type EndedChat } from '../services/chat/index.js';
 import { chatRoutes } from '../services/chat/routes-chat.js';
 import { chatWsRoutes } from '../services/chat/routes-chat-ws.js';
 import type { GoalSubmissionOptions } from '../services/goals/submit-goal.js';
@@ -17,6 +17,7 @@ export interface ChatParts {
   readonly llm: Pick<LlmClient, 'complete'>;
   readonly settings?: Partial<ChatSettings>;
   readonly memories?: MemoryRecall;
+  readonly onClosed?: (ended: EndedChat) => Promise<void>;
 }
 
 const NO_LLM: Pick<LlmClient, 'complete'> = {
@@ -51,6 +52,7 @@ export function chatRoutePlugins(
       pollMs: parts.chat?.settings?.toolPollMs ?? CHAT_DEFAULTS.toolPollMs,
     }),
     ...(parts.chat?.memories === undefined ? {} : { memories: parts.chat.memories }),
+    ...(parts.chat?.onClosed === undefined ? {} : { onClosed: parts.chat.onClosed }),
     ...(parts.chat?.settings === undefined ? {} : { settings: parts.chat.settings }),
   });
   return [routePlugin(chatRoutes, { chat, store }), routePlugin(chatWsRoutes, { chat, corsOrigins })];

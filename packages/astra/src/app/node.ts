@@ -26,6 +26,7 @@ import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
 import { activeAgentIds, readAgent, readProfile } from '../services/agents/agent-store.js';
 import { type ApprovalSettings, approvalRuleFor } from '../services/approvals/index.js';
+import type { EndedChat } from '../services/chat/index.js';
 import { evaluationInterceptor, evaluationPlanInterceptor } from '../services/evaluation/index.js';
 import { CircuitBreaker } from '../services/gateway/circuit-breaker.js';
 import { guardStore } from '../services/gateway/guarded-store.js';
@@ -522,6 +523,28 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
             chat: {
               llm: llm.router,
               memories: memory.recall,
+              // A closed session becomes an episode (a background task; a failed submission is
+              // logged, never the close's error).
+              ...(config.memoryEpisodes
+                ? {
+                    onClosed: async ({ session, messages }: EndedChat) => {
+                      await episodes
+                        .chatEnded(session.agentId, {
+                          sessionId: session.id,
+                          title: session.title,
+                          messages,
+                          startedAt: session.createdAt,
+                          endedAt: session.updatedAt,
+                        })
+                        .catch((error: unknown) =>
+                          deps.logger.warn(
+                            { err: error, sessionId: session.id },
+                            'chat episode not submitted',
+                          ),
+                        );
+                    },
+                  }
+                : {}),
               settings: {
                 ratePerMinute: config.chatRateLimit,
                 tokenCap: config.chatTokenCap,

@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { DEFAULT_ORG_ID } from '../../src/services/agents/index.js';
-import { type ChatNode, startChatNode } from './chat-node.js';
+import { type ChatNode, startChatNode, until } from './chat-node.js';
 
 /**
  * The chat's refusals, each with its stable code over REST (and as an `error` frame on the
  * WebSocket), before anything is stored or sent to the provider: the per-session rate limit, the
  * token cap, the message length, an agent that is not chat-capable, and another user's session.
  * Also a turn streamed as Server-Sent Events, the history window's summary of older messages, and
- * the agent's memories recalled into the system prompt.
+ * the agent's memories recalled into the system prompt, and a closed session's episode.
  */
 let chat: ChatNode;
 let agentId: string;
@@ -18,6 +18,7 @@ beforeAll(async () => {
     chatRateLimit: 3,
     chatMaxMessageLength: 2000,
     chatHistoryMessages: 4,
+    memoryEpisodes: 'true',
   });
   agentId = (
     await chat.admin<{ actor_id: string }>('POST', '/agents', { name: 'limits', chat_capable: true })
@@ -206,5 +207,24 @@ describe('a turn over REST', () => {
     expect(turnCall).toContain('The user likes blue and lives in Oslo.');
     const session = await chat.admin<{ summary: string }>('GET', `/chat/sessions/${sessionId}`);
     expect(session.summary).toBe('The user likes blue and lives in Oslo.');
+  });
+
+  // Last in the file: the episode's background summary call must not land in another test's count.
+  it('hands a closed session to episodic memory: one episode of the chat, from its messages', async () => {
+    const sessionId = await openSession();
+    chat.server.script({ text: 'Kept in mind.' });
+    expect((await send(sessionId, 'Remember that the demo is on Friday.')).status).toBe(200);
+    chat.server.script({ text: 'The user said the demo is on Friday.' });
+    expect((await chat.api('DELETE', `/chat/sessions/${sessionId}`)).status).toBe(200);
+    const episode = await until(async () => {
+      const { rows } = await chat.node.backends.store.query<{ summary: string; agent_id: string }>(
+        `SELECT summary, agent_id FROM memory_episodes WHERE source_kind = 'chat' AND source_id = $1`,
+        [sessionId],
+      );
+      return rows[0];
+    }, "the chat's episode written");
+    expect(episode).toEqual({ summary: 'The user said the demo is on Friday.', agent_id: agentId });
+    const summaryCall = chat.server.requests.filter((r) => r.path.endsWith('/chat/completions')).at(-1);
+    expect(JSON.stringify(summaryCall?.body)).toContain('Remember that the demo is on Friday.');
   });
 });

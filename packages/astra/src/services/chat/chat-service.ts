@@ -6,7 +6,7 @@ import { countCall, readAgent } from '../agents/index.js';
 import type { Principal } from '../identity/index.js';
 import type { MemoryRecall } from '../prompts/index.js';
 import { CHAT_DEFAULTS, type ChatSettings } from './chat-defaults.js';
-import { type ChatSession, closeSession, insertSession, readSession } from './chat-store.js';
+import { type ChatSession, closeSession, insertSession, lastMessages, readSession } from './chat-store.js';
 import type { ChatTools } from './chat-tools.js';
 import { runTurn, type TurnOutcome, tokenCapError } from './chat-turn.js';
 import type { ChatFrame } from './frames.js';
@@ -34,7 +34,21 @@ export interface ChatServiceOptions {
   readonly memories?: MemoryRecall;
   /** Default CHAT_DEFAULTS. */
   readonly settings?: Partial<ChatSettings>;
+  /**
+   * Told once when an open session is closed, with its newest messages (episodic memory writes
+   * the chat's episode from them); awaited, so it must handle its own failures.
+   */
+  readonly onClosed?: (ended: EndedChat) => Promise<void>;
 }
+
+/** A session just closed and its newest messages, oldest first. */
+export interface EndedChat {
+  readonly session: ChatSession;
+  readonly messages: readonly { readonly role: string; readonly content: string }[];
+}
+
+/** How many of a closed session's newest messages `onClosed` is given. */
+const ENDED_MESSAGES = 50;
 
 /** Who owns a session a caller opens: `user:<id>` (also for their API keys), `agent:<id>`, `admin`. */
 export function ownerOf(principal: Principal): string {
@@ -180,7 +194,13 @@ export class ChatService {
   async close(principal: Principal, id: string): Promise<ChatSession> {
     const session = await this.session(principal, id, 'agent.view');
     this.cancel(session.id);
-    return (await closeSession(this.#options.store, session.id)) ?? session;
+    const closed = (await closeSession(this.#options.store, session.id)) ?? session;
+    const { onClosed, store } = this.#options;
+    if (session.status !== 'closed' && onClosed !== undefined) {
+      const messages = await lastMessages(store, session.id, ENDED_MESSAGES);
+      await onClosed({ session: closed, messages: messages.map(({ role, content }) => ({ role, content })) });
+    }
+    return closed;
   }
 
   /** Cancels every running turn (the server is stopping). */

@@ -4,7 +4,7 @@
  * WebSocket. Other services import this file only (tools/check-imports.mjs).
  */
 export { CHAT_DEFAULTS, type ChatSettings } from './chat-defaults.js';
-export { ChatService, type ChatServiceOptions, ownerOf } from './chat-service.js';
+export { ChatService, type ChatServiceOptions, type EndedChat, ownerOf } from './chat-service.js';
 export {
   type ChatMessage,
   type ChatSession,
