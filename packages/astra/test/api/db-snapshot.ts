@@ -63,7 +63,8 @@ export class DbSnapshots {
         const dropped = IGNORED_COLUMNS[table];
         const hash =
           dropped === undefined
-            ? 'hash_record(r)'
+            ? // The row's text, not hash_record: some types (tsvector) have no hash function.
+              'hashtext(r::text)'
             : `hashtext((to_jsonb(r) - ARRAY[${dropped.map((c) => `'${c}'`).join(', ')}]::text[])::text)`;
         return `SELECT '${table}' AS t, count(*)::text AS n, coalesce(sum(${hash}::bigint), 0)::text AS h FROM "${table}" r`;
       });

@@ -51,7 +51,12 @@ interface Deps {
 }
 
 /** Ways a principal's credential may pass where nothing changes: checks and minting keys within its scope. */
-const READ_KEY_MAY_POST = new Set(['POST /access/check', 'POST /api-keys']);
+// POSTs that only read (a memory search carries its query in a body; it writes no memory).
+const READ_KEY_MAY_POST = new Set([
+  'POST /access/check',
+  'POST /api-keys',
+  'POST /agents/{id}/memories/search',
+]);
 
 export async function createRestrictedPrincipals(deps: Deps): Promise<RestrictedPrincipals> {
   const { store, admin, login, remember } = deps;

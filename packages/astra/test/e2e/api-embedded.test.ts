@@ -176,8 +176,11 @@ describe('public API and CLI, embedded mode', () => {
     );
     expect(document.paths['/agents/{id}/goals']?.post?.requestBody).toBeDefined();
     const someId = '00000000-0000-0000-0000-000000000000';
+    // The dashboard's public asset route is walked with an asset its page really names.
+    const dashboardPage = await (await fetch(`${url}/superadmin/dashboard/`)).text();
+    const asset = /assets\/([^"']+)/.exec(dashboardPage)?.[1] ?? 'none';
     for (const { path, method, op } of operations) {
-      const target = `${url}${path.replace('{id}', someId)}`;
+      const target = `${url}${path.replace('{id}', someId).replace('{file}', asset)}`;
       const body = method === 'GET' ? null : '{}';
       const isPublic = op.security?.length === 0;
       const anonymous = await fetch(target, {
