@@ -24,6 +24,8 @@ const start = async (): Promise<void> => {
     OPENAI_API_KEY: 'sk-e2e-memory',
     OPENAI_BASE_URL: `${server.url}/v1`,
     ASTRA_LLM_DETECT_OLLAMA: 'false',
+    // Goal 1's episode would summarize it through the same server, taking goal 2's scripted plan.
+    ASTRA_MEMORY_EPISODES: 'false',
   });
   const url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
   client = new AstraClient({ baseUrl: url, token: adminTokenOf(dataDir) });
