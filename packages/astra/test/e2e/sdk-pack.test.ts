@@ -64,7 +64,15 @@ describe('@astra/sdk from its tarball', () => {
       }),
     );
     expect(seen).toEqual({
-      exports: ['AstraApiError', 'AstraClient', 'AstraOperations', 'FatalTaskError', 'Worker'],
+      exports: [
+        'AstraApiError',
+        'AstraClient',
+        'AstraOperations',
+        'ChatConnection',
+        'ChatError',
+        'FatalTaskError',
+        'Worker',
+      ],
       methods: ['submitGoal', 'getGraph', 'listAgents', 'decideApproval', 'login', 'events'],
     });
   }, 120_000);
