@@ -1,4 +1,4 @@
-import { Counter, Gauge, Histogram, type Registry } from 'prom-client';
+import { Gauge, type Registry } from 'prom-client';
 import {
   type DeadLetterReport,
   type GoalEndedReport,
@@ -9,6 +9,7 @@ import {
   type TaskInterceptor,
 } from '../../kernel/index.js';
 import type { Clock } from '../../time/clock.js';
+import { type CounterSeries, type HistogramSeries, HotCounter, HotHistogram } from './hot-series.js';
 
 /**
  * The task figures, counted where the executor runs a handler (a task interceptor) and where the
@@ -18,6 +19,7 @@ import type { Clock } from '../../time/clock.js';
  * `completed`, `failed`, `deferred` (a durable sleep) or `waiting_approval`; a failure counts each
  * failed attempt, retried or not (`retryable`). Scheduling latency is ready → running: from the
  * time the task was queued (its claim reads it, kernel ClaimedTask.queuedAtMs) to its claim.
+ * Counted into plain series (hot-series.ts) that the registry reads on a scrape.
  */
 const TASK_BUCKETS = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60, 300];
 const SCHEDULING_BUCKETS = [0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30];
@@ -31,79 +33,77 @@ export interface TaskMetrics {
 }
 
 export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
-  const registers = [registry];
-  const latency = new Histogram({
+  const latency = new HotHistogram(registry, {
     name: 'astra_task_latency_seconds',
     help: "A task handler's run, from its start on a worker to its outcome, by task type and how it ended.",
     labelNames: ['task_type', 'status'],
     buckets: TASK_BUCKETS,
-    registers,
   });
-  const successes = new Counter({
+  const successes = new HotCounter(registry, {
     name: 'astra_task_success_total',
     help: 'Task runs whose handler returned a result, by task type.',
     labelNames: ['task_type'],
-    registers,
   });
-  const failures = new Counter({
+  const failures = new HotCounter(registry, {
     name: 'astra_task_failure_total',
     help: 'Task runs whose handler failed (each failed attempt), by task type and whether it may be retried.',
     labelNames: ['task_type', 'retryable'],
-    registers,
   });
-  const scheduling = new Histogram({
+  const scheduling = new HotHistogram(registry, {
     name: 'astra_scheduling_latency_seconds',
     help: 'Ready to running: from a task being queued to a worker claiming it, by task type.',
     labelNames: ['task_type'],
     buckets: SCHEDULING_BUCKETS,
-    registers,
   });
-  const running = new Gauge({
+  let running = 0;
+  new Gauge({
     name: 'astra_tasks_running',
     help: "Task handlers running now on this node's executor.",
-    registers,
+    registers: [registry],
+    collect() {
+      this.set(running);
+    },
   });
-  const deadLetters = new Counter({
+  const deadLetters = new HotCounter(registry, {
     name: 'astra_task_dead_letters_total',
     help: 'Tasks failed with no retry left (or a non-retryable error), by task type.',
     labelNames: ['task_type'],
-    registers,
   });
-  const goalsEnded = new Counter({
+  const goalsEnded = new HotCounter(registry, {
     name: 'astra_goals_ended_total',
     help: 'Goals that reached completed, failed or cancelled, by final status.',
     labelNames: ['status'],
-    registers,
   });
-  const goalDuration = new Histogram({
+  const goalDuration = new HotHistogram(registry, {
     name: 'astra_goal_duration_seconds',
     help: "From a goal's creation to its end, by final status (goals whose duration is known).",
     labelNames: ['status'],
     buckets: GOAL_BUCKETS,
-    registers,
   });
 
-  // Child series bound once per task type: `observe`/`inc` on a child skip hashing the labels,
-  // which was most of the interceptor's cost (docs/benchmark.md, metrics overhead).
+  // Each task type's series bound on its first task; a failure counter only once one failed (a
+  // type that never failed has no failure series).
   interface TypeSeries {
-    readonly scheduled: { observe(seconds: number): void };
-    readonly success: { inc(): void };
-    readonly latency: Readonly<
-      Record<'completed' | 'failed' | 'deferred' | 'waiting_approval', { observe(seconds: number): void }>
-    >;
+    readonly scheduled: HistogramSeries;
+    successes: CounterSeries | undefined;
+    retryableFailures: CounterSeries | undefined;
+    finalFailures: CounterSeries | undefined;
+    readonly latency: Readonly<Record<RunStatus, HistogramSeries>>;
   }
   const byType = new Map<string, TypeSeries>();
   const seriesOf = (type: string): TypeSeries => {
     let series = byType.get(type);
     if (series === undefined) {
       series = {
-        scheduled: scheduling.labels(type),
-        success: successes.labels(type),
+        scheduled: scheduling.series(type),
+        successes: undefined,
+        retryableFailures: undefined,
+        finalFailures: undefined,
         latency: {
-          completed: latency.labels(type, 'completed'),
-          failed: latency.labels(type, 'failed'),
-          deferred: latency.labels(type, 'deferred'),
-          waiting_approval: latency.labels(type, 'waiting_approval'),
+          completed: latency.series(type, 'completed'),
+          failed: latency.series(type, 'failed'),
+          deferred: latency.series(type, 'deferred'),
+          waiting_approval: latency.series(type, 'waiting_approval'),
         },
       };
       byType.set(type, series);
@@ -111,39 +111,52 @@ export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
     return series;
   };
 
-  const interceptor: TaskInterceptor = async (context, next) => {
-    const { task } = context;
-    const series = seriesOf(task.type);
+  // No await of its own: the handler's promise with one continuation that counts.
+  const interceptor: TaskInterceptor = (context, next) => {
+    const type = context.task.type;
+    const queuedAtMs = context.task.queuedAtMs;
+    const series = seriesOf(type);
     const startMs = clock.now();
-    if (task.queuedAtMs !== undefined)
-      series.scheduled.observe(Math.max(0, startMs - task.queuedAtMs) / 1000);
-    running.inc();
-    try {
-      const outcome = await next(context);
-      const status = isDeferred(outcome)
-        ? 'deferred'
-        : isApprovalWait(outcome)
-          ? 'waiting_approval'
-          : 'completed';
-      if (status === 'completed') series.success.inc();
-      series.latency[status].observe((clock.now() - startMs) / 1000);
-      return outcome;
-    } catch (error) {
-      const retryable = !(error instanceof TaskError) || error.retryable;
-      failures.inc({ task_type: task.type, retryable: String(retryable) });
-      series.latency.failed.observe((clock.now() - startMs) / 1000);
-      throw error;
-    } finally {
-      running.dec();
-    }
+    if (queuedAtMs !== undefined) series.scheduled.observe(Math.max(0, startMs - queuedAtMs) / 1000);
+    const outcome = next(context);
+    running++;
+    return outcome.then(
+      (value) => {
+        running--;
+        const status: RunStatus = isDeferred(value)
+          ? 'deferred'
+          : isApprovalWait(value)
+            ? 'waiting_approval'
+            : 'completed';
+        if (status === 'completed') {
+          series.successes ??= successes.series(type);
+          series.successes.inc();
+        }
+        series.latency[status].observe((clock.now() - startMs) / 1000);
+        return value;
+      },
+      (error: unknown) => {
+        running--;
+        if (error instanceof TaskError && !error.retryable) {
+          series.finalFailures ??= failures.series(type, 'false');
+          series.finalFailures.inc();
+        } else {
+          series.retryableFailures ??= failures.series(type, 'true');
+          series.retryableFailures.inc();
+        }
+        series.latency.failed.observe((clock.now() - startMs) / 1000);
+        throw error;
+      },
+    );
   };
   const lifecycle: GoalLifecycleHooks = {
     ended: (report: GoalEndedReport) => {
-      goalsEnded.inc({ status: report.status });
-      if (report.durationMs !== null)
-        goalDuration.observe({ status: report.status }, report.durationMs / 1000);
+      goalsEnded.series(report.status).inc();
+      if (report.durationMs !== null) goalDuration.series(report.status).observe(report.durationMs / 1000);
     },
-    deadLettered: (report: DeadLetterReport) => deadLetters.inc({ task_type: report.type }),
+    deadLettered: (report: DeadLetterReport) => deadLetters.series(report.type).inc(),
   };
   return { interceptor, lifecycle };
 }
+
+type RunStatus = 'completed' | 'failed' | 'deferred' | 'waiting_approval';
