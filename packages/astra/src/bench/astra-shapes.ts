@@ -35,7 +35,9 @@ import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summariz
  *   at rate / LATENCY_BATCH goals per second): ready (submit) → handler start, p50/p95/p99.
  * Every figure counts whole goals: the goal is finalized in Postgres before it counts as done.
  * statements_per_task counts the SQL statements Astra sent (a transaction's BEGIN and COMMIT
- * included) divided by the tasks that ran.
+ * included) divided by the tasks that ran; cpu_us_per_task this process's CPU time (user + system,
+ * process.cpuUsage) over the shape divided by its tasks: less noisy than wall time on a shared
+ * machine, and without the backends' own CPU (PGlite's is in it: it runs in this process).
  */
 export class CountingStore implements SqlStore {
   statements = 0;
@@ -177,11 +179,13 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
   async function measure(shape: string, goals: object[][]): Promise<{ seconds: number; tasks: number }> {
     const tasks = goals.reduce((sum, g) => sum + g.length, 0);
     const before = store.statements;
+    const cpu = process.cpuUsage();
     const start = performance.now();
     const submitted = await Promise.all(goals.map((plan, i) => submit(i, plan)));
     await Promise.all(submitted.map((g) => done.wait(g.goalId)));
     const seconds = (performance.now() - start) / 1000;
     figures[key(shape, 'statements_per_task')] = round((store.statements - before) / tasks, 2);
+    figures[key(shape, 'cpu_us_per_task')] = round(cpuMicros(cpu) / tasks, 1);
     return { seconds, tasks };
   }
 
@@ -242,6 +246,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     ] as const) {
       if (rate === null) continue;
       samples.length = 0;
+      const cpu = process.cpuUsage();
       const goals: Promise<{ goalId: string }>[] = [];
       // Tasks become ready LATENCY_BATCH at a time: goals of that many independent tasks, at rate/LATENCY_BATCH goals/s.
       const run = await paced(rate / LATENCY_BATCH, sizes.latencySeconds, (i) => {
@@ -257,6 +262,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
       await Promise.all(submitted.map((g) => done.wait(g.goalId)));
       const summary = summarize(samples);
       figures[key(shape, 'rate_per_s')] = rate;
+      figures[key(shape, 'cpu_us_per_task')] = round(cpuMicros(cpu) / samples.length, 1);
       figures[key(shape, 'offered_per_s')] = round(run.achievedPerS * LATENCY_BATCH, 0);
       figures[key(shape, 'p50_ms')] = round(summary.p50, 3);
       figures[key(shape, 'p95_ms')] = round(summary.p95, 3);
@@ -272,6 +278,12 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     kernel.close();
   }
   return figures;
+}
+
+/** This process's CPU time (user + system) since `since`, in µs. */
+function cpuMicros(since: NodeJS.CpuUsage): number {
+  const used = process.cpuUsage(since);
+  return used.user + used.system;
 }
 
 /** Resolves goals as `astra:goals:completed` names them (one blocking reader, no polling of Postgres). */

@@ -8,7 +8,8 @@
 // (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
 // --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
 // --metrics off|on|both (default off; both: the kernel shapes without, then with a node's metrics,
-// and `metrics_on_off.*` the ratio of each figure).
+// and `metrics_on_off.*` the ratio of each figure), --pairs N (with both: N interleaved pairs, medians;
+// metrics-pairs.ts).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -29,6 +30,7 @@ import { systemClock } from '../time/clock.js';
 import { runAstraShapes } from './astra-shapes.js';
 import { openBenchTracing } from './bench-tracing.js';
 import { runHotReads } from './hot-reads.js';
+import { loadLine, type MetricsRun, pairOrder, summarizePairs } from './metrics-pairs.js';
 import { loopbackUrl } from './peers/common.js';
 import { type PeerFigures, runBullmq, runGraphile, type Scale, sizesFor } from './peers/index.js';
 
@@ -44,6 +46,8 @@ interface Args {
   tracing: boolean;
   /** The kernel shapes without metrics (off), with a node's metrics (on), or both in turn with their ratios. */
   metrics: 'off' | 'on' | 'both';
+  /** With --metrics both: interleaved off/on pairs (metrics-pairs.ts). */
+  pairs: number;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -56,6 +60,7 @@ function parseArgs(argv: readonly string[]): Args {
     readCache: true,
     tracing: false,
     metrics: 'off',
+    pairs: 1,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -71,6 +76,8 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--tracing' && (value === 'on' || value === 'off')) args.tracing = value === 'on';
     else if (flag === '--metrics' && (value === 'on' || value === 'off' || value === 'both'))
       args.metrics = value;
+    else if (flag === '--pairs' && Number.isInteger(Number(value)) && Number(value) > 0)
+      args.pairs = Number(value);
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -174,10 +181,10 @@ async function main(): Promise<void> {
     `backends: Postgres ${new URL(args.postgresUrl).host}, Redis ${new URL(args.redisUrl).host}; everything shares this machine's cores`,
   );
   const figures: PeerFigures = {};
-  const run = async (name: string, work: () => Promise<PeerFigures>): Promise<void> => {
+  const run = async (name: string, work: () => Promise<PeerFigures>, into = figures): Promise<void> => {
     const started = performance.now();
     try {
-      Object.assign(figures, await work());
+      Object.assign(into, await work());
     } catch (error) {
       log(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
       process.exitCode = 1;
@@ -188,20 +195,21 @@ async function main(): Promise<void> {
     args.only === 'all' ||
     args.only === part ||
     (args.only === 'astra' && (part === 'embedded' || part === 'pg_redis'));
-  const metricsRuns = args.metrics === 'both' ? [false, true] : [args.metrics === 'on'];
-  for (const metrics of metricsRuns) {
-    const suffix = metrics ? ' with metrics' : '';
-    if (wants('embedded')) await run(`astra embedded${suffix}`, () => embedded(args, metrics));
-    if (wants('pg_redis')) await run(`astra pg_redis${suffix}`, () => pgRedis(args, metrics));
-  }
-  // Metrics on / off for each figure both runs have (throughput: below 1 is a cost; latency: above 1).
-  for (const [name, value] of Object.entries({ ...figures }))
-    for (const mode of ['embedded', 'pg_redis'])
-      if (name.startsWith(`${mode}.`)) {
-        const on = figures[`${mode}_metrics.${name.slice(mode.length + 1)}`];
-        if (on !== undefined && value !== 0)
-          figures[`metrics_on_off.${name}`] = Math.round((on / value) * 1000) / 1000;
-      }
+  const metricsRuns: MetricsRun[] = [];
+  const pairs = args.metrics === 'both' ? args.pairs : 1;
+  for (let pair = 0; pair < pairs; pair++)
+    for (const metrics of args.metrics === 'both' ? pairOrder(pair) : [args.metrics === 'on']) {
+      const suffix = `${metrics ? ' with metrics' : ''}${pairs > 1 ? ` (pair ${pair + 1}/${pairs})` : ''}`;
+      const own: PeerFigures = {};
+      log(`load average ${loadLine()} before astra${suffix}`);
+      if (wants('embedded')) await run(`astra embedded${suffix}`, () => embedded(args, metrics), own);
+      if (wants('pg_redis')) await run(`astra pg_redis${suffix}`, () => pgRedis(args, metrics), own);
+      metricsRuns.push({ metrics, figures: own });
+    }
+  Object.assign(
+    figures,
+    args.metrics === 'both' ? summarizePairs(metricsRuns, log) : metricsRuns[0]?.figures,
+  );
   if (wants('reads'))
     for (const mode of ['embedded', 'pg_redis'] as const)
       await run(`hot reads ${mode}`, () =>
