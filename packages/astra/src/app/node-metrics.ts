@@ -1,3 +1,4 @@
+import type { FastifyPluginCallback } from 'fastify';
 import type { Registry } from 'prom-client';
 import type { AstraConfig } from '../config/index.js';
 import {
@@ -18,6 +19,7 @@ import {
   collectGuard,
   createMetricsRegistry,
   engineMetrics,
+  httpMetricsPlugin,
   kernelStateGauges,
   llmAttemptMetrics,
   llmRouterGauges,
@@ -25,6 +27,8 @@ import {
   meteredBus,
   meteredStore,
   type PriceOf,
+  type ReadCacheSource,
+  readCacheCounters,
   startMetricsServer,
   type ToolMetrics,
   taskMetrics,
@@ -55,6 +59,8 @@ export interface NodeMetrics {
   llmAttempts(price: PriceOf): Interceptor<LlmAttempt, LlmAttemptResult>;
   readonly tools: ToolMetrics;
   readonly workers: WorkerMetrics;
+  /** The gateway's HTTP request durations (a Fastify plugin on its root instance). */
+  readonly httpPlugin: FastifyPluginCallback;
   /** After the roles started: the scrape-time reads of what they own. */
   observe(parts: ObservedParts): void;
   /** Starts the metrics port when configured; its URL, else null. */
@@ -70,6 +76,8 @@ export interface ObservedParts {
   readonly shardCount: number;
   readonly router: { stats(): RouterStats };
   readonly actors?: { stats(): ActorStats };
+  /** The read caches whose hits and misses are read on scrape. */
+  readonly readCaches?: readonly ReadCacheSource[];
 }
 
 /** How long each backend's probe may take on a scrape before it counts as down. */
@@ -95,6 +103,7 @@ export function openNodeMetrics(config: AstraConfig, clock: Clock): NodeMetrics 
     llmAttempts: (price) => llmAttemptMetrics(registry, price),
     tools: toolMetrics(registry),
     workers: workerMetrics(registry),
+    httpPlugin: httpMetricsPlugin(registry),
     observe: (parts) => {
       const { backends, roles } = parts;
       kernelStateGauges(registry, {
@@ -116,6 +125,7 @@ export function openNodeMetrics(config: AstraConfig, clock: Clock): NodeMetrics 
         actorGauges(registry, () => actors.stats());
       }
       llmRouterGauges(registry, () => parts.router.stats());
+      readCacheCounters(registry, parts.readCaches ?? []);
       const checks: BackendCheck[] = backends.readiness.map((check) => ({
         name: check.name,
         check: () => check.check(),

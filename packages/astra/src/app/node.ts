@@ -496,7 +496,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
           keepAliveTimeoutMs: config.keepAliveTimeoutMs,
         },
         checkResponses: config.checkResponses,
-        ...(tracing === null ? {} : { plugins: [tracing.httpPlugin] }),
+        plugins: [
+          ...(metrics === null ? [] : [metrics.httpPlugin]),
+          ...(tracing === null ? [] : [tracing.httpPlugin]),
+        ],
         info: { mode: backends.mode, version: ASTRA_VERSION },
         api: wireApi(
           {
@@ -597,6 +600,10 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         shardCount: config.taskShardCount,
         router: llm.router,
         ...(agentActors === undefined ? {} : { actors: agentActors }),
+        readCaches: [
+          { cache: 'reads', counts: () => reads.cacheCounts() },
+          { cache: 'access', counts: () => access.cacheCounts() },
+        ],
       });
       stops.push(() => metrics.close());
       metricsUrl = await metrics.listen();

@@ -59,6 +59,10 @@ describe('metrics after a goal', () => {
       },
     });
     expect(await goalEnded(client, submitted.goal_id)).toBe('GoalFailed');
+    const auth = { authorization: `Bearer ${adminToken}` };
+    for (let i = 0; i < 2; i++)
+      expect((await fetch(`${node.url}/goals/${submitted.goal_id}`, { headers: auth })).status).toBe(200);
+    expect((await fetch(`${node.url}/no/such/route`, { headers: auth })).status).toBe(404);
     const answer = await fetch(`${node.url}/metrics`, { headers: { authorization: `Bearer ${adminToken}` } });
     expect(answer.status).toBe(200);
     expect(answer.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -123,6 +127,24 @@ describe('metrics after a goal', () => {
       expect(find(scrape, 'astra_backend_up', { backend })[0]?.value).toBe(1);
     expect(find(scrape, 'astra_sql_statement_seconds_count', { outcome: 'ok' })[0]?.value).toBeGreaterThan(0);
     expect(find(scrape, 'astra_metrics_collect_errors_total')).toEqual([]);
+  });
+
+  it('times HTTP requests by method, route template and status class, and counts read-cache hits', () => {
+    const goalReads = find(scrape, 'http_server_request_duration_seconds_count', {
+      method: 'GET',
+      route: '/goals/:id',
+      status_class: '2xx',
+    });
+    expect(goalReads.map((s) => s.value)).toEqual([2]);
+    expect(
+      find(scrape, 'http_server_request_duration_seconds_count', { route: 'unmatched', status_class: '4xx' }),
+    ).toHaveLength(1);
+    expect(
+      find(scrape, 'http_server_request_duration_seconds_bucket', { route: '/goals/:id', le: '+Inf' }),
+    ).toHaveLength(1);
+    // The first read fills the goal's view, the second is answered from the cache.
+    expect(find(scrape, 'astra_read_cache_misses_total', { cache: 'reads', view: 'goal' })[0]?.value).toBe(1);
+    expect(find(scrape, 'astra_read_cache_hits_total', { cache: 'reads', view: 'goal' })[0]?.value).toBe(1);
   });
 
   it('declares every metric the alert rules and dashboards query', async () => {

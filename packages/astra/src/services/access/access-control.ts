@@ -4,7 +4,7 @@ import type { Cache } from '../../ports/cache.js';
 import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { Principal } from '../identity/index.js';
-import { ScopedCache } from '../reads/index.js';
+import { type CacheCounts, ScopedCache } from '../reads/index.js';
 import { DecisionLog } from './decision-log.js';
 import {
   type AgentFacts,
@@ -109,7 +109,13 @@ export class AccessControl {
     this.#clock = options.clock;
     this.decisions = new DecisionLog(options.store, options.onAuditError);
     this.#onAuditError = options.onAuditError;
-    this.#facts = options.cache === undefined ? null : new ScopedCache(options.cache);
+    this.#facts =
+      options.cache === undefined ? null : new ScopedCache({ ...options.cache, viewOf: accessView });
+  }
+
+  /** The fact cache's hits and misses by view (`user`, `owner`, `agent`); empty without a cache. */
+  cacheCounts(): ReadonlyMap<string, Readonly<CacheCounts>> {
+    return this.#facts?.counts() ?? new Map();
   }
 
   /** After a change of users' memberships, roles or status: their next request reads them anew. */
@@ -450,4 +456,10 @@ function notFound(target: Target): AstraError {
   return new AstraError('ASTRA_NOT_FOUND', `${what} not found`, {
     details: 'id' in target ? { [`${what}_id`]: target.id } : {},
   });
+}
+
+/** `access:<view>:…` keys: the fact's kind. */
+function accessView(key: string): string {
+  const end = key.indexOf(':', 7);
+  return end < 0 ? key.slice(7) : key.slice(7, end);
 }

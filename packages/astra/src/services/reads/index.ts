@@ -3,4 +3,4 @@
  * Other services import this file only (tools/check-imports.mjs).
  */
 export type { ReadModel } from './read-model.js';
-export { ScopedCache } from './scoped-cache.js';
+export { type CacheCounts, ScopedCache } from './scoped-cache.js';

@@ -21,7 +21,7 @@ import {
   readProfile,
   tokensUsedToday,
 } from '../agents/index.js';
-import { ScopedCache } from './scoped-cache.js';
+import { type CacheCounts, ScopedCache } from './scoped-cache.js';
 
 /**
  * The read model: the views the API serves by id (task, graph, goal, goal details, agent,
@@ -82,6 +82,11 @@ export class ReadModel {
       ttlMs: options.ttlMs,
       ...(options.onError === undefined ? {} : { onError: options.onError }),
     });
+  }
+
+  /** Hits and misses by view (`task`, `graph`, `goal`, `goal-details`, `agent`, `profile`). */
+  cacheCounts(): ReadonlyMap<string, Readonly<CacheCounts>> {
+    return this.#scoped.counts();
   }
 
   task(id: string): Promise<TaskRecord | null> {

@@ -28,7 +28,20 @@ export interface ScopedCacheOptions {
   readonly ttlMs: number;
   /** Cache failures that were absorbed (the read went to SQL). Default: ignored. */
   readonly onError?: (error: unknown, context: string) => void;
+  /** The view a key belongs to, for the hit and miss counts; default the key up to its first `:`. */
+  readonly viewOf?: (key: string) => string;
 }
+
+/** Reads of one view since the process started: answered from the cache, or loaded from SQL. */
+export interface CacheCounts {
+  hits: number;
+  misses: number;
+}
+
+const firstSegment = (key: string): string => {
+  const end = key.indexOf(':');
+  return end < 0 ? key : key.slice(0, end);
+};
 
 interface Entry<T> {
   /** The generation the value was loaded under. */
@@ -44,11 +57,22 @@ export class ScopedCache {
   readonly #cache: Cache;
   readonly #ttlMs: number;
   readonly #onError: (error: unknown, context: string) => void;
+  readonly #viewOf: (key: string) => string;
+  readonly #counts = new Map<string, CacheCounts>();
 
   constructor(options: ScopedCacheOptions) {
     this.#cache = options.cache;
     this.#ttlMs = options.ttlMs;
     this.#onError = options.onError ?? (() => undefined);
+    this.#viewOf = options.viewOf ?? firstSegment;
+  }
+
+  /**
+   * Hits and misses by view (a miss: no entry, an entry of an older generation, or a cache that
+   * failed); plain counts that the metrics service reads on a scrape.
+   */
+  counts(): ReadonlyMap<string, Readonly<CacheCounts>> {
+    return this.#counts;
   }
 
   /**
@@ -63,12 +87,17 @@ export class ScopedCache {
   ): Promise<T | null> {
     const entryKey = PREFIX + key;
     let scopeId = typeof scope === 'string' ? scope : undefined;
+    const counts = this.#countsOf(key);
     const raw = await this.#get(entryKey);
     if (raw !== undefined) {
       const entry = JSON.parse(raw) as Entry<T>;
-      if ((await this.#get(genKey(entry.g))) === entry.s) return entry.v;
+      if ((await this.#get(genKey(entry.g))) === entry.s) {
+        counts.hits++;
+        return entry.v;
+      }
       scopeId = entry.g;
     }
+    counts.misses++;
     if (scopeId === undefined) {
       const first = await load();
       if (first === null) return null;
@@ -94,6 +123,16 @@ export class ScopedCache {
     } catch (error) {
       this.#onError(error, 'read cache invalidation');
     }
+  }
+
+  #countsOf(key: string): CacheCounts {
+    const view = this.#viewOf(key);
+    let counts = this.#counts.get(view);
+    if (counts === undefined) {
+      counts = { hits: 0, misses: 0 };
+      this.#counts.set(view, counts);
+    }
+    return counts;
   }
 
   /** The scope's current generation, made if there is none; undefined when the cache fails. */
