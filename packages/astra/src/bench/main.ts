@@ -2,7 +2,8 @@
 // and graphile-worker doing the same work on the same machine, with the ratios. Prints its
 // conditions and progress; the last line is one JSON object with every figure.
 // Flags: --scale quick|full (default full), --postgres URL, --redis URL,
-// --only all|astra|embedded|pg_redis|peers|reads (default all; `reads` is the hot-read scenario:
+// --only all|astra|embedded|pg_redis|peers|bullmq_durable|reads (default all; `peers` includes
+// bullmq_durable, BullMQ on a private Redis with appendonly yes + appendfsync everysec; `reads` is the hot-read scenario:
 // GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
 // route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000), --read-cache on|off
 // (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
@@ -32,13 +33,20 @@ import { openBenchTracing } from './bench-tracing.js';
 import { runHotReads } from './hot-reads.js';
 import { loadLine, type MetricsRun, pairOrder, summarizePairs } from './metrics-pairs.js';
 import { loopbackUrl } from './peers/common.js';
-import { type PeerFigures, runBullmq, runGraphile, type Scale, sizesFor } from './peers/index.js';
+import {
+  type PeerFigures,
+  runBullmq,
+  runBullmqDurable,
+  runGraphile,
+  type Scale,
+  sizesFor,
+} from './peers/index.js';
 
 interface Args {
   scale: Scale;
   postgresUrl: string;
   redisUrl: string;
-  only: 'all' | 'astra' | 'peers' | 'embedded' | 'pg_redis' | 'reads';
+  only: 'all' | 'astra' | 'peers' | 'bullmq_durable' | 'embedded' | 'pg_redis' | 'reads';
   readsRate: number;
   /** Keep a read cache coherent in the kernel shapes (on, as a node does; off for the before figure). */
   readCache: boolean;
@@ -68,7 +76,10 @@ function parseArgs(argv: readonly string[]): Args {
     if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
     else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
     else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
-    else if (flag === '--only' && ['all', 'astra', 'peers', 'embedded', 'pg_redis', 'reads'].includes(value))
+    else if (
+      flag === '--only' &&
+      ['all', 'astra', 'peers', 'bullmq_durable', 'embedded', 'pg_redis', 'reads'].includes(value)
+    )
       args.only = value as Args['only'];
     else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
       args.readsRate = Number(value);
@@ -172,6 +183,43 @@ function ratio(figures: PeerFigures, a: string, b: string): number | undefined {
   return x === undefined || y === undefined || y === 0 ? undefined : Math.round((x / y) * 100) / 100;
 }
 
+/** Against BullMQ on a Redis with an AOF: Astra, and BullMQ without persistence (its cost of durability). */
+function durableRatios(): [string, string, string][] {
+  const rows: [string, string, string][] = [];
+  for (const shape of ['fanout', 'independent'])
+    rows.push(
+      [
+        `ratio.${shape}.astra_over_bullmq_durable`,
+        `pg_redis.${shape}.tasks_per_s`,
+        `bullmq_durable.${shape}.tasks_per_s`,
+      ],
+      [
+        `ratio.${shape}.bullmq_durable_over_bullmq`,
+        `bullmq_durable.${shape}.tasks_per_s`,
+        `bullmq.${shape}.tasks_per_s`,
+      ],
+    );
+  rows.push(
+    [
+      'ratio.chain.bullmq_durable_over_astra_ms',
+      'bullmq_durable.chain.ms_per_step',
+      'pg_redis.chain.ms_per_step',
+    ],
+    [
+      'ratio.chain.bullmq_durable_over_bullmq_ms',
+      'bullmq_durable.chain.ms_per_step',
+      'bullmq.chain.ms_per_step',
+    ],
+  );
+  for (const which of ['latency', 'latency_3k'])
+    rows.push([
+      `ratio.${which}.p99_bullmq_durable_over_bullmq`,
+      `bullmq_durable.${which}.p99_ms`,
+      `bullmq.${which}.p99_ms`,
+    ]);
+  return rows;
+}
+
 async function main(): Promise<void> {
   const args = parseArgs(process.argv.slice(2));
   log(
@@ -226,11 +274,11 @@ async function main(): Promise<void> {
           log,
         ),
       );
-  if (wants('peers')) {
-    const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
-    await run('bullmq', () => runBullmq(peer, log));
-    await run('graphile-worker', () => runGraphile(peer, log));
-  }
+  const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
+  if (wants('peers')) await run('bullmq', () => runBullmq(peer, log));
+  if (wants('peers') || args.only === 'bullmq_durable')
+    await run('bullmq_durable', () => runBullmqDurable(peer, log));
+  if (wants('peers')) await run('graphile-worker', () => runGraphile(peer, log));
   for (const [name, a, b] of [
     ['ratio.fanout.astra_over_bullmq', 'pg_redis.fanout.tasks_per_s', 'bullmq.fanout.tasks_per_s'],
     [
@@ -245,6 +293,7 @@ async function main(): Promise<void> {
     ],
     ['ratio.chain.bullmq_over_astra_ms', 'bullmq.chain.ms_per_step', 'pg_redis.chain.ms_per_step'],
     ['ratio.chain.graphile_over_astra_ms', 'graphile.chain.ms_per_step', 'pg_redis.chain.ms_per_step'],
+    ...durableRatios(),
   ] as const) {
     const value = ratio(figures, a, b);
     if (value !== undefined) figures[name] = value;

@@ -30,6 +30,8 @@ const ADD_BATCH = 1_000;
 const LATENCY_WARMUP = 50;
 
 interface Ctx {
+  /** Figure key prefix and log label: `bullmq`, or `bullmq_durable` on a Redis with an AOF. */
+  readonly label: string;
   readonly prefix: string;
   readonly connection: { url: string; maxRetriesPerRequest: null };
   readonly queues: Queue[];
@@ -41,7 +43,7 @@ interface Ctx {
 
 function makeQueue(ctx: Ctx, name: string): Queue {
   const queue = new Queue(name, { connection: ctx.connection, prefix: ctx.prefix });
-  queue.on('error', errorLogger(ctx.log, `bullmq queue ${name}`));
+  queue.on('error', errorLogger(ctx.log, `${ctx.label} queue ${name}`));
   ctx.queues.push(queue);
   return queue;
 }
@@ -56,9 +58,9 @@ function makeWorker<T>(ctx: Ctx, name: string, processor: Processor<T>, autorun 
     removeOnFail: { count: 1_000 },
     autorun,
   });
-  worker.on('error', errorLogger(ctx.log, `bullmq worker ${name}`));
+  worker.on('error', errorLogger(ctx.log, `${ctx.label} worker ${name}`));
   worker.on('failed', (job, err) =>
-    ctx.log(`bullmq job ${job?.id ?? '?'} in ${name} failed: ${errorText(err)}`),
+    ctx.log(`${ctx.label} job ${job?.id ?? '?'} in ${name} failed: ${errorText(err)}`),
   );
   return worker;
 }
@@ -67,7 +69,7 @@ async function closeWorker(ctx: Ctx, worker: { close(force?: boolean): Promise<v
   try {
     await within(10_000, 'bullmq worker close', () => worker.close());
   } catch (err) {
-    ctx.log(`bullmq: ${errorText(err)}; forcing`);
+    ctx.log(`${ctx.label}: ${errorText(err)}; forcing`);
     await worker.close(true).catch(() => {});
   }
 }
@@ -86,7 +88,7 @@ async function drain(
   count: number,
 ): Promise<{ perS: number; enqueuePerS: number }> {
   const queue = makeQueue(ctx, queueName);
-  const seen = new Countdown(count, `bullmq ${queueName}`);
+  const seen = new Countdown(count, `${ctx.label} ${queueName}`);
   const worker = makeWorker(
     ctx,
     queueName,
@@ -100,7 +102,7 @@ async function drain(
     const fillStart = now();
     await prefill(queue, count, 'noop');
     const enqueuePerS = (count / (now() - fillStart)) * 1000;
-    worker.run().catch((err: unknown) => ctx.log(`bullmq worker run: ${errorText(err)}`));
+    worker.run().catch((err: unknown) => ctx.log(`${ctx.label} worker run: ${errorText(err)}`));
     await seen.wait(ctx.budget.cap(60_000));
     return { perS: ((count - 1) / (seen.lastAt - seen.firstAt)) * 1000, enqueuePerS };
   } finally {
@@ -111,11 +113,11 @@ async function drain(
 async function independent(ctx: Ctx): Promise<void> {
   const n = ctx.sizes.independentJobs;
   const { perS, enqueuePerS } = await drain(ctx, 'independent', n);
-  ctx.figures['bullmq.independent.jobs'] = n;
-  ctx.figures['bullmq.independent.tasks_per_s'] = round(perS, 0);
-  ctx.figures['bullmq.independent.enqueue_per_s'] = round(enqueuePerS, 0);
+  ctx.figures[`${ctx.label}.independent.jobs`] = n;
+  ctx.figures[`${ctx.label}.independent.tasks_per_s`] = round(perS, 0);
+  ctx.figures[`${ctx.label}.independent.enqueue_per_s`] = round(enqueuePerS, 0);
   ctx.log(
-    `bullmq independent: ${n} jobs, ${round(perS, 0)} jobs/s (addBulk ${round(enqueuePerS, 0)} jobs/s)`,
+    `${ctx.label} independent: ${n} jobs, ${round(perS, 0)} jobs/s (addBulk ${round(enqueuePerS, 0)} jobs/s)`,
   );
 }
 
@@ -123,7 +125,7 @@ async function independent(ctx: Ctx): Promise<void> {
 async function chain(ctx: Ctx): Promise<void> {
   const steps = ctx.sizes.chainSteps;
   const queue = makeQueue(ctx, 'chain');
-  const seen = new Countdown(steps, 'bullmq chain');
+  const seen = new Countdown(steps, `${ctx.label} chain`);
   const worker = makeWorker<{ step: number }>(ctx, 'chain', async (job: Job<{ step: number }>) => {
     seen.hit();
     if (job.data.step < steps) await queue.add('step', { step: job.data.step + 1 });
@@ -134,9 +136,9 @@ async function chain(ctx: Ctx): Promise<void> {
     await queue.add('step', { step: 1 });
     await seen.wait(ctx.budget.cap(30_000));
     const msPerStep = (seen.lastAt - start) / steps;
-    ctx.figures['bullmq.chain.steps'] = steps;
-    ctx.figures['bullmq.chain.ms_per_step'] = round(msPerStep, 3);
-    ctx.log(`bullmq chain: ${steps} steps, ${round(msPerStep, 3)} ms/step`);
+    ctx.figures[`${ctx.label}.chain.steps`] = steps;
+    ctx.figures[`${ctx.label}.chain.ms_per_step`] = round(msPerStep, 3);
+    ctx.log(`${ctx.label} chain: ${steps} steps, ${round(msPerStep, 3)} ms/step`);
   } finally {
     await closeWorker(ctx, worker);
   }
@@ -159,7 +161,7 @@ async function fanout(ctx: Ctx): Promise<void> {
   const queue = makeQueue(ctx, queueName);
   const flow = new FlowProducer({ connection: ctx.connection, prefix: ctx.prefix });
   flow.on('error', errorLogger(ctx.log, 'bullmq flow producer'));
-  const joins = new Countdown(rounds, 'bullmq fanout joins');
+  const joins = new Countdown(rounds, `${ctx.label} fanout joins`);
   let handled = 0;
   const worker = makeWorker<FanData>(ctx, queueName, async (job: Job<FanData>) => {
     handled++;
@@ -185,32 +187,35 @@ async function fanout(ctx: Ctx): Promise<void> {
     await joins.wait(ctx.budget.cap(60_000));
     const tasks = rounds * (width + 2);
     const perS = (tasks / (joins.lastAt - start)) * 1000;
-    if (handled !== tasks) ctx.log(`bullmq fanout: handled ${handled} tasks, expected ${tasks}`);
-    ctx.figures['bullmq.fanout.width'] = width;
-    ctx.figures['bullmq.fanout.rounds'] = rounds;
-    ctx.figures['bullmq.fanout.tasks'] = tasks;
-    ctx.figures['bullmq.fanout.tasks_per_s'] = round(perS, 0);
-    ctx.log(`bullmq fanout: ${rounds} × 1→${width}→1 (${tasks} tasks) at once, ${round(perS, 0)} tasks/s`);
+    if (handled !== tasks) ctx.log(`${ctx.label} fanout: handled ${handled} tasks, expected ${tasks}`);
+    ctx.figures[`${ctx.label}.fanout.width`] = width;
+    ctx.figures[`${ctx.label}.fanout.rounds`] = rounds;
+    ctx.figures[`${ctx.label}.fanout.tasks`] = tasks;
+    ctx.figures[`${ctx.label}.fanout.tasks_per_s`] = round(perS, 0);
+    ctx.log(
+      `${ctx.label} fanout: ${rounds} × 1→${width}→1 (${tasks} tasks) at once, ${round(perS, 0)} tasks/s`,
+    );
   } finally {
     await closeWorker(ctx, worker);
-    await flow.close().catch((err: unknown) => ctx.log(`bullmq flow close: ${errorText(err)}`));
+    await flow.close().catch((err: unknown) => ctx.log(`${ctx.label} flow close: ${errorText(err)}`));
   }
 }
 
 /** One `add` per job at a steady rate; latency from the timestamp taken just before `add` to handler start. */
 async function latency(ctx: Ctx, key: string, rate: number, seconds: number): Promise<void> {
   const queue = makeQueue(ctx, key);
-  const probe = new LatencyProbe(rate, seconds, LATENCY_WARMUP, `bullmq ${key}`);
+  const probe = new LatencyProbe(rate, seconds, LATENCY_WARMUP, `${ctx.label} ${key}`);
   const worker = makeWorker<LatencyPayload>(ctx, key, async (job: Job<LatencyPayload>) => {
     probe.started(job.data);
   });
   try {
     await worker.waitUntilReady();
     const result = await probe.run((payload) => queue.add('lat', payload), ctx.budget);
-    ctx.log(`bullmq ${key}: ${latencyFigures(ctx.figures, `bullmq.${key}`, rate, result)}`);
+    ctx.log(`${ctx.label} ${key}: ${latencyFigures(ctx.figures, `${ctx.label}.${key}`, rate, result)}`);
   } finally {
     const adds = await probe.settleAdds(ctx.budget.cap(15_000));
-    if (adds.failed > 0) ctx.log(`bullmq ${key}: ${adds.failed} adds failed, first: ${adds.firstError}`);
+    if (adds.failed > 0)
+      ctx.log(`${ctx.label} ${key}: ${adds.failed} adds failed, first: ${adds.firstError}`);
     await closeWorker(ctx, worker);
   }
 }
@@ -222,7 +227,7 @@ async function cleanup(ctx: Ctx, connected: boolean): Promise<void> {
   }
   for (const queue of ctx.queues) {
     await queue.obliterate({ force: true }).catch((err: unknown) => {
-      ctx.log(`bullmq obliterate ${queue.name}: ${errorText(err)}`);
+      ctx.log(`${ctx.label} obliterate ${queue.name}: ${errorText(err)}`);
     });
   }
   // Obliterate removes a queue's keys; sweep whatever else carries the prefix (bounded scan).
@@ -237,26 +242,27 @@ async function cleanup(ctx: Ctx, connected: boolean): Promise<void> {
       cursor = next;
       if (cursor === '0') break;
     }
-    if (removed > 0) ctx.log(`bullmq cleanup: removed ${removed} leftover keys under ${ctx.prefix}`);
+    if (removed > 0) ctx.log(`${ctx.label} cleanup: removed ${removed} leftover keys under ${ctx.prefix}`);
   }
   for (const queue of ctx.queues) await queue.close().catch(() => {});
 }
 
-/** Runs BullMQ through every shape for the scale and returns `bullmq.*` figures. */
-export async function runBullmq(c: PeerConditions, log: PeerLog): Promise<PeerFigures> {
+/** Runs BullMQ through every shape for the scale and returns `<label>.*` figures (`bullmq.*`). */
+export async function runBullmq(c: PeerConditions, log: PeerLog, label = 'bullmq'): Promise<PeerFigures> {
   const redis = loopbackUrl(c.redisUrl, 'redisUrl');
   const started = now();
   const ctx: Ctx = {
+    label,
     prefix: `bench-bullmq-${randomSuffix()}`,
     connection: { url: c.redisUrl, maxRetriesPerRequest: null },
     queues: [],
     log,
     budget: new Budget(budgetMsFor(c.scale)),
     sizes: sizesFor(c.scale),
-    figures: { 'bullmq.concurrency': BULLMQ_CONCURRENCY },
+    figures: { [`${label}.concurrency`]: BULLMQ_CONCURRENCY },
   };
   log(
-    `bullmq: concurrency ${BULLMQ_CONCURRENCY} (one worker per shape), key prefix ${ctx.prefix}, ${c.scale} scale`,
+    `${ctx.label}: concurrency ${BULLMQ_CONCURRENCY} (one worker per shape), key prefix ${ctx.prefix}, ${c.scale} scale`,
   );
   const shapes: Array<[string, () => Promise<void>]> = [
     ['warmup', () => drain(ctx, 'warmup', ctx.sizes.warmupJobs).then(() => {})],
@@ -272,14 +278,14 @@ export async function runBullmq(c: PeerConditions, log: PeerLog): Promise<PeerFi
   let connected = false;
   try {
     const probe = makeQueue(ctx, 'probe');
-    await within(5_000, `bullmq: Redis at ${redis.host} did not answer`, () => probe.waitUntilReady());
+    await within(5_000, `${ctx.label}: Redis at ${redis.host} did not answer`, () => probe.waitUntilReady());
     connected = true;
-    await runShapes('bullmq', shapes, ctx.budget, log);
+    await runShapes(ctx.label, shapes, ctx.budget, log);
   } finally {
     await within(connected ? 20_000 : 3_000, 'bullmq cleanup', () => cleanup(ctx, connected)).catch(
       (err: unknown) => log(errorText(err)),
     );
   }
-  ctx.figures['bullmq.elapsed_s'] = round((now() - started) / 1000, 1);
+  ctx.figures[`${ctx.label}.elapsed_s`] = round((now() - started) / 1000, 1);
   return ctx.figures;
 }

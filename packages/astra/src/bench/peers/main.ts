@@ -1,7 +1,7 @@
 // Standalone peer run: `node packages/astra/dist/bench/peers/main.js [--scale quick|full]
 // [--redis redis://127.0.0.1:6379] [--postgres postgres://postgres@127.0.0.1:5432/postgres]`.
 // Prints progress and figures; the last line is one JSON object with every figure.
-import { type PeerConditions, type PeerFigures, runBullmq, runGraphile } from './index.js';
+import { type PeerConditions, type PeerFigures, runBullmq, runBullmqDurable, runGraphile } from './index.js';
 
 function parseArgs(argv: readonly string[]): PeerConditions {
   const c: PeerConditions = {
@@ -29,6 +29,7 @@ async function main(): Promise<void> {
   let failed = false;
   for (const [name, runPeer] of [
     ['bullmq', runBullmq],
+    ['bullmq_durable', runBullmqDurable],
     ['graphile', runGraphile],
   ] as const) {
     try {
