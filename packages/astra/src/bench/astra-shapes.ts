@@ -23,6 +23,7 @@ import { engineMetrics, meteredBus, meteredStore, taskMetrics } from '../service
 import { ReadModel } from '../services/reads/read-model.js';
 import type { GoalTracing } from '../services/tracing/index.js';
 import { systemClock } from '../time/clock.js';
+import { chainPlan, fanPlan, independentGoals, noopTasks } from './bench-plans.js';
 import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summarize } from './peers/common.js';
 
 /**
@@ -97,8 +98,6 @@ export interface AstraBenchTarget {
    */
   readonly metrics?: Registry;
 }
-
-const PLAN_LIMIT = 10_000;
 
 /** Tasks per goal in the latency shapes: a goal's tasks become ready together when it is submitted. */
 const LATENCY_BATCH = 10;
@@ -191,49 +190,28 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
 
   try {
     const { sizes } = target;
-    await measure('warmup', [
-      Array.from({ length: sizes.warmupJobs }, (_, i) => ({ id: `w${i}`, type: 'noop' })),
-    ]);
+    await measure('warmup', [noopTasks(sizes.warmupJobs, 'w')]);
 
-    const goalCount = Math.max(1, Math.ceil(sizes.independentJobs / PLAN_LIMIT) * 4);
-    const perGoal = Math.ceil(sizes.independentJobs / goalCount);
-    const independent = await measure(
-      'independent',
-      Array.from({ length: goalCount }, () =>
-        Array.from({ length: perGoal }, (_, i) => ({ id: `t${i}`, type: 'noop' })),
-      ),
-    );
+    const independentPlans = independentGoals(sizes);
+    const goalCount = independentPlans.length;
+    const independent = await measure('independent', independentPlans);
     figures[key('independent', 'tasks')] = independent.tasks;
     figures[key('independent', 'tasks_per_s')] = round(independent.tasks / independent.seconds, 0);
     log(
       `astra ${target.mode} independent: ${independent.tasks} tasks in ${goalCount} goals, ${figures[key('independent', 'tasks_per_s')]} tasks/s`,
     );
 
-    const chainPlan = Array.from({ length: sizes.chainSteps }, (_, i) => ({
-      id: `s${i}`,
-      type: 'noop',
-      ...(i === 0 ? {} : { depends_on: [`s${i - 1}`] }),
-    }));
-    const chain = await measure('chain', [chainPlan]);
+    const chain = await measure('chain', [chainPlan(sizes.chainSteps)]);
     figures[key('chain', 'steps')] = sizes.chainSteps;
     figures[key('chain', 'ms_per_step')] = round((chain.seconds * 1000) / sizes.chainSteps, 3);
     log(
       `astra ${target.mode} chain: ${sizes.chainSteps} steps, ${figures[key('chain', 'ms_per_step')]} ms/step`,
     );
 
-    const fanPlan = (): object[] => {
-      const middle = Array.from({ length: sizes.fanoutWidth }, (_, i) => ({
-        id: `m${i}`,
-        type: 'noop',
-        depends_on: ['root'],
-      }));
-      return [
-        { id: 'root', type: 'noop' },
-        ...middle,
-        { id: 'join', type: 'noop', depends_on: middle.map((m) => m.id) },
-      ];
-    };
-    const fanout = await measure('fanout', Array.from({ length: sizes.fanoutRounds }, fanPlan));
+    const fanout = await measure(
+      'fanout',
+      Array.from({ length: sizes.fanoutRounds }, () => fanPlan(sizes.fanoutWidth)),
+    );
     figures[key('fanout', 'tasks')] = fanout.tasks;
     figures[key('fanout', 'tasks_per_s')] = round(fanout.tasks / fanout.seconds, 0);
     log(
@@ -287,7 +265,9 @@ function cpuMicros(since: NodeJS.CpuUsage): number {
 }
 
 /** Resolves goals as `astra:goals:completed` names them (one blocking reader, no polling of Postgres). */
-async function goalEndWatcher(bus: Bus): Promise<{ wait(goalId: string): Promise<void>; close(): void }> {
+export async function goalEndWatcher(
+  bus: Bus,
+): Promise<{ wait(goalId: string): Promise<void>; close(): void }> {
   const group = `bench-${randomUUID().slice(0, 8)}`;
   await bus.ensureGroup(GOALS_COMPLETED_STREAM, group);
   const ended = new Set<string>();
