@@ -1,0 +1,310 @@
+// `npm run bench:scale-out`: does Astra go faster with more processes on the same machine? Runs the
+// roles as separate `astra serve` processes over one Postgres database and one Redis: 1 executor +
+// 1 scheduler, then 2 executors + 2 schedulers, interleaved for --rounds rounds (A B A B …), each
+// configuration on a fresh database and a fresh private Redis. The producer is this process: it
+// submits goals through the engine directly (no gateway, as `npm run bench` does) and counts a goal
+// done when its end is published on `astra:goals:completed`. Shapes: the independent drain, fan-out
+// (R × 1→100→1) and the chain, as in `npm run bench`. For every shape it prints tasks/s (chain: ms
+// per step), the CPU each process used (each executor, each scheduler, this producer, the private
+// Redis, and the Postgres backends of the benchmark's database, from /proc) in cores (CPU s ÷ wall
+// s), and how busy the whole machine was, so what bounds the ratio shows. Ratios: 2+2 over 1+1.
+// Flags: --scale quick|full (default full), --rounds N (default 2), --postgres URL,
+// --executor-concurrency N (default: the node's). The last line is one JSON object with every figure.
+import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
+import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
+import { createPostgresStore } from '../adapters/sql/postgres.js';
+import { builtInHandlers, createTaskKernel } from '../kernel/index.js';
+import type { SqlStore } from '../ports/sql-store.js';
+import { systemClock } from '../time/clock.js';
+import { goalEndWatcher } from './astra-shapes.js';
+import { type BenchPlan, chainPlan, fanPlan, independentGoals, noopTasks } from './bench-plans.js';
+import { loopbackUrl, type PeerFigures, round, type Scale, sizesFor, within } from './peers/common.js';
+import { cpuOf, cpuSince, machineCpuMs } from './proc-cpu.js';
+import { type Cluster, startCluster } from './scale-out-cluster.js';
+
+interface Args {
+  scale: Scale;
+  rounds: number;
+  postgresUrl: string;
+  executorConcurrency?: number;
+}
+
+function parseArgs(argv: readonly string[]): Args {
+  const args: Args = { scale: 'full', rounds: 2, postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres' };
+  const positive = (flag: string, value: string): number => {
+    const n = Number(value);
+    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer`);
+    return n;
+  };
+  for (let i = 0; i < argv.length; i += 2) {
+    const [flag, value] = [argv[i], argv[i + 1]];
+    if (value === undefined) throw new Error(`${flag} needs a value`);
+    if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
+    else if (flag === '--rounds') args.rounds = positive(flag, value);
+    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
+    else if (flag === '--executor-concurrency') args.executorConcurrency = positive(flag, value);
+    else throw new Error(`unknown argument ${flag} ${value}`);
+  }
+  return args;
+}
+
+const log = (line: string): void => console.log(line);
+const load = (): string =>
+  loadavg()
+    .map((l) => l.toFixed(2))
+    .join(' ');
+
+interface Config {
+  /** `e1s1`: 1 executor, 1 scheduler. */
+  readonly key: string;
+  readonly executors: number;
+  readonly schedulers: number;
+}
+
+const CONFIGS: readonly Config[] = [
+  { key: 'e1s1', executors: 1, schedulers: 1 },
+  { key: 'e2s2', executors: 2, schedulers: 2 },
+];
+const SCHEDULER_ROLES = ['scheduler', 'worker-manager'];
+const SHAPE_TIMEOUT_MS = 180_000;
+
+interface Sample {
+  readonly at: number;
+  readonly machine: { busy: number; total: number };
+  readonly producer: NodeJS.CpuUsage;
+  readonly processes: Map<number, number>;
+  readonly backends: Map<number, number>;
+}
+
+async function backendPids(store: SqlStore): Promise<number[]> {
+  const { rows } = await store.query<{ pid: number }>(
+    'SELECT pid FROM pg_stat_activity WHERE datname = current_database()',
+  );
+  return rows.map((r) => r.pid);
+}
+
+async function sample(store: SqlStore, cluster: Cluster): Promise<Sample> {
+  const pids = [...cluster.executors, ...cluster.schedulers].map((p) => p.pid);
+  const backends = await backendPids(store);
+  return {
+    at: performance.now(),
+    machine: machineCpuMs(),
+    producer: process.cpuUsage(),
+    processes: cpuOf([...pids, cluster.redis.pid]),
+    backends: cpuOf(backends),
+  };
+}
+
+/** CPU in cores (CPU ms ÷ wall ms) of every part, between `before` and now. */
+async function cores(store: SqlStore, cluster: Cluster, before: Sample): Promise<Record<string, number>> {
+  const wall = performance.now() - before.at;
+  const machine = machineCpuMs();
+  const procs = cpuSince(before.processes, [
+    ...[...cluster.executors, ...cluster.schedulers].map((p) => p.pid),
+    cluster.redis.pid,
+  ]);
+  const backends = cpuSince(before.backends, await backendPids(store));
+  const producer = process.cpuUsage(before.producer);
+  const c = (ms: number): number => round(ms / wall, 2);
+  const out: Record<string, number> = {};
+  for (const p of [...cluster.executors, ...cluster.schedulers]) out[p.name] = c(procs.get(p.pid) ?? 0);
+  out.producer = c((producer.user + producer.system) / 1000);
+  out.redis = c(procs.get(cluster.redis.pid) ?? 0);
+  out.postgres_backends = c([...backends.values()].reduce((a, b) => a + b, 0));
+  const ours = Object.values(out).reduce((a, b) => a + b, 0);
+  const busy = machine.busy - before.machine.busy;
+  const total = machine.total - before.machine.total;
+  out.machine_busy = c(busy);
+  // The machine's busy share of its cores, and what processes other than these used.
+  out.machine_busy_pct = total === 0 ? 0 : round((busy / total) * 100, 0);
+  out.others = round(Math.max(0, busy / wall - ours), 2);
+  return out;
+}
+
+interface ShapeResult {
+  readonly tasks: number;
+  readonly seconds: number;
+  readonly cores: Record<string, number>;
+}
+
+async function runConfig(args: Args, config: Config, roundNo: number, figures: PeerFigures): Promise<void> {
+  const started = performance.now();
+  log(
+    `round ${roundNo} ${config.key}: starting ${config.executors} executor(s), ${config.schedulers} scheduler(s) (load ${load()})`,
+  );
+  const cluster = await startCluster({
+    adminUrl: args.postgresUrl,
+    executors: config.executors,
+    schedulers: config.schedulers,
+    schedulerRoles: SCHEDULER_ROLES,
+    ...(args.executorConcurrency === undefined ? {} : { executorConcurrency: args.executorConcurrency }),
+  });
+  log(`round ${roundNo} ${config.key}: up in ${round((performance.now() - started) / 1000, 1)} s`);
+  const store = await createPostgresStore({ url: cluster.postgresUrl, maxConnections: 10 });
+  const bus = await createRedisBus({ url: cluster.redis.url });
+  const handlers = builtInHandlers();
+  const kernel = createTaskKernel({
+    store,
+    bus,
+    clock: systemClock,
+    shardCount: 8,
+    handlers,
+    retry: { baseMs: 100, maxMs: 1000 },
+  });
+  const done = await goalEndWatcher(bus);
+  try {
+    const agentIds: string[] = [];
+    for (let i = 0; i < 8; i++) {
+      const { rows } = await store.query<{ id: string }>(
+        'INSERT INTO agents (name) VALUES ($1) RETURNING id',
+        [`bench-scale-${i}`],
+      );
+      agentIds.push((rows[0] as { id: string }).id);
+    }
+    const measure = async (shape: string, goals: BenchPlan[]): Promise<ShapeResult> => {
+      const before = await sample(store, cluster);
+      const submitted = await Promise.all(
+        goals.map((plan, i) =>
+          kernel.engine.submitGoal({
+            agentId: agentIds[i % agentIds.length] as string,
+            goalText: 'bench',
+            plan: { tasks: plan },
+          }),
+        ),
+      );
+      await within(SHAPE_TIMEOUT_MS, `${config.key} ${shape}`, () =>
+        Promise.all(submitted.map((g) => done.wait(g.goalId))),
+      );
+      const seconds = (performance.now() - before.at) / 1000;
+      return {
+        tasks: goals.reduce((n, g) => n + g.length, 0),
+        seconds,
+        cores: await cores(store, cluster, before),
+      };
+    };
+    const sizes = sizesFor(args.scale);
+    await measure('warmup', [noopTasks(sizes.warmupJobs, 'w')]);
+    const shapes: [string, () => BenchPlan[]][] = [
+      ['independent', () => independentGoals(sizes)],
+      ['fanout', () => Array.from({ length: sizes.fanoutRounds }, () => fanPlan(sizes.fanoutWidth))],
+      ['chain', () => [chainPlan(sizes.chainSteps)]],
+    ];
+    for (const [shape, plans] of shapes) {
+      const result = await measure(shape, plans());
+      const key = `scale_out.r${roundNo}.${config.key}.${shape}`;
+      const perS = round(result.tasks / result.seconds, 0);
+      figures[`${key}.tasks_per_s`] = perS;
+      if (shape === 'chain') figures[`${key}.ms_per_step`] = round((result.seconds * 1000) / result.tasks, 3);
+      for (const [part, value] of Object.entries(result.cores)) figures[`${key}.cores.${part}`] = value;
+      const c = result.cores;
+      const parts = Object.entries(c)
+        .filter(([part]) => !part.startsWith('machine') && part !== 'others')
+        .map(([part, value]) => `${part} ${value}`)
+        .join(', ');
+      log(
+        `round ${roundNo} ${config.key} ${shape}: ${result.tasks} tasks in ${round(result.seconds, 2)} s, ${perS} tasks/s` +
+          `${shape === 'chain' ? ` (${figures[`${key}.ms_per_step`]} ms/step)` : ''}; cores: ${parts}; ` +
+          `machine ${c.machine_busy} of ${availableParallelism()} busy (${c.machine_busy_pct}%), other processes ${c.others}`,
+      );
+    }
+  } finally {
+    done.close();
+    kernel.close();
+    await bus.close();
+    await store.close();
+    await cluster.stop();
+  }
+}
+
+/** Means over the rounds of every per-round figure, and the 2+2 ÷ 1+1 ratio of each shape's throughput. */
+function summarize(figures: PeerFigures, rounds: number): void {
+  const sums = new Map<string, number[]>();
+  for (const [name, value] of Object.entries(figures)) {
+    const match = /^scale_out\.r\d+\.(.+)$/.exec(name);
+    if (match?.[1] === undefined) continue;
+    sums.set(match[1], [...(sums.get(match[1]) ?? []), value]);
+  }
+  for (const [name, values] of sums)
+    if (values.length === rounds)
+      figures[`scale_out.${name}`] = round(values.reduce((a, b) => a + b, 0) / values.length, 2);
+  for (const shape of ['independent', 'fanout', 'chain']) {
+    const one = figures[`scale_out.e1s1.${shape}.tasks_per_s`];
+    const two = figures[`scale_out.e2s2.${shape}.tasks_per_s`];
+    if (one !== undefined && two !== undefined && one > 0)
+      figures[`scale_out.ratio.${shape}.e2s2_over_e1s1`] = round(two / one, 2);
+    for (let r = 1; r <= rounds; r++) {
+      const a = figures[`scale_out.r${r}.e1s1.${shape}.tasks_per_s`];
+      const b = figures[`scale_out.r${r}.e2s2.${shape}.tasks_per_s`];
+      if (a !== undefined && b !== undefined && a > 0)
+        figures[`scale_out.r${r}.ratio.${shape}.e2s2_over_e1s1`] = round(b / a, 2);
+    }
+  }
+}
+
+/** One line per shape and configuration: the means over the rounds, CPU summed per role, and the ratio. */
+function report(figures: PeerFigures): void {
+  for (const shape of ['independent', 'fanout', 'chain']) {
+    for (const config of CONFIGS) {
+      const key = `scale_out.${config.key}.${shape}`;
+      const sum = (part: string): number =>
+        round(
+          Object.entries(figures)
+            .filter(([name]) => name.startsWith(`${key}.cores.${part}-`))
+            .reduce((total, [, value]) => total + value, 0),
+          2,
+        );
+      const perS = figures[`${key}.tasks_per_s`];
+      if (perS === undefined) continue;
+      const step = shape === 'chain' ? ` (${figures[`${key}.ms_per_step`]} ms/step)` : '';
+      log(
+        `${config.key} ${shape}: ${perS} tasks/s${step}; cores: executors ${sum('executor')}, schedulers ${sum('scheduler')}, ` +
+          `producer ${figures[`${key}.cores.producer`]}, Postgres backends ${figures[`${key}.cores.postgres_backends`]}, ` +
+          `Redis ${figures[`${key}.cores.redis`]}; machine busy ${figures[`${key}.cores.machine_busy`]} cores, ` +
+          `other processes ${figures[`${key}.cores.others`]}`,
+      );
+    }
+    const ratio = figures[`scale_out.ratio.${shape}.e2s2_over_e1s1`];
+    if (ratio !== undefined) log(`ratio ${shape} 2+2 over 1+1: ${ratio}`);
+  }
+}
+
+async function main(): Promise<void> {
+  const args = parseArgs(process.argv.slice(2));
+  log(
+    `conditions: node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ` +
+      `${Math.round(totalmem() / 2 ** 30)} GiB, scale ${args.scale}, ${args.rounds} round(s), load average ${load()}`,
+  );
+  const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+  const settings = await admin.query<{ name: string; setting: string }>(
+    `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'server_version', 'max_connections')`,
+  );
+  await admin.close();
+  log(
+    `backends: Postgres ${new URL(args.postgresUrl).host} (${settings.rows.map((r) => `${r.name} ${r.setting}`).join(', ')}), ` +
+      `a private Redis per configuration (no persistence); roles: executor processes ` +
+      `(concurrency ${args.executorConcurrency ?? "the node's default"}), scheduler processes (${SCHEDULER_ROLES.join(' + ')}); ` +
+      `everything shares this machine's cores`,
+  );
+  const figures: PeerFigures = {};
+  let failed = false;
+  for (let r = 1; r <= args.rounds; r++)
+    for (const config of CONFIGS) {
+      try {
+        await runConfig(args, config, r, figures);
+      } catch (error) {
+        failed = true;
+        log(`round ${r} ${config.key} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      }
+    }
+  summarize(figures, args.rounds);
+  log(`load average at the end: ${load()}`);
+  report(figures);
+  console.log(JSON.stringify(figures));
+  process.exitCode = failed ? 1 : 0;
+  setTimeout(() => process.exit(), 2000).unref();
+}
+
+main().catch((error: unknown) => {
+  console.error(error);
+  process.exitCode = 1;
+});
