@@ -20,6 +20,8 @@ export interface ResponsivenessOptions {
   readonly probeTimeoutMs: number;
   /** Give up waiting for the goals after this long. */
   readonly goalTimeoutMs: number;
+  /** Write the node's CPU profile (`node --cpu-prof`) into this directory; stopped by SIGTERM. */
+  readonly cpuProfDir?: string;
 }
 
 /** Latencies of one route probed back to back (10 ms apart) while the goals run. */
@@ -27,8 +29,20 @@ export interface ProbeFigures {
   readonly probes: number;
   readonly unanswered: number;
   readonly maxMs: number;
+  readonly p999Ms: number;
   readonly p99Ms: number;
   readonly p50Ms: number;
+  /** Probes answered in more than 100 ms. */
+  readonly over100Ms: number;
+}
+
+/** The node's main event loop, watched from inside (loop-watch.ts). */
+export interface LoopFigures {
+  /** The longest delay of the loop (monitorEventLoopDelay), in ms. */
+  readonly maxDelayMs: number;
+  /** Stretches the loop was held for more than 50 ms / 100 ms. */
+  readonly heldOver50Ms: number;
+  readonly heldOver100Ms: number;
 }
 
 export interface ResponsivenessResult {
@@ -36,6 +50,7 @@ export interface ResponsivenessResult {
   readonly health: ProbeFigures;
   /** `GET /agents/{id}`: an authenticated API read (credential check, access decision, agent read). */
   readonly apiRead: ProbeFigures;
+  readonly loop: LoopFigures;
   readonly workersLost: number;
   readonly goals: Record<string, string>;
   readonly elapsedMs: number;
@@ -49,10 +64,15 @@ export const RESPONSIVENESS_DEFAULTS: ResponsivenessOptions = {
 };
 
 const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
+const LOOP_WATCH = fileURLToPath(new URL('./loop-watch.js', import.meta.url));
 const TOKEN = 'responsiveness-admin-token-0123456789abcdef';
 
-function startEmbedded(dataDir: string): { child: ChildProcess; url: Promise<string>; stderr: string[] } {
-  const child = spawn(process.execPath, [BIN, 'up'], {
+function startEmbedded(
+  dataDir: string,
+  cpuProfDir: string | undefined,
+): { child: ChildProcess; url: Promise<string>; stderr: string[] } {
+  const profile = cpuProfDir === undefined ? [] : ['--cpu-prof', `--cpu-prof-dir=${cpuProfDir}`];
+  const child = spawn(process.execPath, [...profile, '--import', LOOP_WATCH, BIN, 'up'], {
     // Only Astra's own settings: the node is started by its absolute path, from a fresh data dir.
     env: {
       ASTRA_PORT: '0',
@@ -72,7 +92,12 @@ function startEmbedded(dataDir: string): { child: ChildProcess; url: Promise<str
     });
     child.once('exit', (code) => reject(new Error(`astra up exited (${code}): ${stderr.join('\n')}`)));
   });
-  child.stderr?.on('data', (chunk: Buffer) => stderr.push(...chunk.toString('utf8').split('\n')));
+  let partial = '';
+  child.stderr?.on('data', (chunk: Buffer) => {
+    const lines = (partial + chunk.toString('utf8')).split('\n');
+    partial = lines.pop() ?? '';
+    stderr.push(...lines);
+  });
   return { child, url, stderr };
 }
 
@@ -99,11 +124,48 @@ async function api<T>(url: string, method: string, route: string, body?: unknown
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
+/** The loop's figures from the watcher's reports of the seconds that ended after `since` (epoch ms). */
+function loopFigures(stderr: readonly string[], since: number): LoopFigures {
+  let maxDelayMs = 0;
+  const held: number[] = [];
+  for (const line of stderr) {
+    if (!line.startsWith('astra-loop-watch ')) continue;
+    const report = JSON.parse(line.slice('astra-loop-watch '.length)) as {
+      at: number;
+      maxMs: number;
+      long: { ms: number }[];
+    };
+    if (report.at < since) continue;
+    maxDelayMs = Math.max(maxDelayMs, report.maxMs);
+    held.push(...report.long.map((stretch) => stretch.ms));
+  }
+  return {
+    maxDelayMs,
+    heldOver50Ms: held.length,
+    heldOver100Ms: held.filter((ms) => ms > 100).length,
+  };
+}
+
+/** Stops the node; with a CPU profile asked for, lets it exit so that the profile is written. */
+async function stop(child: ChildProcess, graceful: boolean): Promise<void> {
+  if (child.exitCode !== null) return;
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  if (graceful) {
+    child.kill('SIGTERM');
+    const timer = setTimeout(() => child.kill('SIGKILL'), 30_000);
+    await exited;
+    clearTimeout(timer);
+    return;
+  }
+  child.kill('SIGKILL');
+  await exited;
+}
+
 export async function measureResponsiveness(
   options: ResponsivenessOptions = RESPONSIVENESS_DEFAULTS,
 ): Promise<ResponsivenessResult> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-responsiveness-'));
-  const node = startEmbedded(dataDir);
+  const node = startEmbedded(dataDir, options.cpuProfDir);
   try {
     const url = await node.url;
     const { actor_id: agentId } = await api<{ actor_id: string }>(url, 'POST', '/agents', { name: 'load' });
@@ -132,8 +194,10 @@ export async function measureResponsiveness(
         probes: latencies.length + unanswered,
         unanswered,
         maxMs: Math.round(sorted.at(-1) ?? 0),
+        p999Ms: Math.round(percentile(sorted, 99.9)),
         p99Ms: Math.round(percentile(sorted, 99)),
         p50Ms: Math.round(percentile(sorted, 50)),
+        over100Ms: sorted.filter((ms) => ms > 100).length,
       };
     };
     const probing = Promise.all([
@@ -178,12 +242,13 @@ export async function measureResponsiveness(
     return {
       health,
       apiRead,
+      loop: loopFigures(node.stderr, started),
       workersLost: node.stderr.filter((line) => line.includes('workers lost')).length,
       goals,
       elapsedMs: Date.now() - started,
     };
   } finally {
-    node.child.kill('SIGKILL');
+    await stop(node.child, options.cpuProfDir !== undefined);
     rmSync(dataDir, { recursive: true, force: true });
   }
 }
