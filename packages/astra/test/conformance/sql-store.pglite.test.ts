@@ -1,9 +1,11 @@
 import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
+import pg from 'pg';
 import { describe, expect, it } from 'vitest';
 import { migrate } from '../../src/adapters/sql/migrate.js';
 import { createPgliteStore } from '../../src/adapters/sql/pglite.js';
+import { PgliteThread } from '../../src/adapters/sql/pglite-thread.js';
 import { createTestPgliteStore } from '../support/sql.js';
 import { deferred } from '../support/waiting.js';
 import { expectAstraError } from './sql/sql-fixture.js';
@@ -70,6 +72,30 @@ describe('createPgliteStore', () => {
       expect(turns).toBeGreaterThan(100);
     } finally {
       await drop();
+    }
+  });
+
+  it('hands a large answer to node-postgres in slices, so that parsing its rows does not hold the loop', async () => {
+    const thread = await PgliteThread.start({ memory: true });
+    const socket = thread.socket();
+    const client = new pg.Client({ stream: () => socket, user: 'postgres', database: 'postgres' });
+    try {
+      await client.connect();
+      const slices: number[] = [];
+      socket.on('data', (chunk: Buffer) => slices.push(chunk.length));
+      // About 1.2 MB of rows.
+      const { rows } = await client.query<{ n: number; text: string }>(
+        'SELECT g AS n, md5(g::text) AS text FROM generate_series(1, 20000) g',
+      );
+      expect(rows).toHaveLength(20_000);
+      expect(rows[19_999]).toEqual({ n: 20_000, text: expect.stringMatching(/^[0-9a-f]{32}$/) });
+      expect(slices.length).toBeGreaterThan(10);
+      expect(Math.max(...slices)).toBeLessThanOrEqual(64 * 1024);
+      // The next answer still comes whole and in order.
+      expect((await client.query('SELECT 7 AS n')).rows).toEqual([{ n: 7 }]);
+    } finally {
+      await client.end();
+      await thread.close();
     }
   });
 

@@ -18,6 +18,13 @@ export type PgliteThreadLocation =
 const THREAD_SCRIPT = new URL('../../../workers/pglite-thread.mjs', import.meta.url);
 /** The frontend's Terminate message: PGlite has one session, which outlives any client. */
 const TERMINATE = 0x58;
+/**
+ * An answer is handed to node-postgres this many bytes at a time, one turn of the event loop each:
+ * pg parses every row of what it is given at once, and the answer of a read of 10,000 rows held the
+ * loop for hundreds of milliseconds (docs/benchmark.md, responsiveness). A TCP socket delivers a
+ * large answer in pieces the same way.
+ */
+const ANSWER_SLICE_BYTES = 64 * 1024;
 
 type Answer = { readonly id: number; readonly ok: true; readonly value: unknown } | FailedAnswer;
 type FailedAnswer = { readonly id: number; readonly ok: false; readonly message: string };
@@ -105,7 +112,7 @@ export class PgliteThread {
 /**
  * What node-postgres sees as its socket. Writes of one turn of the event loop (pg writes parse,
  * bind, describe, execute and sync one by one) go to the thread as one request, as a socket would
- * carry them in one packet; answers are pushed in request order.
+ * carry them in one packet; answers are pushed in request order, a large one in slices.
  */
 class ThreadSocket extends Duplex {
   readonly #thread: PgliteThread;
@@ -160,8 +167,17 @@ class ThreadSocket extends Duplex {
     this.#answers = this.#answers
       .then(() => answer)
       .then(
-        (data) => void this.push(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
+        (data) => this.#deliver(Buffer.from(data.buffer, data.byteOffset, data.byteLength)),
         (error: Error) => void this.destroy(error),
       );
+  }
+
+  /** Pushes one answer; the next answer waits until every slice of this one is pushed. */
+  async #deliver(data: Buffer): Promise<void> {
+    for (let at = 0; ; at += ANSWER_SLICE_BYTES) {
+      this.push(data.subarray(at, at + ANSWER_SLICE_BYTES));
+      if (at + ANSWER_SLICE_BYTES >= data.length) return;
+      await new Promise((resolve) => setImmediate(resolve));
+    }
   }
 }
