@@ -126,6 +126,7 @@ export {
   readGoalPlan,
   readGoalTasks,
   readGraph,
+  readGraphEventEnds,
   readGraphEvents,
   readGraphTasks,
   readStats,

@@ -153,6 +153,33 @@ export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise
   return rows.map(graphEvent.decode);
 }
 
+const eventTotal = resultRow('graph_event_ends', { total: int });
+
+/**
+ * A graph's first `first` and last `last` events, in order (every one when it has no more), and how
+ * many it has: a long history summarized without reading it all (a 10,000-task graph logs tens of
+ * thousands of events, whose rows would hold the event loop while they are decoded).
+ */
+export async function readGraphEventEnds(
+  db: SqlExecutor,
+  graphId: string,
+  first: number,
+  last: number,
+): Promise<{ readonly events: GraphEvent[]; readonly total: number }> {
+  const { rows } = await db.query(
+    `WITH picked AS (
+       (SELECT id FROM events WHERE graph_id = $1 ORDER BY id LIMIT $2)
+       UNION (SELECT id FROM events WHERE graph_id = $1 ORDER BY id DESC LIMIT $3))
+     SELECT ${GRAPH_EVENT_COLUMNS}, (SELECT count(*)::int FROM events WHERE graph_id = $1) AS total
+     FROM events WHERE id IN (SELECT id FROM picked) ORDER BY id`,
+    [graphId, first, last],
+  );
+  return {
+    events: rows.map(graphEvent.decode),
+    total: rows[0] === undefined ? 0 : eventTotal.decode(rows[0]).total,
+  };
+}
+
 export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
   const { rows } = await db.query(
     `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.goal_id = $1 AND t.graph_id = (${ATTACHED_GRAPH})

@@ -3,7 +3,7 @@ import {
   type JsonValue,
   readGoal,
   readGoalTasks,
-  readGraphEvents,
+  readGraphEventEnds,
   type TaskRecord,
 } from '../../../kernel/index.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
@@ -36,24 +36,20 @@ export async function readGoalMaterial(
   if (goal === null) return null;
   const tasks = await readGoalTasks(db, goalId);
   const names = new Map(tasks.map((t) => [t.id, t.name]));
-  const all = goal.graphId === null ? [] : await readGraphEvents(db, goal.graphId);
-  const condensed: EpisodeEvent[] = all.map((e) => {
+  // The first quarter and the last three quarters of maxEvents, the rest counted between them; only
+  // those are read (a large graph's whole history held the event loop while it was decoded).
+  const head = Math.floor(maxEvents / 4);
+  const ends =
+    goal.graphId === null
+      ? { events: [], total: 0 }
+      : await readGraphEventEnds(db, goal.graphId, head, maxEvents - head);
+  const events: EpisodeEvent[] = ends.events.map((e) => {
     const task = e.taskId === null ? undefined : names.get(e.taskId);
     return { type: e.type, ...(task === undefined ? {} : { task }), at: e.createdAt };
   });
-  return { goal, tasks, events: condense(condensed, maxEvents) };
-}
-
-/** The first quarter and the last three quarters of `max` events, the rest counted between them. */
-export function condense(events: readonly EpisodeEvent[], max: number): EpisodeEvent[] {
-  if (events.length <= max) return [...events];
-  const head = Math.floor(max / 4);
-  const tail = max - head;
-  return [
-    ...events.slice(0, head),
-    { type: 'Omitted', omitted: events.length - max },
-    ...events.slice(events.length - tail),
-  ];
+  if (ends.total > events.length)
+    events.splice(head, 0, { type: 'Omitted', omitted: ends.total - events.length });
+  return { goal, tasks, events };
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
