@@ -1,15 +1,6 @@
-import { randomBytes, randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
 import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
-import { deleteKeysWithPrefix } from '../adapters/bus/redis-streams/delete-keys.js';
-import { createPostgresStore } from '../adapters/sql/postgres.js';
-import { type RunningNode, startNode } from '../app/node.js';
-import { loadConfig } from '../config/index.js';
-import { createLogger } from '../log/logger.js';
-import { systemClock } from '../time/clock.js';
+import { type BenchNode, call, startBenchNode } from './bench-node.js';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 import { type PeerFigures, type PeerLog, percentile, round, sleep } from './peers/common.js';
 
@@ -31,37 +22,18 @@ export interface HotReadOptions {
   readonly connections: number;
 }
 
-const ADMIN_EMAIL = 'bench@localhost';
 const BENCH_REDIS_DB = 11;
 const PREWARM_PER_S = 1000;
 
 export async function runHotReads(options: HotReadOptions, log: PeerLog): Promise<PeerFigures> {
   const figures: PeerFigures = {};
   const prefix = `reads.${options.mode}`;
-  const backend = await openBackend(options);
-  const password = randomBytes(12).toString('hex');
-  const adminToken = randomBytes(24).toString('hex');
-  const { config } = loadConfig({
-    env: {},
-    flags: {
-      host: '127.0.0.1',
-      port: 0,
-      dataDir: backend.dataDir,
-      adminToken,
-      adminEmail: ADMIN_EMAIL,
-      adminPassword: password,
-      ...backend.flags,
-    },
-  });
-  const logger = createLogger({ level: 'warn' });
-  let node: RunningNode | undefined;
   const bare = Fastify();
   bare.get('/bare', async () => ({ ok: true, id: 'c0ffee00-0000-4000-8000-000000000000' }));
+  let bench: BenchNode | undefined;
   try {
-    node = await startNode(config, { clock: systemClock, logger, adminToken });
-    const base = node.url as string;
-    const jwt = await login(base, password);
-    const auth = { authorization: `Bearer ${jwt}` };
+    bench = await startBenchNode({ ...options, redisDb: BENCH_REDIS_DB, label: 'reads' });
+    const { base, auth } = bench;
     const agent = await call<{ agent: { id: string } }>(base, 'POST', '/agents', auth, { name: 'hot-reads' });
     const agentId = agent.agent.id;
     const goal = await call<{ goal_id: string }>(base, 'POST', `/agents/${agentId}/goals`, auth, {
@@ -98,8 +70,7 @@ export async function runHotReads(options: HotReadOptions, log: PeerLog): Promis
     return figures;
   } finally {
     await bare.close();
-    await node?.stop();
-    await backend.drop();
+    await bench?.stop();
   }
 }
 
@@ -131,28 +102,6 @@ function drive(spec: LoadSpec): Promise<LoadResult> {
   });
 }
 
-async function call<T>(
-  base: string,
-  method: string,
-  target: string,
-  headers: Record<string, string>,
-  body?: unknown,
-): Promise<T> {
-  const response = await fetch(`${base}${target}`, {
-    method,
-    headers: { ...headers, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  });
-  const text = await response.text();
-  if (!response.ok) throw new Error(`${method} ${target}: ${response.status} ${text}`);
-  return JSON.parse(text) as T;
-}
-
-async function login(base: string, password: string): Promise<string> {
-  const answer = await call<{ token: string }>(base, 'POST', '/login', {}, { email: ADMIN_EMAIL, password });
-  return answer.token;
-}
-
 /** Waits (polling: setup, not measured) for the goal to complete; returns its task's id. */
 async function completedTask(base: string, auth: Record<string, string>, goalId: string): Promise<string> {
   const deadline = Date.now() + 30_000;
@@ -168,35 +117,4 @@ async function completedTask(base: string, auth: Record<string, string>, goalId:
     await sleep(50);
   }
   throw new Error('the goal did not complete within 30 s');
-}
-
-interface Backend {
-  readonly dataDir: string;
-  readonly flags: Record<string, unknown>;
-  drop(): Promise<void>;
-}
-
-async function openBackend(options: HotReadOptions): Promise<Backend> {
-  const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-bench-reads-'));
-  const removeDir = (): void => rmSync(dataDir, { recursive: true, force: true });
-  if (options.mode === 'embedded') return { dataDir, flags: {}, drop: async () => removeDir() };
-  const database = `bench_reads_${randomUUID().slice(0, 8)}`;
-  const admin = await createPostgresStore({ url: options.postgresUrl, maxConnections: 1 });
-  await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(options.postgresUrl);
-  url.pathname = `/${database}`;
-  // The node keeps its streams and cache keys under `astra:` with no prefix: a Redis database of
-  // its own keeps them apart from anything else on this server, and is emptied of them after.
-  const redis = new URL(options.redisUrl);
-  redis.pathname = `/${BENCH_REDIS_DB}`;
-  return {
-    dataDir,
-    flags: { postgresUrl: url.href, redisUrl: redis.href },
-    drop: async () => {
-      await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
-      await admin.close();
-      await deleteKeysWithPrefix(redis.href, 'astra:').catch(() => undefined);
-      removeDir();
-    },
-  };
 }
