@@ -33,7 +33,7 @@ import {
 } from './sql/approvals.js';
 import { claimTasks } from './sql/claim-tasks.js';
 import { type Completion, completeTasks } from './sql/complete-tasks.js';
-import { createGraph } from './sql/create-graph.js';
+import { type CreatedGraph, createGraph } from './sql/create-graph.js';
 import {
   type Deferral,
   deferTasks,
@@ -387,7 +387,7 @@ export class TaskEngine {
     if (
       dependsOn.length === 0 &&
       (input.idempotencyKey ?? null) === null &&
-      input.admit === undefined &&
+      (input.admit === undefined || !this.#staged(plan)) &&
       input.withGoal === undefined &&
       planRule === null &&
       input.replan !== true
@@ -501,7 +501,10 @@ export class TaskEngine {
     };
   }
 
-  /** A goal with nothing to wait for and no key to check: one autocommitted statement writes it all. */
+  /**
+   * A goal with nothing to wait for and no key to check: one autocommitted statement writes it all;
+   * with an admission check, that statement follows the check in its transaction.
+   */
   async #submitSimple(
     input: SubmitGoalInput,
     plan: Plan,
@@ -544,26 +547,35 @@ export class TaskEngine {
       return active;
     }
     const fx = newEffects();
-    const created = await createGraph(
-      this.#options.store,
-      {
-        graphId,
-        goalId,
-        agentId: input.agentId,
-        shard: shardOf(input.agentId, this.#options.shardCount),
-        plan,
-        now: this.#now(),
-        approvals,
-      },
-      {
-        goalText: input.goalText,
-        priority: input.priority ?? 100,
-        cascadeId: input.cascadeId ?? null,
-        sourceAgentId: input.sourceAgentId ?? null,
-        plan: planToJson(plan),
-        traceContext: input.traceContext ?? null,
-      },
-    );
+    const write = (tx: SqlExecutor): Promise<CreatedGraph> =>
+      createGraph(
+        tx,
+        {
+          graphId,
+          goalId,
+          agentId: input.agentId,
+          shard: shardOf(input.agentId, this.#options.shardCount),
+          plan,
+          now: this.#now(),
+          approvals,
+        },
+        {
+          goalText: input.goalText,
+          priority: input.priority ?? 100,
+          cascadeId: input.cascadeId ?? null,
+          sourceAgentId: input.sourceAgentId ?? null,
+          plan: planToJson(plan),
+          traceContext: input.traceContext ?? null,
+        },
+      );
+    const { admit } = input;
+    const created =
+      admit === undefined
+        ? await write(this.#options.store)
+        : await this.#options.store.transaction(async (tx) => {
+            await admit(tx);
+            return write(tx);
+          });
     fx.dispatch.push(...created.dispatch);
     await this.#publish(fx);
     return active;
