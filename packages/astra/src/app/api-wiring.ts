@@ -115,6 +115,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
     actors,
     access,
     clock,
+    agentViews: reads,
     ...(parts.llm === undefined ? {} : { llm: parts.llm }),
     ...(settings.approvals === undefined ? {} : { approvals: settings.approvals }),
     ...(settings.agentGoalsPerMinute === undefined

@@ -17,6 +17,7 @@ import { describedAs, isUuid, Plan, parseInput } from '../api/index.js';
 import { type ApprovalSettings, approvalInput } from '../approvals/index.js';
 import type { Principal } from '../identity/index.js';
 import { plannedGoalPlan, replanPolicy } from '../planner/index.js';
+import type { ReadModel } from '../reads/index.js';
 import { routeRemoteTools, toolRiskTiers } from '../tools/index.js';
 import { requireVisibleGoalDependencies } from './goal-dependencies.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
@@ -56,6 +57,11 @@ export interface GoalSubmissionOptions {
   readonly llm?: Pick<LlmClient, 'providers'>;
   /** Goals one agent may send per minute with its service tokens, on every goal route; default GOALS_DEFAULTS. */
   readonly agentGoalsPerMinute?: number;
+  /**
+   * The agent read through the read model's cache (its writers forget it before they answer), so a
+   * submission reads no agent row; the admission check reads the row it locks. Default: from SQL.
+   */
+  readonly agentViews?: Pick<ReadModel, 'agent'>;
 }
 
 export interface GoalSubmission {
@@ -99,7 +105,7 @@ export async function submitGoalTo(
   const plan =
     body.plan ??
     plannedGoalPlan(body.goal_text, body.require_approval === true ? { require_approval: true } : {});
-  const agent = await readAgent(deps.store, agentId);
+  const agent = await (deps.agentViews?.agent(agentId) ?? readAgent(deps.store, agentId));
   if (agent === null) throw new AstraError('ASTRA_NOT_FOUND', 'agent does not exist');
   if (agent.status !== 'active')
     throw new AstraError('ASTRA_STATE_CONFLICT', `agent is ${agent.status}`, {
