@@ -2,10 +2,10 @@
 // and graphile-worker doing the same work on the same machine, with the ratios. Prints its
 // conditions and progress; the last line is one JSON object with every figure.
 // Flags: --scale quick|full (default full), --postgres URL, --redis URL,
-// --only all|astra|embedded|pg_redis|peers|bullmq_durable|reads (default all; `peers` includes
+// --only all|astra|embedded|pg_redis|peers|bullmq_durable|reads|goals (default all; `peers` includes
 // bullmq_durable, BullMQ on a private Redis with appendonly yes + appendfsync everysec; `reads` is the hot-read scenario:
 // GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
-// route as the ceiling, see hot-reads.ts), --reads-rate N (default 10000), --read-cache on|off
+// route as the ceiling, see hot-reads.ts; `goals` small goals over REST on both modes, api-goals.ts), --reads-rate N (default 10000), --read-cache on|off
 // (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
 // --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
 // --metrics off|on|both (default off; both: the kernel shapes without, then with a node's metrics,
@@ -28,6 +28,7 @@ import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
 import { createMetricsRegistry } from '../services/metrics/index.js';
 import { systemClock } from '../time/clock.js';
+import { runApiGoals } from './api-goals.js';
 import { runAstraShapes } from './astra-shapes.js';
 import { openBenchTracing } from './bench-tracing.js';
 import { runHotReads } from './hot-reads.js';
@@ -46,7 +47,7 @@ interface Args {
   scale: Scale;
   postgresUrl: string;
   redisUrl: string;
-  only: 'all' | 'astra' | 'peers' | 'bullmq_durable' | 'embedded' | 'pg_redis' | 'reads';
+  only: 'all' | 'astra' | 'peers' | 'bullmq_durable' | 'embedded' | 'pg_redis' | 'reads' | 'goals';
   readsRate: number;
   /** Keep a read cache coherent in the kernel shapes (on, as a node does; off for the before figure). */
   readCache: boolean;
@@ -78,7 +79,7 @@ function parseArgs(argv: readonly string[]): Args {
     else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
     else if (
       flag === '--only' &&
-      ['all', 'astra', 'peers', 'bullmq_durable', 'embedded', 'pg_redis', 'reads'].includes(value)
+      ['all', 'astra', 'peers', 'bullmq_durable', 'embedded', 'pg_redis', 'reads', 'goals'].includes(value)
     )
       args.only = value as Args['only'];
     else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
@@ -239,7 +240,7 @@ async function main(): Promise<void> {
     }
     log(`${name}: ${Math.round((performance.now() - started) / 100) / 10} s`);
   };
-  const wants = (part: 'embedded' | 'pg_redis' | 'peers' | 'reads'): boolean =>
+  const wants = (part: 'embedded' | 'pg_redis' | 'peers' | 'reads' | 'goals'): boolean =>
     args.only === 'all' ||
     args.only === part ||
     (args.only === 'astra' && (part === 'embedded' || part === 'pg_redis'));
@@ -270,6 +271,23 @@ async function main(): Promise<void> {
             warmupMs: 1000,
             durationMs: args.scale === 'quick' ? 3000 : 5000,
             connections: 32,
+          },
+          log,
+        ),
+      );
+  if (wants('goals'))
+    for (const mode of ['embedded', 'pg_redis'] as const)
+      await run(`goals over REST ${mode}`, () =>
+        runApiGoals(
+          {
+            mode,
+            postgresUrl: args.postgresUrl,
+            redisUrl: args.redisUrl,
+            clients: 32,
+            tasksPerGoal: 1,
+            warmupMs: 3000,
+            windows: args.scale === 'quick' ? 4 : 10,
+            windowMs: args.scale === 'quick' ? 3000 : 5000,
           },
           log,
         ),
