@@ -7,7 +7,8 @@ import { type PeerFigures, type PeerLog, percentile, round } from './peers/commo
  * Goals over REST: a real node (every role, as `astra up` runs it, bench-node.ts) taking small
  * goals — an explicit plan of `tasksPerGoal` noop tasks, no model — on `POST /agents/{id}/goals`
  * from `clients` closed-loop keep-alive connections (a child process, goal-load-worker.ts) as the
- * super-admin with a JWT from `POST /login`, for a warm-up and then `windows` windows. Each window
+ * super-admin with a JWT from `POST /login`, for a warm-up and then `windows` windows (a shed
+ * client waits out its Retry-After). Each window
  * prints goals/s, p50/p99 and the SQL statements the node sent per goal answered (every role's:
  * the submissions, and the executor and scheduler running the goals; from the node's
  * `astra_sql_statement_seconds` and `astra_sql_transaction_seconds` counters, a transaction's
@@ -103,7 +104,7 @@ const perSecond = (window: GoalWindow): number => window.ok / (window.elapsedMs 
 
 function windowLine(window: GoalWindow): string {
   const error = window.firstError === null ? '' : ` (first: ${window.firstError})`;
-  return `${round(perSecond(window), 0)} goals/s, p50 ${round(percentile(window.latenciesMs, 50), 1)} ms, p99 ${round(percentile(window.latenciesMs, 99), 1)} ms, ${window.errors} errors${error}`;
+  return `${round(perSecond(window), 0)} goals/s, p50 ${round(percentile(window.latenciesMs, 50), 1)} ms, p99 ${round(percentile(window.latenciesMs, 99), 1)} ms, ${window.shed} shed, ${window.errors} errors${error}`;
 }
 
 function figuresOf(
@@ -126,6 +127,7 @@ function figuresOf(
     last_over_first: round(last / first, 2),
     p50_ms: round(percentile(all, 50), 1),
     p99_ms: round(percentile(all, 99), 1),
+    shed: windows.reduce((sum, w) => sum + w.shed, 0),
     errors: windows.reduce((sum, w) => sum + w.errors, 0),
     statements_per_goal: round(
       mean((cost) => cost.statements),

@@ -1,7 +1,8 @@
 // Closed-loop HTTP load for the goals-over-REST benchmark (api-goals.ts), run in a child process
 // so that it never shares the server's event loop and the server's process CPU time is its own: `clients` keep-alive connections, each sending
 // its next POST as soon as the previous answer is in, for a warm-up and then `windows` windows of
-// `windowMs`. An answer counts in the window it arrived in; the figures of each window are posted
+// `windowMs`. A client that is shed (429 or 503 with Retry-After) waits as long as it is told, as
+// a well-behaved client does, before it sends again. An answer counts in the window it arrived in; the figures of each window are posted
 // to the parent as it closes, so the parent can read the node's counters at the same moment.
 import { Agent, request } from 'node:http';
 
@@ -23,7 +24,9 @@ export interface GoalWindow {
   readonly elapsedMs: number;
   /** 2xx answers. */
   readonly ok: number;
-  /** Non-2xx answers and transport errors. */
+  /** 429 and 503 answers with Retry-After: the node shed the submission. */
+  readonly shed: number;
+  /** Other non-2xx answers and transport errors. */
   readonly errors: number;
   /** Latencies of the 2xx answers, ms, sorted. */
   readonly latenciesMs: number[];
@@ -37,12 +40,13 @@ export type GoalLoadMessage =
 
 interface Tally {
   ok: number;
+  shed: number;
   errors: number;
   latencies: number[];
   firstError: string | null;
 }
 
-const newTally = (): Tally => ({ ok: 0, errors: 0, latencies: [], firstError: null });
+const newTally = (): Tally => ({ ok: 0, shed: 0, errors: 0, latencies: [], firstError: null });
 
 async function run(spec: GoalLoadSpec, post: (message: GoalLoadMessage) => void): Promise<void> {
   const agent = new Agent({ keepAlive: true, maxSockets: spec.clients });
@@ -55,13 +59,14 @@ async function run(spec: GoalLoadSpec, post: (message: GoalLoadMessage) => void)
   let tally = newTally();
   let running = true;
 
-  const once = (): Promise<void> =>
+  /** Resolves with how long to wait before the next request (a shed answer's Retry-After), ms. */
+  const once = (): Promise<number> =>
     new Promise((resolve) => {
       const sent = performance.now();
       const fail = (reason: string): void => {
         tally.errors++;
         tally.firstError ??= reason;
-        resolve();
+        resolve(0);
       };
       const req = request(
         { agent, host: target.hostname, port: target.port, path: target.pathname, method: 'POST', headers },
@@ -70,11 +75,16 @@ async function run(spec: GoalLoadSpec, post: (message: GoalLoadMessage) => void)
           res.on('data', (chunk: Buffer) => chunks.push(chunk));
           res.on('end', () => {
             const status = res.statusCode ?? 0;
+            const retryAfterS = Number(res.headers['retry-after']);
+            if ((status === 429 || status === 503) && retryAfterS > 0) {
+              tally.shed++;
+              return resolve(retryAfterS * 1000);
+            }
             if (status < 200 || status > 299)
               return fail(`HTTP ${status} ${Buffer.concat(chunks).toString('utf8').slice(0, 200)}`);
             tally.ok++;
             tally.latencies.push(performance.now() - sent);
-            resolve();
+            resolve(0);
           });
           res.on('error', (error) => fail(error.message));
         },
@@ -84,7 +94,10 @@ async function run(spec: GoalLoadSpec, post: (message: GoalLoadMessage) => void)
     });
 
   const client = async (): Promise<void> => {
-    while (running) await once();
+    while (running) {
+      const waitMs = await once();
+      if (waitMs > 0 && running) await new Promise((resolve) => setTimeout(resolve, waitMs));
+    }
   };
   const clients = Array.from({ length: spec.clients }, client);
   const start = performance.now();
@@ -103,6 +116,7 @@ async function run(spec: GoalLoadSpec, post: (message: GoalLoadMessage) => void)
       index,
       elapsedMs: now - windowStart,
       ok: closed.ok,
+      shed: closed.shed,
       errors: closed.errors,
       latenciesMs: closed.latencies,
       firstError: closed.firstError,

@@ -160,6 +160,7 @@ export async function goalStatuses(
   tx: SqlExecutor,
   goalIds: readonly string[],
 ): Promise<Map<string, GoalStatus>> {
+  if (goalIds.length === 0) return new Map();
   const { rows } = await tx.query(DEPENDENCY_STATUS_SQL, [goalIds]);
   return new Map(rows.map(goalStatus.decode).map((goal) => [goal.id, goal.status]));
 }
