@@ -13,6 +13,8 @@ export interface PrivateRedis {
   /** `redis://127.0.0.1:PORT`. */
   readonly url: string;
   readonly pid: number;
+  /** Its working dir (the AOF, if durable), removed by stop(). */
+  readonly dir: string;
   /** The persistence it runs with, for the benchmark's conditions line. */
   readonly persistence: string;
   /** Shuts it down (SIGTERM, then SIGKILL after 5 s) and removes its dir. */
@@ -93,6 +95,7 @@ export async function startPrivateRedis(options: { durable: boolean }): Promise<
   return {
     url: `redis://127.0.0.1:${port}`,
     pid: child.pid as number,
+    dir,
     persistence: options.durable ? 'appendonly yes, appendfsync everysec' : 'no persistence',
     stop: async () => {
       if (child.exitCode === null && child.signalCode === null) {

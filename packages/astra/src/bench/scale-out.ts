@@ -5,9 +5,11 @@
 // submits goals through the engine directly (no gateway, as `npm run bench` does) and counts a goal
 // done when its end is published on `astra:goals:completed`. Shapes: the independent drain, fan-out
 // (R × 1→100→1) and the chain, as in `npm run bench`. For every shape it prints tasks/s (chain: ms
-// per step), the CPU each process used (each executor, each scheduler, this producer, the private
-// Redis, and the Postgres backends of the benchmark's database, from /proc) in cores (CPU s ÷ wall
-// s), and how busy the whole machine was, so what bounds the ratio shows. Ratios: 2+2 over 1+1.
+// per step), Postgres commits per task, the CPU each part used (each executor and scheduler, this
+// producer, the private Redis, the Postgres backends of the benchmark's database; from /proc) per
+// task and in cores, how busy the whole machine was and how much of it other processes took, and
+// the CPU ceiling (the tasks/s the machine's cores would allow, idle, at that CPU per task), so what
+// bounds the ratio shows. Ratios: 2+2 over 1+1, of tasks/s and of CPU per task.
 // Flags: --scale quick|full (default full), --rounds N (default 2), --postgres URL,
 // --executor-concurrency N (default: the node's). The last line is one JSON object with every figure.
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
@@ -18,6 +20,7 @@ import type { SqlStore } from '../ports/sql-store.js';
 import { systemClock } from '../time/clock.js';
 import { goalEndWatcher } from './astra-shapes.js';
 import { type BenchPlan, chainPlan, fanPlan, independentGoals, noopTasks } from './bench-plans.js';
+import { exiting } from './exit-cleanup.js';
 import { loopbackUrl, type PeerFigures, round, type Scale, sizesFor, within } from './peers/common.js';
 import { cpuOf, cpuSince, machineCpuMs } from './proc-cpu.js';
 import { type Cluster, startCluster } from './scale-out-cluster.js';
@@ -74,6 +77,8 @@ interface Sample {
   readonly producer: NodeJS.CpuUsage;
   readonly processes: Map<number, number>;
   readonly backends: Map<number, number>;
+  /** pg_stat_database.xact_commit of the benchmark's database (backends report it within about 1 s). */
+  readonly commits: number;
 }
 
 async function backendPids(store: SqlStore): Promise<number[]> {
@@ -83,10 +88,18 @@ async function backendPids(store: SqlStore): Promise<number[]> {
   return rows.map((r) => r.pid);
 }
 
+async function commits(store: SqlStore): Promise<number> {
+  const { rows } = await store.query<{ n: string }>(
+    'SELECT xact_commit AS n FROM pg_stat_database WHERE datname = current_database()',
+  );
+  return Number(rows[0]?.n ?? 0);
+}
+
 async function sample(store: SqlStore, cluster: Cluster): Promise<Sample> {
   const pids = [...cluster.executors, ...cluster.schedulers].map((p) => p.pid);
   const backends = await backendPids(store);
   return {
+    commits: await commits(store),
     at: performance.now(),
     machine: machineCpuMs(),
     producer: process.cpuUsage(),
@@ -95,36 +108,87 @@ async function sample(store: SqlStore, cluster: Cluster): Promise<Sample> {
   };
 }
 
-/** CPU in cores (CPU ms ÷ wall ms) of every part, between `before` and now. */
-async function cores(store: SqlStore, cluster: Cluster, before: Sample): Promise<Record<string, number>> {
-  const wall = performance.now() - before.at;
+/** CPU ms each part used between `before` and now (executor-1…, scheduler-1…, producer, redis, postgres). */
+interface CpuUsed {
+  readonly wallMs: number;
+  readonly parts: Record<string, number>;
+  /** The whole machine's busy CPU ms (all cores), and its share of the machine's capacity. */
+  readonly machineBusyMs: number;
+  readonly machineBusyShare: number;
+  readonly commits: number;
+}
+
+async function cpuUsed(store: SqlStore, cluster: Cluster, before: Sample): Promise<CpuUsed> {
+  const wallMs = performance.now() - before.at;
   const machine = machineCpuMs();
-  const procs = cpuSince(before.processes, [
-    ...[...cluster.executors, ...cluster.schedulers].map((p) => p.pid),
-    cluster.redis.pid,
-  ]);
+  const roles = [...cluster.executors, ...cluster.schedulers];
+  const procs = cpuSince(before.processes, [...roles.map((p) => p.pid), cluster.redis.pid]);
   const backends = cpuSince(before.backends, await backendPids(store));
   const producer = process.cpuUsage(before.producer);
-  const c = (ms: number): number => round(ms / wall, 2);
-  const out: Record<string, number> = {};
-  for (const p of [...cluster.executors, ...cluster.schedulers]) out[p.name] = c(procs.get(p.pid) ?? 0);
-  out.producer = c((producer.user + producer.system) / 1000);
-  out.redis = c(procs.get(cluster.redis.pid) ?? 0);
-  out.postgres_backends = c([...backends.values()].reduce((a, b) => a + b, 0));
-  const ours = Object.values(out).reduce((a, b) => a + b, 0);
+  const parts: Record<string, number> = {};
+  for (const p of roles) parts[p.name] = procs.get(p.pid) ?? 0;
+  parts.producer = (producer.user + producer.system) / 1000;
+  parts.redis = procs.get(cluster.redis.pid) ?? 0;
+  parts.postgres = [...backends.values()].reduce((a, b) => a + b, 0);
   const busy = machine.busy - before.machine.busy;
   const total = machine.total - before.machine.total;
-  out.machine_busy = c(busy);
-  // The machine's busy share of its cores, and what processes other than these used.
-  out.machine_busy_pct = total === 0 ? 0 : round((busy / total) * 100, 0);
-  out.others = round(Math.max(0, busy / wall - ours), 2);
+  return {
+    wallMs,
+    parts,
+    machineBusyMs: busy,
+    machineBusyShare: total === 0 ? 0 : busy / total,
+    commits: (await commits(store)) - before.commits,
+  };
+}
+
+/** `executor-1` + `executor-2` → `executors`; the others as they are. */
+function byRole(parts: Record<string, number>): Record<string, number> {
+  const out: Record<string, number> = {};
+  for (const [part, value] of Object.entries(parts)) {
+    const role = /^(executor|scheduler)-\d+$/.exec(part)?.[1];
+    const name = role === undefined ? part : `${role}s`;
+    out[name] = (out[name] ?? 0) + value;
+  }
   return out;
 }
 
-interface ShapeResult {
-  readonly tasks: number;
-  readonly seconds: number;
-  readonly cores: Record<string, number>;
+/**
+ * A shape's figures under `key`: tasks/s; per part (each process, and summed per role) the cores it
+ * used (CPU ms ÷ wall ms) and its CPU µs per task; the machine's busy cores and what processes other
+ * than these used; and the CPU ceiling: the tasks/s this machine's cores would allow, idle, if CPU
+ * per task were the only bound.
+ */
+function shapeFigures(key: string, tasks: number, used: CpuUsed, figures: PeerFigures): void {
+  const seconds = used.wallMs / 1000;
+  figures[`${key}.tasks_per_s`] = round(tasks / seconds, 0);
+  const parts = { ...used.parts, ...byRole(used.parts) };
+  const ours = Object.values(used.parts).reduce((a, b) => a + b, 0);
+  for (const [part, ms] of Object.entries(parts)) {
+    figures[`${key}.cores.${part}`] = round(ms / used.wallMs, 3);
+    figures[`${key}.cpu_us_per_task.${part}`] = round((ms * 1000) / tasks, 0);
+  }
+  figures[`${key}.cpu_us_per_task.total`] = round((ours * 1000) / tasks, 0);
+  figures[`${key}.commits_per_task`] = round(used.commits / tasks, 3);
+  figures[`${key}.cores.total`] = round(ours / used.wallMs, 3);
+  figures[`${key}.cores.machine_busy`] = round(used.machineBusyMs / used.wallMs, 2);
+  figures[`${key}.cores.others`] = round(Math.max(0, (used.machineBusyMs - ours) / used.wallMs), 2);
+  figures[`${key}.machine_busy_pct`] = round(used.machineBusyShare * 100, 0);
+  figures[`${key}.cpu_ceiling_tasks_per_s`] = round((availableParallelism() * 1000 * tasks) / ours, 0);
+}
+
+/** One line: throughput, CPU µs per task by role, cores used, the machine and the CPU ceiling. */
+function shapeLine(label: string, key: string, figures: PeerFigures): string {
+  const f = (name: string): number | undefined => figures[`${key}.${name}`];
+  const step = f('ms_per_step') === undefined ? '' : ` (${f('ms_per_step')} ms/step)`;
+  const us = ['executors', 'schedulers', 'producer', 'postgres', 'redis']
+    .map((part) => `${part} ${f(`cpu_us_per_task.${part}`)}`)
+    .join(', ');
+  return (
+    `${label}: ${f('tasks_per_s')} tasks/s${step}, Postgres commits/task ${f('commits_per_task')}; ` +
+    `CPU µs/task: ${us}, total ${f('cpu_us_per_task.total')}; ` +
+    `cores: these ${f('cores.total')}, other processes ${f('cores.others')}, machine busy ${f('cores.machine_busy')} ` +
+    `(${f('machine_busy_pct')}%); CPU ceiling on ${availableParallelism()} idle cores ${f('cpu_ceiling_tasks_per_s')} tasks/s`
+  );
 }
 
 async function runConfig(args: Args, config: Config, roundNo: number, figures: PeerFigures): Promise<void> {
@@ -161,7 +225,7 @@ async function runConfig(args: Args, config: Config, roundNo: number, figures: P
       );
       agentIds.push((rows[0] as { id: string }).id);
     }
-    const measure = async (shape: string, goals: BenchPlan[]): Promise<ShapeResult> => {
+    const measure = async (shape: string, goals: BenchPlan[]): Promise<{ tasks: number; used: CpuUsed }> => {
       const before = await sample(store, cluster);
       const submitted = await Promise.all(
         goals.map((plan, i) =>
@@ -175,12 +239,7 @@ async function runConfig(args: Args, config: Config, roundNo: number, figures: P
       await within(SHAPE_TIMEOUT_MS, `${config.key} ${shape}`, () =>
         Promise.all(submitted.map((g) => done.wait(g.goalId))),
       );
-      const seconds = (performance.now() - before.at) / 1000;
-      return {
-        tasks: goals.reduce((n, g) => n + g.length, 0),
-        seconds,
-        cores: await cores(store, cluster, before),
-      };
+      return { tasks: goals.reduce((n, g) => n + g.length, 0), used: await cpuUsed(store, cluster, before) };
     };
     const sizes = sizesFor(args.scale);
     await measure('warmup', [noopTasks(sizes.warmupJobs, 'w')]);
@@ -190,22 +249,12 @@ async function runConfig(args: Args, config: Config, roundNo: number, figures: P
       ['chain', () => [chainPlan(sizes.chainSteps)]],
     ];
     for (const [shape, plans] of shapes) {
-      const result = await measure(shape, plans());
+      if (exiting()) return;
+      const { tasks, used } = await measure(shape, plans());
       const key = `scale_out.r${roundNo}.${config.key}.${shape}`;
-      const perS = round(result.tasks / result.seconds, 0);
-      figures[`${key}.tasks_per_s`] = perS;
-      if (shape === 'chain') figures[`${key}.ms_per_step`] = round((result.seconds * 1000) / result.tasks, 3);
-      for (const [part, value] of Object.entries(result.cores)) figures[`${key}.cores.${part}`] = value;
-      const c = result.cores;
-      const parts = Object.entries(c)
-        .filter(([part]) => !part.startsWith('machine') && part !== 'others')
-        .map(([part, value]) => `${part} ${value}`)
-        .join(', ');
-      log(
-        `round ${roundNo} ${config.key} ${shape}: ${result.tasks} tasks in ${round(result.seconds, 2)} s, ${perS} tasks/s` +
-          `${shape === 'chain' ? ` (${figures[`${key}.ms_per_step`]} ms/step)` : ''}; cores: ${parts}; ` +
-          `machine ${c.machine_busy} of ${availableParallelism()} busy (${c.machine_busy_pct}%), other processes ${c.others}`,
-      );
+      shapeFigures(key, tasks, used, figures);
+      if (shape === 'chain') figures[`${key}.ms_per_step`] = round(used.wallMs / tasks, 3);
+      log(shapeLine(`round ${roundNo} ${config.key} ${shape}`, key, figures));
     }
   } finally {
     done.close();
@@ -232,6 +281,10 @@ function summarize(figures: PeerFigures, rounds: number): void {
     const two = figures[`scale_out.e2s2.${shape}.tasks_per_s`];
     if (one !== undefined && two !== undefined && one > 0)
       figures[`scale_out.ratio.${shape}.e2s2_over_e1s1`] = round(two / one, 2);
+    const cpuOne = figures[`scale_out.e1s1.${shape}.cpu_us_per_task.total`];
+    const cpuTwo = figures[`scale_out.e2s2.${shape}.cpu_us_per_task.total`];
+    if (cpuOne !== undefined && cpuTwo !== undefined && cpuOne > 0)
+      figures[`scale_out.ratio.${shape}.cpu_per_task_e2s2_over_e1s1`] = round(cpuTwo / cpuOne, 2);
     for (let r = 1; r <= rounds; r++) {
       const a = figures[`scale_out.r${r}.e1s1.${shape}.tasks_per_s`];
       const b = figures[`scale_out.r${r}.e2s2.${shape}.tasks_per_s`];
@@ -241,30 +294,16 @@ function summarize(figures: PeerFigures, rounds: number): void {
   }
 }
 
-/** One line per shape and configuration: the means over the rounds, CPU summed per role, and the ratio. */
+/** One line per shape and configuration (the means over the rounds), and the ratios of 2+2 over 1+1. */
 function report(figures: PeerFigures): void {
   for (const shape of ['independent', 'fanout', 'chain']) {
     for (const config of CONFIGS) {
       const key = `scale_out.${config.key}.${shape}`;
-      const sum = (part: string): number =>
-        round(
-          Object.entries(figures)
-            .filter(([name]) => name.startsWith(`${key}.cores.${part}-`))
-            .reduce((total, [, value]) => total + value, 0),
-          2,
-        );
-      const perS = figures[`${key}.tasks_per_s`];
-      if (perS === undefined) continue;
-      const step = shape === 'chain' ? ` (${figures[`${key}.ms_per_step`]} ms/step)` : '';
-      log(
-        `${config.key} ${shape}: ${perS} tasks/s${step}; cores: executors ${sum('executor')}, schedulers ${sum('scheduler')}, ` +
-          `producer ${figures[`${key}.cores.producer`]}, Postgres backends ${figures[`${key}.cores.postgres_backends`]}, ` +
-          `Redis ${figures[`${key}.cores.redis`]}; machine busy ${figures[`${key}.cores.machine_busy`]} cores, ` +
-          `other processes ${figures[`${key}.cores.others`]}`,
-      );
+      if (figures[`${key}.tasks_per_s`] !== undefined) log(shapeLine(`${config.key} ${shape}`, key, figures));
     }
     const ratio = figures[`scale_out.ratio.${shape}.e2s2_over_e1s1`];
-    if (ratio !== undefined) log(`ratio ${shape} 2+2 over 1+1: ${ratio}`);
+    const cpu = figures[`scale_out.ratio.${shape}.cpu_per_task_e2s2_over_e1s1`];
+    if (ratio !== undefined) log(`ratio ${shape}, 2+2 over 1+1: tasks/s ${ratio}, CPU per task ${cpu}`);
   }
 }
 
@@ -289,6 +328,7 @@ async function main(): Promise<void> {
   let failed = false;
   for (let r = 1; r <= args.rounds; r++)
     for (const config of CONFIGS) {
+      if (exiting()) break;
       try {
         await runConfig(args, config, r, figures);
       } catch (error) {
