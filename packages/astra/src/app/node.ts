@@ -63,6 +63,7 @@ import { openMcp } from './mcp-wiring.js';
 import { type MemoryRuntime, openMemoryRuntime } from './memory-runtime.js';
 import { openNodeMetrics } from './node-metrics.js';
 import { remoteWorkersOf } from './remote-workers.js';
+import { startNodeRetention } from './retention-wiring.js';
 import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
 import { allGoalHooks, openTracing } from './tracing.js';
@@ -391,6 +392,17 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       });
       const running = scheduler;
       stops.push(() => running.stop());
+      const partitions = startNodeRetention(
+        {
+          store: backends.store,
+          clock: deps.clock,
+          isLeader: () => running.shards().includes(0),
+          forgetGoals: (goals) => reads.forgetGoals(goals),
+          onError,
+        },
+        config,
+      );
+      stops.push(() => partitions.stop());
       const retention = startArtifactRetention(
         { store: tools.runtime.artifacts, db: backends.store, clock: deps.clock },
         { everyMs: config.artifactsSweepMs, onError },

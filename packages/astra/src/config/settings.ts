@@ -31,6 +31,7 @@ import { LLM_SETTINGS } from './llm-settings.js';
 import { MEMORY_SETTINGS } from './memory-settings.js';
 import { MEMORY_TASK_SETTINGS } from './memory-task-settings.js';
 import { METRICS_SETTINGS } from './metrics-settings.js';
+import { RETENTION_SETTINGS } from './retention-settings.js';
 import type { Secret } from './secret.js';
 import { TRACING_SETTINGS } from './tracing-settings.js';
 
@@ -671,6 +672,7 @@ export const SETTINGS = {
   ...TRACING_SETTINGS,
   ...CHAT_SETTINGS,
   ...METRICS_SETTINGS,
+  ...RETENTION_SETTINGS,
 } as const satisfies Record<string, SettingSpec>;
 
 export type SettingKey = keyof typeof SETTINGS;

@@ -54,6 +54,21 @@ export type { TaskInterceptor } from './executor/task-interceptor.js';
 export { GroupCommit, type GroupCommitOptions } from './group-commit.js';
 // The one shape of every interceptor chain.
 export { chain, type Interceptor, type Next } from './interceptors.js';
+// Retention: partitions of events and task_history, archival of finished tasks (docs/retention.md).
+export { fileExporter, type PartitionExporter } from './retention/file-archive.js';
+export {
+  type RetentionLoop,
+  type RetentionOptions,
+  type RetentionReport,
+  runRetentionRound,
+  startRetention,
+} from './retention/retention.js';
+export {
+  PARTITION_ARCHIVAL_MODES,
+  type PartitionArchivalMode,
+  RETENTION_DEFAULTS,
+} from './retention/retention-defaults.js';
+export { type RelationSize, relationSizes } from './retention/sql/partitions.js';
 export {
   type Scheduler,
   type SchedulerOptions,

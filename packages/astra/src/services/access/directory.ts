@@ -89,7 +89,12 @@ const AGENT_OF: Record<
   agent: { sql: 'SELECT $1::uuid AS agent_id', row: resultRow('the named agent', { agentId: uuid }) },
   goal: { sql: 'SELECT agent_id FROM goals WHERE id = $1', row: goalRow.pick('agentId') },
   graph: { sql: 'SELECT agent_id FROM task_graphs WHERE id = $1', row: graphRow.pick('agentId') },
-  task: { sql: 'SELECT agent_id FROM tasks WHERE id = $1', row: taskRow.pick('agentId') },
+  // A finished task may have moved to task_history (docs/retention.md).
+  task: {
+    sql: `SELECT agent_id FROM tasks WHERE id = $1
+          UNION ALL (SELECT agent_id FROM task_history WHERE id = $1 LIMIT 1) LIMIT 1`,
+    row: taskRow.pick('agentId'),
+  },
   approval: { sql: 'SELECT agent_id FROM approvals WHERE id = $1', row: approvalRow.pick('agentId') },
   memory: {
     sql: 'SELECT agent_id FROM memories WHERE id = $1',

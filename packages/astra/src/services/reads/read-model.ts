@@ -177,8 +177,10 @@ export class ReadModel {
 /** Task counts of a goal by status, with `total` (the `progress` of `GET /goals/{id}`). */
 export async function goalProgress(db: SqlExecutor, goalId: string): Promise<Record<string, number>> {
   const { rows } = await db.query(
-    `SELECT status, count(*)::int AS n FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})
-     GROUP BY status`,
+    `SELECT status, count(*)::int AS n FROM (
+       SELECT status FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})
+       UNION ALL SELECT status FROM task_history WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})
+     ) s GROUP BY status`,
     [goalId],
   );
   const counts: Record<string, number> = { total: 0 };

@@ -37,6 +37,24 @@ const TASK_COLUMNS = `${taskRecord.columns('t')},
   coalesce((SELECT array_agg(d.depends_on::text ORDER BY d.depends_on) FROM task_dependencies d WHERE d.task_id = t.id),
            '{}') AS depends_on`;
 
+/**
+ * Tasks live in `tasks` while their goal runs and for a while after; then the retention
+ * maintenance moves them to `task_history` (kernel/retention/, migration 0035), which has the same
+ * columns and their dependencies in `depends_on`. A goal's tasks move in one statement, so one
+ * statement reading both sees each task exactly once.
+ */
+const HISTORY_COLUMNS = `${taskRecord.columns('h')}, h.depends_on::text[] AS depends_on`;
+
+/** Tasks matching `where` (written for alias t, and again for h), from the hot table then history. */
+function liveOrArchived(where: (alias: 't' | 'h') => string): string {
+  return `SELECT ${TASK_COLUMNS} FROM tasks t WHERE ${where('t')}
+     UNION ALL SELECT ${HISTORY_COLUMNS} FROM task_history h WHERE ${where('h')}`;
+}
+
+/** The one task of this id: its hot row if any (history is then not read), else its history row. */
+const TASK_BY_ID = `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = $1
+   UNION ALL (SELECT ${HISTORY_COLUMNS} FROM task_history h WHERE h.id = $1 LIMIT 1) LIMIT 1`;
+
 const graphRecord = graphRow;
 
 const goalRecord = goalRow
@@ -61,13 +79,13 @@ const GOAL_COLUMNS = `${goalRecord.columns('g')},
     AS depends_on_goal_ids`;
 
 export async function readTask(db: SqlExecutor, id: string): Promise<TaskRecord | null> {
-  const { rows } = await db.query(`SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.id = $1`, [id]);
+  const { rows } = await db.query(TASK_BY_ID, [id]);
   return taskRecord.first(rows);
 }
 
 export async function readGraphTasks(db: SqlExecutor, graphId: string): Promise<TaskRecord[]> {
   const { rows } = await db.query(
-    `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.graph_id = $1 ORDER BY t.created_at, t.name`,
+    `${liveOrArchived((a) => `${a}.graph_id = $1`)} ORDER BY created_at, name`,
     [graphId],
   );
   return rows.map(taskRecord.decode);
@@ -127,7 +145,8 @@ export const ATTACHED_GRAPH = 'SELECT a.graph_id FROM goals a WHERE a.id = $1';
 
 export async function goalTaskIds(db: SqlExecutor, goalId: string): Promise<string[]> {
   const { rows } = await db.query(
-    `SELECT id FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})`,
+    `SELECT id FROM tasks WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})
+     UNION ALL SELECT id FROM task_history WHERE goal_id = $1 AND graph_id = (${ATTACHED_GRAPH})`,
     [goalId],
   );
   return rows.map((row) => taskId.decode(row).id);
@@ -182,8 +201,8 @@ export async function readGraphEventEnds(
 
 export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
   const { rows } = await db.query(
-    `SELECT ${TASK_COLUMNS} FROM tasks t WHERE t.goal_id = $1 AND t.graph_id = (${ATTACHED_GRAPH})
-     ORDER BY t.created_at, t.name`,
+    `${liveOrArchived((a) => `${a}.goal_id = $1 AND ${a}.graph_id = (${ATTACHED_GRAPH})`)}
+     ORDER BY created_at, name`,
     [goalId],
   );
   return rows.map(taskRecord.decode);
