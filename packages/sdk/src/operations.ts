@@ -858,9 +858,22 @@ export interface Readiness {
   readonly checks: {
     readonly [key: string]: {
       readonly ok: boolean;
+      /** How long the check took to answer or fail. */
+      readonly latency_ms: number;
       readonly error?: string;
     };
   };
+}
+
+export interface RecentLogLine {
+  /** Counts the lines this process logged, from 1. */
+  readonly seq: number;
+  readonly time: string | null;
+  readonly level: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+  readonly msg: string;
+  readonly component: string | null;
+  /** The whole line as logged (JSON text, redacted, at most 8 KiB). */
+  readonly text: string;
 }
 
 export interface RemoteToolManifest {
@@ -1874,6 +1887,21 @@ export interface ListPromptVersionsOptions {
   readonly org_id?: string;
 }
 
+export interface ListRecentLogsResponse {
+  /** Lines this process has logged since it started. */
+  readonly total: number;
+  /** Lines the process keeps. */
+  readonly capacity: number;
+  readonly lines: readonly RecentLogLine[];
+}
+
+export interface ListRecentLogsOptions {
+  readonly after_seq?: number;
+  readonly limit?: number;
+  /** The lowest level shown; default every level kept. */
+  readonly level?: 'trace' | 'debug' | 'info' | 'warn' | 'error' | 'fatal';
+}
+
 export interface ListRevisionsResponse {
   readonly revisions: readonly Revision[];
 }
@@ -2417,7 +2445,7 @@ export interface WritePromptBody {
   };
 }
 
-/** Every operation of Astra's API, one method each (141 operations). */
+/** Every operation of Astra's API, one method each (142 operations). */
 export abstract class AstraOperations {
   /** Sends one call and resolves with its JSON answer (or its Response, when `raw`). */
   protected abstract send<T>(request: OperationRequest): Promise<T>;
@@ -3560,6 +3588,19 @@ export abstract class AstraOperations {
       method: 'GET',
       path: `/prompts/${encodeURIComponent(name)}`,
       query: { org_id: options.org_id },
+      statuses: [200],
+    });
+  }
+
+  /**
+   * This process's newest log lines, oldest first (a bounded in-memory ring at the logger's level, credentials redacted); `after_seq` for lines after one seen, `level` for the lowest level.
+   * `GET /logs/recent`
+   */
+  listRecentLogs(options: ListRecentLogsOptions = {}): Promise<ListRecentLogsResponse> {
+    return this.send<ListRecentLogsResponse>({
+      method: 'GET',
+      path: `/logs/recent`,
+      query: { after_seq: options.after_seq, limit: options.limit, level: options.level },
       statuses: [200],
     });
   }

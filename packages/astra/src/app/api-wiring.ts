@@ -1,6 +1,7 @@
 import { fileURLToPath } from 'node:url';
 import type { Registry } from 'prom-client';
 import type { TaskEngine } from '../kernel/index.js';
+import type { RecentLines } from '../log/recent-lines.js';
 import type { Cache } from '../ports/cache.js';
 import type { LlmClient } from '../ports/llm.js';
 import type { SqlStore } from '../ports/sql-store.js';
@@ -34,6 +35,7 @@ import { loginRoutes } from '../services/identity/routes-login.js';
 import { serviceTokenRoutes } from '../services/identity/routes-service-tokens.js';
 import { sessionRoutes } from '../services/identity/routes-sessions.js';
 import { userRoutes } from '../services/identity/routes-users.js';
+import { logRoutes } from '../services/logs/routes-logs.js';
 import type { SemanticMemory } from '../services/memory/index.js';
 import { memoryRoutes } from '../services/memory/routes-memories.js';
 import { metricsRoutes } from '../services/metrics/routes-metrics.js';
@@ -81,6 +83,8 @@ export interface ApiParts {
   readonly chat?: ChatParts;
   /** The node's metrics registry, served at GET /metrics (none: the route is not registered). */
   readonly metrics?: Registry;
+  /** The ring of this process's newest log lines, served at GET /logs/recent (none: not registered). */
+  readonly recentLogs?: RecentLines;
   /** The node's semantic and working memory (app/memory-runtime.ts), for the memory routes. */
   readonly memory: { readonly semantic: SemanticMemory; readonly working: WorkingMemory };
 }
@@ -181,6 +185,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
       }),
       routePlugin(auditRoutes, { store, clock }),
       ...(parts.metrics === undefined ? [] : [routePlugin(metricsRoutes, { registry: parts.metrics })]),
+      ...(parts.recentLogs === undefined ? [] : [routePlugin(logRoutes, { recent: parts.recentLogs })]),
       routePlugin(dashboardRoutes, { dir: DASHBOARD_DIR }),
     ],
   };

@@ -30,6 +30,7 @@ export async function describeApi(version: string): Promise<object> {
     }),
     tools: unused('tools'),
     metrics: unused('metrics'),
+    recentLogs: unused('recentLogs'),
     memory: { semantic: unused('semantic memory'), working: unused('working memory') },
   };
   try {

@@ -21,6 +21,7 @@ import {
   type WorkerManager,
 } from '../kernel/index.js';
 import type { Logger } from '../log/logger.js';
+import type { RecentLines } from '../log/recent-lines.js';
 import { AccessControl } from '../services/access/access-control.js';
 import { AdmissionGate } from '../services/agents/admission-gate.js';
 import { type AgentActors, createAgentActors } from '../services/agents/agent-actors.js';
@@ -103,6 +104,8 @@ export interface RunningNode {
 export interface NodeDeps {
   readonly clock: Clock;
   readonly logger: Logger;
+  /** The ring `logger` also writes to (createLogger's `recent`), served at GET /logs/recent; default none. */
+  readonly recentLogs?: RecentLines;
   /** Default: every role. */
   readonly roles?: readonly Role[];
   /** Required when the gateway role runs. */
@@ -571,6 +574,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
               },
             },
             ...(metrics?.servesApi === true ? { metrics: metrics.registry } : {}),
+            ...(deps.recentLogs === undefined ? {} : { recentLogs: deps.recentLogs }),
             memory,
           },
           {

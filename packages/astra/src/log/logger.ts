@@ -1,5 +1,6 @@
 import { context, trace } from '@opentelemetry/api';
 import { type DestinationStream, type Logger, type LoggerOptions, pino } from 'pino';
+import type { RecentLines } from './recent-lines.js';
 
 export type { Logger } from 'pino';
 
@@ -43,6 +44,8 @@ export interface LoggerSettings {
   readonly name?: string;
   /** Where lines go; standard output by default. Tests pass a stream to read lines back. */
   readonly destination?: DestinationStream;
+  /** Also keeps the newest lines in this ring (GET /logs/recent); default none. */
+  readonly recent?: RecentLines;
 }
 
 /**
@@ -63,5 +66,13 @@ export function createLogger(settings: LoggerSettings): Logger {
     redact: { paths: REDACT_PATHS, censor: '[redacted]' },
     timestamp: pino.stdTimeFunctions.isoTime,
   };
+  if (settings.recent !== undefined) {
+    // Every line at the logger's level reaches both; the streams themselves filter nothing.
+    const streams = pino.multistream([
+      { level: 'trace', stream: settings.destination ?? pino.destination(1) },
+      { level: 'trace', stream: settings.recent.stream },
+    ]);
+    return pino(options, streams);
+  }
   return settings.destination === undefined ? pino(options) : pino(options, settings.destination);
 }

@@ -28,7 +28,12 @@ describe('astra CLI, embedded mode (real process, real HTTP)', () => {
     const ready = await client.ready();
     expect(ready).toEqual({
       ready: true,
-      checks: { sql: { ok: true }, bus: { ok: true }, cache: { ok: true }, 'breaker:sql': { ok: true } },
+      checks: Object.fromEntries(
+        ['sql', 'bus', 'cache', 'breaker:sql'].map((name) => [
+          name,
+          { ok: true, latency_ms: expect.any(Number) },
+        ]),
+      ),
     });
     expect(astra.stdout.some((line) => /applied migration 0001_/.test(line))).toBe(true);
     astra.child.kill('SIGTERM');

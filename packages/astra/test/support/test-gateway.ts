@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningNode, startNode } from '../../src/app/node.js';
 import { createLogger } from '../../src/log/logger.js';
+import { RecentLines } from '../../src/log/recent-lines.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { systemClock } from '../../src/time/clock.js';
 import { postgresFlags, testNodeConfig } from './node-config.js';
@@ -59,9 +60,11 @@ export async function startTestGateway(options: {
   const adminPassword = `pw-admin-${randomBytes(12).toString('hex')}`;
   const keyEncryptionKey = randomBytes(32);
   const errors: string[] = [];
+  const recentLogs = new RecentLines();
   const logger = createLogger({
     level: 'error',
     destination: { write: (line: string) => errors.push(line) },
+    recent: recentLogs,
   });
   const config = testNodeConfig({
     dataDir,
@@ -74,7 +77,13 @@ export async function startTestGateway(options: {
     ...postgresFlags(database),
     ...options.settings,
   });
-  const node = await startNode(config, { clock: systemClock, logger, roles: ['gateway'], adminToken });
+  const node = await startNode(config, {
+    clock: systemClock,
+    logger,
+    recentLogs,
+    roles: ['gateway'],
+    adminToken,
+  });
   const url = node.url as string;
 
   const call = async <T>(

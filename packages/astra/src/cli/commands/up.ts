@@ -7,6 +7,7 @@ import { ROLES, type Role, startNode } from '../../app/node.js';
 import { loadConfig } from '../../config/index.js';
 import { AstraError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
+import { RecentLines } from '../../log/recent-lines.js';
 import { systemClock } from '../../time/clock.js';
 import { addSettingOptions, configInput, SERVER_SETTINGS } from '../options.js';
 import { useOwnerOnlyUmask } from '../owner-only-umask.js';
@@ -71,7 +72,12 @@ async function runNode(
       'ASTRA_CONFIG_INVALID',
       'astra serve shares work with other processes: give --postgres and --redis (embedded mode is one process: use astra up)',
     );
-  const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
+  const recentLogs = new RecentLines();
+  const logger = createLogger({
+    level: config.logLevel,
+    destination: context.logDestination,
+    recent: recentLogs,
+  });
   const mode = config.postgresUrl === undefined ? 'embedded' : 'single-node';
   context.output.out(`astra: starting ${roles.join(', ')} (${mode}, data dir ${config.dataDir})`);
   const llm = await openLlmProviders(config, { logger });
@@ -94,6 +100,7 @@ async function runNode(
   const node = await startNode(config, {
     clock: systemClock,
     logger,
+    recentLogs,
     roles,
     secretEnv,
     llmProviders: llm,

@@ -9,7 +9,11 @@ export interface ReadinessCheck {
 
 export interface ReadinessReport {
   readonly ready: boolean;
-  readonly checks: Record<string, { readonly ok: boolean; readonly error?: string }>;
+  /** Each check's outcome and how long it took to answer (or to fail), in milliseconds. */
+  readonly checks: Record<
+    string,
+    { readonly ok: boolean; readonly latency_ms: number; readonly error?: string }
+  >;
 }
 
 export async function runReadinessChecks(
@@ -22,14 +26,20 @@ export async function runReadinessChecks(
       const deadline = new Promise<never>((_, reject) => {
         timer = setTimeout(() => reject(new Error(`timed out after ${timeoutMs} ms`)), timeoutMs);
       });
+      const started = performance.now();
+      const latency = (): number => Math.round((performance.now() - started) * 100) / 100;
       try {
         await Promise.race([c.check(), deadline]);
-        return [c.name, { ok: true }] as const;
+        return [c.name, { ok: true, latency_ms: latency() }] as const;
       } catch (error) {
         const code = (error as { code?: unknown }).code;
         return [
           c.name,
-          { ok: false, error: typeof code === 'string' ? code : (error as Error).message },
+          {
+            ok: false,
+            latency_ms: latency(),
+            error: typeof code === 'string' ? code : (error as Error).message,
+          },
         ] as const;
       } finally {
         clearTimeout(timer);

@@ -7,7 +7,14 @@ export const Health = z
 export const Readiness = z
   .object({
     ready: z.boolean(),
-    checks: z.record(z.string(), z.object({ ok: z.boolean(), error: z.string().optional() })),
+    checks: z.record(
+      z.string(),
+      z.object({
+        ok: z.boolean(),
+        latency_ms: z.number().meta({ description: 'How long the check took to answer or fail.' }),
+        error: z.string().optional(),
+      }),
+    ),
   })
   .meta({ id: 'Readiness' });
 
