@@ -1,5 +1,6 @@
 import type { StreamedEvent } from '@astra/sdk';
 import { authorized } from './api';
+import { readSse } from './sse';
 
 /**
  * The live event stream (`GET /events/stream`, Server-Sent Events) read with fetch, because
@@ -24,33 +25,17 @@ export function openEventStream(query: string, handlers: StreamHandlers, signal:
           headers: lastId === undefined ? {} : { 'last-event-id': String(lastId) },
         });
         if (!answer.ok || answer.body === null) throw new Error(`event stream: ${answer.status}`);
-        const reader = answer.body.pipeThrough(new TextDecoderStream()).getReader();
-        let buffer = '';
-        for (;;) {
-          const { value, done } = await reader.read();
-          if (done) break;
-          buffer += value;
-          let end = buffer.indexOf('\n\n');
-          while (end >= 0) {
-            const message = buffer.slice(0, end);
-            buffer = buffer.slice(end + 2);
-            if (message.includes(': connected')) {
-              handlers.onState?.('live');
-              handlers.onOpen?.();
-            }
-            const data = message
-              .split('\n')
-              .filter((line) => line.startsWith('data: '))
-              .map((line) => line.slice(6))
-              .join('\n');
-            if (data.length > 0) {
-              const event = JSON.parse(data) as StreamedEvent;
-              lastId = event.id;
-              handlers.onEvent(event);
-            }
-            end = buffer.indexOf('\n\n');
+        await readSse(answer.body, (message) => {
+          if (message.comments.includes('connected')) {
+            handlers.onState?.('live');
+            handlers.onOpen?.();
           }
-        }
+          if (message.data.length > 0) {
+            const event = JSON.parse(message.data) as StreamedEvent;
+            lastId = event.id;
+            handlers.onEvent(event);
+          }
+        });
       } catch {
         if (signal.aborted) return;
       }

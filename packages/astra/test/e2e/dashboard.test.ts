@@ -7,6 +7,9 @@ import { AstraClient } from '@astra/sdk';
 import { AxeBuilder } from '@axe-core/playwright';
 import { type Browser, type BrowserContext, chromium, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DEFAULT_POLICIES } from '../../src/services/access/policies.js';
+import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
+import { deferred } from '../support/waiting.js';
 import { type AstraProcess, adminTokenOf, runAstra, urlFrom } from './astra-process.js';
 
 /**
@@ -28,6 +31,8 @@ const VIEWER = { email: 'viewer@example.com', password: 'viewer-password-1' };
 
 let astra: AstraProcess;
 let url: string;
+/** The node's only LLM provider: the OpenAI protocol server on loopback, answering from a script. */
+let llm: LlmServer;
 let admin: AstraClient;
 let adminPassword: string;
 let browser: Browser | undefined;
@@ -71,7 +76,15 @@ async function signIn(target: Page, email: string, password: string): Promise<vo
 beforeAll(async () => {
   execFileSync(process.execPath, [path.join(ROOT, 'tools/build-dashboard.mjs')]);
   mkdirSync(SHOTS, { recursive: true });
-  astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'warn']);
+  llm = await startOpenAiServer({ apiKey: 'sk-dashboard', models: ['gpt-4o-mini'] });
+  astra = runAstra(['up', '--port', '0', '--data-dir', dataDir, '--log-level', 'info'], {
+    OPENAI_API_KEY: 'sk-dashboard',
+    OPENAI_BASE_URL: `${llm.url}/v1`,
+    ASTRA_LLM_DETECT_OLLAMA: 'false',
+    // No model call but the chat's: no episode summaries, embeddings from the built-in embedder.
+    ASTRA_MEMORY_EPISODES: 'false',
+    ASTRA_MEMORY_EMBEDDER: 'offline',
+  });
   url = urlFrom(await astra.waitForLine(/ready \(embedded\) at/));
   admin = new AstraClient({ baseUrl: url, token: adminTokenOf(dataDir) });
   adminPassword = readFileSync(path.join(dataDir, 'admin-password'), 'utf8').trim();
@@ -89,6 +102,7 @@ afterAll(async () => {
   await browser?.close();
   astra?.child.kill('SIGTERM');
   await astra?.exited;
+  await llm?.close();
   rmSync(dataDir, { recursive: true, force: true });
 });
 
@@ -216,6 +230,41 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     await expectAccessible(page, 'agents');
   });
 
+  it("keeps an agent's documents and revisions from its edit dialog", async () => {
+    const row = page.getByRole('row', { name: /dashboard-agent/ });
+    await row.getByRole('button', { name: /Edit/ }).click();
+    const dialog = page.getByRole('dialog', { name: 'Edit dashboard-agent' });
+    await dialog.getByRole('button', { name: 'Add document' }).click();
+    await dialog.getByText('A document needs a name and its text.').waitFor();
+    await dialog.getByLabel('Document type').selectOption('skill');
+    await dialog.getByLabel('Document name').fill('arithmetic');
+    await dialog.getByLabel('Document text').fill('Multiply with js_eval.');
+    await dialog.getByRole('button', { name: 'Add document' }).click();
+    await dialog.getByRole('cell', { name: 'arithmetic', exact: true }).waitFor();
+    expect((await admin.listDocuments(agentId)).documents).toMatchObject([
+      { name: 'arithmetic', doc_type: 'skill', content: 'Multiply with js_eval.' },
+    ]);
+    await dialog.getByLabel('System prompt').fill('You are careful.');
+    await dialog.getByRole('button', { name: 'Record the prompt as a revision' }).click();
+    const activate = dialog.getByRole('button', { name: /^Activate/ }).first();
+    await activate.waitFor();
+    await shot(page, 'agent-documents');
+    await expectAccessible(page, 'agent edit dialog with documents and revisions');
+    const recorded = (await admin.listRevisions(agentId)).revisions.find(
+      (revision) => revision.payload.system_prompt === 'You are careful.',
+    );
+    expect(recorded?.active).toBe(false);
+    await dialog.getByRole('button', { name: `Activate revision ${recorded?.revision}` }).click();
+    await dialog
+      .getByRole('button', { name: `Activate revision ${recorded?.revision}` })
+      .waitFor({ state: 'detached' });
+    expect((await admin.getAgent(agentId)).system_prompt).toBe('You are careful.');
+    await dialog.getByRole('button', { name: /^Delete/ }).click();
+    await dialog.getByText('No documents.').waitFor();
+    await dialog.getByRole('button', { name: 'Cancel' }).click();
+    await dialog.waitFor({ state: 'detached' });
+  });
+
   it("submits a declared plan and shows its graph's colours change live, without a reload", async () => {
     // The middle task waits for an approval (its type is risky for this agent): the graph holds
     // still there until the test approves it through the API.
@@ -320,11 +369,13 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     expect(['active', 'completed']).toContain(goal.status);
   });
 
-  it('shows workers, cost and tools, each passing axe', async () => {
+  it('shows workers, cost, tools and sandboxes, services and recent logs, each passing axe', async () => {
     for (const [link, heading] of [
       ['Workers', 'Workers'],
       ['Cost', 'Cost'],
       ['Tools', 'Tools'],
+      ['Services', 'Services'],
+      ['Logs', 'Logs'],
     ] as const) {
       await page.getByRole('link', { name: link, exact: true }).click();
       await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
@@ -334,6 +385,87 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     }
     await page.getByRole('link', { name: 'Workers', exact: true }).click();
     await page.getByRole('cell', { name: 'active' }).first().waitFor();
+    await page.getByRole('link', { name: 'Tools', exact: true }).click();
+    const sandboxes = page.getByRole('table', { name: 'Sandboxes' });
+    await sandboxes
+      .getByRole('row', { name: /quickjs/ })
+      .getByText(/js_eval/)
+      .waitFor();
+    await page.getByRole('link', { name: 'Services', exact: true }).click();
+    const sql = page.getByRole('table', { name: 'Services' }).getByRole('row', { name: /^sql / });
+    await sql.getByText('ok', { exact: true }).waitFor();
+    expect(await sql.getByRole('cell', { name: / ms$/ }).count()).toBe(1);
+    // The node logs at info here: its start-up lines are on the Logs page, newest first.
+    const logs = await admin.listRecentLogs({ level: 'info' });
+    expect(logs.lines.length).toBeGreaterThan(0);
+    await page.getByRole('link', { name: 'Logs', exact: true }).click();
+    const newest = logs.lines.at(-1);
+    await page
+      .getByRole('table', { name: 'Log lines' })
+      .getByRole('row')
+      .filter({ hasText: newest?.msg ?? '' })
+      .first()
+      .waitFor();
+    await page.getByLabel('Lowest level').selectOption('error');
+    await page
+      .getByText('No lines at this level.')
+      .or(page.getByRole('cell', { name: 'error' }).first())
+      .waitFor();
+  });
+
+  it('chats with an agent: streamed text, a tool call approved in place, and a cancelled turn', async () => {
+    const chatty = await admin.createAgent({ name: 'chatty', chat_capable: true });
+    await admin.updateAgentPlatform(chatty.actor_id, { allowed_tools: ['js_eval'] });
+    const { version } = await admin.createPolicyVersion({
+      policies: `${DEFAULT_POLICIES}
+@id("dashboard-chat-approval")
+@require_approval
+permit (principal == Astra::Agent::"${chatty.actor_id}", action == Astra::Action::"tool.call", resource is Astra::Tool)
+when { resource.name == "js_eval" };
+`,
+    });
+    await admin.activatePolicyVersion(version);
+    llm.script(
+      { toolCalls: [{ id: 'call_ui', name: 'js_eval', arguments: '{"code": "6 * 7"}' }] },
+      { text: ['Six times seven ', 'is 42.'], usage: { inputTokens: 50, outputTokens: 6 } },
+    );
+    await page.getByRole('link', { name: 'Chat', exact: true }).click();
+    await page.getByRole('heading', { name: 'Chat', level: 1 }).waitFor();
+    await page.getByLabel('Agent').selectOption({ label: 'chatty' });
+    await page.getByRole('button', { name: 'Start chat' }).click();
+    await page.getByLabel('Message').fill('What is six times seven?');
+    await page.getByRole('button', { name: 'Send' }).click();
+    const log = page.getByRole('log', { name: 'Conversation' });
+    const tool = log.locator('li.chat-tool');
+    await tool.getByText('waiting approval').waitFor();
+    expect(await tool.locator('code').first().textContent()).toBe('js_eval');
+    await shot(page, 'chat-waiting');
+    await expectAccessible(page, 'chat, a tool call waiting for approval');
+    await tool.getByRole('button', { name: 'Approve' }).click();
+    await tool.getByText('{"value":42,"console":""}').waitFor();
+    await log.getByText('Six times seven is 42.').waitFor();
+    await log.getByText(/^complete · \d+ tokens in, \d+ out · openai\/gpt-4o-mini$/).waitFor();
+    await shot(page, 'chat');
+    await expectAccessible(page, 'chat');
+
+    // Tokens show as they arrive: the provider holds the stream after its first chunk, the page
+    // shows that chunk, and Cancel hangs up: the provider's connection closes.
+    const providerGone = deferred();
+    const never = deferred();
+    llm.script({
+      text: ['Once ', 'upon ', 'a time'],
+      holdAfterFirstChunk: never.promise,
+      onClientGone: providerGone.resolve,
+    });
+    await page.getByLabel('Message').fill('Tell me a long story.');
+    await page.getByRole('button', { name: 'Send' }).click();
+    await log.locator('li.chat-assistant').last().getByText('Once', { exact: true }).waitFor();
+    await page.getByRole('button', { name: 'Cancel' }).click();
+    await providerGone.promise;
+    never.resolve();
+    await log.getByText('Cancelled: the turn was stopped.').waitFor();
+    await page.getByRole('button', { name: 'Send' }).waitFor();
+    await admin.activatePolicyVersion(version - 1);
   });
 
   it('shows a member of the organization no admin action, and the API refuses them anyway', async () => {
@@ -342,6 +474,7 @@ describe.skipIf(!haveChromium && !required)('the dashboard in Chromium', () => {
     watch(viewer);
     await signIn(viewer, VIEWER.email, VIEWER.password);
     expect(await viewer.getByRole('link', { name: 'Workers' }).count()).toBe(0);
+    expect(await viewer.getByRole('link', { name: 'Logs' }).count()).toBe(0);
     await viewer.getByRole('link', { name: 'Agents' }).click();
     const row = viewer.getByRole('row', { name: /dashboard-agent/ });
     await row.waitFor();

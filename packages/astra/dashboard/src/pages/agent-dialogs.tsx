@@ -5,6 +5,7 @@ import { forgetAccess } from '../access';
 import { api } from '../api';
 import { useData } from '../hooks';
 import { Dialog, ErrorText, Loading } from '../ui';
+import { AgentDocuments, AgentRevisions } from './agent-documents';
 
 const tagsOf = (text: string): string[] =>
   text
@@ -70,6 +71,12 @@ export function AgentDialog(props: {
           </button>
         </div>
       </form>
+      {props.agent === undefined ? null : (
+        <>
+          <AgentDocuments agent={props.agent} />
+          <AgentRevisions agent={props.agent} prompt={prompt} />
+        </>
+      )}
     </Dialog>
   );
 }
