@@ -388,6 +388,7 @@ describe('privilege escalation', () => {
     );
     for (const [method, target, body] of [
       ['GET', '/workers', undefined],
+      ['GET', '/logs/recent', undefined],
       ['GET', '/stats', undefined],
       ['GET', '/users', undefined],
       ['POST', '/orgs', { name: world.unique('svc') }],
