@@ -42,6 +42,8 @@ import { type PeerFigures, type PeerLog, paced, round, type ShapeSizes, summariz
  */
 export class CountingStore implements SqlStore {
   statements = 0;
+  /** Milliseconds awaited per statement label (statementLabel), for the chain's profile. */
+  readonly timeByLabel = new Map<string, number>();
   readonly kind: SqlStore['kind'];
   readonly #inner: SqlStore;
 
@@ -52,7 +54,17 @@ export class CountingStore implements SqlStore {
 
   query<R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> {
     this.statements++;
-    return this.#inner.query<R>(text, params);
+    return this.#timed(text, this.#inner.query<R>(text, params));
+  }
+
+  async #timed<T>(text: string, work: Promise<T>): Promise<T> {
+    const start = performance.now();
+    try {
+      return await work;
+    } finally {
+      const label = statementLabel(text);
+      this.timeByLabel.set(label, (this.timeByLabel.get(label) ?? 0) + performance.now() - start);
+    }
   }
 
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T> {
@@ -62,7 +74,7 @@ export class CountingStore implements SqlStore {
         work({
           query: <R extends SqlRow = SqlRow>(text: string, params?: SqlParams) => {
             this.statements++;
-            return tx.query<R>(text, params);
+            return this.#timed(text, tx.query<R>(text, params));
           },
         }),
       options,
@@ -76,6 +88,13 @@ export class CountingStore implements SqlStore {
   close(): Promise<void> {
     return this.#inner.close();
   }
+}
+
+/** A statement's label: its first CTE's name (`WITH claimable AS` → claimable) or its first words. */
+export function statementLabel(text: string): string {
+  const cte = /^\s*WITH\s+(?:RECURSIVE\s+)?(\w+)/i.exec(text);
+  if (cte !== null) return `with_${cte[1]}`;
+  return (/^\s*(\w+(?:\s+\w+)?)/.exec(text)?.[1] ?? 'other').toLowerCase().replace(/\s+/g, '_');
 }
 
 export interface AstraBenchTarget {
@@ -114,7 +133,10 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
   const store = new CountingStore(
     registry === undefined ? target.store : meteredStore(target.store, registry),
   );
-  const bus = registry === undefined ? target.bus : meteredBus(target.bus, registry);
+  const bus = timedBus(
+    registry === undefined ? target.bus : meteredBus(target.bus, registry),
+    store.timeByLabel,
+  );
   // The bench task carries its submit time (performance.now() of this process) and records the delay.
   const samples: number[] = [];
   const handlers = builtInHandlers().register('bench', async ({ task }) => {
@@ -137,7 +159,9 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     shardCount: 8,
     handlers,
     retry: { baseMs: 100, maxMs: 1000 },
-    ...(target.readCache === undefined ? {} : { onChanged: reads(target.readCache, target.store) }),
+    ...(target.readCache === undefined
+      ? {}
+      : { onChanged: timed('cache_forget', store.timeByLabel, reads(target.readCache, target.store)) }),
   });
   const { rows } = await store.query<{ id: string }>(
     `INSERT INTO agents (name) VALUES ('bench') RETURNING id`,
@@ -201,7 +225,14 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
       `astra ${target.mode} independent: ${independent.tasks} tasks in ${goalCount} goals, ${figures[key('independent', 'tasks_per_s')]} tasks/s`,
     );
 
+    const timesBefore = new Map(store.timeByLabel);
     const chain = await measure('chain', [chainPlan(sizes.chainSteps)]);
+    // Where a step's time goes: milliseconds awaited per statement and per bus/cache call, per step
+    // (calls overlap: handlers, acks and reads run while a completion is in flight).
+    for (const [label, ms] of store.timeByLabel) {
+      const spent = (ms - (timesBefore.get(label) ?? 0)) / sizes.chainSteps;
+      if (spent >= 0.001) figures[key('chain', `profile.${label}_ms`)] = round(spent, 3);
+    }
     figures[key('chain', 'steps')] = sizes.chainSteps;
     figures[key('chain', 'ms_per_step')] = round((chain.seconds * 1000) / sizes.chainSteps, 3);
     log(
@@ -262,6 +293,39 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
 function cpuMicros(since: NodeJS.CpuUsage): number {
   const used = process.cpuUsage(since);
   return used.user + used.system;
+}
+
+/** `fn` with the milliseconds each call awaits added to `times` under `label`. */
+function timed<A extends unknown[], R>(
+  label: string,
+  times: Map<string, number>,
+  fn: (...args: A) => Promise<R>,
+): (...args: A) => Promise<R> {
+  return async (...args) => {
+    const start = performance.now();
+    try {
+      return await fn(...args);
+    } finally {
+      times.set(label, (times.get(label) ?? 0) + performance.now() - start);
+    }
+  };
+}
+
+/** The bus with its publishes and acks timed into `times` (bus_publish, bus_ack). */
+function timedBus(bus: Bus, times: Map<string, number>): Bus {
+  return {
+    publish: (stream, fields, options) => bus.publish(stream, fields, options),
+    publishMany: timed('bus_publish', times, (messages, options) => bus.publishMany(messages, options)),
+    ensureGroup: (stream, group) => bus.ensureGroup(stream, group),
+    read: (request) => bus.read(request),
+    ack: timed('bus_ack', times, (stream, group, ids) => bus.ack(stream, group, ids)),
+    fail: (group, message, error) => bus.fail(group, message, error),
+    reclaim: (request) => bus.reclaim(request),
+    pendingCount: (stream, group) => bus.pendingCount(stream, group),
+    range: (stream, count) => bus.range(stream, count),
+    length: (stream) => bus.length(stream),
+    close: () => bus.close(),
+  };
 }
 
 /** Resolves goals as `astra:goals:completed` names them (one blocking reader, no polling of Postgres). */

@@ -50,6 +50,11 @@ export interface ConsumerOptions {
   readonly onError?: (error: AstraError, context: ConsumerErrorContext) => void;
   /** Which buffered message starts first (negative: a before b); default arrival order. */
   readonly order?: (a: BusMessage, b: BusMessage) => number;
+  /**
+   * Slots of `concurrency` taken by work the owner runs without a message (an executor's eagerly
+   * claimed tasks); default none. When that work ends, the owner calls the consumer's `wake()`.
+   */
+  readonly busy?: () => number;
 }
 
 export interface ResolvedConsumerOptions {
@@ -67,6 +72,7 @@ export interface ResolvedConsumerOptions {
   readonly maxRetryDelayMs: number;
   readonly onError: (error: AstraError, context: ConsumerErrorContext) => void;
   readonly order: ((a: BusMessage, b: BusMessage) => number) | undefined;
+  readonly busy: () => number;
 }
 
 /** Applies defaults in one place and rejects nonsense (ASTRA_CONFIG_INVALID) before the loop starts. */
@@ -87,6 +93,7 @@ export function resolveConsumerOptions(options: ConsumerOptions): ResolvedConsum
     maxRetryDelayMs: options.maxRetryDelayMs ?? BUS_CONSUMER_DEFAULTS.maxRetryDelayMs,
     onError: options.onError ?? (() => undefined),
     order: options.order,
+    busy: options.busy ?? (() => 0),
   };
   const problems = [
     resolved.group.length === 0 && 'group must be non-empty',

@@ -32,6 +32,8 @@ export type { ConsumerErrorContext, ConsumerOptions, ConsumerPhase } from './bus
 export interface Consumer {
   /** Resolves when reading has stopped and every started handler has finished and been acked or failed. */
   stop(): Promise<void>;
+  /** A slot counted by `busy` was freed: buffered messages may start. */
+  wake(): void;
 }
 
 export function startConsumer(bus: Bus, options: ConsumerOptions): Consumer {
@@ -44,6 +46,7 @@ export function startConsumer(bus: Bus, options: ConsumerOptions): Consumer {
       run.requestStop();
       await done;
     },
+    wake: () => run.wake(),
   };
 }
 
@@ -81,6 +84,15 @@ class ConsumerRun {
   requestStop(): void {
     this.#stop.abort();
     this.#slotFreed?.();
+  }
+
+  wake(): void {
+    this.#slotFreed?.();
+  }
+
+  /** Whether a handler may start: running handlers and the owner's `busy` work are under concurrency. */
+  #hasSlot(): boolean {
+    return this.#inFlight.size + this.#options.busy() < this.#options.concurrency;
   }
 
   get #stopping(): boolean {
@@ -139,7 +151,7 @@ class ConsumerRun {
   #startHandlers(): void {
     // A stable sort: equal messages keep their arrival order.
     if (this.#options.order !== undefined && this.#buffer.length > 1) this.#buffer.sort(this.#options.order);
-    while (!this.#stopping && this.#inFlight.size < this.#options.concurrency) {
+    while (!this.#stopping && this.#hasSlot()) {
       const message = this.#buffer.shift();
       if (message === undefined) return;
       const task: Promise<void> = this.#handle(message).finally(() => {
@@ -191,7 +203,7 @@ class ConsumerRun {
   }
 
   #waitForSlot(): Promise<void> {
-    if (this.#stopping || this.#inFlight.size < this.#options.concurrency) return Promise.resolve();
+    if (this.#stopping || this.#hasSlot()) return Promise.resolve();
     return new Promise((resolve) => {
       this.#slotFreed = () => {
         this.#slotFreed = undefined;

@@ -86,6 +86,7 @@ export {
 export type {
   AbandonReplanInput,
   ApprovalVote,
+  EagerDispatch,
   EngineOptions,
   GraphPatchInput,
   GraphPatchResult,

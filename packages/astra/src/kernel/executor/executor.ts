@@ -36,6 +36,9 @@ import type { TaskInterceptor } from './task-interceptor.js';
  * cancelled, or its type is run by remote workers, which claim it over the API) → run the
  * handler for its type under an AbortSignal (timeout_ms, lease loss, drain deadline) → complete
  * (group-committed), defer, wait for approval (a handler's ApprovalWait), or fail → ack.
+ * Eager dispatch: the statement that completes a batch also claims, for this executor, up to its
+ * free slots of the children it readies (of its types and shards); they run at once, with no
+ * message to read or ack — a lease in Postgres like any claim, so a crash is recovered the same way.
  * The ack follows the database write, so a crash before it leaves the message pending and the
  * task `running` under a lease that the worker manager or the lease sweep takes back.
  *
@@ -68,6 +71,12 @@ export interface ExecutorOptions {
   readonly drainTimeoutMs?: number;
   /** Around every handler call, the first outermost (task-interceptor.ts); default none. */
   readonly interceptors?: readonly TaskInterceptor[];
+  /**
+   * Eager dispatch: most children a completion batch claims for this executor in its own statement
+   * (they start at once, without a bus message or a claim); bounded by free slots; 0 turns it off.
+   * Default: concurrency.
+   */
+  readonly eagerLimit?: number;
   /** Largest result JSON, in bytes (result-limit.ts). */
   readonly maxResultBytes?: number;
   readonly onError?: (error: unknown, context: string) => void;
@@ -99,6 +108,8 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const report = options.onError ?? (() => undefined);
   const running = new Map<string, Running>();
   let handingBack = false;
+  let stopped = false;
+  let draining = false;
   const maxResultBytes = options.maxResultBytes ?? EXECUTOR_DEFAULTS.maxResultBytes;
   const invoke = chain(options.interceptors ?? [], async (context: TaskContext): Promise<TaskOutcome> => {
     const handler = handlers.get(context.task.type);
@@ -133,12 +144,31 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       return ids.map((id) => claimed.get(id) ?? null);
     },
   });
+  const eagerLimit = options.eagerLimit ?? concurrency;
+  /** Eagerly claimed tasks running (they hold slots the consumer counts as busy). */
+  const eagerRuns = new Set<Promise<void>>();
   const completions = new GroupCommit<Completion, boolean>({
     flush: async (items) => {
-      const accepted = await engine.complete(items);
+      // The slots free now, and those of the tasks completing here.
+      const limit = draining ? 0 : Math.min(eagerLimit, concurrency - running.size + items.length);
+      const { accepted, claimed } = await engine.completeAndClaim(
+        items,
+        limit > 0 ? { workerId, leaseMs, types: [...handlers.types()], shards, limit } : undefined,
+      );
+      for (const task of claimed) runEager(task);
       return items.map((item) => accepted.has(item.taskId));
     },
   });
+
+  function runEager(task: ClaimedTask): void {
+    const work: Promise<void> = run(task)
+      .catch((error: unknown) => report(error, 'executor eager task'))
+      .finally(() => {
+        eagerRuns.delete(work);
+        consumer.wake();
+      });
+    eagerRuns.add(work);
+  }
 
   async function run(task: ClaimedTask): Promise<void> {
     const controller = new AbortController();
@@ -200,10 +230,9 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       if (task !== null) await run(task);
     },
     onError: (error, context) => report(error, `executor ${context.phase}`),
+    busy: () => eagerRuns.size,
   });
 
-  let stopped = false;
-  let draining = false;
   const beat = async (): Promise<void> => {
     const now = clock.now();
     // Only the leases of tasks running here: one left `running` whose end could not be written
@@ -257,6 +286,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
         })
         .catch(() => undefined);
       await consumer.stop();
+      while (eagerRuns.size > 0) await Promise.all([...eagerRuns]);
       deadline.abort();
       await timer;
       stopped = true;

@@ -6,6 +6,7 @@ import {
   type AttemptFailure,
   type Completion,
   type Deferral,
+  type EagerDispatch,
   type EngineOptions,
   type GraphPatchInput,
   type GraphPatchResult,
@@ -118,6 +119,8 @@ export class InterceptedTaskEngine extends TaskEngine {
   readonly #submitGoal: Next<SubmitGoalInput, SubmittedGoal>;
   readonly #claim: Next<ClaimCommand, ClaimedTask[]>;
   readonly #complete: Next<readonly Completion[], ReadonlySet<string>>;
+  readonly #eager = new WeakMap<readonly Completion[], EagerDispatch>();
+  readonly #claimed = new WeakMap<readonly Completion[], ClaimedTask[]>();
   readonly #fail: Next<readonly AttemptFailure[], void>;
   readonly #defer: Next<readonly Deferral[], void>;
   readonly #awaitApproval: Next<readonly ApprovalWaitInput[], void>;
@@ -137,7 +140,14 @@ export class InterceptedTaskEngine extends TaskEngine {
     this.#claim = around('claim', (input) =>
       super.claim(input.workerId, input.taskIds, input.leaseMs, input.types),
     );
-    this.#complete = around('complete', (input) => super.complete(input));
+    // completeAndClaim runs through the `complete` chain: its eager dispatch travels beside the
+    // input (keyed by the very array), and the tasks it claimed come back the same way. An
+    // interceptor that passes another array on claims nothing eagerly.
+    this.#complete = around('complete', async (input) => {
+      const { accepted, claimed } = await super.completeAndClaim(input, this.#eager.get(input));
+      if (claimed.length > 0) this.#claimed.set(input, [...(this.#claimed.get(input) ?? []), ...claimed]);
+      return accepted;
+    });
     this.#fail = around('fail', (input) => super.fail(input));
     this.#defer = around('defer', (input) => super.defer(input));
     this.#awaitApproval = around('awaitApproval', (input) => super.awaitApproval(input));
@@ -163,6 +173,17 @@ export class InterceptedTaskEngine extends TaskEngine {
 
   override complete(completions: readonly Completion[]): Promise<ReadonlySet<string>> {
     return this.#complete(completions);
+  }
+
+  override async completeAndClaim(
+    completions: readonly Completion[],
+    eager?: EagerDispatch,
+  ): Promise<{ readonly accepted: ReadonlySet<string>; readonly claimed: ClaimedTask[] }> {
+    if (eager !== undefined) this.#eager.set(completions, eager);
+    const accepted = await this.#complete(completions);
+    const claimed = this.#claimed.get(completions) ?? [];
+    this.#claimed.delete(completions);
+    return { accepted, claimed };
   }
 
   override fail(failures: readonly AttemptFailure[]): Promise<void> {

@@ -1,5 +1,5 @@
 import { jsonObject, nullable, timestampMs } from '../../../ports/sql-rows.js';
-import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { SqlExecutor, SqlRow } from '../../../ports/sql-store.js';
 import { taskRow } from '../rows.js';
 import type { ClaimedTask } from '../types.js';
 
@@ -84,8 +84,14 @@ export async function claimTasks(tx: SqlExecutor, input: ClaimInput): Promise<Cl
     input.now,
     input.types ?? null,
   ]);
-  return rows.map((row) => {
-    const { queuedAt, ...task } = claimedTask.decode(row);
-    return { ...task, dependencies: task.dependencies ?? {}, queuedAtMs: queuedAt };
-  });
+  return rows.map(claimedOf);
+}
+
+/**
+ * A claimed task from a row with the claim's columns (`dependencies` null: none), here or in a
+ * completion that claims children eagerly (complete-tasks.ts).
+ */
+export function claimedOf(row: SqlRow): ClaimedTask {
+  const { queuedAt, ...task } = claimedTask.decode(row);
+  return { ...task, dependencies: task.dependencies ?? {}, queuedAtMs: queuedAt };
 }

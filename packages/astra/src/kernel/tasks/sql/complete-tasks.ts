@@ -1,8 +1,9 @@
-import { oneOf, resultRow } from '../../../ports/sql-rows.js';
-import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { jsonObject, oneOf, resultRow } from '../../../ports/sql-rows.js';
+import type { SqlExecutor, SqlParams } from '../../../ports/sql-store.js';
 import { taskRow } from '../rows.js';
-import type { Dispatch, JsonValue } from '../types.js';
+import type { ClaimedTask, Dispatch, JsonValue } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
+import { claimedOf } from './claim-tasks.js';
 import {
   type EndedGoal,
   endedGoalOf,
@@ -36,25 +37,36 @@ import { NIL_UUID } from './ready-children.js';
  * With `readyLimit` (PGlite): a batch whose tasks have more children than that readies none here;
  * its parents are returned `deferred` with a ready_cursor, and ready-children.ts readies them.
  */
-// With a limit ($5, `readyLimit`): when the batch's tasks have more children than that, none of
+// With a limit (`readyLimit`): when the batch's tasks have more children than that, none of
 // them is readied here; each completed parent with children keeps a ready_cursor (the nil uuid) and
 // its children are readied after commit, in chunks (ready-children.ts).
-const sql = (limited: boolean): string => `
+// With `eager` (eager dispatch): up to its limit of the children readied here, of the worker's
+// types and shards, without an approval, are claimed for that worker in the same statement
+// (`running` under its lease, TaskQueued then TaskStarted) instead of being published.
+const sql = (limited: boolean, eager: boolean): string => {
+  // $1..$4: ids, attempts, results, now; then the limit; then the eager claim's parameters.
+  let next = 5;
+  const limit = limited ? `$${next++}` : '';
+  const [types, shards, most, worker, lease] = eager
+    ? [`$${next++}::text[]`, `$${next++}::int[]`, `$${next++}::int`, `$${next++}::text`, `$${next++}`]
+    : [];
+  const claimedHere = `e.task_id IS NOT NULL AND c.status = 'created' AND c.pending_dependencies = x.n`;
+  return `
 WITH input AS (
   SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS i(id, attempt, result)
 ),${
-  limited
-    ? `
+    limited
+      ? `
 fanout AS (SELECT count(*)::int AS n FROM task_dependencies d JOIN input i ON d.depends_on = i.id),`
-    : ''
-}
+      : ''
+  }
 done AS (
   UPDATE tasks t
   SET status = 'completed', result = i.result::jsonb, error = NULL, completed_at = $4, updated_at = $4,
       lease_owner = NULL, lease_expires_at = NULL${
         limited
           ? `,
-      ready_cursor = CASE WHEN (SELECT n FROM fanout) > $5
+      ready_cursor = CASE WHEN (SELECT n FROM fanout) > ${limit}
                            AND EXISTS (SELECT 1 FROM task_dependencies c WHERE c.depends_on = t.id)
                           THEN '${NIL_UUID}'::uuid END`
           : ''
@@ -67,21 +79,55 @@ decrements AS (
   SELECT d.task_id, count(*)::int AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
   ${limited ? 'WHERE done.ready_cursor IS NULL' : ''}
   GROUP BY d.task_id
-),
+),${
+    eager
+      ? `
+-- Children this statement readies, as of its snapshot: every other dependency's completion (and
+-- result) is visible in it. A child readied only because a concurrent completion committed after
+-- the snapshot is published instead (its row lock gives this statement the newer count, not that
+-- dependency's result).
+eager AS (
+  SELECT x.task_id FROM decrements x JOIN tasks c ON c.id = x.task_id
+  WHERE c.status = 'created' AND c.pending_dependencies = x.n AND c.approval IS NULL
+    AND c.type = ANY(${types}) AND c.shard = ANY(${shards})
+  ORDER BY c.priority DESC, c.id LIMIT ${most}
+),`
+      : ''
+  }
 children AS (
   UPDATE tasks c
   SET pending_dependencies = c.pending_dependencies - x.n,
       status = CASE WHEN c.status = 'created' AND c.pending_dependencies = x.n
-                    THEN CASE WHEN c.approval IS NULL THEN 'queued' ELSE 'waiting_approval' END
-                    ELSE c.status END,
+                    THEN CASE WHEN c.approval IS NOT NULL THEN 'waiting_approval'${
+                      eager
+                        ? `
+                              WHEN e.task_id IS NOT NULL THEN 'running'`
+                        : ''
+                    }
+                              ELSE 'queued' END
+                    ELSE c.status END,${
+                      eager
+                        ? `
+      attempt = CASE WHEN ${claimedHere} THEN c.attempt + 1 ELSE c.attempt END,
+      lease_owner = CASE WHEN ${claimedHere} THEN ${worker} ELSE c.lease_owner END,
+      worker_id = CASE WHEN ${claimedHere} THEN ${worker}::uuid ELSE c.worker_id END,
+      lease_expires_at = CASE WHEN ${claimedHere} THEN ${lease} ELSE c.lease_expires_at END,
+      started_at = CASE WHEN ${claimedHere} THEN $4 ELSE c.started_at END,`
+                        : ''
+                    }
       updated_at = $4
-  FROM decrements x
+  FROM decrements x${eager ? ' LEFT JOIN eager e ON e.task_id = x.task_id' : ''}
   WHERE c.id = x.task_id
   RETURNING c.id, c.name, c.type, c.status, c.shard, c.priority, c.graph_id, c.goal_id, c.agent_id,
-            c.pending_dependencies, c.approval
+            c.pending_dependencies, c.approval${
+              eager
+                ? `, c.payload, c.attempt, c.retries, c.max_retries, c.timeout_ms, c.checkpoint,
+            (e.task_id IS NOT NULL AND c.status = 'running') AS eager`
+                : ', false AS eager'
+            }
 ),
 ready AS (
-  SELECT * FROM children WHERE status = 'queued' AND pending_dependencies = 0
+  SELECT * FROM children WHERE pending_dependencies = 0 AND (status = 'queued' OR eager)
 ),
 gated AS (
   SELECT * FROM children WHERE status = 'waiting_approval' AND pending_dependencies = 0
@@ -105,6 +151,13 @@ ${orderedEventsCte('logged', '$4', [
    UNION ALL
    SELECT 'TaskAwaitingApproval', agent_id, goal_id, graph_id, id, jsonb_build_object('to', 'waiting_approval')
    FROM gated`,
+  ...(eager
+    ? [
+        `SELECT 'TaskStarted', agent_id, goal_id, graph_id, id,
+                jsonb_build_object('to', 'running', 'attempt', attempt, 'worker_id', ${worker})
+         FROM ready WHERE eager`,
+      ]
+    : []),
   APPROVAL_REQUEST_EVENTS,
   GRAPH_END_EVENTS,
   GOAL_END_EVENTS,
@@ -112,15 +165,35 @@ ${orderedEventsCte('logged', '$4', [
 SELECT CASE WHEN ${limited ? 'ready_cursor IS NOT NULL' : 'false'} THEN 'deferred' ELSE 'done' END AS kind,
        id, NULL::int AS shard, NULL::int AS priority, NULL::text AS agent_id, NULL::text AS status,
        goal_id, NULL::int AS task_count, NULL::int AS failed_tasks, NULL::int AS cancelled_tasks,
-       NULL::timestamptz AS created_at
+       NULL::timestamptz AS created_at, NULL::jsonb AS task
 FROM done
-UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id, NULL, NULL, NULL, NULL FROM ready
+UNION ALL SELECT 'ready', id, shard, priority, NULL, NULL, goal_id, NULL, NULL, NULL, NULL, NULL
+FROM ready WHERE NOT eager${
+    eager
+      ? `
+UNION ALL SELECT 'claimed', r.id, r.shard, r.priority, NULL, NULL, r.goal_id, NULL, NULL, NULL, NULL,
+                 jsonb_build_object(
+                   'graph_id', r.graph_id, 'agent_id', r.agent_id, 'name', r.name, 'type', r.type,
+                   'payload', r.payload, 'attempt', r.attempt, 'retries', r.retries,
+                   'max_retries', r.max_retries, 'timeout_ms', r.timeout_ms, 'checkpoint', r.checkpoint,
+                   -- a dependency completed here has its result in done (the snapshot predates it)
+                   'dependencies', (SELECT jsonb_object_agg(p.name, COALESCE(f.result, p.result))
+                                    FROM task_dependencies d JOIN tasks p ON p.id = d.depends_on
+                                    LEFT JOIN done f ON f.id = p.id
+                                    WHERE d.task_id = r.id))
+FROM ready r WHERE r.eager`
+      : ''
+  }
 UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id, task_count, failed_tasks, cancelled_tasks,
-                 created_at
+                 created_at, NULL
 FROM goals_ended`;
+};
 
-const UNLIMITED_SQL = sql(false);
-const LIMITED_SQL = sql(true);
+const STATEMENTS = new Map(
+  [false, true].flatMap((limited) =>
+    [false, true].map((eager) => [`${limited}/${eager}`, sql(limited, eager)]),
+  ),
+);
 
 export interface Completion {
   readonly taskId: string;
@@ -128,8 +201,22 @@ export interface Completion {
   readonly result: JsonValue;
 }
 
+/**
+ * Eager dispatch: children this completion readies are claimed for `workerId` in the same
+ * statement — at most `limit`, of `types`, on `shards` — and returned instead of published.
+ */
+export interface EagerClaim {
+  readonly workerId: string;
+  readonly leaseExpiresAt: Date;
+  readonly types: readonly string[];
+  readonly shards: readonly number[];
+  readonly limit: number;
+}
+
 export interface CompletedBatch {
   readonly completed: ReadonlySet<string>;
+  /** Children claimed for the eager claim's worker (payloads as stored, like claimTasks'). */
+  readonly claimed: ClaimedTask[];
   readonly dispatch: Dispatch[];
   readonly finishedGoals: EndedGoal[];
   /** Goals whose tasks, graph or own row this statement changed (for read caches). */
@@ -138,7 +225,10 @@ export interface CompletedBatch {
   readonly deferred: readonly string[];
 }
 
-const rowKind = resultRow('complete-tasks', { kind: oneOf(['done', 'deferred', 'ready', 'goal']) });
+const rowKind = resultRow('complete-tasks', {
+  kind: oneOf(['done', 'deferred', 'ready', 'claimed', 'goal']),
+});
+const claimedColumns = resultRow('complete-tasks claimed', { task: jsonObject });
 const doneTask = taskRow.pick('id', 'goalId');
 const readyTask = taskRow.pick('id', 'goalId', 'shard', 'priority');
 
@@ -148,17 +238,21 @@ export async function completeTasks(
   now: Date,
   /** Most children one statement readies (absent: no limit). */
   readyLimit?: number,
+  eager?: EagerClaim,
 ): Promise<CompletedBatch> {
-  const params = [
+  const claiming = eager !== undefined && eager.limit > 0 && eager.types.length > 0;
+  const params: unknown[] = [
     completions.map((c) => c.taskId),
     completions.map((c) => c.attempt),
     completions.map((c) => JSON.stringify(c.result ?? null)),
     now,
   ];
-  const { rows } =
-    readyLimit === undefined
-      ? await tx.query(UNLIMITED_SQL, params)
-      : await tx.query(LIMITED_SQL, [...params, readyLimit]);
+  if (readyLimit !== undefined) params.push(readyLimit);
+  if (claiming)
+    params.push([...eager.types], [...eager.shards], eager.limit, eager.workerId, eager.leaseExpiresAt);
+  const text = STATEMENTS.get(`${readyLimit !== undefined}/${claiming}`) as string;
+  const { rows } = await tx.query(text, params as SqlParams);
+  const claimed: ClaimedTask[] = [];
   const deferred: string[] = [];
   const completed = new Set<string>();
   const dispatch: Dispatch[] = [];
@@ -171,6 +265,13 @@ export async function completeTasks(
       completed.add(task.id);
       goalIds.add(task.goalId);
       if (kind === 'deferred') deferred.push(task.id);
+    } else if (kind === 'claimed') {
+      const { task } = claimedColumns.decode(row);
+      const ids = readyTask.decode(row);
+      claimed.push(
+        claimedOf({ ...task, id: ids.id, goal_id: ids.goalId, priority: ids.priority, queued_at: now }),
+      );
+      goalIds.add(ids.goalId);
     } else if (kind === 'ready') {
       const task = readyTask.decode(row);
       dispatch.push({ taskId: task.id, shard: task.shard, priority: task.priority });
@@ -181,5 +282,5 @@ export async function completeTasks(
       goalIds.add(goal.goalId);
     }
   }
-  return { completed, dispatch, finishedGoals, goalIds, deferred };
+  return { completed, claimed, dispatch, finishedGoals, goalIds, deferred };
 }
