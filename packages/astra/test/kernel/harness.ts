@@ -37,6 +37,8 @@ export interface KernelHarness {
     heartbeatMs?: number;
     /** Default 2,000. */
     reclaimIdleMs?: number;
+    /** The executor's eager dispatch limit (0: off); default its own. */
+    eagerLimit?: number;
   }): Promise<Executor>;
   /** Resolves with the goal once `astra:goals:completed` names it. */
   waitForGoal(goalId: string): Promise<GoalRecord>;
@@ -154,6 +156,7 @@ export async function openKernel(
         concurrency: executorOptions.concurrency ?? 16,
         heartbeatMs: executorOptions.heartbeatMs ?? 200,
         reclaimIdleMs: executorOptions.reclaimIdleMs ?? 2000,
+        ...(executorOptions.eagerLimit === undefined ? {} : { eagerLimit: executorOptions.eagerLimit }),
         ...(options.taskInterceptors === undefined ? {} : { interceptors: options.taskInterceptors }),
       });
       executors.push(executor);
