@@ -86,6 +86,7 @@ export {
 export type {
   AbandonReplanInput,
   ApprovalVote,
+  CompletionOptions,
   EagerDispatch,
   EngineOptions,
   GraphPatchInput,

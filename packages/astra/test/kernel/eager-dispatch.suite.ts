@@ -183,7 +183,7 @@ export function describeEagerDispatch(backend: KernelBackend): void {
     // The ghost completes the first task, eagerly claims the second, and dies before running it.
     const { claimed } = await h.kernel.engine.completeAndClaim(
       [{ taskId: first?.id as string, attempt: 1, result: null }],
-      { workerId: ghost, leaseMs: 60_000, types: ['echo'], shards: [0, 1, 2, 3], limit: 1 },
+      { eager: { workerId: ghost, leaseMs: 60_000, types: ['echo'], shards: [0, 1, 2, 3], limit: 1 } },
     );
     expect(claimed.map((task) => task.id)).toEqual([second?.id]);
     expect(await readTask(h.store, second?.id as string)).toMatchObject({
@@ -231,7 +231,7 @@ export function describeEagerDispatch(backend: KernelBackend): void {
     await h.kernel.engine.claim(worker, [first?.id as string], 60_000);
     const { claimed } = await h.kernel.engine.completeAndClaim(
       [{ taskId: first?.id as string, attempt: 1, result: null }],
-      { workerId: worker, leaseMs: 60_000, types: ['echo'], shards: [0, 1, 2, 3], limit: 5 },
+      { eager: { workerId: worker, leaseMs: 60_000, types: ['echo'], shards: [0, 1, 2, 3], limit: 5 } },
     );
     expect(claimed.map((task) => task.name)).toEqual(['mine']);
     const theirs = rows.find((task) => task.name === 'theirs');

@@ -151,10 +151,11 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     flush: async (items) => {
       // The slots free now, and those of the tasks completing here.
       const limit = draining ? 0 : Math.min(eagerLimit, concurrency - running.size + items.length);
-      const { accepted, claimed } = await engine.completeAndClaim(
-        items,
-        limit > 0 ? { workerId, leaseMs, types: [...handlers.types()], shards, limit } : undefined,
-      );
+      // No API caller waits on the executor's completions: the read caches forget them meanwhile.
+      const { accepted, claimed } = await engine.completeAndClaim(items, {
+        unobserved: true,
+        ...(limit > 0 ? { eager: { workerId, leaseMs, types: [...handlers.types()], shards, limit } } : {}),
+      });
       for (const task of claimed) runEager(task);
       return items.map((item) => accepted.has(item.taskId));
     },

@@ -5,8 +5,8 @@ import {
   type ApprovalVote,
   type AttemptFailure,
   type Completion,
+  type CompletionOptions,
   type Deferral,
-  type EagerDispatch,
   type EngineOptions,
   type GraphPatchInput,
   type GraphPatchResult,
@@ -119,7 +119,7 @@ export class InterceptedTaskEngine extends TaskEngine {
   readonly #submitGoal: Next<SubmitGoalInput, SubmittedGoal>;
   readonly #claim: Next<ClaimCommand, ClaimedTask[]>;
   readonly #complete: Next<readonly Completion[], ReadonlySet<string>>;
-  readonly #eager = new WeakMap<readonly Completion[], EagerDispatch>();
+  readonly #completing = new WeakMap<readonly Completion[], CompletionOptions>();
   readonly #claimed = new WeakMap<readonly Completion[], ClaimedTask[]>();
   readonly #fail: Next<readonly AttemptFailure[], void>;
   readonly #defer: Next<readonly Deferral[], void>;
@@ -140,11 +140,11 @@ export class InterceptedTaskEngine extends TaskEngine {
     this.#claim = around('claim', (input) =>
       super.claim(input.workerId, input.taskIds, input.leaseMs, input.types),
     );
-    // completeAndClaim runs through the `complete` chain: its eager dispatch travels beside the
+    // completeAndClaim runs through the `complete` chain: its options travel beside the
     // input (keyed by the very array), and the tasks it claimed come back the same way. An
     // interceptor that passes another array on claims nothing eagerly.
     this.#complete = around('complete', async (input) => {
-      const { accepted, claimed } = await super.completeAndClaim(input, this.#eager.get(input));
+      const { accepted, claimed } = await super.completeAndClaim(input, this.#completing.get(input));
       if (claimed.length > 0) this.#claimed.set(input, [...(this.#claimed.get(input) ?? []), ...claimed]);
       return accepted;
     });
@@ -177,9 +177,9 @@ export class InterceptedTaskEngine extends TaskEngine {
 
   override async completeAndClaim(
     completions: readonly Completion[],
-    eager?: EagerDispatch,
+    options: CompletionOptions = {},
   ): Promise<{ readonly accepted: ReadonlySet<string>; readonly claimed: ClaimedTask[] }> {
-    if (eager !== undefined) this.#eager.set(completions, eager);
+    this.#completing.set(completions, options);
     const accepted = await this.#complete(completions);
     const claimed = this.#claimed.get(completions) ?? [];
     this.#claimed.delete(completions);

@@ -662,14 +662,14 @@ export class TaskEngine {
    */
   completeAndClaim(
     completions: readonly Completion[],
-    eager?: EagerDispatch,
+    options: CompletionOptions = {},
   ): Promise<{ readonly accepted: ReadonlySet<string>; readonly claimed: ClaimedTask[] }> {
-    return this.#completeAndClaim(completions, eager);
+    return this.#completeAndClaim(completions, options);
   }
 
   async #completeAndClaim(
     completions: readonly Completion[],
-    eager?: EagerDispatch,
+    { eager, unobserved = false }: CompletionOptions = {},
   ): Promise<{ readonly accepted: ReadonlySet<string>; readonly claimed: ClaimedTask[] }> {
     const now = this.#now();
     const batch = await completeTasks(
@@ -691,7 +691,7 @@ export class TaskEngine {
     fx.dispatch.push(...batch.dispatch);
     fx.finishedGoals.push(...batch.finishedGoals);
     fx.goals = new Set(batch.goalIds);
-    await this.#publish(fx);
+    await this.#publish(fx, unobserved);
     for (const parentId of batch.deferred) await this.#readyChildren(parentId);
     if (batch.finishedGoals.length > 0) {
       // Read after the completion committed: a goal submitted meanwhile with one of these as a
@@ -1347,7 +1347,12 @@ export class TaskEngine {
     }
   }
 
-  async #publish(fx: Effects): Promise<void> {
+  /**
+   * After-commit effects. `unobserved`: no caller reads what this write changed through the API
+   * once it resolves (the executor's own completions), so it resolves without waiting for the read
+   * caches to forget it — unless it ended a goal: a goal's end is published only after they did.
+   */
+  async #publish(fx: Effects, unobserved = false): Promise<void> {
     const { onDue } = this.#options;
     let changed: Promise<void> = Promise.resolve();
     if (this.#options.onChanged !== undefined) {
@@ -1366,7 +1371,7 @@ export class TaskEngine {
           fields: { task_id: d.taskId, priority: String(d.priority) },
         })),
     );
-    await changed;
+    if (!unobserved || fx.finishedGoals.length > 0) await changed;
     const { goalLifecycle } = this.#options;
     if (goalLifecycle?.deadLettered !== undefined)
       for (const report of fx.deadLetters) this.#report(() => goalLifecycle.deadLettered?.(report));
@@ -1394,6 +1399,16 @@ export class TaskEngine {
       this.#options.onError?.(error, 'publish after commit (the recovery sweep publishes these tasks again)');
     }
   }
+}
+
+/** How completeAndClaim completes: with eager dispatch, and whether an API caller waits on it. */
+export interface CompletionOptions {
+  readonly eager?: EagerDispatch;
+  /**
+   * No API caller observes this write (the executor's own completions): it resolves without
+   * waiting for the read caches to forget it, except when it ends a goal. Default false.
+   */
+  readonly unobserved?: boolean;
 }
 
 /** Who may take the children a completion readies, and how many (completeAndClaim). */
