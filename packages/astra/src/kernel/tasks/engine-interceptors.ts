@@ -120,6 +120,9 @@ export class InterceptedTaskEngine extends TaskEngine {
   readonly #claim: Next<ClaimCommand, ClaimedTask[]>;
   readonly #complete: Next<readonly Completion[], ReadonlySet<string>>;
   readonly #completing = new WeakMap<readonly Completion[], CompletionOptions>();
+  /** The `claim` chain over tasks a completion already claimed eagerly (see completeAndClaim). */
+  readonly #eagerClaim: Next<ClaimCommand, ClaimedTask[]>;
+  readonly #eagerlyClaimed = new WeakMap<ClaimCommand, ClaimedTask[]>();
   readonly #claimed = new WeakMap<readonly Completion[], ClaimedTask[]>();
   readonly #fail: Next<readonly AttemptFailure[], void>;
   readonly #defer: Next<readonly Deferral[], void>;
@@ -148,6 +151,7 @@ export class InterceptedTaskEngine extends TaskEngine {
       if (claimed.length > 0) this.#claimed.set(input, [...(this.#claimed.get(input) ?? []), ...claimed]);
       return accepted;
     });
+    this.#eagerClaim = around('claim', async (input) => this.#eagerlyClaimed.get(input) ?? []);
     this.#fail = around('fail', (input) => super.fail(input));
     this.#defer = around('defer', (input) => super.defer(input));
     this.#awaitApproval = around('awaitApproval', (input) => super.awaitApproval(input));
@@ -183,7 +187,19 @@ export class InterceptedTaskEngine extends TaskEngine {
     const accepted = await this.#complete(completions);
     const claimed = this.#claimed.get(completions) ?? [];
     this.#claimed.delete(completions);
-    return { accepted, claimed };
+    const { eager } = options;
+    if (claimed.length === 0 || eager === undefined) return { accepted, claimed };
+    // The claim interceptors see the eager claim as a `claim` whose statement already ran (in the
+    // completion's). A task one of them leaves out is not run here: its lease expires and the
+    // lease sweep queues it again.
+    const command: ClaimCommand = {
+      workerId: eager.workerId,
+      taskIds: claimed.map((task) => task.id),
+      leaseMs: eager.leaseMs,
+      types: eager.types,
+    };
+    this.#eagerlyClaimed.set(command, claimed);
+    return { accepted, claimed: await this.#eagerClaim(command) };
   }
 
   override fail(failures: readonly AttemptFailure[]): Promise<void> {
