@@ -96,6 +96,10 @@ export class AccessControl {
   #reloading: Promise<void> | undefined;
 
   readonly #facts: ScopedCache | null;
+  /** Subjects and resolved resources by the facts object they were built from (#built). */
+  readonly #derived = new WeakMap<object, object>();
+  /** Decisions without request context, by subject, resource and action (#decide). */
+  readonly #decided = new WeakMap<Subject, WeakMap<Resolved, Map<Action, Decision>>>();
   readonly #onAuditError: (error: unknown) => void;
 
   constructor(options: {
@@ -304,6 +308,39 @@ export class AccessControl {
     context: { approvers?: readonly string[] },
   ): Decision {
     const approvers = context.approvers ?? resolved.context?.approvers;
+    if (approvers === undefined) return this.#decideWithoutContext(subject, action, resolved);
+    return this.#evaluate(subject, action, resolved, approvers);
+  }
+
+  /**
+   * The same answer as #evaluate, remembered by the objects' identity: a subject or a resolved
+   * resource is one object per facts object (#built), and the policy version is checked, so this
+   * answers exactly when the engine's own memo (keyed by the facts' text) would.
+   */
+  #decideWithoutContext(subject: Subject, action: Action, resolved: Resolved): Decision {
+    let byResource = this.#decided.get(subject);
+    if (byResource === undefined) {
+      byResource = new WeakMap();
+      this.#decided.set(subject, byResource);
+    }
+    let byAction = byResource.get(resolved);
+    if (byAction === undefined) {
+      byAction = new Map();
+      byResource.set(resolved, byAction);
+    }
+    const known = byAction.get(action);
+    if (known !== undefined && known.policyVersion === this.engine.version) return known;
+    const decision = this.#evaluate(subject, action, resolved, undefined);
+    byAction.set(action, decision);
+    return decision;
+  }
+
+  #evaluate(
+    subject: Subject,
+    action: Action,
+    resolved: Resolved,
+    approvers: readonly string[] | undefined,
+  ): Decision {
     const entities = [subject.entity];
     for (const entity of resolved.entities) entities.push(entity);
     let approversKey = '-';
@@ -347,38 +384,42 @@ export class AccessControl {
   }
 
   async #subject(principal: Principal): Promise<Subject> {
-    if (principal.kind === 'admin_token') {
-      const facts: UserFacts = { userId: ADMIN_TOKEN_USER, superAdmin: true, orgs: [], teams: [] };
-      return {
-        uid: entityUid('User', ADMIN_TOKEN_USER),
-        entity: userEntity(facts),
-        key: 'admin-token',
-        user: facts,
-        label: 'admin_token',
-      };
-    }
+    if (principal.kind === 'admin_token') return ADMIN_TOKEN_SUBJECT;
     if ('agentId' in principal && typeof principal.agentId === 'string') {
       const facts = await this.#agentFacts('agent', principal.agentId);
       if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the calling agent no longer exists');
-      return {
+      return this.#built(facts, () => ({
         uid: entityUid('Agent', facts.agentId),
         entity: agentEntity(facts),
         key: `agent:${JSON.stringify(facts)}`,
         user: null,
         agentOrgId: facts.orgId,
         label: `agent:${facts.agentId}`,
-      };
+      }));
     }
     const userId = (principal as { userId: string }).userId;
     const facts = await this.#userFacts(userId);
     if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
-    return {
+    return this.#built(facts, () => ({
       uid: entityUid('User', userId),
       entity: userEntity(facts),
       key: `user:${JSON.stringify(facts)}`,
       user: facts,
       label: `user:${userId}`,
-    };
+    }));
+  }
+
+  /**
+   * What is built from a facts object, once per object: the facts cache hands out the same
+   * (frozen) object while the facts it holds are unchanged, and a new one once they change.
+   */
+  #built<T extends object>(facts: object, build: () => T): T {
+    let known = this.#derived.get(facts) as T | undefined;
+    if (known === undefined) {
+      known = build();
+      this.#derived.set(facts, known);
+    }
+    return known;
   }
 
   async #resolve(target: Target): Promise<Resolved | null> {
@@ -422,7 +463,7 @@ export class AccessControl {
       default: {
         const agent = await this.#agentFacts(target.type, target.id);
         if (agent === null) return null;
-        if (target.type !== 'approval') return agentResolved(agent);
+        if (target.type !== 'approval') return this.#built(agent, () => agentResolved(agent));
         // Who an approval names as approvers is fixed when it is made.
         const load = () => readApprovers(this.#store, target.id);
         const approvers = await (this.#facts === null
@@ -433,6 +474,15 @@ export class AccessControl {
     }
   }
 }
+
+const ADMIN_TOKEN_FACTS: UserFacts = { userId: ADMIN_TOKEN_USER, superAdmin: true, orgs: [], teams: [] };
+const ADMIN_TOKEN_SUBJECT: Subject = {
+  uid: entityUid('User', ADMIN_TOKEN_USER),
+  entity: userEntity(ADMIN_TOKEN_FACTS),
+  key: 'admin-token',
+  user: ADMIN_TOKEN_FACTS,
+  label: 'admin_token',
+};
 
 const orgResolved = (orgId: string): Resolved => ({
   uid: entityUid('Org', orgId),

@@ -21,6 +21,8 @@ declare module 'fastify' {
 }
 
 const digest = (value: string): Buffer => createHash('sha256').update(value).digest();
+const ADMIN_TOKEN: Principal = Object.freeze({ kind: 'admin_token', superAdmin: true });
+const BEARER = /^Bearer\s+(\S+)$/i;
 
 export function installAuthentication(
   app: FastifyInstance,
@@ -40,15 +42,16 @@ export function installAuthentication(
     // By the matched route's path, so a public route with a path parameter (a dashboard asset) is public.
     if (options.publicPaths.has(request.routeOptions.url ?? '')) return;
     const header = request.headers.authorization;
-    const match = typeof header === 'string' ? /^Bearer\s+(\S+)$/i.exec(header) : null;
+    const match = typeof header === 'string' ? BEARER.exec(header) : null;
     const credential = match?.[1] ?? takeQueryToken(request, options.queryTokenPaths);
     if (credential === undefined)
       throw new AstraError('ASTRA_UNAUTHENTICATED', 'send Authorization: Bearer <token>');
-    if (timingSafeEqual(digest(credential), expected)) {
-      request.astraPrincipal = { kind: 'admin_token', superAdmin: true };
+    const sha256 = digest(credential);
+    if (timingSafeEqual(sha256, expected)) {
+      request.astraPrincipal = ADMIN_TOKEN;
       return;
     }
-    const principal = await options.identity.authenticate(credential);
+    const principal = await options.identity.authenticate(credential, sha256);
     if (principal === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
     request.astraPrincipal = await asTheyStandNow(principal, options.currentUser);
   });

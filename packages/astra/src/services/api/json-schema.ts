@@ -61,3 +61,41 @@ export function liftDefinitions(value: unknown, into: Record<string, unknown>): 
   }
   return out;
 }
+
+const NULLABLE_TYPES = new Set(['string', 'integer', 'number', 'boolean', 'array', 'object']);
+
+/**
+ * The same schema for Fastify's serializer, with each nullable typed schema (`anyOf: [<typed>, {type:
+ * 'null'}]`, as zod writes `.nullable()`) written as a type list (`type: [<type>, 'null']`).
+ * fast-json-stringify picks an `anyOf` branch by running a validator on the value (a date-time
+ * field: a regular expression on every answer); a type list it picks by `typeof`. What is written
+ * is the same for every value the schema admits.
+ */
+export function forSerializer(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(forSerializer);
+  if (typeof value !== 'object' || value === null) return value;
+  const out: JsonSchemaObject = {};
+  for (const [key, item] of Object.entries(value)) out[key] = forSerializer(item);
+  const typed = nullableTyped(out);
+  if (typed === undefined) return out;
+  const { anyOf: _, ...siblings } = out;
+  return { ...siblings, ...typed, type: [typed.type, 'null'] };
+}
+
+function nullableTyped(schema: JsonSchemaObject): JsonSchemaObject | undefined {
+  const options = schema.anyOf;
+  if (!Array.isArray(options) || options.length !== 2) return undefined;
+  const isNull = (option: unknown): boolean =>
+    typeof option === 'object' &&
+    option !== null &&
+    Object.keys(option).length === 1 &&
+    (option as JsonSchemaObject).type === 'null';
+  const other = isNull(options[0]) ? options[1] : isNull(options[1]) ? options[0] : undefined;
+  if (typeof other !== 'object' || other === null) return undefined;
+  const type = (other as JsonSchemaObject).type;
+  if (typeof type !== 'string' || !NULLABLE_TYPES.has(type)) return undefined;
+  // An option with nothing that needs a branch of its own (no choices or references of its own).
+  for (const key of Object.keys(other))
+    if (['anyOf', 'oneOf', 'allOf', '$ref', 'not', 'if'].includes(key)) return undefined;
+  return other as JsonSchemaObject;
+}

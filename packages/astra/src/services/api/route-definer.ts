@@ -1,7 +1,7 @@
 import type { WebSocket } from '@fastify/websocket';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { accessPreHandler, type RouteAccess } from './access-hook.js';
-import { type JsonSchemaObject, toJsonSchema } from './json-schema.js';
+import { forSerializer, type JsonSchemaObject, toJsonSchema } from './json-schema.js';
 import { type ApiDocs, JSON_MEDIA_TYPE, type RouteSpec } from './openapi.js';
 
 /**
@@ -76,7 +76,7 @@ function serializerSchemas(spec: RouteSpec): Record<number, JsonSchemaObject> | 
   const schemas: Record<number, JsonSchemaObject> = {};
   for (const [status, answer] of Object.entries(spec.responses))
     if (answer.body !== undefined && (answer.mediaType ?? JSON_MEDIA_TYPE) === JSON_MEDIA_TYPE)
-      schemas[Number(status)] = toJsonSchema(answer.body, 'output');
+      schemas[Number(status)] = forSerializer(toJsonSchema(answer.body, 'output')) as JsonSchemaObject;
   return Object.keys(schemas).length === 0 ? undefined : schemas;
 }
 

@@ -46,9 +46,9 @@ export class CredentialCache<T> {
     this.#entries = new LRUCache({ max: options.maxEntries ?? 10_000 });
   }
 
-  /** What `verify` says of the credential, from memory while the bounds above allow. */
-  resolve(credential: string, verify: () => Promise<T | null>): Promise<T | null> {
-    const key = createHash('sha256').update(credential).digest('base64url');
+  /** What `verify` says of the credential, from memory while the bounds above allow (`sha256`: its digest, if known). */
+  resolve(credential: string, verify: () => Promise<T | null>, sha256?: Buffer): Promise<T | null> {
+    const key = (sha256 ?? createHash('sha256').update(credential).digest()).toString('base64url');
     const now = this.#clock.now();
     const known = this.#entries.get(key);
     if (known !== undefined && known.until > now) return known.value;

@@ -21,6 +21,11 @@ import type { Cache } from '../../ports/cache.js';
  * Across processes, the two-tier cache carries the generation deletes to every process's local
  * tier (pub/sub, sub-millisecond on one host; see two-tier-cache.ts for the bounds when messages
  * are lost). A cache that fails answers as a miss: reads go to SQL, never fail because of it.
+ *
+ * A hit still asks the cache for the entry and its generation; only the parse of the entry is
+ * saved: the last parse of each of the `parsedEntries` most recent keys is kept with the text it
+ * came from and answers while the cache returns that same text. Those values are shared by every
+ * reader, so they are frozen (deeply): a caller that needs to change one copies it.
  */
 export interface ScopedCacheOptions {
   readonly cache: Cache;
@@ -30,6 +35,8 @@ export interface ScopedCacheOptions {
   readonly onError?: (error: unknown, context: string) => void;
   /** The view a key belongs to, for the hit and miss counts; default the key up to its first `:`. */
   readonly viewOf?: (key: string) => string;
+  /** How many parsed entries are kept (default 1,000; 0: none). */
+  readonly parsedEntries?: number;
 }
 
 /** Reads of one view since the process started: answered from the cache, or loaded from SQL. */
@@ -51,7 +58,13 @@ interface Entry<T> {
   readonly v: T;
 }
 
+interface Parsed {
+  readonly raw: string;
+  readonly entry: Entry<unknown>;
+}
+
 const PREFIX = 'astra:reads:';
+const DEFAULT_PARSED_ENTRIES = 1_000;
 
 export class ScopedCache {
   readonly #cache: Cache;
@@ -59,11 +72,14 @@ export class ScopedCache {
   readonly #onError: (error: unknown, context: string) => void;
   readonly #viewOf: (key: string) => string;
   readonly #counts = new Map<string, CacheCounts>();
+  readonly #parsed = new Map<string, Parsed>();
+  readonly #maxParsed: number;
 
   constructor(options: ScopedCacheOptions) {
     this.#cache = options.cache;
     this.#ttlMs = options.ttlMs;
     this.#onError = options.onError ?? (() => undefined);
+    this.#maxParsed = options.parsedEntries ?? DEFAULT_PARSED_ENTRIES;
     this.#viewOf = options.viewOf ?? firstSegment;
   }
 
@@ -90,7 +106,7 @@ export class ScopedCache {
     const counts = this.#countsOf(key);
     const raw = await this.#get(entryKey);
     if (raw !== undefined) {
-      const entry = JSON.parse(raw) as Entry<T>;
+      const entry = this.#parse(entryKey, raw) as Entry<T>;
       if ((await this.#get(genKey(entry.g))) === entry.s) {
         counts.hits++;
         return entry.v;
@@ -135,6 +151,19 @@ export class ScopedCache {
     return counts;
   }
 
+  /** The entry `raw` holds, parsed once per text (and frozen: it is shared). */
+  #parse(key: string, raw: string): Entry<unknown> {
+    const known = this.#parsed.get(key);
+    if (known !== undefined && known.raw === raw) return known.entry;
+    const entry = deepFreeze(JSON.parse(raw) as Entry<unknown>);
+    if (this.#maxParsed === 0) return entry;
+    // Insertion order is age: the oldest key goes first once the bound is reached.
+    this.#parsed.delete(key);
+    if (this.#parsed.size >= this.#maxParsed) this.#parsed.delete(this.#parsed.keys().next().value as string);
+    this.#parsed.set(key, { raw, entry });
+    return entry;
+  }
+
   /** The scope's current generation, made if there is none; undefined when the cache fails. */
   async #generation(scope: string): Promise<string | undefined> {
     const key = genKey(scope);
@@ -166,3 +195,10 @@ export class ScopedCache {
 }
 
 const genKey = (scope: string): string => `${PREFIX}gen:${scope}`;
+
+/** Freezes a parsed JSON value and everything in it. */
+function deepFreeze<T>(value: T): T {
+  if (typeof value !== 'object' || value === null) return value;
+  for (const inner of Object.values(value)) deepFreeze(inner);
+  return Object.freeze(value);
+}
