@@ -1,3 +1,4 @@
+import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
 import Fastify from 'fastify';
 import { type BenchNode, call, startBenchNode } from './bench-node.js';
@@ -10,7 +11,9 @@ import { type PeerFigures, type PeerLog, percentile, round, sleep } from './peer
  * the same run a bare Fastify route (`GET /bare`, a small JSON answer) in this process as the
  * ceiling: what Node's HTTP and Fastify cost on this machine with nothing of Astra's behind them.
  * The load comes from a worker thread (load-worker.ts), open-loop: latencies count from each
- * request's scheduled time.
+ * request's scheduled time. `loop_us_per_request` is the server's own cost: how long this
+ * process's event loop (where the gateway and the bare route both run) was busy during the
+ * measured window, per answered request.
  */
 export interface HotReadOptions {
   readonly mode: 'embedded' | 'pg_redis';
@@ -55,6 +58,7 @@ export async function runHotReads(options: HotReadOptions, log: PeerLog): Promis
     for (const [, url, headers] of routes)
       await drive({ url, headers, ratePerS: PREWARM_PER_S, warmupMs: 0, durationMs: 5000, connections: 8 });
     for (const [name, url, headers] of routes) {
+      const busy = loopBusyAfter(options.warmupMs);
       const result = await drive({
         url,
         headers,
@@ -63,7 +67,7 @@ export async function runHotReads(options: HotReadOptions, log: PeerLog): Promis
         durationMs: options.durationMs,
         connections: options.connections,
       });
-      const line = report(figures, `${prefix}.${name}`, result, options.durationMs);
+      const line = report(figures, `${prefix}.${name}`, result, options.durationMs, busy.stop());
       log(`  ${name.padEnd(7)} ${line}`);
       await sleep(500);
     }
@@ -74,10 +78,31 @@ export async function runHotReads(options: HotReadOptions, log: PeerLog): Promis
   }
 }
 
-function report(figures: PeerFigures, key: string, result: LoadResult, durationMs: number): string {
+/** This thread's event-loop busy time (ms) from `afterMs` from now until `stop()`. */
+function loopBusyAfter(afterMs: number): { stop(): number } {
+  let from: ReturnType<typeof performance.eventLoopUtilization> | undefined;
+  const timer = setTimeout(() => {
+    from = performance.eventLoopUtilization();
+  }, afterMs);
+  return {
+    stop: () => {
+      clearTimeout(timer);
+      return from === undefined ? Number.NaN : performance.eventLoopUtilization(from).active;
+    },
+  };
+}
+
+function report(
+  figures: PeerFigures,
+  key: string,
+  result: LoadResult,
+  durationMs: number,
+  busyMs: number,
+): string {
   const sorted = result.latenciesMs;
   const values = {
     achieved_per_s: round(result.ok / (durationMs / 1000), 0),
+    loop_us_per_request: round((busyMs * 1000) / Math.max(1, result.ok + result.errors), 1),
     p50_ms: round(percentile(sorted, 50), 3),
     p99_ms: round(percentile(sorted, 99), 3),
     p999_ms: round(percentile(sorted, 99.9), 3),
@@ -87,7 +112,7 @@ function report(figures: PeerFigures, key: string, result: LoadResult, durationM
   };
   for (const [name, value] of Object.entries(values)) figures[`${key}.${name}`] = value;
   const error = result.firstError === null ? '' : ` (first: ${result.firstError})`;
-  return `${values.achieved_per_s} req/s of ${result.sent} sent, p50 ${values.p50_ms} ms, p99 ${values.p99_ms} ms, p99.9 ${values.p999_ms} ms, max ${values.max_ms} ms, ${values.errors} errors${error}, ${values.unanswered} unanswered`;
+  return `${values.achieved_per_s} req/s of ${result.sent} sent, loop ${values.loop_us_per_request} µs/request, p50 ${values.p50_ms} ms, p99 ${values.p99_ms} ms, p99.9 ${values.p999_ms} ms, max ${values.max_ms} ms, ${values.errors} errors${error}, ${values.unanswered} unanswered`;
 }
 
 function drive(spec: LoadSpec): Promise<LoadResult> {

@@ -96,8 +96,9 @@ export class AccessControl {
   #reloading: Promise<void> | undefined;
 
   readonly #facts: ScopedCache | null;
-  /** Subjects and resolved resources by the facts object they were built from (#built). */
-  readonly #derived = new WeakMap<object, object>();
+  /** Subjects, and resolved resources, by the facts object each was built from (#built). */
+  readonly #subjects = new WeakMap<object, Subject>();
+  readonly #resources = new WeakMap<object, Resolved>();
   /** Decisions without request context, by subject, resource and action (#decide). */
   readonly #decided = new WeakMap<Subject, WeakMap<Resolved, Map<Action, Decision>>>();
   readonly #onAuditError: (error: unknown) => void;
@@ -388,7 +389,7 @@ export class AccessControl {
     if ('agentId' in principal && typeof principal.agentId === 'string') {
       const facts = await this.#agentFacts('agent', principal.agentId);
       if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the calling agent no longer exists');
-      return this.#built(facts, () => ({
+      return this.#built(this.#subjects, facts, () => ({
         uid: entityUid('Agent', facts.agentId),
         entity: agentEntity(facts),
         key: `agent:${JSON.stringify(facts)}`,
@@ -400,7 +401,7 @@ export class AccessControl {
     const userId = (principal as { userId: string }).userId;
     const facts = await this.#userFacts(userId);
     if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
-    return this.#built(facts, () => ({
+    return this.#built(this.#subjects, facts, () => ({
       uid: entityUid('User', userId),
       entity: userEntity(facts),
       key: `user:${JSON.stringify(facts)}`,
@@ -413,11 +414,11 @@ export class AccessControl {
    * What is built from a facts object, once per object: the facts cache hands out the same
    * (frozen) object while the facts it holds are unchanged, and a new one once they change.
    */
-  #built<T extends object>(facts: object, build: () => T): T {
-    let known = this.#derived.get(facts) as T | undefined;
+  #built<T>(memo: WeakMap<object, T>, facts: object, build: () => T): T {
+    let known = memo.get(facts);
     if (known === undefined) {
       known = build();
-      this.#derived.set(facts, known);
+      memo.set(facts, known);
     }
     return known;
   }
@@ -463,7 +464,7 @@ export class AccessControl {
       default: {
         const agent = await this.#agentFacts(target.type, target.id);
         if (agent === null) return null;
-        if (target.type !== 'approval') return this.#built(agent, () => agentResolved(agent));
+        if (target.type !== 'approval') return this.#built(this.#resources, agent, () => agentResolved(agent));
         // Who an approval names as approvers is fixed when it is made.
         const load = () => readApprovers(this.#store, target.id);
         const approvers = await (this.#facts === null

@@ -13,12 +13,16 @@ export function installAdmissionGate(
   gate: Pick<AdmissionGate, 'enter'>,
   routes: ReadonlySet<string>,
 ): void {
-  app.addHook('onRequest', async (request, reply) => {
-    if (!routes.has(`${request.method} ${request.routeOptions.url}`)) return;
+  // A callback hook, not an async one: every other request passes at once, without a promise.
+  app.addHook('onRequest', (request, reply, done) => {
+    if (!routes.has(`${request.method} ${request.routeOptions.url}`)) return done();
     // One turn of the event loop first, so requests that arrived meanwhile are read and queue
     // here too: otherwise, with the database on this thread, each waits unseen in its socket.
-    await new Promise((resolve) => setImmediate(resolve));
-    const release = await gate.enter();
-    reply.raw.once('close', release);
+    setImmediate(() => {
+      gate.enter().then((release) => {
+        reply.raw.once('close', release);
+        done();
+      }, done);
+    });
   });
 }
