@@ -102,7 +102,7 @@ function report(
   const sorted = result.latenciesMs;
   const values = {
     achieved_per_s: round(result.ok / (durationMs / 1000), 0),
-    loop_us_per_request: round((busyMs * 1000) / Math.max(1, result.ok + result.errors), 1),
+    loop_us_per_request: round((busyMs * 1000) / (result.ok + result.errors || Number.NaN), 1),
     p50_ms: round(percentile(sorted, 50), 3),
     p99_ms: round(percentile(sorted, 99), 3),
     p999_ms: round(percentile(sorted, 99.9), 3),

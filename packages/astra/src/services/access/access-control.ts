@@ -464,7 +464,8 @@ export class AccessControl {
       default: {
         const agent = await this.#agentFacts(target.type, target.id);
         if (agent === null) return null;
-        if (target.type !== 'approval') return this.#built(this.#resources, agent, () => agentResolved(agent));
+        if (target.type !== 'approval')
+          return this.#built(this.#resources, agent, () => agentResolved(agent));
         // Who an approval names as approvers is fixed when it is made.
         const load = () => readApprovers(this.#store, target.id);
         const approvers = await (this.#facts === null
