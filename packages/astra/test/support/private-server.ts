@@ -1,6 +1,8 @@
 import { type ChildProcess, spawn } from 'node:child_process';
-import net from 'node:net';
+import { freePort } from '../../src/bench/private-redis.js';
 import { probeTcp } from './probe.js';
+
+export { freePort };
 
 /**
  * Throwaway server processes for tests that kill or restart a server: they run on their own free
@@ -20,20 +22,6 @@ export interface PrivateServer {
 }
 
 export type PrivateServerKind = 'redis' | 'memcached';
-
-export async function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = net.createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      server.close(() =>
-        typeof address === 'object' && address ? resolve(address.port) : reject(new Error('no port')),
-      );
-    });
-  });
-}
 
 export async function privateServerAvailable(kind: PrivateServerKind): Promise<boolean> {
   const binary = kind === 'redis' ? 'redis-server' : 'memcached';
