@@ -32,7 +32,7 @@ import {
   refuseTask,
 } from './sql/approvals.js';
 import { claimTasks } from './sql/claim-tasks.js';
-import { type Completion, completeTasks } from './sql/complete-tasks.js';
+import { type Completion, completeTasks, type EagerClaim } from './sql/complete-tasks.js';
 import { type CreatedGraph, createGraph } from './sql/create-graph.js';
 import {
   type Deferral,
@@ -677,15 +677,7 @@ export class TaskEngine {
       completions,
       now,
       this.#readyLimit(),
-      eager === undefined
-        ? undefined
-        : {
-            workerId: eager.workerId,
-            leaseExpiresAt: new Date(now.getTime() + eager.leaseMs),
-            types: eager.types,
-            shards: eager.shards,
-            limit: eager.limit,
-          },
+      eager === undefined ? undefined : { ...eager, leaseExpiresAt: new Date(now.getTime() + eager.leaseMs) },
     );
     const fx = newEffects();
     fx.dispatch.push(...batch.dispatch);
@@ -1411,16 +1403,12 @@ export interface CompletionOptions {
   readonly unobserved?: boolean;
 }
 
-/** Who may take the children a completion readies, and how many (completeAndClaim). */
-export interface EagerDispatch {
-  readonly workerId: string;
+/**
+ * Who may take the children a completion readies, and how many (completeAndClaim): the statement's
+ * eager claim (sql/complete-tasks.ts) with the lease given as its length.
+ */
+export interface EagerDispatch extends Omit<EagerClaim, 'leaseExpiresAt'> {
   readonly leaseMs: number;
-  /** The task types the worker runs. */
-  readonly types: readonly string[];
-  /** The shards the worker consumes. */
-  readonly shards: readonly number[];
-  /** Most children claimed; 0 claims none. */
-  readonly limit: number;
 }
 
 /** goals.task_approvals back into rules by plan task id. */
