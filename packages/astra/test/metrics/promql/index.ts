@@ -1,0 +1,3 @@
+export { evaluatePromql, type Labels, type TimedScrape, type VectorSample } from './evaluate.js';
+export { bucketQuantile, extrapolatedRate } from './functions.js';
+export { durationMs, parsePromql } from './parse.js';
