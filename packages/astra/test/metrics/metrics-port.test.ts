@@ -8,14 +8,17 @@ import { registerWorker } from '../../src/kernel/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
 import { testNodeConfig } from '../support/node-config.js';
+import { eventually, ScrapeHistory } from './alerts.js';
 import { find, parseExposition } from './exposition.js';
+import type { TimedScrape } from './promql/index.js';
 
 /**
  * `ASTRA_METRICS_PORT`: `/metrics` moves to a port of its own, answered without credentials, and
  * the API port no longer has it; the node reports the figures of the roles it runs (no executor
- * here: no task samples, no heartbeat counted). And the worker-lost runbook's symptom: a worker that stops
- * heartbeating (its row left behind by a killed process) is declared dead, and the metric of the
- * AstraWorkerLost alert goes from 0 to 1.
+ * here: no task samples, no heartbeat counted). And the worker-lost runbook's chaos test: a worker
+ * that stops heartbeating (its row left behind by a killed process) is declared dead, and the
+ * expressions of AstraWorkerLost and AstraNoActiveWorkers fire on the scrapes; a replacement
+ * worker clears the second, five quiet minutes the first.
  */
 describe('metrics on a port of their own', () => {
   let node: RunningNode;
@@ -55,10 +58,11 @@ describe('metrics on a port of their own', () => {
     expect((await fetch(`${node.metricsUrl}/metrics`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('shows a lost worker in the AstraWorkerLost alert metric', async () => {
-    const scrape = async () => parseExposition(await (await fetch(`${node.metricsUrl}/metrics`)).text());
-    const lost = async () => find(await scrape(), 'astra_workers_lost_total')[0]?.value;
-    expect(await lost()).toBe(0);
+  it('fires AstraWorkerLost and AstraNoActiveWorkers for a killed worker, and stops once a worker is back', async () => {
+    const history = new ScrapeHistory(node.metricsUrl as string);
+    const lost = (scrape: TimedScrape) => find(scrape.scrape, 'astra_workers_lost_total')[0]?.value;
+    expect(lost(await history.take())).toBe(0);
+    expect(await history.alert('AstraWorkerLost')).toEqual([]);
     // A worker killed a minute ago: its row stays active, its heartbeats stopped.
     await registerWorker(node.backends.store, {
       id: randomUUID(),
@@ -68,10 +72,30 @@ describe('metrics on a port of their own', () => {
       metadata: {},
       now: new Date(Date.now() - 60_000),
     });
-    // The worker manager checks every second (deadline 5 s / 5): ask until it has declared it.
-    while ((await lost()) === 0) await new Promise((resolve) => setTimeout(resolve, 100));
-    expect(await lost()).toBe(1);
-    expect(find(await scrape(), 'astra_workers', { status: 'offline' })[0]?.value).toBe(1);
+    // The worker manager checks every second (deadline 5 s / 5): scrape until it has declared it.
+    const declared = await eventually(
+      () => history.take(),
+      (scrape) => lost(scrape) === 1,
+    );
+    expect(find(declared.scrape, 'astra_workers', { status: 'offline' })[0]?.value).toBe(1);
+    expect(await history.alert('AstraWorkerLost')).toHaveLength(1);
+    expect(await history.alert('AstraNoActiveWorkers')).toHaveLength(1);
+    // Recovery (docs/runbooks/worker-lost.md): a replacement worker registers and heartbeats.
+    await registerWorker(node.backends.store, {
+      id: randomUUID(),
+      hostname: 'replacement-host',
+      capabilities: ['noop'],
+      concurrency: 1,
+      metadata: {},
+      now: new Date(),
+    });
+    const back = await history.take();
+    expect(find(back.scrape, 'astra_workers', { status: 'active' })[0]?.value).toBe(1);
+    expect(await history.alert('AstraNoActiveWorkers')).toEqual([]);
+    // No worker lost since: five minutes on (scrapes with assigned times), AstraWorkerLost is quiet.
+    await history.take(back.atMs + 300_000);
+    await history.take(back.atMs + 360_000);
+    expect(await history.alert('AstraWorkerLost')).toEqual([]);
   });
 
   it('has no /metrics on the API port', async () => {

@@ -1,0 +1,120 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AstraClient } from '@astra/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningNode, startNode } from '../../src/app/node.js';
+import { collectSecretEnv } from '../../src/config/index.js';
+import { createLogger } from '../../src/log/logger.js';
+import { systemClock } from '../../src/time/clock.js';
+import { goalEnded } from '../e2e/astra-process.js';
+import { testNodeConfig } from '../support/node-config.js';
+import { toolTask } from '../support/tool-task-kit.js';
+import { ScrapeHistory } from './alerts.js';
+import { find } from './exposition.js';
+
+/**
+ * Chaos tests of docs/runbooks/high-error-rate.md and secret-store.md on one embedded node: tool
+ * tasks that fail make the expressions of AstraHighTaskFailureRate and AstraTasksDeadLettered fire
+ * on its scrapes; a secret whose file is missing fails a tool's tasks with
+ * ASTRA_SECRETS_UNAVAILABLE and fires AstraHighTaskFailureRate too. Recovery as the runbooks say
+ * (the cause fixed, the file written): later windows hold only successes and the alerts are quiet.
+ * Times after the failures are assigned (five or fifteen minutes on), so the windows move on
+ * without waiting.
+ */
+describe('task failures on the alert expressions', () => {
+  let node: RunningNode;
+  let client: AstraClient;
+  let agentId: string;
+  let dataDir: string;
+  const adminToken = `chaos-tasks-${randomBytes(18).toString('hex')}`;
+  const boom = (id: string) => toolTask(id, 'js_eval', { code: 'throw new Error("no")' });
+  const fine = (id: string) => toolTask(id, 'js_eval', { code: '6 * 7' });
+  let lastGoalId = '';
+  const run = async (tasks: unknown[]): Promise<string> => {
+    const { goal_id } = await client.submitGoal(agentId, { goal_text: 'chaos', plan: { tasks } });
+    lastGoalId = goal_id;
+    return goalEnded(client, goal_id);
+  };
+
+  beforeAll(async () => {
+    dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-tasks-'));
+    node = await startNode(
+      testNodeConfig({ dataDir, adminToken, metricsPort: 0, llmDetectOllama: 'false' }),
+      {
+        clock: systemClock,
+        logger: createLogger({ level: 'silent' }),
+        adminToken,
+        roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
+        secretEnv: collectSecretEnv({ ASTRA_SECRET_API_TOKEN_FILE: path.join(dataDir, 'api-token') }),
+      },
+    );
+    client = new AstraClient({ baseUrl: node.url as string, token: adminToken });
+    ({ actor_id: agentId } = await client.createAgent({ name: 'chaos-tasks' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('fires AstraHighTaskFailureRate and AstraTasksDeadLettered for failing tasks, quiet once they succeed', async () => {
+    const history = new ScrapeHistory(node.metricsUrl as string);
+    // A first success and failure bind the tool type's series. The first failure of a type after
+    // a start is a series born at 1: increase() over it is 0 until the next one (Prometheus too).
+    expect(await run([fine('warm-ok'), boom('warm-fail')])).toBe('GoalFailed');
+    await history.take();
+    expect(await history.alert('AstraHighTaskFailureRate')).toEqual([]);
+    expect(await history.alert('AstraTasksDeadLettered')).toEqual([]);
+    expect(await run([boom('a'), boom('b'), fine('c')])).toBe('GoalFailed');
+    const failed = await history.take();
+    expect(find(failed.scrape, 'astra_task_failure_total', { task_type: 'tool' })[0]?.value).toBe(3);
+    const [ratio] = await history.alert('AstraHighTaskFailureRate');
+    // 2 failed of 3 runs, as Prometheus extrapolates two scrapes: each counter's increase is
+    // stretched back to where it would have been 0 (failures 1→3 by 1.5, successes 1→2 by 2).
+    expect(ratio?.value).toBeCloseTo(3 / 5);
+    expect((await history.alert('AstraTasksDeadLettered')).map((s) => s.labels)).toEqual([
+      { task_type: 'tool' },
+    ]);
+    // Recovery: the cause fixed, tasks succeed. Sixteen minutes on, both windows hold only successes.
+    expect(await run([fine('d')])).toBe('GoalCompleted');
+    await history.take(failed.atMs + 16 * 60_000);
+    expect(await run([fine('e')])).toBe('GoalCompleted');
+    await history.take(failed.atMs + 17 * 60_000);
+    expect(await history.alert('AstraHighTaskFailureRate')).toEqual([]);
+    expect(await history.alert('AstraTasksDeadLettered')).toEqual([]);
+  }, 30_000);
+
+  it('fires AstraHighTaskFailureRate for ASTRA_SECRETS_UNAVAILABLE, quiet once the secret file is there', async () => {
+    await client.registerTool({
+      name: 'needs_token',
+      version: '1.0.0',
+      risk_tier: 'low',
+      sandbox: 'quickjs',
+      side_effect: 'read_only',
+      secrets: ['api_token'],
+      metadata: { code: "export default () => ({ length: astra.files['secrets/api_token'].length })" },
+    } as Parameters<AstraClient['registerTool']>[0]);
+    const history = new ScrapeHistory(node.metricsUrl as string);
+    const start = await history.take();
+    expect(await run([toolTask('s1', 'needs_token'), toolTask('s2', 'needs_token')])).toBe('GoalFailed');
+    const { tasks } = await client.getGoalDetails(lastGoalId);
+    for (const task of tasks)
+      expect(JSON.parse(task.error ?? '{}')).toMatchObject({
+        code: 'ASTRA_TOOL_FAILED',
+        details: { secret: 'api_token', secret_code: 'ASTRA_SECRETS_UNAVAILABLE' },
+      });
+    expect(tasks).toHaveLength(2);
+    await history.take();
+    const [ratio] = await history.alert('AstraHighTaskFailureRate');
+    expect(ratio?.value).toBe(1);
+    // Recovery (secret-store.md): the file mounted; `_FILE` secrets are read at each use.
+    writeFileSync(path.join(dataDir, 'api-token'), 'tok-123\n', { mode: 0o600 });
+    expect(await run([toolTask('s3', 'needs_token')])).toBe('GoalCompleted');
+    await history.take(start.atMs + 6 * 60_000);
+    expect(await run([toolTask('s4', 'needs_token')])).toBe('GoalCompleted');
+    await history.take(start.atMs + 7 * 60_000);
+    expect(await history.alert('AstraHighTaskFailureRate')).toEqual([]);
+  }, 30_000);
+});
