@@ -32,7 +32,7 @@ describe('task failures on the alert expressions', () => {
   const boom = (id: string) => toolTask(id, 'js_eval', { code: 'throw new Error("no")' });
   const fine = (id: string) => toolTask(id, 'js_eval', { code: '6 * 7' });
   let lastGoalId = '';
-  const run = async (tasks: unknown[]): Promise<string> => {
+  const run = async (tasks: ReturnType<typeof toolTask>[]): Promise<string> => {
     const { goal_id } = await client.submitGoal(agentId, { goal_text: 'chaos', plan: { tasks } });
     lastGoalId = goal_id;
     return goalEnded(client, goal_id);
