@@ -1,0 +1,98 @@
+import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { AstraClient } from '@astra/sdk';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { type RunningNode, startNode } from '../../src/app/node.js';
+import { createLogger } from '../../src/log/logger.js';
+import { systemClock } from '../../src/time/clock.js';
+import { goalEnded } from '../e2e/astra-process.js';
+import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
+import { testNodeConfig } from '../support/node-config.js';
+import { ScrapeHistory } from './alerts.js';
+import { find } from './exposition.js';
+
+/**
+ * The chaos test of docs/runbooks/llm-cost-spike.md: an embedded node whose LLM tasks go to the
+ * OpenAI protocol server, every answer the same usage (so every call costs the same). The
+ * scrapes get assigned times a day apart: "yesterday" holds one call, "today" three, and
+ * AstraLlmCostSpike (`increase(…[1d]) > 2 * increase(…[1d] offset 1d)`) fires. Contained as the
+ * runbook says — the agent's daily_token_budget — its next goals are refused, nothing more is
+ * spent, and the next day's window is quiet.
+ */
+describe('an LLM cost spike on the alert expression', () => {
+  let server: LlmServer;
+  let node: RunningNode;
+  let client: AstraClient;
+  let agentId: string;
+  let dataDir: string;
+  let calls = 0;
+  const adminToken = `chaos-llm-${randomBytes(18).toString('hex')}`;
+  const day = 86_400_000;
+  const llmGoal = async (): Promise<string> => {
+    calls++;
+    server.script({ text: 'An answer.', usage: { inputTokens: 1000, outputTokens: 1000 } });
+    // A prompt of its own each time: the response cache would answer a repeated one for free.
+    const tasks = [
+      { id: 'ask', type: 'llm', payload: { prompt: `Question ${calls}.`, context: false }, max_retries: 0 },
+    ];
+    const { goal_id } = await client.submitGoal(agentId, { goal_text: `cost ${calls}`, plan: { tasks } });
+    return goalEnded(client, goal_id);
+  };
+
+  beforeAll(async () => {
+    server = await startOpenAiServer({ apiKey: 'sk-chaos', models: ['gpt-4o-mini'] });
+    dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-llm-'));
+    const config = testNodeConfig({
+      dataDir,
+      adminToken,
+      metricsPort: 0,
+      openaiBaseUrl: `${server.url}/v1`,
+      openaiApiKey: 'sk-chaos',
+      llmDetectOllama: 'false',
+    });
+    node = await startNode(config, {
+      clock: systemClock,
+      logger: createLogger({ level: 'silent' }),
+      adminToken,
+      roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
+    });
+    client = new AstraClient({ baseUrl: node.url as string, token: adminToken });
+    ({ actor_id: agentId } = await client.createAgent({ name: 'big-spender' }));
+  }, 120_000);
+
+  afterAll(async () => {
+    await node?.stop();
+    await server?.close();
+    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+  });
+
+  it('fires AstraLlmCostSpike when a day costs more than twice the day before; quiet once a budget holds it', async () => {
+    const history = new ScrapeHistory(node.metricsUrl as string);
+    const cost = (scrape: { scrape: Parameters<typeof find>[0] }): number =>
+      find(scrape.scrape, 'astra_llm_cost_dollars_total').reduce((sum, s) => sum + s.value, 0);
+    const now = Date.now();
+    // The first call binds the series; "yesterday" (now − 2d, now − 1d] then holds one call.
+    expect(await llmGoal()).toBe('GoalCompleted');
+    const first = await history.take(now - 2 * day + 60_000);
+    expect(await llmGoal()).toBe('GoalCompleted');
+    await history.take(now - day);
+    // "Today" (now − 1d, now]: three calls.
+    await history.take(now - day + 60_000);
+    for (let i = 0; i < 3; i++) expect(await llmGoal()).toBe('GoalCompleted');
+    const spent = await history.take(now);
+    const perCall = cost(first);
+    expect(perCall).toBeGreaterThan(0);
+    expect(cost(spent)).toBeCloseTo(5 * perCall);
+    expect(await history.alert('AstraLlmCostSpike')).toHaveLength(1);
+    // Containment (llm-cost-spike.md): the agent's daily token budget; its next calls are refused.
+    await client.updateAgentPlatform(agentId, { daily_token_budget: 1 });
+    // Goals admission refuses the agent's next goal outright.
+    await expect(llmGoal()).rejects.toMatchObject({ status: 429, code: 'ASTRA_TOKEN_BUDGET_EXCEEDED' });
+    await history.take(now + 60_000);
+    const held = await history.take(now + day);
+    expect(cost(held)).toBeCloseTo(5 * perCall);
+    expect(await history.alert('AstraLlmCostSpike')).toEqual([]);
+  }, 30_000);
+});
