@@ -6,6 +6,7 @@ import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { type RunningNode, startNode } from '../../src/app/node.js';
 import type { AstraConfig } from '../../src/config/index.js';
+import { shardOf } from '../../src/kernel/tasks/types.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
 import { testNodeConfig } from '../support/node-config.js';
@@ -14,18 +15,23 @@ import { testServices } from '../support/services.js';
 import { createTestPostgresStore, type TestPostgresStore } from '../support/sql.js';
 import { eventually, ScrapeHistory } from './alerts.js';
 import { find } from './exposition.js';
+import type { TimedScrape } from './promql/index.js';
 
 /**
  * The chaos test of docs/runbooks/shard-scaling.md, at the alerts' own thresholds: a scheduler
- * node with no executor (Postgres database and Redis of its own) holds one agent's 10,001 ready
- * tasks, all on that agent's shard of 8, so AstraQueueBacklog (> 10,000 ready) and
+ * node with no executor (Postgres database and Redis of its own, 8 shards) holds 10,001 ready
+ * tasks, 6,000 of them one hot agent's on its shard, so AstraQueueBacklog (> 10,000 ready) and
  * AstraShardImbalance (a shard over 1,000 and over 4× the average) fire on its scrapes. Recovery
- * as the runbook says: an executor node is added (`astra serve executor`); the backlog drains,
- * both alerts go quiet, and the tasks that waited show on the executor's scrapes as a median
- * scheduling latency over 50 ms (AstraSchedulingLatencyMedianHigh).
+ * as the runbook says (rebalance): an executor node for the hot shard alone
+ * (`ASTRA_EXECUTOR_SHARDS`); once it has drained the hot shard below four times the average
+ * (about 2,000 tasks) both alerts are quiet, and the tasks that waited show on the executor's
+ * scrapes as a median scheduling latency over 50 ms (AstraSchedulingLatencyMedianHigh).
  */
 const canRun = testServices().postgresUrl !== null && (await privateServerAvailable('redis'));
 const BACKLOG = 10_001;
+/** On the hot shard; the rest spread over the other seven. */
+const HOT = 6000;
+const SHARDS = 8;
 
 describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
   let database: TestPostgresStore;
@@ -34,8 +40,8 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
   let executor: RunningNode | undefined;
   const dataDirs: string[] = [];
   const adminToken = `chaos-shards-${randomBytes(18).toString('hex')}`;
-  const config = (roles: string): AstraConfig => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), `astra-chaos-${roles}-`));
+  const config = (more: { executorShards?: string } = {}): AstraConfig => {
+    const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-shards-'));
     dataDirs.push(dataDir);
     return testNodeConfig({
       dataDir,
@@ -45,14 +51,15 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
       postgresUrl: database.url,
       postgresMaxConnections: 6,
       redisUrl: redis.address,
-      taskShardCount: 8,
+      taskShardCount: SHARDS,
+      ...more,
     });
   };
   const quiet = { clock: systemClock, logger: createLogger({ level: 'silent' }), adminToken };
 
   beforeAll(async () => {
     [database, redis] = await Promise.all([createTestPostgresStore(), startPrivateServer('redis')]);
-    scheduler = await startNode(config('scheduler'), {
+    scheduler = await startNode(config(), {
       ...quiet,
       roles: ['gateway', 'scheduler', 'worker-manager'],
     });
@@ -65,28 +72,42 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
     for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
-  it('fires AstraQueueBacklog and AstraShardImbalance for one hot shard; quiet once an executor drains it', async () => {
+  it('fires AstraQueueBacklog and AstraShardImbalance for one hot shard; quiet once its own executor drains it', async () => {
     const history = new ScrapeHistory(scheduler.metricsUrl as string);
     await history.take();
     expect(await history.alert('AstraQueueBacklog')).toEqual([]);
     const client = new AstraClient({ baseUrl: scheduler.url as string, token: adminToken });
-    const { actor_id: actorId } = await client.createAgent({ name: 'hot-agent' });
-    // Two goals: a plan holds at most 10,000 tasks.
-    for (const length of [5001, BACKLOG - 5001]) {
-      const tasks = Array.from({ length }, (_, i) => ({ id: `t${i}`, type: 'noop' }));
-      await scheduler.kernel.engine.submitGoal({ agentId: actorId, goalText: 'a backlog', plan: { tasks } });
+    const agent = async (name: string) => (await client.createAgent({ name })).actor_id;
+    const hotAgent = await agent('hot');
+    const hotShard = shardOf(hotAgent, SHARDS);
+    const coldAgents: string[] = [];
+    while (coldAgents.length < 7) {
+      const id = await agent(`cold-${coldAgents.length}`);
+      if (shardOf(id, SHARDS) !== hotShard) coldAgents.push(id);
     }
-    const full = await eventually(
+    const submit = (agentId: string, length: number) =>
+      scheduler.kernel.engine.submitGoal({
+        agentId,
+        goalText: 'a backlog',
+        plan: { tasks: Array.from({ length }, (_, i) => ({ id: `t${i}`, type: 'noop' })) },
+      });
+    await submit(hotAgent, HOT);
+    for (const [i, id] of coldAgents.entries()) await submit(id, Math.floor((BACKLOG - HOT + i) / 7));
+    const depth = (scrape: TimedScrape) =>
+      find(scrape.scrape, 'astra_scheduler_ready_queue_depth').reduce((n, s) => n + s.value, 0);
+    await eventually(
       () => history.take(),
-      (scrape) =>
-        find(scrape.scrape, 'astra_scheduler_ready_queue_depth').reduce((n, s) => n + s.value, 0) === BACKLOG,
+      (scrape) => depth(scrape) === BACKLOG,
     );
-    expect(find(full.scrape, 'astra_scheduler_ready_queue_depth').filter((s) => s.value > 0)).toHaveLength(1);
     expect(await history.alert('AstraQueueBacklog')).toEqual([{ labels: {}, value: BACKLOG }]);
-    expect(await history.alert('AstraShardImbalance')).toEqual([{ labels: {}, value: BACKLOG }]);
-    // Recovery: add an executor.
-    executor = await startNode(config('executor'), { ...quiet, roles: ['executor'] });
+    expect(await history.alert('AstraShardImbalance')).toEqual([{ labels: {}, value: HOT }]);
+    // Recovery (rebalance): an executor of the hot shard's own (ASTRA_EXECUTOR_SHARDS).
+    executor = await startNode(config({ executorShards: String(hotShard) }), {
+      ...quiet,
+      roles: ['executor'],
+    });
     const executorHistory = new ScrapeHistory(executor.metricsUrl as string);
+    // Quiet once the hot shard is no more than four times the average: 6,000 → 4,001 or fewer.
     await eventually(
       async () => {
         await Promise.all([executorHistory.take(), history.take()]);
@@ -96,6 +117,12 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
       60_000,
     );
     expect(await history.alert('AstraQueueBacklog')).toEqual([]);
+    const shards = find((history.scrapes.at(-1) as TimedScrape).scrape, 'astra_scheduler_ready_queue_depth');
+    expect(shards.find((s) => s.labels.shard === String(hotShard))?.value).toBeLessThanOrEqual(BACKLOG - HOT);
+    // The cold shards have no executor: untouched.
+    expect(shards.filter((s) => s.labels.shard !== String(hotShard)).reduce((n, s) => n + s.value, 0)).toBe(
+      BACKLOG - HOT,
+    );
     const [median] = await executorHistory.alert('AstraSchedulingLatencyMedianHigh');
     expect(median?.value).toBeGreaterThan(0.05);
   }, 90_000);
