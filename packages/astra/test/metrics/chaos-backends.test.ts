@@ -1,20 +1,13 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AstraClient } from '@astra/sdk';
+import type { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNode, startNode } from '../../src/app/node.js';
-import { createLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/time/clock.js';
 import { goalEnded } from '../e2e/astra-process.js';
-import { testNodeConfig } from '../support/node-config.js';
 import { type PrivateServer, privateServerAvailable, startPrivateServer } from '../support/private-server.js';
 import { testServices } from '../support/services.js';
 import { createTestPostgresStore, type TestPostgresStore } from '../support/sql.js';
 import { startTcpProxy, type TcpProxy } from '../support/tcp-proxy.js';
 import { toolTask } from '../support/tool-task-kit.js';
-import { eventually, ScrapeHistory } from './alerts.js';
+import { eventually, type ScrapeHistory } from './alerts.js';
+import { type ChaosNode, startChaosNode } from './chaos-node.js';
 import { find } from './exposition.js';
 
 /**
@@ -31,12 +24,10 @@ describe.skipIf(!canRun)('backend outages on the alert expressions', () => {
   let redis: PrivateServer;
   let sqlProxy: TcpProxy;
   let redisProxy: TcpProxy;
-  let node: RunningNode;
+  let chaos: ChaosNode;
   let client: AstraClient;
   let agentId: string;
-  let dataDir: string;
   let history: ScrapeHistory;
-  const adminToken = `chaos-backends-${randomBytes(18).toString('hex')}`;
   const up = async (backend: string): Promise<number | undefined> =>
     find((await history.take()).scrape, 'astra_backend_up', { backend })[0]?.value;
   const goalCompletes = async (): Promise<string> => {
@@ -54,32 +45,22 @@ describe.skipIf(!canRun)('backend outages on the alert expressions', () => {
     ]);
     postgres.hostname = '127.0.0.1';
     postgres.port = String(sqlProxy.port);
-    dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-backends-'));
-    const config = testNodeConfig({
-      dataDir,
-      adminToken,
-      metricsPort: 0,
-      llmDetectOllama: 'false',
-      postgresUrl: postgres.toString(),
-      postgresMaxConnections: 6,
-      redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
-    });
-    node = await startNode(config, {
-      clock: systemClock,
-      logger: createLogger({ level: 'silent' }),
-      adminToken,
+    chaos = await startChaosNode({
+      flags: {
+        postgresUrl: postgres.toString(),
+        postgresMaxConnections: 6,
+        redisUrl: `redis://127.0.0.1:${redisProxy.port}`,
+      },
       roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
     });
-    client = new AstraClient({ baseUrl: node.url as string, token: adminToken });
+    ({ client, history } = chaos);
     ({ actor_id: agentId } = await client.createAgent({ name: 'chaos-backends' }));
-    history = new ScrapeHistory(node.metricsUrl as string);
   }, 120_000);
 
   afterAll(async () => {
-    await node?.stop();
+    await chaos?.stop();
     await Promise.all([sqlProxy?.close(), redisProxy?.close()]);
     await Promise.all([database?.drop(), redis?.stop()]);
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('fires AstraPostgresDown while Postgres is cut off; quiet once it is back, and goals complete', async () => {

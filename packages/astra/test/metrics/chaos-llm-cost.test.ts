@@ -1,16 +1,8 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AstraClient } from '@astra/sdk';
+import type { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNode, startNode } from '../../src/app/node.js';
-import { createLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/time/clock.js';
 import { goalEnded } from '../e2e/astra-process.js';
 import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.js';
-import { testNodeConfig } from '../support/node-config.js';
-import { ScrapeHistory } from './alerts.js';
+import { type ChaosNode, startChaosNode } from './chaos-node.js';
 import { find } from './exposition.js';
 
 /**
@@ -23,12 +15,10 @@ import { find } from './exposition.js';
  */
 describe('an LLM cost spike on the alert expression', () => {
   let server: LlmServer;
-  let node: RunningNode;
+  let chaos: ChaosNode;
   let client: AstraClient;
   let agentId: string;
-  let dataDir: string;
   let calls = 0;
-  const adminToken = `chaos-llm-${randomBytes(18).toString('hex')}`;
   const day = 86_400_000;
   const llmGoal = async (): Promise<string> => {
     calls++;
@@ -43,33 +33,21 @@ describe('an LLM cost spike on the alert expression', () => {
 
   beforeAll(async () => {
     server = await startOpenAiServer({ apiKey: 'sk-chaos', models: ['gpt-4o-mini'] });
-    dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-llm-'));
-    const config = testNodeConfig({
-      dataDir,
-      adminToken,
-      metricsPort: 0,
-      openaiBaseUrl: `${server.url}/v1`,
-      openaiApiKey: 'sk-chaos',
-      llmDetectOllama: 'false',
-    });
-    node = await startNode(config, {
-      clock: systemClock,
-      logger: createLogger({ level: 'silent' }),
-      adminToken,
+    chaos = await startChaosNode({
+      flags: { openaiBaseUrl: `${server.url}/v1`, openaiApiKey: 'sk-chaos' },
       roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
     });
-    client = new AstraClient({ baseUrl: node.url as string, token: adminToken });
+    client = chaos.client;
     ({ actor_id: agentId } = await client.createAgent({ name: 'big-spender' }));
   }, 120_000);
 
   afterAll(async () => {
-    await node?.stop();
+    await chaos?.stop();
     await server?.close();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
   });
 
   it('fires AstraLlmCostSpike when a day costs more than twice the day before; quiet once a budget holds it', async () => {
-    const history = new ScrapeHistory(node.metricsUrl as string);
+    const { history } = chaos;
     const cost = (scrape: { scrape: Parameters<typeof find>[0] }): number =>
       find(scrape.scrape, 'astra_llm_cost_dollars_total').reduce((sum, s) => sum + s.value, 0);
     const now = Date.now();

@@ -1,19 +1,10 @@
-import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import path from 'node:path';
-import { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNode, startNode } from '../../src/app/node.js';
-import type { AstraConfig } from '../../src/config/index.js';
 import { shardOf } from '../../src/kernel/tasks/types.js';
-import { createLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/time/clock.js';
-import { testNodeConfig } from '../support/node-config.js';
 import { type PrivateServer, privateServerAvailable, startPrivateServer } from '../support/private-server.js';
 import { testServices } from '../support/services.js';
 import { createTestPostgresStore, type TestPostgresStore } from '../support/sql.js';
-import { eventually, ScrapeHistory } from './alerts.js';
+import { eventually } from './alerts.js';
+import { type ChaosNode, startChaosNode } from './chaos-node.js';
 import { find } from './exposition.js';
 import type { TimedScrape } from './promql/index.js';
 
@@ -36,47 +27,30 @@ const SHARDS = 8;
 describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
   let database: TestPostgresStore;
   let redis: PrivateServer;
-  let scheduler: RunningNode;
-  let executor: RunningNode | undefined;
-  const dataDirs: string[] = [];
-  const adminToken = `chaos-shards-${randomBytes(18).toString('hex')}`;
-  const config = (more: { executorShards?: string } = {}): AstraConfig => {
-    const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-shards-'));
-    dataDirs.push(dataDir);
-    return testNodeConfig({
-      dataDir,
-      adminToken,
-      metricsPort: 0,
-      llmDetectOllama: 'false',
-      postgresUrl: database.url,
-      postgresMaxConnections: 6,
-      redisUrl: redis.address,
-      taskShardCount: SHARDS,
-      ...more,
-    });
-  };
-  const quiet = { clock: systemClock, logger: createLogger({ level: 'silent' }), adminToken };
+  let scheduler: ChaosNode;
+  let executor: ChaosNode | undefined;
+  const flags = () => ({
+    postgresUrl: database.url,
+    postgresMaxConnections: 6,
+    redisUrl: redis.address,
+    taskShardCount: SHARDS,
+  });
 
   beforeAll(async () => {
     [database, redis] = await Promise.all([createTestPostgresStore(), startPrivateServer('redis')]);
-    scheduler = await startNode(config(), {
-      ...quiet,
-      roles: ['gateway', 'scheduler', 'worker-manager'],
-    });
+    scheduler = await startChaosNode({ flags: flags(), roles: ['gateway', 'scheduler', 'worker-manager'] });
   }, 120_000);
 
   afterAll(async () => {
     await executor?.stop();
     await scheduler?.stop();
     await Promise.all([database?.drop(), redis?.stop()]);
-    for (const dir of dataDirs) rmSync(dir, { recursive: true, force: true });
   });
 
   it('fires AstraQueueBacklog and AstraShardImbalance for one hot shard; quiet once its own executor drains it', async () => {
-    const history = new ScrapeHistory(scheduler.metricsUrl as string);
+    const { history, client } = scheduler;
     await history.take();
     expect(await history.alert('AstraQueueBacklog')).toEqual([]);
-    const client = new AstraClient({ baseUrl: scheduler.url as string, token: adminToken });
     const agent = async (name: string) => (await client.createAgent({ name })).actor_id;
     const hotAgent = await agent('hot');
     const hotShard = shardOf(hotAgent, SHARDS);
@@ -86,7 +60,7 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
       if (shardOf(id, SHARDS) !== hotShard) coldAgents.push(id);
     }
     const submit = (agentId: string, length: number) =>
-      scheduler.kernel.engine.submitGoal({
+      scheduler.node.kernel.engine.submitGoal({
         agentId,
         goalText: 'a backlog',
         plan: { tasks: Array.from({ length }, (_, i) => ({ id: `t${i}`, type: 'noop' })) },
@@ -102,11 +76,11 @@ describe.skipIf(!canRun)('a shard backlog on the alert expressions', () => {
     expect(await history.alert('AstraQueueBacklog')).toEqual([{ labels: {}, value: BACKLOG }]);
     expect(await history.alert('AstraShardImbalance')).toEqual([{ labels: {}, value: HOT }]);
     // Recovery (rebalance): an executor of the hot shard's own (ASTRA_EXECUTOR_SHARDS).
-    executor = await startNode(config({ executorShards: String(hotShard) }), {
-      ...quiet,
+    executor = await startChaosNode({
+      flags: { ...flags(), executorShards: String(hotShard) },
       roles: ['executor'],
     });
-    const executorHistory = new ScrapeHistory(executor.metricsUrl as string);
+    const executorHistory = executor.history;
     // Quiet once the hot shard is no more than four times the average: 6,000 → 4,001 or fewer.
     await eventually(
       async () => {

@@ -1,17 +1,14 @@
 import { randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { AstraClient } from '@astra/sdk';
+import type { AstraClient } from '@astra/sdk';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { type RunningNode, startNode } from '../../src/app/node.js';
 import { collectSecretEnv } from '../../src/config/index.js';
-import { createLogger } from '../../src/log/logger.js';
-import { systemClock } from '../../src/time/clock.js';
 import { goalEnded } from '../e2e/astra-process.js';
-import { testNodeConfig } from '../support/node-config.js';
 import { toolTask } from '../support/tool-task-kit.js';
 import { ScrapeHistory } from './alerts.js';
+import { type ChaosNode, startChaosNode } from './chaos-node.js';
 import { find } from './exposition.js';
 
 /**
@@ -24,11 +21,10 @@ import { find } from './exposition.js';
  * without waiting.
  */
 describe('task failures on the alert expressions', () => {
-  let node: RunningNode;
+  let chaos: ChaosNode;
   let client: AstraClient;
   let agentId: string;
-  let dataDir: string;
-  const adminToken = `chaos-tasks-${randomBytes(18).toString('hex')}`;
+  const tokenFile = path.join(tmpdir(), `astra-chaos-token-${randomBytes(8).toString('hex')}`);
   const boom = (id: string) => toolTask(id, 'js_eval', { code: 'throw new Error("no")' });
   const fine = (id: string) => toolTask(id, 'js_eval', { code: '6 * 7' });
   let lastGoalId = '';
@@ -39,28 +35,21 @@ describe('task failures on the alert expressions', () => {
   };
 
   beforeAll(async () => {
-    dataDir = mkdtempSync(path.join(tmpdir(), 'astra-chaos-tasks-'));
-    node = await startNode(
-      testNodeConfig({ dataDir, adminToken, metricsPort: 0, llmDetectOllama: 'false' }),
-      {
-        clock: systemClock,
-        logger: createLogger({ level: 'silent' }),
-        adminToken,
-        roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
-        secretEnv: collectSecretEnv({ ASTRA_SECRET_API_TOKEN_FILE: path.join(dataDir, 'api-token') }),
-      },
-    );
-    client = new AstraClient({ baseUrl: node.url as string, token: adminToken });
+    chaos = await startChaosNode({
+      roles: ['gateway', 'scheduler', 'executor', 'worker-manager'],
+      secretEnv: collectSecretEnv({ ASTRA_SECRET_API_TOKEN_FILE: tokenFile }),
+    });
+    client = chaos.client;
     ({ actor_id: agentId } = await client.createAgent({ name: 'chaos-tasks' }));
   }, 120_000);
 
   afterAll(async () => {
-    await node?.stop();
-    if (dataDir !== undefined) rmSync(dataDir, { recursive: true, force: true });
+    await chaos?.stop();
+    rmSync(tokenFile, { force: true });
   });
 
   it('fires AstraHighTaskFailureRate and AstraTasksDeadLettered for failing tasks, quiet once they succeed', async () => {
-    const history = new ScrapeHistory(node.metricsUrl as string);
+    const history = new ScrapeHistory(chaos.node.metricsUrl as string);
     // A first success and failure bind the tool type's series. The first failure of a type after
     // a start is a series born at 1: increase() over it is 0 until the next one (Prometheus too).
     expect(await run([fine('warm-ok'), boom('warm-fail')])).toBe('GoalFailed');
@@ -96,7 +85,7 @@ describe('task failures on the alert expressions', () => {
       secrets: ['api_token'],
       metadata: { code: "export default () => ({ length: astra.files['secrets/api_token'].length })" },
     } as Parameters<AstraClient['registerTool']>[0]);
-    const history = new ScrapeHistory(node.metricsUrl as string);
+    const history = new ScrapeHistory(chaos.node.metricsUrl as string);
     const start = await history.take();
     expect(await run([toolTask('s1', 'needs_token'), toolTask('s2', 'needs_token')])).toBe('GoalFailed');
     const { tasks } = await client.getGoalDetails(lastGoalId);
@@ -110,7 +99,7 @@ describe('task failures on the alert expressions', () => {
     const [ratio] = await history.alert('AstraHighTaskFailureRate');
     expect(ratio?.value).toBe(1);
     // Recovery (secret-store.md): the file mounted; `_FILE` secrets are read at each use.
-    writeFileSync(path.join(dataDir, 'api-token'), 'tok-123\n', { mode: 0o600 });
+    writeFileSync(tokenFile, 'tok-123\n', { mode: 0o600 });
     expect(await run([toolTask('s3', 'needs_token')])).toBe('GoalCompleted');
     await history.take(start.atMs + 6 * 60_000);
     expect(await run([toolTask('s4', 'needs_token')])).toBe('GoalCompleted');
