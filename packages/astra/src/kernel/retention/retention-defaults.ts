@@ -11,6 +11,10 @@
  * - everyMs: one maintenance round per minute.
  * - archiveBatchGoals: goals moved per statement (a few thousand tasks at a time).
  * - maxBatchesPerRound: bounds one round, so a backlog drains over several rounds.
+ * - settleMs: how far past now a new partition must start, and how long past its end a gap's rows
+ *   wait in the default partition before they move (a minute: far longer than a kernel statement
+ *   takes from reading the clock to its insert, including a pool wait of up to 5 s, and than the
+ *   clock skew between nodes; see partition-plan.ts).
  */
 export const RETENTION_DEFAULTS = {
   partitionMs: 86_400_000,
@@ -21,6 +25,7 @@ export const RETENTION_DEFAULTS = {
   archiveBatchGoals: 200,
   maxBatchesPerRound: 200,
   lockTimeoutMs: 2_000,
+  settleMs: 60_000,
 } as const;
 
 /** What happens to a partition past retention: dropped; detached and kept as a plain table; or

@@ -6,15 +6,24 @@ import {
   type PartitionRange,
   partitionsToCreate,
   partitionsToRetire,
+  settledGaps,
 } from './partition-plan.js';
 import { type PartitionArchivalMode, RETENTION_DEFAULTS } from './retention-defaults.js';
 import { archiveEndedGoalTasks, deleteExpiredGoals } from './sql/archive-tasks.js';
-import { createPartition, partitionPages, readPartitions, retirePartition } from './sql/partitions.js';
+import {
+  type BeforeAttach,
+  createPartition,
+  partitionPages,
+  readPartitions,
+  retirePartition,
+} from './sql/partitions.js';
 
 /**
  * The retention maintenance (docs/retention.md). One round, by the injected clock:
  * 1. partitions: `events` and `task_history` get range partitions up to `partitionsAhead` past
- *    now (rows the default partition holds for a new range move into it);
+ *    now, never one an insert can still be routed to (a maintenance that fell behind starts them
+ *    `settleMs` past now); a gap so left is filled once its end is `settleMs` past (rows the
+ *    default partition holds for a new range move into it);
  * 2. archival: the tasks of goals ended more than `archiveAfterMs` ago move from `tasks` to
  *    `task_history`, `archiveBatchGoals` goals per statement;
  * 3. retention (only when `retentionMs` > 0): goals ended before the oldest retiring history
@@ -33,6 +42,7 @@ export interface RetentionOptions {
   readonly archiveBatchGoals?: number;
   readonly maxBatchesPerRound?: number;
   readonly lockTimeoutMs?: number;
+  readonly settleMs?: number;
   readonly archival?: PartitionArchivalMode;
   /** Required with archival `file`. */
   readonly exporter?: PartitionExporter;
@@ -57,6 +67,7 @@ export interface RetentionDeps {
   /** Told the goals deleted, so the read caches forget them. */
   readonly onGoalsDeleted?: (goals: readonly string[]) => Promise<void> | void;
   readonly onError?: (error: unknown, context: string) => void;
+  readonly beforeAttach?: BeforeAttach;
 }
 
 type Resolved = Required<Omit<RetentionOptions, 'exporter'>> & Pick<RetentionOptions, 'exporter'>;
@@ -77,21 +88,34 @@ export async function runRetentionRound(
   const o = resolveRetentionOptions(options);
   const started = deps.clock.now();
   const report = (error: unknown, context: string): void => deps.onError?.(error, context);
-  const plan = { partitionMs: o.partitionMs, partitionsAhead: o.partitionsAhead, retentionMs: o.retentionMs };
-
+  const plan = {
+    partitionMs: o.partitionMs,
+    partitionsAhead: o.partitionsAhead,
+    retentionMs: o.retentionMs,
+    settleMs: o.settleMs,
+  };
   const created: string[] = [];
   let movedFromDefault = 0;
+  const create = async (range: PartitionRange): Promise<boolean> => {
+    try {
+      movedFromDefault += await createPartition(deps.store, range, {
+        lockTimeoutMs: o.lockTimeoutMs,
+        ...(deps.beforeAttach === undefined ? {} : { beforeAttach: deps.beforeAttach }),
+      });
+      created.push(range.name);
+      return true;
+    } catch (error) {
+      report(error, `retention: creating partition ${range.name}`);
+      return false;
+    }
+  };
+
   const existing = await readPartitions(deps.store);
   for (const parent of PARTITIONED_TABLES) {
     for (const range of partitionsToCreate(parent, existing, started, plan)) {
-      try {
-        movedFromDefault += await createPartition(deps.store, range, o.lockTimeoutMs);
-        created.push(range.name);
-      } catch (error) {
-        report(error, `retention: creating partition ${range.name}`);
-        break; // the next ones start where this one would have; retried next round
-      }
+      if (!(await create(range))) break; // the next ones start where this one would have; retried next round
     }
+    for (const gap of settledGaps(parent, existing, started, plan)) await create(gap);
   }
 
   let archivedGoals = 0;

@@ -43,16 +43,20 @@ function bounds(range: PartitionRange): string {
   return `FROM (${from}) TO ('${iso(range.toMs)}')`;
 }
 
+/** Test hook: runs in a new partition's transaction while the default partition is locked, just
+ * before the ATTACH (the window in which an insert routed to the default waits for that lock). */
+export type BeforeAttach = (range: PartitionRange) => Promise<void>;
+
 /** Creates and attaches one range partition; returns the rows it took over from the default partition. */
 export async function createPartition(
   store: SqlStore,
   range: PartitionRange,
-  lockTimeoutMs: number,
+  options: { readonly lockTimeoutMs: number; readonly beforeAttach?: BeforeAttach },
 ): Promise<number> {
   const key = KEY_COLUMN[range.parent];
   const lower = range.fromMs === null ? 'true' : `${key} >= $1`;
   return store.transaction(async (tx) => {
-    await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(lockTimeoutMs))}`);
+    await tx.query(`SET LOCAL lock_timeout = ${Math.max(1, Math.floor(options.lockTimeoutMs))}`);
     await tx.query(`LOCK TABLE ${range.parent}_default IN ACCESS EXCLUSIVE MODE`);
     await tx.query(`CREATE TABLE ${range.name} (LIKE ${range.parent} INCLUDING DEFAULTS)`);
     await tx.query(`SET LOCAL astra.retention_move = 'on'`);
@@ -62,6 +66,7 @@ export async function createPartition(
       [range.fromMs === null ? null : new Date(range.fromMs), new Date(range.toMs)],
     );
     await tx.query(`SET LOCAL astra.retention_move = 'off'`);
+    await options.beforeAttach?.(range);
     await tx.query(`ALTER TABLE ${range.parent} ATTACH PARTITION ${range.name} FOR VALUES ${bounds(range)}`);
     await tx.query(
       'INSERT INTO retention_partitions (name, parent, from_at, to_at) VALUES ($1, $2, $3, $4)',
