@@ -1,5 +1,5 @@
 import type { AstraClient } from '@astra/sdk';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import { goalEnded } from '../e2e/astra-process.js';
 import { type PrivateServer, privateServerAvailable, startPrivateServer } from '../support/private-server.js';
 import { testServices } from '../support/services.js';
@@ -56,6 +56,12 @@ describe.skipIf(!canRun)('backend outages on the alert expressions', () => {
     ({ client, history } = chaos);
     ({ actor_id: agentId } = await client.createAgent({ name: 'chaos-backends' }));
   }, 120_000);
+
+  // A failed test leaves no proxy cut for the next.
+  afterEach(() => {
+    sqlProxy.restore();
+    redisProxy.restore();
+  });
 
   afterAll(async () => {
     await chaos?.stop();

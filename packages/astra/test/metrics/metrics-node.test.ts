@@ -12,7 +12,8 @@ import { type LlmServer, startOpenAiServer } from '../support/llm-servers/index.
 import { testNodeConfig } from '../support/node-config.js';
 import { toolTask } from '../support/tool-task-kit.js';
 import { familyOf, find, parseExposition, type Scrape } from './exposition.js';
-import { opsMetricNames } from './ops-queries.js';
+import { opsMetricNames, opsQueries } from './ops-queries.js';
+import { evaluatePromql } from './promql/index.js';
 
 /**
  * One embedded node with every role but the browser runs a goal with an LLM task (against the
@@ -152,6 +153,12 @@ describe('metrics after a goal', () => {
     expect(queried.size).toBeGreaterThan(10);
     const missing = [...queried].filter((name) => familyOf(name, scrape.families) === undefined);
     expect(missing).toEqual([]);
+  });
+
+  it('evaluates every alert expression on the scrape, and none fires after one ordinary goal', async () => {
+    const history = [{ atMs: Date.now(), scrape }];
+    for (const rule of (await opsQueries()).filter((q) => q.file === 'prometheus/alerts.yml'))
+      expect(evaluatePromql(rule.expr, history), rule.where).toEqual([]);
   });
 
   it('answers 401 without credentials or with an unknown token', async () => {
