@@ -22,3 +22,5 @@ export {
 } from './semantic-memory.js';
 export * from './tasks/index.js';
 export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';
+export { backfillSketches } from './sketch-backfill.js';
+export { sketchOf, type VectorSketch } from './vector-sketch.js';

@@ -1,13 +1,16 @@
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import { MEMORY_DEFAULTS } from './memory-defaults.js';
 import { sqlLiteral, type VectorPath } from './vector-index.js';
+import type { VectorSketch } from './vector-sketch.js';
 
 /**
  * The candidates of each retrieval mode, best first, from the `memories` table.
  *
  * Vector, two paths (vector-index.ts decides which a node takes):
  * - `exact`: the dot product of the stored real[] with the query's, in SQL (`unnest` of both; the
- *   vectors are L2-normalised, so it is the cosine), over the agent's facts of the same model.
- *   Correct everywhere; linear in the agent's facts.
+ *   vectors are L2-normalised, so it is the cosine), over the agent's facts of the same model that
+ *   their sketches (vector-sketch.ts, migration 0036) put nearest: a Hamming ranking of 32 bytes a
+ *   fact, then exact scores for a few hundred. Runs on any PostgreSQL 14+.
  * - `pgvector`: the same ranking with pgvector's inner product (`<#>`) on the generated
  *   `embedding_vec` column cast to the model's dimension, the expression a partial HNSW index per
  *   model covers. The planner takes the index when it pays (many facts) and the agent's own rows
@@ -75,31 +78,55 @@ function filterSql(filters: SearchFilters | undefined, first: number): { sql: st
 const candidates = (rows: readonly Record<string, unknown>[]): Candidate[] =>
   rows.map((row) => ({ id: String(row.id), score: Number(row.score) }));
 
-/** The agent's facts of `model` nearest the query vector (cosine), best first. */
+export interface VectorQuery {
+  readonly vector: Float32Array;
+  readonly model: string;
+  /** The query vector's sketch (vector-sketch.ts): the exact path's prefilter. */
+  readonly sketch: VectorSketch;
+}
+
+/** Candidate rows (id, embedding, created_at) scored exactly by the dot product with $4. */
+const rescored = (source: string): string =>
+  `SELECT c.id, (SELECT sum(a * b) FROM unnest(c.embedding, $4::real[]) AS v(a, b))::float8 AS score
+   FROM (${source}) c
+   ORDER BY score DESC NULLS LAST, c.created_at DESC LIMIT $6`;
+
+const AGENT_VECTORS = `m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5
+  AND m.embedding IS NOT NULL`;
+
+const vectorParams = (scope: CandidateScope, query: VectorQuery, filters: unknown[]): unknown[] => [
+  scope.orgId,
+  scope.agentId,
+  scope.validAt,
+  Array.from(query.vector),
+  query.model,
+  scope.limit,
+  ...filters,
+];
+
+/**
+ * The agent's facts of `model` nearest the query vector (cosine), best first. On the exact path the
+ * facts are ranked by the Hamming distance of their sketch to the query's (a fact without one, not
+ * backfilled yet, first), and the first `rerank` of them are scored exactly: the same answer as
+ * scoring every fact while the agent has at most `rerank` facts, an approximation beyond
+ * (measured in docs/memory.md).
+ */
 export async function vectorCandidates(
   db: SqlStore,
   path: VectorPath,
   scope: CandidateScope,
-  query: { vector: Float32Array; model: string },
+  query: VectorQuery,
 ): Promise<Candidate[]> {
   const filters = filterSql(scope.filters, 7);
-  const params = [
-    scope.orgId,
-    scope.agentId,
-    scope.validAt,
-    Array.from(query.vector),
-    query.model,
-    scope.limit,
-    ...filters.params,
-  ];
+  const params = vectorParams(scope, query, filters.params);
   if (path.kind === 'exact' || path.model !== query.model) {
+    const n = params.length;
     const { rows } = await db.query(
-      `SELECT m.id, (SELECT sum(a * b) FROM unnest(m.embedding, $4::real[]) AS v(a, b))::float8 AS score
-       FROM memories m
-       WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5
-         AND m.embedding IS NOT NULL${filters.sql}
-       ORDER BY score DESC NULLS LAST, m.created_at DESC LIMIT $6`,
-      params,
+      rescored(`SELECT m.id, m.embedding, m.created_at FROM memories m
+        WHERE ${AGENT_VECTORS}${filters.sql}
+        ORDER BY bit_count(m.sketch # $${n + 1}::bit(256)) NULLS FIRST, m.created_at DESC
+        LIMIT $${n + 2}`),
+      [...params, query.sketch.bits, Math.max(scope.limit, MEMORY_DEFAULTS.exactRerank)],
     );
     return candidates(rows);
   }
@@ -110,7 +137,7 @@ export async function vectorCandidates(
     const { rows } = await tx.query(
       `SELECT m.id, (-(${vec} <#> ${q}))::float8 AS score
        FROM memories m
-       WHERE m.org_id = $1 AND m.agent_id = $2 AND ${VALID} AND m.embedding_model = $5
+       WHERE ${AGENT_VECTORS}
          AND m.embedding_model = ${sqlLiteral(path.model)}
          AND array_length(m.embedding, 1) = ${path.dimensions}${filters.sql}
        ORDER BY ${vec} <#> ${q}, m.created_at DESC LIMIT $6`,
@@ -118,6 +145,28 @@ export async function vectorCandidates(
     );
     return candidates(rows);
   });
+}
+
+/**
+ * Dedup's nearest facts: on the pgvector path the index's (vectorCandidates); on the exact path only
+ * the facts sharing an LSH bucket with the new one (the GIN index on `lsh_buckets`), the
+ * `dedupRerank` closest of them by sketch scored exactly. Bounded by the facts that collide, not by
+ * the agent's facts; a near-duplicate sharing no bucket is missed (vector-sketch.ts has the odds).
+ */
+export async function dedupCandidates(
+  db: SqlStore,
+  path: VectorPath,
+  scope: CandidateScope,
+  query: VectorQuery,
+): Promise<Candidate[]> {
+  if (path.kind === 'pgvector' && path.model === query.model) return vectorCandidates(db, path, scope, query);
+  const { rows } = await db.query(
+    rescored(`SELECT m.id, m.embedding, m.created_at FROM memories m
+      WHERE ${AGENT_VECTORS} AND m.lsh_buckets && $8::integer[]
+      ORDER BY bit_count(m.sketch # $7::bit(256)), m.created_at DESC LIMIT $9`),
+    [...vectorParams(scope, query, []), query.sketch.bits, [...query.sketch.buckets], MEMORY_DEFAULTS.dedupRerank],
+  );
+  return candidates(rows);
 }
 
 /** The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first. */

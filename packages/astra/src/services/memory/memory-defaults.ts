@@ -6,6 +6,10 @@ export const MEMORY_DEFAULTS = {
   ambiguousThreshold: 0.8,
   /** Stored facts compared with a new one by embedding. */
   dedupCandidates: 5,
+  /** Exact path: a search's facts nearest by sketch that are scored exactly (docs/memory.md). */
+  exactRerank: 400,
+  /** Exact path: dedup's facts sharing an LSH bucket, nearest by sketch, that are scored exactly. */
+  dedupRerank: 100,
   /** Results of a search when `k` is not given, and the most it may ask. */
   searchK: 10,
   maxSearchK: 100,

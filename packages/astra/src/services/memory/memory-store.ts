@@ -1,5 +1,6 @@
 import { jsonObject, nullable, oneOf, tableRow, text, timestamp, uuid } from '../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import type { VectorSketch } from './vector-sketch.js';
 
 /**
  * The `memories` table (migration 0028): insert, read, the candidates of each retrieval mode,
@@ -49,6 +50,8 @@ export interface NewMemory {
   readonly normalizedHash: string;
   readonly embedding: Float32Array | null;
   readonly embeddingModel: string | null;
+  /** The embedding's sketch and LSH buckets (vector-sketch.ts); null without an embedding. */
+  readonly sketch: VectorSketch | null;
   readonly sourceTaskId: string | null;
   readonly sourceGoalId: string | null;
   readonly sourceMessageId: string | null;
@@ -65,8 +68,9 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
   const { rows } = await db.query(
     `INSERT INTO memories (org_id, agent_id, content, normalized, content_hash, normalized_hash, embedding,
        embedding_model, source_task_id, source_goal_id, source_message_id, metadata, valid_from, valid_to,
-       possible_duplicate_of, created_at, expires_at, kind)
-     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18)
+       possible_duplicate_of, created_at, expires_at, kind, sketch, lsh_buckets)
+     VALUES ($1, $2, $3, $4, $5, $6, $7::real[], $8, $9, $10, $11, $12::jsonb, $13, $14, $15, $16, $17, $18,
+       $19::bit(256), $20::integer[])
      ON CONFLICT (org_id, agent_id, normalized_hash) WHERE superseded_by IS NULL AND valid_to IS NULL
      DO NOTHING
      RETURNING ${COLUMNS}`,
@@ -89,6 +93,8 @@ export async function insertMemory(db: SqlExecutor, input: NewMemory): Promise<M
       input.createdAt,
       input.expiresAt,
       input.kind,
+      input.sketch?.bits ?? null,
+      input.sketch === null ? null : [...input.sketch.buckets],
     ],
   );
   return memoryRow.first(rows);

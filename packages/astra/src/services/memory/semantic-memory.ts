@@ -5,7 +5,13 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccountedEmbedder } from './accounted-embedder.js';
 import type { DedupJudge } from './dedup.js';
-import { type Candidate, type SearchFilters, textCandidates, vectorCandidates } from './memory-candidates.js';
+import {
+  type Candidate,
+  dedupCandidates,
+  type SearchFilters,
+  textCandidates,
+  vectorCandidates,
+} from './memory-candidates.js';
 import { MEMORY_DEFAULTS } from './memory-defaults.js';
 import {
   deleteAgentMemories,
@@ -21,14 +27,16 @@ import {
 } from './memory-store.js';
 import { normalizeMemoryText, sha256 } from './memory-text.js';
 import { EXACT, type VectorPath } from './vector-index.js';
+import { sketchOf } from './vector-sketch.js';
 
 /**
  * Semantic memory: facts per organization and agent, written through dedup and searched by
  * vectors, full text and recency, fused by weighted reciprocal rank (docs/memory.md).
  *
  * Write: (1) the same text as written (SHA-256) or (2) normalised, among the agent's live facts:
- * the stored fact is answered (`duplicate`, no embedding, no model); then the text is embedded and
- * (3) compared with the agent's nearest facts: cosine ≥ duplicateThreshold is a duplicate; between
+ * the stored fact is answered (`duplicate`, no embedding, no model; both hashes are indexed); then
+ * the text is embedded and (3) compared with the agent's nearest facts (the HNSW index's, or on the
+ * exact path those sharing an LSH bucket: memory-candidates.ts): cosine ≥ duplicateThreshold is a duplicate; between
  * ambiguousThreshold and it, the judge decides when there is one (`supersedes` ends the stored
  * fact's validity), else both are kept and the new one is marked `possible_duplicate_of`.
  */
@@ -155,14 +163,15 @@ export class SemanticMemory {
     };
     const [vector] = (await embedder.embed([content], scope, signal === undefined ? {} : { signal })).vectors;
     const embedding = vector !== undefined && dot(vector, vector) > 0 ? vector : null;
+    const sketch = embedding === null ? null : sketchOf(embedding, { agentId: input.agentId, model: embedder.model });
     let possibleDuplicateOf: string | null = null;
     const supersede: string[] = input.supersedes === undefined ? [] : [input.supersedes];
-    if (embedding !== null) {
-      const near = await vectorCandidates(
+    if (embedding !== null && sketch !== null) {
+      const near = await dedupCandidates(
         store,
         this.#vectors,
         { ...where, validAt: now, limit: MEMORY_DEFAULTS.dedupCandidates },
-        { vector: embedding, model: embedder.model },
+        { vector: embedding, model: embedder.model, sketch },
       );
       const top = near[0];
       if (top !== undefined && top.score >= this.#dup) {
@@ -193,6 +202,7 @@ export class SemanticMemory {
         ...hashes,
         embedding,
         embeddingModel: embedding === null ? null : embedder.model,
+        sketch,
         sourceTaskId: input.sourceTaskId ?? null,
         sourceGoalId: input.sourceGoalId ?? null,
         sourceMessageId: input.sourceMessageId ?? null,
@@ -256,6 +266,7 @@ export class SemanticMemory {
         vector = await vectorCandidates(store, this.#vectors, scope, {
           vector: queryVector,
           model: embedder.model,
+          sketch: sketchOf(queryVector, { agentId: input.agentId, model: embedder.model }),
         });
     }
     if (mode !== 'vector') text = await textCandidates(store, scope, query);

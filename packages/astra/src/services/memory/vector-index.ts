@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { SqlStore } from '../../ports/sql-store.js';
+import { backfillSketches } from './sketch-backfill.js';
 
 /**
  * Which vector search path a node's semantic memory takes (docs/memory.md):
@@ -10,7 +11,8 @@ import type { SqlStore } from '../../ports/sql-store.js';
  *   code writing it), and a partial HNSW index (`vector_ip_ops`) per embedding model and dimension
  *   covers `embedding_vec::vector(d)` for that model's rows. Idempotent; concurrent starts are
  *   serialized by an advisory lock.
- * - `exact` otherwise (Debian's PostgreSQL 15 here ships no pgvector): the dot product in SQL.
+ * - `exact` otherwise (Debian's PostgreSQL 15 here ships no pgvector): the dot product in SQL over
+ *   the facts the vectors' sketches put nearest (vector-sketch.ts).
  *
  * This runs in code rather than in a migration because the extension may come and go with the
  * database (a PGlite build, a Postgres that gains pgvector later) and the index's dimension is the
@@ -41,12 +43,14 @@ export async function pgvectorAvailable(store: SqlStore): Promise<boolean> {
 /**
  * Prepares the pgvector path for `model`'s vectors of `dimensions` when the extension exists;
  * answers the path searches take. `prefer: 'exact'` skips pgvector (conformance tests run both).
+ * Either way, facts stored without a sketch get theirs first (sketch-backfill.ts).
  */
 export async function prepareVectorSearch(
   store: SqlStore,
   embedder: { readonly model: string; readonly dimensions: number },
   options: { readonly prefer?: 'pgvector' | 'exact' } = {},
 ): Promise<VectorPath> {
+  await backfillSketches(store);
   if (options.prefer === 'exact' || !(await pgvectorAvailable(store))) return EXACT;
   const { model, dimensions } = embedder;
   const index = vectorIndexName(model, dimensions);
