@@ -20,8 +20,8 @@ import { createPostgresStore } from '../adapters/sql/postgres.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import {
   accountedEmbedder,
-  normalizeMemoryText,
   MEMORY_DEFAULTS,
+  normalizeMemoryText,
   prepareVectorSearch,
   type SearchMode,
   SemanticMemory,

@@ -86,7 +86,9 @@ describe.each(sqlBackends())('dedup candidates on %s, exact vectors', (backend) 
 
   it('gives facts stored without a sketch theirs at start, and dedup sees them again', async () => {
     const first = await memory().write({ ...agent, content: stored });
-    await store.query(`UPDATE memories SET sketch = NULL, lsh_buckets = NULL WHERE id = $1`, [first.memory.id]);
+    await store.query(`UPDATE memories SET sketch = NULL, lsh_buckets = NULL WHERE id = $1`, [
+      first.memory.id,
+    ]);
     // Unsketched: a search still scores it (first among the exact path's candidates).
     const hits = await memory().search({ ...agent, query: 'nightly backup billing', mode: 'vector', k: 1 });
     expect(hits[0]?.memory.id).toBe(first.memory.id);

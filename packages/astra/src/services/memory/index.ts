@@ -20,7 +20,7 @@ export {
   type WriteMemoryInput,
   type WriteOutcome,
 } from './semantic-memory.js';
+export { backfillSketches } from './sketch-backfill.js';
 export * from './tasks/index.js';
 export { prepareVectorSearch, type VectorPath, vectorIndexName } from './vector-index.js';
-export { backfillSketches } from './sketch-backfill.js';
 export { sketchOf, type VectorSketch } from './vector-sketch.js';

@@ -164,7 +164,12 @@ export async function dedupCandidates(
     rescored(`SELECT m.id, m.embedding, m.created_at FROM memories m
       WHERE ${AGENT_VECTORS} AND m.lsh_buckets && $8::integer[]
       ORDER BY bit_count(m.sketch # $7::bit(256)), m.created_at DESC LIMIT $9`),
-    [...vectorParams(scope, query, []), query.sketch.bits, [...query.sketch.buckets], MEMORY_DEFAULTS.dedupRerank],
+    [
+      ...vectorParams(scope, query, []),
+      query.sketch.bits,
+      [...query.sketch.buckets],
+      MEMORY_DEFAULTS.dedupRerank,
+    ],
   );
   return candidates(rows);
 }

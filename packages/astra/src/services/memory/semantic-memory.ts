@@ -163,7 +163,8 @@ export class SemanticMemory {
     };
     const [vector] = (await embedder.embed([content], scope, signal === undefined ? {} : { signal })).vectors;
     const embedding = vector !== undefined && dot(vector, vector) > 0 ? vector : null;
-    const sketch = embedding === null ? null : sketchOf(embedding, { agentId: input.agentId, model: embedder.model });
+    const sketch =
+      embedding === null ? null : sketchOf(embedding, { agentId: input.agentId, model: embedder.model });
     let possibleDuplicateOf: string | null = null;
     const supersede: string[] = input.supersedes === undefined ? [] : [input.supersedes];
     if (embedding !== null && sketch !== null) {

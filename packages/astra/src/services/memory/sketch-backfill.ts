@@ -8,12 +8,20 @@ import { bucketSeed, sketchBits, sketchFromBits } from './vector-sketch.js';
  * so nodes starting together write the same values. Until a fact has one, a search on the exact path
  * still scores it (first among the candidates) but dedup does not see it.
  */
-export async function backfillSketches(store: SqlStore, options: { readonly batch?: number } = {}): Promise<number> {
+export async function backfillSketches(
+  store: SqlStore,
+  options: { readonly batch?: number } = {},
+): Promise<number> {
   const batch = options.batch ?? 1000;
   const seeds = new Map<string, number>();
   let written = 0;
   for (;;) {
-    const { rows } = await store.query<{ id: string; agent_id: string; embedding_model: string; embedding: number[] }>(
+    const { rows } = await store.query<{
+      id: string;
+      agent_id: string;
+      embedding_model: string;
+      embedding: number[];
+    }>(
       `SELECT id, agent_id, embedding_model, embedding FROM memories
        WHERE sketch IS NULL AND embedding IS NOT NULL ORDER BY id LIMIT $1`,
       [batch],
