@@ -1,20 +1,28 @@
 import { createHash } from 'node:crypto';
+import type { Embedder } from '../ports/embedder.js';
 import type { SqlStore } from '../ports/sql-store.js';
-import { sketchOf } from '../services/memory/index.js';
+import { normalizeMemoryText, sketchOf } from '../services/memory/index.js';
 
 const sha = (text: string) => createHash('sha256').update(text).digest('hex');
 
 /**
- * Bulk rows for the latency bench: one multi-row INSERT per batch (the service writes one at a
- * time), with the sketch and LSH buckets a write computes.
+ * Facts in bulk for the latency bench and tests: `texts` embedded in one call and stored by one
+ * multi-row INSERT (the service writes one at a time), with the sketch and LSH buckets a write
+ * computes.
  */
 export async function insertMemoryRows(
   store: SqlStore,
   agent: { orgId: string; agentId: string },
-  rows: readonly { content: string; normalized: string; embedding: Float32Array; model: string }[],
+  texts: readonly string[],
+  embedder: Embedder,
 ): Promise<void> {
   const now = new Date().toISOString();
-  const model = rows[0]?.model ?? '';
+  const { model } = embedder;
+  const { vectors } = await embedder.embed(texts);
+  const rows = texts.map((content, i) => {
+    const embedding = vectors[i] as Float32Array;
+    return { content, normalized: normalizeMemoryText(content), embedding };
+  });
   const sketches = rows.map((r) => sketchOf(r.embedding, { agentId: agent.agentId, model }));
   await store.query(
     `INSERT INTO memories (org_id, agent_id, content, normalized, content_hash, normalized_hash, embedding,

@@ -21,7 +21,6 @@ import type { SqlStore } from '../ports/sql-store.js';
 import {
   accountedEmbedder,
   MEMORY_DEFAULTS,
-  normalizeMemoryText,
   prepareVectorSearch,
   type SearchMode,
   SemanticMemory,
@@ -145,17 +144,7 @@ async function fill(store: SqlStore, agent: { orgId: string; agentId: string }, 
       log(`bench:memory: filled ${start} of ${n} facts, load ${loadavg()[0]?.toFixed(1)}`);
     }
     const texts = Array.from({ length: Math.min(500, n - start) }, (_, j) => syntheticFact(start + j));
-    const { vectors } = await embedder.embed(texts);
-    await insertMemoryRows(
-      store,
-      agent,
-      texts.map((content, j) => ({
-        content,
-        normalized: normalizeMemoryText(content),
-        embedding: vectors[j] as Float32Array,
-        model: embedder.model,
-      })),
-    );
+    await insertMemoryRows(store, agent, texts, embedder);
   }
 }
 

@@ -3,12 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { createLexicalEmbedder } from '../../src/adapters/embedder/index.js';
 import { insertMemoryRows } from '../../src/bench/memory-fill.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
-import {
-  accountedEmbedder,
-  normalizeMemoryText,
-  prepareVectorSearch,
-  SemanticMemory,
-} from '../../src/services/memory/index.js';
+import { accountedEmbedder, prepareVectorSearch, SemanticMemory } from '../../src/services/memory/index.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { createTestStore, sqlBackends } from '../support/sql.js';
 import { seedAgent } from './memory-fixture.js';
@@ -53,17 +48,7 @@ describe.each(sqlBackends())('dedup candidates on %s, exact vectors', (backend) 
       { length: n },
       (_, i) => `fact ${i}: the ${['queue', 'cache', 'team', 'office'][i % 4]} rota ${i * 7}`,
     );
-    const { vectors } = await lexical.embed(texts);
-    await insertMemoryRows(
-      store,
-      agent,
-      texts.map((content, i) => ({
-        content,
-        normalized: normalizeMemoryText(content),
-        embedding: vectors[i] as Float32Array,
-        model: lexical.model,
-      })),
-    );
+    await insertMemoryRows(store, agent, texts, lexical);
   }
 
   it('catches a near-duplicate among many other facts', async () => {
