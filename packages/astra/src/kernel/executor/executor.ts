@@ -127,7 +127,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     registerWorker(store, {
       id: workerId,
       hostname: hostname(),
-      capabilities: [...handlers.types()],
+      capabilities: [...handlers.typeList()],
       concurrency,
       metadata: { shards, pid: process.pid },
       now: new Date(now),
@@ -137,7 +137,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const claims = new GroupCommit<string, ClaimedTask | null>({
     flush: async (ids) => {
       // Only the types registered here: a remote worker's type stays `queued` for its claims.
-      const types = [...handlers.types()];
+      const types = handlers.typeList();
       const claimed = new Map(
         (await engine.claim(workerId, ids, leaseMs, types)).map((task) => [task.id, task]),
       );
@@ -154,7 +154,7 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
       // No API caller waits on the executor's completions: the read caches forget them meanwhile.
       const { accepted, claimed } = await engine.completeAndClaim(items, {
         unobserved: true,
-        ...(limit > 0 ? { eager: { workerId, leaseMs, types: [...handlers.types()], shards, limit } } : {}),
+        ...(limit > 0 ? { eager: { workerId, leaseMs, types: handlers.typeList(), shards, limit } } : {}),
       });
       for (const task of claimed) runEager(task);
       return items.map((item) => accepted.has(item.taskId));

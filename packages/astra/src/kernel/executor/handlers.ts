@@ -81,11 +81,14 @@ export function isDeferred(value: unknown): value is Deferred {
 export class HandlerRegistry {
   readonly #handlers = new Map<string, TaskHandler>();
   readonly #payloadChecks = new Map<string, PayloadCheck>();
+  /** The registered types as a list, built once per change (the executor passes it on every claim). */
+  #typeList: readonly string[] | null = null;
 
   /** `checkPayload` runs on each task of this type when its plan is submitted (payload-checks.ts). */
   register(type: string, handler: TaskHandler, options: { checkPayload?: PayloadCheck } = {}): this {
     if (this.#handlers.has(type)) throw new Error(`a handler for task type "${type}" is already registered`);
     this.#handlers.set(type, handler);
+    this.#typeList = null;
     if (options.checkPayload !== undefined) this.#payloadChecks.set(type, options.checkPayload);
     return this;
   }
@@ -101,6 +104,12 @@ export class HandlerRegistry {
 
   types(): ReadonlySet<string> {
     return new Set(this.#handlers.keys());
+  }
+
+  /** The registered types in registration order; the same array until a type is registered. */
+  typeList(): readonly string[] {
+    this.#typeList ??= Object.freeze([...this.#handlers.keys()]);
+    return this.#typeList;
   }
 }
 
