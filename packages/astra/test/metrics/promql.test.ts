@@ -28,6 +28,16 @@ describe('the PromQL evaluator', () => {
     }
   });
 
+  it('reads the failure-rate rule as Prometheus does: no success series, no ratio', async () => {
+    const rule = (await opsQueries()).find((q) => q.where === 'AstraHighTaskFailureRate')?.expr as string;
+    const failures = (n: number) => `astra_task_failure_total{task_type="tool",retryable="false"} ${n}`;
+    const onlyFailures = [at(0, failures(1)), at(60, failures(5))];
+    expect(evaluatePromql(rule, onlyFailures)).toEqual([]);
+    const success = (n: number) => `astra_task_success_total{task_type="tool"} ${n}`;
+    const both = [at(0, `${failures(1)}\n${success(1)}`), at(60, `${failures(5)}\n${success(2)}`)];
+    expect(evaluatePromql(rule, both)).toHaveLength(1);
+  });
+
   it('refuses what it does not implement, naming it', () => {
     expect(() => parsePromql('a or b')).toThrow(/"or" is not supported/);
     expect(() => parsePromql('sum without (x) (a)')).toThrow(/"without" is not supported/);
