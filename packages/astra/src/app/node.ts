@@ -501,6 +501,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       stops.push(() => actors.stop());
       gateway = await createGateway({
         logger: log,
+        clock: deps.clock,
         readiness: backends.readiness,
         breakers: [sqlBreaker],
         bodyLimitBytes: config.bodyLimitBytes,

@@ -3,20 +3,27 @@ import type { Duplex } from 'node:stream';
 import type { FastifyError, FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AstraError, normalizeError } from '../../errors/index.js';
 import type { Logger } from '../../log/logger.js';
+import { type Clock, systemClock } from '../../time/clock.js';
+import { SHED_CODES, shedLog } from './shed-log.js';
 
 /**
  * The one place errors become HTTP responses: `{ error: { code, message, retryable, details } }`
  * with the status the registry assigns. Fastify's own request errors (bad JSON, body too large)
  * become 4xx: ASTRA_PAYLOAD_TOO_LARGE (413) for an oversize body, ASTRA_VALIDATION_FAILED (400) for
  * the rest (malformed JSON, unsupported content type); anything unknown is logged and answered as
- * ASTRA_INTERNAL without its message, so nothing internal leaks. What fails before a route runs
+ * ASTRA_INTERNAL without its message, so nothing internal leaks. A refusal made on purpose
+ * to shed load (503 ASTRA_OVERLOADED and its kind, shed-log.ts) is logged at warn once per burst,
+ * without a stack. What fails before a route runs
  * (an undecodable URL, headers over the limit, bytes that are not HTTP) gets the same shape from
  * `answerFrameworkError` and `answerClientError`, which the server installs.
  */
-export function installErrorHandling(app: FastifyInstance, logger: Logger): void {
+export function installErrorHandling(app: FastifyInstance, logger: Logger, clock: Clock = systemClock): void {
+  const shed = shedLog(logger, clock);
   app.setErrorHandler((raw: FastifyError | Error, request, reply) => {
     const error = fromFastify(raw);
-    if (error.httpStatus >= 500) logger.error({ err: raw, reqId: request.id }, 'request failed');
+    if (SHED_CODES.has(error.code))
+      shed(error.code, { reqId: request.id, retryAfterMs: error.details.retryAfterMs });
+    else if (error.httpStatus >= 500) logger.error({ err: raw, reqId: request.id }, 'request failed');
     const body =
       error.code === 'ASTRA_INTERNAL'
         ? { ...error.toJSON(), message: 'internal error', details: {} }

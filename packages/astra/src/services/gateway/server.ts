@@ -5,6 +5,7 @@ import Fastify, {
   LogController,
 } from 'fastify';
 import type { Logger } from '../../log/logger.js';
+import type { Clock } from '../../time/clock.js';
 import { type ApiOptions, registerApi } from '../api/index.js';
 import type { CircuitBreaker } from './circuit-breaker.js';
 import { answerClientError, answerFrameworkError, installErrorHandling } from './error-handler.js';
@@ -34,6 +35,8 @@ export interface GatewayOptions {
   readonly checkResponses?: boolean;
   /** Registered before any hook or route, on the root instance (tracing's HTTP spans); default none. */
   readonly plugins?: readonly FastifyPluginCallback[];
+  /** Times the bursts of shed-load log lines (shed-log.ts); default the system clock. */
+  readonly clock?: Clock;
 }
 
 /**
@@ -59,7 +62,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
   app.server.maxHeadersCount = 100;
   for (const plugin of options.plugins ?? []) await app.register(plugin);
   const readiness = [...options.readiness, ...(options.breakers ?? []).map(breakerCheck)];
-  installErrorHandling(app, options.logger);
+  installErrorHandling(app, options.logger, options.clock);
   acceptEmptyJsonBodies(app);
   if (options.checkResponses === true) installResponseCheck(app, options.logger);
 
