@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInHandlers, readGoal, readGraphEvents } from '../../src/kernel/index.js';
+import { builtInHandlers, readGoal, readGraphEventEnds, readGraphEvents } from '../../src/kernel/index.js';
+import type { SqlExecutor } from '../../src/ports/sql-store.js';
 import { readGoalMaterial } from '../../src/services/memory/tasks/goal-material.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { runPlan } from '../support/tool-task-kit.js';
@@ -9,6 +10,12 @@ import { runPlan } from '../support/tool-task-kit.js';
  * number left out between them, and reads only those (a 10,000-task graph's whole history held the
  * event loop while it was decoded): what it keeps is exactly what the whole history would give.
  */
+interface PlanNode {
+  readonly 'Node Type': string;
+  readonly 'Relation Name'?: string;
+  readonly Plans?: readonly PlanNode[];
+}
+
 describe('readGoalMaterial', () => {
   let h: KernelHarness;
   let agentId: string;
@@ -57,5 +64,38 @@ describe('readGoalMaterial', () => {
       type: 'Omitted',
       omitted: 1,
     });
+  });
+
+  it("reads a graph's ends through its index, not a scan of the whole event log", async () => {
+    // Another 3,500 graphs' history: a plan that scans the log costs more with every goal stored.
+    await h.store.query(
+      `INSERT INTO events (event_type, graph_id, payload)
+       SELECT 'TaskCompleted', g, '{}' FROM (SELECT gen_random_uuid() AS g FROM generate_series(1, 500)) s,
+       generate_series(1, 7)`,
+    );
+    const { goalId } = await runPlan(h, agentId, chain(2), 'indexed');
+    const graphId = (await readGoal(h.store, goalId))?.graphId as string;
+    const sent: { text: string; params: readonly unknown[] }[] = [];
+    const recording: SqlExecutor = {
+      query: (text, params) => {
+        sent.push({ text, params: typeof params === 'function' ? params() : (params ?? []) });
+        return h.store.query(text, params);
+      },
+    };
+    await readGraphEventEnds(recording, graphId, 2, 2);
+    expect(sent).toHaveLength(1);
+    const statement = sent[0] as (typeof sent)[number];
+    const { rows } = await h.store.query<{ 'QUERY PLAN': { Plan: PlanNode }[] }>(
+      `EXPLAIN (FORMAT JSON) ${statement.text}`,
+      statement.params,
+    );
+    const scanned: string[] = [];
+    const walk = (node: PlanNode): void => {
+      if (node['Node Type'] === 'Seq Scan') scanned.push(node['Relation Name'] ?? '?');
+      for (const child of node.Plans ?? []) walk(child);
+    };
+    for (const explained of rows[0]?.['QUERY PLAN'] ?? []) walk(explained.Plan);
+    expect(rows[0]?.['QUERY PLAN']).toHaveLength(1);
+    expect(scanned).toEqual([]);
   });
 });
