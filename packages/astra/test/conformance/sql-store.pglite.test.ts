@@ -25,7 +25,8 @@ describeSqlStoreConformance(
 );
 
 describe('createPgliteStore', () => {
-  it('keeps data in a data directory across close and reopen', async () => {
+  // Two PGlite starts on disk and every migration: far longer than 30 s on a busy machine.
+  it('keeps data in a data directory across close and reopen', { timeout: 180_000 }, async () => {
     const dataDir = path.join(await mkdtemp(path.join(tmpdir(), 'astra-pglite-')), 'db');
     try {
       const first = await createPgliteStore({ dataDir });

@@ -9,7 +9,10 @@ const dataRoot = mkdtempSync(path.join(tmpdir(), 'astra-e2e-'));
 
 afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 
-describe('astra CLI, embedded mode (real process, real HTTP)', () => {
+// Each `up` and `migrate` starts a process that opens PGlite and applies every migration (the
+// reopen test twice): on a busy machine that takes far longer than the default 30 s. Every test
+// waits on the process's lines and exit, never on time.
+describe('astra CLI, embedded mode (real process, real HTTP)', { timeout: 180_000 }, () => {
   it('lists its commands in --help', async () => {
     const astra = runAstra(['--help']);
     expect(await astra.exited).toBe(0);

@@ -19,6 +19,9 @@ import { createTestPostgresStore, type TestPostgresStore } from '../support/sql.
  * fetch, WebSocket with the `ws` client. Goals run for real, so the events are the kernel's own.
  */
 const ALLOWED_ORIGIN = 'https://app.example.test';
+/** Every test runs goals on a real node (one also starts the CLI); on a busy machine that takes far
+ * longer than the default 30 s, though each waits on events, not on time. */
+const SLOW = { timeout: 120_000 };
 let node: RunningNode;
 let url: string;
 let database: TestPostgresStore | undefined;
@@ -170,7 +173,7 @@ async function eventIds(where: string, params: unknown[]): Promise<number[]> {
   return rows.map((row) => Number(row.id));
 }
 
-describe('live event stream (SSE)', () => {
+describe('live event stream (SSE)', SLOW, () => {
   it("streams a running goal's events in order, only the filtered agent's, with every id the log holds", async () => {
     const [agent, other] = [await createAgent('streamed'), await createAgent('other')];
     const stream = new SseClient(`?agent_id=${agent}`);
@@ -215,7 +218,7 @@ describe('live event stream (SSE)', () => {
   });
 });
 
-describe('SDK and CLI', () => {
+describe('SDK and CLI', SLOW, () => {
   it("the SDK's events() iterator and `astra events --goal` print a goal's events until it ends", async () => {
     const agent = await createAgent('sdk');
     const goal = await submitGoal(agent);
@@ -237,7 +240,7 @@ describe('SDK and CLI', () => {
   });
 });
 
-describe('live event stream (WebSocket)', () => {
+describe('live event stream (WebSocket)', SLOW, () => {
   const wsUrl = (query: string): string => `${url.replace(/^http/, 'ws')}/events/ws${query}`;
 
   /** Resolves with the HTTP status of a refused upgrade, or 101 once open (the socket is closed). */
@@ -299,7 +302,7 @@ describe('live event stream (WebSocket)', () => {
   });
 });
 
-describe('audit export', () => {
+describe('audit export', SLOW, () => {
   it('streams the events within [since, until) as NDJSON, narrowed to one agent on request', async () => {
     const agent = await createAgent('audited');
     const goal = await submitGoal(agent);
@@ -337,7 +340,7 @@ describe('audit export', () => {
   });
 });
 
-describe('request size limit', () => {
+describe('request size limit', SLOW, () => {
   it('answers 413 ASTRA_PAYLOAD_TOO_LARGE to an oversize body and writes nothing', async () => {
     const count = async (): Promise<number> =>
       Number((await node.backends.store.query<{ n: string }>('SELECT count(*) AS n FROM agents')).rows[0]?.n);
@@ -360,7 +363,7 @@ describe('request size limit', () => {
 });
 
 // Last: it stops the server.
-describe('drain', () => {
+describe('drain', SLOW, () => {
   it('ends open SSE and WebSocket streams when the server stops, so shutdown does not wait on them', async () => {
     const sse = new SseClient('');
     await sse.until(() => sse.status === 200 && sse.comments > 0);
