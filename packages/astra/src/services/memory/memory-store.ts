@@ -3,12 +3,9 @@ import type { SqlExecutor } from '../../ports/sql-store.js';
 import type { VectorSketch } from './vector-sketch.js';
 
 /**
- * The `memories` table (migration 0028): insert, read, the candidates of each retrieval mode,
- * supersede, forget. Vector candidates are ranked exactly in SQL (dot product of the stored real[]
- * with the query's, both L2-normalised: the cosine) over the agent's facts of the same embedding
- * model; text candidates by `ts_rank_cd` of the english tsvector against the query parsed with
- * `websearch_to_tsquery` whose AND-ed terms are turned into OR (a question's words rarely all
- * appear in the fact that answers it; negations and phrases keep their meaning).
+ * The `memories` table (migrations 0028, 0029, 0036): insert (with the embedding's sketch), read,
+ * the same-text lookups of dedup's first two tiers (both hashes indexed), supersede, forget. The
+ * candidates of each retrieval mode are memory-candidates.ts's.
  */
 /** What a memory is; the table's check lists the same (migration 0028). */
 export const MEMORY_KINDS = ['fact'] as const;
