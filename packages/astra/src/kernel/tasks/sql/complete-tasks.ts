@@ -43,8 +43,25 @@ import { NIL_UUID } from './ready-children.js';
 // With `eager` (eager dispatch): up to its limit of the children readied here, of the worker's
 // types and shards, without an approval, are claimed for that worker in the same statement
 // (`running` under its lease, TaskQueued then TaskStarted) instead of being published.
-const sql = (limited: boolean, eager: boolean): string => {
-  // $1..$4: ids, attempts, results, now; then the limit; then the eager claim's parameters.
+// A status test the planner cannot answer from tasks_status_idx, so the rows are found by id through
+// the primary key. Left indexable, the cached (generic) plan can scan the status instead — every
+// running task and, until vacuum, the dead versions of those that ran, or every created task of
+// every graph — and the statement then costs in proportion to those (measured: docs/benchmark.md,
+// "The completion statement").
+const notIndexed = (test: string): string => `(${test}) IS TRUE`;
+
+// With `single` (a batch of one, the chain's step): the input is three scalars and no count needs
+// grouping, which saves the statement's aggregates — about a tenth of its server time (measured in
+// docs/benchmark.md, "The completion statement").
+interface Shape {
+  readonly limited: boolean;
+  readonly eager: boolean;
+  readonly single: boolean;
+}
+
+const sql = ({ limited, eager, single }: Shape): string => {
+  // $1..$4: ids, attempts, results (arrays, or scalars when single), now; then the limit; then the
+  // eager claim's parameters.
   let next = 5;
   const limit = limited ? `$${next++}` : '';
   const [types, shards, most, worker, lease] = eager
@@ -53,7 +70,7 @@ const sql = (limited: boolean, eager: boolean): string => {
   const claimedHere = `e.task_id IS NOT NULL AND c.status = 'created' AND c.pending_dependencies = x.n`;
   return `
 WITH input AS (
-  SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS i(id, attempt, result)
+  ${single ? 'SELECT $1::uuid AS id, $2::int AS attempt, $3::text AS result' : 'SELECT * FROM unnest($1::uuid[], $2::int[], $3::text[]) AS i(id, attempt, result)'}
 ),${
     limited
       ? `
@@ -72,13 +89,13 @@ done AS (
           : ''
       }
   FROM input i
-  WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
+  WHERE t.id = i.id AND t.attempt = i.attempt AND ${notIndexed("t.status = 'running'")}
   RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.result${limited ? ', t.ready_cursor' : ''}
 ),
 decrements AS (
-  SELECT d.task_id, count(*)::int AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
+  SELECT d.task_id, ${single ? '1' : 'count(*)::int'} AS n FROM task_dependencies d JOIN done ON d.depends_on = done.id
   ${limited ? 'WHERE done.ready_cursor IS NULL' : ''}
-  GROUP BY d.task_id
+  ${single ? '' : 'GROUP BY d.task_id'}
 ),${
     eager
       ? `
@@ -88,7 +105,7 @@ decrements AS (
 -- dependency's result).
 eager AS (
   SELECT x.task_id FROM decrements x JOIN tasks c ON c.id = x.task_id
-  WHERE c.status = 'created' AND c.pending_dependencies = x.n AND c.approval IS NULL
+  WHERE ${notIndexed("c.status = 'created'")} AND c.pending_dependencies = x.n AND c.approval IS NULL
     AND c.type = ANY(${types}) AND c.shard = ANY(${shards})
   ORDER BY c.priority DESC, c.id LIMIT ${most}
 ),`
@@ -138,7 +155,7 @@ graphs AS (
   SET unfinished_tasks = g.unfinished_tasks - x.n,
       status = CASE WHEN g.unfinished_tasks > x.n THEN g.status ELSE ${graphOutcome('g.')} END,
       completed_at = CASE WHEN g.unfinished_tasks > x.n THEN g.completed_at ELSE $4 END
-  FROM (SELECT graph_id, count(*)::int AS n FROM done GROUP BY graph_id) x
+  FROM (SELECT graph_id, ${single ? '1 AS n FROM done' : 'count(*)::int AS n FROM done GROUP BY graph_id'}) x
   WHERE g.id = x.graph_id AND g.status = 'active'
   RETURNING g.id, g.goal_id, g.agent_id, g.status, g.unfinished_tasks, g.task_count, g.failed_tasks, g.cancelled_tasks
 ),
@@ -189,9 +206,13 @@ UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id, task_count,
 FROM goals_ended`;
 };
 
+const shapeKey = ({ limited, eager, single }: Shape): string => `${limited}/${eager}/${single}`;
+const BOTH = [false, true] as const;
 const STATEMENTS = new Map(
-  [false, true].flatMap((limited) =>
-    [false, true].map((eager) => [`${limited}/${eager}`, sql(limited, eager)]),
+  BOTH.flatMap((limited) =>
+    BOTH.flatMap((eager) =>
+      BOTH.map((single) => [shapeKey({ limited, eager, single }), sql({ limited, eager, single })]),
+    ),
   ),
 );
 
@@ -241,16 +262,22 @@ export async function completeTasks(
   eager?: EagerClaim,
 ): Promise<CompletedBatch> {
   const claiming = eager !== undefined && eager.limit > 0 && eager.types.length > 0;
-  const params: unknown[] = [
-    completions.map((c) => c.taskId),
-    completions.map((c) => c.attempt),
-    completions.map((c) => JSON.stringify(c.result ?? null)),
-    now,
-  ];
+  const [only] = completions;
+  const single = completions.length === 1 && only !== undefined;
+  const params: unknown[] = single
+    ? [only.taskId, only.attempt, JSON.stringify(only.result ?? null), now]
+    : [
+        completions.map((c) => c.taskId),
+        completions.map((c) => c.attempt),
+        completions.map((c) => JSON.stringify(c.result ?? null)),
+        now,
+      ];
   if (readyLimit !== undefined) params.push(readyLimit);
   if (claiming)
     params.push([...eager.types], [...eager.shards], eager.limit, eager.workerId, eager.leaseExpiresAt);
-  const text = STATEMENTS.get(`${readyLimit !== undefined}/${claiming}`) as string;
+  const text = STATEMENTS.get(
+    shapeKey({ limited: readyLimit !== undefined, eager: claiming, single }),
+  ) as string;
   const { rows } = await tx.query(text, params as SqlParams);
   const claimed: ClaimedTask[] = [];
   const deferred: string[] = [];
