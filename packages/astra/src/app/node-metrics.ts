@@ -78,6 +78,8 @@ export interface ObservedParts {
   readonly actors?: { stats(): ActorStats };
   /** The read caches whose hits and misses are read on scrape. */
   readonly readCaches?: readonly ReadCacheSource[];
+  /** The task types this node's executor handles: their task series start at 0. */
+  readonly taskTypes?: Iterable<string>;
 }
 
 /** How long each backend's probe may take on a scrape before it counts as down. */
@@ -106,6 +108,7 @@ export function openNodeMetrics(config: AstraConfig, clock: Clock): NodeMetrics 
     httpPlugin: httpMetricsPlugin(registry),
     observe: (parts) => {
       const { backends, roles } = parts;
+      tasks.expect(parts.taskTypes ?? []);
       kernelStateGauges(registry, {
         db: backends.store,
         clock: parts.clock,

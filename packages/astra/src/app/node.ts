@@ -617,6 +617,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         shardCount: config.taskShardCount,
         router: llm.router,
         ...(agentActors === undefined ? {} : { actors: agentActors }),
+        ...(executor === undefined ? {} : { taskTypes: kernelNow.handlers.types() }),
         readCaches: [
           { cache: 'reads', counts: () => reads.cacheCounts() },
           { cache: 'access', counts: () => access.cacheCounts() },

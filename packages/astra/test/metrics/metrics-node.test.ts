@@ -79,7 +79,13 @@ describe('metrics after a goal', () => {
   it('counts the tasks by type and outcome, and their scheduling latency', () => {
     expect(find(scrape, 'astra_task_success_total', { task_type: 'llm' })[0]?.value).toBe(1);
     expect(find(scrape, 'astra_task_success_total', { task_type: 'tool' })[0]?.value).toBe(1);
-    expect(find(scrape, 'astra_task_failure_total', { task_type: 'tool' }).map((s) => s.value)).toEqual([1]);
+    // The executor's types start at 0 (TaskMetrics.expect): the failure was final, none retryable.
+    expect(
+      find(scrape, 'astra_task_failure_total', { task_type: 'tool', retryable: 'false' })[0]?.value,
+    ).toBe(1);
+    expect(find(scrape, 'astra_task_failure_total', { task_type: 'tool', retryable: 'true' })[0]?.value).toBe(
+      0,
+    );
     expect(
       find(scrape, 'astra_task_latency_seconds_count', { task_type: 'llm', status: 'completed' })[0]?.value,
     ).toBe(1);

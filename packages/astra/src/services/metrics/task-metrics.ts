@@ -30,6 +30,13 @@ export interface TaskMetrics {
   readonly interceptor: TaskInterceptor;
   /** Goals ended and tasks dead-lettered, from the engine's lifecycle hooks. */
   readonly lifecycle: GoalLifecycleHooks;
+  /**
+   * Binds these task types' success, failure and dead-letter series at 0, so a scrape shows them
+   * before their first count: a series that first appears already holding its first count is no
+   * increase to `increase()`/`rate()`, and a `sum()` over no success series is empty, not 0 (the
+   * alerts on failures would miss a node whose first runs fail).
+   */
+  expect(types: Iterable<string>): void;
 }
 
 export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
@@ -81,8 +88,8 @@ export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
     buckets: GOAL_BUCKETS,
   });
 
-  // Each task type's series bound on its first task; a failure counter only once one failed (a
-  // type that never failed has no failure series).
+  // Each task type's series bound on its first task or by `expect`; otherwise a failure counter
+  // only once one failed.
   interface TypeSeries {
     readonly scheduled: HistogramSeries;
     successes: CounterSeries | undefined;
@@ -149,6 +156,15 @@ export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
       },
     );
   };
+  const expect = (types: Iterable<string>): void => {
+    for (const type of types) {
+      const series = seriesOf(type);
+      series.successes ??= successes.series(type);
+      series.retryableFailures ??= failures.series(type, 'true');
+      series.finalFailures ??= failures.series(type, 'false');
+      deadLetters.series(type);
+    }
+  };
   const lifecycle: GoalLifecycleHooks = {
     ended: (report: GoalEndedReport) => {
       goalsEnded.series(report.status).inc();
@@ -156,7 +172,7 @@ export function taskMetrics(registry: Registry, clock: Clock): TaskMetrics {
     },
     deadLettered: (report: DeadLetterReport) => deadLetters.series(report.type).inc(),
   };
-  return { interceptor, lifecycle };
+  return { interceptor, lifecycle, expect };
 }
 
 type RunStatus = 'completed' | 'failed' | 'deferred' | 'waiting_approval';
