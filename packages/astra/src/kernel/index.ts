@@ -76,6 +76,8 @@ export {
   startScheduler,
 } from './scheduler/scheduler.js';
 export { SCHEDULER_DEFAULTS } from './scheduler/scheduler-defaults.js';
+// Long synchronous passes cut into slices with pauses for the event loop.
+export { finishInSlices, finishNow, ITEMS_PER_SLICE, type SlicedWork } from './sliced-work.js';
 // The task kernel and its engine.
 export {
   createTaskKernel,

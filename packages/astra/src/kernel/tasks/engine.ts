@@ -3,6 +3,7 @@ import { AstraError } from '../../errors/index.js';
 import type { Bus } from '../../ports/bus.js';
 import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
+import { finishInSlices } from '../sliced-work.js';
 import {
   type DeadLetterReport,
   endedReport,
@@ -10,7 +11,7 @@ import {
   type GoalLifecycleHooks,
 } from './goal-lifecycle.js';
 import { isUnstarted, parsePatch } from './graph-patch.js';
-import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planToJson } from './plan.js';
+import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planSteps, planToJson } from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
 import { type ApprovalWaitInput, awaitTaskApproval } from './sql/approval-waits.js';
@@ -91,7 +92,7 @@ import {
   shardOf,
   taskStream,
 } from './types.js';
-import { checkTaskPayloads } from './validate-plan.js';
+import { checkTaskPayloads, payloadCheckSteps } from './validate-plan.js';
 
 /**
  * The task graph engine: every task and goal state change, each one a transaction of conditional
@@ -347,6 +348,17 @@ export class TaskEngine {
     return plan;
   }
 
+  /**
+   * `validatePlan` with pauses for the event loop between slices (sliced-work.ts): checking a
+   * 10,000-task plan takes tens of milliseconds of CPU, a hundred on a cold process, and in embedded
+   * mode every API answer would wait for it. Same result, same errors.
+   */
+  async #validatePlanInSlices(raw: unknown): Promise<Plan> {
+    const plan = await finishInSlices(planSteps(raw, this.#planLimits()));
+    await finishInSlices(payloadCheckSteps(plan.tasks, 'tasks', this.#options.checkPayload));
+    return plan;
+  }
+
   /** Each task's payload against its type's rules; `list` names the array in errors. */
   #checkPayloads(tasks: readonly PlanTask[], list: string): void {
     checkTaskPayloads(tasks, list, this.#options.checkPayload);
@@ -376,7 +388,7 @@ export class TaskEngine {
   }
 
   async #submit(input: SubmitGoalInput): Promise<SubmittedGoal> {
-    const plan = this.validatePlan(input.plan);
+    const plan = await this.#validatePlanInSlices(input.plan);
     const dependsOn = [...new Set(input.dependsOnGoalIds ?? [])];
     const planRule = input.approval?.plan ?? null;
     const taskRules = new Map<string, ApprovalRule>();

@@ -1,4 +1,5 @@
 import { ReferenceShapeError, scanReferences, type TaskReference } from '../dataflow/references.js';
+import { finishNow, ITEMS_PER_SLICE, type SlicedWork } from '../sliced-work.js';
 import { planInvalid } from './plan-invalid.js';
 import type { PlanTask } from './types.js';
 
@@ -34,9 +35,19 @@ export function assertReferences(
   order: readonly PlanTask[],
   pathOf: (index: number) => string = (index) => `tasks[${index}]`,
 ): void {
+  finishNow(referenceSteps(tasks, order, pathOf));
+}
+
+/** `assertReferences` as sliced work (sliced-work.ts): it yields every ITEMS_PER_SLICE tasks. */
+export function* referenceSteps(
+  tasks: readonly PlanTask[],
+  order: readonly PlanTask[],
+  pathOf: (index: number) => string = (index) => `tasks[${index}]`,
+): SlicedWork<void> {
   const ids = new Set(tasks.map((task) => task.id));
   const far: FarReference[] = [];
   for (const [index, task] of tasks.entries()) {
+    if (index > 0 && index % ITEMS_PER_SLICE === 0) yield;
     const direct = new Set(task.dependsOn);
     for (const reference of referencesOf(task, pathOf(index))) {
       const { from, path } = reference;
@@ -46,6 +57,7 @@ export function assertReferences(
     }
   }
   if (far.length === 0) return;
+  yield;
   const bitOf = new Map<string, number>();
   for (const { reference } of far) if (!bitOf.has(reference.from)) bitOf.set(reference.from, bitOf.size);
   const words = Math.ceil(bitOf.size / 32);

@@ -1,5 +1,6 @@
+import { finishNow, ITEMS_PER_SLICE, type SlicedWork } from '../sliced-work.js';
 import { planInvalid as invalid } from './plan-invalid.js';
-import { assertReferences } from './plan-references.js';
+import { referenceSteps } from './plan-references.js';
 import type { DependencyFailurePolicy, JsonValue, Plan, PlanTask } from './types.js';
 
 /**
@@ -134,11 +135,20 @@ export function topologicalOrder(tasks: readonly PlanTask[]): PlanTask[] {
 }
 
 export function parsePlan(raw: unknown, limits: PlanLimits): Plan {
+  return finishNow(planSteps(raw, limits));
+}
+
+/** `parsePlan` as sliced work (sliced-work.ts): it yields every ITEMS_PER_SLICE tasks and between passes. */
+export function* planSteps(raw: unknown, limits: PlanLimits): SlicedWork<Plan> {
   if (!isRecord(raw)) throw invalid('', 'must be an object with a "tasks" array');
   const { tasks: rawTasks } = raw;
   if (!Array.isArray(rawTasks) || rawTasks.length === 0) throw invalid('tasks', 'must be a non-empty array');
   if (rawTasks.length > limits.maxTasks) throw invalid('tasks', `has more than ${limits.maxTasks} tasks`);
-  const tasks = rawTasks.map((task, index) => parseTask(task, `tasks[${index}]`, limits));
+  const tasks: PlanTask[] = [];
+  for (const [index, task] of rawTasks.entries()) {
+    if (index > 0 && index % ITEMS_PER_SLICE === 0) yield;
+    tasks.push(parseTask(task, `tasks[${index}]`, limits));
+  }
   const ids = new Set<string>();
   for (const [index, task] of tasks.entries()) {
     if (ids.has(task.id)) throw invalid(`tasks[${index}].id`, `"${task.id}" is used twice`);
@@ -151,7 +161,10 @@ export function parsePlan(raw: unknown, limits: PlanLimits): Plan {
       if (!ids.has(dependency))
         throw invalid(`tasks[${index}].depends_on`, `names unknown task "${dependency.slice(0, 128)}"`);
     }
-  assertReferences(tasks, topologicalOrder(tasks));
+  yield;
+  const order = topologicalOrder(tasks);
+  yield;
+  yield* referenceSteps(tasks, order);
   return { tasks };
 }
 

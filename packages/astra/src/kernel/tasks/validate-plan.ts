@@ -1,5 +1,6 @@
 import { AstraError } from '../../errors/index.js';
 import { isReferencePath, scanReferences } from '../dataflow/references.js';
+import { finishNow, ITEMS_PER_SLICE, type SlicedWork } from '../sliced-work.js';
 import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan } from './plan.js';
 import type { JsonValue, Plan, PlanTask } from './types.js';
 
@@ -32,7 +33,17 @@ export function checkTaskPayloads(
   list: string,
   check: PlanValidation['checkPayload'],
 ): void {
+  finishNow(payloadCheckSteps(tasks, list, check));
+}
+
+/** `checkTaskPayloads` as sliced work (sliced-work.ts): it yields every ITEMS_PER_SLICE tasks. */
+export function* payloadCheckSteps(
+  tasks: readonly PlanTask[],
+  list: string,
+  check: PlanValidation['checkPayload'],
+): SlicedWork<void> {
   for (const [index, task] of check === undefined ? [] : tasks.entries()) {
+    if (index > 0 && index % ITEMS_PER_SLICE === 0) yield;
     const issue = check?.(task.type, task.payload) ?? null;
     if (issue === null) continue;
     const path = `${list}[${index}].payload${issue.path}`;

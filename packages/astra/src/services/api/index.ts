@@ -17,4 +17,4 @@ export { Deleted, JsonObject, Revoked, Timestamp, Uuid } from './schemas/common.
 export { Plan, PlanTask } from './schemas/plan.js';
 export { GoalStatus } from './schemas/statuses.js';
 export { Task } from './schemas/task.js';
-export { assertStorable, idParam, isUuid, parseInput, snake } from './validation.js';
+export { assertStorable, idParam, isUuid, parseInput, parseInputInSlices, snake } from './validation.js';

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
+import { finishInSlices, finishNow, ITEMS_PER_SLICE, type SlicedWork } from '../../kernel/index.js';
 
 /**
  * Parses request input with a schema; the first issue becomes ASTRA_VALIDATION_FAILED naming its
@@ -7,11 +8,29 @@ import { AstraError } from '../../errors/index.js';
  * (see `assertStorable`).
  */
 export function parseInput<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
+  const data = parseSchema(schema, value, where);
+  assertStorable(data, where);
+  return data;
+}
+
+/**
+ * `parseInput` for a body that may be large (a 10,000-task plan is half a megabyte): the walk of
+ * `assertStorable` pauses for the event loop between slices (kernel sliced work). Same result,
+ * same errors.
+ */
+export async function parseInputInSlices<S extends z.ZodType>(
+  schema: S,
+  value: unknown,
+  where: string,
+): Promise<z.output<S>> {
+  const data = parseSchema(schema, value, where);
+  await finishInSlices(storableSteps(data, where));
+  return data;
+}
+
+function parseSchema<S extends z.ZodType>(schema: S, value: unknown, where: string): z.output<S> {
   const parsed = schema.safeParse(value);
-  if (parsed.success) {
-    assertStorable(parsed.data, where);
-    return parsed.data;
-  }
+  if (parsed.success) return parsed.data;
   const issue = parsed.error.issues[0];
   const path = [where, ...(issue?.path ?? []).map(String)].join('.');
   throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${issue?.message ?? 'invalid'}`, {
@@ -38,13 +57,23 @@ export const MAX_INPUT_DEPTH = 100;
  * nesting deeper than MAX_INPUT_DEPTH. ASTRA_VALIDATION_FAILED naming the path.
  */
 export function assertStorable(value: unknown, where: string): void {
+  finishNow(storableSteps(value, where));
+}
+
+/** JSON values `assertStorable` visits per slice. */
+const VALUES_PER_SLICE = ITEMS_PER_SLICE * 10;
+
+/** `assertStorable` as sliced work: it yields every VALUES_PER_SLICE values. */
+function* storableSteps(value: unknown, where: string): SlicedWork<void> {
   const refuse = (path: string, reason: string): never => {
     throw new AstraError('ASTRA_VALIDATION_FAILED', `${path}: ${reason}`, { details: { path, reason } });
   };
   const badText = 'must not contain NUL characters or unpaired surrogates';
   // Iterative: the input may nest far deeper than the stack allows.
   const pending: [unknown, string, number][] = [[value, where, 0]];
+  let visited = 0;
   for (let next = pending.pop(); next !== undefined; next = pending.pop()) {
+    if (++visited % VALUES_PER_SLICE === 0) yield;
     const [item, path, depth] = next;
     if (typeof item === 'string') {
       if (unstorable(item)) refuse(path, badText);

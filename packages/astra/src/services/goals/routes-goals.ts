@@ -4,7 +4,15 @@ import { AstraError } from '../../errors/index.js';
 import { listGoals, readStats, type TaskEngine } from '../../kernel/index.js';
 import { type AccessControl, onBody, onParam, PLATFORM } from '../access/index.js';
 import { listAgents } from '../agents/index.js';
-import { defineRoutes, idParam, isUuid, parseInput, principalOf, snake } from '../api/index.js';
+import {
+  defineRoutes,
+  idParam,
+  isUuid,
+  parseInput,
+  parseInputInSlices,
+  principalOf,
+  snake,
+} from '../api/index.js';
 import type { ReadModel } from '../reads/index.js';
 import {
   Goal,
@@ -98,7 +106,7 @@ export const goalRoutes: FastifyPluginAsync<GoalRoutesOptions> = async (app, dep
     },
     async (request, reply) => {
       const agentId = idParam(request.params, 'agent');
-      const body = parseInput(SubmitGoal, request.body ?? {}, 'body');
+      const body = await parseInputInSlices(SubmitGoal, request.body ?? {}, 'body');
       const goal = await submit(request, agentId, body);
       return reply.status(submittedStatus(goal)).send(goalAnswer(goal));
     },
@@ -121,7 +129,7 @@ export const goalRoutes: FastifyPluginAsync<GoalRoutesOptions> = async (app, dep
       errors: submitErrors,
     },
     async (request, reply) => {
-      const body = parseInput(SubmitGoalWithAgent, request.body ?? {}, 'body');
+      const body = await parseInputInSlices(SubmitGoalWithAgent, request.body ?? {}, 'body');
       const goal = await submit(request, body.agent_id.toLowerCase(), body);
       return reply.status(submittedStatus(goal)).send(goalAnswer(goal));
     },

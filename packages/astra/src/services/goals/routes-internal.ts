@@ -2,7 +2,7 @@ import type { FastifyPluginAsync } from 'fastify';
 import { z } from 'zod';
 import { AstraError } from '../../errors/index.js';
 import { onBody } from '../access/index.js';
-import { defineRoutes, isUuid, parseInput, principalOf } from '../api/index.js';
+import { defineRoutes, isUuid, parseInputInSlices, principalOf } from '../api/index.js';
 import { SubmittedGoal } from './api-schemas.js';
 import { GOALS_DEFAULTS } from './goals-defaults.js';
 import { type GoalSubmissionOptions, goalAnswer, SubmitGoal, submitGoalTo } from './submit-goal.js';
@@ -57,7 +57,7 @@ export const internalGoalRoutes: FastifyPluginAsync<GoalSubmissionOptions> = asy
           'ASTRA_FORBIDDEN',
           'only an agent, with its service token, may call /internal/goals',
         );
-      const body = parseInput(InternalGoal, request.body ?? {}, 'body');
+      const body = await parseInputInSlices(InternalGoal, request.body ?? {}, 'body');
       const goal = await submitGoalTo(deps, {
         principal,
         agentId: body.agent_id.toLowerCase(),
