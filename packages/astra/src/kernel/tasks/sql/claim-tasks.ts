@@ -2,6 +2,7 @@ import { jsonObject, nullable, timestampMs } from '../../../ports/sql-rows.js';
 import type { SqlExecutor, SqlRow } from '../../../ports/sql-store.js';
 import { taskRow } from '../rows.js';
 import type { ClaimedTask } from '../types.js';
+import { notIndexed } from './by-id.js';
 
 /**
  * claim-tasks: one statement claims a batch of dispatched tasks for one worker.
@@ -24,7 +25,7 @@ import type { ClaimedTask } from '../types.js';
 const SQL = `
 WITH claimable AS (
   SELECT id, updated_at AS queued_at FROM tasks
-  WHERE id = ANY($1::uuid[]) AND status = 'queued' AND ($6::text[] IS NULL OR type = ANY($6::text[]))
+  WHERE id = ANY($1::uuid[]) AND ${notIndexed("status = 'queued'")} AND ($6::text[] IS NULL OR type = ANY($6::text[]))
   FOR UPDATE SKIP LOCKED
 ),
 claimed AS (

@@ -3,6 +3,7 @@ import type { SqlExecutor, SqlParams } from '../../../ports/sql-store.js';
 import { taskRow } from '../rows.js';
 import type { ClaimedTask, Dispatch, JsonValue } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
+import { notIndexed } from './by-id.js';
 import { claimedOf } from './claim-tasks.js';
 import {
   type EndedGoal,
@@ -43,12 +44,7 @@ import { NIL_UUID } from './ready-children.js';
 // With `eager` (eager dispatch): up to its limit of the children readied here, of the worker's
 // types and shards, without an approval, are claimed for that worker in the same statement
 // (`running` under its lease, TaskQueued then TaskStarted) instead of being published.
-// A status test the planner cannot answer from tasks_status_idx, so the rows are found by id through
-// the primary key. Left indexable, the cached (generic) plan can scan the status instead — every
-// running task and, until vacuum, the dead versions of those that ran, or every created task of
-// every graph — and the statement then costs in proportion to those (measured: docs/benchmark.md,
-// "The completion statement").
-const notIndexed = (test: string): string => `(${test}) IS TRUE`;
+// Status tests go through notIndexed (by-id.ts): the rows are found by id through the primary key.
 
 // With `single` (a batch of one, the chain's step): the input is three scalars and no count needs
 // grouping, which saves the statement's aggregates — about a tenth of its server time (measured in

@@ -4,6 +4,7 @@ import { isoTimestampSql } from '../../../time/iso.js';
 import type { DeadLetterReport } from '../goal-lifecycle.js';
 import { graphRow, taskRow } from '../rows.js';
 import type { Dispatch } from '../types.js';
+import { notIndexed } from './by-id.js';
 
 /**
  * fail-tasks: one statement ends failed attempts.
@@ -38,7 +39,7 @@ failed AS (
                              ELSE EXISTS (SELECT 1 FROM goals o WHERE o.id = t.goal_id AND o.replan) END,
       error = i.error, lease_owner = NULL, lease_expires_at = NULL, updated_at = $6
   FROM input i
-  WHERE t.id = i.id AND t.attempt = i.attempt AND t.status = 'running'
+  WHERE t.id = i.id AND t.attempt = i.attempt AND ${notIndexed("t.status = 'running'")}
   RETURNING t.id, t.graph_id, t.goal_id, t.agent_id, t.attempt, t.status, t.retries, t.next_attempt_at,
             t.shard, t.priority, t.error, t.awaiting_replan, t.name, t.type
 ),
