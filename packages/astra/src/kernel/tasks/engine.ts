@@ -159,6 +159,14 @@ export interface SubmitGoalInput {
    * an idempotent repeat of an existing goal is answered before it runs.
    */
   readonly admit?: (tx: SqlExecutor) => Promise<void>;
+  /**
+   * A SQL condition on the agent's row (alias `agent`) under which `admit` would admit the goal
+   * without reading anything else (no limit to count against). A goal written by one statement is
+   * then written by that statement alone, which checks the condition on the row's newest committed
+   * version and writes nothing when it does not hold; `admit` then decides, in a transaction, as
+   * without it. One round trip instead of BEGIN, check, write, COMMIT.
+   */
+  readonly admitWhen?: string;
   /** Runs inside the goal's transaction once its row is written (goal-scoped documents). */
   readonly withGoal?: (tx: SqlExecutor, goalId: string) => Promise<void>;
   /**
@@ -515,7 +523,8 @@ export class TaskEngine {
 
   /**
    * A goal with nothing to wait for and no key to check: one autocommitted statement writes it all;
-   * with an admission check, that statement follows the check in its transaction.
+   * with an admission check, that statement follows the check in its transaction, unless the
+   * agent's row satisfies `admitWhen`, which the one statement checks itself.
    */
   async #submitSimple(
     input: SubmitGoalInput,
@@ -559,7 +568,7 @@ export class TaskEngine {
       return active;
     }
     const fx = newEffects();
-    const write = (tx: SqlExecutor): Promise<CreatedGraph> =>
+    const write = (tx: SqlExecutor, admitWhen?: string): Promise<CreatedGraph> =>
       createGraph(
         tx,
         {
@@ -578,16 +587,21 @@ export class TaskEngine {
           sourceAgentId: input.sourceAgentId ?? null,
           plan: planToJson(plan),
           traceContext: input.traceContext ?? null,
+          ...(admitWhen === undefined ? {} : { admitWhen }),
         },
       );
-    const { admit } = input;
+    const { admit, admitWhen } = input;
+    const guarded =
+      admit !== undefined && admitWhen !== undefined ? await write(this.#options.store, admitWhen) : null;
     const created =
-      admit === undefined
-        ? await write(this.#options.store)
-        : await this.#options.store.transaction(async (tx) => {
-            await admit(tx);
-            return write(tx);
-          });
+      guarded?.admitted === true
+        ? guarded
+        : admit === undefined
+          ? await write(this.#options.store)
+          : await this.#options.store.transaction(async (tx) => {
+              await admit(tx);
+              return write(tx);
+            });
     fx.dispatch.push(...created.dispatch);
     await this.#publish(fx);
     return active;

@@ -16,6 +16,13 @@ import { agentRow } from './agent-store.js';
 const agentLimits = agentRow.pick('drainMode', 'maxConcurrentGoals', 'dailyTokenBudget');
 const openGoals = resultRow('goals count', { n: int });
 
+/**
+ * When the agent's row says this, the check below admits without counting anything: the engine's
+ * `admitWhen`, so such a goal is written by one statement that checks it on the row itself.
+ */
+export const ADMITS_UNCOUNTED =
+  'NOT agent.drain_mode AND agent.max_concurrent_goals IS NULL AND agent.daily_token_budget IS NULL';
+
 export function admissionFor(agentId: string, now: () => Date): (tx: SqlExecutor) => Promise<void> {
   return async (tx) => {
     const { rows } = await tx.query(`SELECT ${agentLimits.columns()} FROM agents WHERE id = $1 FOR UPDATE`, [

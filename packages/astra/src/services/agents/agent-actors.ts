@@ -16,7 +16,8 @@ import type { Clock } from '../../time/clock.js';
  * until that check has been sent inside its transaction, not until its goal is written: the check
  * locks the agent's row, so from there the database admits the goals one at a time in that order
  * while the next goal's transaction is already on its way (a turn per whole submission made one
- * agent's goals wait for each other's every round trip: 40 goals/s on Postgres at 16 clients). Actors are restored for every `active` agent at startup
+ * agent's goals wait for each other's every round trip: 40 goals/s on Postgres at 16 clients). A goal
+ * whose agent passes `admitWhen` is one statement and holds the turn for it. Actors are restored for every `active` agent at startup
  * and spawned when an agent is created. A failed submission is the caller's answer, not the
  * actor's failure: the actor keeps serving.
  */

@@ -3,7 +3,7 @@
  * brings, goal admission, the agents' actors and the per-minute rate windows.
  * Other services import this file only (tools/check-imports.mjs).
  */
-export { admissionFor, tokensUsedToday } from './admission.js';
+export { ADMITS_UNCOUNTED, admissionFor, tokensUsedToday } from './admission.js';
 export { AdmissionGate, type AdmissionGateOptions, DEFAULT_ADMISSION_GATE } from './admission-gate.js';
 export type { AgentActors } from './agent-actors.js';
 export {

@@ -6,6 +6,7 @@ import type { SqlStore } from '../../ports/sql-store.js';
 import type { Clock } from '../../time/clock.js';
 import type { AccessControl } from '../access/index.js';
 import {
+  ADMITS_UNCOUNTED,
   type AgentActors,
   admissionFor,
   countCall,
@@ -133,6 +134,7 @@ export async function submitGoalTo(
           await toolRiskTiers(deps.store, toolRefsOf(plan)),
         )),
     admit: admissionFor(agentId, () => new Date(deps.clock.now())),
+    admitWhen: ADMITS_UNCOUNTED,
     ...(body.documents === undefined || body.documents.length === 0
       ? {}
       : { withGoal: (tx, goalId) => insertGoalDocuments(tx, agentId, goalId, body.documents ?? []) }),

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { int, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { ApprovalRule, Dispatch, Plan } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes, ruleToJson } from './approval-requests.js';
@@ -16,7 +17,10 @@ import { orderedEventsCte } from './ordered-events.js';
  * Returns: the tasks to dispatch after commit (the ones created `queued`), highest priority first,
  *   and the plan name → task id map.
  * With a new goal (no dependencies, no idempotency key), the goal row and its GoalCreated event are
- * written by the same statement, so submitting such a goal is one autocommitted statement.
+ * written by the same statement, so submitting such a goal is one autocommitted statement. With
+ * the goal's `admitWhen` (a condition on its agent's row, alias `agent`), the statement reads that
+ * row FOR SHARE (its newest committed version: a concurrent change of it is waited for and
+ * checked) and writes nothing unless the condition holds; `admitted` says which it was.
  * Events, in this order (ordered-events.ts): GoalCreated (with `goal`), GraphCreated, a
  *   TaskCreated per task, then the approval requests.
  * All in one statement: the foreign keys between the CTEs are checked at its end.
@@ -41,42 +45,54 @@ export interface NewGoalRow {
   readonly plan: unknown;
   /** The host's trace context stored with the goal (goals.trace_context, docs/tracing.md); null: none. */
   readonly traceContext: string | null;
+  /** A SQL condition on the agent's row (alias `agent`): the goal is written only when it holds. */
+  readonly admitWhen?: string;
 }
 
 export interface CreatedGraph {
   readonly dispatch: Dispatch[];
   readonly taskIds: ReadonlyMap<string, string>;
+  /** False only when the goal's `admitWhen` did not hold: nothing was written. */
+  readonly admitted: boolean;
 }
+
+// `admitted` is one row when the statement may write (always, without a guard), else none; every
+// insert below reads from it, so a refused goal writes nothing.
+const admittedCte = (guard: string | null): string =>
+  guard === null
+    ? 'admitted AS (SELECT 1 AS one),'
+    : `admitted AS (SELECT 1 AS one FROM agents agent WHERE agent.id = $3 AND (${guard}) FOR SHARE),`;
 
 const GOAL_CTE = `
 goal AS (
   INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
                      created_at, updated_at, started_at, trace_context)
-  VALUES ($2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6, $25)
+  SELECT $2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6, $25 FROM admitted
 ),`;
 
 const GOAL_EVENT = `
   SELECT 'GoalCreated' AS kind, $3::uuid AS agent_id, $2::uuid AS goal_id, NULL::uuid AS graph_id,
-         NULL::uuid AS task_id, jsonb_build_object('to', 'active', 'task_count', $5::int) AS body`;
+         NULL::uuid AS task_id, jsonb_build_object('to', 'active', 'task_count', $5::int) AS body FROM admitted`;
 
 const GRAPH_EVENTS = [
   `SELECT 'GraphCreated' AS kind, $3::uuid AS agent_id, $2::uuid AS goal_id, $1::uuid AS graph_id,
-          NULL::uuid AS task_id, jsonb_build_object('task_count', $5::int) AS body`,
+          NULL::uuid AS task_id, jsonb_build_object('task_count', $5::int) AS body FROM admitted`,
   `SELECT 'TaskCreated', $3::uuid, $2::uuid, $1::uuid, id,
           jsonb_build_object('to', status, 'name', name, 'type', type, 'pending_dependencies', pending)
    FROM input`,
   APPROVAL_REQUEST_EVENTS,
 ];
 
-const sql = (withGoal: boolean): string => `
-WITH ${withGoal ? GOAL_CTE : ''}
+const sql = (withGoal: boolean, guard: string | null): string => `
+WITH ${admittedCte(guard)} ${withGoal ? GOAL_CTE : ''}
 graph AS (
   INSERT INTO task_graphs (id, goal_id, agent_id, task_count, unfinished_tasks, created_at)
-  VALUES ($1, $2, $3, $5, $5, $6)
+  SELECT $1, $2, $3, $5, $5, $6 FROM admitted
 ),
 input AS (
-  SELECT * FROM unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],
-                       $14::int[], $15::int[], $16::text[], $19::text[])
+  SELECT u.* FROM admitted,
+    unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],
+           $14::int[], $15::int[], $16::text[], $19::text[])
     AS u(id, name, type, status, payload, priority, max_retries, timeout_ms, pending, policy, approval)
 ),
 created AS (
@@ -93,13 +109,24 @@ gated AS (
 ${approvalRequestCtes('gated', '$6')},
 dependencies AS (
   INSERT INTO task_dependencies (task_id, depends_on)
-  SELECT * FROM unnest($17::uuid[], $18::uuid[])
+  SELECT d.* FROM admitted, unnest($17::uuid[], $18::uuid[]) AS d
 ),
 ${orderedEventsCte('logged', '$6', withGoal ? [GOAL_EVENT, ...GRAPH_EVENTS] : GRAPH_EVENTS)}
-SELECT 1`;
+SELECT count(*)::int AS admitted FROM admitted`;
 
-const SQL_WITH_GOAL = sql(true);
-const SQL_GRAPH_ONLY = sql(false);
+const SQL_WITH_GOAL = sql(true, null);
+const SQL_GRAPH_ONLY = sql(false, null);
+/** The guarded statements by guard: a node passes one or two guards, for the whole run. */
+const guarded = new Map<string, string>();
+const guardedSql = (guard: string): string => {
+  let text = guarded.get(guard);
+  if (text === undefined) {
+    text = sql(true, guard);
+    guarded.set(guard, text);
+  }
+  return text;
+};
+const admittedRow = resultRow('create_graph', { admitted: int });
 
 export async function createGraph(
   tx: SqlExecutor,
@@ -135,7 +162,13 @@ export async function createGraph(
           JSON.stringify(goal.plan),
           goal.traceContext,
         ];
-  await tx.query(goal === undefined ? SQL_GRAPH_ONLY : SQL_WITH_GOAL, [
+  const text =
+    goal === undefined
+      ? SQL_GRAPH_ONLY
+      : goal.admitWhen === undefined
+        ? SQL_WITH_GOAL
+        : guardedSql(goal.admitWhen);
+  const { rows } = await tx.query(text, [
     input.graphId,
     input.goalId,
     input.agentId,
@@ -161,5 +194,6 @@ export async function createGraph(
     .filter((task) => task.dependsOn.length === 0 && !rules.has(task.id))
     .map((task) => ({ taskId: idOf(task.id), shard: input.shard, priority: task.priority }))
     .sort((a, b) => b.priority - a.priority);
-  return { dispatch, taskIds };
+  const admitted = admittedRow.one(rows).admitted > 0;
+  return { dispatch: admitted ? dispatch : [], taskIds, admitted };
 }
