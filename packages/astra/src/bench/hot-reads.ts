@@ -1,6 +1,6 @@
 import { performance } from 'node:perf_hooks';
 import { Worker } from 'node:worker_threads';
-import Fastify from 'fastify';
+import Fastify, { type FastifyInstance } from 'fastify';
 import { type BenchNode, call, startBenchNode } from './bench-node.js';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 import { type PeerFigures, type PeerLog, percentile, round, sleep } from './peers/common.js';
@@ -31,19 +31,12 @@ const PREWARM_PER_S = 1000;
 export async function runHotReads(options: HotReadOptions, log: PeerLog): Promise<PeerFigures> {
   const figures: PeerFigures = {};
   const prefix = `reads.${options.mode}`;
-  const bare = Fastify();
-  bare.get('/bare', async () => ({ ok: true, id: 'c0ffee00-0000-4000-8000-000000000000' }));
+  const bare = bareServer();
   let bench: BenchNode | undefined;
   try {
     bench = await startBenchNode({ ...options, redisDb: BENCH_REDIS_DB, label: 'reads' });
     const { base, auth } = bench;
-    const agent = await call<{ agent: { id: string } }>(base, 'POST', '/agents', auth, { name: 'hot-reads' });
-    const agentId = agent.agent.id;
-    const goal = await call<{ goal_id: string }>(base, 'POST', `/agents/${agentId}/goals`, auth, {
-      goal_text: 'one task to read back',
-      plan: { tasks: [{ id: 'only', type: 'echo', payload: { hello: 'world' } }] },
-    });
-    const taskId = await completedTask(base, auth, goal.goal_id);
+    const { agentId, taskId } = await readTargets(bench);
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     log(
       `hot reads ${options.mode}: ${options.ratePerS} req/s open-loop, ${options.connections} keep-alive connections, ${options.warmupMs} ms warm-up + ${options.durationMs} ms measured per route, load from a worker thread`,
@@ -125,6 +118,24 @@ function drive(spec: LoadSpec): Promise<LoadResult> {
     });
     worker.once('error', reject);
   });
+}
+
+/** What the hot reads read: an agent, and the task of its one goal, once completed. */
+export async function readTargets({ base, auth }: BenchNode): Promise<{ agentId: string; taskId: string }> {
+  const agent = await call<{ agent: { id: string } }>(base, 'POST', '/agents', auth, { name: 'hot-reads' });
+  const agentId = agent.agent.id;
+  const goal = await call<{ goal_id: string }>(base, 'POST', `/agents/${agentId}/goals`, auth, {
+    goal_text: 'one task to read back',
+    plan: { tasks: [{ id: 'only', type: 'echo', payload: { hello: 'world' } }] },
+  });
+  return { agentId, taskId: await completedTask(base, auth, goal.goal_id) };
+}
+
+/** The bare Fastify route, the ceiling: what Node's HTTP and Fastify cost with nothing behind them. */
+export function bareServer(): FastifyInstance {
+  const bare = Fastify();
+  bare.get('/bare', async () => ({ ok: true, id: 'c0ffee00-0000-4000-8000-000000000000' }));
+  return bare;
 }
 
 /** Waits (polling: setup, not measured) for the goal to complete; returns its task's id. */

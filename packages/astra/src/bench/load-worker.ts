@@ -1,5 +1,6 @@
 // Open-loop HTTP load for the hot-read benchmark, run in a worker thread so that it never shares
-// the server's event loop. Requests are scheduled at a fixed rate whatever the answers do; each
+// the server's event loop, or in a child process (read-cpu.ts: so that it never shares the
+// server's CPU account either; the parent sends the spec, the child answers the result). Requests are scheduled at a fixed rate whatever the answers do; each
 // latency is measured from the request's scheduled time (not from when a connection was free), so
 // queueing in the client counts against the server, as a user would see it.
 import { Agent, request } from 'node:http';
@@ -103,10 +104,23 @@ async function run(spec: LoadSpec): Promise<LoadResult> {
   return { sent, ok, errors, unanswered, latenciesMs: latencies, firstError };
 }
 
+const failure = (error: unknown): { error: string } => ({
+  error: error instanceof Error ? error.message : String(error),
+});
+
 if (parentPort !== null) {
   const port = parentPort;
   run(workerData as LoadSpec).then(
     (result) => port.postMessage(result),
-    (error: unknown) => port.postMessage({ error: error instanceof Error ? error.message : String(error) }),
+    (error: unknown) => port.postMessage(failure(error)),
   );
+} else if (process.send !== undefined) {
+  const send = process.send.bind(process);
+  process.once('message', (spec: LoadSpec) => {
+    run(spec).then(
+      (result) => send(result, () => process.disconnect()),
+      (error: unknown) => send(failure(error), () => process.disconnect()),
+    );
+  });
+  send('ready');
 }

@@ -46,7 +46,7 @@ async function serve(routes: readonly RoutePlugin[]): Promise<{ app: FastifyInst
         recorded.decided.push(target);
         return { decision: { allowed: true, reasons: [], errors: [], policyVersion: 0 } };
       },
-      currentUser: async () => ({ superAdmin: false }),
+      stand: async (principal) => ({ principal, subject: undefined }),
     },
     admission: {
       enter: async () => {

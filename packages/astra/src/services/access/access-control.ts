@@ -54,14 +54,29 @@ export interface Allowed {
   readonly decision: Decision;
 }
 
+/**
+ * A caller as they stand now, for one request (`stand`): the gateway's authentication takes it
+ * once per request and its access check decides from the same facts, so a request reads the
+ * caller's standing once. Never kept beyond the request that took it: a later request stands anew,
+ * so a suspension or a demotion applies from the next request on.
+ */
+export interface Standing {
+  /** The principal with its super-admin flag as it stands now. */
+  readonly principal: Principal;
+  /** Built from the facts read; undefined for an agent (its facts are read when decided on). */
+  readonly subject: Subject | undefined;
+}
+
 const RELOAD_EVERY_MS = 1_000;
+/** What goals, graphs, tasks and approvals belong to, remembered in this process (it never changes). */
+const MAX_OWNERS = 10_000;
 // The same scope names as the read model's: a write that forgets an agent's views forgets its facts.
 const agentScope = (agentId: string): string => `agent:${agentId}`;
 const userScope = (userId: string): string => `user:${userId}`;
 const isRead = (action: Action): boolean => action.endsWith('.view');
 
 /** A caller as a Cedar principal: its uid and the entity that describes it. */
-interface Subject {
+export interface Subject {
   readonly uid: EntityUidJson;
   readonly entity: EntityJson;
   /** The facts the entity was built from, as a string: the memo key's part for the caller. */
@@ -102,6 +117,8 @@ export class AccessControl {
   /** Decisions without request context, by subject, resource and action (#decide). */
   readonly #decided = new WeakMap<Subject, WeakMap<Resolved, Map<Action, Decision>>>();
   readonly #onAuditError: (error: unknown) => void;
+  /** The owning agent by `<type>:<id>`; oldest first (#agentFacts). */
+  readonly #owners = new Map<string, string>();
 
   constructor(options: {
     store: SqlStore;
@@ -134,11 +151,19 @@ export class AccessControl {
   }
 
   /**
-   * An active user's facts as they stand now (super-admin flag, memberships); null when the user is
-   * suspended, deactivated or gone. Read through the facts cache, which every change forgets.
+   * The caller as they stand now: a user's (or API key's) current super-admin flag and facts,
+   * read through the facts cache, which every change forgets; ASTRA_UNAUTHENTICATED when the user
+   * is suspended, deactivated or gone.
    */
-  currentUser(userId: string): Promise<UserFacts | null> {
-    return this.#userFacts(userId);
+  async stand(principal: Principal): Promise<Standing> {
+    if (principal.kind === 'admin_token') return { principal, subject: ADMIN_TOKEN_SUBJECT };
+    if (principal.kind === 'agent') return { principal, subject: undefined };
+    const subject = await this.#userSubject(principal.userId);
+    const superAdmin = subject.user?.superAdmin === true;
+    return {
+      principal: superAdmin === principal.superAdmin ? principal : { ...principal, superAdmin },
+      subject,
+    };
   }
 
   #userFacts(userId: string): Promise<UserFacts | null> {
@@ -151,13 +176,18 @@ export class AccessControl {
     if (facts === null) return readAgentFacts(this.#store, type, id);
     let agentId = id;
     if (type !== 'agent') {
-      // What a goal, graph, task or approval belongs to never changes.
-      const owner = await facts.read(
-        `access:owner:${type}:${id}`,
-        () => readOwningAgent(this.#store, type, id),
-        agentScope,
-      );
+      // What a goal, graph, task or approval belongs to never changes; once gone, its agent's
+      // facts say so (a deleted agent's are null) or the route's own read does.
+      const ownerKey = `${type}:${id}`;
+      const owner =
+        this.#owners.get(ownerKey) ??
+        (await facts.read(
+          `access:owner:${ownerKey}`,
+          () => readOwningAgent(this.#store, type, id),
+          agentScope,
+        ));
       if (owner === null) return null;
+      this.#rememberOwner(ownerKey, owner);
       agentId = owner;
     }
     return facts.read(
@@ -165,6 +195,12 @@ export class AccessControl {
       () => readAgentFacts(this.#store, 'agent', agentId),
       agentScope(agentId),
     );
+  }
+
+  #rememberOwner(key: string, agentId: string): void {
+    if (this.#owners.has(key)) return;
+    if (this.#owners.size >= MAX_OWNERS) this.#owners.delete(this.#owners.keys().next().value as string);
+    this.#owners.set(key, agentId);
   }
 
   /** Writes the built-in policy set if none exists and loads the active one. */
@@ -193,15 +229,17 @@ export class AccessControl {
     await this.decisions.flush();
   }
 
-  /** Throws 404/403 unless the caller may do `action` on `target`. */
+  /** Throws 404/403 unless the caller (a principal, or as it stands for this request) may do `action` on `target`. */
   async require(
-    principal: Principal,
+    caller: Principal | Standing,
     action: Action,
     target: Target,
     context: { approvers?: readonly string[] } = {},
   ): Promise<Allowed> {
-    await this.#fresh();
-    const subject = await this.#subject(principal);
+    const reloading = this.#fresh();
+    if (reloading !== undefined) await reloading;
+    const principal = 'principal' in caller ? caller.principal : caller;
+    const subject = ('subject' in caller ? caller.subject : undefined) ?? (await this.#subject(principal));
     const resolved = await this.#resolve(target);
     if (resolved === null) throw notFound(target);
     const scoped = scopeRefusal(principal, action);
@@ -376,12 +414,13 @@ export class AccessControl {
     });
   }
 
-  async #fresh(): Promise<void> {
-    if (this.engine.version !== 0 && this.#clock.now() - this.#checkedAt < RELOAD_EVERY_MS) return;
+  /** Undefined while the policies in use are fresh, else the reload to wait for. */
+  #fresh(): Promise<void> | undefined {
+    if (this.engine.version !== 0 && this.#clock.now() - this.#checkedAt < RELOAD_EVERY_MS) return undefined;
     this.#reloading ??= this.reload().finally(() => {
       this.#reloading = undefined;
     });
-    await this.#reloading;
+    return this.#reloading;
   }
 
   async #subject(principal: Principal): Promise<Subject> {
@@ -398,7 +437,10 @@ export class AccessControl {
         label: `agent:${facts.agentId}`,
       }));
     }
-    const userId = (principal as { userId: string }).userId;
+    return this.#userSubject((principal as { userId: string }).userId);
+  }
+
+  async #userSubject(userId: string): Promise<Subject> {
     const facts = await this.#userFacts(userId);
     if (facts === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
     return this.#built(this.#subjects, facts, () => ({

@@ -3,7 +3,7 @@
  * declare, and the stores of organizations, teams, invitations, collaborators, policies and the decision audit.
  * Other services import this file only (tools/check-imports.mjs).
  */
-export type { AccessControl, Allowed, Target } from './access-control.js';
+export type { AccessControl, Allowed, Standing, Target } from './access-control.js';
 export { ACCESS_DEFAULTS } from './access-defaults.js';
 export { decisionsInWindow, listDecisions, type StoredDecision } from './decision-store.js';
 export { readGoalOwners, readTeamOrg } from './directory.js';

@@ -1,7 +1,7 @@
 import type { FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
 import type { AccessControl, AccessRule, Allowed, ResourceRef, Target } from '../access/index.js';
-import { principalOf } from './auth.js';
+import { standingOf } from './auth.js';
 import { idParam, isUuid } from './validation.js';
 
 /**
@@ -24,8 +24,8 @@ export type RouteAccess = Pick<AccessControl, 'require'>;
 export function accessPreHandler(rule: AccessRule, access: RouteAccess): PreHandler | undefined {
   if (!('resource' in rule)) return undefined;
   return async (request) => {
-    const principal = principalOf(request);
-    request.astraAllowed = await access.require(principal, rule.action, targetOf(rule.resource, request));
+    const target = targetOf(rule.resource, request);
+    request.astraAllowed = await access.require(standingOf(request), rule.action, target);
   };
 }
 

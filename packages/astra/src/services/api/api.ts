@@ -8,7 +8,7 @@ import type { AdmissionGate } from '../agents/index.js';
 import type { Identity } from '../identity/index.js';
 import type { RouteAccess } from './access-hook.js';
 import { installAdmissionGate } from './admission-hook.js';
-import { type CurrentUser, installAuthentication } from './auth.js';
+import { installAuthentication, type Stand } from './auth.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.js';
 import { ApiDocs } from './openapi.js';
 import { defineRoutes, installRouteBook } from './route-definer.js';
@@ -32,7 +32,7 @@ export interface ApiOptions {
   /** Checks bearer credentials (services/identity). */
   readonly identity: Pick<Identity, 'authenticate'>;
   /** Enforces the routes' access rules and tells a user's standing now (services/access). */
-  readonly access: RouteAccess & { readonly currentUser: CurrentUser };
+  readonly access: RouteAccess & { readonly stand: Stand };
   /** Sheds goal submissions beyond what this process can admit now (503 ASTRA_OVERLOADED). */
   readonly admission: Pick<AdmissionGate, 'enter'>;
   /** Origins browsers may call the API from (CORS); empty: none. */
@@ -92,7 +92,7 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
     identity: options.identity,
     publicPaths,
     queryTokenPaths,
-    currentUser: (userId) => options.access.currentUser(userId),
+    stand: (principal) => options.access.stand(principal),
   });
   installRouteBook(app, { docs, access: options.access });
   // Payloads may hold task references and artifact references anywhere, which no schema can place.

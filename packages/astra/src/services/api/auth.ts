@@ -1,6 +1,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { AstraError } from '../../errors/index.js';
+import type { Standing } from '../access/index.js';
 import type { Identity, Principal } from '../identity/index.js';
 
 /**
@@ -10,13 +11,15 @@ import type { Identity, Principal } from '../identity/index.js';
  * SHA-256 digest in constant time. The caller is attached to the request (`principalOf`).
  *
  * A user's credential says who they are, never what they may do: their status and super-admin flag
- * are read as they stand now (`currentUser`, through the access facts cache that every change of
- * them forgets), so a suspension or a demotion applies from the next request on, however long the
- * token still lives, and the `sa` claim of a JWT decides nothing.
+ * are read as they stand now (`stand`, through the access facts cache that every change of them
+ * forgets), so a suspension or a demotion applies from the next request on, however long the
+ * token still lives, and the `sa` claim of a JWT decides nothing. The standing is kept on the
+ * request for its access check (`standingOf`), so a request reads it once.
  */
 declare module 'fastify' {
   interface FastifyRequest {
     astraPrincipal?: Principal;
+    astraStanding?: Standing;
   }
 }
 
@@ -32,12 +35,13 @@ export function installAuthentication(
     publicPaths: ReadonlySet<string>;
     /** Paths that also take `?access_token=` (WebSocket upgrades: browsers cannot set headers there). */
     queryTokenPaths?: ReadonlySet<string>;
-    /** The user's super-admin flag now; null when the user is not active (or no longer exists). */
-    currentUser: CurrentUser;
+    /** The caller as they stand now; ASTRA_UNAUTHENTICATED when the user is not active (or gone). */
+    stand: Stand;
   },
 ): void {
   const expected = digest(options.adminToken);
   app.decorateRequest('astraPrincipal', undefined);
+  app.decorateRequest('astraStanding', undefined);
   app.addHook('onRequest', async (request) => {
     // By the matched route's path, so a public route with a path parameter (a dashboard asset) is public.
     if (options.publicPaths.has(request.routeOptions.url ?? '')) return;
@@ -47,25 +51,17 @@ export function installAuthentication(
     if (credential === undefined)
       throw new AstraError('ASTRA_UNAUTHENTICATED', 'send Authorization: Bearer <token>');
     const sha256 = digest(credential);
-    if (timingSafeEqual(sha256, expected)) {
-      request.astraPrincipal = ADMIN_TOKEN;
-      return;
-    }
-    const principal = await options.identity.authenticate(credential, sha256);
+    const principal = timingSafeEqual(sha256, expected)
+      ? ADMIN_TOKEN
+      : await options.identity.authenticate(credential, sha256);
     if (principal === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the bearer token is not valid');
-    request.astraPrincipal = await asTheyStandNow(principal, options.currentUser);
+    const standing = await options.stand(principal);
+    request.astraStanding = standing;
+    request.astraPrincipal = standing.principal;
   });
 }
 
-export type CurrentUser = (userId: string) => Promise<{ readonly superAdmin: boolean } | null>;
-
-/** A user's principal with their current super-admin flag; ASTRA_UNAUTHENTICATED when they are not active. */
-async function asTheyStandNow(principal: Principal, currentUser: CurrentUser): Promise<Principal> {
-  if (principal.kind !== 'user' && principal.kind !== 'api_key') return principal;
-  const user = await currentUser(principal.userId);
-  if (user === null) throw new AstraError('ASTRA_UNAUTHENTICATED', 'the user is not active');
-  return user.superAdmin === principal.superAdmin ? principal : { ...principal, superAdmin: user.superAdmin };
-}
+export type Stand = (principal: Principal) => Promise<Standing>;
 
 /**
  * `?access_token=` (or upstream's `?token=`) on the paths that allow it; the parameter is then cut from the request URL, so
@@ -90,6 +86,13 @@ export function principalOf(request: FastifyRequest): Principal {
   if (principal === undefined)
     throw new AstraError('ASTRA_UNAUTHENTICATED', 'no credentials on this request');
   return principal;
+}
+
+/** The caller as they stood when this request was authenticated. */
+export function standingOf(request: FastifyRequest): Standing {
+  const standing = request.astraStanding;
+  if (standing === undefined) throw new AstraError('ASTRA_UNAUTHENTICATED', 'no credentials on this request');
+  return standing;
 }
 
 export function requireSuperAdmin(request: FastifyRequest): Principal {

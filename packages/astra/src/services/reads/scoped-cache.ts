@@ -22,9 +22,10 @@ import type { Cache } from '../../ports/cache.js';
  * tier (pub/sub, sub-millisecond on one host; see two-tier-cache.ts for the bounds when messages
  * are lost). A cache that fails answers as a miss: reads go to SQL, never fail because of it.
  *
- * A hit still asks the cache for the entry and its generation; only the parse of the entry is
- * saved: the last parse of each of the `parsedEntries` most recent keys is kept with the text it
- * came from and answers while the cache returns that same text. Those values are shared by every
+ * A hit asks the cache for the entry and its scope's generation in one call (`getMany`; the
+ * scope of a task or graph view is known from the entry's last parse). The parse is saved too:
+ * the last parse of each of the `parsedEntries` most recent keys is kept with the text it came
+ * from and answers while the cache returns that same text. Those values are shared by every
  * reader, so they are frozen (deeply): a caller that needs to change one copies it.
  */
 export interface ScopedCacheOptions {
@@ -56,6 +57,11 @@ interface Entry<T> {
   /** Its scope. */
   readonly g: string;
   readonly v: T;
+}
+
+interface Lookup {
+  readonly raw: string | undefined;
+  readonly generation: string | undefined;
 }
 
 interface Parsed {
@@ -102,12 +108,14 @@ export class ScopedCache {
     scope: string | ((value: T) => string),
   ): Promise<T | null> {
     const entryKey = PREFIX + key;
-    let scopeId = typeof scope === 'string' ? scope : undefined;
+    // A view's scope never changes (a task stays in its goal), so the last parse tells it too.
+    let scopeId = typeof scope === 'string' ? scope : this.#parsed.get(entryKey)?.entry.g;
     const counts = this.#countsOf(key);
-    const raw = await this.#get(entryKey);
-    if (raw !== undefined) {
-      const entry = this.#parse(entryKey, raw) as Entry<T>;
-      if ((await this.#get(genKey(entry.g))) === entry.s) {
+    const found = await this.#lookup(entryKey, scopeId);
+    if (found.raw !== undefined) {
+      const entry = this.#parse(entryKey, found.raw) as Entry<T>;
+      const generation = entry.g === scopeId ? found.generation : await this.#get(genKey(entry.g));
+      if (generation === entry.s) {
         counts.hits++;
         return entry.v;
       }
@@ -171,6 +179,22 @@ export class ScopedCache {
     if (current !== undefined) return current;
     const made = randomUUID();
     return (await this.#set(key, made)) ? made : undefined;
+  }
+
+  /**
+   * The entry and, when its scope is known, the scope's generation: one cache call. Both are
+   * read in that call, so a generation forgotten before it began is never seen.
+   */
+  async #lookup(entryKey: string, scope: string | undefined): Promise<Lookup> {
+    if (scope === undefined) return { raw: await this.#get(entryKey), generation: undefined };
+    const generationKey = genKey(scope);
+    try {
+      const hits = await this.#cache.getMany([entryKey, generationKey]);
+      return { raw: hits.get(entryKey), generation: hits.get(generationKey) };
+    } catch (error) {
+      this.#onError(error, 'read cache get');
+      return { raw: undefined, generation: undefined };
+    }
   }
 
   async #get(key: string): Promise<string | undefined> {
