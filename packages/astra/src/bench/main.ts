@@ -10,7 +10,8 @@
 // --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
 // --metrics off|on|both (default off; both: the kernel shapes without, then with a node's metrics,
 // and `metrics_on_off.*` the ratio of each figure), --pairs N (with both: N interleaved pairs, medians;
-// metrics-pairs.ts).
+// metrics-pairs.ts), --process-per-run on|off (default off; on: each kernel run in a fresh child
+// process of this script, so no run inherits another's heap, JIT state or open handles).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -42,6 +43,7 @@ import {
   type Scale,
   sizesFor,
 } from './peers/index.js';
+import { runInChild } from './run-in-child.js';
 
 interface Args {
   scale: Scale;
@@ -57,6 +59,8 @@ interface Args {
   metrics: 'off' | 'on' | 'both';
   /** With --metrics both: interleaved off/on pairs (metrics-pairs.ts). */
   pairs: number;
+  /** Each kernel run in a child process of its own (run-in-child.ts). */
+  processPerRun: boolean;
 }
 
 function parseArgs(argv: readonly string[]): Args {
@@ -70,6 +74,7 @@ function parseArgs(argv: readonly string[]): Args {
     tracing: false,
     metrics: 'off',
     pairs: 1,
+    processPerRun: false,
   };
   for (let i = 0; i < argv.length; i += 2) {
     const [flag, value] = [argv[i], argv[i + 1]];
@@ -90,6 +95,8 @@ function parseArgs(argv: readonly string[]): Args {
       args.metrics = value;
     else if (flag === '--pairs' && Number.isInteger(Number(value)) && Number(value) > 0)
       args.pairs = Number(value);
+    else if (flag === '--process-per-run' && (value === 'on' || value === 'off'))
+      args.processPerRun = value === 'on';
     else throw new Error(`unknown argument ${flag} ${value}`);
   }
   return args;
@@ -178,6 +185,16 @@ async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
   }
 }
 
+/** The flags of one kernel run of this script in a child process: one mode, metrics on or off. */
+function childArgs(args: Args, mode: 'embedded' | 'pg_redis', metrics: boolean): string[] {
+  return [
+    fileURLToPath(import.meta.url),
+    ...['--scale', args.scale, '--postgres', args.postgresUrl, '--redis', args.redisUrl],
+    ...['--only', mode, '--metrics', metrics ? 'on' : 'off'],
+    ...['--read-cache', args.readCache ? 'on' : 'off', '--tracing', args.tracing ? 'on' : 'off'],
+  ];
+}
+
 function ratio(figures: PeerFigures, a: string, b: string): number | undefined {
   const x = figures[a];
   const y = figures[b];
@@ -251,8 +268,17 @@ async function main(): Promise<void> {
       const suffix = `${metrics ? ' with metrics' : ''}${pairs > 1 ? ` (pair ${pair + 1}/${pairs})` : ''}`;
       const own: PeerFigures = {};
       log(`load average ${loadLine()} before astra${suffix}`);
-      if (wants('embedded')) await run(`astra embedded${suffix}`, () => embedded(args, metrics), own);
-      if (wants('pg_redis')) await run(`astra pg_redis${suffix}`, () => pgRedis(args, metrics), own);
+      for (const [mode, inProcess] of [
+        ['embedded', embedded],
+        ['pg_redis', pgRedis],
+      ] as const)
+        if (wants(mode))
+          await run(
+            `astra ${mode}${suffix}`,
+            () =>
+              args.processPerRun ? runInChild(childArgs(args, mode, metrics), log) : inProcess(args, metrics),
+            own,
+          );
       metricsRuns.push({ metrics, figures: own });
     }
   Object.assign(
