@@ -43,10 +43,15 @@ export const crashSkipNote: string = crashSkipReason === null ? '' : ` (skipped:
 
 export const ADMIN_TOKEN = 'crash-test-admin-token-0123456789';
 
-/** Short timings, so failure detection and recovery happen within a test's time. */
+/**
+ * Short timings, so failure detection and recovery happen within a test's time. The deadline
+ * leaves a heartbeat twelve intervals to land: a full CI run loads two cores with four test files
+ * and their child processes, and a live executor declared dead would retry attempts the tests
+ * count exactly.
+ */
 export const FAST_TIMINGS: Readonly<Record<string, string>> = {
-  ASTRA_WORKER_HEARTBEAT_MS: '200',
-  ASTRA_WORKER_DEADLINE_MS: '1500',
+  ASTRA_WORKER_HEARTBEAT_MS: '250',
+  ASTRA_WORKER_DEADLINE_MS: '3000',
   ASTRA_SCHEDULER_SWEEP_MS: '200',
   ASTRA_RETRY_BASE_MS: '50',
   ASTRA_REPUBLISH_AFTER_MS: '2000',

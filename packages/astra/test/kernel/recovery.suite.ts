@@ -6,7 +6,7 @@ import { readGraphTasks, readTask } from '../../src/kernel/tasks/sql/read.js';
 import { EXECUTOR_GROUP, taskStream } from '../../src/kernel/tasks/types.js';
 import { startWorkerManager } from '../../src/kernel/workers/worker-manager.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
-import { ManualClock, systemClock } from '../../src/time/clock.js';
+import { type Clock, ManualClock, systemClock } from '../../src/time/clock.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
 
 /**
@@ -108,6 +108,57 @@ export function describeRecovery(backend: KernelBackend): void {
     expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
     const done = await readGraphTasks(h.store, submitted.graphId as string);
     expect(done.every((task) => task.status === 'completed' && task.attempt === 1)).toBe(true);
+  });
+
+  it('does not declare a worker of its own process dead after the process stalled past the deadline', async () => {
+    const executor = await h.startExecutor({ heartbeatMs: 500 });
+    // The manager's clock counts its sleeps (the test waits on checks, not on time) and can block
+    // the event loop right after a check: its timer is set, so it is due first when the loop
+    // runs again, and the heartbeats (every 500 ms) most likely after it.
+    let sleeps = 0;
+    let stallMs = 0;
+    let onSleep = (): void => undefined;
+    const counting: Clock = {
+      now: () => systemClock.now(),
+      sleep: (ms, signal) => {
+        sleeps += 1;
+        const slept = systemClock.sleep(ms, signal);
+        const until = Date.now() + stallMs;
+        stallMs = 0;
+        while (Date.now() < until) {
+          // a synchronous stretch, as a long plan validation or a machine out of CPU would make
+        }
+        onSleep();
+        return slept;
+      },
+    };
+    const checksAfter = (count: number): Promise<void> => {
+      const target = sleeps + count;
+      return new Promise((resolve) => {
+        onSleep = () => {
+          if (sleeps >= target) resolve();
+        };
+      });
+    };
+    const lost: string[] = [];
+    const manager = startWorkerManager({
+      store: h.store,
+      engine: h.kernel.engine,
+      clock: counting,
+      deadlineMs: 1000,
+      checkEveryMs: 50,
+      onWorkersLost: (ids) => lost.push(...ids),
+    });
+    await checksAfter(3);
+    stallMs = 2500; // two and a half deadlines in which neither heartbeats nor checks run
+    await checksAfter(1);
+    await checksAfter(25); // a deadline and more of checks after the stall
+    await manager.stop();
+    expect(lost).toEqual([]);
+    const { rows } = await h.store.query<{ status: string }>('SELECT status FROM workers WHERE id = $1', [
+      executor.workerId,
+    ]);
+    expect(rows).toEqual([{ status: 'active' }]);
   });
 
   it('fails an attempt whose lease expired and runs the task again', async () => {

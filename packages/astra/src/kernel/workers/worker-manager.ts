@@ -15,6 +15,11 @@ import { markDeadWorkers } from './worker-store.js';
  * reclaim (ASTRA_BUS_MIN_IDLE_MS, 30 s) or the lost-message sweep. So the queued tasks of its
  * shards are published again at once (oldest first, the ones consumers have read; up to
  * republishLimit): the tasks run within the deadline, and a claim drops the duplicate copies.
+ *
+ * A manager that was itself stalled (a long synchronous stretch in its process, a machine out of
+ * CPU) does not judge by the time it was not running: a worker of the same process could not beat
+ * meanwhile either. How late each timed check woke up extends the deadline of the checks for one
+ * deadline after it (stallGrace), so a stall delays the verdict instead of killing a live worker.
  */
 export interface WorkerManagerOptions {
   readonly store: SqlStore;
@@ -43,8 +48,8 @@ export function startWorkerManager(options: WorkerManagerOptions): WorkerManager
   const deadlineMs = options.deadlineMs ?? WORKER_MANAGER_DEFAULTS.deadlineMs;
   const checkEveryMs = options.checkEveryMs ?? defaultCheckEveryMs(deadlineMs);
   const stop = new AbortController();
-  const check = async (): Promise<string[]> => {
-    const lost = await markDeadWorkers(store, deadlineMs, () => clock.now());
+  const check = async (graceMs = 0): Promise<string[]> => {
+    const lost = await markDeadWorkers(store, deadlineMs + graceMs, () => clock.now());
     if (lost.length === 0) return [];
     const ids = lost.map((worker) => worker.id);
     const released = await engine.releaseWorkerTasks(ids, 'worker lost (no heartbeat)');
@@ -54,18 +59,40 @@ export function startWorkerManager(options: WorkerManagerOptions): WorkerManager
     options.onWorkersLost?.(ids, { released, republished });
     return ids;
   };
+  const grace = stallGrace(deadlineMs, checkEveryMs);
   const loop = (async () => {
     while (!stop.signal.aborted) {
+      const asleepAt = clock.now();
       await clock.sleep(checkEveryMs, stop.signal).catch(() => undefined);
       if (stop.signal.aborted) break;
-      await check().catch((error: unknown) => options.onError?.(error, 'worker manager check'));
+      const graceMs = grace(asleepAt, clock.now());
+      await check(graceMs).catch((error: unknown) => options.onError?.(error, 'worker manager check'));
     }
   })();
   return {
-    check,
+    check: () => check(),
     stop: async () => {
       stop.abort();
       await loop;
     },
+  };
+}
+
+/**
+ * The deadline's extension for a check: the sum of how late the timed checks of the last deadline
+ * woke up (a wake-up later than one check interval counts as a stall; after a deadline every live
+ * worker has beaten since, so it no longer counts). `asleepAt`/`awakeAt`: when
+ * this check's sleep began and ended.
+ */
+export function stallGrace(
+  deadlineMs: number,
+  checkEveryMs: number,
+): (asleepAt: number, awakeAt: number) => number {
+  let stalls: { readonly at: number; readonly ms: number }[] = [];
+  return (asleepAt, awakeAt) => {
+    const lateMs = awakeAt - asleepAt - checkEveryMs;
+    if (lateMs > checkEveryMs) stalls.push({ at: awakeAt, ms: lateMs });
+    stalls = stalls.filter((stall) => awakeAt - stall.at <= deadlineMs);
+    return stalls.reduce((sum, stall) => sum + stall.ms, 0);
   };
 }
