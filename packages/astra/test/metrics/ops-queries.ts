@@ -1,11 +1,12 @@
 import { readdir, readFile } from 'node:fs/promises';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type AlertingRule, durationMs } from './promql/index.js';
 
 /**
  * The PromQL of the operations files — `expr` of every rule in ops/prometheus/alerts.yml (one
  * line each, as that file's header asks) and of every Grafana panel target in ops/grafana/*.json —
- * and the metric names they query. The reader checks each expression's brackets and that it names
+ * and the metric names they query; and the alert rules whole, with their `for:` (`alertRules`). The reader checks each expression's brackets and that it names
  * at least one metric, so a typo'd or empty expression fails rather than checking nothing.
  */
 const OPS = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../../../ops');
@@ -18,20 +19,11 @@ export interface OpsQuery {
 }
 
 export async function opsQueries(): Promise<OpsQuery[]> {
-  const queries: OpsQuery[] = [];
-  const rules = await readFile(path.join(OPS, 'prometheus/alerts.yml'), 'utf8');
-  let alert = '';
-  for (const line of rules.split('\n')) {
-    const named = /^\s*- alert:\s*(\S+)/.exec(line);
-    if (named !== null) alert = named[1] as string;
-    const expr = /^\s*expr:\s*(.+)$/.exec(line);
-    if (expr !== null) {
-      const text = (expr[1] as string).trim();
-      if (text === '|' || text === '>' || text.startsWith('|-') || text.startsWith('>-'))
-        throw new Error(`alerts.yml ${alert}: write the expression on the expr line itself`);
-      queries.push({ file: 'prometheus/alerts.yml', where: alert, expr: text });
-    }
-  }
+  const queries: OpsQuery[] = (await alertRules()).map((rule) => ({
+    file: 'prometheus/alerts.yml',
+    where: rule.name,
+    expr: rule.expr,
+  }));
   const dashboards = (await readdir(path.join(OPS, 'grafana'))).filter((name) => name.endsWith('.json'));
   for (const name of dashboards) {
     const dashboard = JSON.parse(await readFile(path.join(OPS, 'grafana', name), 'utf8')) as {
@@ -43,6 +35,44 @@ export async function opsQueries(): Promise<OpsQuery[]> {
           queries.push({ file: `grafana/${name}`, where: panel.title ?? '?', expr: target.expr });
   }
   return queries;
+}
+
+/** The alerting rules of ops/prometheus/alerts.yml, with their `for:`. */
+export async function alertRules(): Promise<AlertingRule[]> {
+  return parseAlertRules(await readFile(path.join(OPS, 'prometheus/alerts.yml'), 'utf8'));
+}
+
+/**
+ * The rules of an alerts file, line by line (the file's layout: `- alert:` opens a rule, its
+ * `expr:` on one line). Refuses a rule without an expression and `keep_firing_for`, which the
+ * tests' rule evaluator does not model.
+ */
+export function parseAlertRules(text: string): AlertingRule[] {
+  const rules: { name: string; expr?: string; forMs: number }[] = [];
+  for (const line of text.split('\n')) {
+    const named = /^\s*- alert:\s*(\S+)\s*$/.exec(line);
+    if (named !== null) {
+      rules.push({ name: named[1] as string, forMs: 0 });
+      continue;
+    }
+    const field = /^\s*(expr|for|keep_firing_for):\s*(.+)$/.exec(line);
+    const rule = rules.at(-1);
+    if (field === null || rule === undefined) continue;
+    const key = field[1];
+    const value = (field[2] as string).trim();
+    if (key === 'keep_firing_for')
+      throw new Error(
+        `alerts.yml ${rule.name}: keep_firing_for is not evaluated by the tests' rule evaluator`,
+      );
+    if (key === 'for') rule.forMs = durationMs(value);
+    else if (value === '|' || value === '>' || value.startsWith('|-') || value.startsWith('>-'))
+      throw new Error(`alerts.yml ${rule.name}: write the expression on the expr line itself`);
+    else rule.expr = value;
+  }
+  return rules.map(({ name, expr, forMs }) => {
+    if (expr === undefined) throw new Error(`alerts.yml ${name}: no expr`);
+    return { name, expr, forMs };
+  });
 }
 
 const KEYWORDS = new Set([

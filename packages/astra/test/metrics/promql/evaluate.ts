@@ -14,8 +14,7 @@ import { parsePromql } from './parse.js';
  * - rate()/increase() follow Prometheus's counter-reset handling and extrapolation (functions.ts).
  * - Vector ∘ vector operators match one to one on every label but the name (a many-to-one pair is
  *   an error); arithmetic drops the name, comparisons filter and keep the left side's sample.
- * - `for:` durations of alert rules are not evaluated: an alert "fires" in a test when its
- *   expression returns a non-empty vector at the instant asked.
+ * - Alert rules' `for:` and states over a run of evaluations: alerting.ts.
  */
 export interface TimedScrape {
   readonly atMs: number;
@@ -298,7 +297,7 @@ function dropName(labels: Labels): Labels {
 }
 
 /** A series' identity: its sorted labels, with or without the metric name. */
-function signature(labels: Labels, withName: boolean): string {
+export function signature(labels: Labels, withName: boolean): string {
   return JSON.stringify(
     Object.entries(labels)
       .filter(([key]) => withName || key !== '__name__')
