@@ -8,17 +8,17 @@ import { registerWorker } from '../../src/kernel/index.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
 import { testNodeConfig } from '../support/node-config.js';
-import { eventually, ScrapeHistory } from './alerts.js';
-import { find, parseExposition } from './exposition.js';
-import type { TimedScrape } from './promql/index.js';
+import { alertRule, eventually, ScrapeHistory } from './alerts.js';
+import { find, parseExposition, type Scrape } from './exposition.js';
 
 /**
  * `ASTRA_METRICS_PORT`: `/metrics` moves to a port of its own, answered without credentials, and
  * the API port no longer has it; the node reports the figures of the roles it runs (no executor
  * here: no task samples, no heartbeat counted). And the worker-lost runbook's chaos test: a worker
- * that stops heartbeating (its row left behind by a killed process) is declared dead, and the
- * expressions of AstraWorkerLost and AstraNoActiveWorkers fire on the scrapes; a replacement
- * worker clears the second, five quiet minutes the first.
+ * that stops heartbeating (its row left behind by a killed process) is declared dead and
+ * AstraWorkerLost (no `for:`) fires at the next scrape; AstraNoActiveWorkers, pending while no
+ * worker is active, fires once its `for:` has passed; a replacement worker makes it inactive, and
+ * five minutes without a loss AstraWorkerLost. Scrape times are assigned, so no minute is waited.
  */
 describe('metrics on a port of their own', () => {
   let node: RunningNode;
@@ -58,11 +58,14 @@ describe('metrics on a port of their own', () => {
     expect((await fetch(`${node.metricsUrl}/metrics`, { method: 'POST' })).status).toBe(404);
   });
 
-  it('fires AstraWorkerLost and AstraNoActiveWorkers for a killed worker, and stops once a worker is back', async () => {
+  it('fires AstraWorkerLost and, after its for:, AstraNoActiveWorkers for a killed worker; inactive once a worker is back', async () => {
     const history = new ScrapeHistory(node.metricsUrl as string);
-    const lost = (scrape: TimedScrape) => find(scrape.scrape, 'astra_workers_lost_total')[0]?.value;
-    expect(lost(await history.take())).toBe(0);
-    expect(await history.alert('AstraWorkerLost')).toEqual([]);
+    const lost = (scrape: Scrape) => find(scrape, 'astra_workers_lost_total')[0]?.value;
+    const { forMs } = await alertRule('AstraNoActiveWorkers');
+    // No executor here: no worker is active from the start.
+    const start = await history.take(0);
+    expect(lost(start.scrape)).toBe(0);
+    expect(find(start.scrape, 'astra_workers', { status: 'active' })[0]?.value).toBe(0);
     // A worker killed a minute ago: its row stays active, its heartbeats stopped.
     await registerWorker(node.backends.store, {
       id: randomUUID(),
@@ -72,14 +75,15 @@ describe('metrics on a port of their own', () => {
       metadata: {},
       now: new Date(Date.now() - 60_000),
     });
-    // The worker manager checks every second (deadline 5 s / 5): scrape until it has declared it.
-    const declared = await eventually(
-      () => history.take(),
+    // The worker manager checks every second (deadline 5 s / 5): wait until it has declared it.
+    await eventually(
+      () => history.peek(),
       (scrape) => lost(scrape) === 1,
     );
+    const declared = await history.take(30_000);
     expect(find(declared.scrape, 'astra_workers', { status: 'offline' })[0]?.value).toBe(1);
-    expect(await history.alert('AstraWorkerLost')).toHaveLength(1);
-    expect(await history.alert('AstraNoActiveWorkers')).toHaveLength(1);
+    await history.take(forMs - 1000);
+    await history.take(forMs);
     // Recovery (docs/runbooks/worker-lost.md): a replacement worker registers and heartbeats.
     await registerWorker(node.backends.store, {
       id: randomUUID(),
@@ -89,13 +93,26 @@ describe('metrics on a port of their own', () => {
       metadata: {},
       now: new Date(),
     });
-    const back = await history.take();
+    const back = await history.take(forMs + 15_000);
     expect(find(back.scrape, 'astra_workers', { status: 'active' })[0]?.value).toBe(1);
-    expect(await history.alert('AstraNoActiveWorkers')).toEqual([]);
-    // No worker lost since: five minutes on (scrapes with assigned times), AstraWorkerLost is quiet.
-    await history.take(back.atMs + 300_000);
-    await history.take(back.atMs + 360_000);
-    expect(await history.alert('AstraWorkerLost')).toEqual([]);
+    // No worker lost since: five minutes on, (declared + 1 min, now] holds no increase.
+    await history.take(declared.atMs + 360_000);
+    expect(await history.states('AstraNoActiveWorkers')).toEqual([
+      'pending',
+      'pending',
+      'pending',
+      'firing',
+      'inactive',
+      'inactive',
+    ]);
+    expect(await history.states('AstraWorkerLost')).toEqual([
+      'inactive',
+      'firing',
+      'firing',
+      'firing',
+      'firing',
+      'inactive',
+    ]);
   });
 
   it('has no /metrics on the API port', async () => {
