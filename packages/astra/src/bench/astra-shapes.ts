@@ -81,6 +81,11 @@ export class CountingStore implements SqlStore {
     );
   }
 
+  foreground<T>(work: () => T): T {
+    const inner = this.#inner;
+    return inner.foreground === undefined ? work() : inner.foreground(work);
+  }
+
   ping(): Promise<void> {
     return this.#inner.ping();
   }

@@ -64,6 +64,17 @@ export interface SqlStore extends SqlExecutor {
   /** The pool's state, for metrics; a store without a pool of its own leaves it out. */
   poolStats?(): SqlPoolStats;
   transaction<T>(work: (tx: SqlExecutor) => Promise<T>, options?: TransactionOptions): Promise<T>;
+  /**
+   * Runs `work` in the foreground lane and returns what it returns. A store with one connection
+   * (PGlite) hands that connection to statements and transactions started in the foreground lane
+   * (inside `work` and in whatever it awaits or schedules: the lane is carried by the async
+   * context) before those of the background lane, the default; within a lane, in order of arrival.
+   * So a request that someone waits for is not queued behind the statements a large goal's executor
+   * has already queued. The background is not starved: after 8 foreground turns in a row past a
+   * waiting background caller, that caller goes. A store whose callers do not share one connection
+   * leaves it out; wrappers forward it when the store they wrap has it.
+   */
+  foreground?<T>(work: () => T): T;
   /** Resolves when a trivial statement round-trips; throws ASTRA_STORE_UNAVAILABLE otherwise. */
   ping(): Promise<void>;
   close(): Promise<void>;

@@ -122,6 +122,53 @@ describe('createPgliteStore', () => {
     }
   });
 
+  it('runs statements of the foreground lane ahead of background ones already queued for its one connection', async () => {
+    const { store, drop } = await createTestPgliteStore();
+    try {
+      const foreground = store.foreground;
+      if (foreground === undefined) throw new Error('a single-connection store has a foreground lane');
+      const held = deferred();
+      const holding = deferred();
+      const transaction = store.transaction(async (tx) => {
+        await tx.query('SELECT 1');
+        holding.resolve();
+        await held.promise;
+      });
+      await holding.promise;
+      const finished: string[] = [];
+      const run = (label: string, statement: Promise<unknown>): Promise<void> =>
+        statement.then(() => {
+          finished.push(label);
+        });
+      const queued = [
+        run('background 1', store.query('SELECT 1')),
+        run(
+          'background 2',
+          store.transaction(async (tx) => tx.query('SELECT 2')),
+        ),
+      ];
+      expect(store.poolStats().waiting).toBe(2);
+      queued.push(
+        run(
+          'foreground',
+          foreground(() => store.query('SELECT 3')),
+        ),
+        run(
+          'foreground transaction',
+          foreground(() => store.transaction(async (tx) => tx.query('SELECT 4'))),
+        ),
+      );
+      expect(store.poolStats().waiting).toBe(4);
+      held.resolve();
+      await transaction;
+      await Promise.all(queued);
+      expect(finished).toEqual(['foreground', 'foreground transaction', 'background 1', 'background 2']);
+      expect(store.poolStats().waiting).toBe(0);
+    } finally {
+      await drop();
+    }
+  });
+
   it('refuses the store itself inside a transaction instead of waiting forever for its one connection', async () => {
     const { store, drop } = await createTestPgliteStore();
     try {

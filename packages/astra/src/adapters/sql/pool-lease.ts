@@ -13,10 +13,14 @@ import type { PoolClient } from 'pg';
  * connection healthy, so it is returned normally. A store with one irreplaceable connection
  * (PGlite: every pg client shares the same in-process connection object, and destroying one ends
  * it for good) never discards.
+ *
+ * `onRelease` runs once the client is back in the pool: a single-connection store frees its
+ * connection gate there (connection-gate.ts).
  */
 export class PoolLease {
   readonly client: PoolClient;
   readonly #canDiscard: boolean;
+  readonly #onRelease: (() => void) | undefined;
   #broken = false;
   /** The first statement error in this checkout; a COMMIT that reports ROLLBACK is explained by it. */
   firstError: unknown;
@@ -25,9 +29,10 @@ export class PoolLease {
     this.#broken = true;
   };
 
-  constructor(client: PoolClient, canDiscard: boolean) {
+  constructor(client: PoolClient, canDiscard: boolean, onRelease?: () => void) {
     this.client = client;
     this.#canDiscard = canDiscard;
+    this.#onRelease = onRelease;
     client.on('error', this.#onError);
   }
 
@@ -43,5 +48,6 @@ export class PoolLease {
   release(): void {
     this.client.removeListener('error', this.#onError);
     this.client.release(this.broken);
+    this.#onRelease?.();
   }
 }

@@ -13,6 +13,7 @@ import type {
   TransactionOptions,
 } from '../../ports/sql-store.js';
 import { type Clock, systemClock } from '../../time/clock.js';
+import { ConnectionGate, type ConnectionLane } from './connection-gate.js';
 import { PoolLease } from './pool-lease.js';
 import {
   backoffDelayMs,
@@ -42,6 +43,10 @@ import { DEFAULT_MAX_ATTEMPTS, transactionSettings } from './transaction-setting
  * Lifecycle: open → closing (new calls fail with ASTRA_STORE_CLOSED; in-flight operations,
  * including transactions waiting in retry backoff, run to the end) → closed (pool ended, then
  * `onClosed`, e.g. closing the embedded database).
+ *
+ * A single-connection store hands its connection out through a two-lane gate (connection-gate.ts):
+ * statements and transactions started inside `foreground(work)` (the API's requests) go before the
+ * background's (the executor's, the scheduler's), which would otherwise be queued ahead of them.
  */
 export interface PoolStoreOptions {
   readonly kind: SqlStoreKind;
@@ -50,6 +55,7 @@ export interface PoolStoreOptions {
    * True when the pool holds one connection that cannot be replaced (PGlite). Such a store never
    * discards its connection, and refuses `store.query`/`store.transaction` from inside a
    * transaction's work, which would wait forever for the connection that transaction holds.
+   * It also hands the connection out through a two-lane gate and has `foreground`.
    */
   readonly singleConnection: boolean;
   readonly clock?: Clock;
@@ -69,7 +75,6 @@ interface TransactionScope {
 export class PoolStore implements SqlStore {
   readonly kind: SqlStoreKind;
   readonly #pool: Pool;
-  readonly #singleConnection: boolean;
   readonly #clock: Clock;
   readonly #random: () => number;
   readonly #backoff: RetryBackoff;
@@ -81,6 +86,11 @@ export class PoolStore implements SqlStore {
    * cost a hot read about a tenth of its time (docs/benchmark.md, hot reads).
    */
   readonly #scope: AsyncLocalStorage<TransactionScope> | undefined;
+  /** A single-connection store's turns on its connection, and the lane the current context is in. */
+  readonly #gate: ConnectionGate | undefined;
+  readonly #lane: AsyncLocalStorage<ConnectionLane> | undefined;
+  /** Single-connection stores only (see SqlStore.foreground); absent otherwise. */
+  readonly foreground?: <T>(work: () => T) => T;
   readonly #inflight = new Set<Promise<unknown>>();
   #closed = false;
   #closing: Promise<void> | undefined;
@@ -88,8 +98,13 @@ export class PoolStore implements SqlStore {
   constructor(options: PoolStoreOptions) {
     this.kind = options.kind;
     this.#pool = options.pool;
-    this.#singleConnection = options.singleConnection;
     this.#scope = options.singleConnection ? new AsyncLocalStorage<TransactionScope>() : undefined;
+    if (options.singleConnection) {
+      const lane = new AsyncLocalStorage<ConnectionLane>();
+      this.#gate = new ConnectionGate();
+      this.#lane = lane;
+      this.foreground = (work) => lane.run('foreground', work);
+    }
     this.#clock = options.clock ?? systemClock;
     this.#random = options.random ?? Math.random;
     this.#backoff = resolveRetryBackoff(options.retryBackoff);
@@ -105,7 +120,7 @@ export class PoolStore implements SqlStore {
     return {
       total: pool.totalCount,
       idle: pool.idleCount,
-      waiting: pool.waitingCount,
+      waiting: pool.waitingCount + (this.#gate?.waiting ?? 0),
       max: pool.options.max ?? 10,
     };
   }
@@ -241,9 +256,19 @@ export class PoolStore implements SqlStore {
   }
 
   async #connect(): Promise<PoolLease> {
+    const gate = this.#gate;
+    if (gate === undefined) {
+      try {
+        return new PoolLease(await this.#pool.connect(), true);
+      } catch (error) {
+        throw toConnectError(error);
+      }
+    }
+    await gate.acquire(this.#lane?.getStore() ?? 'background');
     try {
-      return new PoolLease(await this.#pool.connect(), !this.#singleConnection);
+      return new PoolLease(await this.#pool.connect(), false, () => gate.release());
     } catch (error) {
+      gate.release();
       throw toConnectError(error);
     }
   }

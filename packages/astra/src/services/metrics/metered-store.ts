@@ -53,6 +53,7 @@ export function meteredStore(store: SqlStore, registry: Registry): SqlStore {
     },
   });
   const stats = store.poolStats?.bind(store);
+  const foreground = store.foreground?.bind(store);
   if (stats !== undefined) {
     const registers = [registry];
     new Gauge({
@@ -91,6 +92,7 @@ export function meteredStore(store: SqlStore, registry: Registry): SqlStore {
     ping: () => store.ping(),
     close: () => store.close(),
     ...(stats === undefined ? {} : { poolStats: stats }),
+    ...(foreground === undefined ? {} : { foreground }),
   };
   return metered;
 }
