@@ -133,6 +133,8 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
     admission: parts.admission,
     corsOrigins: settings.corsOrigins,
     version: settings.version,
+    // A request's statements go before the executor's on the embedded database's one connection.
+    ...(store.foreground === undefined ? {} : { foreground: store.foreground.bind(store) }),
     routes: [
       routePlugin(loginRoutes, { store, identity, clock }),
       routePlugin(userRoutes, { store, access, clock }),

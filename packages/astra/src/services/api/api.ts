@@ -10,6 +10,7 @@ import type { RouteAccess } from './access-hook.js';
 import { installAdmissionGate } from './admission-hook.js';
 import { installAuthentication, type Stand } from './auth.js';
 import { DOCS_PAGE, DOCS_PAGE_POLICY } from './docs-page.js';
+import { type ForegroundLane, installForegroundLane } from './foreground-hook.js';
 import { ApiDocs } from './openapi.js';
 import { defineRoutes, installRouteBook } from './route-definer.js';
 import { Health, OpenApiDocument, Readiness } from './schemas/operations.js';
@@ -41,6 +42,11 @@ export interface ApiOptions {
   readonly version: string;
   /** Each service's route plugins, registered in this order (the document lists them so). */
   readonly routes: readonly RoutePlugin[];
+  /**
+   * The SQL store's foreground lane (SqlStore.foreground), which every request runs in; none (a
+   * store whose callers do not share one connection): requests run as any other caller.
+   */
+  readonly foreground?: ForegroundLane;
 }
 
 /**
@@ -60,6 +66,8 @@ export async function registerApi(app: FastifyInstance, options: ApiOptions): Pr
   const admitted = new Set<string>();
   const publicPaths = new Set<string>();
   const queryTokenPaths = new Set<string>();
+  // First: the hooks after it (admission, authentication) already read the database in the lane.
+  if (options.foreground !== undefined) installForegroundLane(app, options.foreground);
   // Before anything else: shedding must not wait behind the work it sheds.
   installAdmissionGate(app, options.admission, admitted);
   // Browsers may call the API only from the configured origins; none by default.
