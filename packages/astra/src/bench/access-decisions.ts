@@ -1,8 +1,4 @@
-// `npm run bench:access`: what an access decision costs. Cedar through its WebAssembly build, cold
-// (every request a new set of facts) and memoized (the same facts again), then a whole
-// `AccessControl.require` on an in-memory PGlite store: facts read from SQL on every request, and
-// facts from the scoped cache (in-process LRU tier), as a gateway runs it. Prints its conditions
-// and one JSON line with the figures.
+// `npm run bench:access`: what an access decision costs; CLI below says what it measures (`--help`).
 import { availableParallelism, cpus } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -15,6 +11,19 @@ import { DEFAULT_POLICIES } from '../services/access/policies.js';
 import { PolicyEngine } from '../services/access/policy-engine.js';
 import type { Principal } from '../services/identity/identity.js';
 import { systemClock } from '../time/clock.js';
+import { runBench } from './cli.js';
+
+const CLI = {
+  name: 'access-decisions',
+  command: 'npm run bench:access --',
+  about: `
+What an access decision costs. Cedar through its WebAssembly build, cold (every request a new
+set of facts) and memoized (the same facts again), then a whole \`AccessControl.require\` on an
+in-memory PGlite store: facts read from SQL on every request, and facts from the scoped cache
+(in-process LRU tier), as a gateway runs it. Prints its conditions and one JSON line with the
+figures.`,
+  flags: {},
+} as const;
 
 const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
 const ORG = '00000000-0000-4000-8000-000000000001';
@@ -103,12 +112,16 @@ async function requireFigures(): Promise<{ sqlUs: number; cachedUs: number }> {
   }
 }
 
-const cpu = cpus()[0]?.model ?? 'unknown';
-console.log(`access decisions: node ${process.version}, ${availableParallelism()} cores (${cpu})`);
-const engine = engineFigures();
-console.log(`cedar decide, cold: ${engine.coldUs.toFixed(1)} µs; memoized: ${engine.memoUs.toFixed(1)} µs`);
-const full = await requireFigures();
-console.log(
-  `AccessControl.require on PGlite: facts from SQL ${full.sqlUs.toFixed(1)} µs; from the scoped cache ${full.cachedUs.toFixed(1)} µs`,
-);
-console.log(JSON.stringify({ ...engine, requireSqlUs: full.sqlUs, requireCachedUs: full.cachedUs }));
+async function main(): Promise<void> {
+  const cpu = cpus()[0]?.model ?? 'unknown';
+  console.log(`access decisions: node ${process.version}, ${availableParallelism()} cores (${cpu})`);
+  const engine = engineFigures();
+  console.log(`cedar decide, cold: ${engine.coldUs.toFixed(1)} µs; memoized: ${engine.memoUs.toFixed(1)} µs`);
+  const full = await requireFigures();
+  console.log(
+    `AccessControl.require on PGlite: facts from SQL ${full.sqlUs.toFixed(1)} µs; from the scoped cache ${full.cachedUs.toFixed(1)} µs`,
+  );
+  console.log(JSON.stringify({ ...engine, requireSqlUs: full.sqlUs, requireCachedUs: full.cachedUs }));
+}
+
+runBench(CLI, main);

@@ -1,9 +1,4 @@
-// `npm run bench:browser`: what a browser tool call costs on this node. A loopback site serves a
-// small page; every call goes through a real egress proxy session on its TCP listener, as the
-// browser role runs them. Figures: a browser's cold start (a new pool's first call, launch
-// included), a warm call on a reused browser (a fresh context, load, title, context closed), the
-// same with a PNG screenshot, and calls/s with the default pool of two browsers and two calls at a
-// time. Prints its conditions and one JSON line.
+// `npm run bench:browser`: what a browser tool call costs; CLI below says more (`--help`).
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
@@ -13,6 +8,19 @@ import { BROWSER_DEFAULTS, createBrowserPool } from '../adapters/browser/index.j
 import { createEgressProxy, createMemoryEgressSink } from '../adapters/egress/index.js';
 import type { BrowserPage, BrowserPool, BrowserProxy } from '../ports/browser.js';
 import { systemClock } from '../time/clock.js';
+import { runBench } from './cli.js';
+
+const CLI = {
+  name: 'browser',
+  command: 'npm run bench:browser --',
+  about: `
+What a browser tool call costs on this node. A loopback site serves a small page; every call goes
+through a real egress proxy session on its TCP listener, as the browser role runs them. Figures: a
+browser's cold start (a new pool's first call, launch included), a warm call on a reused browser
+(a fresh context, load, title, context closed), the same with a PNG screenshot, and calls/s with
+the default pool of two browsers and two calls at a time. Prints its conditions and one JSON line.`,
+  flags: {},
+} as const;
 
 const COLD_STARTS = 5;
 const WARM_CALLS = 60;
@@ -122,4 +130,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(CLI, main);

@@ -1,15 +1,24 @@
-// `npm run bench:egress`: what the egress proxy adds to a tool's HTTP request. A loopback upstream
-// answers a small JSON body; the same sequential GETs go to it directly (a keep-alive agent), through
-// a session's Unix socket as absolute-URI requests (keep-alive to the proxy), through the session's
-// `fetch` (the QuickJS path), and as CONNECT tunnels (one new tunnel per request, as a client
-// without tunnel reuse does). Every proxied request is checked, resolved and logged to an in-memory
-// sink. Prints its conditions and one JSON line with p50/p99 per path and the proxy's added p50.
+// `npm run bench:egress`: what the egress proxy adds to a request; CLI below says more (`--help`).
 import { mkdtempSync, rmSync } from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { availableParallelism, cpus, tmpdir } from 'node:os';
 import path from 'node:path';
 import { createEgressProxy, createMemoryEgressSink } from '../adapters/egress/index.js';
+import { runBench } from './cli.js';
+
+const CLI = {
+  name: 'egress-latency',
+  command: 'npm run bench:egress --',
+  about: `
+What the egress proxy adds to a tool's HTTP request. A loopback upstream answers a small JSON
+body; the same sequential GETs go to it directly (a keep-alive agent), through a session's Unix
+socket as absolute-URI requests (keep-alive to the proxy), through the session's \`fetch\` (the
+QuickJS path), and as CONNECT tunnels (one new tunnel per request, as a client without tunnel reuse
+does). Every proxied request is checked, resolved and logged to an in-memory sink. Prints its
+conditions and one JSON line with p50/p99 per path and the proxy's added p50.`,
+  flags: {},
+} as const;
 
 const REQUESTS = 2_000;
 const WARMUP = 300;
@@ -120,4 +129,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(CLI, main);

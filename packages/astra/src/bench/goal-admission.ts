@@ -1,43 +1,38 @@
-// `npm run bench:admission`: offers goals to a real `astra up` (embedded by default) at a fixed
-// rate, whatever the answers — an open loop, as independent clients would — and prints the
-// latency of every submission (p50/p90/p99), how many were shed (429/503 with Retry-After), how
-// many failed otherwise or timed out, and how long the node took to finish the goals it admitted.
-// The last line is one JSON object with every figure.
-// Flags: --rate N goals/s (default 30), --seconds N (default 30), --tasks N per goal (default 10),
-// --timeout-ms N client timeout (default 30000), then anything after `--` goes to `astra up`
-// (e.g. `-- --postgres postgres://… --redis redis://…`).
+// `npm run bench:admission`: goals offered to a real `astra up` at a fixed rate; CLI below says what
+// it measures (`--help`).
 import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { availableParallelism, tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { type FlagValues, positiveInteger, positiveNumber, runBench } from './cli.js';
 
-interface Args {
-  rate: number;
-  seconds: number;
-  tasks: number;
-  timeoutMs: number;
-  upArgs: string[];
-}
+const CLI = {
+  name: 'goal-admission',
+  command: 'npm run bench:admission --',
+  about: `
+Offers goals to a real \`astra up\` (embedded by default) at a fixed rate, whatever the answers — an
+open loop, as independent clients would — and prints the latency of every submission
+(p50/p90/p99), how many were shed (429/503 with Retry-After), how many failed otherwise or timed
+out, and how long the node took to finish the goals it admitted. The last line is one JSON object
+with every figure. Anything after \`--\` goes to \`astra up\` (e.g. \`-- --postgres postgres://…
+--redis redis://…\`).`,
+  flags: {
+    rate: { check: positiveNumber, value: 'N', help: 'Goals offered per second.', default: '30' },
+    seconds: { check: positiveNumber, value: 'N', help: 'How long goals are offered.', default: '30' },
+    tasks: { check: positiveInteger, value: 'N', help: 'Tasks per goal.', default: '10' },
+    'timeout-ms': {
+      check: positiveInteger,
+      value: 'N',
+      help: 'Client timeout per submission.',
+      default: '30000',
+    },
+  },
+  rest: 'flags for astra up',
+} as const;
 
-function parseArgs(argv: readonly string[]): Args {
-  const split = argv.indexOf('--');
-  const own = split < 0 ? argv : argv.slice(0, split);
-  const number = (name: string, fallback: number): number => {
-    const at = own.indexOf(`--${name}`);
-    const value = at < 0 ? fallback : Number(own[at + 1]);
-    if (!Number.isFinite(value) || value <= 0) throw new Error(`--${name} must be a positive number`);
-    return value;
-  };
-  return {
-    rate: number('rate', 30),
-    seconds: number('seconds', 30),
-    tasks: number('tasks', 10),
-    timeoutMs: number('timeout-ms', 30_000),
-    upArgs: split < 0 ? [] : argv.slice(split + 1),
-  };
-}
+type Args = FlagValues<typeof CLI.flags>;
 
 interface Node {
   readonly child: ChildProcess;
@@ -147,10 +142,9 @@ async function waitForGoals(node: Node, goalIds: readonly string[]): Promise<num
   return performance.now() - started;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args, upArgs: readonly string[]): Promise<void> {
   const dataDir = mkdtempSync(path.join(tmpdir(), 'astra-bench-admission-'));
-  const node = await startNode(dataDir, args.upArgs);
+  const node = await startNode(dataDir, upArgs);
   try {
     const created = await call(node, 'POST', '/agents', { name: 'bench-admission' });
     if (!created.ok) throw new Error(`POST /agents answered ${created.status}: ${await created.text()}`);
@@ -158,7 +152,7 @@ async function main(): Promise<void> {
     const body = { goal_text: 'admission benchmark', plan: plan(args.tasks) };
     const total = Math.round(args.rate * args.seconds);
     console.log(
-      `astra bench:admission: ${total} goals of ${args.tasks} tasks at ${args.rate}/s to ${node.url} (${availableParallelism()} cores, args: ${args.upArgs.join(' ') || 'embedded'})`,
+      `astra bench:admission: ${total} goals of ${args.tasks} tasks at ${args.rate}/s to ${node.url} (${availableParallelism()} cores, args: ${upArgs.join(' ') || 'embedded'})`,
     );
     const started = performance.now();
     // /health beside the load: how long any request waits for the process to get to it.
@@ -177,7 +171,7 @@ async function main(): Promise<void> {
       const due = started + (i * 1000) / args.rate;
       const wait = due - performance.now();
       if (wait > 0) await new Promise((resolve) => setTimeout(resolve, wait));
-      pending.push(submit(node, agent.actor_id, body, args.timeoutMs));
+      pending.push(submit(node, agent.actor_id, body, args['timeout-ms']));
     }
     const outcomes = await Promise.all(pending);
     offering = false;
@@ -226,4 +220,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(CLI, main);

@@ -1,12 +1,5 @@
-// `npm run bench:budgets`: budget reservations per second (reserve before a call + settle after
-// it, the two statements every LLM attempt costs the ledger) under contention, on Postgres and on
-// PGlite. N callers run closed loops for a fixed time in three layouts:
-// - one budget: every caller on the same organization, agent and goal (every row contended);
-// - one org: each caller its own agent and goal, one organization (the org's daily row contended);
-// - spread: each caller its own organization, agent and goal (nothing shared).
-// Prints `key = value` lines and, last, one JSON object with every figure.
-// Flags: --seconds N per run (default 5), --callers N (default 32), --postgres URL,
-// --only postgres|pglite.
+// `npm run bench:budgets`: budget reservations per second under contention; CLI below says what it
+// measures (`--help`).
 import { randomUUID } from 'node:crypto';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -16,35 +9,37 @@ import { createPostgresStore } from '../adapters/sql/postgres.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import { BudgetLedger, type BudgetLine, utcDay } from '../services/cost/index.js';
 import { systemClock } from '../time/clock.js';
-import { loopbackUrl } from './peers/common.js';
+import { type FlagValues, loopbackUrl, oneOf, positiveInteger, positiveNumber, runBench } from './cli.js';
 
-interface Args {
-  seconds: number;
-  callers: number;
-  postgresUrl: string;
-  only: 'postgres' | 'pglite' | null;
-}
+const CLI = {
+  name: 'llm-budgets',
+  command: 'npm run bench:budgets --',
+  about: `
+Budget reservations per second (reserve before a call + settle after it, the two statements every
+LLM attempt costs the ledger) under contention, on Postgres and on PGlite. N callers run closed
+loops for a fixed time in three layouts:
+- one budget: every caller on the same organization, agent and goal (every row contended);
+- one org: each caller its own agent and goal, one organization (the org's daily row contended);
+- spread: each caller its own organization, agent and goal (nothing shared).
+Prints \`key = value\` lines and, last, one JSON object with every figure.`,
+  flags: {
+    seconds: { check: positiveNumber, value: 'N', help: 'Seconds per run.', default: '5' },
+    callers: { check: positiveInteger, value: 'N', help: 'Concurrent callers.', default: '32' },
+    postgres: {
+      check: loopbackUrl,
+      value: 'URL',
+      help: 'Postgres server (a database is created and dropped).',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    only: {
+      check: oneOf(['postgres', 'pglite']),
+      value: 'BACKEND',
+      help: 'postgres or pglite alone (default both).',
+    },
+  },
+} as const;
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    seconds: 5,
-    callers: 32,
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-    only: null,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--seconds') args.seconds = Number(value);
-    else if (flag === '--callers') args.callers = Number(value);
-    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
-    else if (flag === '--only' && (value === 'postgres' || value === 'pglite')) args.only = value;
-    else throw new Error(`unknown flag ${flag}`);
-  }
-  if (!(args.seconds > 0) || !Number.isInteger(args.callers) || args.callers < 1)
-    throw new Error('--seconds and --callers must be positive');
-  return args;
-}
+type Args = FlagValues<typeof CLI.flags>;
 
 type Layout = 'one_budget' | 'one_org' | 'spread';
 const LAYOUTS: readonly Layout[] = ['one_budget', 'one_org', 'spread'];
@@ -108,9 +103,9 @@ async function onBackend(
     drop = () => store.close();
   } else {
     const database = `bench_budgets_${randomUUID().slice(0, 8)}`;
-    const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+    const admin = await createPostgresStore({ url: args.postgres, maxConnections: 1 });
     await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(args.postgresUrl);
+    const url = new URL(args.postgres);
     url.pathname = `/${database}`;
     store = await createPostgresStore({ url: url.href, maxConnections: 10 });
     drop = async () => {
@@ -134,18 +129,14 @@ async function onBackend(
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   console.log(
     `budget reservations: ${args.callers} callers, ${args.seconds} s per layout, reserve + settle per cycle`,
   );
   const figures: Record<string, number> = {};
   for (const name of ['postgres', 'pglite'] as const)
-    if (args.only === null || args.only === name) await onBackend(name, args, figures);
+    if (args.only === undefined || args.only === name) await onBackend(name, args, figures);
   console.log(JSON.stringify(figures));
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBench(CLI, main);

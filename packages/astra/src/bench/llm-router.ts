@@ -1,15 +1,5 @@
-// `npm run bench:llm-router`: what the LLM router adds to a model call. A minimal OpenAI Chat
-// Completions server (llm-wire-server.ts, its own process) streams a short fixed answer; the same
-// streamed requests go to it directly through the `openai` SDK and through the router (catalog,
-// rules, capability check, token estimate, breaker, in-process limiter, an attempt interceptor,
-// the OpenAI adapter over the same SDK). Measured twice: sequentially (one call at a time, as
-// published gateway overheads are), and open-loop at a fixed rate (1,000 req/s by default; latency
-// counted from each request's scheduled start, so a stall is not hidden). The two paths alternate
-// in short phases so drift on a shared machine hits both; each path's CPU time per call in this
-// process is reported too (steadier than latency on a busy host), and the router's own CPU per
-// call against a provider that answers at once (no I/O: the router's logic alone).
-// Prints conditions and one JSON line.
-// Options: --rate <req/s> (1000), --seconds <per phase> (1), --phases <per path> (6).
+// `npm run bench:llm-router`: what the LLM router adds to a model call; CLI below says what it
+// measures (`--help`).
 import { fork } from 'node:child_process';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { fileURLToPath } from 'node:url';
@@ -18,16 +8,32 @@ import { createOpenAiProvider } from '../adapters/llm/index.js';
 import type { LlmProvider } from '../ports/llm.js';
 import { createLlmRouter, createMemoryLimiter, type LlmRouter } from '../services/llm/index.js';
 import { systemClock } from '../time/clock.js';
+import { type FlagValues, positiveInteger, positiveNumber, runBench } from './cli.js';
 
 const SEQUENTIAL = 2_000;
 const LOGIC_CALLS = 20_000;
 const WARMUP = 500;
 
-function option(name: string, fallback: number): number {
-  const at = process.argv.indexOf(`--${name}`);
-  const value = at === -1 ? Number.NaN : Number(process.argv[at + 1]);
-  return Number.isFinite(value) && value > 0 ? value : fallback;
-}
+const CLI = {
+  name: 'llm-router',
+  command: 'npm run bench:llm-router --',
+  about: `
+What the LLM router adds to a model call. A minimal OpenAI Chat Completions server
+(llm-wire-server.ts, its own process) streams a short fixed answer; the same streamed requests go to
+it directly through the \`openai\` SDK and through the router (catalog, rules, capability check,
+token estimate, breaker, in-process limiter, an attempt interceptor, the OpenAI adapter over the
+same SDK). Measured twice: sequentially (one call at a time, as published gateway overheads are),
+and open-loop at a fixed rate (latency counted from each request's scheduled start, so a stall is
+not hidden). The two paths alternate in short phases so drift on a shared machine hits both; each
+path's CPU time per call in this process is reported too (steadier than latency on a busy host),
+and the router's own CPU per call against a provider that answers at once (no I/O: the router's
+logic alone). Prints conditions and one JSON line.`,
+  flags: {
+    rate: { check: positiveNumber, value: 'N', help: 'Open-loop requests per second.', default: '1000' },
+    seconds: { check: positiveNumber, value: 'S', help: 'Seconds per open-loop phase.', default: '1' },
+    phases: { check: positiveInteger, value: 'N', help: 'Phases per path.', default: '6' },
+  },
+} as const;
 
 function percentile(sorted: readonly number[], p: number): number {
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))] ?? Number.NaN;
@@ -149,10 +155,7 @@ function benchRouter(provider: LlmProvider): LlmRouter {
   });
 }
 
-async function main(): Promise<void> {
-  const rate = option('rate', 1000);
-  const seconds = option('seconds', 1);
-  const phases = option('phases', 6);
+async function main({ rate, seconds, phases }: FlagValues<typeof CLI.flags>): Promise<void> {
   const child = fork(fileURLToPath(new URL('./llm-wire-server.js', import.meta.url)), [], {
     stdio: ['ignore', 'pipe', 'inherit', 'ipc'],
   });
@@ -245,4 +248,4 @@ async function main(): Promise<void> {
   child.disconnect();
 }
 
-await main();
+runBench(CLI, main);

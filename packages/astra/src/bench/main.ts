@@ -1,17 +1,5 @@
-// `npm run bench`: Astra on embedded (PGlite + in-process bus) and on Postgres + Redis, then BullMQ
-// and graphile-worker doing the same work on the same machine, with the ratios. Prints its
-// conditions and progress; the last line is one JSON object with every figure.
-// Flags: --scale quick|full (default full), --postgres URL, --redis URL,
-// --only all|astra|embedded|pg_redis|peers|bullmq_durable|reads|goals (default all; `peers` includes
-// bullmq_durable, BullMQ on a private Redis with appendonly yes + appendfsync everysec; `reads` is the hot-read scenario:
-// GET /tasks/{id} and GET /agents/{id}/profile at 10,000 req/s on both modes, and a bare Fastify
-// route as the ceiling, see hot-reads.ts; `goals` small goals over REST on both modes, api-goals.ts), --reads-rate N (default 10000), --read-cache on|off
-// (default on: the kernel shapes keep a read cache coherent, as a node does; off: the before figure),
-// --tracing on|off (default off: a node's tracing around the kernel shapes, docs/tracing.md).
-// --metrics off|on|both (default off; both: the kernel shapes without, then with a node's metrics,
-// and `metrics_on_off.*` the ratio of each figure), --pairs N (with both: N interleaved pairs, medians;
-// metrics-pairs.ts), --process-per-run on|off (default off; on: each kernel run in a fresh child
-// process of this script, so no run inherits another's heap, JIT state or open handles).
+// `npm run bench`: Astra beside BullMQ and graphile-worker; what it measures and its flags are in
+// CLI below (`--help` prints them).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, totalmem } from 'node:os';
 import path from 'node:path';
@@ -29,78 +17,87 @@ import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
 import { createMetricsRegistry } from '../services/metrics/index.js';
 import { systemClock } from '../time/clock.js';
-import { runApiGoals } from './api-goals.js';
 import { runAstraShapes } from './astra-shapes.js';
 import { openBenchTracing } from './bench-tracing.js';
-import { runHotReads } from './hot-reads.js';
+import { type FlagValues, failureText, loopbackUrl, oneOf, positiveInteger, runBench } from './cli.js';
 import { loadLine, type MetricsRun, pairOrder, summarizePairs } from './metrics-pairs.js';
-import { loopbackUrl } from './peers/common.js';
 import {
   type PeerFigures,
   runBullmq,
   runBullmqDurable,
   runGraphile,
-  type Scale,
   sizesFor,
 } from './peers/index.js';
 import { runInChild } from './run-in-child.js';
 
-interface Args {
-  scale: Scale;
-  postgresUrl: string;
-  redisUrl: string;
-  only: 'all' | 'astra' | 'peers' | 'bullmq_durable' | 'embedded' | 'pg_redis' | 'reads' | 'goals';
-  readsRate: number;
-  /** Keep a read cache coherent in the kernel shapes (on, as a node does; off for the before figure). */
-  readCache: boolean;
-  /** A node's tracing around the kernel shapes, exporting to a loopback receiver (bench-tracing.ts). */
-  tracing: boolean;
-  /** The kernel shapes without metrics (off), with a node's metrics (on), or both in turn with their ratios. */
-  metrics: 'off' | 'on' | 'both';
-  /** With --metrics both: interleaved off/on pairs (metrics-pairs.ts). */
-  pairs: number;
-  /** Each kernel run in a child process of its own (run-in-child.ts). */
-  processPerRun: boolean;
-}
+const ON_OFF = oneOf(['on', 'off']);
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    scale: 'full',
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-    redisUrl: 'redis://127.0.0.1:6379',
-    only: 'all',
-    readsRate: 10_000,
-    readCache: true,
-    tracing: false,
-    metrics: 'off',
-    pairs: 1,
-    processPerRun: false,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
-    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
-    else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
-    else if (
-      flag === '--only' &&
-      ['all', 'astra', 'peers', 'bullmq_durable', 'embedded', 'pg_redis', 'reads', 'goals'].includes(value)
-    )
-      args.only = value as Args['only'];
-    else if (flag === '--reads-rate' && Number.isInteger(Number(value)) && Number(value) > 0)
-      args.readsRate = Number(value);
-    else if (flag === '--read-cache' && (value === 'on' || value === 'off')) args.readCache = value === 'on';
-    else if (flag === '--tracing' && (value === 'on' || value === 'off')) args.tracing = value === 'on';
-    else if (flag === '--metrics' && (value === 'on' || value === 'off' || value === 'both'))
-      args.metrics = value;
-    else if (flag === '--pairs' && Number.isInteger(Number(value)) && Number(value) > 0)
-      args.pairs = Number(value);
-    else if (flag === '--process-per-run' && (value === 'on' || value === 'off'))
-      args.processPerRun = value === 'on';
-    else throw new Error(`unknown argument ${flag} ${value}`);
-  }
-  return args;
-}
+const CLI = {
+  name: 'main',
+  command: 'npm run bench --',
+  about: `
+Astra on embedded (PGlite + in-process bus) and on Postgres + Redis, then BullMQ and graphile-worker
+doing the same work on the same machine, with the ratios. Prints its conditions and progress; the
+last line is one JSON object with every figure.`,
+  flags: {
+    scale: {
+      check: oneOf(['quick', 'full']),
+      value: 'quick|full',
+      help: 'Sizes of the shapes.',
+      default: 'full',
+    },
+    postgres: {
+      check: loopbackUrl,
+      value: 'URL',
+      help: 'Postgres server (a database is created and dropped per run).',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    only: {
+      check: oneOf(['all', 'astra', 'embedded', 'pg_redis', 'peers', 'bullmq_durable', 'reads', 'goals']),
+      value: 'PART',
+      help: `What to run: all, astra (embedded + pg_redis), embedded, pg_redis, peers (BullMQ,
+      BullMQ durable, graphile-worker), bullmq_durable (BullMQ on a private Redis with appendonly yes +
+      appendfsync everysec), reads (GET /tasks/{id} and GET /agents/{id}/profile on both modes and a
+      bare Fastify route as the ceiling, hot-reads.ts) or goals (small goals over REST on both modes,
+      api-goals.ts).`,
+      default: 'all',
+    },
+    'reads-rate': { check: positiveInteger, value: 'N', help: 'Offered req/s of `reads`.', default: '10000' },
+    'read-cache': {
+      check: ON_OFF,
+      value: 'on|off',
+      help: 'The kernel shapes keep a read cache coherent, as a node does (off: the before figure).',
+      default: 'on',
+    },
+    tracing: {
+      check: ON_OFF,
+      value: 'on|off',
+      help: "A node's tracing around the kernel shapes (docs/tracing.md).",
+      default: 'off',
+    },
+    metrics: {
+      check: oneOf(['off', 'on', 'both']),
+      value: 'off|on|both',
+      help: "The kernel shapes with a node's metrics; both: without, then with, and `metrics_on_off.*` the ratio of each figure.",
+      default: 'off',
+    },
+    pairs: {
+      check: positiveInteger,
+      value: 'N',
+      help: 'With --metrics both: N interleaved pairs, medians (metrics-pairs.ts).',
+      default: '1',
+    },
+    'process-per-run': {
+      check: ON_OFF,
+      value: 'on|off',
+      help: "Each kernel run in a fresh child process of this script, so no run inherits another's heap, JIT state or open handles.",
+      default: 'off',
+    },
+  },
+} as const;
+
+type Args = FlagValues<typeof CLI.flags>;
 
 const log = (line: string): void => console.log(line);
 const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../migrations');
@@ -112,8 +109,8 @@ async function embedded(args: Args, metrics: boolean): Promise<PeerFigures> {
   const full = sizesFor(args.scale);
   // PGlite runs every statement on this one thread: smaller shapes keep the run short.
   const sizes = { ...full, independentJobs: Math.min(full.independentJobs, 5000), latencyHighRate: null };
-  const readCache = args.readCache ? createLruCache({ maxEntries: 50_000 }) : undefined;
-  const tracing = args.tracing ? await openBenchTracing(store) : undefined;
+  const readCache = args['read-cache'] === 'on' ? createLruCache({ maxEntries: 50_000 }) : undefined;
+  const tracing = args.tracing === 'on' ? await openBenchTracing(store) : undefined;
   try {
     return await runAstraShapes(
       {
@@ -139,25 +136,26 @@ async function embedded(args: Args, metrics: boolean): Promise<PeerFigures> {
 
 async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
   const database = `bench_astra_${randomUUID().slice(0, 8)}`;
-  const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+  const admin = await createPostgresStore({ url: args.postgres, maxConnections: 1 });
   await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(args.postgresUrl);
+  const url = new URL(args.postgres);
   url.pathname = `/${database}`;
   const store = await createPostgresStore({ url: url.href, maxConnections: 10 });
   const keyPrefix = `bench-astra-${randomUUID().slice(0, 8)}:`;
-  const bus = await createRedisBus({ url: args.redisUrl, keyPrefix });
-  const readCache = args.readCache
-    ? await createTwoTierCache({
-        local: createLruCache({ maxEntries: 50_000 }),
-        remote: await createRedisCache({ url: args.redisUrl, keyPrefix, defaultTtlMs: 300_000 }),
-        channel: await createRedisInvalidationChannel({
-          url: args.redisUrl,
-          channel: `${keyPrefix}invalidate`,
-        }),
-        localTtlCapMs: 60_000,
-      })
-    : undefined;
-  const tracing = args.tracing ? await openBenchTracing(store) : undefined;
+  const bus = await createRedisBus({ url: args.redis, keyPrefix });
+  const readCache =
+    args['read-cache'] === 'on'
+      ? await createTwoTierCache({
+          local: createLruCache({ maxEntries: 50_000 }),
+          remote: await createRedisCache({ url: args.redis, keyPrefix, defaultTtlMs: 300_000 }),
+          channel: await createRedisInvalidationChannel({
+            url: args.redis,
+            channel: `${keyPrefix}invalidate`,
+          }),
+          localTtlCapMs: 60_000,
+        })
+      : undefined;
+  const tracing = args.tracing === 'on' ? await openBenchTracing(store) : undefined;
   try {
     await migrate(store, { dir: migrations });
     return await runAstraShapes(
@@ -181,7 +179,7 @@ async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
     await store.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.close();
-    await deleteKeysWithPrefix(args.redisUrl, keyPrefix);
+    await deleteKeysWithPrefix(args.redis, keyPrefix);
   }
 }
 
@@ -189,9 +187,9 @@ async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
 function childArgs(args: Args, mode: 'embedded' | 'pg_redis', metrics: boolean): string[] {
   return [
     fileURLToPath(import.meta.url),
-    ...['--scale', args.scale, '--postgres', args.postgresUrl, '--redis', args.redisUrl],
+    ...['--scale', args.scale, '--postgres', args.postgres, '--redis', args.redis],
     ...['--only', mode, '--metrics', metrics ? 'on' : 'off'],
-    ...['--read-cache', args.readCache ? 'on' : 'off', '--tracing', args.tracing ? 'on' : 'off'],
+    ...['--read-cache', args['read-cache'], '--tracing', args.tracing],
   ];
 }
 
@@ -238,13 +236,12 @@ function durableRatios(): [string, string, string][] {
   return rows;
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   log(
     `conditions: node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ${Math.round(totalmem() / 2 ** 30)} GiB, scale ${args.scale}`,
   );
   log(
-    `backends: Postgres ${new URL(args.postgresUrl).host}, Redis ${new URL(args.redisUrl).host}; everything shares this machine's cores`,
+    `backends: Postgres ${new URL(args.postgres).host}, Redis ${new URL(args.redis).host}; everything shares this machine's cores`,
   );
   const figures: PeerFigures = {};
   const run = async (name: string, work: () => Promise<PeerFigures>, into = figures): Promise<void> => {
@@ -252,7 +249,7 @@ async function main(): Promise<void> {
     try {
       Object.assign(into, await work());
     } catch (error) {
-      log(`${name} failed: ${error instanceof Error ? error.stack : String(error)}`);
+      log(`${name} failed: ${failureText(error)}`);
       process.exitCode = 1;
     }
     log(`${name}: ${Math.round((performance.now() - started) / 100) / 10} s`);
@@ -276,7 +273,9 @@ async function main(): Promise<void> {
           await run(
             `astra ${mode}${suffix}`,
             () =>
-              args.processPerRun ? runInChild(childArgs(args, mode, metrics), log) : inProcess(args, metrics),
+              args['process-per-run'] === 'on'
+                ? runInChild(childArgs(args, mode, metrics), log)
+                : inProcess(args, metrics),
             own,
           );
       metricsRuns.push({ metrics, figures: own });
@@ -285,15 +284,16 @@ async function main(): Promise<void> {
     figures,
     args.metrics === 'both' ? summarizePairs(metricsRuns, log) : metricsRuns[0]?.figures,
   );
+  // A real node's modules load only for the parts that start one (they take seconds to load).
   if (wants('reads'))
     for (const mode of ['embedded', 'pg_redis'] as const)
-      await run(`hot reads ${mode}`, () =>
-        runHotReads(
+      await run(`hot reads ${mode}`, async () =>
+        (await import('./hot-reads.js')).runHotReads(
           {
             mode,
-            postgresUrl: args.postgresUrl,
-            redisUrl: args.redisUrl,
-            ratePerS: args.readsRate,
+            postgresUrl: args.postgres,
+            redisUrl: args.redis,
+            ratePerS: args['reads-rate'],
             warmupMs: 1000,
             durationMs: args.scale === 'quick' ? 3000 : 5000,
             connections: 32,
@@ -303,12 +303,12 @@ async function main(): Promise<void> {
       );
   if (wants('goals'))
     for (const mode of ['embedded', 'pg_redis'] as const)
-      await run(`goals over REST ${mode}`, () =>
-        runApiGoals(
+      await run(`goals over REST ${mode}`, async () =>
+        (await import('./api-goals.js')).runApiGoals(
           {
             mode,
-            postgresUrl: args.postgresUrl,
-            redisUrl: args.redisUrl,
+            postgresUrl: args.postgres,
+            redisUrl: args.redis,
             clients: 32,
             tasksPerGoal: 1,
             warmupMs: 3000,
@@ -318,7 +318,7 @@ async function main(): Promise<void> {
           log,
         ),
       );
-  const peer = { redisUrl: args.redisUrl, postgresUrl: args.postgresUrl, scale: args.scale };
+  const peer = { redisUrl: args.redis, postgresUrl: args.postgres, scale: args.scale };
   if (wants('peers')) await run('bullmq', () => runBullmq(peer, log));
   if (wants('peers') || args.only === 'bullmq_durable')
     await run('bullmq_durable', () => runBullmqDurable(peer, log));
@@ -347,7 +347,4 @@ async function main(): Promise<void> {
   setTimeout(() => process.exit(), 2000).unref();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBench(CLI, main);

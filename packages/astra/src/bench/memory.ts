@@ -1,14 +1,5 @@
-// `npm run bench:memory`: the semantic memory's retrieval quality and latency (docs/memory.md).
-// 1. Recall@k (k = 1, 3, 5) of each retrieval mode (vector with the offline lexical embedder, text,
-//    hybrid) on the fixture the repository ships (memory-fixtures/: 40 facts, 30 questions with
-//    their evidence): Recall@k = the share of a question's evidence found in the top k, averaged.
-// 2. Write and search latency with N facts stored for one agent (default 10000; `--sizes
-//    10000,100000`), on PGlite and on Postgres (`--postgres URL`, `--only pglite|postgres`):
-//    p50/p95/p99 of `--writes` writes through dedup (default 50) and `--searches` searches per mode
-//    (default 30), for each vector path the backend has (`--paths pgvector,exact`; PGlite has both,
-//    Postgres 15 here only exact), and the share of the true top 10 (every fact scored) that the
-//    HNSW index, or the exact path's sketch prefilter beyond its re-scored few hundred, finds (ANN
-//    recall@10, over the searches' queries). A progress line every 10 s while facts are filled.
+// `npm run bench:memory`: the semantic memory's retrieval quality and latency (docs/memory.md); CLI
+// below says what it measures (`--help`).
 import { randomUUID } from 'node:crypto';
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import path from 'node:path';
@@ -27,6 +18,7 @@ import {
   type VectorPath,
 } from '../services/memory/index.js';
 import { systemClock } from '../time/clock.js';
+import { type FlagValues, listOf, oneOf, positiveInteger, runBench, url } from './cli.js';
 import { insertMemoryRows } from './memory-fill.js';
 import { FACTS, QUESTIONS } from './memory-fixtures/index.js';
 
@@ -34,40 +26,56 @@ const migrations = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '.
 const MODES: readonly SearchMode[] = ['vector', 'text', 'hybrid'];
 const log = (line: string): void => console.log(line);
 
-type PathKind = VectorPath['kind'];
+const CLI = {
+  name: 'memory',
+  command: 'npm run bench:memory --',
+  about: `
+The semantic memory's retrieval quality and latency (docs/memory.md).
+1. Recall@k (k = 1, 3, 5) of each retrieval mode (vector with the offline lexical embedder, text,
+   hybrid) on the fixture the repository ships (memory-fixtures/: 40 facts, 30 questions with
+   their evidence): Recall@k = the share of a question's evidence found in the top k, averaged.
+2. Write and search latency with N facts stored for one agent (--sizes), on PGlite and on
+   Postgres: p50/p95/p99 of --writes writes through dedup and --searches searches per mode, for
+   each vector path the backend has (--paths; PGlite has both, Postgres 15 here only exact), and
+   the share of the true top 10 (every fact scored) that the HNSW index, or the exact path's
+   sketch prefilter beyond its re-scored few hundred, finds (ANN recall@10, over the searches'
+   queries). A progress line every 10 s while facts are filled.`,
+  flags: {
+    sizes: {
+      check: listOf(positiveInteger),
+      value: 'N,N',
+      help: 'Facts stored per latency run.',
+      default: '10000',
+    },
+    postgres: {
+      check: url,
+      value: 'URL',
+      help: 'Postgres server (a database is created and dropped).',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    only: {
+      check: oneOf(['all', 'pglite', 'postgres']),
+      value: 'BACKEND',
+      help: 'all, pglite or postgres.',
+      default: 'all',
+    },
+    paths: {
+      check: listOf(oneOf(['pgvector', 'exact'])),
+      value: 'PATH,PATH',
+      help: 'Vector paths to measure: pgvector, exact.',
+      default: 'pgvector,exact',
+    },
+    writes: { check: positiveInteger, value: 'N', help: 'Writes measured per size.', default: '50' },
+    searches: {
+      check: positiveInteger,
+      value: 'N',
+      help: 'Searches measured per mode and size.',
+      default: '30',
+    },
+  },
+} as const;
 
-interface Args {
-  sizes: number[];
-  postgresUrl: string;
-  only: 'all' | 'pglite' | 'postgres';
-  paths: PathKind[];
-  writes: number;
-  searches: number;
-}
-
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    sizes: [10_000],
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-    only: 'all',
-    paths: ['pgvector', 'exact'],
-    writes: 50,
-    searches: 30,
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value = ''] = [argv[i], argv[i + 1]];
-    if (flag === '--sizes') args.sizes = value.split(',').map(Number);
-    else if (flag === '--postgres') args.postgresUrl = value;
-    else if (flag === '--paths')
-      args.paths = value.split(',').filter((p): p is PathKind => p === 'pgvector' || p === 'exact');
-    else if (flag === '--writes') args.writes = Number(value);
-    else if (flag === '--searches') args.searches = Number(value);
-    else if (flag === '--only' && ['all', 'pglite', 'postgres'].includes(value))
-      args.only = value as Args['only'];
-    else throw new Error(`unknown argument ${flag} ${value}`);
-  }
-  return args;
-}
+type Args = FlagValues<typeof CLI.flags>;
 
 async function seedAgent(store: SqlStore): Promise<{ orgId: string; agentId: string }> {
   const org = await store.query<{ id: string }>(`INSERT INTO organizations (name) VALUES ($1) RETURNING id`, [
@@ -261,8 +269,7 @@ async function onBackend(
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   log(
     `bench:memory: ${cpus()[0]?.model ?? 'cpu'} ×${availableParallelism()}, load ${loadavg()
       .map((l) => l.toFixed(1))
@@ -279,9 +286,9 @@ async function main(): Promise<void> {
     );
   if (args.only !== 'pglite') {
     const database = `bench_memory_${randomUUID().slice(0, 8)}`;
-    const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+    const admin = await createPostgresStore({ url: args.postgres, maxConnections: 1 });
     await admin.query(`CREATE DATABASE ${database}`);
-    const url = new URL(args.postgresUrl);
+    const url = new URL(args.postgres);
     url.pathname = `/${database}`;
     try {
       await onBackend(
@@ -299,4 +306,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(CLI, main);

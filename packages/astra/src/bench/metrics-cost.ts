@@ -1,10 +1,5 @@
-// `node packages/astra/dist/bench/metrics-cost.js [--iterations N] [--rounds N]`: what a node's
-// metrics add to each call on the kernel's path, measured in isolation (the figures the kernel
-// benchmark cannot resolve on a shared machine): the task interceptor, the claim interceptor and a
-// metered SQL statement, each over the same call without metrics, as the metrics service counts
-// them (plain series, hot-series.ts) and as prom-client's own child series would (the baseline:
-// `labels(...).observe()` / `.inc()`), in interleaved rounds; medians in µs per call. Then a
-// scrape of a registry holding them. Prints its conditions; the last line is one JSON object.
+// `node packages/astra/dist/bench/metrics-cost.js`: what a node's metrics add to each call on the
+// kernel's path; CLI below says what it measures (`--help`).
 import { availableParallelism, cpus, loadavg } from 'node:os';
 import { Counter, Histogram, type Registry } from 'prom-client';
 import type { ClaimedTask, TaskContext, TaskOutcome } from '../kernel/index.js';
@@ -16,22 +11,27 @@ import {
   taskMetrics,
 } from '../services/metrics/index.js';
 import { systemClock } from '../time/clock.js';
+import { type FlagValues, positiveInteger, runBench } from './cli.js';
 
 type Call = () => Promise<unknown>;
 type HistogramChild = ReturnType<Histogram['labels']>;
 type CounterChild = ReturnType<Counter['labels']>;
 
-function parse(argv: readonly string[]): { iterations: number; rounds: number } {
-  const args = { iterations: 200_000, rounds: 7 };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], Number(argv[i + 1])];
-    if (!Number.isInteger(value) || value <= 0) throw new Error(`${flag} needs a positive integer`);
-    if (flag === '--iterations') args.iterations = value;
-    else if (flag === '--rounds') args.rounds = value;
-    else throw new Error(`unknown argument ${flag}`);
-  }
-  return args;
-}
+const CLI = {
+  name: 'metrics-cost',
+  command: 'node packages/astra/dist/bench/metrics-cost.js',
+  about: `
+What a node's metrics add to each call on the kernel's path, measured in isolation (the figures
+the kernel benchmark cannot resolve on a shared machine): the task interceptor, the claim
+interceptor and a metered SQL statement, each over the same call without metrics, as the metrics
+service counts them (plain series, hot-series.ts) and as prom-client's own child series would (the
+baseline: \`labels(...).observe()\` / \`.inc()\`), in interleaved rounds; medians in µs per call.
+Then a scrape of a registry holding them. Prints its conditions; the last line is one JSON object.`,
+  flags: {
+    iterations: { check: positiveInteger, value: 'N', help: 'Calls per round and path.', default: '200000' },
+    rounds: { check: positiveInteger, value: 'N', help: 'Interleaved rounds.', default: '7' },
+  },
+} as const;
 
 /** The same figures as task-metrics.ts, counted through prom-client's child series. */
 function promClientTaskInterceptor(registry: Registry) {
@@ -65,8 +65,7 @@ async function perCall(call: Call, iterations: number): Promise<number> {
 const median = (values: readonly number[]): number =>
   [...values].sort((a, b) => a - b)[Math.floor(values.length / 2)] as number;
 
-async function main(): Promise<void> {
-  const { iterations, rounds } = parse(process.argv.slice(2));
+async function main({ iterations, rounds }: FlagValues<typeof CLI.flags>): Promise<void> {
   console.log(
     `conditions: node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), load average ${loadavg()
       .map((v) => v.toFixed(1))
@@ -145,7 +144,4 @@ async function main(): Promise<void> {
   );
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBench(CLI, main);

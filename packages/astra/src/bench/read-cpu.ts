@@ -1,34 +1,14 @@
-// `npm run bench:read-cpu`: the server's CPU per hot read, a figure that holds on a loaded machine.
-// A real node (every role, as `astra up` runs it) and a bare Fastify route in this process; the
-// load at a fixed offered rate from a child process (load-worker.ts), so this process's
-// `process.cpuUsage()` (user + system, all its threads: the event loop, GC, PGlite's worker) over
-// the measured window is the server's alone. Per route and round: CPU µs per answered request, raw
-// and net of the node's idle CPU (measured before each round with no load). Routes interleaved
-// in every round: bare, task (JWT), task (admin token), profile (JWT).
-// Flags: --mode embedded|pg_redis|both (default both), --rate N (default 2000), --seconds S
-// (measured window, default 5), --rounds R (default 3), --connections N (default 16),
-// --postgres URL, --redis URL, --profile DIR (after the rounds, one more pass per route under the
-// V8 sampling profiler, written as DIR/<mode>-<route>.cpuprofile; its CPU is not reported).
+// `npm run bench:read-cpu`: the server's CPU per hot read; what it measures and its flags are in CLI
+// below (`--help` prints them).
 import { fork } from 'node:child_process';
 import { writeFileSync } from 'node:fs';
 import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
-import { type BenchNode, startBenchNode } from './bench-node.js';
-import { bareServer, readTargets } from './hot-reads.js';
+import type { BenchNode } from './bench-node.js';
+import { type FlagValues, loopbackUrl, oneOf, positiveInteger, runBench, text } from './cli.js';
 import type { LoadResult, LoadSpec } from './load-worker.js';
-import { loopbackUrl, percentile, round, sleep } from './peers/common.js';
-
-interface Args {
-  modes: Array<'embedded' | 'pg_redis'>;
-  ratePerS: number;
-  seconds: number;
-  rounds: number;
-  connections: number;
-  postgresUrl: string;
-  redisUrl: string;
-  profileDir: string | null;
-}
+import { percentile, round, sleep } from './peers/common.js';
 
 const BENCH_REDIS_DB = 13;
 const WARMUP_MS = 1000;
@@ -36,39 +16,44 @@ const PREWARM_MS = 3000;
 const IDLE_MS = 2000;
 const SAMPLING_INTERVAL_US = 100;
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    modes: ['embedded', 'pg_redis'],
-    ratePerS: 2000,
-    seconds: 5,
-    rounds: 3,
-    connections: 16,
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/test',
-    redisUrl: 'redis://127.0.0.1:6379',
-    profileDir: null,
-  };
-  const count = (flag: string, value: string | undefined): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} takes a positive integer`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === '--mode' && (value === 'embedded' || value === 'pg_redis')) args.modes = [value];
-    else if (flag === '--mode' && value === 'both') args.modes = ['embedded', 'pg_redis'];
-    else if (flag === '--rate') args.ratePerS = count(flag, value);
-    else if (flag === '--seconds') args.seconds = count(flag, value);
-    else if (flag === '--rounds') args.rounds = count(flag, value);
-    else if (flag === '--connections') args.connections = count(flag, value);
-    else if (flag === '--postgres' && value !== undefined) args.postgresUrl = value;
-    else if (flag === '--redis' && value !== undefined) args.redisUrl = value;
-    else if (flag === '--profile' && value !== undefined) args.profileDir = value;
-    else throw new Error(`unknown flag ${flag} ${value ?? ''}`);
-  }
-  loopbackUrl(args.postgresUrl, '--postgres');
-  loopbackUrl(args.redisUrl, '--redis');
-  return args;
-}
+const CLI = {
+  name: 'read-cpu',
+  command: 'npm run bench:read-cpu --',
+  about: `
+The server's CPU per hot read, a figure that holds on a loaded machine. A real node (every role,
+as \`astra up\` runs it) and a bare Fastify route in this process; the load at a fixed offered rate
+from a child process (load-worker.ts), so this process's \`process.cpuUsage()\` (user + system, all
+its threads: the event loop, GC, PGlite's worker) over the measured window is the server's alone.
+Per route and round: CPU µs per answered request, raw and net of the node's idle CPU (measured
+before each round with no load). Routes interleaved in every round: bare, task (JWT), task (admin
+token), profile (JWT).`,
+  flags: {
+    mode: {
+      check: oneOf(['embedded', 'pg_redis', 'both']),
+      value: 'MODE',
+      help: 'embedded, pg_redis or both.',
+      default: 'both',
+    },
+    rate: { check: positiveInteger, value: 'N', help: 'Offered req/s.', default: '2000' },
+    seconds: { check: positiveInteger, value: 'S', help: 'The measured window.', default: '5' },
+    rounds: { check: positiveInteger, value: 'R', help: 'Rounds.', default: '3' },
+    connections: { check: positiveInteger, value: 'N', help: 'Connections of the load.', default: '16' },
+    postgres: {
+      check: loopbackUrl,
+      value: 'URL',
+      help: 'Postgres server (pg_redis: a database is created and dropped).',
+      default: 'postgres://postgres@127.0.0.1:5432/test',
+    },
+    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    profile: {
+      check: text,
+      value: 'DIR',
+      help: 'After the rounds, one more pass per route under the V8 sampling profiler, written as DIR/<mode>-<route>.cpuprofile (its CPU is not reported).',
+    },
+  },
+} as const;
+
+type Args = FlagValues<typeof CLI.flags>;
 
 interface Route {
   readonly name: string;
@@ -86,15 +71,15 @@ interface Sample {
 
 const log = (line: string): void => console.log(line);
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   log(
-    `read-cpu: ${args.ratePerS} req/s offered, ${args.seconds} s measured after ${WARMUP_MS} ms, ${args.rounds} rounds, ${args.connections} connections, load from a child process; load average ${loadavg()
+    `read-cpu: ${args.rate} req/s offered, ${args.seconds} s measured after ${WARMUP_MS} ms, ${args.rounds} rounds, ${args.connections} connections, load from a child process; load average ${loadavg()
       .map((l) => l.toFixed(1))
       .join(' ')}`,
   );
   const figures: Record<string, number> = {};
-  for (const mode of args.modes) Object.assign(figures, await measureMode(mode, args));
+  const modes = args.mode === 'both' ? (['embedded', 'pg_redis'] as const) : [args.mode];
+  for (const mode of modes) Object.assign(figures, await measureMode(mode, args));
   log(
     `load average at the end ${loadavg()
       .map((l) => l.toFixed(1))
@@ -104,10 +89,19 @@ async function main(): Promise<void> {
 }
 
 async function measureMode(mode: 'embedded' | 'pg_redis', args: Args): Promise<Record<string, number>> {
+  // A real node's modules take seconds to load: only once one is started.
+  const { startBenchNode } = await import('./bench-node.js');
+  const { bareServer, readTargets } = await import('./hot-reads.js');
   const bare = bareServer();
   let bench: BenchNode | undefined;
   try {
-    bench = await startBenchNode({ ...args, mode, redisDb: BENCH_REDIS_DB, label: 'readcpu' });
+    bench = await startBenchNode({
+      postgresUrl: args.postgres,
+      redisUrl: args.redis,
+      mode,
+      redisDb: BENCH_REDIS_DB,
+      label: 'readcpu',
+    });
     const { agentId, taskId } = await readTargets(bench);
     const bareUrl = await bare.listen({ host: '127.0.0.1', port: 0 });
     const routes: Route[] = [
@@ -117,7 +111,7 @@ async function measureMode(mode: 'embedded' | 'pg_redis', args: Args): Promise<R
       { name: 'profile', url: `${bench.base}/agents/${agentId}/profile`, headers: bench.auth },
     ];
     for (const route of routes)
-      await drive(loadSpec(route, { ...args, ratePerS: 1000, seconds: PREWARM_MS / 1000 }));
+      await drive(loadSpec(route, { ...args, rate: 1000, seconds: PREWARM_MS / 1000 }));
     const samples: Sample[] = [];
     for (let r = 1; r <= args.rounds; r++) {
       const idleUsPerMs = await idleCpu();
@@ -129,9 +123,9 @@ async function measureMode(mode: 'embedded' | 'pg_redis', args: Args): Promise<R
         );
       }
     }
-    if (args.profileDir !== null)
+    if (args.profile !== undefined)
       for (const route of routes)
-        await profile(route, args, path.join(args.profileDir, `${mode}-${route.name}.cpuprofile`));
+        await profile(route, args, path.join(args.profile, `${mode}-${route.name}.cpuprofile`));
     const figures: Record<string, number> = {};
     for (const route of routes) {
       const mine = samples.filter((s) => s.route === route.name);
@@ -145,14 +139,11 @@ async function measureMode(mode: 'embedded' | 'pg_redis', args: Args): Promise<R
   }
 }
 
-function loadSpec(
-  route: Route,
-  options: { ratePerS: number; seconds: number; connections: number },
-): LoadSpec {
+function loadSpec(route: Route, options: { rate: number; seconds: number; connections: number }): LoadSpec {
   return {
     url: route.url,
     headers: route.headers,
-    ratePerS: options.ratePerS,
+    ratePerS: options.rate,
     warmupMs: WARMUP_MS,
     durationMs: options.seconds * 1000,
     connections: options.connections,
@@ -244,10 +235,4 @@ function median(values: readonly number[]): number {
   return sorted.length === 0 ? Number.NaN : round(percentile(sorted, 50), 1);
 }
 
-main().then(
-  () => process.exit(0),
-  (error: unknown) => {
-    console.error(error);
-    process.exit(1);
-  },
-);
+runBench(CLI, main, { exitWhenDone: true });

@@ -1,16 +1,23 @@
-/**
- * `npm run bench:sandboxes`: start latency (p50, p99) and calls per second of every sandbox driver
- * present here, each running the smallest program it can (QuickJS: a function returning a number;
- * WASI: a module that only returns; bubblewrap: /usr/bin/true), one run at a time and then with
- * concurrent callers. Prints its conditions first; drivers that are not available print why.
- * Goals (docs/benchmark.md): QuickJS start p50 ≤ 5 ms; bubblewrap start p99 ≤ 150 ms.
- */
+// `npm run bench:sandboxes`: start latency of every sandbox driver; CLI below says more (`--help`).
 import os from 'node:os';
 import { createBubblewrapDriver } from '../adapters/sandbox/bubblewrap/driver.js';
 import { createDockerDriver } from '../adapters/sandbox/docker/driver.js';
 import { createQuickJsDriver } from '../adapters/sandbox/quickjs/driver.js';
 import { createWasiDriver } from '../adapters/sandbox/wasi/driver.js';
 import type { SandboxDriver, SandboxProgram } from '../ports/sandbox.js';
+import { runBench } from './cli.js';
+
+const CLI = {
+  name: 'sandboxes',
+  command: 'npm run bench:sandboxes --',
+  about: `
+Start latency (p50, p99) and calls per second of every sandbox driver present here, each running
+the smallest program it can (QuickJS: a function returning a number; WASI: a module that only
+returns; bubblewrap: /usr/bin/true), one run at a time and then with concurrent callers. Prints its
+conditions first; drivers that are not available print why.
+Goals (docs/benchmark.md): QuickJS start p50 ≤ 5 ms; bubblewrap start p99 ≤ 150 ms.`,
+  flags: {},
+} as const;
 
 // The smallest valid WASI program: one memory, `_start` that returns at once.
 const EMPTY_WASI = new Uint8Array([
@@ -105,4 +112,4 @@ async function main(): Promise<void> {
   }
 }
 
-await main();
+runBench(CLI, main);

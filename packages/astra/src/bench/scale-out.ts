@@ -1,17 +1,5 @@
-// `npm run bench:scale-out`: does Astra go faster with more processes on the same machine? Runs the
-// roles as separate `astra serve` processes over one Postgres database and one Redis: 1 executor +
-// 1 scheduler, then 2 executors + 2 schedulers, interleaved for --rounds rounds (A B A B …), each
-// configuration on a fresh database and a fresh private Redis. The producer is this process: it
-// submits goals through the engine directly (no gateway, as `npm run bench` does) and counts a goal
-// done when its end is published on `astra:goals:completed`. Shapes: the independent drain, fan-out
-// (R × 1→100→1) and the chain, as in `npm run bench`. For every shape it prints tasks/s (chain: ms
-// per step), Postgres commits per task, the CPU each part used (each executor and scheduler, this
-// producer, the private Redis, the Postgres backends of the benchmark's database; from /proc) per
-// task and in cores, how busy the whole machine was and how much of it other processes took, and
-// the CPU ceiling (the tasks/s the machine's cores would allow, idle, at that CPU per task), so what
-// bounds the ratio shows. Ratios: 2+2 over 1+1, of tasks/s and of CPU per task.
-// Flags: --scale quick|full (default full), --rounds N (default 2), --postgres URL,
-// --executor-concurrency N (default: the node's). The last line is one JSON object with every figure.
+// `npm run bench:scale-out`: does Astra go faster with more processes on one machine? CLI below says
+// what it measures (`--help`).
 import { availableParallelism, cpus, loadavg, totalmem } from 'node:os';
 import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
@@ -20,36 +8,52 @@ import type { SqlStore } from '../ports/sql-store.js';
 import { systemClock } from '../time/clock.js';
 import { goalEndWatcher } from './astra-shapes.js';
 import { type BenchPlan, chainPlan, fanPlan, independentGoals, noopTasks } from './bench-plans.js';
+import { type FlagValues, failureText, loopbackUrl, oneOf, positiveInteger, runBench } from './cli.js';
 import { exiting } from './exit-cleanup.js';
-import { loopbackUrl, type PeerFigures, round, type Scale, sizesFor, within } from './peers/common.js';
+import { type PeerFigures, round, sizesFor, within } from './peers/common.js';
 import { cpuOf, cpuSince, machineCpuMs } from './proc-cpu.js';
 import { type Cluster, startCluster } from './scale-out-cluster.js';
 
-interface Args {
-  scale: Scale;
-  rounds: number;
-  postgresUrl: string;
-  executorConcurrency?: number;
-}
+const CLI = {
+  name: 'scale-out',
+  command: 'npm run bench:scale-out --',
+  about: `
+Does Astra go faster with more processes on the same machine? Runs the roles as separate
+\`astra serve\` processes over one Postgres database and one Redis: 1 executor + 1 scheduler, then
+2 executors + 2 schedulers, interleaved for --rounds rounds (A B A B …), each configuration on a
+fresh database and a fresh private Redis. The producer is this process: it submits goals through
+the engine directly (no gateway, as \`npm run bench\` does) and counts a goal done when its end is
+published on \`astra:goals:completed\`. Shapes: the independent drain, fan-out (R × 1→100→1) and
+the chain, as in \`npm run bench\`. For every shape it prints tasks/s (chain: ms per step),
+Postgres commits per task, the CPU each part used (each executor and scheduler, this producer, the
+private Redis, the Postgres backends of the benchmark's database; from /proc) per task and in
+cores, how busy the whole machine was and how much of it other processes took, and the CPU
+ceiling (the tasks/s the machine's cores would allow, idle, at that CPU per task), so what bounds
+the ratio shows. Ratios: 2+2 over 1+1, of tasks/s and of CPU per task. The last line is one JSON
+object with every figure.`,
+  flags: {
+    scale: {
+      check: oneOf(['quick', 'full']),
+      value: 'quick|full',
+      help: 'Sizes of the shapes.',
+      default: 'full',
+    },
+    rounds: { check: positiveInteger, value: 'N', help: 'Rounds of both configurations.', default: '2' },
+    postgres: {
+      check: loopbackUrl,
+      value: 'URL',
+      help: 'Postgres server (a database is created and dropped per configuration).',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    'executor-concurrency': {
+      check: positiveInteger,
+      value: 'N',
+      help: "Each executor's concurrency (default: the node's).",
+    },
+  },
+} as const;
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = { scale: 'full', rounds: 2, postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres' };
-  const positive = (flag: string, value: string): number => {
-    const n = Number(value);
-    if (!Number.isInteger(n) || n <= 0) throw new Error(`${flag} must be a positive integer`);
-    return n;
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--scale' && (value === 'quick' || value === 'full')) args.scale = value;
-    else if (flag === '--rounds') args.rounds = positive(flag, value);
-    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
-    else if (flag === '--executor-concurrency') args.executorConcurrency = positive(flag, value);
-    else throw new Error(`unknown argument ${flag} ${value}`);
-  }
-  return args;
-}
+type Args = FlagValues<typeof CLI.flags>;
 
 const log = (line: string): void => console.log(line);
 const load = (): string =>
@@ -197,11 +201,13 @@ async function runConfig(args: Args, config: Config, roundNo: number, figures: P
     `round ${roundNo} ${config.key}: starting ${config.executors} executor(s), ${config.schedulers} scheduler(s) (load ${load()})`,
   );
   const cluster = await startCluster({
-    adminUrl: args.postgresUrl,
+    adminUrl: args.postgres,
     executors: config.executors,
     schedulers: config.schedulers,
     schedulerRoles: SCHEDULER_ROLES,
-    ...(args.executorConcurrency === undefined ? {} : { executorConcurrency: args.executorConcurrency }),
+    ...(args['executor-concurrency'] === undefined
+      ? {}
+      : { executorConcurrency: args['executor-concurrency'] }),
   });
   log(`round ${roundNo} ${config.key}: up in ${round((performance.now() - started) / 1000, 1)} s`);
   const store = await createPostgresStore({ url: cluster.postgresUrl, maxConnections: 10 });
@@ -307,21 +313,20 @@ function report(figures: PeerFigures): void {
   }
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   log(
     `conditions: node ${process.version}, ${availableParallelism()} cores (${cpus()[0]?.model ?? '?'}), ` +
       `${Math.round(totalmem() / 2 ** 30)} GiB, scale ${args.scale}, ${args.rounds} round(s), load average ${load()}`,
   );
-  const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+  const admin = await createPostgresStore({ url: args.postgres, maxConnections: 1 });
   const settings = await admin.query<{ name: string; setting: string }>(
     `SELECT name, setting FROM pg_settings WHERE name IN ('fsync', 'synchronous_commit', 'server_version', 'max_connections')`,
   );
   await admin.close();
   log(
-    `backends: Postgres ${new URL(args.postgresUrl).host} (${settings.rows.map((r) => `${r.name} ${r.setting}`).join(', ')}), ` +
+    `backends: Postgres ${new URL(args.postgres).host} (${settings.rows.map((r) => `${r.name} ${r.setting}`).join(', ')}), ` +
       `a private Redis per configuration (no persistence); roles: executor processes ` +
-      `(concurrency ${args.executorConcurrency ?? "the node's default"}), scheduler processes (${SCHEDULER_ROLES.join(' + ')}); ` +
+      `(concurrency ${args['executor-concurrency'] ?? "the node's default"}), scheduler processes (${SCHEDULER_ROLES.join(' + ')}); ` +
       `everything shares this machine's cores`,
   );
   const figures: PeerFigures = {};
@@ -333,7 +338,7 @@ async function main(): Promise<void> {
         await runConfig(args, config, r, figures);
       } catch (error) {
         failed = true;
-        log(`round ${r} ${config.key} failed: ${error instanceof Error ? error.stack : String(error)}`);
+        log(`round ${r} ${config.key} failed: ${failureText(error)}`);
       }
     }
   summarize(figures, args.rounds);
@@ -344,7 +349,4 @@ async function main(): Promise<void> {
   setTimeout(() => process.exit(), 2000).unref();
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBench(CLI, main);

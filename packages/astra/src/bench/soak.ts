@@ -1,3 +1,5 @@
+// `npm run bench:soak`: the retention soak (docs/retention.md); CLI below says what it measures
+// (`--help`).
 import { randomUUID } from 'node:crypto';
 import { loadavg } from 'node:os';
 import path from 'node:path';
@@ -16,61 +18,44 @@ import {
   startRetention,
 } from '../kernel/index.js';
 import { systemClock } from '../time/clock.js';
-import { loopbackUrl, paced, round, summarize } from './peers/common.js';
+import { type FlagValues, loopbackUrl, positiveNumber, runBench } from './cli.js';
+import { paced, round, summarize } from './peers/common.js';
 
-/**
- * The retention soak (`npm run bench:soak`, docs/retention.md): Postgres + Redis, a fresh
- * database, goals of 10 independent tasks offered at `--rate` tasks/s (1,200 = about 100M a day)
- * for `--minutes` (10), one executor, and the retention maintenance running with short real-time
- * partitions (`--partition-s`, 30) and retention (`--retention-s`, 60), finished goals archived
- * after `--archive-after-s` (10). Every `--report-s` (30) it prints the window's achieved tasks/s
- * (handler starts), ready → start p50/p99 (submit to handler start, this process's clock), the
- * process RSS and heap, and the sizes of tasks, goals and the events/task_history partitions; a
- * final JSON line holds every window. Flat means: after the first retention period, sizes and
- * memory stop growing while the offered rate is held.
- */
-interface Args {
-  minutes: number;
-  rate: number;
-  reportS: number;
-  partitionS: number;
-  retentionS: number;
-  archiveAfterS: number;
-  postgresUrl: string;
-  redisUrl: string;
-}
+const CLI = {
+  name: 'soak',
+  command: 'npm run bench:soak --',
+  about: `
+The retention soak (docs/retention.md): Postgres + Redis, a fresh database, goals of 10
+independent tasks offered at --rate tasks/s (1,200 = about 100M a day) for --minutes, one
+executor, and the retention maintenance running with short real-time partitions (--partition-s)
+and retention (--retention-s), finished goals archived after --archive-after-s. Every --report-s
+it prints the window's achieved tasks/s (handler starts), ready → start p50/p99 (submit to handler
+start, this process's clock), the process RSS and heap, and the sizes of tasks, goals and the
+events/task_history partitions; a final JSON line holds every window. Flat means: after the first
+retention period, sizes and memory stop growing while the offered rate is held.`,
+  flags: {
+    minutes: { check: positiveNumber, value: 'N', help: 'How long the rate is offered.', default: '10' },
+    rate: { check: positiveNumber, value: 'N', help: 'Offered tasks/s.', default: '1200' },
+    'report-s': { check: positiveNumber, value: 'S', help: 'Seconds per reported window.', default: '30' },
+    'partition-s': { check: positiveNumber, value: 'S', help: 'Partition length.', default: '30' },
+    'retention-s': { check: positiveNumber, value: 'S', help: 'Retention.', default: '60' },
+    'archive-after-s': {
+      check: positiveNumber,
+      value: 'S',
+      help: 'Archive finished goals after this.',
+      default: '10',
+    },
+    postgres: {
+      check: loopbackUrl,
+      value: 'URL',
+      help: 'Postgres server (a database is created and dropped).',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+  },
+} as const;
 
-function parseArgs(argv: readonly string[]): Args {
-  const args: Args = {
-    minutes: 10,
-    rate: 1200,
-    reportS: 30,
-    partitionS: 30,
-    retentionS: 60,
-    archiveAfterS: 10,
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-    redisUrl: 'redis://127.0.0.1:6379',
-  };
-  const numeric: Record<string, keyof Args> = {
-    '--minutes': 'minutes',
-    '--rate': 'rate',
-    '--report-s': 'reportS',
-    '--partition-s': 'partitionS',
-    '--retention-s': 'retentionS',
-    '--archive-after-s': 'archiveAfterS',
-  };
-  for (let i = 0; i < argv.length; i += 2) {
-    const [flag, value] = [argv[i], argv[i + 1]];
-    if (flag === undefined || value === undefined) throw new Error(`${flag} needs a value`);
-    const key = numeric[flag];
-    if (key !== undefined && Number(value) > 0)
-      (args as unknown as Record<string, number>)[key] = Number(value);
-    else if (flag === '--postgres') args.postgresUrl = loopbackUrl(value, 'postgres').href;
-    else if (flag === '--redis') args.redisUrl = loopbackUrl(value, 'redis').href;
-    else throw new Error(`unknown argument ${flag} ${value}`);
-  }
-  return args;
-}
+type Args = FlagValues<typeof CLI.flags>;
 
 const TASKS_PER_GOAL = 10;
 const MAX_IN_FLIGHT_SUBMITS = 64;
@@ -104,19 +89,18 @@ function megabytes(sizes: readonly RelationSize[], pick: (name: string) => boole
   );
 }
 
-async function main(): Promise<void> {
-  const args = parseArgs(process.argv.slice(2));
+async function main(args: Args): Promise<void> {
   const database = `bench_soak_${randomUUID().slice(0, 8)}`;
-  const admin = await createPostgresStore({ url: args.postgresUrl, maxConnections: 1 });
+  const admin = await createPostgresStore({ url: args.postgres, maxConnections: 1 });
   await admin.query(`CREATE DATABASE ${database}`);
-  const url = new URL(args.postgresUrl);
+  const url = new URL(args.postgres);
   url.pathname = `/${database}`;
   const store = await createPostgresStore({ url: url.href, maxConnections: 10 });
   const keyPrefix = `bench-soak-${randomUUID().slice(0, 8)}:`;
-  const bus = await createRedisBus({ url: args.redisUrl, keyPrefix });
+  const bus = await createRedisBus({ url: args.redis, keyPrefix });
   console.log(
-    `soak: ${args.rate} tasks/s offered for ${args.minutes} min (goals of ${TASKS_PER_GOAL}), partitions ${args.partitionS} s, ` +
-      `retention ${args.retentionS} s, archive after ${args.archiveAfterS} s; load average ${loadavg()
+    `soak: ${args.rate} tasks/s offered for ${args.minutes} min (goals of ${TASKS_PER_GOAL}), partitions ${args['partition-s']} s, ` +
+      `retention ${args['retention-s']} s, archive after ${args['archive-after-s']} s; load average ${loadavg()
         .map((l) => l.toFixed(2))
         .join(' ')}`,
   );
@@ -160,10 +144,10 @@ async function main(): Promise<void> {
       },
       {
         everyMs: 5_000,
-        partitionMs: args.partitionS * 1000,
+        partitionMs: args['partition-s'] * 1000,
         partitionsAhead: 2,
-        retentionMs: args.retentionS * 1000,
-        archiveAfterMs: args.archiveAfterS * 1000,
+        retentionMs: args['retention-s'] * 1000,
+        archiveAfterMs: args['archive-after-s'] * 1000,
       },
     );
     const windows: Window[] = [];
@@ -211,7 +195,7 @@ async function main(): Promise<void> {
     };
     const reporter = setInterval(
       () => void report().catch((error) => console.log(`report: ${String(error)}`)),
-      args.reportS * 1000,
+      args['report-s'] * 1000,
     );
     const offered = await paced(args.rate / TASKS_PER_GOAL, args.minutes * 60, (i) => {
       const t = performance.now();
@@ -247,7 +231,7 @@ async function main(): Promise<void> {
     await executor.stop();
     kernel.close();
     const steady = windows.slice(
-      Math.max(1, Math.ceil((args.retentionS + 2 * args.partitionS) / args.reportS)),
+      Math.max(1, Math.ceil((args['retention-s'] + 2 * args['partition-s']) / args['report-s'])),
     );
     const spread = (pick: (w: Window) => number): { min: number; max: number } => ({
       min: Math.min(...steady.map(pick)),
@@ -263,9 +247,9 @@ async function main(): Promise<void> {
           skippedGoals,
           submitErrors: Object.fromEntries(submitErrors),
           tasksStarted: started,
-          partitionS: args.partitionS,
-          retentionS: args.retentionS,
-          archiveAfterS: args.archiveAfterS,
+          partitionS: args['partition-s'],
+          retentionS: args['retention-s'],
+          archiveAfterS: args['archive-after-s'],
           steadyWindows: steady.length,
           steady: {
             rssMb: spread((w) => w.rssMb),
@@ -284,11 +268,8 @@ async function main(): Promise<void> {
     await store.close();
     await admin.query(`DROP DATABASE IF EXISTS ${database} WITH (FORCE)`);
     await admin.close();
-    await deleteKeysWithPrefix(args.redisUrl, keyPrefix);
+    await deleteKeysWithPrefix(args.redis, keyPrefix);
   }
 }
 
-main().catch((error: unknown) => {
-  console.error(error);
-  process.exitCode = 1;
-});
+runBench(CLI, main);

@@ -1,3 +1,4 @@
+export { debugOutputRequested } from './debug-output.js';
 export {
   type ConfigInput,
   type ConfigSource,

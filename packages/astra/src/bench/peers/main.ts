@@ -1,29 +1,33 @@
-// Standalone peer run: `node packages/astra/dist/bench/peers/main.js [--scale quick|full]
-// [--redis redis://127.0.0.1:6379] [--postgres postgres://postgres@127.0.0.1:5432/postgres]`.
-// Prints progress and figures; the last line is one JSON object with every figure.
+// Standalone peer run (docs/benchmark-peers.md); CLI below says what it measures (`--help`).
+
+import { type FlagValues, oneOf, runBench, url } from '../cli.js';
 import { type PeerConditions, type PeerFigures, runBullmq, runBullmqDurable, runGraphile } from './index.js';
 
-function parseArgs(argv: readonly string[]): PeerConditions {
-  const c: PeerConditions = {
-    redisUrl: 'redis://127.0.0.1:6379',
-    postgresUrl: 'postgres://postgres@127.0.0.1:5432/postgres',
-    scale: 'quick',
-  };
-  for (let i = 0; i < argv.length; i++) {
-    const flag = argv[i];
-    const value = argv[i + 1];
-    if (value === undefined) throw new Error(`${flag} needs a value`);
-    if (flag === '--redis') c.redisUrl = value;
-    else if (flag === '--postgres') c.postgresUrl = value;
-    else if (flag === '--scale' && (value === 'quick' || value === 'full')) c.scale = value;
-    else throw new Error(`unknown argument ${flag} ${value}`);
-    i++;
-  }
-  return c;
-}
+const CLI = {
+  name: 'peers/main',
+  command: 'node packages/astra/dist/bench/peers/main.js',
+  about: `
+BullMQ, BullMQ durable and graphile-worker on the benchmark's shapes, without Astra. Prints
+progress and figures; the last line is one JSON object with every figure.`,
+  flags: {
+    scale: {
+      check: oneOf(['quick', 'full']),
+      value: 'quick|full',
+      help: 'Sizes of the shapes.',
+      default: 'quick',
+    },
+    redis: { check: url, value: 'URL', help: 'Redis server for BullMQ.', default: 'redis://127.0.0.1:6379' },
+    postgres: {
+      check: url,
+      value: 'URL',
+      help: 'Postgres server; graphile-worker creates and drops its own database beside it.',
+      default: 'postgres://postgres@127.0.0.1:5432/postgres',
+    },
+  },
+} as const;
 
-async function main(): Promise<void> {
-  const c = parseArgs(process.argv.slice(2));
+async function main(flags: FlagValues<typeof CLI.flags>): Promise<void> {
+  const c: PeerConditions = { redisUrl: flags.redis, postgresUrl: flags.postgres, scale: flags.scale };
   const log = (line: string): void => console.log(line);
   const figures: PeerFigures = {};
   let failed = false;
@@ -46,7 +50,4 @@ async function main(): Promise<void> {
   setTimeout(() => process.exit(), 2_000).unref();
 }
 
-main().catch((err: unknown) => {
-  console.error(err);
-  process.exitCode = 1;
-});
+runBench(CLI, main);
