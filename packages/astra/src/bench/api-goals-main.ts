@@ -1,7 +1,7 @@
 // `npm run bench:api-goals`: small goals over REST on a real node; CLI below says what it measures
 // (`--help`).
 import { availableParallelism, cpus, loadavg } from 'node:os';
-import { type FlagValues, loopbackUrl, oneOf, positiveInteger, runBench } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, positiveInteger, runBench } from './cli.js';
 import type { PeerFigures } from './peers/common.js';
 
 const CLI = {
@@ -11,24 +11,14 @@ const CLI = {
 Small goals over REST on a real node, embedded and then Postgres + Redis (api-goals.ts), window by
 window. Prints its conditions and each window; the last line is one JSON object with every figure.`,
   flags: {
-    mode: {
-      check: oneOf(['embedded', 'pg_redis', 'both']),
-      value: 'MODE',
-      help: 'embedded, pg_redis or both.',
-      default: 'both',
-    },
+    mode: COMMON_FLAGS.mode,
     clients: { check: positiveInteger, value: 'N', help: 'Closed-loop clients.', default: '32' },
     tasks: { check: positiveInteger, value: 'N', help: 'Tasks per goal (a chain).', default: '1' },
     windows: { check: positiveInteger, value: 'N', help: 'Measured windows.', default: '10' },
     'window-ms': { check: positiveInteger, value: 'N', help: 'Length of a window.', default: '5000' },
     'warmup-ms': { check: positiveInteger, value: 'N', help: 'Warm-up before the windows.', default: '3000' },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (pg_redis: a database is created and dropped).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
-    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    postgres: COMMON_FLAGS.postgres,
+    redis: COMMON_FLAGS.redis,
   },
 } as const;
 

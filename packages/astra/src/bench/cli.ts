@@ -91,6 +91,29 @@ export const loopbackUrl: Check<string> = (raw) => {
   }
 };
 
+/** Flags several scripts take, alike in each (a script may change the default or the help). */
+export const COMMON_FLAGS = {
+  scale: {
+    check: oneOf(['quick', 'full']),
+    value: 'quick|full',
+    help: 'Sizes of the shapes.',
+    default: 'full',
+  },
+  mode: {
+    check: oneOf(['embedded', 'pg_redis', 'both']),
+    value: 'MODE',
+    help: 'embedded, pg_redis or both.',
+    default: 'both',
+  },
+  postgres: {
+    check: loopbackUrl,
+    value: 'URL',
+    help: 'Postgres server (the script creates its own database there and drops it after).',
+    default: 'postgres://postgres@127.0.0.1:5432/postgres',
+  },
+  redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+} as const;
+
 /** A comma-separated list of values that each pass `check`. */
 export function listOf<T>(check: Check<T>): Check<T[]> {
   return (raw) => {

@@ -9,7 +9,7 @@ import { createPostgresStore } from '../adapters/sql/postgres.js';
 import type { SqlStore } from '../ports/sql-store.js';
 import { BudgetLedger, type BudgetLine, utcDay } from '../services/cost/index.js';
 import { systemClock } from '../time/clock.js';
-import { type FlagValues, loopbackUrl, oneOf, positiveInteger, positiveNumber, runBench } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, oneOf, positiveInteger, positiveNumber, runBench } from './cli.js';
 
 const CLI = {
   name: 'llm-budgets',
@@ -25,12 +25,7 @@ Prints \`key = value\` lines and, last, one JSON object with every figure.`,
   flags: {
     seconds: { check: positiveNumber, value: 'N', help: 'Seconds per run.', default: '5' },
     callers: { check: positiveInteger, value: 'N', help: 'Concurrent callers.', default: '32' },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (a database is created and dropped).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
+    postgres: COMMON_FLAGS.postgres,
     only: {
       check: oneOf(['postgres', 'pglite']),
       value: 'BACKEND',

@@ -19,15 +19,9 @@ import { createMetricsRegistry } from '../services/metrics/index.js';
 import { systemClock } from '../time/clock.js';
 import { runAstraShapes } from './astra-shapes.js';
 import { openBenchTracing } from './bench-tracing.js';
-import { type FlagValues, failureText, loopbackUrl, oneOf, positiveInteger, runBench } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, failureText, oneOf, positiveInteger, runBench } from './cli.js';
 import { loadLine, type MetricsRun, pairOrder, summarizePairs } from './metrics-pairs.js';
-import {
-  type PeerFigures,
-  runBullmq,
-  runBullmqDurable,
-  runGraphile,
-  sizesFor,
-} from './peers/index.js';
+import { type PeerFigures, runBullmq, runBullmqDurable, runGraphile, sizesFor } from './peers/index.js';
 import { runInChild } from './run-in-child.js';
 
 const ON_OFF = oneOf(['on', 'off']);
@@ -40,19 +34,9 @@ Astra on embedded (PGlite + in-process bus) and on Postgres + Redis, then BullMQ
 doing the same work on the same machine, with the ratios. Prints its conditions and progress; the
 last line is one JSON object with every figure.`,
   flags: {
-    scale: {
-      check: oneOf(['quick', 'full']),
-      value: 'quick|full',
-      help: 'Sizes of the shapes.',
-      default: 'full',
-    },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (a database is created and dropped per run).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
-    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    scale: COMMON_FLAGS.scale,
+    postgres: COMMON_FLAGS.postgres,
+    redis: COMMON_FLAGS.redis,
     only: {
       check: oneOf(['all', 'astra', 'embedded', 'pg_redis', 'peers', 'bullmq_durable', 'reads', 'goals']),
       value: 'PART',

@@ -18,7 +18,7 @@ import {
   type VectorPath,
 } from '../services/memory/index.js';
 import { systemClock } from '../time/clock.js';
-import { type FlagValues, listOf, oneOf, positiveInteger, runBench, url } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, listOf, oneOf, positiveInteger, runBench, url } from './cli.js';
 import { insertMemoryRows } from './memory-fill.js';
 import { FACTS, QUESTIONS } from './memory-fixtures/index.js';
 
@@ -47,12 +47,7 @@ The semantic memory's retrieval quality and latency (docs/memory.md).
       help: 'Facts stored per latency run.',
       default: '10000',
     },
-    postgres: {
-      check: url,
-      value: 'URL',
-      help: 'Postgres server (a database is created and dropped).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
+    postgres: { ...COMMON_FLAGS.postgres, check: url },
     only: {
       check: oneOf(['all', 'pglite', 'postgres']),
       value: 'BACKEND',

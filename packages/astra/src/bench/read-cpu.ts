@@ -6,7 +6,7 @@ import { Session } from 'node:inspector/promises';
 import { loadavg } from 'node:os';
 import path from 'node:path';
 import type { BenchNode } from './bench-node.js';
-import { type FlagValues, loopbackUrl, oneOf, positiveInteger, runBench, text } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, positiveInteger, runBench, text } from './cli.js';
 import type { LoadResult, LoadSpec } from './load-worker.js';
 import { percentile, round, sleep } from './peers/common.js';
 
@@ -28,23 +28,13 @@ Per route and round: CPU µs per answered request, raw and net of the node's idl
 before each round with no load). Routes interleaved in every round: bare, task (JWT), task (admin
 token), profile (JWT).`,
   flags: {
-    mode: {
-      check: oneOf(['embedded', 'pg_redis', 'both']),
-      value: 'MODE',
-      help: 'embedded, pg_redis or both.',
-      default: 'both',
-    },
+    mode: COMMON_FLAGS.mode,
     rate: { check: positiveInteger, value: 'N', help: 'Offered req/s.', default: '2000' },
     seconds: { check: positiveInteger, value: 'S', help: 'The measured window.', default: '5' },
     rounds: { check: positiveInteger, value: 'R', help: 'Rounds.', default: '3' },
     connections: { check: positiveInteger, value: 'N', help: 'Connections of the load.', default: '16' },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (pg_redis: a database is created and dropped).',
-      default: 'postgres://postgres@127.0.0.1:5432/test',
-    },
-    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    postgres: { ...COMMON_FLAGS.postgres, default: 'postgres://postgres@127.0.0.1:5432/test' },
+    redis: COMMON_FLAGS.redis,
     profile: {
       check: text,
       value: 'DIR',

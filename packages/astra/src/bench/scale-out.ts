@@ -8,7 +8,7 @@ import type { SqlStore } from '../ports/sql-store.js';
 import { systemClock } from '../time/clock.js';
 import { goalEndWatcher } from './astra-shapes.js';
 import { type BenchPlan, chainPlan, fanPlan, independentGoals, noopTasks } from './bench-plans.js';
-import { type FlagValues, failureText, loopbackUrl, oneOf, positiveInteger, runBench } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, failureText, positiveInteger, runBench } from './cli.js';
 import { exiting } from './exit-cleanup.js';
 import { type PeerFigures, round, sizesFor, within } from './peers/common.js';
 import { cpuOf, cpuSince, machineCpuMs } from './proc-cpu.js';
@@ -32,19 +32,9 @@ ceiling (the tasks/s the machine's cores would allow, idle, at that CPU per task
 the ratio shows. Ratios: 2+2 over 1+1, of tasks/s and of CPU per task. The last line is one JSON
 object with every figure.`,
   flags: {
-    scale: {
-      check: oneOf(['quick', 'full']),
-      value: 'quick|full',
-      help: 'Sizes of the shapes.',
-      default: 'full',
-    },
+    scale: COMMON_FLAGS.scale,
     rounds: { check: positiveInteger, value: 'N', help: 'Rounds of both configurations.', default: '2' },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (a database is created and dropped per configuration).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
+    postgres: COMMON_FLAGS.postgres,
     'executor-concurrency': {
       check: positiveInteger,
       value: 'N',

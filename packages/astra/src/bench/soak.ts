@@ -18,7 +18,7 @@ import {
   startRetention,
 } from '../kernel/index.js';
 import { systemClock } from '../time/clock.js';
-import { type FlagValues, loopbackUrl, positiveNumber, runBench } from './cli.js';
+import { COMMON_FLAGS, type FlagValues, positiveNumber, runBench } from './cli.js';
 import { paced, round, summarize } from './peers/common.js';
 
 const CLI = {
@@ -45,13 +45,8 @@ retention period, sizes and memory stop growing while the offered rate is held.`
       help: 'Archive finished goals after this.',
       default: '10',
     },
-    postgres: {
-      check: loopbackUrl,
-      value: 'URL',
-      help: 'Postgres server (a database is created and dropped).',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
-    redis: { check: loopbackUrl, value: 'URL', help: 'Redis server.', default: 'redis://127.0.0.1:6379' },
+    postgres: COMMON_FLAGS.postgres,
+    redis: COMMON_FLAGS.redis,
   },
 } as const;
 

@@ -1,6 +1,6 @@
 // Standalone peer run (docs/benchmark-peers.md); CLI below says what it measures (`--help`).
 
-import { type FlagValues, oneOf, runBench, url } from '../cli.js';
+import { COMMON_FLAGS, type FlagValues, runBench, url } from '../cli.js';
 import { type PeerConditions, type PeerFigures, runBullmq, runBullmqDurable, runGraphile } from './index.js';
 
 const CLI = {
@@ -10,19 +10,9 @@ const CLI = {
 BullMQ, BullMQ durable and graphile-worker on the benchmark's shapes, without Astra. Prints
 progress and figures; the last line is one JSON object with every figure.`,
   flags: {
-    scale: {
-      check: oneOf(['quick', 'full']),
-      value: 'quick|full',
-      help: 'Sizes of the shapes.',
-      default: 'quick',
-    },
-    redis: { check: url, value: 'URL', help: 'Redis server for BullMQ.', default: 'redis://127.0.0.1:6379' },
-    postgres: {
-      check: url,
-      value: 'URL',
-      help: 'Postgres server; graphile-worker creates and drops its own database beside it.',
-      default: 'postgres://postgres@127.0.0.1:5432/postgres',
-    },
+    scale: { ...COMMON_FLAGS.scale, default: 'quick' },
+    redis: { ...COMMON_FLAGS.redis, check: url },
+    postgres: { ...COMMON_FLAGS.postgres, check: url },
   },
 } as const;
 
