@@ -4,16 +4,13 @@ import { type FuzzContext, type FuzzRequest, percent } from './request-arbitrary
 import { expandDeep, valid } from './schema-arbitrary.js';
 
 /**
- * Well-formed requests for one operation, as a principal would send them to get through: one of
- * the given credentials, valid ids of the right kind in the path (any UUID where none is known),
- * query parameters left out or valid, a body valid by the operation's schema, and no junk headers.
- * What request-arbitrary.ts breaks, this keeps whole, so that access control is what decides.
+ * Well-formed requests for one operation, as a principal would send them to get through: valid ids
+ * of the right kind in the path (any UUID where none is known), query parameters left out or valid,
+ * a body valid by the operation's schema, and no junk headers. What request-arbitrary.ts breaks,
+ * this keeps whole, so that access control is what decides. The arbitrary is unsigned: `signed`
+ * adds one credential, so one arbitrary serves every principal.
  */
-export function wellFormedRequest(
-  op: Operation,
-  context: FuzzContext,
-  authorizations: readonly string[],
-): fc.Arbitrary<FuzzRequest> {
+export function wellFormedRequest(op: Operation, context: FuzzContext): fc.Arbitrary<UnsignedRequest> {
   const params = fc.record(
     Object.fromEntries(
       op.pathParams.map((param) => {
@@ -39,15 +36,27 @@ export function wellFormedRequest(
     op.body === undefined
       ? fc.constant(undefined)
       : valid(op.body, context.hints).map((value) => expandDeep(JSON.stringify(value) ?? 'null'));
-  return fc
-    .record({ params, query, body, auth: fc.constantFrom(...authorizations) })
-    .map(({ params, query, body, auth }) => ({
-      method: op.method,
-      target: `${fillPath(op.path, params as Record<string, string>)}${query}`,
-      headers: [
-        ['Authorization', auth] as const,
-        ...(body === undefined ? [] : [['Content-Type', 'application/json'] as const]),
-      ],
-      ...(body === undefined ? {} : { body }),
-    }));
+  return fc.record({ params, query, body }).map(({ params, query, body }) => ({
+    method: op.method,
+    target: `${fillPath(op.path, params as Record<string, string>)}${query}`,
+    ...(body === undefined ? {} : { body }),
+  }));
+}
+
+/** A well-formed request without its credential. */
+export interface UnsignedRequest {
+  readonly method: string;
+  readonly target: string;
+  readonly body?: string;
+}
+
+/** The request sent with `authorization` (a full header value, `Bearer ...`). */
+export function signed(request: UnsignedRequest, authorization: string): FuzzRequest {
+  return {
+    ...request,
+    headers: [
+      ['Authorization', authorization] as const,
+      ...(request.body === undefined ? [] : [['Content-Type', 'application/json'] as const]),
+    ],
+  };
 }
