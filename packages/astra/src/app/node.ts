@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import { readFileSync } from 'node:fs';
 import { hostname } from 'node:os';
 import path from 'node:path';
 import type { FastifyInstance } from 'fastify';
@@ -65,9 +64,11 @@ import { type MemoryRuntime, openMemoryRuntime } from './memory-runtime.js';
 import { openNodeMetrics } from './node-metrics.js';
 import { remoteWorkersOf } from './remote-workers.js';
 import { startNodeRetention } from './retention-wiring.js';
+import { ROLES, type Role } from './roles.js';
 import { toolPolicyOf } from './tool-policy.js';
 import { openToolRuntime } from './tool-runtime.js';
 import { allGoalHooks, openTracing } from './tracing.js';
+import { ASTRA_VERSION } from './version.js';
 
 /**
  * A node: one process running some or all of Astra's roles over one set of backends.
@@ -80,8 +81,7 @@ import { allGoalHooks, openTracing } from './tracing.js';
  * Stop order: the gateway stops taking requests, actors stop, the executor drains, then the
  * scheduler and worker manager stop and the backends close.
  */
-export const ROLES = ['gateway', 'scheduler', 'executor', 'worker-manager', 'browser'] as const;
-export type Role = (typeof ROLES)[number];
+export { ASTRA_VERSION, ROLES, type Role };
 
 export interface RunningNode {
   readonly url: string | null;
@@ -134,10 +134,6 @@ export interface NodeDeps {
    */
   readonly onAdminCreated?: (email: string, passwordFile: string) => void;
 }
-
-export const ASTRA_VERSION: string = JSON.parse(
-  readFileSync(new URL('../../package.json', import.meta.url), 'utf8'),
-).version;
 
 export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<RunningNode> {
   const roles = deps.roles ?? ROLES;

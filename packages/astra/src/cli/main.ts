@@ -1,7 +1,7 @@
 import { AstraApiError } from '@astra/sdk';
 import { Command, CommanderError } from 'commander';
 import { pino } from 'pino';
-import { ASTRA_VERSION } from '../app/node.js';
+import { ASTRA_VERSION } from '../app/version.js';
 import { isAstraError } from '../errors/index.js';
 import { registerArtifactCommands } from './commands/artifacts.js';
 import { registerChatCommand } from './commands/chat.js';

@@ -1,4 +1,4 @@
-import { errors, type Page, type Response } from 'playwright-core';
+import type { Page, Response } from 'playwright-core';
 import { BrowserFailure, type BrowserNavigation, type BrowserPage } from '../../ports/browser.js';
 
 /** The header the egress proxy sets on its own answers (refusals), never forwarded from a site. */
@@ -10,7 +10,8 @@ export function failureOf(error: unknown, what: string): BrowserFailure {
   const message = error instanceof Error ? error.message : String(error);
   // Playwright's messages carry a call log after the first line; the first line says what failed.
   const first = message.split('\n')[0] ?? message;
-  if (error instanceof errors.TimeoutError)
+  // Playwright's errors.TimeoutError, by name: this module does not load Playwright itself.
+  if (error instanceof Error && error.name === 'TimeoutError')
     return new BrowserFailure('timeout', `${what}: ${first}`, { action: what });
   const netError = /net::(ERR_[A-Z_]+)/.exec(message)?.[1];
   if (netError !== undefined)

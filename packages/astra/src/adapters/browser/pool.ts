@@ -1,4 +1,4 @@
-import { type Browser, type BrowserContext, chromium, type LaunchOptions } from 'playwright-core';
+import type { Browser, BrowserContext, LaunchOptions } from 'playwright-core';
 import {
   BrowserFailure,
   type BrowserPage,
@@ -40,7 +40,11 @@ export function createBrowserPool(options: BrowserPoolOptions): BrowserPool {
   const size = options.size ?? BROWSER_DEFAULTS.poolSize;
   const actionTimeoutMs = options.actionTimeoutMs ?? BROWSER_DEFAULTS.actionTimeoutMs;
   const maxSessions = options.maxSessionsPerBrowser ?? BROWSER_DEFAULTS.maxSessionsPerBrowser;
-  const launch = options.launch ?? ((launchOptions: LaunchOptions) => chromium.launch(launchOptions));
+  // Playwright loads with the first launch: a node without the browser role never loads it.
+  const launch =
+    options.launch ??
+    (async (launchOptions: LaunchOptions) =>
+      (await import('playwright-core')).chromium.launch(launchOptions));
   const onError = options.onError ?? (() => {});
   const launchOptions: LaunchOptions = {
     executablePath: options.executablePath ?? BROWSER_DEFAULTS.executablePath,

@@ -1,6 +1,4 @@
 import type { Command } from 'commander';
-import { migrate } from '../../adapters/sql/migrate.js';
-import { openBackends } from '../../app/backends.js';
 import { loadConfig } from '../../config/index.js';
 import { createLogger } from '../../log/logger.js';
 import { systemClock } from '../../time/clock.js';
@@ -15,6 +13,11 @@ export function registerMigrate(program: Command, context: CliContext): void {
     const { config } = loadConfig(configInput(options, context.env));
     const logger = createLogger({ level: config.logLevel, destination: context.logDestination });
     useOwnerOnlyUmask();
+    // The drivers load here, not when the CLI starts: other commands never need them.
+    const [{ migrate }, { openBackends }] = await Promise.all([
+      import('../../adapters/sql/migrate.js'),
+      import('../../app/backends.js'),
+    ]);
     const backends = await openBackends(config, { clock: systemClock, logger });
     try {
       const applied = await migrate(backends.store, {

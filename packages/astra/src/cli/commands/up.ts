@@ -1,9 +1,7 @@
 import type { Command } from 'commander';
 import { resolveAdminToken } from '../../app/admin-token.js';
-import { browserPresent } from '../../app/browser-runtime.js';
 import { ensureDataDir } from '../../app/data-dir/ensure-data-dir.js';
-import { describeLlmProviders, openLlmProviders } from '../../app/llm-providers.js';
-import { ROLES, type Role, startNode } from '../../app/node.js';
+import { ROLES, type Role } from '../../app/roles.js';
 import { loadConfig } from '../../config/index.js';
 import { AstraError } from '../../errors/index.js';
 import { createLogger } from '../../log/logger.js';
@@ -56,6 +54,13 @@ async function runNode(
   how: { readonly all: boolean },
 ): Promise<void> {
   const { config, secretEnv } = loadConfig(configInput(options, context.env));
+  // Loaded here, not at the top: every other command, `astra --version` and a refused
+  // configuration are done without them.
+  const [{ browserPresent }, { describeLlmProviders, openLlmProviders }, { startNode }] = await Promise.all([
+    import('../../app/browser-runtime.js'),
+    import('../../app/llm-providers.js'),
+    import('../../app/node.js'),
+  ]);
   const split = !how.all && asked.length < ROLES.length;
   // `astra up` drives a browser only where there is one; `astra serve browser` insists on it.
   const roles = how.all && !browserPresent(config) ? asked.filter((role) => role !== 'browser') : asked;
