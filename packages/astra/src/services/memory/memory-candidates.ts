@@ -1,4 +1,4 @@
-import type { SqlExecutor, SqlStore } from '../../ports/sql-store.js';
+import type { SqlStore } from '../../ports/sql-store.js';
 import { MEMORY_DEFAULTS } from './memory-defaults.js';
 import { sqlLiteral, type VectorPath } from './vector-index.js';
 import type { VectorSketch } from './vector-sketch.js';
@@ -19,7 +19,8 @@ import type { VectorSketch } from './vector-sketch.js';
  *   neighbour can be missed (recall measured in docs/memory.md).
  * Text: `ts_rank_cd` of the english tsvector against the query parsed with `websearch_to_tsquery`
  * whose AND-ed terms are turned into OR (a question's words rarely all appear in the fact that
- * answers it; negations and phrases keep their meaning).
+ * answers it; negations and phrases keep their meaning), over at most `textRerank` matches, the
+ * newest (textCandidates).
  *
  * Both modes see only facts valid at `validAt` (not superseded, inside valid_from..valid_to, not
  * expired) unless it is null, and the search's filters.
@@ -174,23 +175,48 @@ export async function dedupCandidates(
   return candidates(rows);
 }
 
-/** The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first. */
+/** The search's tsquery ($4 in websearch syntax, its AND-ed terms made OR), as text. */
+const TSQUERY_TEXT = `regexp_replace(websearch_to_tsquery('english', $4)::text, ' & (?!!)', ' | ', 'g')`;
+
+/**
+ * The agent's facts matching any term of the query (websearch syntax), by ts_rank_cd, best first,
+ * among the newest `textRerank` of them (all of them, unless a query's words are in more of the
+ * agent's facts than that).
+ *
+ * Cost (docs/memory.md, EXPLAIN at 100 000 facts): ranking is about 10 µs a fact, so the matches
+ * are bounded before they are ranked: the planner takes the GIN index on `search` when few facts
+ * match and the agent's newest facts (its created_at index) when many do, stopping at the bound.
+ * That choice needs the tsquery as a constant, so the statement runs with a custom plan each time
+ * (`plan_cache_mode`): a generic plan of the prepared statement sees an expression of $4, plans
+ * for 0.5% of the facts matching, and parses the query again for every fact it ranks.
+ */
 export async function textCandidates(
-  db: SqlExecutor,
+  db: SqlStore,
   scope: CandidateScope,
   query: string,
 ): Promise<Candidate[]> {
-  const filters = filterSql(scope.filters, 6);
-  const { rows } = await db.query(
-    `WITH q AS (
-       SELECT regexp_replace(websearch_to_tsquery('english', $4)::text, ' & (?!!)', ' | ', 'g') AS t
-     )
-     SELECT m.id, ts_rank_cd(m.search, q.t::tsquery)::float8 AS score
-     FROM memories m, q
-     WHERE q.t <> '' AND m.org_id = $1 AND m.agent_id = $2 AND ${VALID}
-       AND m.search @@ q.t::tsquery${filters.sql}
-     ORDER BY score DESC, m.created_at DESC LIMIT $5`,
-    [scope.orgId, scope.agentId, scope.validAt, query, scope.limit, ...filters.params],
-  );
-  return candidates(rows);
+  const filters = filterSql(scope.filters, 7);
+  return db.transaction(async (tx) => {
+    await tx.query(`SET LOCAL plan_cache_mode = force_custom_plan`);
+    const { rows } = await tx.query(
+      `SELECT c.id, ts_rank_cd(c.search, ${TSQUERY_TEXT}::tsquery)::float8 AS score
+       FROM (
+         SELECT m.id, m.search, m.created_at FROM memories m
+         WHERE ${TSQUERY_TEXT} <> '' AND m.org_id = $1 AND m.agent_id = $2 AND ${VALID}
+           AND m.search @@ ${TSQUERY_TEXT}::tsquery${filters.sql}
+         ORDER BY m.created_at DESC LIMIT $6
+       ) c
+       ORDER BY score DESC, c.created_at DESC LIMIT $5`,
+      [
+        scope.orgId,
+        scope.agentId,
+        scope.validAt,
+        query,
+        scope.limit,
+        MEMORY_DEFAULTS.textRerank,
+        ...filters.params,
+      ],
+    );
+    return candidates(rows);
+  });
 }

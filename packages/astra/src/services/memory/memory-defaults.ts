@@ -10,6 +10,11 @@ export const MEMORY_DEFAULTS = {
   exactRerank: 400,
   /** Exact path: dedup's facts sharing an LSH bucket, nearest by sketch, that are scored exactly. */
   dedupRerank: 100,
+  /**
+   * Text search: the most matching facts ranked, the newest (ranking is about 10 µs a fact;
+   * docs/memory.md). Only a query whose words are in more of the agent's facts sees fewer.
+   */
+  textRerank: 1000,
   /** Results of a search when `k` is not given, and the most it may ask. */
   searchK: 10,
   maxSearchK: 100,
