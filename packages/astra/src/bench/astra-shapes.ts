@@ -204,7 +204,10 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
       plan: { tasks },
     });
 
-  async function measure(shape: string, goals: object[][]): Promise<{ seconds: number; tasks: number }> {
+  async function measure(
+    shape: string,
+    goals: object[][],
+  ): Promise<{ seconds: number; tasks: number; goalIds: string[] }> {
     const tasks = goals.reduce((sum, g) => sum + g.length, 0);
     const before = store.statements;
     const cpu = process.cpuUsage();
@@ -214,7 +217,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     const seconds = (performance.now() - start) / 1000;
     figures[key(shape, 'statements_per_task')] = round((store.statements - before) / tasks, 2);
     figures[key(shape, 'cpu_us_per_task')] = round(cpuMicros(cpu) / tasks, 1);
-    return { seconds, tasks };
+    return { seconds, tasks, goalIds: submitted.map((g) => g.goalId) };
   }
 
   try {
@@ -250,6 +253,7 @@ export async function runAstraShapes(target: AstraBenchTarget, log: PeerLog): Pr
     );
     figures[key('fanout', 'tasks')] = fanout.tasks;
     figures[key('fanout', 'tasks_per_s')] = round(fanout.tasks / fanout.seconds, 0);
+    Object.assign(figures, await completionSpread(target.store, fanout.goalIds, key('fanout', '')));
     log(
       `astra ${target.mode} fanout: ${sizes.fanoutRounds} × 1→${sizes.fanoutWidth}→1, ${figures[key('fanout', 'tasks_per_s')]} tasks/s`,
     );
@@ -374,5 +378,30 @@ export async function goalEndWatcher(
     wait: (goalId) =>
       ended.has(goalId) ? Promise.resolve() : new Promise<void>((resolve) => waiting.set(goalId, resolve)),
     close: () => stop.abort(),
+  };
+}
+
+/**
+ * How a shape's completions spread in time, read from the tasks' `completed_at` (the completing
+ * statement's time): the longest pause between two completions and the most tasks one
+ * statement completed. A fan-out whose roots end in one completion readies every middle task in
+ * that statement, and the executor's slots wait for it (docs/benchmark.md, "Why the fan-out's
+ * wall time swings").
+ */
+async function completionSpread(
+  store: SqlStore,
+  goalIds: readonly string[],
+  prefix: string,
+): Promise<PeerFigures> {
+  const { rows } = await store.query<{ gap_ms: number | null; widest: number | null }>(
+    `WITH done AS (SELECT completed_at FROM tasks WHERE goal_id = ANY($1::uuid[]) AND completed_at IS NOT NULL)
+     SELECT (SELECT max(gap) FROM (SELECT extract(epoch FROM completed_at - lag(completed_at) OVER (ORDER BY completed_at)) * 1000 AS gap FROM done) g)::float8 AS gap_ms,
+            (SELECT max(n) FROM (SELECT count(*) AS n FROM done GROUP BY completed_at) b)::int AS widest`,
+    [goalIds],
+  );
+  const row = rows[0];
+  return {
+    ...(row?.gap_ms == null ? {} : { [`${prefix}largest_gap_ms`]: round(row.gap_ms, 1) }),
+    ...(row?.widest == null ? {} : { [`${prefix}widest_completion`]: row.widest }),
   };
 }
