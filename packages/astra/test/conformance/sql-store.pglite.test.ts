@@ -7,7 +7,7 @@ import { migrate } from '../../src/adapters/sql/migrate.js';
 import { createPgliteStore } from '../../src/adapters/sql/pglite.js';
 import { PgliteThread } from '../../src/adapters/sql/pglite-thread.js';
 import { createTestPgliteStore } from '../support/sql.js';
-import { deferred } from '../support/waiting.js';
+import { holdConnection } from '../support/waiting.js';
 import { expectAstraError } from './sql/sql-fixture.js';
 import { describeSqlStoreConformance } from './sql-store.suite.js';
 
@@ -104,18 +104,10 @@ describe('createPgliteStore', () => {
     const { store, drop } = await createTestPgliteStore();
     try {
       let stamp = 'asked';
-      const held = deferred();
-      const holding = deferred();
-      const transaction = store.transaction(async (tx) => {
-        await tx.query('SELECT 1');
-        holding.resolve();
-        await held.promise;
-      });
-      await holding.promise;
+      const connection = await holdConnection(store);
       const waiting = store.query<{ stamp: string }>('SELECT $1::text AS stamp', () => [stamp]);
       stamp = 'ran';
-      held.resolve();
-      await transaction;
+      await connection.release();
       expect((await waiting).rows).toEqual([{ stamp: 'ran' }]);
     } finally {
       await drop();
@@ -127,14 +119,7 @@ describe('createPgliteStore', () => {
     try {
       const foreground = store.foreground;
       if (foreground === undefined) throw new Error('a single-connection store has a foreground lane');
-      const held = deferred();
-      const holding = deferred();
-      const transaction = store.transaction(async (tx) => {
-        await tx.query('SELECT 1');
-        holding.resolve();
-        await held.promise;
-      });
-      await holding.promise;
+      const connection = await holdConnection(store);
       const finished: string[] = [];
       const run = (label: string, statement: Promise<unknown>): Promise<void> =>
         statement.then(() => {
@@ -159,8 +144,7 @@ describe('createPgliteStore', () => {
         ),
       );
       expect(store.poolStats().waiting).toBe(4);
-      held.resolve();
-      await transaction;
+      await connection.release();
       await Promise.all(queued);
       expect(finished).toEqual(['foreground', 'foreground transaction', 'background 1', 'background 2']);
       expect(store.poolStats().waiting).toBe(0);

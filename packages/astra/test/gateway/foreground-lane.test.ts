@@ -7,7 +7,7 @@ import { type RunningNode, startNode } from '../../src/app/node.js';
 import { createLogger } from '../../src/log/logger.js';
 import { systemClock } from '../../src/time/clock.js';
 import { testNodeConfig } from '../support/node-config.js';
-import { deferred } from '../support/waiting.js';
+import { holdConnection } from '../support/waiting.js';
 
 /**
  * In embedded mode every statement shares PGlite's one connection. A request runs in the store's
@@ -53,14 +53,7 @@ describe('the foreground lane of the embedded database', () => {
     // Once first, so that the measured request finds the route and the access rules ready.
     expect((await workers()).status).toBe(200);
 
-    const held = deferred();
-    const holding = deferred();
-    const transaction = store.transaction(async (tx) => {
-      await tx.query('SELECT 1');
-      holding.resolve();
-      await held.promise;
-    });
-    await holding.promise;
+    const connection = await holdConnection(store);
     let finished = 0;
     const background = Array.from({ length: QUEUED }, () =>
       store.query(HEAVY).then(() => {
@@ -70,8 +63,7 @@ describe('the foreground lane of the embedded database', () => {
     const answered = workers().then((response) => ({ status: response.status, finishedBefore: finished }));
     // The request's statement waits for the connection too.
     await until(() => (store.poolStats?.().waiting ?? 0) > QUEUED);
-    held.resolve();
-    await transaction;
+    await connection.release();
     const answer = await answered;
     await Promise.all(background);
 

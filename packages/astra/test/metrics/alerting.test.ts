@@ -1,20 +1,17 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { parseExposition } from './exposition.js';
 import { alertRules, parseAlertRules } from './ops-queries.js';
 import {
   type AlertingRule,
   alertStateOf,
   evaluateAlertingRule,
   parsePromql,
+  scrapeAt,
   type TimedScrape,
 } from './promql/index.js';
 
 /** The tests' alert rule evaluator: `for:` and per-series states over hand-made scrape sequences. */
-const at = (seconds: number, text: string): TimedScrape => ({
-  atMs: seconds * 1000,
-  scrape: parseExposition(text),
-});
+const at = scrapeAt;
 const down: AlertingRule = { name: 'Down', expr: 'min(up) == 0', forMs: 60_000 };
 const states = (rule: AlertingRule, history: readonly TimedScrape[]): [number, string][] =>
   evaluateAlertingRule(rule, history).map((evaluation) => [evaluation.atMs / 1000, alertStateOf(evaluation)]);

@@ -1,5 +1,4 @@
 import { describe, expect, it } from 'vitest';
-import { parseExposition } from './exposition.js';
 import { opsQueries } from './ops-queries.js';
 import {
   bucketQuantile,
@@ -7,14 +6,12 @@ import {
   evaluatePromql,
   extrapolatedRate,
   parsePromql,
+  scrapeAt,
   type TimedScrape,
 } from './promql/index.js';
 
 /** The test-support PromQL evaluator: the subset the alert rules use, against Prometheus's arithmetic. */
-const at = (seconds: number, text: string): TimedScrape => ({
-  atMs: seconds * 1000,
-  scrape: parseExposition(text),
-});
+const at = scrapeAt;
 const values = (result: ReturnType<typeof evaluatePromql>): unknown =>
   typeof result === 'number' ? result : result.map((s) => [s.labels, s.value]);
 
@@ -181,12 +178,12 @@ describe('the PromQL evaluator', () => {
     expect(bucketQuantile(0.5, buckets([10, 8, 20, 20]))).toBeCloseTo(0.1);
     const bucket = (le: string, n: number, seconds: number): string =>
       `h_bucket{le="${le}",t="a"} ${n * seconds}`;
-    const scrapeAt = (seconds: number): TimedScrape =>
+    const histogramAt = (seconds: number): TimedScrape =>
       at(
         seconds,
         [bucket('0.05', 1, seconds), bucket('0.5', 3, seconds), bucket('+Inf', 4, seconds)].join('\n'),
       );
-    const history = [scrapeAt(0), scrapeAt(60), scrapeAt(120)];
+    const history = [histogramAt(0), histogramAt(60), histogramAt(120)];
     const median = evaluatePromql('histogram_quantile(0.5, sum by (le) (rate(h_bucket[5m])))', history);
     expect(values(median)).toEqual([[{}, expect.closeTo(0.05 + 0.45 * ((2 - 1) / 2), 9)]]);
     expect(

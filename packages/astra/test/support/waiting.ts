@@ -12,6 +12,30 @@ export function deferred(): Deferred {
   return { promise, resolve };
 }
 
+/**
+ * Holds a store's connection (its only one, on a single-connection store) in an open transaction
+ * until `release()`, which resolves once that transaction has ended: statements asked for
+ * meanwhile queue for the connection.
+ */
+export async function holdConnection(store: {
+  transaction(work: (tx: { query(text: string): Promise<unknown> }) => Promise<void>): Promise<void>;
+}): Promise<{ release(): Promise<void> }> {
+  const held = deferred();
+  const holding = deferred();
+  const transaction = store.transaction(async (tx) => {
+    await tx.query('SELECT 1');
+    holding.resolve();
+    await held.promise;
+  });
+  await holding.promise;
+  return {
+    release: async () => {
+      held.resolve();
+      await transaction;
+    },
+  };
+}
+
 /** Values pushed by handlers or hooks, and a way to wait until there are `count` of them. */
 export function recorder<T>(): {
   items: T[];

@@ -1,4 +1,4 @@
-import type { Scrape } from '../exposition.js';
+import { parseExposition, type Scrape } from '../exposition.js';
 import { type Bucket, bucketQuantile, extrapolatedRate, type Point } from './functions.js';
 import type { AggregateOp, ArithmeticOp, ComparisonOp, Expr, Matcher } from './parse.js';
 import { parsePromql } from './parse.js';
@@ -20,6 +20,12 @@ export interface TimedScrape {
   readonly atMs: number;
   readonly scrape: Scrape;
 }
+
+/** A hand-written exposition text scraped at `seconds` (the unit tests' sequences). */
+export const scrapeAt = (seconds: number, text: string): TimedScrape => ({
+  atMs: seconds * 1000,
+  scrape: parseExposition(text),
+});
 
 export type Labels = Readonly<Record<string, string>>;
 
