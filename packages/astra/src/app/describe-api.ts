@@ -12,7 +12,7 @@ import { mcpRoutes } from './mcp-wiring.js';
 export async function describeApi(version: string): Promise<object> {
   const app = Fastify();
   const parts: ApiParts = {
-    store: unused('store'),
+    store: unused('store', ['foreground']), // the SQL store's optional foreground lane: not offered
     engine: unused('engine'),
     reads: unused('reads'),
     actors: unused('actors'),
@@ -42,9 +42,11 @@ export async function describeApi(version: string): Promise<object> {
   }
 }
 
-function unused<T>(name: string): T {
+/** A part no request uses; the optional capabilities named in `absent` read as not offered. */
+function unused<T>(name: string, absent: readonly string[] = []): T {
   return new Proxy({} as T & object, {
     get: (_target, property) => {
+      if (typeof property === 'string' && absent.includes(property)) return undefined;
       throw new Error(`describeApi: ${name}.${String(property)} is used while no request is served`);
     },
   });
