@@ -129,11 +129,17 @@ const WORDS = (
   'pipeline dashboard contract vendor office holiday laptop network printer calendar meeting roadmap'
 ).split(' ');
 
+/**
+ * The i-th distractor fact: five words drawn from WORDS by a 32-bit integer hash of i (Math.imul
+ * keeps every step in 32 bits; a float product of that size loses its low bits, and the words it
+ * picked were mostly the same five).
+ */
 function syntheticFact(i: number): string {
-  let x = (i + 1) * 2654435761;
+  let x = Math.imul(i + 1, 0x9e3779b1);
   const pick = () => {
-    x = (x ^ (x >>> 13)) * 1274126177;
-    return WORDS[Math.abs(x) % WORDS.length] as string;
+    x = Math.imul(x ^ (x >>> 15), 0x85ebca6b);
+    x ^= x >>> 13;
+    return WORDS[(x >>> 0) % WORDS.length] as string;
   };
   return `Fact ${i}: the ${pick()} ${pick()} of the ${pick()} ${pick()} is ${pick()} number ${i % 997}.`;
 }
