@@ -1,7 +1,8 @@
 import type { FastifyInstance } from 'fastify';
+import type { SqlStore } from '../../ports/sql-store.js';
 
-/** Runs `work` in the SQL store's foreground lane (SqlStore.foreground). */
-export type ForegroundLane = <T>(work: () => T) => T;
+/** Runs `work` in the SQL store's foreground lane: the port's own signature. */
+export type ForegroundLane = NonNullable<SqlStore['foreground']>;
 
 /**
  * Every request's SQL goes in the store's foreground lane: on a store with one connection
