@@ -7,6 +7,7 @@ import { EXECUTOR_GROUP, taskStream } from '../../src/kernel/tasks/types.js';
 import { startWorkerManager } from '../../src/kernel/workers/worker-manager.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import { type Clock, ManualClock, systemClock } from '../../src/time/clock.js';
+import { recorder } from '../support/waiting.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
 
 /**
@@ -115,31 +116,22 @@ export function describeRecovery(backend: KernelBackend): void {
     // The manager's clock counts its sleeps (the test waits on checks, not on time) and can block
     // the event loop right after a check: its timer is set, so it is due first when the loop
     // runs again, and the heartbeats (every 500 ms) most likely after it.
-    let sleeps = 0;
+    const sleeps = recorder<number>();
     let stallMs = 0;
-    let onSleep = (): void => undefined;
     const counting: Clock = {
       now: () => systemClock.now(),
       sleep: (ms, signal) => {
-        sleeps += 1;
         const slept = systemClock.sleep(ms, signal);
         const until = Date.now() + stallMs;
         stallMs = 0;
         while (Date.now() < until) {
           // a synchronous stretch, as a long plan validation or a machine out of CPU would make
         }
-        onSleep();
+        sleeps.push(ms);
         return slept;
       },
     };
-    const checksAfter = (count: number): Promise<void> => {
-      const target = sleeps + count;
-      return new Promise((resolve) => {
-        onSleep = () => {
-          if (sleeps >= target) resolve();
-        };
-      });
-    };
+    const checksAfter = (count: number): Promise<void> => sleeps.when(sleeps.items.length + count);
     const lost: string[] = [];
     const manager = startWorkerManager({
       store: h.store,
