@@ -3,7 +3,13 @@ import { afterEach, expect, it } from 'vitest';
 import { startScheduler } from '../../src/kernel/scheduler/scheduler.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { replayGraph } from '../../src/kernel/tasks/replay.js';
-import { readGoal, readGoalTasks, readGraphEvents, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
+import {
+  GOAL_TASKS_PER_STATEMENT,
+  readGoal,
+  readGoalTasks,
+  readGraphEvents,
+  readGraphTasks,
+} from '../../src/kernel/tasks/sql/read.js';
 import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
@@ -235,6 +241,26 @@ export function describeStagedGraphs(backend: KernelBackend): void {
       );
       expect({ table, n: rows[0]?.n }).toEqual({ table, n: 0 });
     }
+  });
+
+  it("reads a large goal's tasks a page at a time, in creation order then name, each once", async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const plan = largePlan(GOAL_TASKS_PER_STATEMENT * 2);
+    const { goalId } = await h.kernel.engine.submitGoal({ agentId, goalText: 'pages', plan });
+    const statements: string[] = [];
+    const store = interceptedStore(h.store, async (text) => {
+      statements.push(text);
+    });
+    const tasks = await readGoalTasks(store, goalId);
+    const { rows } = await h.store.query<{ id: string }>(
+      'SELECT id FROM tasks WHERE goal_id = $1 ORDER BY created_at, name, id',
+      [goalId],
+    );
+    expect(tasks.map((task) => task.id)).toEqual(rows.map((row) => row.id));
+    expect(tasks.find((task) => task.name === 'join')?.dependsOn).toHaveLength(1);
+    // The goal's graph, the ordered ids, then one statement per page.
+    expect(statements).toHaveLength(2 + Math.ceil(plan.tasks.length / GOAL_TASKS_PER_STATEMENT));
   });
 
   it('finishes the announcement of a graph whose writer died after activating it; the goal completes', async () => {

@@ -46,7 +46,7 @@ import type { ApprovalRule, Dispatch, JsonValue, Plan } from './types.js';
  * is older than the (short) resume delay gets its announcement finished, so no ready task is lost
  * and a restart does not wait long for it.
  */
-export const CHUNK = { tasks: 250, dependencies: 1000, announce: 500, deletes: 1000 } as const;
+export const CHUNK = { tasks: 100, dependencies: 250, announce: 100, deletes: 1000 } as const;
 
 export interface StagingEffects {
   /** After each commit: tasks that became queued (to publish) and the goal changed (read caches). */
