@@ -1,7 +1,14 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { builtInHandlers, readGoal, readGraphEventEnds, readGraphEvents } from '../../src/kernel/index.js';
+import {
+  builtInHandlers,
+  type GoalRecord,
+  readGoal,
+  readGraphEventEnds,
+  readGraphEvents,
+  type TaskRecord,
+} from '../../src/kernel/index.js';
 import type { SqlExecutor } from '../../src/ports/sql-store.js';
-import { readGoalMaterial } from '../../src/services/memory/tasks/goal-material.js';
+import { goalMaterialText, readGoalMaterial } from '../../src/services/memory/tasks/goal-material.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { runPlan } from '../support/tool-task-kit.js';
 
@@ -97,5 +104,39 @@ describe('readGoalMaterial', () => {
     for (const explained of rows[0]?.['QUERY PLAN'] ?? []) walk(explained.Plan);
     expect(rows[0]?.['QUERY PLAN']).toHaveLength(1);
     expect(scanned).toEqual([]);
+  });
+});
+
+describe('goalMaterialText', () => {
+  const goal = { goalText: 'wide', status: 'completed', error: null } as unknown as GoalRecord;
+  const task = (i: number): TaskRecord =>
+    ({
+      name: `w${i}`,
+      type: 'noop',
+      status: i % 7 === 0 ? 'failed' : 'completed',
+      result: { n: i, text: 'x'.repeat(i % 50) },
+      error: i % 7 === 0 ? `failed ${i}` : null,
+    }) as unknown as TaskRecord;
+  /** Every line built, then cut: what the text must equal. */
+  const whole = (tasks: readonly TaskRecord[], maxChars: number): string => {
+    const text = [
+      'Goal: wide',
+      'Outcome: completed',
+      'Tasks:',
+      ...tasks.map((t) =>
+        t.status === 'completed'
+          ? `- ${t.name} (${t.type}) ${t.status}: result ${JSON.stringify(t.result)}`
+          : `- ${t.name} (${t.type}) ${t.status}: error ${t.error}`,
+      ),
+    ].join('\n');
+    return text.length <= maxChars ? text : `${text.slice(0, maxChars - 1)}…`;
+  };
+
+  it('equals the whole text cut, whether the cut falls inside a line, on its edge, or past the end', () => {
+    const tasks = Array.from({ length: 5000 }, (_, i) => task(i));
+    const full = whole(tasks, Number.POSITIVE_INFINITY);
+    const edges = [...full.matchAll(/\n/g)].slice(0, 40).map((m) => m.index);
+    for (const maxChars of [1, 50, 1000, 24_000, full.length - 1, full.length, full.length + 1, ...edges])
+      expect(goalMaterialText({ goal, tasks, events: [] }, maxChars)).toBe(whole(tasks, maxChars));
   });
 });

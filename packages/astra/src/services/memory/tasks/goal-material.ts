@@ -87,20 +87,26 @@ export function plainGoalSummary(material: GoalMaterial): string {
   return `${parts.join('')}${errors.join('')}${goalError}`;
 }
 
-/** The goal as the summarizing model reads it: its text, outcome and each task with its result or error. */
+/**
+ * The goal as the summarizing model reads it: its text, outcome and each task with its result or
+ * error, cut at maxChars. Lines are built only until the cut is reached: a 10,000-task goal's
+ * lines all built (each result serialized) held the event loop for nothing.
+ */
 export function goalMaterialText(material: GoalMaterial, maxChars: number): string {
   const { goal, tasks } = material;
   const lines = [
     `Goal: ${goal.goalText}`,
     `Outcome: ${goal.status}${goal.error === null ? '' : ` (${goal.error})`}`,
     'Tasks:',
-    ...tasks.map((t) => {
-      const detail =
-        t.status === 'completed'
-          ? `result ${cut(asText(t.result), 600)}`
-          : `error ${cut(t.error ?? '', 600)}`;
-      return `- ${t.name} (${t.type}) ${t.status}: ${detail}`;
-    }),
   ];
+  let length = lines.reduce((sum, line) => sum + line.length + 1, 0);
+  for (const t of tasks) {
+    if (length - 1 > maxChars) break; // the lines so far, joined, are already longer than the cut
+    const detail =
+      t.status === 'completed' ? `result ${cut(asText(t.result), 600)}` : `error ${cut(t.error ?? '', 600)}`;
+    const line = `- ${t.name} (${t.type}) ${t.status}: ${detail}`;
+    lines.push(line);
+    length += line.length + 1;
+  }
   return cut(lines.join('\n'), maxChars);
 }
