@@ -259,8 +259,20 @@ export function describeStagedGraphs(backend: KernelBackend): void {
     );
     expect(tasks.map((task) => task.id)).toEqual(rows.map((row) => row.id));
     expect(tasks.find((task) => task.name === 'join')?.dependsOn).toHaveLength(1);
-    // The goal's graph, the ordered ids, then one statement per page.
+    // The small goal's statement (which returns nothing), the ordered ids, then one per page.
     expect(statements).toHaveLength(2 + Math.ceil(plan.tasks.length / GOAL_TASKS_PER_STATEMENT));
+    // A goal of at most a page is one statement.
+    const onePage = largePlan(10);
+    const small = await h.kernel.engine.submitGoal({ agentId, goalText: 'one page', plan: onePage });
+    const { rows: smallRows } = await h.store.query<{ id: string }>(
+      'SELECT id FROM tasks WHERE goal_id = $1 ORDER BY created_at, name, id',
+      [small.goalId],
+    );
+    statements.length = 0;
+    const smallTasks = await readGoalTasks(store, small.goalId);
+    expect(statements).toHaveLength(1);
+    expect(smallTasks.map((task) => task.id)).toEqual(smallRows.map((row) => row.id));
+    expect(smallTasks).toHaveLength(onePage.tasks.length);
   });
 
   it('finishes the announcement of a graph whose writer died after activating it; the goal completes', async () => {
