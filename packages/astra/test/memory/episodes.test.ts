@@ -125,6 +125,34 @@ describe('episodes', () => {
     ]);
   });
 
+  it('a model call that fails after another goal was summarized: that episode is written, its retry asks only for the other', async () => {
+    const a = await h.run([{ id: 'first', type: 'noop' }], 'first of two');
+    const b = await h.run([{ id: 'second', type: 'noop' }], 'second of two');
+    // The task takes its goals in id order: the first summary is answered, the second fails once.
+    const [early, late] = [a.goalId, b.goalId].sort();
+    h.server.script({ text: 'The earlier one.' }, fault(500, { message: 'overloaded' }), {
+      text: 'The later one.',
+    });
+    const [batch] = await flushEpisodes(h);
+    const { rows } = await h.kernel.store.query<{
+      attempt: number;
+      result: { episodes: { source_id: string; outcome: string }[] };
+    }>(`SELECT attempt, result FROM tasks WHERE goal_id = $1`, [batch?.goalId]);
+    expect(rows[0]?.attempt).toBe(2);
+    // Three calls, not four: the retry found the earlier goal's episode written.
+    expect(modelCalls(h)).toBe(3);
+    expect(rows[0]?.result.episodes.map((e) => [e.source_id, e.outcome])).toEqual([
+      [early, 'existing'],
+      [late, 'written'],
+    ]);
+    const episodes = await listEpisodes(h.kernel.store, { orgId: h.orgId, agentId: h.agentId, limit: 50 });
+    const bySource = new Map(episodes.map((e) => [e.sourceId, e.summary]));
+    expect([bySource.get(early as string), bySource.get(late as string)]).toEqual([
+      'The earlier one.',
+      'The later one.',
+    ]);
+  });
+
   it('a chat session ended writes its episode from the transcript handed over', async () => {
     h.server.script({ text: 'The user asked about the deploy; it was fixed.' });
     const chat = {

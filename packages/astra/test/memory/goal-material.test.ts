@@ -8,7 +8,11 @@ import {
   type TaskRecord,
 } from '../../src/kernel/index.js';
 import type { SqlExecutor } from '../../src/ports/sql-store.js';
-import { goalMaterialText, readGoalMaterial } from '../../src/services/memory/tasks/goal-material.js';
+import {
+  goalMaterialText,
+  readGoalMaterial,
+  readGoalsMaterial,
+} from '../../src/services/memory/tasks/goal-material.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
 import { runPlan } from '../support/tool-task-kit.js';
 
@@ -71,6 +75,26 @@ describe('readGoalMaterial', () => {
       type: 'Omitted',
       omitted: 1,
     });
+  });
+
+  it('reads several goals in four statements, each as it reads alone', async () => {
+    const runs = [];
+    for (const n of [1, 3, 6]) runs.push(await runPlan(h, agentId, chain(n), `batch ${n}`));
+    const ids = [...runs.map((r) => r.goalId), '00000000-0000-4000-8000-000000000000'];
+    const sent: string[] = [];
+    const recording: SqlExecutor = {
+      query: (text, params) => {
+        sent.push(text);
+        return h.store.query(text, params);
+      },
+    };
+    const together = await readGoalsMaterial(recording, ids, 8);
+    // The goals, their task counts, their tasks, their events' ends.
+    expect(sent).toHaveLength(4);
+    expect([...together.keys()].sort()).toEqual(runs.map((r) => r.goalId).sort());
+    for (const { goalId } of runs)
+      expect(together.get(goalId)).toEqual(await readGoalMaterial(h.store, goalId, 8));
+    expect(together.get(runs[2]?.goalId as string)?.events.find((e) => e.type === 'Omitted')).toBeDefined();
   });
 
   it("reads a graph's ends through its index, not a scan of the whole event log", async () => {

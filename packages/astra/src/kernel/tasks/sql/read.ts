@@ -1,4 +1,4 @@
-import { int, resultRow, text, textArray } from '../../../ports/sql-rows.js';
+import { int, resultRow, text, textArray, uuid } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import { eventRow, goalRow, graphRow, taskRow } from '../rows.js';
 import type { GoalRecord, GraphRecord, JsonValue, TaskRecord } from '../types.js';
@@ -106,6 +106,13 @@ export async function readGoal(
   return goalRecord.first(rows);
 }
 
+/** The goals of these ids that exist, in no particular order. */
+export async function readGoals(db: SqlExecutor, ids: readonly string[]): Promise<GoalRecord[]> {
+  if (ids.length === 0) return [];
+  const { rows } = await db.query(`SELECT ${GOAL_COLUMNS} FROM goals g WHERE g.id = ANY($1::uuid[])`, [ids]);
+  return rows.map(goalRecord.decode);
+}
+
 const goalPlan = goalRow.pick('plan');
 
 /** The plan a goal was submitted with (what a plan approval shows); null when the goal does not exist. */
@@ -172,33 +179,59 @@ export async function readGraphEvents(db: SqlExecutor, graphId: string): Promise
   return rows.map(graphEvent.decode);
 }
 
-const eventTotal = resultRow('graph_event_ends', { total: int });
+export interface GraphEventEnds {
+  readonly events: GraphEvent[];
+  readonly total: number;
+}
+
+const eventEndsRow = resultRow('graph_event_ends', { ofGraph: uuid, total: int });
 
 /**
  * A graph's first `first` and last `last` events, in order (every one when it has no more), and how
  * many it has: a long history summarized without reading it all (a 10,000-task graph logs tens of
- * thousands of events, whose rows would hold the event loop while they are decoded). The outer
- * read names the graph too: by the picked ids alone, the planner hash-joined them against a scan of
- * the whole event log (a cost that grew with history: 9 ms per call at 35,000 events on PGlite).
+ * thousands of events, whose rows would hold the event loop while they are decoded). Each graph's
+ * ids are picked through its `(graph_id, id)` index, and the rows read by them with the graph named
+ * too: by the picked ids alone, the planner hash-joined them against a scan of the whole event log
+ * (a cost that grew with history: 9 ms per call at 35,000 events on PGlite).
  */
 export async function readGraphEventEnds(
   db: SqlExecutor,
   graphId: string,
   first: number,
   last: number,
-): Promise<{ readonly events: GraphEvent[]; readonly total: number }> {
+): Promise<GraphEventEnds> {
+  return (await readGraphsEventEnds(db, [graphId], first, last)).get(graphId) ?? { events: [], total: 0 };
+}
+
+/** readGraphEventEnds of several graphs in one statement; a graph without events is left out. */
+export async function readGraphsEventEnds(
+  db: SqlExecutor,
+  graphIds: readonly string[],
+  first: number,
+  last: number,
+): Promise<Map<string, GraphEventEnds>> {
+  const ends = new Map<string, { events: GraphEvent[]; total: number }>();
+  if (graphIds.length === 0) return ends;
   const { rows } = await db.query(
-    `WITH picked AS (
-       (SELECT id FROM events WHERE graph_id = $1 ORDER BY id LIMIT $2)
-       UNION (SELECT id FROM events WHERE graph_id = $1 ORDER BY id DESC LIMIT $3))
-     SELECT ${GRAPH_EVENT_COLUMNS}, (SELECT count(*)::int FROM events WHERE graph_id = $1) AS total
-     FROM events WHERE graph_id = $1 AND id IN (SELECT id FROM picked) ORDER BY id`,
-    [graphId, first, last],
+    `SELECT g.graph_id AS of_graph, e.*,
+            (SELECT count(*)::int FROM events c WHERE c.graph_id = g.graph_id) AS total
+     FROM unnest($1::uuid[]) AS g (graph_id)
+     CROSS JOIN LATERAL (
+       SELECT ${GRAPH_EVENT_COLUMNS} FROM events
+       WHERE graph_id = g.graph_id AND id IN (
+         (SELECT id FROM events WHERE graph_id = g.graph_id ORDER BY id LIMIT $2)
+         UNION (SELECT id FROM events WHERE graph_id = g.graph_id ORDER BY id DESC LIMIT $3))
+     ) e
+     ORDER BY g.graph_id, e.id`,
+    [graphIds, first, last],
   );
-  return {
-    events: rows.map(graphEvent.decode),
-    total: rows[0] === undefined ? 0 : eventTotal.decode(rows[0]).total,
-  };
+  for (const row of rows) {
+    const { ofGraph, total } = eventEndsRow.decode(row);
+    const entry = ends.get(ofGraph) ?? { events: [], total };
+    entry.events.push(graphEvent.decode(row));
+    ends.set(ofGraph, entry);
+  }
+  return ends;
 }
 
 /**
@@ -257,6 +290,55 @@ export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<Ta
     }
   }
   return tasks;
+}
+
+/** The tasks of these goals' attached graphs, in `alias` (t or h). */
+const ofGoals = (a: 't' | 'h') =>
+  `${a}.goal_id = ANY($1::uuid[]) AND ${a}.graph_id = (SELECT s.graph_id FROM goals s WHERE s.id = ${a}.goal_id)`;
+
+const goalTaskCount = resultRow('goal task count', { goalId: uuid, n: int });
+
+const GOALS_TASK_COUNTS = `SELECT goal_id, count(*)::int AS n FROM (
+    SELECT t.goal_id FROM tasks t WHERE ${ofGoals('t')}
+    UNION ALL SELECT h.goal_id FROM task_history h WHERE ${ofGoals('h')}) c
+  GROUP BY goal_id`;
+
+const GOALS_TASKS = `${liveOrArchived(ofGoals)} ORDER BY goal_id, created_at, name, id`;
+
+/**
+ * readGoalTasks of several goals, by goal id (a goal without tasks has an empty list): their
+ * counts in one statement, then the goals of at most a page read together, a page of tasks per
+ * statement at most, and each larger goal as readGoalTasks reads it.
+ */
+export async function readGoalsTasks(
+  db: SqlExecutor,
+  goalIds: readonly string[],
+): Promise<Map<string, TaskRecord[]>> {
+  const byGoal = new Map<string, TaskRecord[]>(goalIds.map((id) => [id, []]));
+  if (goalIds.length === 0) return byGoal;
+  const counts = (await db.query(GOALS_TASK_COUNTS, [goalIds])).rows.map(goalTaskCount.decode);
+  const groups: string[][] = [];
+  let group: string[] = [];
+  let size = 0;
+  for (const { goalId, n } of counts) {
+    if (n > GOAL_TASKS_PER_STATEMENT) {
+      byGoal.set(goalId, await readGoalTasks(db, goalId));
+      continue;
+    }
+    if (size + n > GOAL_TASKS_PER_STATEMENT) {
+      groups.push(group);
+      group = [];
+      size = 0;
+    }
+    group.push(goalId);
+    size += n;
+  }
+  if (group.length > 0) groups.push(group);
+  for (const ids of groups) {
+    const { rows } = await db.query(GOALS_TASKS, [ids]);
+    for (const task of rows.map(taskRecord.decode)) byGoal.get(task.goalId)?.push(task);
+  }
+  return byGoal;
 }
 
 const statusCount = resultRow('stats', { kind: text, status: text, n: int });

@@ -44,28 +44,42 @@ export interface NewEpisode {
 
 /** Writes an episode; null when the source has one already (nothing is changed). */
 export async function insertEpisode(db: SqlExecutor, input: NewEpisode): Promise<Episode | null> {
+  return (await insertEpisodes(db, [input]))[0] ?? null;
+}
+
+/**
+ * Writes these episodes in one statement; returns the ones written (a source that has its episode
+ * already is left as it is and not returned).
+ */
+export async function insertEpisodes(db: SqlExecutor, inputs: readonly NewEpisode[]): Promise<Episode[]> {
+  if (inputs.length === 0) return [];
+  const records = inputs.map((input) => ({
+    org_id: input.orgId,
+    agent_id: input.agentId,
+    source_kind: input.sourceKind,
+    source_id: input.sourceId,
+    source_task_id: input.sourceTaskId,
+    outcome: input.outcome,
+    summary: input.summary,
+    summary_model: input.summaryModel,
+    events: input.events,
+    started_at: input.startedAt,
+    ended_at: input.endedAt,
+    created_at: input.createdAt,
+  }));
   const { rows } = await db.query(
     `INSERT INTO memory_episodes (org_id, agent_id, source_kind, source_id, source_task_id, outcome, summary,
        summary_model, events, started_at, ended_at, created_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9::jsonb, $10, $11, $12)
+     SELECT r.org_id, r.agent_id, r.source_kind, r.source_id, r.source_task_id, r.outcome, r.summary,
+            r.summary_model, r.events, r.started_at, r.ended_at, r.created_at
+     FROM jsonb_to_recordset($1::jsonb) AS r (org_id uuid, agent_id uuid, source_kind text, source_id text,
+       source_task_id uuid, outcome text, summary text, summary_model text, events jsonb,
+       started_at timestamptz, ended_at timestamptz, created_at timestamptz)
      ON CONFLICT (agent_id, source_kind, source_id) DO NOTHING
      RETURNING ${COLUMNS}`,
-    [
-      input.orgId,
-      input.agentId,
-      input.sourceKind,
-      input.sourceId,
-      input.sourceTaskId,
-      input.outcome,
-      input.summary,
-      input.summaryModel,
-      JSON.stringify(input.events),
-      input.startedAt,
-      input.endedAt,
-      input.createdAt,
-    ],
+    [JSON.stringify(records)],
   );
-  return episodeRow.first(rows);
+  return rows.map(episodeRow.decode);
 }
 
 /** The agent's episodes of these sources that exist, by source id. */

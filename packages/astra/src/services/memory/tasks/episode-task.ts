@@ -2,8 +2,14 @@ import type { JsonValue, PayloadIssue, TaskHandler } from '../../../kernel/index
 import type { SqlStore } from '../../../ports/sql-store.js';
 import type { Clock } from '../../../time/clock.js';
 import { type ChatTranscript, chatMaterialText, chatOfPayload, plainChatSummary } from './chat-material.js';
-import { type EpisodeSource, existingEpisodes, insertEpisode } from './episode-store.js';
-import { goalMaterialText, plainGoalSummary, readGoalMaterial } from './goal-material.js';
+import {
+  type EpisodeSource,
+  existingEpisodes,
+  insertEpisode,
+  insertEpisodes,
+  type NewEpisode,
+} from './episode-store.js';
+import { goalMaterialText, plainGoalSummary, readGoalsMaterial } from './goal-material.js';
 import { MEMORY_BACKGROUND_TYPES, MEMORY_TASK_DEFAULTS } from './task-defaults.js';
 import { callForTask, canCallModel, type MemoryModel, orgOfTask } from './task-model.js';
 
@@ -90,48 +96,81 @@ export function episodeHandler(options: EpisodeTaskOptions): TaskHandler {
     const outcomes: EpisodeOutcome[] = [];
     const goals = [...new Set(payload.goals ?? [])];
     const had = await existingEpisodes(store, { agentId: task.agentId, sourceKind: 'goal' }, goals);
-    for (const goalId of goals) {
-      const existing = had.get(goalId);
-      if (existing !== undefined) {
-        outcomes.push({
-          source_kind: 'goal',
-          source_id: goalId,
-          outcome: 'existing',
-          episode_id: existing.id,
+    const materials = await readGoalsMaterial(
+      store,
+      goals.filter((goalId) => !had.has(goalId)),
+    );
+    // The goals' episodes are written together after their summaries; the ones summarized are
+    // written before a failure is raised, so a retry does not ask the model for them again.
+    const pending: { slot: number; episode: NewEpisode; summary: { model: string } | null }[] = [];
+    const writePending = async (): Promise<void> => {
+      if (pending.length === 0) return;
+      const written = new Map(
+        (
+          await insertEpisodes(
+            store,
+            pending.map((p) => p.episode),
+          )
+        ).map((e) => [e.sourceId, e]),
+      );
+      for (const { slot, episode, summary } of pending.splice(0))
+        outcomes[slot] = await settled(
+          'goal',
+          episode.sourceId,
+          written.get(episode.sourceId) ?? null,
+          summary,
+        );
+    };
+    try {
+      for (const goalId of goals) {
+        const existing = had.get(goalId);
+        if (existing !== undefined) {
+          outcomes.push({
+            source_kind: 'goal',
+            source_id: goalId,
+            outcome: 'existing',
+            episode_id: existing.id,
+          });
+          continue;
+        }
+        const material = materials.get(goalId);
+        const skip = (reason: string) =>
+          outcomes.push({ source_kind: 'goal', source_id: goalId, outcome: 'skipped', reason });
+        if (material === undefined || material.goal.agentId !== task.agentId) {
+          skip('not_found');
+          continue;
+        }
+        if (material.goal.completedAt === null) {
+          skip('not_ended');
+          continue;
+        }
+        if (material.tasks.length > 0 && material.tasks.every((t) => MEMORY_BACKGROUND_TYPES.has(t.type))) {
+          skip('background');
+          continue;
+        }
+        const summary = await summarize(goalMaterialText(material, MEMORY_TASK_DEFAULTS.episodeInputChars));
+        pending.push({
+          slot: outcomes.length,
+          summary,
+          episode: {
+            orgId,
+            agentId: task.agentId,
+            sourceKind: 'goal',
+            sourceId: goalId,
+            sourceTaskId: task.id,
+            outcome: material.goal.status,
+            summary: summary?.text ?? plainGoalSummary(material),
+            summaryModel: summary?.model ?? null,
+            events: material.events,
+            startedAt: material.goal.startedAt ?? material.goal.createdAt,
+            endedAt: material.goal.completedAt,
+            createdAt: new Date(clock.now()).toISOString(),
+          },
         });
-        continue;
+        outcomes.push({ source_kind: 'goal', source_id: goalId, outcome: 'written' }); // settled below
       }
-      const material = await readGoalMaterial(store, goalId);
-      const skip = (reason: string) =>
-        outcomes.push({ source_kind: 'goal', source_id: goalId, outcome: 'skipped', reason });
-      if (material === null || material.goal.agentId !== task.agentId) {
-        skip('not_found');
-        continue;
-      }
-      if (material.goal.completedAt === null) {
-        skip('not_ended');
-        continue;
-      }
-      if (material.tasks.length > 0 && material.tasks.every((t) => MEMORY_BACKGROUND_TYPES.has(t.type))) {
-        skip('background');
-        continue;
-      }
-      const summary = await summarize(goalMaterialText(material, MEMORY_TASK_DEFAULTS.episodeInputChars));
-      const written = await insertEpisode(store, {
-        orgId,
-        agentId: task.agentId,
-        sourceKind: 'goal',
-        sourceId: goalId,
-        sourceTaskId: task.id,
-        outcome: material.goal.status,
-        summary: summary?.text ?? plainGoalSummary(material),
-        summaryModel: summary?.model ?? null,
-        events: material.events,
-        startedAt: material.goal.startedAt ?? material.goal.createdAt,
-        endedAt: material.goal.completedAt,
-        createdAt: new Date(clock.now()).toISOString(),
-      });
-      outcomes.push(await settled('goal', goalId, written, summary));
+    } finally {
+      await writePending();
     }
     const chat: ChatTranscript | null = payload.chat === undefined ? null : chatOfPayload(payload.chat);
     if (chat !== null) {

@@ -1,9 +1,9 @@
 import {
   type GoalRecord,
   type JsonValue,
-  readGoal,
-  readGoalTasks,
-  readGraphEventEnds,
+  readGoals,
+  readGoalsTasks,
+  readGraphsEventEnds,
   type TaskRecord,
 } from '../../../kernel/index.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
@@ -32,24 +32,43 @@ export async function readGoalMaterial(
   goalId: string,
   maxEvents: number = MEMORY_TASK_DEFAULTS.episodeEvents,
 ): Promise<GoalMaterial | null> {
-  const goal = await readGoal(db, goalId);
-  if (goal === null) return null;
-  const tasks = await readGoalTasks(db, goalId);
-  const names = new Map(tasks.map((t) => [t.id, t.name]));
+  return (await readGoalsMaterial(db, [goalId], maxEvents)).get(goalId) ?? null;
+}
+
+/**
+ * The material of several goals, by goal id (a goal that does not exist is left out), in a few
+ * statements for them all — the goals, their task counts, their tasks, their events' ends — not
+ * three per goal: an episode task is given the goals that ended in the last second.
+ */
+export async function readGoalsMaterial(
+  db: SqlExecutor,
+  goalIds: readonly string[],
+  maxEvents: number = MEMORY_TASK_DEFAULTS.episodeEvents,
+): Promise<Map<string, GoalMaterial>> {
+  const goals = await readGoals(db, goalIds);
+  const tasksOf = await readGoalsTasks(
+    db,
+    goals.map((g) => g.id),
+  );
   // The first quarter and the last three quarters of maxEvents, the rest counted between them; only
   // those are read (a large graph's whole history held the event loop while it was decoded).
   const head = Math.floor(maxEvents / 4);
-  const ends =
-    goal.graphId === null
-      ? { events: [], total: 0 }
-      : await readGraphEventEnds(db, goal.graphId, head, maxEvents - head);
-  const events: EpisodeEvent[] = ends.events.map((e) => {
-    const task = e.taskId === null ? undefined : names.get(e.taskId);
-    return { type: e.type, ...(task === undefined ? {} : { task }), at: e.createdAt };
-  });
-  if (ends.total > events.length)
-    events.splice(head, 0, { type: 'Omitted', omitted: ends.total - events.length });
-  return { goal, tasks, events };
+  const graphIds = goals.flatMap((g) => (g.graphId === null ? [] : [g.graphId]));
+  const endsOf = await readGraphsEventEnds(db, graphIds, head, maxEvents - head);
+  const materials = new Map<string, GoalMaterial>();
+  for (const goal of goals) {
+    const tasks = tasksOf.get(goal.id) ?? [];
+    const names = new Map(tasks.map((t) => [t.id, t.name]));
+    const ends = (goal.graphId === null ? undefined : endsOf.get(goal.graphId)) ?? { events: [], total: 0 };
+    const events: EpisodeEvent[] = ends.events.map((e) => {
+      const task = e.taskId === null ? undefined : names.get(e.taskId);
+      return { type: e.type, ...(task === undefined ? {} : { task }), at: e.createdAt };
+    });
+    if (ends.total > events.length)
+      events.splice(head, 0, { type: 'Omitted', omitted: ends.total - events.length });
+    materials.set(goal.id, { goal, tasks, events });
+  }
+  return materials;
 }
 
 const cut = (text: string, max: number): string => (text.length <= max ? text : `${text.slice(0, max - 1)}…`);
