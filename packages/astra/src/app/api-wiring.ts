@@ -137,7 +137,7 @@ export function wireApi(parts: ApiParts, settings: ApiSettings): ApiOptions {
     ...(store.foreground === undefined ? {} : { foreground: store.foreground.bind(store) }),
     routes: [
       routePlugin(loginRoutes, { store, identity, clock }),
-      routePlugin(userRoutes, { store, access, clock }),
+      routePlugin(userRoutes, { store, access, clock, passwords: identity }),
       routePlugin(apiKeyRoutes, { store, identity, clock }),
       routePlugin(sessionRoutes, { store, identity }),
       routePlugin(serviceTokenRoutes, { store, identity, clock }),

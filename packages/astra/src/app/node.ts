@@ -133,6 +133,8 @@ export interface NodeDeps {
    * with the 0600 file in the data dir that holds it.
    */
   readonly onAdminCreated?: (email: string, passwordFile: string) => void;
+  /** scrypt's N for new password hashes (Identity's `passwordCost`); default the production cost. A test seam. */
+  readonly passwordCost?: number;
 }
 
 export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<RunningNode> {
@@ -484,6 +486,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
         clock: deps.clock,
         keySealer: await loadKeySealer(config),
         refreshTtlMs: config.refreshTokenTtlMs,
+        ...(deps.passwordCost === undefined ? {} : { passwordCost: deps.passwordCost }),
       });
       const created = await identity.bootstrap({
         email: config.adminEmail,

@@ -25,6 +25,7 @@ import { ReadModel } from '../../src/services/reads/read-model.js';
 import { type ToolTaskOptions, Workspaces, withToolTasks } from '../../src/services/tools/index.js';
 import { startRemoteWorkerHub } from '../../src/services/workers/remote-types.js';
 import { type Clock, ManualClock } from '../../src/time/clock.js';
+import { TEST_PASSWORD_COST } from '../support/password-cost.js';
 import { createTestPgliteStore, type TestPgliteStore } from '../support/sql.js';
 import { openTestToolRuntime } from '../support/tool-runtime.js';
 
@@ -95,7 +96,7 @@ export async function openGateway(
   });
   const actors = createAgentActors({ engine: kernel.engine, clock, mailboxCapacity: 1024 });
   const keySealer = TEST_KEY_SEALER;
-  const identity = new Identity({ store, clock, keySealer });
+  const identity = new Identity({ store, clock, keySealer, passwordCost: TEST_PASSWORD_COST });
   await identity.bootstrap({ email: ADMIN_EMAIL, password: ADMIN_PASSWORD });
   // The access facts are cached as in a node, so every change that must apply at once is seen to.
   const access = new AccessControl({

@@ -8,6 +8,7 @@ import { RecentLines } from '../../src/log/recent-lines.js';
 import { KeySealer } from '../../src/services/identity/key-sealer.js';
 import { systemClock } from '../../src/time/clock.js';
 import { postgresFlags, testNodeConfig } from './node-config.js';
+import { TEST_PASSWORD_COST } from './password-cost.js';
 import { testServices } from './services.js';
 import { createTestPostgresStore } from './sql.js';
 
@@ -83,6 +84,7 @@ export async function startTestGateway(options: {
     recentLogs,
     roles: ['gateway'],
     adminToken,
+    passwordCost: TEST_PASSWORD_COST,
   });
   const url = node.url as string;
 

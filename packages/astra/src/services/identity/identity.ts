@@ -4,7 +4,7 @@ import type { Clock } from '../../time/clock.js';
 import { API_KEY_PREFIX, resolveApiKey } from './api-keys.js';
 import { CredentialCache } from './credential-cache.js';
 import type { KeySealer } from './key-sealer.js';
-import { generatePassword, hashPassword } from './passwords.js';
+import { generatePassword, hashPassword, PASSWORD_COST } from './passwords.js';
 import { RefreshTokens } from './refresh-tokens.js';
 import { resolveServiceToken, SERVICE_TOKEN_PREFIX } from './service-tokens.js';
 import { TokenIssuer } from './token-issuer.js';
@@ -52,6 +52,7 @@ export class Identity {
   readonly refreshTokens: RefreshTokens;
   readonly #store: SqlStore;
   readonly #clock: Clock;
+  readonly #passwordCost: number;
   /** Verified credentials for a few seconds (bounds in credential-cache.ts). */
   readonly #verified: CredentialCache<Principal>;
 
@@ -62,9 +63,15 @@ export class Identity {
     keySealer: KeySealer;
     tokenTtlMs?: number;
     refreshTtlMs?: number;
+    /**
+     * scrypt's N for the password hashes this service makes (default PASSWORD_COST, passwords.ts).
+     * A test seam: tests that create many users pass a small one; hashes of any cost verify.
+     */
+    passwordCost?: number;
   }) {
     this.#store = options.store;
     this.#clock = options.clock;
+    this.#passwordCost = options.passwordCost ?? PASSWORD_COST;
     this.#verified = new CredentialCache({ clock: options.clock });
     this.tokens = new TokenIssuer({
       db: options.store,
@@ -93,11 +100,16 @@ export class Identity {
       await insertUser(tx, {
         email: admin.email,
         displayName: 'Super admin',
-        passwordHash: await hashPassword(password),
+        passwordHash: await this.hashPassword(password),
         isSuperAdmin: true,
       });
       return admin.password === undefined ? { generatedPassword: password } : {};
     });
+  }
+
+  /** A new hash of a password, at this service's cost. */
+  hashPassword(password: string): Promise<string> {
+    return hashPassword(password, this.#passwordCost);
   }
 
   /**

@@ -5,7 +5,8 @@ import { randomBytes, scrypt, timingSafeEqual } from 'node:crypto';
  * about 60 ms per hash here), a 16-byte random salt, a 32-byte key. Stored as
  * `scrypt$N$r$p$salt$key` (base64), so the parameters can be raised later and old hashes still verify.
  */
-const N = 2 ** 15;
+/** scrypt's cost N for new hashes: the production value, the default wherever a cost can be given. */
+export const PASSWORD_COST = 2 ** 15;
 const R = 8;
 const P = 1;
 const KEY_BYTES = 32;
@@ -19,10 +20,14 @@ function derive(password: string, salt: Buffer, n: number, r: number, p: number)
   );
 }
 
-export async function hashPassword(password: string): Promise<string> {
+/**
+ * A new hash of `password`. `cost` is scrypt's N (a power of two), default PASSWORD_COST; only
+ * tests pass a smaller one (services' `passwordCost` options), as verifying reads N from the hash.
+ */
+export async function hashPassword(password: string, cost: number = PASSWORD_COST): Promise<string> {
   const salt = randomBytes(16);
-  const key = await derive(password, salt, N, R, P);
-  return ['scrypt', N, R, P, salt.toString('base64'), key.toString('base64')].join('$');
+  const key = await derive(password, salt, cost, R, P);
+  return ['scrypt', cost, R, P, salt.toString('base64'), key.toString('base64')].join('$');
 }
 
 export async function verifyPassword(password: string, stored: string): Promise<boolean> {

@@ -14,7 +14,8 @@ import {
   userIdOf,
 } from '../api/index.js';
 import { PasswordReset, User, UserList } from './api-schemas.js';
-import { generatePassword, hashPassword } from './passwords.js';
+import type { Identity } from './identity.js';
+import { generatePassword } from './passwords.js';
 import { revokeUserSessions } from './refresh-tokens.js';
 import { insertUser, listUsers, readUser, updateUser } from './user-store.js';
 
@@ -55,10 +56,12 @@ export interface UserRoutesOptions {
   /** Decides changes of other accounts; forgets a changed user's access facts. */
   readonly access: Pick<AccessControl, 'require' | 'forgetUsers'>;
   readonly clock: Clock;
+  /** Hashes new passwords (at the identity service's cost). */
+  readonly passwords: Pick<Identity, 'hashPassword'>;
 }
 
 export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, deps) => {
-  const { store, clock } = deps;
+  const { store, clock, passwords } = deps;
   const define = defineRoutes(app);
 
   define(
@@ -84,7 +87,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, dep
       const user = await insertUser(store, {
         email: body.email,
         displayName: body.display_name ?? null,
-        passwordHash: await hashPassword(body.password),
+        passwordHash: await passwords.hashPassword(body.password),
         isSuperAdmin: body.is_super_admin ?? false,
       });
       return reply.status(201).send(snake(user));
@@ -166,7 +169,9 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, dep
           ...(body.display_name === undefined ? {} : { displayName: body.display_name }),
           ...(body.status === undefined ? {} : { status: body.status }),
           ...(body.is_super_admin === undefined ? {} : { isSuperAdmin: body.is_super_admin }),
-          ...(body.password === undefined ? {} : { passwordHash: await hashPassword(body.password) }),
+          ...(body.password === undefined
+            ? {}
+            : { passwordHash: await passwords.hashPassword(body.password) }),
         });
         if (updated !== null && (updated.status !== 'active' || body.password !== undefined))
           await revokeUserSessions(tx, id, new Date(clock.now()));
@@ -205,7 +210,7 @@ export const userRoutes: FastifyPluginAsync<UserRoutesOptions> = async (app, dep
       const id = idParam(request.params, 'user');
       const body = parseInput(ResetPassword, request.body ?? {}, 'body');
       const password = body.password ?? generatePassword();
-      const passwordHash = await hashPassword(password);
+      const passwordHash = await passwords.hashPassword(password);
       const user = await store.transaction(async (tx) => {
         const updated = await updateUser(tx, id, { passwordHash });
         if (updated !== null) await revokeUserSessions(tx, id, new Date(clock.now()));
