@@ -213,9 +213,9 @@ export async function readGraphsEventEnds(
   const ends = new Map<string, { events: GraphEvent[]; total: number }>();
   if (graphIds.length === 0) return ends;
   const { rows } = await db.query(
-    `SELECT g.graph_id AS of_graph, e.*,
-            (SELECT count(*)::int FROM events c WHERE c.graph_id = g.graph_id) AS total
+    `SELECT g.graph_id AS of_graph, e.*, n.total
      FROM unnest($1::uuid[]) AS g (graph_id)
+     CROSS JOIN LATERAL (SELECT count(*)::int AS total FROM events c WHERE c.graph_id = g.graph_id) n
      CROSS JOIN LATERAL (
        SELECT ${GRAPH_EVENT_COLUMNS} FROM events
        WHERE graph_id = g.graph_id AND id IN (
