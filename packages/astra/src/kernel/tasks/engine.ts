@@ -134,7 +134,7 @@ export interface EngineOptions {
   readonly stagedGraphMinTasks?: number;
   /**
    * Most children one completion statement readies; a batch with more readies them after commit,
-   * in chunks of this many (sql/ready-children.ts). Default: 100 on PGlite, no limit on Postgres.
+   * in chunks of this many (sql/ready-children.ts). Default: 500 on PGlite, no limit on Postgres.
    */
   readonly readyChildrenPerStatement?: number;
 }
@@ -142,7 +142,7 @@ export interface EngineOptions {
 /** Default of EngineOptions.stagedGraphMinTasks on PGlite. */
 export const STAGED_GRAPH_MIN_TASKS = 500;
 /** Default of EngineOptions.readyChildrenPerStatement on PGlite. */
-export const READY_CHILDREN_PER_STATEMENT = 100;
+export const READY_CHILDREN_PER_STATEMENT = 500;
 
 export interface SubmitGoalInput {
   readonly agentId: string;

@@ -9,11 +9,9 @@ import { orderedEventsCte } from './ordered-events.js';
  * children were too many for its own statement (complete-tasks.ts with a limit; embedded mode,
  * where one long statement holds PGlite's only session).
  *
- * The parent's `ready_cursor` is the last child handled, in id order (the nil uuid before the
- * first): one range of the (depends_on, task_id) index per chunk, so a chunk costs its own size,
- * not the parent's number of children (migration 0037). Children are published chunk by chunk in
- * that order, not by priority (a statement's own children still are, complete-tasks.ts); the
- * chunks follow one another right after the parent's commit. One statement locks the parent, takes the next `limit` children after the cursor,
+ * The parent's `ready_cursor` is the last child handled, in the order children are published —
+ * highest priority first, then by id (the nil uuid before the first). One statement locks the
+ * parent, takes the next `limit` children after the cursor,
  * decrements each one's pending_dependencies — a child reaching zero while `created` becomes
  * `queued` (TaskQueued), or `waiting_approval` with its request — and moves the cursor on (NULL
  * once fewer than `limit` were left). The parent's lock serializes concurrent runs (a slow writer
@@ -48,14 +46,16 @@ WITH parent AS (
   SELECT id, ready_cursor FROM tasks WHERE id = $1 AND ready_cursor IS NOT NULL FOR UPDATE
 ),
 batch AS (
-  SELECT d.task_id FROM task_dependencies d JOIN parent p ON d.depends_on = p.id
-  WHERE d.task_id > p.ready_cursor
-  ORDER BY d.task_id LIMIT $2
+  SELECT d.task_id, c.priority FROM task_dependencies d JOIN parent p ON d.depends_on = p.id
+  JOIN tasks c ON c.id = d.task_id
+  LEFT JOIN tasks k ON k.id = p.ready_cursor
+  WHERE k.id IS NULL OR c.priority < k.priority OR (c.priority = k.priority AND c.id > k.id)
+  ORDER BY c.priority DESC, c.id LIMIT $2
 ),
 advanced AS (
   UPDATE tasks t
   SET ready_cursor = CASE WHEN (SELECT count(*) FROM batch) < $2 THEN NULL
-                          ELSE (SELECT b.task_id FROM batch b ORDER BY b.task_id DESC LIMIT 1) END,
+                          ELSE (SELECT b.task_id FROM batch b ORDER BY b.priority, b.task_id DESC LIMIT 1) END,
       updated_at = $3
   FROM parent p WHERE t.id = p.id
   RETURNING t.ready_cursor
