@@ -272,6 +272,11 @@ const ORDERED_TASK_IDS = `SELECT coalesce(array_agg(id ORDER BY created_at, name
 export async function readGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
   const small = await db.query(SMALL_GOAL_TASKS, [goalId]);
   if (small.rows.length > 0) return small.rows.map(taskRecord.decode);
+  return readLargeGoalTasks(db, goalId);
+}
+
+/** A goal's tasks as its ordered ids, then its rows a page at a time. */
+async function readLargeGoalTasks(db: SqlExecutor, goalId: string): Promise<TaskRecord[]> {
   const ids = orderedTaskIds.first((await db.query(ORDERED_TASK_IDS, [goalId])).rows)?.ids ?? [];
   const tasks: TaskRecord[] = [];
   for (let i = 0; i < ids.length; i += GOAL_TASKS_PER_STATEMENT) {
@@ -308,7 +313,7 @@ const GOALS_TASKS = `${liveOrArchived(ofGoals)} ORDER BY goal_id, created_at, na
 /**
  * readGoalTasks of several goals, by goal id (a goal without tasks has an empty list): their
  * counts in one statement, then the goals of at most a page read together, a page of tasks per
- * statement at most, and each larger goal as readGoalTasks reads it.
+ * statement at most, and each larger goal by its ordered ids and pages.
  */
 export async function readGoalsTasks(
   db: SqlExecutor,
@@ -322,7 +327,7 @@ export async function readGoalsTasks(
   let size = 0;
   for (const { goalId, n } of counts) {
     if (n > GOAL_TASKS_PER_STATEMENT) {
-      byGoal.set(goalId, await readGoalTasks(db, goalId));
+      byGoal.set(goalId, await readLargeGoalTasks(db, goalId));
       continue;
     }
     if (size + n > GOAL_TASKS_PER_STATEMENT) {
