@@ -10,6 +10,7 @@ import {
   readGraphEvents,
   readGraphTasks,
 } from '../../src/kernel/tasks/sql/read.js';
+import { readyChildren } from '../../src/kernel/tasks/sql/ready-children.js';
 import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
@@ -35,6 +36,32 @@ function fanOut(width: number): { tasks: unknown[] } {
       { id: 'last', type: 'noop', depends_on: ['c0', `c${width - 1}`] },
     ],
   };
+}
+
+/** A root with `width` children of three priorities, interleaved, the last child the highest. */
+function prioritizedFanOut(width: number): { tasks: unknown[] } {
+  const priorities = [100, 300, 200];
+  return {
+    tasks: [
+      { id: 'root', type: 'echo', payload: 'root' },
+      ...Array.from({ length: width }, (_, i) => ({
+        id: `c${i}`,
+        type: 'noop',
+        priority: i === width - 1 ? 900 : priorities[i % priorities.length],
+        depends_on: ['root'],
+      })),
+    ],
+  };
+}
+
+/** Rows each plan node read from `relation`, summed over the plan (EXPLAIN ANALYZE, FORMAT JSON). */
+function rowsReadFrom(relation: string, node: Record<string, unknown>): number {
+  const own =
+    node['Relation Name'] === relation
+      ? (node['Actual Rows'] as number) * (node['Actual Loops'] as number)
+      : 0;
+  const children = (node.Plans as Record<string, unknown>[] | undefined) ?? [];
+  return children.reduce((sum, child) => sum + rowsReadFrom(relation, child), own);
 }
 
 /** A fan-out wide enough for several chunks, a farther-ancestor `$from`, and a few independent tasks. */
@@ -356,5 +383,100 @@ export function describeStagedGraphs(backend: KernelBackend): void {
     expect((await h.waitForGoal(submitted.goalId)).status).toBe('completed');
     await expectLogRebuildsGraph(graphId);
     await expectChildrenQueuedOnce(graphId);
+  });
+
+  /** Claims and completes the root through a kernel whose readying dies at chunk `dieAt` (or never). */
+  async function completeRoot(graphId: string, dieAt?: number): Promise<string> {
+    const root = (await readGraphTasks(h.store, graphId)).find((task) => task.name === 'root');
+    const workerId = randomUUID();
+    await registerWorker(h.store, {
+      id: workerId,
+      hostname: 'completes',
+      capabilities: ['echo'],
+      concurrency: 1,
+      metadata: {},
+      now: new Date(),
+    });
+    let chunks = 0;
+    const kernel = kernelWith(async (text) => {
+      if (text.includes(READYING) && ++chunks === dieAt) throw new Error('the process died');
+    });
+    const [claimed] = await kernel.engine.claim(workerId, [root?.id as string], 60_000);
+    const done = kernel.engine.complete([
+      { taskId: root?.id as string, attempt: claimed?.attempt as number, result: 'root' },
+    ]);
+    if (dieAt === undefined) await done;
+    else await expect(done).rejects.toThrow('the process died');
+    return root?.id as string;
+  }
+
+  it('readies chunked children highest priority first across the chunks, then by id', async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const plan = prioritizedFanOut(170);
+    const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'ordered', plan });
+    const graphId = submitted.graphId as string;
+    await completeRoot(graphId);
+    const tasks = await readGraphTasks(h.store, graphId);
+    const byId = new Map(tasks.map((task) => [task.id, task]));
+    const queued = (await readGraphEvents(h.store, graphId)).filter((e) => e.type === 'TaskQueued');
+    expect(queued).toHaveLength(170);
+    // Chunks of 50 (kernelWith): every child of a chunk outranks every child of the next.
+    const chunks = [0, 50, 100, 150].map((at) =>
+      queued.slice(at, at + 50).map((e) => byId.get(e.taskId as string) as (typeof tasks)[number]),
+    );
+    for (let i = 1; i < chunks.length; i++) {
+      const lowest = Math.min(...(chunks[i - 1] ?? []).map((task) => task.priority));
+      const highest = Math.max(...(chunks[i] ?? []).map((task) => task.priority));
+      expect(highest).toBeLessThanOrEqual(lowest);
+    }
+    expect(chunks[0]?.map((task) => task.name)).toContain('c169');
+    const expected = tasks
+      .filter((task) => task.name !== 'root')
+      .sort((a, b) => b.priority - a.priority || (a.id < b.id ? -1 : a.id > b.id ? 1 : 0));
+    expect(chunks.map((chunk) => new Set(chunk.map((task) => task.id)))).toEqual(
+      [0, 50, 100, 150].map((at) => new Set(expected.slice(at, at + 50).map((task) => task.id))),
+    );
+  });
+
+  it("reads one chunk's own rows of the dependency index after the cursor, not the parent's other children", async () => {
+    h = await openKernel(backend);
+    const agentId = await h.createAgent();
+    const submitted = await h.kernel.engine.submitGoal({
+      agentId,
+      goalText: 'wide',
+      plan: prioritizedFanOut(600),
+    });
+    const parentId = await completeRoot(submitted.graphId as string, 3);
+    let plan: Record<string, unknown> | undefined;
+    // The chunk's own transaction, with its statement explained (and run) instead of answered,
+    // then rolled back.
+    const explaining: SqlStore = {
+      ...h.store,
+      transaction: (work) =>
+        h.store.transaction(async (tx) => {
+          await work({
+            query: async <R extends SqlRow = SqlRow>(
+              text: string,
+              params?: SqlParams,
+            ): Promise<SqlResult<R>> => {
+              if (text.startsWith('SET ')) return tx.query<R>(text, params);
+              const { rows } = await tx.query<{ 'QUERY PLAN': [{ Plan: Record<string, unknown> }] }>(
+                `EXPLAIN (ANALYZE, FORMAT JSON) ${text}`,
+                params,
+              );
+              plan = rows[0]?.['QUERY PLAN'][0].Plan;
+              return { rows: [] as R[], rowCount: 0 };
+            },
+          });
+          throw new Error('rolled back');
+        }),
+    };
+    const explained = readyChildren(explaining, parentId, 50, new Date());
+    await expect(explained).rejects.toThrow('rolled back');
+    // Two chunks were readied before the process died: the third reads the cursor's own row and
+    // at most 50 rows of each of two ranges (the cursor's priority, then lower ones), of 600.
+    expect(rowsReadFrom('task_dependencies', plan as Record<string, unknown>)).toBeLessThanOrEqual(101);
+    expect(rowsReadFrom('task_dependencies', plan as Record<string, unknown>)).toBeGreaterThan(50);
   });
 }

@@ -11,7 +11,14 @@ import {
   type GoalLifecycleHooks,
 } from './goal-lifecycle.js';
 import { isUnstarted, parsePatch } from './graph-patch.js';
-import { DEFAULT_PLAN_LIMITS, type PlanLimits, parsePlan, planSteps, planToJson } from './plan.js';
+import {
+  DEFAULT_PLAN_LIMITS,
+  dependencyRows,
+  type PlanLimits,
+  parsePlan,
+  planSteps,
+  planToJson,
+} from './plan.js';
 import { resolveClaimed } from './resolve-claimed.js';
 import { ruleFromJson, ruleToJson } from './sql/approval-requests.js';
 import { type ApprovalWaitInput, awaitTaskApproval } from './sql/approval-waits.js';
@@ -998,13 +1005,6 @@ export class TaskEngine {
         approval: rule === null ? null : ruleToJson(rule),
       };
     });
-    const dependencyTask: string[] = [];
-    const dependencyOn: string[] = [];
-    for (const task of patch.tasks)
-      for (const name of task.dependsOn) {
-        dependencyTask.push(idOf(task.id));
-        dependencyOn.push(idOf(name));
-      }
     fx.goals.add(goalId);
     const shard = shardOf(goal.agentId, this.#options.shardCount);
     if (rows.length > 0)
@@ -1017,8 +1017,7 @@ export class TaskEngine {
           version,
           reason: input.reason,
           tasks: rows,
-          dependencyTask,
-          dependencyOn,
+          dependencies: dependencyRows(patch.tasks, idOf),
           now,
         })),
       );

@@ -106,6 +106,28 @@ export function parseTask(raw: unknown, path: string, limits: PlanLimits): PlanT
   };
 }
 
+/** A plan's task_dependencies rows as parallel arrays: child, parent, and the child's priority. */
+export interface DependencyRows {
+  readonly task: string[];
+  readonly on: string[];
+  readonly priority: number[];
+}
+
+/** The dependency rows of `tasks` (plan ids mapped to task ids by `idOf`). */
+export function dependencyRows(
+  tasks: readonly Pick<PlanTask, 'id' | 'dependsOn' | 'priority'>[],
+  idOf: (planId: string) => string,
+): DependencyRows {
+  const rows: DependencyRows = { task: [], on: [], priority: [] };
+  for (const task of tasks)
+    for (const parent of task.dependsOn) {
+      rows.task.push(idOf(task.id));
+      rows.on.push(idOf(parent));
+      rows.priority.push(task.priority);
+    }
+  return rows;
+}
+
 /** Kahn's algorithm: every task must be reachable in some topological order, which is returned. */
 export function topologicalOrder(tasks: readonly PlanTask[]): PlanTask[] {
   const remaining = new Map(tasks.map((task) => [task.id, task.dependsOn.length]));

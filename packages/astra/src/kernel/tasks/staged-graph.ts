@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { AstraError } from '../../errors/index.js';
 import type { SqlExecutor } from '../../ports/sql-store.js';
+import { dependencyRows } from './plan.js';
 import { ruleToJson } from './sql/approval-requests.js';
 import {
   abandonStaging,
@@ -96,21 +97,20 @@ export async function writeStagedGraph(
   });
   for (let i = 0; i < rows.length; i += CHUNK.tasks)
     await stageTasks(db, scope, rows.slice(i, i + CHUNK.tasks), now());
-  const child: string[] = [];
-  const parent: string[] = [];
-  for (const task of plan.tasks)
-    for (const name of task.dependsOn) {
-      child.push(idOf(task.id));
-      parent.push(idOf(name));
-    }
-  for (let i = 0; i < child.length; i += CHUNK.dependencies)
+  const dependencies = dependencyRows(plan.tasks, idOf);
+  for (let i = 0; i < dependencies.task.length; i += CHUNK.dependencies) {
+    const end = i + CHUNK.dependencies;
     await stageDependencies(
       db,
       scope.graphId,
-      child.slice(i, i + CHUNK.dependencies),
-      parent.slice(i, i + CHUNK.dependencies),
+      {
+        task: dependencies.task.slice(i, end),
+        on: dependencies.on.slice(i, end),
+        priority: dependencies.priority.slice(i, end),
+      },
       now(),
     );
+  }
   if (!(await activateGoal(db, scope, plan.tasks.length, graph.goalEvent, now())))
     throw new AstraError('ASTRA_STATE_CONFLICT', 'the goal was discarded while its graph was being written', {
       details: { goal_id: scope.goalId },

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { int, resultRow } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import { dependencyRows } from '../plan.js';
 import type { ApprovalRule, Dispatch, Plan } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes, ruleToJson } from './approval-requests.js';
 import { orderedEventsCte } from './ordered-events.js';
@@ -67,7 +68,7 @@ const GOAL_CTE = `
 goal AS (
   INSERT INTO goals (id, agent_id, goal_text, priority, status, cascade_id, source_agent_id, plan, graph_id,
                      created_at, updated_at, started_at, trace_context)
-  SELECT $2, $3, $20, $21, 'active', $22, $23, $24::jsonb, $1, $6, $6, $6, $25 FROM admitted
+  SELECT $2, $3, $21, $22, 'active', $23, $24, $25::jsonb, $1, $6, $6, $6, $26 FROM admitted
 ),`;
 
 const GOAL_EVENT = `
@@ -92,7 +93,7 @@ graph AS (
 input AS (
   SELECT u.* FROM admitted,
     unnest($7::uuid[], $8::text[], $9::text[], $10::text[], $11::text[], $12::int[], $13::int[],
-           $14::int[], $15::int[], $16::text[], $19::text[])
+           $14::int[], $15::int[], $16::text[], $20::text[])
     AS u(id, name, type, status, payload, priority, max_retries, timeout_ms, pending, policy, approval)
 ),
 created AS (
@@ -108,8 +109,8 @@ gated AS (
 ),
 ${approvalRequestCtes('gated', '$6')},
 dependencies AS (
-  INSERT INTO task_dependencies (task_id, depends_on)
-  SELECT d.* FROM admitted, unnest($17::uuid[], $18::uuid[]) AS d
+  INSERT INTO task_dependencies (task_id, depends_on, priority)
+  SELECT d.* FROM admitted, unnest($17::uuid[], $18::uuid[], $19::int[]) AS d
 ),
 ${orderedEventsCte('logged', '$6', withGoal ? [GOAL_EVENT, ...GRAPH_EVENTS] : GRAPH_EVENTS)}
 SELECT count(*)::int AS admitted FROM admitted`;
@@ -136,13 +137,7 @@ export async function createGraph(
   const { plan } = input;
   const taskIds = new Map(plan.tasks.map((task) => [task.id, randomUUID()]));
   const idOf = (name: string): string => taskIds.get(name) as string;
-  const dependencyTask: string[] = [];
-  const dependencyOn: string[] = [];
-  for (const task of plan.tasks)
-    for (const parent of task.dependsOn) {
-      dependencyTask.push(idOf(task.id));
-      dependencyOn.push(idOf(parent));
-    }
+  const dependencies = dependencyRows(plan.tasks, idOf);
   const rules = input.approvals ?? new Map<string, ApprovalRule>();
   const status = plan.tasks.map((task) =>
     task.dependsOn.length > 0 ? 'created' : rules.has(task.id) ? 'waiting_approval' : 'queued',
@@ -185,8 +180,9 @@ export async function createGraph(
     plan.tasks.map((task) => task.timeoutMs),
     plan.tasks.map((task) => task.dependsOn.length),
     plan.tasks.map((task) => task.onDependencyFailure),
-    dependencyTask,
-    dependencyOn,
+    dependencies.task,
+    dependencies.on,
+    dependencies.priority,
     approval,
     ...goalParams,
   ]);

@@ -11,6 +11,7 @@ import {
 } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
 import type { GraphTaskState } from '../graph-patch.js';
+import type { DependencyRows } from '../plan.js';
 import { goalRow, graphRow, taskRow } from '../rows.js';
 import { type Dispatch, type JsonValue, TASK_STATUSES } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
@@ -140,8 +141,7 @@ export interface PatchInsert {
   readonly version: number;
   readonly reason: string;
   readonly tasks: readonly PatchTaskRow[];
-  readonly dependencyTask: readonly string[];
-  readonly dependencyOn: readonly string[];
+  readonly dependencies: DependencyRows;
   readonly now: Date;
 }
 
@@ -164,8 +164,8 @@ gated AS (
 ),
 ${approvalRequestCtes('gated', '$18')},
 dependencies AS (
-  INSERT INTO task_dependencies (task_id, depends_on)
-  SELECT * FROM unnest($16::uuid[], $17::uuid[])
+  INSERT INTO task_dependencies (task_id, depends_on, priority)
+  SELECT * FROM unnest($16::uuid[], $17::uuid[], $22::int[])
 ),
 graph AS (
   UPDATE task_graphs SET task_count = task_count + $21, unfinished_tasks = unfinished_tasks + $21 WHERE id = $1
@@ -201,12 +201,13 @@ export async function insertPatchTasks(tx: SqlExecutor, input: PatchInsert): Pro
     tasks.map((t) => t.pending),
     tasks.map((t) => t.onDependencyFailure),
     tasks.map((t) => (t.approval === null ? null : JSON.stringify(t.approval))),
-    input.dependencyTask,
-    input.dependencyOn,
+    input.dependencies.task,
+    input.dependencies.on,
     input.now,
     input.version,
     input.reason,
     tasks.length,
+    input.dependencies.priority,
   ]);
   return tasks
     .filter((t) => t.status === 'queued')

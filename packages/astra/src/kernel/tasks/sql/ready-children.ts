@@ -1,5 +1,5 @@
 import { int, nullable, oneOf, resultRow, uuid } from '../../../ports/sql-rows.js';
-import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { SqlExecutor, SqlStore } from '../../../ports/sql-store.js';
 import type { Dispatch } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
 import { orderedEventsCte } from './ordered-events.js';
@@ -41,16 +41,33 @@ ${orderedEventsCte('logged', now, [
 ])}`;
 }
 
+// The batch is the next `limit` dependency rows after the cursor's own row, in the order of
+// task_dependencies_ready_idx (parent, priority DESC, child): at the first chunk (the nil uuid)
+// the parent's first rows; after it, the rest of the cursor's priority, then lower priorities.
+// Each branch is one range of that index (the cursor's values are scalars, not a join), so a
+// chunk costs its own size, not the parent's number of children (migration 0037).
 const SQL = `
 WITH parent AS (
   SELECT id, ready_cursor FROM tasks WHERE id = $1 AND ready_cursor IS NOT NULL FOR UPDATE
 ),
+mark AS (
+  SELECT k.priority, k.task_id FROM task_dependencies k
+  WHERE k.depends_on = $1 AND k.task_id = (SELECT ready_cursor FROM parent)
+),
 batch AS (
-  SELECT d.task_id, c.priority FROM task_dependencies d JOIN parent p ON d.depends_on = p.id
-  JOIN tasks c ON c.id = d.task_id
-  LEFT JOIN tasks k ON k.id = p.ready_cursor
-  WHERE k.id IS NULL OR c.priority < k.priority OR (c.priority = k.priority AND c.id > k.id)
-  ORDER BY c.priority DESC, c.id LIMIT $2
+  SELECT * FROM (
+    (SELECT d.task_id, d.priority FROM task_dependencies d
+     WHERE d.depends_on = $1 AND (SELECT ready_cursor FROM parent) = '${NIL_UUID}'::uuid
+     ORDER BY d.priority DESC, d.task_id LIMIT $2)
+    UNION ALL
+    (SELECT d.task_id, d.priority FROM task_dependencies d
+     WHERE d.depends_on = $1 AND d.priority = (SELECT priority FROM mark) AND d.task_id > (SELECT task_id FROM mark)
+     ORDER BY d.task_id LIMIT $2)
+    UNION ALL
+    (SELECT d.task_id, d.priority FROM task_dependencies d
+     WHERE d.depends_on = $1 AND d.priority < (SELECT priority FROM mark)
+     ORDER BY d.priority DESC, d.task_id LIMIT $2)
+  ) next ORDER BY priority DESC, task_id LIMIT $2
 ),
 advanced AS (
   UPDATE tasks t
@@ -90,13 +107,23 @@ export interface ReadiedChunk {
   readonly more: boolean;
 }
 
+// The planner estimates a parent's rows from the average number of children (a few), and for
+// so few a bitmap scan and a sort look cheaper than the ordered ranges — which for a 10,000-child
+// parent means reading and sorting all of its rows of a priority, or lower, at every chunk. With
+// sorting disabled for the statement, each branch is the ordered range it is written as.
+const ORDERED_RANGES = 'SET LOCAL enable_sort = off';
+
+/** Readies the next `limit` children of `parentId` (its own short transaction). */
 export async function readyChildren(
-  db: SqlExecutor,
+  store: SqlStore,
   parentId: string,
   limit: number,
   now: Date,
 ): Promise<ReadiedChunk> {
-  const { rows } = await db.query(SQL, [parentId, limit, now]);
+  const { rows } = await store.transaction(async (tx) => {
+    await tx.query(ORDERED_RANGES);
+    return tx.query(SQL, [parentId, limit, now]);
+  });
   const dispatch: Dispatch[] = [];
   let more = false;
   for (const raw of rows) {

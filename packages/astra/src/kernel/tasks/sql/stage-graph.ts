@@ -1,5 +1,6 @@
 import { boolean, int, resultRow, text, uuid } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
+import type { DependencyRows } from '../plan.js';
 import type { Dispatch } from '../types.js';
 import { APPROVAL_REQUEST_EVENTS, approvalRequestCtes } from './approval-requests.js';
 import { notIndexed } from './by-id.js';
@@ -140,16 +141,16 @@ export async function stageTasks(
 
 const STAGE_DEPENDENCIES_SQL = `
 WITH touched AS (UPDATE task_graphs SET staging_at = $2 WHERE id = $1)
-INSERT INTO task_dependencies (task_id, depends_on) SELECT * FROM unnest($3::uuid[], $4::uuid[])`;
+INSERT INTO task_dependencies (task_id, depends_on, priority)
+SELECT * FROM unnest($3::uuid[], $4::uuid[], $5::int[])`;
 
 export async function stageDependencies(
   db: SqlExecutor,
   graphId: string,
-  taskIds: readonly string[],
-  dependsOn: readonly string[],
+  rows: DependencyRows,
   now: Date,
 ): Promise<void> {
-  await db.query(STAGE_DEPENDENCIES_SQL, [graphId, now, taskIds, dependsOn]);
+  await db.query(STAGE_DEPENDENCIES_SQL, [graphId, now, rows.task, rows.on, rows.priority]);
 }
 
 // The count reads the graph's index entries only (tasks_graph_idx): a check that the graph is
