@@ -65,6 +65,8 @@ export const RESPONSIVENESS_DEFAULTS: ResponsivenessOptions = {
 
 const BIN = fileURLToPath(new URL('../../bin/astra.js', import.meta.url));
 const LOOP_WATCH = fileURLToPath(new URL('./loop-watch.js', import.meta.url));
+/** How often loop-watch.ts reports (each report covers the second before it). */
+const REPORT_EVERY_MS = 1000;
 const TOKEN = 'responsiveness-admin-token-0123456789abcdef';
 
 function startEmbedded(
@@ -124,7 +126,11 @@ async function api<T>(url: string, method: string, route: string, body?: unknown
 const percentile = (sorted: readonly number[], p: number): number =>
   sorted[Math.min(sorted.length - 1, Math.floor((sorted.length * p) / 100))] ?? 0;
 
-/** The loop's figures from the watcher's reports of the seconds that ended after `since` (epoch ms). */
+/**
+ * The loop's figures while the goals ran (from `since`, epoch ms): the stretches held that began
+ * after it, and the longest delay of the watcher's seconds that began after it (a second that
+ * began earlier may hold the node's own start-up, which is not what is measured).
+ */
 function loopFigures(stderr: readonly string[], since: number): LoopFigures {
   let maxDelayMs = 0;
   const held: number[] = [];
@@ -133,11 +139,14 @@ function loopFigures(stderr: readonly string[], since: number): LoopFigures {
     const report = JSON.parse(line.slice('astra-loop-watch '.length)) as {
       at: number;
       maxMs: number;
-      long: { ms: number }[];
+      long: { at: number; ms: number }[];
     };
-    if (report.at < since) continue;
-    maxDelayMs = Math.max(maxDelayMs, report.maxMs);
-    held.push(...report.long.map((stretch) => stretch.ms));
+    if (report.at - REPORT_EVERY_MS >= since) maxDelayMs = Math.max(maxDelayMs, report.maxMs);
+    for (const stretch of report.long)
+      if (stretch.at - stretch.ms >= since) {
+        held.push(stretch.ms);
+        maxDelayMs = Math.max(maxDelayMs, stretch.ms);
+      }
   }
   return {
     maxDelayMs,
