@@ -25,7 +25,7 @@ export {
   GOAL_WIDE,
   listGoalEvaluations,
   listTaskEvaluations,
-  specFor,
+  specsFor,
   writeSpecs,
 } from './evaluation-store.js';
 export { type EvaluationOutcome, type EvaluatorDeps, evaluate } from './evaluator.js';
