@@ -1,4 +1,4 @@
-import { countTokens as countO200k, decode, encode } from 'gpt-tokenizer';
+import { createRequire } from 'node:module';
 import type { LlmMessage, LlmRequest } from '../ports/llm.js';
 
 /**
@@ -9,8 +9,18 @@ import type { LlmMessage, LlmRequest } from '../ports/llm.js';
  */
 const PLAIN_TEXT = { disallowedSpecial: new Set<string>() };
 
+// The encoding is loaded at the first count, not with the module: it holds about 21 MB of the heap
+// and takes about 0.2 s to load, which a node that never counts a token (no model configured)
+// would otherwise pay at every start and in every full garbage collection.
+type Bpe = typeof import('gpt-tokenizer');
+let bpe: Bpe | undefined;
+const o200k = (): Bpe => {
+  bpe ??= createRequire(import.meta.url)('gpt-tokenizer') as Bpe;
+  return bpe;
+};
+
 export function countTokens(text: string): number {
-  return text.length === 0 ? 0 : countO200k(text, PLAIN_TEXT);
+  return text.length === 0 ? 0 : o200k().countTokens(text, PLAIN_TEXT);
 }
 
 /**
@@ -20,10 +30,10 @@ export function countTokens(text: string): number {
  */
 export function truncateToTokens(text: string, maxTokens: number): string {
   if (maxTokens <= 0) return '';
-  const ids = encode(text, PLAIN_TEXT);
+  const ids = o200k().encode(text, PLAIN_TEXT);
   if (ids.length <= maxTokens) return text;
   for (let n = maxTokens; n > 0; n--) {
-    const prefix = decode(ids.slice(0, n));
+    const prefix = o200k().decode(ids.slice(0, n));
     if (text.startsWith(prefix) && countTokens(prefix) <= maxTokens) return prefix;
   }
   return '';
