@@ -27,18 +27,41 @@ export interface Decision {
 
 const messages = (errors: readonly cedar.DetailedError[]): string[] => errors.map((error) => error.message);
 
+interface CheckedText {
+  /** Parse errors and schema violations (none: valid). */
+  readonly errors: readonly string[];
+  /** The policies by id, when the text is valid. */
+  readonly named: NamedPolicies | null;
+}
+
+// A text is checked once per process: a node checks its policy set when it stores a version and
+// again when it loads one (about 0.25 s of WebAssembly for the built-in set), and the checks of one
+// text always give the same answer (the schema is fixed).
+const checkedTexts = new LRUCache<string, CheckedText>({ max: 16 });
+
+function check(text: string): CheckedText {
+  const known = checkedTexts.get(text);
+  if (known !== undefined) return known;
+  let checked: CheckedText;
+  const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text } });
+  if (answer.type === 'failure') checked = { errors: messages(answer.errors), named: null };
+  else {
+    const errors = answer.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`);
+    if (errors.length > 0) checked = { errors, named: null };
+    else
+      try {
+        checked = { errors: [], named: namedPolicies(text) };
+      } catch (error) {
+        checked = { errors: [(error as Error).message], named: null };
+      }
+  }
+  checkedTexts.set(text, checked);
+  return checked;
+}
+
 /** Errors that make a policy text unusable: parse errors and schema violations (none: valid). */
 export function validatePolicies(text: string): string[] {
-  const answer = cedar.validate({ schema: CEDAR_SCHEMA, policies: { staticPolicies: text } });
-  if (answer.type === 'failure') return messages(answer.errors);
-  const errors = answer.validationErrors.map((error) => `${error.policyId}: ${error.error.message}`);
-  if (errors.length > 0) return errors;
-  try {
-    namedPolicies(text);
-    return [];
-  } catch (error) {
-    return [(error as Error).message];
-  }
+  return [...check(text).errors];
 }
 
 /** The annotation that makes a matching permit of `tool.call` require people's approval (access/tool-policy.ts). */
@@ -113,9 +136,10 @@ export class PolicyEngine {
 
   /** Parses a version; it answers from now on. Throws when the text does not validate. */
   load(version: number, text: string): void {
-    const errors = validatePolicies(text);
-    if (errors.length > 0) throw new Error(`policy set ${version} is invalid: ${errors.join('; ')}`);
-    const { named, requireApproval } = namedPolicies(text);
+    const checked = check(text);
+    if (checked.named === null)
+      throw new Error(`policy set ${version} is invalid: ${checked.errors.join('; ')}`);
+    const { named, requireApproval } = checked.named;
     const parsed = cedar.preparsePolicySet(`v${version}`, { staticPolicies: named });
     if (parsed.type === 'failure') throw new Error(messages(parsed.errors).join('; '));
     this.#version = version;
