@@ -13,6 +13,7 @@ import { GATEWAY_DEFAULTS } from './gateway-defaults.js';
 import { type HttpTimeouts, httpTimeoutOptions } from './http-limits.js';
 import { acceptEmptyJsonBodies } from './json-body.js';
 import { lazyChildLogger } from './lazy-child-logger.js';
+import { lazySerializers } from './lazy-serializers.js';
 import { type ReadinessCheck, runReadinessChecks } from './readiness.js';
 import { installResponseCheck } from './response-check.js';
 
@@ -57,6 +58,7 @@ export async function createGateway(options: GatewayOptions): Promise<FastifyIns
     // Errors raised before routing or before a request exists, answered in the API's error shape.
     frameworkErrors: answerFrameworkError,
     clientErrorHandler: answerClientError,
+    schemaController: { compilersFactory: { buildSerializer: lazySerializers } },
   });
   // Few legitimate requests carry more than a handful of headers.
   app.server.maxHeadersCount = 100;
