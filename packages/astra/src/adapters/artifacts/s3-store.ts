@@ -1,17 +1,6 @@
 import { createHash, randomUUID } from 'node:crypto';
 import { Readable } from 'node:stream';
-import {
-  CopyObjectCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  type GetObjectCommandOutput,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListObjectsV2Command,
-  PutObjectCommand,
-  S3Client,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import type { GetObjectCommandOutput } from '@aws-sdk/client-s3';
 import { AstraError, isAstraError } from '../../errors/index.js';
 import { type ArtifactMeta, type ArtifactStore, artifactSha256, artifactUri } from '../../ports/artifacts.js';
 import { type Clock, systemClock } from '../../time/clock.js';
@@ -100,13 +89,15 @@ function metaOf(sha: string, head: ObjectHead): ArtifactMeta {
 }
 
 export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Promise<ArtifactStore> {
+  // The SDK is loaded only by a node that stores artifacts in S3 (about 40 ms of every start otherwise).
+  const [s3, storage] = await Promise.all([import('@aws-sdk/client-s3'), import('@aws-sdk/lib-storage')]);
   const clock = options.clock ?? systemClock;
   const defaultRetention =
     options.retentionDays === undefined ? ARTIFACTS_DEFAULTS.retentionDays : options.retentionDays;
   const maxBytes = options.maxBytes ?? ARTIFACTS_DEFAULTS.maxBytes;
   const bucket = options.bucket;
   const prefix = options.prefix ?? 'artifacts/';
-  const client = new S3Client({
+  const client = new s3.S3Client({
     region: options.region ?? 'us-east-1',
     ...(options.endpoint === undefined ? {} : { endpoint: options.endpoint }),
     forcePathStyle: options.forcePathStyle ?? options.endpoint !== undefined,
@@ -114,7 +105,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
   });
   const blobKey = (sha: string): string => `${prefix}blobs/${sha}`;
   try {
-    await client.send(new HeadBucketCommand({ Bucket: bucket }));
+    await client.send(new s3.HeadBucketCommand({ Bucket: bucket }));
   } catch (cause) {
     client.destroy();
     throw unavailable(`reaching bucket ${bucket}`, cause);
@@ -122,7 +113,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
 
   async function headOf(sha: string): Promise<ArtifactMeta | null> {
     try {
-      return metaOf(sha, await client.send(new HeadObjectCommand({ Bucket: bucket, Key: blobKey(sha) })));
+      return metaOf(sha, await client.send(new s3.HeadObjectCommand({ Bucket: bucket, Key: blobKey(sha) })));
     } catch (cause) {
       if (isMissing(cause)) return null;
       throw unavailable('reading metadata', cause);
@@ -163,7 +154,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
     try {
       if (existing === null && 'bytes' in source)
         await client.send(
-          new PutObjectCommand({
+          new s3.PutObjectCommand({
             Bucket: bucket,
             Key: blobKey(sha),
             Body: source.bytes,
@@ -173,7 +164,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
         );
       else if (existing === null || existing.expiresAt !== meta.expiresAt)
         await client.send(
-          new CopyObjectCommand({
+          new s3.CopyObjectCommand({
             Bucket: bucket,
             Key: blobKey(sha),
             CopySource: `${bucket}/${existing === null && 'tempKey' in source ? source.tempKey : blobKey(sha)}`,
@@ -201,7 +192,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
       failure = error;
     });
     try {
-      await new Upload({
+      await new storage.Upload({
         client,
         params: { Bucket: bucket, Key: tempKey, Body: source.pipe(hashing) },
       }).done();
@@ -212,7 +203,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
       if (isAstraError(reason)) throw reason;
       throw unavailable('uploading the artifact', reason);
     } finally {
-      await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: tempKey })).catch(() => undefined);
+      await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: tempKey })).catch(() => undefined);
     }
   }
 
@@ -225,7 +216,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
     try {
       do {
         const page = await client.send(
-          new ListObjectsV2Command({
+          new s3.ListObjectsV2Command({
             Bucket: bucket,
             Prefix: folder,
             ...(token === undefined && after !== null ? { StartAfter: `${folder}${after}` } : {}),
@@ -267,7 +258,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
       const sha = artifactSha256(uri);
       let answer: GetObjectCommandOutput;
       try {
-        answer = await client.send(new GetObjectCommand({ Bucket: bucket, Key: blobKey(sha) }));
+        answer = await client.send(new s3.GetObjectCommand({ Bucket: bucket, Key: blobKey(sha) }));
       } catch (cause) {
         if (isMissing(cause)) throw notFound(uri);
         throw unavailable('reading the artifact', cause);
@@ -289,7 +280,7 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
       const sha = artifactSha256(uri);
       if ((await headOf(sha)) === null) return false;
       try {
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: blobKey(sha) }));
+        await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: blobKey(sha) }));
       } catch (cause) {
         throw unavailable('deleting the artifact', cause);
       }
@@ -313,14 +304,16 @@ export async function createS3ArtifactStore(options: S3ArtifactStoreOptions): Pr
         const sha = shaOfKey(key);
         const meta = sha === null ? null : await headOf(sha);
         if (meta === null || !isExpired(meta, now)) continue;
-        await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch((cause: unknown) => {
-          throw unavailable('sweeping', cause);
-        });
+        await client
+          .send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key }))
+          .catch((cause: unknown) => {
+            throw unavailable('sweeping', cause);
+          });
         deleted += 1;
       }
       for (const { key, modifiedMs } of await keysUnder(`${prefix}tmp/`, null))
         if (modifiedMs < now - ARTIFACTS_DEFAULTS.abandonedUploadMs)
-          await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
+          await client.send(new s3.DeleteObjectCommand({ Bucket: bucket, Key: key })).catch(() => undefined);
       return { deleted };
     },
 
