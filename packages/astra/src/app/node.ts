@@ -165,7 +165,7 @@ export async function startNode(config: AstraConfig, deps: NodeDeps): Promise<Ru
       onError,
     });
     // Off unless an OTLP endpoint is configured (docs/tracing.md); closed before the store.
-    const tracing = openTracing(config, { db: backends.store, version: ASTRA_VERSION, onError });
+    const tracing = await openTracing(config, { db: backends.store, version: ASTRA_VERSION, onError });
     const tools = await openToolRuntime(config, {
       clock: deps.clock,
       logger: log,

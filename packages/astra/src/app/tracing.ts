@@ -1,5 +1,5 @@
 import type { FastifyPluginCallback } from 'fastify';
-import { openNodeTracer, parseKeyValues } from '../adapters/tracing/index.js';
+import { loadNodeTracer, parseKeyValues } from '../adapters/tracing/index.js';
 import type { AstraConfig } from '../config/index.js';
 import type { GoalLifecycleHooks } from '../kernel/index.js';
 import type { SqlExecutor } from '../ports/sql-store.js';
@@ -24,17 +24,17 @@ export function tracesUrlOf(config: AstraConfig): string | null {
   return `${config.otelExporterOtlpEndpoint.replace(/\/+$/, '')}/v1/traces`;
 }
 
-export function openTracing(
+export async function openTracing(
   config: AstraConfig,
   deps: {
     readonly db: SqlExecutor;
     readonly version: string;
     readonly onError: (error: unknown, context: string) => void;
   },
-): NodeTracing | null {
+): Promise<NodeTracing | null> {
   const url = tracesUrlOf(config);
   if (url === null) return null;
-  const tracer = openNodeTracer({
+  const tracer = await loadNodeTracer({
     url,
     headers: {
       ...parseKeyValues(config.otelExporterOtlpHeaders?.reveal()),

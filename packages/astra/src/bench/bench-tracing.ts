@@ -1,6 +1,6 @@
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { openNodeTracer } from '../adapters/tracing/index.js';
+import { loadNodeTracer } from '../adapters/tracing/index.js';
 import type { SqlExecutor } from '../ports/sql-store.js';
 import { createGoalTracing, type GoalTracing } from '../services/tracing/index.js';
 
@@ -33,7 +33,7 @@ export async function openBenchTracing(db: SqlExecutor): Promise<BenchTracing> {
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   const { port } = server.address() as AddressInfo;
-  const tracer = openNodeTracer({
+  const tracer = await loadNodeTracer({
     url: `http://127.0.0.1:${port}/v1/traces`,
     headers: {},
     serviceName: 'astra-bench',
