@@ -348,26 +348,7 @@ export function describeStagedGraphs(backend: KernelBackend): void {
     const agentId = await h.createAgent();
     const submitted = await h.kernel.engine.submitGoal({ agentId, goalText: 'wide', plan: fanOut(120) });
     const graphId = submitted.graphId as string;
-    const root = (await readGraphTasks(h.store, graphId)).find((task) => task.name === 'root');
-    const workerId = randomUUID();
-    await registerWorker(h.store, {
-      id: workerId,
-      hostname: 'dies',
-      capabilities: ['echo'],
-      concurrency: 1,
-      metadata: {},
-      now: new Date(),
-    });
-    let chunks = 0;
-    const kernel = kernelWith(async (text) => {
-      if (text.includes(READYING) && ++chunks === 2) throw new Error('the process died');
-    });
-    const [claimed] = await kernel.engine.claim(workerId, [root?.id as string], 60_000);
-    await expect(
-      kernel.engine.complete([
-        { taskId: root?.id as string, attempt: claimed?.attempt as number, result: 'root' },
-      ]),
-    ).rejects.toThrow('the process died');
+    await completeRoot(graphId, 2);
     const counts = await h.store.query<{ status: string; n: number }>(
       `SELECT status, count(*)::int AS n FROM tasks WHERE graph_id = $1 GROUP BY status ORDER BY status`,
       [graphId],
