@@ -3,8 +3,8 @@ import { createMemoryBus } from '../adapters/bus/memory/index.js';
 import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
 import { createLruCache } from '../adapters/cache/lru-cache.js';
 import { createMemcachedCache } from '../adapters/cache/memcached-cache.js';
-import { createRedisCache } from '../adapters/cache/redis-cache.js';
 import { createRedisInvalidationChannel } from '../adapters/cache/redis-invalidation.js';
+import { createRedisTwoTierCache } from '../adapters/cache/redis-two-tier.js';
 import { createTwoTierCache } from '../adapters/cache/two-tier-cache.js';
 import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
@@ -120,10 +120,17 @@ async function openCache(
   });
   if (config.redisUrl === undefined) return local;
   const redisUrl = config.redisUrl.reveal();
-  const remote =
-    config.memcached !== undefined
-      ? await createMemcachedCache({ servers: config.memcached, defaultTtlMs: config.cacheTtlMs })
-      : await createRedisCache({ url: redisUrl, defaultTtlMs: config.cacheTtlMs });
+  if (config.memcached === undefined) {
+    const cache = await createRedisTwoTierCache({
+      url: redisUrl,
+      local,
+      defaultTtlMs: config.cacheTtlMs,
+      localTtlCapMs: config.cacheLocalTtlMs,
+    });
+    closers.push(() => cache.close());
+    return cache;
+  }
+  const remote = await createMemcachedCache({ servers: config.memcached, defaultTtlMs: config.cacheTtlMs });
   closers.push(() => remote.close());
   const channel = await createRedisInvalidationChannel({ url: redisUrl });
   closers.push(() => channel.close());

@@ -9,9 +9,7 @@ import { MemoryBus } from '../adapters/bus/memory/memory-bus.js';
 import { deleteKeysWithPrefix } from '../adapters/bus/redis-streams/delete-keys.js';
 import { createRedisBus } from '../adapters/bus/redis-streams/index.js';
 import { createLruCache } from '../adapters/cache/lru-cache.js';
-import { createRedisCache } from '../adapters/cache/redis-cache.js';
-import { createRedisInvalidationChannel } from '../adapters/cache/redis-invalidation.js';
-import { createTwoTierCache } from '../adapters/cache/two-tier-cache.js';
+import { createRedisTwoTierCache } from '../adapters/cache/redis-two-tier.js';
 import { migrate } from '../adapters/sql/migrate.js';
 import { createPgliteStore } from '../adapters/sql/pglite.js';
 import { createPostgresStore } from '../adapters/sql/postgres.js';
@@ -129,13 +127,12 @@ async function pgRedis(args: Args, metrics: boolean): Promise<PeerFigures> {
   const bus = await createRedisBus({ url: args.redis, keyPrefix });
   const readCache =
     args['read-cache'] === 'on'
-      ? await createTwoTierCache({
+      ? await createRedisTwoTierCache({
+          url: args.redis,
           local: createLruCache({ maxEntries: 50_000 }),
-          remote: await createRedisCache({ url: args.redis, keyPrefix, defaultTtlMs: 300_000 }),
-          channel: await createRedisInvalidationChannel({
-            url: args.redis,
-            channel: `${keyPrefix}invalidate`,
-          }),
+          keyPrefix,
+          channel: `${keyPrefix}invalidate`,
+          defaultTtlMs: 300_000,
           localTtlCapMs: 60_000,
         })
       : undefined;

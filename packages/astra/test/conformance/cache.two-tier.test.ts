@@ -6,6 +6,7 @@ import { createMemcachedCache } from '../../src/adapters/cache/memcached-cache.j
 import { createMemoryInvalidationHub } from '../../src/adapters/cache/memory-invalidation.js';
 import { createRedisCache } from '../../src/adapters/cache/redis-cache.js';
 import { createRedisInvalidationChannel } from '../../src/adapters/cache/redis-invalidation.js';
+import { createRedisTwoTierCache } from '../../src/adapters/cache/redis-two-tier.js';
 import { createTwoTierCache, type TwoTierCache } from '../../src/adapters/cache/two-tier-cache.js';
 import type { Cache, InvalidationChannel } from '../../src/ports/cache.js';
 import { ManualClock } from '../../src/time/clock.js';
@@ -36,6 +37,8 @@ interface BackendScope {
   channel(): Promise<InvalidationChannel>;
   readonly local: () => ReturnType<typeof createLruCache>;
   readonly fault?: PrivateServer;
+  /** Opens the scope's two-tier cache itself (a factory that wires its parts its own way). */
+  readonly open?: (local: ReturnType<typeof createLruCache>, localTtlCapMs: number) => Promise<TwoTierCache>;
 }
 
 const hubClock = new ManualClock();
@@ -76,6 +79,27 @@ const backends: Backend[] = [
     },
   },
   {
+    name: 'redis + redis pub/sub, each write announced in its own round trip',
+    available: redisUrl !== null,
+    ttl: { defaultMs: 300, shortMs: 200, graceMs: 50 },
+    maxValueBytes: 1024 * 1024,
+    advance: realWait,
+    scope: async (privateServer) => {
+      const server = privateServer && privateRedis ? await startPrivateServer('redis') : undefined;
+      const url = server?.address ?? redisUrl ?? '';
+      const keyPrefix = uniquePrefix('2t-redis-announced');
+      const channel = `${keyPrefix}invalidate`;
+      return {
+        remote: () => createRedisCache({ url, keyPrefix, defaultTtlMs: 300 }),
+        channel: () => createRedisInvalidationChannel({ url, channel }),
+        local: () => createLruCache({ maxEntries: 100 }),
+        open: (local, localTtlCapMs) =>
+          createRedisTwoTierCache({ url, local, keyPrefix, channel, defaultTtlMs: 300, localTtlCapMs }),
+        ...(server ? { fault: server } : {}),
+      };
+    },
+  },
+  {
     name: 'memcached + redis pub/sub',
     available: memcached !== null && redisUrl !== null,
     ttl: { defaultMs: 1_000, shortMs: 1_000, graceMs: 2_100 },
@@ -97,6 +121,7 @@ const backends: Backend[] = [
 ];
 
 async function openTwoTier(scope: BackendScope, localTtlCapMs: number): Promise<TwoTierCache> {
+  if (scope.open !== undefined) return scope.open(scope.local(), localTtlCapMs);
   return createTwoTierCache({
     local: scope.local(),
     remote: await scope.remote(),

@@ -1,4 +1,4 @@
-import type { Redis } from 'ioredis';
+import type { ChainableCommander, Redis } from 'ioredis';
 import type { Cache, CacheSetOptions } from '../../ports/cache.js';
 import { cacheClosedError } from './cache-errors.js';
 import {
@@ -11,6 +11,7 @@ import {
   resolveTtlMs,
 } from './cache-input.js';
 import { closeRedis, connectRedis, type RedisConnectionOptions, redisError } from './redis-connection.js';
+import type { Announcement } from './redis-invalidation.js';
 
 /**
  * Redis cache: `SET key value PX ttl`, `MGET`, `UNLINK` (frees memory off the main thread).
@@ -23,6 +24,13 @@ export interface RedisCacheOptions extends RedisConnectionOptions {
   readonly defaultTtlMs: number;
   /** Largest value accepted. Default 1 MiB. */
   readonly maxValueBytes?: number;
+  /**
+   * The invalidation of written keys, sent after each set and delete in the same pipeline (one
+   * round trip, one connection: Redis applies the write before the message goes out). Given by a
+   * two-tier cache whose channel is Redis pub/sub on the same server (RedisInvalidationChannel's
+   * `announcement`), which then does not publish its writes again. Default: none.
+   */
+  readonly announce?: (keys: readonly string[]) => Announcement;
 }
 
 const ADAPTER = 'redis';
@@ -32,6 +40,7 @@ export class RedisCache implements Cache {
   readonly #prefix: string;
   readonly #defaultTtlMs: number;
   readonly #maxValueBytes: number;
+  readonly #announce: ((keys: readonly string[]) => Announcement) | undefined;
   #closed = false;
 
   /** Use `createRedisCache`, which connects first. */
@@ -40,6 +49,7 @@ export class RedisCache implements Cache {
     this.#prefix = options.keyPrefix ?? '';
     this.#defaultTtlMs = options.defaultTtlMs;
     this.#maxValueBytes = resolveMaxValueBytes(options.maxValueBytes);
+    this.#announce = options.announce;
   }
 
   async get(key: string): Promise<string | undefined> {
@@ -75,8 +85,18 @@ export class RedisCache implements Cache {
     assertKey(key);
     assertValue(value, this.#maxValueBytes);
     const ttlMs = resolveTtlMs(options.ttlMs, this.#defaultTtlMs);
+    const announce = this.#announce;
     try {
-      await this.#client.set(this.#prefix + key, value, 'PX', ttlMs);
+      if (announce === undefined) await this.#client.set(this.#prefix + key, value, 'PX', ttlMs);
+      else {
+        const { channel, message } = announce([key]);
+        await inPipeline(
+          this.#client
+            .pipeline()
+            .set(this.#prefix + key, value, 'PX', ttlMs)
+            .publish(channel, message),
+        );
+      }
     } catch (error) {
       throw redisError(ADAPTER, error);
     }
@@ -86,8 +106,19 @@ export class RedisCache implements Cache {
     this.#assertOpen();
     const unique = normalizeKeys(keys);
     if (unique.length === 0) return;
+    const prefixed = unique.map((key) => this.#prefix + key);
+    const announce = this.#announce;
     try {
-      await this.#client.unlink(...unique.map((key) => this.#prefix + key));
+      if (announce === undefined) await this.#client.unlink(...prefixed);
+      else {
+        const { channel, message } = announce(unique);
+        await inPipeline(
+          this.#client
+            .pipeline()
+            .unlink(...prefixed)
+            .publish(channel, message),
+        );
+      }
     } catch (error) {
       throw redisError(ADAPTER, error);
     }
@@ -102,6 +133,12 @@ export class RedisCache implements Cache {
   #assertOpen(): void {
     if (this.#closed) throw cacheClosedError(ADAPTER);
   }
+}
+
+/** Runs a pipeline and throws the first command's error (ioredis answers each command apart). */
+async function inPipeline(pipeline: ChainableCommander): Promise<void> {
+  const answers = (await pipeline.exec()) ?? [];
+  for (const [error] of answers) if (error) throw error;
 }
 
 /** Validates the options, connects, and resolves once Redis answers. */

@@ -23,6 +23,12 @@ export interface RedisInvalidationChannelOptions extends RedisConnectionOptions 
   readonly channel?: string;
 }
 
+/** One invalidation as sent on the channel. */
+export interface Announcement {
+  readonly channel: string;
+  readonly message: string;
+}
+
 export const DEFAULT_INVALIDATION_CHANNEL = 'astra:cache:invalidate';
 
 const ADAPTER = 'redis invalidation channel';
@@ -60,11 +66,21 @@ export class RedisInvalidationChannel implements InvalidationChannel {
     this.#assertOpen();
     const unique = normalizeKeys(keys);
     if (unique.length === 0) return;
+    const { channel, message } = this.announcement(unique);
     try {
-      await this.#publisher.publish(this.#channel, JSON.stringify({ origin: this.origin, keys: unique }));
+      await this.#publisher.publish(channel, message);
     } catch (error) {
       throw redisError(ADAPTER, error);
     }
+  }
+
+  /**
+   * What `publish(keys)` sends (its channel and message), for a writer that sends it itself right
+   * after its write on the same connection (RedisCache's `announce`): subscribers get it once the
+   * write is applied, as after `publish`, one round trip sooner.
+   */
+  announcement(keys: readonly string[]): Announcement {
+    return { channel: this.#channel, message: JSON.stringify({ origin: this.origin, keys }) };
   }
 
   async subscribe(

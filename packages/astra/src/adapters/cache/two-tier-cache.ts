@@ -12,7 +12,8 @@ import type { LruCache } from './lru-cache.js';
  * - get: a local hit answers at once; a miss reads the remote tier and fills the local one.
  * - set/delete: the remote tier first (it is what other processes read), then the local tier, then
  *   an invalidation of the keys on the channel; every other process deletes them locally when it
- *   arrives (milliseconds), and its next read goes to the remote tier.
+ *   arrives (milliseconds), and its next read goes to the remote tier. A remote tier that
+ *   announces its writes (`remoteAnnounces`) sends that invalidation itself, right after the write.
  * - A remote read that was in flight when an invalidation of its key arrived does not fill the
  *   local tier (see fill-guard.ts), so a late reply cannot resurrect an old value.
  *
@@ -33,6 +34,12 @@ export interface TwoTierCacheOptions {
   /** Longest time an entry may stay in the local tier. */
   readonly localTtlCapMs: number;
   /**
+   * The remote tier announces its own writes on the channel, in the same round trip (a RedisCache
+   * given the channel's `announcement`): set and delete then do not publish them again. Writes
+   * that fail are still published from here. Default false.
+   */
+  readonly remoteAnnounces?: boolean;
+  /**
    * Called when an invalidation could not be published. The write itself succeeded; other
    * processes may then serve the old value for up to `localTtlCapMs`. Default: ignored.
    */
@@ -44,6 +51,7 @@ export class TwoTierCache implements Cache {
   readonly #remote: Cache;
   readonly #channel: InvalidationChannel;
   readonly #capMs: number;
+  readonly #remoteAnnounces: boolean;
   readonly #onPublishError: (error: AstraError) => void;
   readonly #guard = new FillGuard();
   #unsubscribe: (() => Promise<void>) | undefined;
@@ -55,6 +63,7 @@ export class TwoTierCache implements Cache {
     this.#remote = options.remote;
     this.#channel = options.channel;
     this.#capMs = options.localTtlCapMs;
+    this.#remoteAnnounces = options.remoteAnnounces ?? false;
     this.#onPublishError = options.onPublishError ?? (() => undefined);
   }
 
@@ -116,7 +125,7 @@ export class TwoTierCache implements Cache {
     this.#guard.invalidate([key]);
     if (fresh) this.#fill(key, value, Math.min(options.ttlMs ?? this.#capMs, this.#capMs));
     else await this.#local.delete(key);
-    await this.#publish([key]);
+    if (!this.#remoteAnnounces) await this.#publish([key]);
   }
 
   async delete(keys: string | readonly string[]): Promise<void> {
@@ -131,7 +140,7 @@ export class TwoTierCache implements Cache {
     }
     this.#guard.invalidate(unique);
     await this.#local.delete(unique);
-    await this.#publish(unique);
+    if (!this.#remoteAnnounces) await this.#publish(unique);
   }
 
   async close(): Promise<void> {
