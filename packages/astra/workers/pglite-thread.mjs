@@ -4,6 +4,7 @@
 // sends wire-protocol bytes and gets PGlite's raw answer back; requests run one at a time, in the
 // order they were sent. Plain JavaScript, outside src/: the same file serves the TypeScript sources
 // (tests) and the build, which sit at the same depth (src/… and dist/…).
+import { readFile } from 'node:fs/promises';
 import { parentPort, workerData } from 'node:worker_threads';
 import { PGlite } from '@electric-sql/pglite';
 import { vector } from '@electric-sql/pglite-pgvector';
@@ -18,12 +19,25 @@ const messageOf = (error) => (error instanceof Error ? error.message : String(er
 // extension is created only when a node prepares it (services/memory/vector-index.ts).
 const extensions = { vector };
 
-/** @param {{dataDir?: string, memory?: true, dump?: ArrayBuffer}} location */
-async function open(location) {
+/**
+ * PGlite's WebAssembly, compiled: the module the main thread hands over (compiled by an earlier
+ * thread of the process), else compiled here from the package's file and handed back.
+ * @param {WebAssembly.Module | undefined} given
+ */
+async function compiledPglite(given) {
+  if (given !== undefined) return given;
+  return WebAssembly.compile(await readFile(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite'))));
+}
+
+/**
+ * @param {{dataDir?: string, memory?: true, dump?: ArrayBuffer}} location
+ * @param {WebAssembly.Module} pgliteWasmModule
+ */
+async function open(location, pgliteWasmModule) {
   if (location.dump !== undefined)
-    return PGlite.create({ loadDataDir: new Blob([location.dump]), extensions });
-  if (location.dataDir !== undefined) return PGlite.create(location.dataDir, { extensions });
-  return PGlite.create({ extensions });
+    return PGlite.create({ loadDataDir: new Blob([location.dump]), extensions, pgliteWasmModule });
+  if (location.dataDir !== undefined) return PGlite.create(location.dataDir, { extensions, pgliteWasmModule });
+  return PGlite.create({ extensions, pgliteWasmModule });
 }
 
 /** A copy the thread can give away: PGlite's answer may be a view into the WASM memory. */
@@ -53,7 +67,8 @@ async function run(pglite, request) {
 }
 
 try {
-  const pglite = await open(workerData);
+  const wasm = await compiledPglite(workerData.wasm);
+  const pglite = await open(workerData.location, wasm);
   let queue = Promise.resolve();
   port.on('message', (/** @type {{id: number, op: string, bytes?: Uint8Array}} */ request) => {
     queue = queue.then(async () => {
@@ -66,7 +81,7 @@ try {
       if (request.op === 'close') port.close();
     });
   });
-  port.postMessage({ ready: true });
+  port.postMessage({ ready: true, wasm });
 } catch (error) {
   port.postMessage({ ready: false, message: messageOf(error) });
 }
