@@ -26,7 +26,9 @@ const extensions = { vector };
  */
 async function compiledPglite(given) {
   if (given !== undefined) return given;
-  return WebAssembly.compile(await readFile(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite'))));
+  return WebAssembly.compile(
+    await readFile(new URL('./pglite.wasm', import.meta.resolve('@electric-sql/pglite'))),
+  );
 }
 
 /**
@@ -36,7 +38,8 @@ async function compiledPglite(given) {
 async function open(location, pgliteWasmModule) {
   if (location.dump !== undefined)
     return PGlite.create({ loadDataDir: new Blob([location.dump]), extensions, pgliteWasmModule });
-  if (location.dataDir !== undefined) return PGlite.create(location.dataDir, { extensions, pgliteWasmModule });
+  if (location.dataDir !== undefined)
+    return PGlite.create(location.dataDir, { extensions, pgliteWasmModule });
   return PGlite.create({ extensions, pgliteWasmModule });
 }
 

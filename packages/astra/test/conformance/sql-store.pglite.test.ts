@@ -2,11 +2,11 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import pg from 'pg';
-import { describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { migrate } from '../../src/adapters/sql/migrate.js';
-import { createPgliteStore } from '../../src/adapters/sql/pglite.js';
+import { createPgliteStore, type PgliteStore } from '../../src/adapters/sql/pglite.js';
 import { PgliteThread } from '../../src/adapters/sql/pglite-thread.js';
-import { createTestPgliteStore } from '../support/sql.js';
+import { createTestPgliteStore, readPgliteTemplateDump } from '../support/sql.js';
 import { holdConnection } from '../support/waiting.js';
 import { expectAstraError } from './sql/sql-fixture.js';
 import { describeSqlStoreConformance } from './sql-store.suite.js';
@@ -55,29 +55,8 @@ describe('createPgliteStore', () => {
     await copy.close();
   });
 
-  it('runs statements off the main thread: the event loop keeps turning during a long one', async () => {
-    const { store, drop } = await createTestPgliteStore();
-    try {
-      let turns = 0;
-      let statementDone = false;
-      const ticking = (async () => {
-        while (!statementDone) {
-          await new Promise((resolve) => setImmediate(resolve));
-          turns++;
-        }
-      })();
-      // Hundreds of milliseconds of work inside one statement: on the main thread, no turn at all.
-      await store.query('SELECT count(*) FROM generate_series(1, 3000000)');
-      statementDone = true;
-      await ticking;
-      expect(turns).toBeGreaterThan(100);
-    } finally {
-      await drop();
-    }
-  });
-
   it('hands a large answer to node-postgres in slices, so that parsing its rows does not hold the loop', async () => {
-    const thread = await PgliteThread.start({ memory: true });
+    const thread = await PgliteThread.start({ dump: (await readPgliteTemplateDump()).buffer });
     const socket = thread.socket();
     const client = new pg.Client({ stream: () => socket, user: 'postgres', database: 'postgres' });
     try {
@@ -100,23 +79,43 @@ describe('createPgliteStore', () => {
     }
   });
 
-  it("reads a statement's parameters when its turn on the one connection comes, not when it was asked for", async () => {
-    const { store, drop } = await createTestPgliteStore();
-    try {
+  describe('on its one connection', () => {
+    // These tests share one database: they read, or write nothing that stays.
+    let store: PgliteStore;
+    let drop: () => Promise<void>;
+    beforeAll(async () => {
+      ({ store, drop } = await createTestPgliteStore());
+    });
+    afterAll(async () => {
+      await drop();
+    });
+
+    it('runs statements off the main thread: the event loop keeps turning during a long one', async () => {
+      let turns = 0;
+      let statementDone = false;
+      const ticking = (async () => {
+        while (!statementDone) {
+          await new Promise((resolve) => setImmediate(resolve));
+          turns++;
+        }
+      })();
+      // Hundreds of milliseconds of work inside one statement: on the main thread, no turn at all.
+      await store.query('SELECT count(*) FROM generate_series(1, 3000000)');
+      statementDone = true;
+      await ticking;
+      expect(turns).toBeGreaterThan(100);
+    });
+
+    it("reads a statement's parameters when its turn on the one connection comes, not when it was asked for", async () => {
       let stamp = 'asked';
       const connection = await holdConnection(store);
       const waiting = store.query<{ stamp: string }>('SELECT $1::text AS stamp', () => [stamp]);
       stamp = 'ran';
       await connection.release();
       expect((await waiting).rows).toEqual([{ stamp: 'ran' }]);
-    } finally {
-      await drop();
-    }
-  });
+    });
 
-  it('runs statements of the foreground lane ahead of background ones already queued for its one connection', async () => {
-    const { store, drop } = await createTestPgliteStore();
-    try {
+    it('runs statements of the foreground lane ahead of background ones already queued for its one connection', async () => {
       const foreground = store.foreground;
       if (foreground === undefined) throw new Error('a single-connection store has a foreground lane');
       const connection = await holdConnection(store);
@@ -148,27 +147,17 @@ describe('createPgliteStore', () => {
       await Promise.all(queued);
       expect(finished).toEqual(['foreground', 'foreground transaction', 'background 1', 'background 2']);
       expect(store.poolStats().waiting).toBe(0);
-    } finally {
-      await drop();
-    }
-  });
+    });
 
-  it('refuses the store itself inside a transaction instead of waiting forever for its one connection', async () => {
-    const { store, drop } = await createTestPgliteStore();
-    try {
+    it('refuses the store itself inside a transaction instead of waiting forever for its one connection', async () => {
       await expectAstraError(
         store.transaction(async () => store.query('SELECT 1')),
         'ASTRA_STORE_QUERY_FAILED',
       );
       await expect(store.query('SELECT 1')).resolves.toMatchObject({ rowCount: 1 });
-    } finally {
-      await drop();
-    }
-  });
+    });
 
-  it('keeps its one connection through statement errors of every kind', async () => {
-    const { store, drop } = await createTestPgliteStore();
-    try {
+    it('keeps its one connection through statement errors of every kind', async () => {
       await expectAstraError(store.query('SELECT * FROM missing'), 'ASTRA_STORE_QUERY_FAILED');
       await expectAstraError(
         store.query(`INSERT INTO agents (name, status) VALUES ('a', 'x')`),
@@ -182,8 +171,6 @@ describe('createPgliteStore', () => {
       await expect(store.transaction(async (tx) => (await tx.query('SELECT 2 AS n')).rows)).resolves.toEqual([
         { n: 2 },
       ]);
-    } finally {
-      await drop();
-    }
+    });
   });
 });

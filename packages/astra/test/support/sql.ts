@@ -84,13 +84,16 @@ export interface TestPgliteStore {
   drop(): Promise<void>;
 }
 
-/** An in-memory PGlite loaded from the run's migrated dump. */
-export async function createTestPgliteStore(): Promise<TestPgliteStore> {
+/** The run's migrated PGlite data-directory dump (a tar). */
+export async function readPgliteTemplateDump(): Promise<Uint8Array<ArrayBuffer>> {
   const dumpFile = inject('pgliteTemplateDump');
   if (dumpFile === null) throw new Error('no PGlite template dump was prepared for this run');
-  const store = await createPgliteStore({
-    loadDataDir: new Blob([new Uint8Array(await readFile(dumpFile))]),
-  });
+  return new Uint8Array(await readFile(dumpFile));
+}
+
+/** An in-memory PGlite loaded from the run's migrated dump. */
+export async function createTestPgliteStore(): Promise<TestPgliteStore> {
+  const store = await createPgliteStore({ loadDataDir: new Blob([await readPgliteTemplateDump()]) });
   return { store, drop: () => store.close() };
 }
 

@@ -28,7 +28,9 @@ const ANSWER_SLICE_BYTES = 64 * 1024;
 
 type Answer = { readonly id: number; readonly ok: true; readonly value: unknown } | FailedAnswer;
 type FailedAnswer = { readonly id: number; readonly ok: false; readonly message: string };
-type Started = { readonly ready: true; readonly wasm: unknown } | { readonly ready: false; readonly message: string };
+type Started =
+  | { readonly ready: true; readonly wasm: unknown }
+  | { readonly ready: false; readonly message: string };
 
 /**
  * PGlite's compiled WebAssembly (a WebAssembly.Module, opaque here), handed back by the first

@@ -1,7 +1,7 @@
 import { cp, mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { migrate } from '../../../src/adapters/sql/migrate.js';
 import { defaultMigrationsDir } from '../../../src/adapters/sql/migration-files.js';
 import type { SqlStore } from '../../../src/ports/sql-store.js';
@@ -19,24 +19,53 @@ const KERNEL_TABLES = [
   'workers',
 ];
 
+/** What the migrations of a test can leave behind: its tables and the versions it recorded. */
+interface SchemaState {
+  readonly tables: readonly string[];
+  readonly versions: readonly number[];
+}
+
+async function schemaState(store: SqlStore): Promise<SchemaState> {
+  const tables = await store.query<{ name: string }>(
+    `SELECT table_name AS name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1`,
+  );
+  const versions = await store.query<{ version: number }>('SELECT version FROM schema_migrations ORDER BY 1');
+  return { tables: tables.rows.map((row) => row.name), versions: versions.rows.map((row) => row.version) };
+}
+
 /**
  * The migration runner on a migrated database, with a scratch folder holding the real migrations
- * plus files a test appends (as a later release would).
+ * plus files a test appends (as a later release would). One database serves the block (a fresh
+ * PGlite costs about a second of CPU): after each test the tables and versions its files added are
+ * removed, and each test first checks that the database is again exactly as migrated.
  */
 export function describeMigrationCases(subject: SqlStoreSubject): void {
   describe('migrations', () => {
     let fixture: SqlStoreFixture;
     let store: SqlStore;
+    let migrated: SchemaState;
     let dir: string;
-    beforeEach(async () => {
+    beforeAll(async () => {
       fixture = await subject.create();
       store = fixture.store;
+      migrated = await schemaState(store);
+    });
+    afterAll(async () => {
+      await fixture.drop();
+    });
+    beforeEach(async () => {
+      expect(await schemaState(store)).toEqual(migrated);
       dir = await mkdtemp(path.join(tmpdir(), 'astra-migrations-'));
       await cp(defaultMigrationsDir(), dir, { recursive: true });
     });
     afterEach(async () => {
-      await fixture.drop();
       await rm(dir, { recursive: true, force: true });
+      const now = await schemaState(store);
+      const added = now.tables.filter((table) => !migrated.tables.includes(table));
+      if (added.length > 0) await store.query(`DROP TABLE ${added.join(', ')} CASCADE`);
+      await store.query('DELETE FROM schema_migrations WHERE NOT (version = ANY($1::int[]))', [
+        migrated.versions,
+      ]);
     });
 
     const add = (fileName: string, sql: string): Promise<void> => writeFile(path.join(dir, fileName), sql);
