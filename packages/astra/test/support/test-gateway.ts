@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
+import http from 'node:http';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { type RunningNode, startNode } from '../../src/app/node.js';
@@ -88,6 +89,9 @@ export async function startTestGateway(options: {
   });
   const url = node.url as string;
 
+  // Keep-alive connections, as a client would hold; node:http costs a fraction of fetch's CPU a
+  // request (the access matrix sends thousands).
+  const agent = new http.Agent({ keepAlive: true });
   const call = async <T>(
     method: string,
     target: string,
@@ -95,23 +99,21 @@ export async function startTestGateway(options: {
     body?: unknown,
     headers: Record<string, string> = {},
   ): Promise<Answer<T>> => {
-    const response = await fetch(`${url}${target}`, {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const { status, text } = await send(`${url}${target}`, agent, {
       method,
       headers: {
-        ...(body === undefined ? {} : { 'content-type': 'application/json' }),
+        ...(payload === undefined ? {} : { 'content-type': 'application/json' }),
         ...(bearer === undefined ? {} : { authorization: `Bearer ${bearer}` }),
         ...headers,
       },
-      ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-      // A list route may turn out to be a stream that never ends.
-      signal: AbortSignal.timeout(5000),
+      ...(payload === undefined ? {} : { body: payload }),
     });
-    const text = await response.text();
     let parsed: unknown = text;
     try {
       parsed = text === '' ? null : JSON.parse(text);
     } catch {}
-    return { status: response.status, body: parsed as T };
+    return { status, body: parsed as T };
   };
 
   return {
@@ -133,9 +135,48 @@ export async function startTestGateway(options: {
       return answer.body;
     },
     stop: async () => {
+      agent.destroy();
       await node.stop();
       await database?.drop();
       rmSync(dataDir, { recursive: true, force: true });
     },
   };
+}
+
+/** A list route may turn out to be a stream that never ends: a request gets this long in all. */
+const REQUEST_TIMEOUT_MS = 5000;
+
+/** One HTTP request; resolves with the status and the whole body as text. */
+function send(
+  target: string,
+  agent: http.Agent,
+  request: { method: string; headers: Record<string, string>; body?: string },
+): Promise<{ status: number; text: string }> {
+  return new Promise((resolve, reject) => {
+    const headers =
+      request.body === undefined
+        ? request.headers
+        : { 'content-length': String(Buffer.byteLength(request.body)), ...request.headers };
+    const outgoing = http.request(target, { method: request.method, headers, agent }, (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        clearTimeout(timer);
+        resolve({ status: incoming.statusCode ?? 0, text: Buffer.concat(chunks).toString('utf8') });
+      });
+    });
+    const timer = setTimeout(
+      () =>
+        outgoing.destroy(
+          new Error(`${request.method} ${target}: no whole answer within ${REQUEST_TIMEOUT_MS} ms`),
+        ),
+      REQUEST_TIMEOUT_MS,
+    );
+    outgoing.on('error', (error) => {
+      clearTimeout(timer);
+      reject(error);
+    });
+    outgoing.end(request.body);
+  });
 }
