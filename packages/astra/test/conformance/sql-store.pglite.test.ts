@@ -56,7 +56,7 @@ describe('createPgliteStore', () => {
   });
 
   it('hands a large answer to node-postgres in slices, so that parsing its rows does not hold the loop', async () => {
-    const thread = await PgliteThread.start({ dump: (await readPgliteTemplateDump()).buffer });
+    const thread = await PgliteThread.start({ dump: await readPgliteTemplateDump() });
     const socket = thread.socket();
     const client = new pg.Client({ stream: () => socket, user: 'postgres', database: 'postgres' });
     try {
