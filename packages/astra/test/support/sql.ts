@@ -1,11 +1,12 @@
 import { readFile } from 'node:fs/promises';
-import { inject } from 'vitest';
+import { afterAll, inject } from 'vitest';
 import { PgliteStore } from '../../src/adapters/sql/pglite.js';
 import { PgliteThread } from '../../src/adapters/sql/pglite-thread.js';
 import type { PoolStore } from '../../src/adapters/sql/pool-store.js';
 import { createPostgresStore } from '../../src/adapters/sql/postgres.js';
 import { isAstraError } from '../../src/errors/index.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
+import { type Baseline, recordBaseline, resetToBaseline, storeOnKeptThread } from './pglite-reset.js';
 import { testServices } from './services.js';
 import { databaseUrl, newTestDatabaseName } from './sql-names.js';
 
@@ -96,14 +97,66 @@ export async function readPgliteTemplateDump(): Promise<ArrayBuffer> {
 }
 
 /**
- * An in-memory PGlite loaded from the run's migrated dump: what `createPgliteStore({ loadDataDir })`
- * builds, with the file's bytes handed to the thread as read (a Blob around them would copy the
- * 40 MB three more times, for each of the suite's hundreds of databases).
+ * An in-memory PGlite holding the run's migrated dump, used by nobody else. The test file's first
+ * one loads the dump (the file's bytes handed to the thread as read: a Blob around them would copy
+ * the 40 MB three more times); later ones get the same database back once the one before was
+ * dropped, reset to the dump's state (pglite-reset.ts), or a fresh load when it cannot be.
  */
-export async function createTestPgliteStore(): Promise<TestPgliteStore> {
-  const store = new PgliteStore(await PgliteThread.start({ dump: await readPgliteTemplateDump() }));
-  await store.ping();
-  return { store, drop: () => store.close() };
+export function createTestPgliteStore(): Promise<TestPgliteStore> {
+  const created = creating.then(takeOrLoad);
+  creating = created.catch(() => undefined);
+  return created;
+}
+
+interface KeptDatabase {
+  readonly thread: PgliteThread;
+  readonly baseline: Baseline;
+  /** The store handed out on it, until dropped. */
+  inUse: PgliteStore | null;
+}
+
+let kept: KeptDatabase | null = null;
+/** Creations run one at a time: each may take over the kept database. */
+let creating: Promise<unknown> = Promise.resolve();
+
+afterAll(async () => {
+  const last = kept;
+  kept = null;
+  if (last !== null && last.inUse === null) await last.thread.close();
+});
+
+async function takeOrLoad(): Promise<TestPgliteStore> {
+  const reusable = kept;
+  if (reusable !== null && reusable.inUse === null) {
+    const store = storeOnKeptThread(reusable.thread);
+    const reset = await resetToBaseline(store, reusable.baseline).catch(() => false);
+    if (reset) return handOut(reusable, store);
+    kept = null;
+    await store.close().catch(() => undefined);
+    await reusable.thread.close().catch(() => undefined);
+  }
+  const thread = await PgliteThread.start({ dump: await readPgliteTemplateDump() });
+  if (kept !== null) {
+    // The kept database is still in use: this one is the test's alone, closed with it.
+    const store = new PgliteStore(thread);
+    await store.ping();
+    return { store, drop: () => store.close() };
+  }
+  const store = storeOnKeptThread(thread);
+  const loaded: KeptDatabase = { thread, baseline: await recordBaseline(store), inUse: null };
+  kept = loaded;
+  return handOut(loaded, store);
+}
+
+function handOut(database: KeptDatabase, store: PgliteStore): TestPgliteStore {
+  database.inUse = store;
+  return {
+    store,
+    drop: async () => {
+      await store.close();
+      if (database.inUse === store) database.inUse = null;
+    },
+  };
 }
 
 export type SqlBackend = 'embedded' | 'postgres';
