@@ -15,6 +15,7 @@ import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
 import { systemClock } from '../../src/time/clock.js';
+import { interceptedStore } from '../support/intercepted-store.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
 
 /**
@@ -79,24 +80,6 @@ function largePlan(width = CHUNK.tasks * 2 + 10): { tasks: unknown[] } {
       { id: 'solo1', type: 'noop' },
       { id: 'solo2', type: 'noop' },
     ],
-  };
-}
-
-/** The store, with `before` called ahead of every statement (it may wait or throw). */
-function interceptedStore(inner: SqlStore, before: (text: string) => Promise<void>): SqlStore {
-  const wrap = (db: SqlExecutor): SqlExecutor => ({
-    query: async <R extends SqlRow = SqlRow>(text: string, params?: SqlParams): Promise<SqlResult<R>> => {
-      await before(text);
-      return db.query<R>(text, params);
-    },
-  });
-  const direct = wrap(inner);
-  return {
-    kind: inner.kind,
-    query: direct.query,
-    transaction: (work, options) => inner.transaction((tx) => work(wrap(tx)), options),
-    ping: () => inner.ping(),
-    close: async () => undefined,
   };
 }
 

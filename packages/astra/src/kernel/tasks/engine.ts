@@ -77,7 +77,6 @@ import {
   failDependentGoals,
   finalizeGraphs,
   goalStatuses,
-  goalsWithDependents,
   insertGoal,
   insertGoalDependencies,
   unblockableGoals,
@@ -429,6 +428,8 @@ export class TaskEngine {
       if (repeated !== null) return this.#existing(tx, repeated);
       await input.admit?.(tx);
       const statuses = await goalStatuses(tx, dependsOn);
+      // Their rows may now say has_dependents (a new updated_at): cached views of them are dropped.
+      for (const id of statuses.keys()) fx.goals.add(id);
       const missing = dependsOn.find((id) => !statuses.has(id));
       if (missing !== undefined)
         throw new AstraError('ASTRA_VALIDATION_FAILED', `depends_on_goal_ids names unknown goal ${missing}`, {
@@ -718,16 +719,10 @@ export class TaskEngine {
     fx.goals = new Set(batch.goalIds);
     await this.#publish(fx, unobserved);
     for (const parentId of batch.deferred) await this.#readyChildren(parentId);
-    if (batch.finishedGoals.length > 0) {
-      // Read after the completion committed: a goal submitted meanwhile with one of these as a
-      // dependency is visible now (its submission held the dependency's row until it committed).
-      const waitedOn = await goalsWithDependents(
-        this.#options.store,
-        batch.finishedGoals.map((goal) => goal.goalId),
-      );
-      const cascading = batch.finishedGoals.filter((goal) => waitedOn.has(goal.goalId));
-      if (cascading.length > 0) await this.#run((tx, more) => this.#cascadeGoals(tx, more, cascading, now));
-    }
+    // The statement said which ended goals others wait on (goals.has_dependents as of its own row
+    // lock, so a dependent submitted meanwhile counts: sql/goals.ts).
+    const cascading = batch.finishedGoals.filter((goal) => batch.waitedOn.has(goal.goalId));
+    if (cascading.length > 0) await this.#run((tx, more) => this.#cascadeGoals(tx, more, cascading, now));
     const claimed = batch.claimed.length === 0 ? [] : await this.#resolveClaimed(batch.claimed);
     return { accepted: batch.completed, claimed };
   }

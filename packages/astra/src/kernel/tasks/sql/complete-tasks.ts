@@ -199,7 +199,9 @@ FROM ready r WHERE r.eager`
   }
 UNION ALL SELECT 'goal', id, NULL, NULL, agent_id::text, status, id, task_count, failed_tasks, cancelled_tasks,
                  created_at, NULL
-FROM goals_ended`;
+FROM goals_ended
+UNION ALL SELECT 'waited', id, NULL, NULL, NULL, NULL, id, NULL, NULL, NULL, NULL, NULL
+FROM goals_ended WHERE has_dependents`;
 };
 
 const shapeKey = ({ limited, eager, single }: Shape): string => `${limited}/${eager}/${single}`;
@@ -236,6 +238,11 @@ export interface CompletedBatch {
   readonly claimed: ClaimedTask[];
   readonly dispatch: Dispatch[];
   readonly finishedGoals: EndedGoal[];
+  /**
+   * Those of finishedGoals that other goals wait on (goals.has_dependents, as of the end's own row
+   * lock: a dependent committed meanwhile is seen), whose dependents the caller cascades.
+   */
+  readonly waitedOn: ReadonlySet<string>;
   /** Goals whose tasks, graph or own row this statement changed (for read caches). */
   readonly goalIds: ReadonlySet<string>;
   /** Completed tasks whose children are still to ready, in chunks (ready-children.ts). */
@@ -243,7 +250,7 @@ export interface CompletedBatch {
 }
 
 const rowKind = resultRow('complete-tasks', {
-  kind: oneOf(['done', 'deferred', 'ready', 'claimed', 'goal']),
+  kind: oneOf(['done', 'deferred', 'ready', 'claimed', 'goal', 'waited']),
 });
 const claimedColumns = resultRow('complete-tasks claimed', { task: jsonObject });
 const doneTask = taskRow.pick('id', 'goalId');
@@ -280,6 +287,7 @@ export async function completeTasks(
   const completed = new Set<string>();
   const dispatch: Dispatch[] = [];
   const finishedGoals: EndedGoal[] = [];
+  const waitedOn = new Set<string>();
   const goalIds = new Set<string>();
   for (const row of rows) {
     const { kind } = rowKind.decode(row);
@@ -299,11 +307,12 @@ export async function completeTasks(
       const task = readyTask.decode(row);
       dispatch.push({ taskId: task.id, shard: task.shard, priority: task.priority });
       goalIds.add(task.goalId);
-    } else {
+    } else if (kind === 'waited') waitedOn.add(doneTask.decode(row).goalId);
+    else {
       const goal = endedGoalOf(row);
       finishedGoals.push(goal);
       goalIds.add(goal.goalId);
     }
   }
-  return { completed, claimed, dispatch, finishedGoals, goalIds, deferred };
+  return { completed, claimed, dispatch, finishedGoals, waitedOn, goalIds, deferred };
 }

@@ -1,6 +1,6 @@
 import { resultRow, uuid } from '../../../ports/sql-rows.js';
 import type { SqlExecutor } from '../../../ports/sql-store.js';
-import { goalDependencyRow, goalRow } from '../rows.js';
+import { goalRow } from '../rows.js';
 import type { GoalStatus, JsonValue } from '../types.js';
 import {
   type EndedGoal,
@@ -46,12 +46,19 @@ WITH released AS (
 )
 SELECT id FROM goals WHERE agent_id = $1 AND idempotency_key = $2 AND created_at > $3`;
 
-// FOR SHARE: a dependency cannot end between this read and the new goal's commit; the statement
-// that ends it waits, and the check that follows it (`goalsWithDependents`) sees the new goal.
-const DEPENDENCY_STATUS_SQL = `SELECT id, status FROM goals WHERE id = ANY($1::uuid[]) ORDER BY id FOR SHARE`;
-
-const WITH_DEPENDENTS_SQL = `
-SELECT DISTINCT depends_on_goal_id FROM goal_dependencies WHERE depends_on_goal_id = ANY($1::uuid[])`;
+// The goals a new dependent waits on, locked in id order and flagged `has_dependents` (migration
+// 0038): none of them can end between this statement and the dependent's commit, and the statement
+// that ends one waits for the lock, then updates the row's newest version and so returns the flag
+// set here (graph-end.ts): its cascade sees the new dependent without another read. A goal already
+// flagged is locked and left as it is.
+const DEPENDENCY_STATUS_SQL = `
+WITH locked AS (
+  SELECT id, status, has_dependents FROM goals WHERE id = ANY($1::uuid[]) ORDER BY id FOR NO KEY UPDATE
+),
+flagged AS (
+  UPDATE goals g SET has_dependents = true FROM locked l WHERE g.id = l.id AND NOT l.has_dependents
+)
+SELECT id, status FROM locked`;
 
 const INSERT_DEPENDENCIES_SQL = `
 INSERT INTO goal_dependencies (goal_id, depends_on_goal_id) SELECT $1, unnest($2::uuid[])`;
@@ -122,7 +129,6 @@ const goalStatus = goalRow.pick('id', 'status');
 const goalAgent = goalRow.pick('id', 'agentId');
 const blockedGoal = goalRow.pick('id', 'agentId', 'plan', 'taskApprovals');
 const endedDependency = goalRow.pick('id', 'agentId', 'status');
-const dependedOn = goalDependencyRow.pick('dependsOnGoalId');
 
 export async function insertGoal(tx: SqlExecutor, goal: GoalInsert): Promise<string | null> {
   const { rows } = await tx.query(INSERT_SQL, [
@@ -156,6 +162,7 @@ export async function existingGoal(
   return goalId.first(rows)?.id ?? null;
 }
 
+/** The statuses of the goals a new dependent will wait on, each locked and flagged (above). */
 export async function goalStatuses(
   tx: SqlExecutor,
   goalIds: readonly string[],
@@ -250,10 +257,4 @@ export async function endedDependencies(
 ): Promise<{ goalId: string; agentId: string; status: GoalStatus }[]> {
   const { rows } = await tx.query(STRANDED_SQL);
   return rows.map(endedDependency.decode).map(({ id, ...goal }) => ({ goalId: id, ...goal }));
-}
-
-/** Of these goals, the ones some other goal depends on (read after they ended, in a new snapshot). */
-export async function goalsWithDependents(db: SqlExecutor, goalIds: readonly string[]): Promise<Set<string>> {
-  const { rows } = await db.query(WITH_DEPENDENTS_SQL, [goalIds]);
-  return new Set(rows.map((row) => dependedOn.decode(row).dependsOnGoalId));
 }

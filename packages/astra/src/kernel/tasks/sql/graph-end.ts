@@ -31,7 +31,7 @@ export function goalEndCtes(now: string): string {
   FROM graphs g
   WHERE g.unfinished_tasks = 0 AND o.id = g.goal_id AND o.status = 'active'
   RETURNING o.id, o.agent_id, o.status, o.cascade_id, g.id AS graph_id, o.created_at, g.task_count,
-            g.failed_tasks, g.cancelled_tasks
+            g.failed_tasks, g.cancelled_tasks, o.has_dependents
 )`;
 }
 
