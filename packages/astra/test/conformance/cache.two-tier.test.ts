@@ -41,6 +41,35 @@ interface BackendScope {
   readonly open?: (local: ReturnType<typeof createLruCache>, localTtlCapMs: number) => Promise<TwoTierCache>;
 }
 
+/** Redis for both tiers' parts; `announced`: opened as a node opens it (createRedisTwoTierCache). */
+function redisBackend(name: string, announced: boolean): Backend {
+  return {
+    name,
+    available: redisUrl !== null,
+    ttl: { defaultMs: 300, shortMs: 200, graceMs: 50 },
+    maxValueBytes: 1024 * 1024,
+    advance: realWait,
+    scope: async (privateServer) => {
+      const server = privateServer && privateRedis ? await startPrivateServer('redis') : undefined;
+      const url = server?.address ?? redisUrl ?? '';
+      const keyPrefix = uniquePrefix(announced ? '2t-redis-announced' : '2t-redis');
+      const channel = `${keyPrefix}invalidate`;
+      return {
+        remote: () => createRedisCache({ url, keyPrefix, defaultTtlMs: 300 }),
+        channel: () => createRedisInvalidationChannel({ url, channel }),
+        local: () => createLruCache({ maxEntries: 100 }),
+        ...(announced
+          ? {
+              open: (local: ReturnType<typeof createLruCache>, localTtlCapMs: number) =>
+                createRedisTwoTierCache({ url, local, keyPrefix, channel, defaultTtlMs: 300, localTtlCapMs }),
+            }
+          : {}),
+        ...(server ? { fault: server } : {}),
+      };
+    },
+  };
+}
+
 const hubClock = new ManualClock();
 const backends: Backend[] = [
   {
@@ -59,46 +88,8 @@ const backends: Backend[] = [
       };
     },
   },
-  {
-    name: 'redis + redis pub/sub',
-    available: redisUrl !== null,
-    ttl: { defaultMs: 300, shortMs: 200, graceMs: 50 },
-    maxValueBytes: 1024 * 1024,
-    advance: realWait,
-    scope: async (privateServer) => {
-      const server = privateServer && privateRedis ? await startPrivateServer('redis') : undefined;
-      const url = server?.address ?? redisUrl ?? '';
-      const keyPrefix = uniquePrefix('2t-redis');
-      const channel = `${keyPrefix}invalidate`;
-      return {
-        remote: () => createRedisCache({ url, keyPrefix, defaultTtlMs: 300 }),
-        channel: () => createRedisInvalidationChannel({ url, channel }),
-        local: () => createLruCache({ maxEntries: 100 }),
-        ...(server ? { fault: server } : {}),
-      };
-    },
-  },
-  {
-    name: 'redis + redis pub/sub, each write announced in its own round trip',
-    available: redisUrl !== null,
-    ttl: { defaultMs: 300, shortMs: 200, graceMs: 50 },
-    maxValueBytes: 1024 * 1024,
-    advance: realWait,
-    scope: async (privateServer) => {
-      const server = privateServer && privateRedis ? await startPrivateServer('redis') : undefined;
-      const url = server?.address ?? redisUrl ?? '';
-      const keyPrefix = uniquePrefix('2t-redis-announced');
-      const channel = `${keyPrefix}invalidate`;
-      return {
-        remote: () => createRedisCache({ url, keyPrefix, defaultTtlMs: 300 }),
-        channel: () => createRedisInvalidationChannel({ url, channel }),
-        local: () => createLruCache({ maxEntries: 100 }),
-        open: (local, localTtlCapMs) =>
-          createRedisTwoTierCache({ url, local, keyPrefix, channel, defaultTtlMs: 300, localTtlCapMs }),
-        ...(server ? { fault: server } : {}),
-      };
-    },
-  },
+  redisBackend('redis + redis pub/sub', false),
+  redisBackend('redis + redis pub/sub, each write announced in its own round trip', true),
   {
     name: 'memcached + redis pub/sub',
     available: memcached !== null && redisUrl !== null,
