@@ -34,6 +34,8 @@ export interface ProbeFigures {
   readonly p50Ms: number;
   /** Probes answered in more than 100 ms. */
   readonly over100Ms: number;
+  /** The probes answered in more than 100 ms: when each was sent (s after the goals) and how long it took. */
+  readonly slowest: readonly { readonly atS: number; readonly ms: number }[];
 }
 
 /** The node's main event loop, watched from inside (loop-watch.ts). */
@@ -43,6 +45,8 @@ export interface LoopFigures {
   /** Stretches the loop was held for more than 50 ms / 100 ms. */
   readonly heldOver50Ms: number;
   readonly heldOver100Ms: number;
+  /** The stretches held over 100 ms: when each began (s after the goals) and how long it lasted. */
+  readonly longest: readonly { readonly atS: number; readonly ms: number }[];
 }
 
 export interface ResponsivenessResult {
@@ -134,6 +138,7 @@ const percentile = (sorted: readonly number[], p: number): number =>
 function loopFigures(stderr: readonly string[], since: number): LoopFigures {
   let maxDelayMs = 0;
   const held: number[] = [];
+  const longest: { atS: number; ms: number }[] = [];
   for (const line of stderr) {
     if (!line.startsWith('astra-loop-watch ')) continue;
     const report = JSON.parse(line.slice('astra-loop-watch '.length)) as {
@@ -146,12 +151,15 @@ function loopFigures(stderr: readonly string[], since: number): LoopFigures {
       if (stretch.at - stretch.ms >= since) {
         held.push(stretch.ms);
         maxDelayMs = Math.max(maxDelayMs, stretch.ms);
+        if (stretch.ms > 100)
+          longest.push({ atS: Math.round((stretch.at - stretch.ms - since) / 100) / 10, ms: stretch.ms });
       }
   }
   return {
     maxDelayMs,
     heldOver50Ms: held.length,
     heldOver100Ms: held.filter((ms) => ms > 100).length,
+    longest,
   };
 }
 
@@ -182,6 +190,7 @@ export async function measureResponsiveness(
     let done = false;
     const probe = async (route: string, headers: Record<string, string>): Promise<ProbeFigures> => {
       const latencies: number[] = [];
+      const slow: { atS: number; ms: number }[] = [];
       let unanswered = 0;
       while (!done) {
         const at = performance.now();
@@ -191,7 +200,10 @@ export async function measureResponsiveness(
             signal: AbortSignal.timeout(options.probeTimeoutMs),
           });
           await response.arrayBuffer();
-          if (response.ok) latencies.push(performance.now() - at);
+          const ms = performance.now() - at;
+          if (response.ok) latencies.push(ms);
+          if (response.ok && ms > 100)
+            slow.push({ atS: Math.round((Date.now() - ms - started) / 100) / 10, ms: Math.round(ms) });
           else unanswered++;
         } catch {
           unanswered++;
@@ -207,6 +219,7 @@ export async function measureResponsiveness(
         p99Ms: Math.round(percentile(sorted, 99)),
         p50Ms: Math.round(percentile(sorted, 50)),
         over100Ms: sorted.filter((ms) => ms > 100).length,
+        slowest: slow,
       };
     };
     const probing = Promise.all([
