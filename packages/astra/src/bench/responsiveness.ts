@@ -54,6 +54,8 @@ export interface ResponsivenessResult {
   readonly health: ProbeFigures;
   /** `GET /agents/{id}`: an authenticated API read (credential check, access decision, agent read). */
   readonly apiRead: ProbeFigures;
+  /** Each probed route's first answer, sent before the goals on an idle node (a cold start). */
+  readonly firstAnswerMs: Readonly<Record<string, number>>;
   readonly loop: LoopFigures;
   readonly workersLost: number;
   readonly goals: Record<string, string>;
@@ -186,6 +188,17 @@ export async function measureResponsiveness(
   try {
     const url = await node.url;
     const { actor_id: agentId } = await api<{ actor_id: string }>(url, 'POST', '/agents', { name: 'load' });
+    // One answer of each probed route before the goals: the first answer of a route compiles its
+    // serializer and fills the read caches, which is a cold start, not what the goals do to the node.
+    const firstAnswerMs: Record<string, number> = {};
+    for (const [name, route, headers] of [
+      ['health', '/health', {}],
+      ['apiRead', `/agents/${agentId}`, { authorization: `Bearer ${TOKEN}` }],
+    ] as const) {
+      const at = performance.now();
+      await (await fetch(`${url}${route}`, { headers })).arrayBuffer();
+      firstAnswerMs[name] = Math.round(performance.now() - at);
+    }
     const started = Date.now();
     let done = false;
     const probe = async (route: string, headers: Record<string, string>): Promise<ProbeFigures> => {
@@ -264,6 +277,7 @@ export async function measureResponsiveness(
     return {
       health,
       apiRead,
+      firstAnswerMs,
       loop: loopFigures(node.stderr, started),
       workersLost: node.stderr.filter((line) => line.includes('workers lost')).length,
       goals,

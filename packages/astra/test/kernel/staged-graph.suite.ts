@@ -13,7 +13,7 @@ import {
 import { readyChildren } from '../../src/kernel/tasks/sql/ready-children.js';
 import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
 import { registerWorker } from '../../src/kernel/workers/worker-store.js';
-import type { SqlExecutor, SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
+import type { SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
 import { systemClock } from '../../src/time/clock.js';
 import { interceptedStore } from '../support/intercepted-store.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
