@@ -13,7 +13,6 @@ import {
   evaluationInterceptor,
   evaluationPlanInterceptor,
   listGoalEvaluations,
-  specsFor,
 } from '../../src/services/evaluation/index.js';
 import { systemClock } from '../../src/time/clock.js';
 import { type KernelHarness, openKernel } from '../kernel/harness.js';
@@ -208,42 +207,5 @@ describe('on_fail policies', () => {
       agentId,
     ]);
     expect(rows[0]?.n).toBe(0);
-  });
-
-  it("looks many tasks' specs up in one statement: its own, else the goal-wide one for its type", async () => {
-    const k = h as KernelHarness;
-    const agentId = await k.createAgent();
-    const withSpecs = await k.kernel.engine.submitGoal({
-      agentId,
-      goalText: 'specs',
-      plan: {
-        tasks: [draft({ validators: wantsGood, on_fail: 'record' }), { id: 'other', type: 'echo' }],
-        evaluate: { validators: [{ kind: 'contains', text: 'wide' }], on_fail: 'record', types: ['noop'] },
-      },
-    });
-    const without = await k.kernel.engine.submitGoal({
-      agentId,
-      goalText: 'none',
-      plan: { tasks: [{ id: 'draft', type: 'draft' }] },
-    });
-    const statements: string[] = [];
-    const counted = {
-      query: (...args: Parameters<KernelHarness['store']['query']>) => {
-        statements.push(args[0]);
-        return k.store.query(...args);
-      },
-    };
-    const specs = await specsFor(counted as KernelHarness['store'], [
-      { goalId: withSpecs.goalId, name: 'draft', type: 'draft' },
-      { goalId: withSpecs.goalId, name: 'other', type: 'echo' },
-      { goalId: withSpecs.goalId, name: 'later', type: 'noop' },
-      { goalId: without.goalId, name: 'draft', type: 'draft' },
-      { goalId: withSpecs.goalId, name: 'draft', type: 'draft' },
-    ]);
-    expect(statements).toHaveLength(1);
-    const texts = specs.map((spec) => spec?.validators.map((v) => ('text' in v ? v.text : v.kind)) ?? null);
-    expect(texts).toEqual([['good'], null, ['wide'], null, ['good']]);
-    expect(await specsFor(counted as KernelHarness['store'], [])).toEqual([]);
-    expect(statements).toHaveLength(1);
   });
 });

@@ -53,45 +53,22 @@ export async function writeSpecs(
   );
 }
 
-/** A task whose evaluation spec is looked up. */
-export interface SpecSubject {
-  readonly goalId: string;
-  readonly name: string;
-  readonly type: string;
-}
-
-const SPECS_SQL = `
-SELECT s.goal_id, s.task_name, s.spec
-FROM unnest($1::uuid[], $2::text[]) AS k(goal_id, task_name)
-JOIN evaluation_specs s ON s.goal_id = k.goal_id AND s.task_name IN (k.task_name, '${GOAL_WIDE}')`;
-const specRow = evaluationSpecRow.pick('goalId', 'taskName', 'spec');
-
-/**
- * The spec each task is evaluated with (in the order given), in one statement: its own, else the
- * goal-wide one when it covers the task's type, else null.
- */
-export async function specsFor(
+/** The spec a task is evaluated with: its own, else the goal-wide one when it covers the type. */
+export async function specFor(
   db: SqlExecutor,
-  tasks: readonly SpecSubject[],
-): Promise<(EvaluationSpec | null)[]> {
-  if (tasks.length === 0) return [];
-  const { rows } = await db.query(SPECS_SQL, [
-    tasks.map((task) => task.goalId),
-    tasks.map((task) => task.name),
-  ]);
-  const stored = new Map<string, JsonValue>();
-  for (const raw of rows) {
-    const row = specRow.decode(raw);
-    stored.set(`${row.goalId}\u0000${row.taskName}`, row.spec);
-  }
-  return tasks.map((task) => {
-    const own = stored.get(`${task.goalId}\u0000${task.name}`);
-    if (own !== undefined) return specFromJson(own);
-    const wide = stored.get(`${task.goalId}\u0000${GOAL_WIDE}`);
-    if (wide === undefined) return null;
-    const spec = specFromJson(wide);
-    return spec.types === null || spec.types.includes(task.type) ? spec : null;
-  });
+  task: { readonly goalId: string; readonly name: string; readonly type: string },
+): Promise<EvaluationSpec | null> {
+  const { rows } = await db.query(
+    `SELECT task_name, spec FROM evaluation_specs WHERE goal_id = $1 AND task_name IN ($2, '${GOAL_WIDE}')`,
+    [task.goalId, task.name],
+  );
+  const decoded = rows.map(evaluationSpecRow.pick('taskName', 'spec').decode);
+  const own = decoded.find((row) => row.taskName === task.name);
+  if (own !== undefined) return specFromJson(own.spec);
+  const wide = decoded.find((row) => row.taskName === GOAL_WIDE);
+  if (wide === undefined) return null;
+  const spec = specFromJson(wide.spec);
+  return spec.types === null || spec.types.includes(task.type) ? spec : null;
 }
 
 export interface NewEvaluation {

@@ -25,7 +25,7 @@ export {
   GOAL_WIDE,
   listGoalEvaluations,
   listTaskEvaluations,
-  specsFor,
+  specFor,
   writeSpecs,
 } from './evaluation-store.js';
 export { type EvaluationOutcome, type EvaluatorDeps, evaluate } from './evaluator.js';

@@ -1,7 +1,6 @@
 import { isAstraError } from '../../errors/index.js';
 import {
   type ClaimedTask,
-  GroupCommit,
   isApprovalWait,
   isDeferred,
   type JsonValue,
@@ -17,8 +16,7 @@ import {
   type EvaluationAction,
   type EvaluationRecord,
   insertEvaluation,
-  type SpecSubject,
-  specsFor,
+  specFor,
 } from './evaluation-store.js';
 import { type EvaluationOutcome, type EvaluatorDeps, evaluate } from './evaluator.js';
 import type { EvaluationSpec } from './spec.js';
@@ -70,11 +68,6 @@ const costOf = (result: JsonValue): number | null => {
 
 export function evaluationInterceptor(options: TaskEvaluationOptions): TaskInterceptor {
   const report = options.onError ?? (() => undefined);
-  // Every result looks its spec up; the lookups of tasks that finish together (a claimed batch)
-  // share one statement (group-commit.ts: one alone goes at once).
-  const specs = new GroupCommit<SpecSubject, EvaluationSpec | null>({
-    flush: (tasks) => specsFor(options.store, tasks),
-  });
 
   async function store(
     task: ClaimedTask,
@@ -126,7 +119,7 @@ export function evaluationInterceptor(options: TaskEvaluationOptions): TaskInter
     const outcome = await next(context);
     if (isDeferred(outcome) || isApprovalWait(outcome)) return outcome;
     const { task, signal } = context;
-    const spec = await specs.submit(task);
+    const spec = await specFor(options.store, task);
     if (spec === null) return outcome;
     const result = outcome ?? null;
     let evaluated: EvaluationOutcome;
