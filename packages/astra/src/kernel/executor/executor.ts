@@ -147,17 +147,33 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
   const eagerLimit = options.eagerLimit ?? concurrency;
   /** Eagerly claimed tasks running (they hold slots the consumer counts as busy). */
   const eagerRuns = new Set<Promise<void>>();
+  /** Messages the consumer has started on: claiming, running or completing (each holds a slot). */
+  let consumerSlots = 0;
+  /** Free slots a completion in flight may fill with eager claims: the consumer counts them busy. */
+  let reserved = 0;
   const completions = new GroupCommit<Completion, boolean>({
     flush: async (items) => {
-      // The slots free now, and those of the tasks completing here.
-      const limit = draining ? 0 : Math.min(eagerLimit, concurrency - running.size + items.length);
-      // No API caller waits on the executor's completions: the read caches forget them meanwhile.
-      const { accepted, claimed } = await engine.completeAndClaim(items, {
-        unobserved: true,
-        ...(limit > 0 ? { eager: { workerId, leaseMs, types: handlers.typeList(), shards, limit } } : {}),
-      });
-      for (const task of claimed) runEager(task);
-      return items.map((item) => accepted.has(item.taskId));
+      // The slots free now, and those of the tasks completing here. A message the consumer started
+      // holds its slot while its claim is still in flight, before its task is `running` here; and
+      // the free slots stay reserved until the claimed children run, since the children left over
+      // are published (and may reach the consumer) before the completion returns. Either gap let
+      // the consumer and the completion both fill one slot: a handler over the concurrency.
+      const held = consumerSlots + eagerRuns.size;
+      const limit = draining ? 0 : Math.min(eagerLimit, concurrency - held + items.length);
+      const free = Math.max(0, limit - items.length);
+      reserved += free;
+      try {
+        // No API caller waits on the executor's completions: the read caches forget them meanwhile.
+        const { accepted, claimed } = await engine.completeAndClaim(items, {
+          unobserved: true,
+          ...(limit > 0 ? { eager: { workerId, leaseMs, types: handlers.typeList(), shards, limit } } : {}),
+        });
+        for (const task of claimed) runEager(task);
+        return items.map((item) => accepted.has(item.taskId));
+      } finally {
+        reserved -= free;
+        if (free > 0) consumer.wake();
+      }
     },
   });
 
@@ -227,11 +243,16 @@ export async function startExecutor(options: ExecutorOptions): Promise<Executor>
     handler: async (message: BusMessage) => {
       const taskId = message.fields.task_id;
       if (taskId === undefined || handingBack) return;
-      const task = await claims.submit(taskId);
-      if (task !== null) await run(task);
+      consumerSlots++;
+      try {
+        const task = await claims.submit(taskId);
+        if (task !== null) await run(task);
+      } finally {
+        consumerSlots--;
+      }
     },
     onError: (error, context) => report(error, `executor ${context.phase}`),
-    busy: () => eagerRuns.size,
+    busy: () => eagerRuns.size + reserved,
   });
 
   const beat = async (): Promise<void> => {
