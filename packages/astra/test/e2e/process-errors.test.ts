@@ -15,7 +15,7 @@ afterAll(() => rmSync(dataRoot, { recursive: true, force: true }));
 async function oneLineFailure(astra: AstraProcess): Promise<string> {
   expect(await astra.exited).toBe(1);
   const lines = astra.stderr.filter((line) => line !== '');
-  expect(lines).toHaveLength(1);
+  expect(lines, `standard error was:\n${lines.join('\n')}`).toHaveLength(1);
   return lines[0] as string;
 }
 
