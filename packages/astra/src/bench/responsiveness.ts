@@ -214,10 +214,12 @@ export async function measureResponsiveness(
           });
           await response.arrayBuffer();
           const ms = performance.now() - at;
-          if (response.ok) latencies.push(ms);
-          if (response.ok && ms > 100)
-            slow.push({ atS: Math.round((Date.now() - ms - started) / 100) / 10, ms: Math.round(ms) });
-          else unanswered++;
+          if (!response.ok) unanswered++;
+          else {
+            latencies.push(ms);
+            if (ms > 100)
+              slow.push({ atS: Math.round((Date.now() - ms - started) / 100) / 10, ms: Math.round(ms) });
+          }
         } catch {
           unanswered++;
         }
