@@ -4,7 +4,6 @@ import { builtInHandlers } from '../../src/kernel/executor/handlers.js';
 import { readGraphTasks, readTask } from '../../src/kernel/tasks/sql/read.js';
 import { taskStream } from '../../src/kernel/tasks/types.js';
 import { startWorkerManager } from '../../src/kernel/workers/worker-manager.js';
-import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import { ManualClock } from '../../src/time/clock.js';
 import { type KernelBackend, type KernelHarness, openKernel } from './harness.js';
 
@@ -160,15 +159,7 @@ export function describeEagerDispatch(backend: KernelBackend): void {
   });
 
   it('gives a dead worker’s eagerly claimed task to another worker, which completes it once', async () => {
-    const ghost = randomUUID();
-    await registerWorker(h.store, {
-      id: ghost,
-      hostname: 'ghost',
-      capabilities: ['noop', 'echo'],
-      concurrency: 1,
-      metadata: {},
-      now: new Date(),
-    });
+    const ghost = await h.registerWorker(['noop', 'echo'], 'ghost');
     const plan = {
       tasks: [
         { id: 'first', type: 'noop' },

@@ -1,8 +1,6 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, describe, expect, it } from 'vitest';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
 import { readGoal, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
-import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import { systemClock } from '../../src/time/clock.js';
 import { interceptedStore } from '../support/intercepted-store.js';
 import { testServices } from '../support/services.js';
@@ -36,15 +34,7 @@ describe.skipIf(postgresUrl === null || redisUrl === null)(
         plan: { tasks: [{ id: 'a', type: 'noop' }] },
       });
       const [task] = await readGraphTasks(h.store, first.graphId as string);
-      const workerId = randomUUID();
-      await registerWorker(h.store, {
-        id: workerId,
-        hostname: 'completes',
-        capabilities: ['noop'],
-        concurrency: 1,
-        metadata: {},
-        now: new Date(),
-      });
+      const workerId = await h.registerWorker(['noop'], 'completes');
       const [claimed] = await h.kernel.engine.claim(workerId, [task?.id as string], 60_000);
 
       // The dependent's submission stops before it writes its dependency rows, holding the lock on

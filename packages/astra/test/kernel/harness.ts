@@ -12,6 +12,7 @@ import type { GoalLifecycleHooks } from '../../src/kernel/tasks/goal-lifecycle.j
 import { readGoal } from '../../src/kernel/tasks/sql/read.js';
 import type { GoalRecord } from '../../src/kernel/tasks/types.js';
 import { GOALS_COMPLETED_STREAM } from '../../src/kernel/tasks/types.js';
+import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { Bus } from '../../src/ports/bus.js';
 import type { SqlStore } from '../../src/ports/sql-store.js';
 import { systemClock } from '../../src/time/clock.js';
@@ -31,6 +32,8 @@ export interface KernelHarness {
   readonly bus: Bus;
   readonly kernel: TaskKernel;
   createAgent(name?: string): Promise<string>;
+  /** Registers a live worker of these types (concurrency 1) that runs nothing itself; its id. */
+  registerWorker(capabilities: readonly string[], hostname?: string): Promise<string>;
   startExecutor(options?: {
     concurrency?: number;
     workerId?: string;
@@ -144,6 +147,18 @@ export async function openKernel(
         [name],
       );
       return (rows[0] as { id: string }).id;
+    },
+    registerWorker: async (capabilities, hostname = 'test-worker') => {
+      const id = randomUUID();
+      await registerWorker(store, {
+        id,
+        hostname,
+        capabilities: [...capabilities],
+        concurrency: 1,
+        metadata: {},
+        now: new Date(),
+      });
+      return id;
     },
     startExecutor: async (executorOptions = {}) => {
       const executor = await startExecutor({

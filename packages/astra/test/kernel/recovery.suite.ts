@@ -25,15 +25,7 @@ export function describeRecovery(backend: KernelBackend): void {
 
   /** A task claimed by a worker that then goes silent, as if killed mid-task. */
   async function claimByGhost(leaseMs: number): Promise<{ goalId: string; taskId: string; ghost: string }> {
-    const ghost = randomUUID();
-    await registerWorker(h.store, {
-      id: ghost,
-      hostname: 'ghost',
-      capabilities: ['noop'],
-      concurrency: 1,
-      metadata: {},
-      now: new Date(),
-    });
+    const ghost = await h.registerWorker(['noop'], 'ghost');
     const submitted = await h.kernel.engine.submitGoal({
       agentId,
       goalText: 'orphaned',

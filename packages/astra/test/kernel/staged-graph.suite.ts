@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import { afterEach, expect, it } from 'vitest';
 import { startScheduler } from '../../src/kernel/scheduler/scheduler.js';
 import { createTaskKernel, type TaskKernel } from '../../src/kernel/task-kernel.js';
@@ -12,7 +11,6 @@ import {
 } from '../../src/kernel/tasks/sql/read.js';
 import { readyChildren } from '../../src/kernel/tasks/sql/ready-children.js';
 import { CHUNK } from '../../src/kernel/tasks/staged-graph.js';
-import { registerWorker } from '../../src/kernel/workers/worker-store.js';
 import type { SqlParams, SqlResult, SqlRow, SqlStore } from '../../src/ports/sql-store.js';
 import { systemClock } from '../../src/time/clock.js';
 import { interceptedStore } from '../support/intercepted-store.js';
@@ -352,15 +350,7 @@ export function describeStagedGraphs(backend: KernelBackend): void {
   /** Claims and completes the root through a kernel whose readying dies at chunk `dieAt` (or never). */
   async function completeRoot(graphId: string, dieAt?: number): Promise<string> {
     const root = (await readGraphTasks(h.store, graphId)).find((task) => task.name === 'root');
-    const workerId = randomUUID();
-    await registerWorker(h.store, {
-      id: workerId,
-      hostname: 'completes',
-      capabilities: ['echo'],
-      concurrency: 1,
-      metadata: {},
-      now: new Date(),
-    });
+    const workerId = await h.registerWorker(['echo'], 'completes');
     let chunks = 0;
     const kernel = kernelWith(async (text) => {
       if (text.includes(READYING) && ++chunks === dieAt) throw new Error('the process died');
