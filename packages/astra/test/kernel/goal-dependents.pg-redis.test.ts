@@ -4,6 +4,7 @@ import { readGoal, readGraphTasks } from '../../src/kernel/tasks/sql/read.js';
 import { systemClock } from '../../src/time/clock.js';
 import { interceptedStore } from '../support/intercepted-store.js';
 import { testServices } from '../support/services.js';
+import { deferred } from '../support/waiting.js';
 import { type KernelHarness, openKernel } from './harness.js';
 
 const { postgresUrl, redisUrl } = testServices();
@@ -38,20 +39,14 @@ describe.skipIf(postgresUrl === null || redisUrl === null)(
       const [claimed] = await h.kernel.engine.claim(workerId, [task?.id as string], 60_000);
 
       // The dependent's submission stops before it writes its dependency rows, holding the lock on
-      // the first goal's row until `release`.
-      let release: () => void = () => undefined;
-      const released = new Promise<void>((resolve) => {
-        release = resolve;
-      });
-      let holding: () => void = () => undefined;
-      const held = new Promise<void>((resolve) => {
-        holding = resolve;
-      });
+      // the first goal's row until `released` resolves.
+      const released = deferred();
+      const held = deferred();
       side = createTaskKernel({
         store: interceptedStore(h.store, async (text) => {
           if (!text.includes('INSERT INTO goal_dependencies')) return;
-          holding();
-          await released;
+          held.resolve();
+          await released.promise;
         }),
         bus: h.bus,
         clock: systemClock,
@@ -63,14 +58,14 @@ describe.skipIf(postgresUrl === null || redisUrl === null)(
         dependsOnGoalIds: [first.goalId],
         plan: { tasks: [{ id: 'b', type: 'noop' }] },
       });
-      await held;
+      await held.promise;
 
       // The completion's statement starts now (its snapshot has no dependent) and waits on the row.
       const completed = h.kernel.engine.complete([
         { taskId: task?.id as string, attempt: claimed?.attempt as number, result: 'done' },
       ]);
       await waitForLockWait(h);
-      release();
+      released.resolve();
       const submitted = await second;
       expect(submitted.status).toBe('blocked');
       await completed;
